@@ -1,0 +1,161 @@
+"""Recording what workers send: contact, case, message and timeline, in the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+
+from hotline.phones import InvalidPhone, normalize_phone
+from hotline.replies import detect_language, say
+from models import (
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    Channel,
+    Contact,
+    Direction,
+    EventKind,
+    Message,
+    MessageStatus,
+    Purpose,
+    Urgency,
+    utcnow,
+)
+from notifications.segments import count_segments
+
+# Bodies longer than this are kept whole in the message, but only this much goes in the summary.
+SUMMARY_CHARS = 500
+
+
+class BadWebhook(ValueError):
+    """A webhook missing a field Twilio always sends."""
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """The fields of Twilio's inbound-SMS webhook that the hotline uses."""
+
+    sid: str
+    from_raw: str
+    to: str
+    body: str
+    media_urls: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_form(cls, form: MultiDict[str, str]) -> InboundSms:
+        """Read the webhook form; raise BadWebhook when MessageSid or From is missing."""
+        sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
+        if not sid or len(sid) > 64:
+            raise BadWebhook("MessageSid missing or malformed")
+        if not form.get("From"):
+            raise BadWebhook("From missing")
+        try:
+            num_media = min(int(form.get("NumMedia", "0") or 0), 10)
+        except ValueError:
+            num_media = 0
+        media = [form[f"MediaUrl{i}"] for i in range(num_media) if form.get(f"MediaUrl{i}")]
+        # NUL bytes are rejected by PostgreSQL text columns; nothing else is altered.
+        body = (form.get("Body") or "").replace("\x00", "")
+        return cls(sid=sid, from_raw=form["From"], to=form.get("To", ""), body=body,
+                   media_urls=media)
+
+
+@dataclass
+class IntakeResult:
+    """What recording one inbound SMS did, and what must happen after commit."""
+
+    message_id: int
+    reply: str | None
+    case_id: int | None = None
+    case_number: int | None = None
+    opened_case: bool = False
+    urgent: bool = False
+    duplicate: bool = False
+    reroute_case_ids: list[int] = field(default_factory=list)
+
+
+def find_duplicate(session: Session, sid: str) -> IntakeResult | None:
+    """The result of an already-recorded webhook with this MessageSid, if any."""
+    msg = session.scalar(select(Message).where(Message.provider_sid == sid))
+    if msg is None:
+        return None
+    return IntakeResult(message_id=msg.id, reply=msg.reply_body, case_id=msg.case_id,
+                        duplicate=True)
+
+
+def store_inbound(session: Session, sms: InboundSms, *, phone: str | None,
+                  contact: Contact | None = None, case: Case | None = None,
+                  volunteer_id: int | None = None) -> Message:
+    """Add the inbound Message row (kept even when the sender cannot be parsed)."""
+    seg = count_segments(sms.body)
+    msg = Message(direction=Direction.INBOUND, purpose=Purpose.INTAKE,
+                  status=MessageStatus.RECEIVED, provider_sid=sms.sid,
+                  from_number=(phone or sms.from_raw)[:40], to_number=sms.to[:40],
+                  body=sms.body, media_urls=sms.media_urls, segments=seg.segments,
+                  encoding=seg.encoding, contact_id=contact.id if contact else None,
+                  case_id=case.id if case else None,
+                  volunteer_id=volunteer_id)
+    session.add(msg)
+    session.flush()
+    return msg
+
+
+def find_or_create_contact(session: Session, phone: str, language: str) -> Contact:
+    """The contact with this E.164 number, created if new, locked for this transaction."""
+    contact = session.scalar(select(Contact).where(Contact.phone == phone).with_for_update())
+    if contact is None:
+        contact = Contact(phone=phone, language=language)
+        session.add(contact)
+        session.flush()
+    return contact
+
+
+def open_case_for(session: Session, contact: Contact) -> Case | None:
+    """The worker's most recent open case, if they have one."""
+    return session.scalar(
+        select(Case).where(Case.contact_id == contact.id, Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.id.desc()).limit(1))
+
+
+def open_case(session: Session, contact: Contact, sms: InboundSms, language: str) -> Case:
+    """Open a new case from a worker's first message."""
+    case = Case(contact_id=contact.id, channel=Channel.SMS, language=language,
+                summary=sms.body[:SUMMARY_CHARS] or None, status=CaseStatus.NEW,
+                work_city=contact.work_city, work_province=contact.work_province)
+    session.add(case)
+    session.flush()
+    case.assign_number()
+    case.log(EventKind.STATUS, "case opened by SMS", data={"to": str(CaseStatus.NEW)})
+    return case
+
+
+def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
+    """Store a worker's SMS on their open case (or a new one); nothing is committed here."""
+    try:
+        phone = normalize_phone(sms.from_raw)
+    except InvalidPhone as exc:
+        # Keep the text as evidence even though we cannot reply or open a case for it.
+        msg = store_inbound(session, sms, phone=None)
+        msg.error_message = str(exc)
+        return IntakeResult(message_id=msg.id, reply=None)
+    contact = find_or_create_contact(session, phone, detect_language(sms.body))
+    language = detect_language(sms.body, default=contact.language)
+    contact.last_contact_at = utcnow()
+    case = open_case_for(session, contact)
+    opened = case is None
+    if case is None:
+        case = open_case(session, contact, sms, language)
+    msg = store_inbound(session, sms, phone=phone, contact=contact, case=case)
+    preview = sms.body if len(sms.body) <= 200 else sms.body[:200] + "…"
+    case.log(EventKind.MESSAGE_IN, preview + (f" [+{len(sms.media_urls)} media]"
+                                              if sms.media_urls else ""),
+             actor="worker", message_id=msg.id, data={"media_urls": sms.media_urls})
+    msg.reply_body = say("case_opened" if opened else "case_followup", language,
+                         number=case.number)
+    case.log(EventKind.REPLY, msg.reply_body, message_id=msg.id)
+    return IntakeResult(message_id=msg.id, reply=msg.reply_body, case_id=case.id,
+                        case_number=case.number, opened_case=opened,
+                        urgent=case.urgency == Urgency.URGENT)

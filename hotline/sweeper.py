@@ -1,0 +1,106 @@
+"""The periodic sweeper: whatever the queue lost, the database still knows, and re-enqueues."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy import func, select
+
+from hotline.db import get_db
+from hotline.queues import INTAKE, SEND, URGENT, enqueue
+from hotline.routing import release_if_unoffered, route_case
+from models import (
+    Case,
+    CaseStatus,
+    Direction,
+    EventKind,
+    Message,
+    MessageStatus,
+    Offer,
+    OfferStatus,
+    Purpose,
+    Urgency,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+BATCH = 500
+# A send stuck in SENDING this long crashed mid-call: mark it UNKNOWN, never resend blindly.
+STUCK_SENDING = timedelta(minutes=10)
+
+
+def expire_offers() -> list[int]:
+    """Expire unanswered offers; return ids of cases that must be routed again."""
+    reroute: list[int] = []
+    with get_db().begin() as session:
+        offers = session.scalars(select(Offer).where(
+            Offer.status == OfferStatus.PENDING, Offer.expires_at < utcnow())
+            .limit(BATCH).with_for_update(skip_locked=True)).all()
+        for offer in offers:
+            offer.answer(OfferStatus.EXPIRED)
+            case = session.get(Case, offer.case_id, with_for_update=True)
+            assert case is not None
+            case.log(EventKind.OFFER_ANSWER, "offer expired unanswered", offer_id=offer.id)
+            if release_if_unoffered(session, case):
+                reroute.append(case.id)
+    return reroute
+
+
+def claim_unrouted_cases() -> list[tuple[int, bool]]:
+    """NEW cases nobody enqueued within the grace period, as (id, urgent), marked enqueued."""
+    grace = utcnow() - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
+    with get_db().begin() as session:
+        cases = session.scalars(select(Case).where(
+            Case.status == CaseStatus.NEW,
+            func.coalesce(Case.last_enqueued_at, Case.created_at) < grace)
+            .order_by(Case.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+        for case in cases:
+            case.last_enqueued_at = utcnow()
+        return [(c.id, c.urgency == Urgency.URGENT) for c in cases]
+
+
+def claim_unsent_messages() -> list[int]:
+    """Outbound non-campaign messages still QUEUED after the grace period; stale SENDING → UNKNOWN."""
+    now = utcnow()
+    grace = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
+    with get_db().begin() as session:
+        out = (Message.direction == Direction.OUTBOUND) & (Message.purpose != Purpose.CAMPAIGN)
+        stuck = session.scalars(select(Message).where(
+            out, Message.status == MessageStatus.SENDING, Message.updated_at < now - STUCK_SENDING)
+            .limit(BATCH).with_for_update(skip_locked=True)).all()
+        for msg in stuck:
+            msg.advance(MessageStatus.UNKNOWN, error_message="send interrupted; reconcile")
+        queued = session.scalars(select(Message).where(
+            out, Message.status == MessageStatus.QUEUED, Message.updated_at < grace)
+            .order_by(Message.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+        for msg in queued:
+            msg.updated_at = now  # pushes it out of the next sweep's window
+        return [m.id for m in queued]
+
+
+def sweep_now() -> dict[str, int]:
+    """One sweep: expire offers, re-enqueue unrouted cases and unsent messages."""
+    from notifications.send import send_message
+
+    reroute = expire_offers()
+    cases = claim_unrouted_cases()
+    messages = claim_unsent_messages()
+    for case_id in reroute:
+        enqueue(route_case, case_id, queue=INTAKE)
+    for case_id, urgent in cases:
+        enqueue(route_case, case_id, queue=URGENT if urgent else INTAKE)
+    for message_id in messages:
+        enqueue(send_message, message_id, queue=SEND)
+    counts = {"offers_expired": len(reroute), "cases": len(cases), "messages": len(messages)}
+    if any(counts.values()):
+        log.info("sweep: %s", counts)
+    return counts
+
+
+@shared_task(name="hotline.sweeper.sweep")
+def sweep() -> dict[str, int]:
+    """Celery beat task wrapper around sweep_now."""
+    return sweep_now()

@@ -1,0 +1,104 @@
+"""Twilio webhooks: inbound SMS and delivery status callbacks. Signature first, then one commit."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, Response, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hotline.db import get_db
+from hotline.intake import (
+    BadWebhook,
+    InboundSms,
+    IntakeResult,
+    find_duplicate,
+    record_inbound_sms,
+)
+from hotline.phones import InvalidPhone, normalize_phone
+from hotline.queues import INTAKE, URGENT, enqueue
+from hotline.routing import route_case
+from hotline.twilio_signature import require_twilio_signature
+from hotline.twiml import sms_reply
+from hotline.volunteer_sms import find_volunteer, handle_volunteer_sms
+from models import TWILIO_STATUS, Message
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+
+
+def record_sms(sms: InboundSms) -> IntakeResult:
+    """Record one inbound SMS in a single transaction; a replay returns the first result."""
+    with get_db().begin() as session:
+        duplicate = find_duplicate(session, sms.sid)
+        if duplicate is not None:
+            return duplicate
+        try:
+            phone: str | None = normalize_phone(sms.from_raw)
+        except InvalidPhone:
+            phone = None
+        volunteer = find_volunteer(session, phone) if phone else None
+        if volunteer is not None and phone is not None:
+            return handle_volunteer_sms(session, volunteer, sms, phone)
+        return record_inbound_sms(session, sms)
+
+
+@bp.post("/sms")
+@require_twilio_signature
+def inbound_sms() -> Response:
+    """Twilio's 'A message comes in' webhook: log the case, answer with its number."""
+    try:
+        sms = InboundSms.from_form(request.form)
+    except BadWebhook as exc:
+        return Response(str(exc), status=400, mimetype="text/plain")
+    try:
+        result = record_sms(sms)
+    except IntegrityError:
+        # Twilio retried while the first delivery was still committing: the unique
+        # MessageSid (or phone) constraint caught it; answer from what the winner wrote.
+        result = record_sms(sms)
+    if not result.duplicate:
+        if result.opened_case and result.case_id is not None:
+            enqueue(route_case, result.case_id, queue=URGENT if result.urgent else INTAKE)
+        for case_id in result.reroute_case_ids:
+            enqueue(route_case, case_id, queue=INTAKE)
+    return sms_reply(*([result.reply] if result.reply else []))
+
+
+@bp.post("/status")
+@require_twilio_signature
+def message_status() -> Response:
+    """Delivery report for an outbound message; never moves a status backwards."""
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    new = TWILIO_STATUS.get((request.form.get("MessageStatus") or "").lower())
+    if not sid or new is None:
+        return Response("", status=204)
+    error_code = request.form.get("ErrorCode")
+    with get_db().begin() as session:
+        msg = session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
+        if msg is None:
+            msg = _by_our_id(session, request.args.get("m"), sid)
+        if msg is None:
+            log.info("status callback for unknown SID %s ignored", sid)
+            return Response("", status=204)
+        msg.advance(new, error_code=int(error_code) if error_code and error_code.isdigit()
+                    else None)
+    return Response("", status=204)
+
+
+def _by_our_id(session: Session, raw_id: str | None, sid: str) -> Message | None:
+    # A send that crashed before storing its SID is reconciled here from the callback URL.
+    if not raw_id or not raw_id.isdigit():
+        return None
+    msg = session.get(Message, int(raw_id), with_for_update=True)
+    if msg is None or msg.provider_sid not in (None, sid):
+        return None
+    msg.provider_sid = sid
+    return msg
+
+
+def register(app: Flask) -> None:
+    """Attach the Twilio webhooks to the app."""
+    app.register_blueprint(bp)

@@ -1,0 +1,54 @@
+"""Alembic environment: the URL comes from the caller (hotline db upgrade) or the app config."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import models
+from hotline.db import make_engine
+
+config = context.config
+target_metadata = models.Base.metadata
+
+
+def database_url() -> str:
+    """The URL given by `hotline.migrate`, else the one the app would use."""
+    url = config.attributes.get("database_url")
+    if url:
+        return str(url)
+    from hotline import create_app
+
+    return str(create_app().config["DATABASE_URL"])
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Render our UTCDateTime as a plain timezone-aware DateTime so migrations stand alone."""
+    if type_ == "type" and obj.__class__.__name__ == "UTCDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run_migrations_offline() -> None:
+    """Emit SQL without a connection (`alembic upgrade head --sql`)."""
+    context.configure(url=database_url(), target_metadata=target_metadata,
+                      literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Run migrations over a real connection; batch mode because SQLite cannot ALTER much."""
+    engine = make_engine(database_url())
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=True, compare_type=True,
+                          render_item=render_item)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

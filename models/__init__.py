@@ -1,0 +1,32 @@
+"""SQLAlchemy models: one module per part of the domain, all on one typed declarative base."""
+
+from models.base import Base, utcnow
+from models.case import (
+    OPEN_STATUSES,
+    Case,
+    CaseCategory,
+    CaseEvent,
+    CaseStatus,
+    Channel,
+    EventKind,
+    InvalidTransition,
+    Urgency,
+)
+from models.contact import Contact
+from models.message import (
+    TWILIO_STATUS,
+    Call,
+    CallStatus,
+    Direction,
+    Message,
+    MessageStatus,
+    Purpose,
+)
+from models.volunteer import Offer, OfferStatus, Volunteer
+
+__all__ = [
+    "OPEN_STATUSES", "TWILIO_STATUS", "Base", "Call", "CallStatus", "Case", "CaseCategory",
+    "CaseEvent", "CaseStatus", "Channel", "Contact", "Direction", "EventKind",
+    "InvalidTransition", "Message", "MessageStatus", "Offer", "OfferStatus", "Purpose",
+    "Urgency", "Volunteer", "utcnow",
+]

@@ -1,0 +1,200 @@
+"""Cases and their timeline: the ledger of every problem a worker brings to the hotline."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+
+from models.base import Base, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from models.contact import Contact
+    from models.volunteer import Volunteer
+
+# Case numbers are read out digit by digit on the phone; starting at 1001 keeps them 4 digits
+# for the first ~9,000 cases (seed 001: 8,800 worker records) and never starts with 0.
+CASE_NUMBER_OFFSET = 1000
+
+
+class CaseStatus(enum.StrEnum):
+    """Where a case is in its life. `Case.move_to` is the only place that changes it.
+
+        NEW ──► OFFERED ──► ASSIGNED ──► IN_PROGRESS ──► RESOLVED ──► CLOSED
+         │  ▲     │  │        │   │           │    └───► REFERRED ──► CLOSED
+         │  └─────┘  │        │   └──► NEW    │                 (RESOLVED/REFERRED
+         ▼           ▼        ▼  (given back) ▼                  may reopen to IN_PROGRESS)
+      ESCALATED ◄────┴────────┘            CLOSED
+         │
+         └──► OFFERED / ASSIGNED / CLOSED
+
+    NEW: waiting to be routed.  OFFERED: offers out, nobody has accepted.  ESCALATED: nobody
+    eligible or nobody answered; staff must act.  Any open case may also be CLOSED by staff.
+    """
+
+    NEW = "new"
+    OFFERED = "offered"
+    ESCALATED = "escalated"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    REFERRED = "referred"
+    CLOSED = "closed"
+
+
+CASE_TRANSITIONS: dict[CaseStatus, set[CaseStatus]] = {
+    CaseStatus.NEW: {CaseStatus.OFFERED, CaseStatus.ESCALATED, CaseStatus.ASSIGNED,
+                     CaseStatus.CLOSED},
+    CaseStatus.OFFERED: {CaseStatus.ASSIGNED, CaseStatus.NEW, CaseStatus.ESCALATED,
+                         CaseStatus.CLOSED},
+    CaseStatus.ESCALATED: {CaseStatus.OFFERED, CaseStatus.ASSIGNED, CaseStatus.NEW,
+                           CaseStatus.CLOSED},
+    CaseStatus.ASSIGNED: {CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED, CaseStatus.REFERRED,
+                          CaseStatus.CLOSED, CaseStatus.NEW, CaseStatus.ESCALATED},
+    CaseStatus.IN_PROGRESS: {CaseStatus.RESOLVED, CaseStatus.REFERRED, CaseStatus.CLOSED,
+                             CaseStatus.ESCALATED},
+    CaseStatus.RESOLVED: {CaseStatus.CLOSED, CaseStatus.IN_PROGRESS},
+    CaseStatus.REFERRED: {CaseStatus.CLOSED, CaseStatus.IN_PROGRESS},
+    CaseStatus.CLOSED: set(),
+}
+
+OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.OFFERED, CaseStatus.ESCALATED,
+                           CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS})
+
+
+class CaseCategory(enum.StrEnum):
+    """What the worker needs help with (the intake menu)."""
+
+    UNKNOWN = "unknown"
+    WAGES = "wages"  # 欠薪
+    INJURY = "injury"  # 工伤
+    CONTRACT = "contract"  # 合同/辞退
+    SOCIAL_INSURANCE = "social_insurance"  # 社保
+    OTHER_LEGAL = "other_legal"  # 其他法律援助
+    COLLECTIVE = "collective"  # many workers of one employer unpaid: the most urgent
+
+
+class Urgency(enum.StrEnum):
+    """How fast a case must reach a person; URGENT cases use the priority queue."""
+
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class Channel(enum.StrEnum):
+    """How the case first reached us."""
+
+    SMS = "sms"
+    VOICE = "voice"
+    WEB = "web"
+
+
+class InvalidTransition(ValueError):
+    """A status change the lifecycle does not allow."""
+
+
+class Case(Base):
+    """One problem of one worker, with its whole history on the timeline."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int | None] = mapped_column(unique=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    category: Mapped[CaseCategory] = mapped_column(str_enum(CaseCategory),
+                                                   default=CaseCategory.UNKNOWN)
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.NEW)
+    urgency: Mapped[Urgency] = mapped_column(str_enum(Urgency), default=Urgency.NORMAL)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel), default=Channel.SMS)
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    summary: Mapped[str | None] = mapped_column(Text)
+    employer: Mapped[str | None] = mapped_column(String(200))
+    work_province: Mapped[str | None] = mapped_column(String(40))
+    work_city: Mapped[str | None] = mapped_column(String(60))
+    amount_owed: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    months_unpaid: Mapped[int | None]
+    people_affected: Mapped[int] = mapped_column(default=1)
+    amount_recovered: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    assigned_volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"),
+                                                              index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # When routing was last handed to the queue; the sweeper re-enqueues NEW cases left behind.
+    last_enqueued_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    contact: Mapped[Contact] = relationship(lazy="joined")
+    assigned_volunteer: Mapped[Volunteer | None] = relationship()
+    events: WriteOnlyMapped[CaseEvent] = relationship(
+        back_populates="case", order_by="CaseEvent.id", passive_deletes=True
+    )
+
+    @property
+    def is_open(self) -> bool:
+        """True while someone still has to act on the case."""
+        return self.status in OPEN_STATUSES
+
+    def assign_number(self) -> None:
+        """Give a flushed case its short human number (unique because ids are)."""
+        if self.number is None:
+            self.number = self.id + CASE_NUMBER_OFFSET
+
+    def move_to(self, new: CaseStatus, *, actor: str = "system", note: str | None = None) -> None:
+        """Change status if the lifecycle allows it, and write the change on the timeline."""
+        old = self.status
+        if new == old:
+            return
+        if new not in CASE_TRANSITIONS[old]:
+            raise InvalidTransition(f"case {self.number}: {old} -> {new} is not allowed")
+        self.status = new
+        if new == CaseStatus.CLOSED:
+            self.closed_at = utcnow()
+        self.log(EventKind.STATUS, f"{old} → {new}" + (f": {note}" if note else ""),
+                 actor=actor, data={"from": str(old), "to": str(new)})
+
+    def log(self, kind: EventKind, text: str, *, actor: str = "system",
+            data: dict[str, Any] | None = None, message_id: int | None = None,
+            offer_id: int | None = None, call_id: int | None = None) -> CaseEvent:
+        """Append one entry to the case timeline."""
+        event = CaseEvent(kind=kind, text=text, actor=actor, data=data or {},
+                          message_id=message_id, offer_id=offer_id, call_id=call_id)
+        self.events.add(event)
+        return event
+
+
+class EventKind(enum.StrEnum):
+    """Kinds of timeline entries."""
+
+    MESSAGE_IN = "message_in"
+    MESSAGE_OUT = "message_out"
+    REPLY = "reply"
+    CALL = "call"
+    OFFER = "offer"
+    OFFER_ANSWER = "offer_answer"
+    STATUS = "status"
+    ROUTING = "routing"
+    NOTE = "note"
+
+
+class CaseEvent(Base):
+    """One line of a case's timeline: a message, call, offer, status change or note."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[EventKind] = mapped_column(str_enum(EventKind))
+    actor: Mapped[str] = mapped_column(String(40), default="system")
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+
+    case: Mapped[Case] = relationship(back_populates="events")

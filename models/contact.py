@@ -1,0 +1,41 @@
+"""A migrant worker who has called or texted the hotline (or been imported for service SMS)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, utcnow
+
+
+class Contact(Base):
+    """A worker, keyed by E.164 phone number; their number is never shown to volunteers."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(8), default="zh")
+    home_province: Mapped[str | None] = mapped_column(String(40))
+    work_province: Mapped[str | None] = mapped_column(String(40))
+    work_city: Mapped[str | None] = mapped_column(String(60))
+    opted_out_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_contact_at: Mapped[datetime | None]
+
+    @property
+    def opted_out(self) -> bool:
+        """True once the worker has asked for no bulk messages."""
+        return self.opted_out_at is not None
+
+    def opt_out(self) -> None:
+        """Record that the worker asked for no more bulk SMS (keeps the first time)."""
+        if self.opted_out_at is None:
+            self.opted_out_at = utcnow()
+
+    def opt_in(self) -> None:
+        """Record that the worker asked to receive bulk SMS again."""
+        self.opted_out_at = None

@@ -1,0 +1,1 @@
+"""Outbound messaging: providers, segment counting, throttling, send tasks and campaigns."""

@@ -1,0 +1,59 @@
+"""The narrow provider interface every sender implements, and its typed errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What a provider said when it accepted a message or call."""
+
+    sid: str
+    status: str
+    segments: int = 1
+
+
+class ProviderError(Exception):
+    """Base for every error a provider raises; carries the provider's error code."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Throttled(ProviderError):
+    """The provider asked us to slow down (HTTP 429 / Twilio 20429); safe to retry later."""
+
+
+class RecipientOptedOut(ProviderError):
+    """The recipient replied STOP at the carrier (Twilio 21610); never send to them again."""
+
+
+class PermanentFailure(ProviderError):
+    """The request can never succeed as it is (invalid or non-mobile number, bad auth...)."""
+
+
+class TransientFailure(ProviderError):
+    """A network error or 5xx. If `maybe_sent`, the provider may have acted: reconcile, don't resend."""
+
+    def __init__(self, message: str, code: int | None = None, *, maybe_sent: bool = True) -> None:
+        super().__init__(message, code)
+        self.maybe_sent = maybe_sent
+
+
+class Provider(Protocol):
+    """Sends SMS and starts calls; the only surface the rest of the code sees."""
+
+    def send_sms(
+        self, to: str, body: str, *, from_: str, status_callback: str | None = None
+    ) -> SendResult:
+        """Send one SMS; raise a ProviderError subclass on failure."""
+        ...
+
+    def start_call(
+        self, to: str, *, from_: str, url: str, status_callback: str | None = None
+    ) -> SendResult:
+        """Start an outbound call whose TwiML is fetched from `url`."""
+        ...

@@ -1,0 +1,35 @@
+"""Console provider for the demo: logs what it would send; the send task keeps the row."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from notifications.providers.base import SendResult
+from notifications.segments import count_segments
+
+log = logging.getLogger("hotline.console")
+
+
+class ConsoleProvider:
+    """Pretends every message is accepted and prints it, so the demo needs no Twilio account."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, str]] = []
+
+    def send_sms(
+        self, to: str, body: str, *, from_: str, status_callback: str | None = None
+    ) -> SendResult:
+        """Log the SMS and return a console SID."""
+        sid = "SMconsole" + uuid.uuid4().hex[:23]
+        self.sent.append({"sid": sid, "to": to, "from": from_, "body": body})
+        log.info("SMS %s -> %s: %s", from_, to, body)
+        return SendResult(sid=sid, status="sent", segments=count_segments(body).segments)
+
+    def start_call(
+        self, to: str, *, from_: str, url: str, status_callback: str | None = None
+    ) -> SendResult:
+        """Log the call and return a console SID."""
+        sid = "CAconsole" + uuid.uuid4().hex[:23]
+        log.info("CALL %s -> %s (TwiML from %s)", from_, to, url)
+        return SendResult(sid=sid, status="queued")

@@ -1,0 +1,84 @@
+"""Twilio provider: the one module that imports `twilio.rest`."""
+
+from __future__ import annotations
+
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from notifications.providers.base import (
+    PermanentFailure,
+    ProviderError,
+    RecipientOptedOut,
+    SendResult,
+    Throttled,
+    TransientFailure,
+)
+
+# Twilio error codes that mean "this will never work for this recipient".
+PERMANENT_CODES = {21211, 21212, 21214, 21217, 21408, 21606, 21612, 21614, 21635, 30003, 30005, 30006}
+THROTTLE_CODES = {20429, 14107}
+OPTED_OUT_CODES = {21610}
+
+
+class TwilioProvider:
+    """Sends through Twilio's REST API, or through a Twilio-shaped server at `api_url`."""
+
+    def __init__(
+        self, account_sid: str, auth_token: str, *, api_url: str | None = None, timeout: float = 10.0
+    ) -> None:
+        self.client = Client(
+            account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout)
+        )
+        # Edge/region env vars would rewrite the host away from api_url; ignore them.
+        self.client.edge = None
+        self.client.region = None
+        if api_url:
+            self.client.api.base_url = api_url.rstrip("/")
+
+    def send_sms(
+        self, to: str, body: str, *, from_: str, status_callback: str | None = None
+    ) -> SendResult:
+        """Create a Message resource; map Twilio errors onto the typed provider errors."""
+        kwargs: dict[str, str] = {"to": to, "from_": from_, "body": body}
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        try:
+            msg = self.client.messages.create(**kwargs)
+        except (TwilioRestException, requests.RequestException) as exc:
+            raise translate_error(exc) from exc
+        return SendResult(sid=msg.sid or "", status=msg.status or "queued",
+                          segments=int(msg.num_segments or 1))
+
+    def start_call(
+        self, to: str, *, from_: str, url: str, status_callback: str | None = None
+    ) -> SendResult:
+        """Create a Call resource that fetches its TwiML from `url`."""
+        kwargs: dict[str, str] = {"to": to, "from_": from_, "url": url}
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        try:
+            call = self.client.calls.create(**kwargs)
+        except (TwilioRestException, requests.RequestException) as exc:
+            raise translate_error(exc) from exc
+        return SendResult(sid=call.sid or "", status=str(call.status or "queued"))
+
+
+def translate_error(exc: Exception) -> ProviderError:
+    """Turn a Twilio or network exception into one of the typed provider errors."""
+    if isinstance(exc, requests.RequestException):
+        # Only a refused or timed-out *connection* proves nothing reached Twilio.
+        not_sent = isinstance(exc, requests.ConnectTimeout) or (
+            isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc))
+        return TransientFailure(f"network error talking to Twilio: {exc}",
+                                maybe_sent=not not_sent)
+    assert isinstance(exc, TwilioRestException)
+    code, status, text = exc.code, exc.status, str(exc.msg)
+    if status == 429 or code in THROTTLE_CODES:
+        return Throttled(text, code)
+    if code in OPTED_OUT_CODES:
+        return RecipientOptedOut(text, code)
+    if code in PERMANENT_CODES or (400 <= status < 500 and status not in (408, 409)):
+        return PermanentFailure(text, code)
+    return TransientFailure(text, code)

@@ -1,0 +1,116 @@
+"""The send task: one outbound Message row in, exactly one provider call out.
+
+The row's status is committed before and after the provider call, so a task that runs twice
+(redelivery after a crash) sees SENDING or later and does not send again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from celery import shared_task
+from flask import current_app
+
+from hotline.db import get_db
+from models import EventKind, Message, MessageStatus, Purpose
+from notifications.providers import (
+    PermanentFailure,
+    ProviderError,
+    RecipientOptedOut,
+    SendResult,
+    Throttled,
+    TransientFailure,
+    get_provider,
+)
+
+log = logging.getLogger(__name__)
+
+
+def status_callback_url(message_id: int) -> str | None:
+    """Where the provider posts delivery reports; carries our id to reconcile lost SIDs."""
+    base = current_app.config.get("PUBLIC_URL")
+    return f"{base.rstrip('/')}/twilio/status?m={message_id}" if base else None
+
+
+def claim_for_sending(message_id: int) -> Message | None:
+    """Move a QUEUED message to SENDING and commit; None if it is not ours to send."""
+    with get_db().begin() as session:
+        msg = session.get(Message, message_id, with_for_update=True)
+        if msg is None or msg.status != MessageStatus.QUEUED:
+            return None
+        if msg.purpose == Purpose.CAMPAIGN and msg.contact_id is not None:
+            from models import Contact
+
+            contact = session.get(Contact, msg.contact_id)
+            if contact is not None and contact.opted_out:
+                msg.status = MessageStatus.FAILED
+                msg.error_message = "recipient opted out"
+                return None
+        msg.status = MessageStatus.SENDING
+        return msg
+
+
+def record_outcome(message_id: int, result: SendResult | None, error: ProviderError | None
+                   ) -> float | None:
+    """Write what the provider said; return a retry delay in seconds, or None when done."""
+    retry_in: float | None = None
+    with get_db().begin() as session:
+        msg = session.get(Message, message_id, with_for_update=True)
+        assert msg is not None
+        if result is not None:
+            msg.provider_sid = msg.provider_sid or result.sid
+            msg.segments = result.segments
+            msg.advance(MessageStatus.ACCEPTED)
+            note = f"sent to {msg.to_number} ({result.segments} segment(s), {result.sid})"
+        elif isinstance(error, Throttled | TransientFailure) and not getattr(
+                error, "maybe_sent", False):
+            msg.requeue()
+            retry_in = 1.0 + random.random() * 4  # jitter so throttled chunks do not stampede
+            note = f"provider busy ({error}); retrying in {retry_in:.0f}s"
+        elif isinstance(error, TransientFailure):
+            msg.advance(MessageStatus.UNKNOWN, error_code=error.code, error_message=str(error))
+            note = f"outcome unknown ({error}); will be reconciled, not resent"
+        else:
+            assert error is not None
+            msg.advance(MessageStatus.FAILED, error_code=error.code, error_message=str(error))
+            note = f"send failed: {error}"
+            if isinstance(error, RecipientOptedOut) and msg.contact_id is not None:
+                from models import Contact
+
+                contact = session.get(Contact, msg.contact_id)
+                if contact is not None:
+                    contact.opt_out()
+        if msg.case_id is not None:
+            from models import Case
+
+            case = session.get(Case, msg.case_id)
+            if case is not None:
+                case.log(EventKind.MESSAGE_OUT, note, message_id=msg.id,
+                         data={"purpose": str(msg.purpose), "status": str(msg.status)})
+    return retry_in
+
+
+def deliver(message_id: int) -> float | None:
+    """Send one queued message through the provider; return a retry delay if it must wait."""
+    msg = claim_for_sending(message_id)
+    if msg is None:
+        return None
+    try:
+        result = get_provider().send_sms(
+            msg.to_number, msg.body, from_=msg.from_number,
+            status_callback=status_callback_url(msg.id))
+    except (PermanentFailure, RecipientOptedOut, Throttled, TransientFailure) as exc:
+        log.warning("message %s: %s", message_id, exc)
+        return record_outcome(message_id, None, exc)
+    return record_outcome(message_id, result, None)
+
+
+@shared_task(name="notifications.send.send_message", bind=True, max_retries=None)
+def send_message(self: object, message_id: int) -> None:
+    """Celery task: deliver one message, re-scheduling itself (never sleeping) when throttled."""
+    retry_in = deliver(message_id)
+    if retry_in is not None:
+        from hotline.queues import SEND, enqueue
+
+        enqueue(send_message, message_id, queue=SEND, countdown=retry_in)
