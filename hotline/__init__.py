@@ -23,7 +23,8 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, test_config))
     app.config["MAX_CONTENT_LENGTH"] = MAX_WEBHOOK_BYTES
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # twilio's client logs every request's headers at INFO; keep logs about our work.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     init_db(app)

@@ -44,7 +44,13 @@ def simulate() -> None:
 @click.argument("body")
 def simulate_sms(from_: str, url: str | None, wait: float, body: str) -> None:
     """Send a signed inbound-SMS webhook and print the reply, then the volunteer's offer."""
-    from hotline.simulate import load_state, reply_texts, signed_sms_post, sms_params, wait_for_offer
+    from hotline.simulate import (
+        load_state,
+        reply_texts,
+        signed_sms_post,
+        sms_params,
+        wait_for_offer,
+    )
 
     app = make_app()
     state = load_state(app.instance_path)

@@ -52,7 +52,7 @@ def celery_config(app: Flask) -> dict[str, Any]:
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery instance whose tasks run inside the Flask app context."""
 
-    class FlaskTask(Task):  # type: ignore[misc]
+    class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
             with app.app_context():
                 return self.run(*args, **kwargs)

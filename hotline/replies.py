@@ -26,7 +26,8 @@ CATEGORY_NAMES = {
 
 TEXTS = {
     "case_opened": {
-        "zh": "工友热线：已收到您的求助，案件编号{number}。志愿者会尽快联系您，请保留工资条等证据。",
+        "zh": "工友热线：已收到您的求助，案件编号{number}。"
+              "志愿者会尽快联系您，请保留工资条等证据。",
         "en": "Hotline: we got your message. Your case number is {number}. "
               "A volunteer will contact you soon.",
     },

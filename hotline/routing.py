@@ -55,7 +55,8 @@ def pick_volunteer(session: Session, case: Case) -> Volunteer | None:
     load = open_load(session)
     free = [v for v in candidates if load.get(v.id, 0) < v.capacity]
     same_language = [v for v in free if case.language in (v.languages or [])]
-    return (same_language or free or [None])[0]
+    best = same_language or free
+    return best[0] if best else None
 
 
 def queue_sms(session: Session, *, to: str, body: str, purpose: Purpose, case: Case | None = None,

@@ -1,4 +1,4 @@
-"""`hotline simulate sms`: send a correctly signed webhook to a running hotline, like Twilio would."""
+"""`hotline simulate sms`: send a signed webhook to a running hotline, as Twilio would."""
 
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ def claim_unrouted_cases() -> list[tuple[int, bool]]:
 
 
 def claim_unsent_messages() -> list[int]:
-    """Outbound non-campaign messages still QUEUED after the grace period; stale SENDING → UNKNOWN."""
+    """Non-campaign messages QUEUED past the grace period; stale SENDING becomes UNKNOWN."""
     now = utcnow()
     grace = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
     with get_db().begin() as session:

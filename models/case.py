@@ -101,7 +101,9 @@ class Case(Base):
     """One problem of one worker, with its whole history on the timeline."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_status_created", "status", "created_at"),)
+    # AUTOINCREMENT on SQLite: a case id (and so its number) is never reused.
+    __table_args__ = (Index("ix_cases_status_created", "status", "created_at"),
+                      {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int | None] = mapped_column(unique=True)

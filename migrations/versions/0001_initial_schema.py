@@ -9,7 +9,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = '0001'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -72,7 +71,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['assigned_volunteer_id'], ['volunteers.id'], name=op.f('fk_cases_assigned_volunteer_id_volunteers')),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_cases_contact_id_contacts')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cases')),
-    sa.UniqueConstraint('number', name=op.f('uq_cases_number'))
+    sa.UniqueConstraint('number', name=op.f('uq_cases_number')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cases_assigned_volunteer_id'), ['assigned_volunteer_id'], unique=False)

@@ -36,7 +36,7 @@ class PermanentFailure(ProviderError):
 
 
 class TransientFailure(ProviderError):
-    """A network error or 5xx. If `maybe_sent`, the provider may have acted: reconcile, don't resend."""
+    """A network error or 5xx; if `maybe_sent`, the provider may have acted: reconcile."""
 
     def __init__(self, message: str, code: int | None = None, *, maybe_sent: bool = True) -> None:
         super().__init__(message, code)

@@ -17,7 +17,8 @@ from notifications.providers.base import (
 )
 
 # Twilio error codes that mean "this will never work for this recipient".
-PERMANENT_CODES = {21211, 21212, 21214, 21217, 21408, 21606, 21612, 21614, 21635, 30003, 30005, 30006}
+PERMANENT_CODES = {21211, 21212, 21214, 21217, 21408, 21606, 21612, 21614, 21635,
+                   30003, 30005, 30006}
 THROTTLE_CODES = {20429, 14107}
 OPTED_OUT_CODES = {21610}
 
@@ -25,9 +26,8 @@ OPTED_OUT_CODES = {21610}
 class TwilioProvider:
     """Sends through Twilio's REST API, or through a Twilio-shaped server at `api_url`."""
 
-    def __init__(
-        self, account_sid: str, auth_token: str, *, api_url: str | None = None, timeout: float = 10.0
-    ) -> None:
+    def __init__(self, account_sid: str, auth_token: str, *, api_url: str | None = None,
+                 timeout: float = 10.0) -> None:
         self.client = Client(
             account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout)
         )

@@ -1,0 +1,204 @@
+"""Shared fixtures: real PostgreSQL, real Redis and SQLite; the fake Twilio server; live servers.
+
+PostgreSQL and Redis must be reachable: tests fail loudly rather than skip (see .ci/run).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_lib
+import requests
+from flask import Flask
+from sqlalchemy import create_engine, text
+from twilio.request_validator import RequestValidator
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from hotline import create_app
+from hotline.migrate import upgrade
+from models import Base
+from notifications.fake_twilio import FakeTwilio
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+AUTH_TOKEN = "test-auth-token-0123456789"
+ACCOUNT_SID = "AC" + "1" * 32
+PUBLIC_URL = "https://hotline.example.org"
+HOTLINE_NUMBER = "+8610086000000"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A freshly migrated PostgreSQL schema (fails, never skips, when PostgreSQL is down)."""
+    engine = create_engine(PG_URL)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    except Exception as exc:  # pragma: no cover - environment problem
+        pytest.fail(f"PostgreSQL at {PG_URL} unreachable: {exc}. Start it (see .ci/run).")
+    engine.dispose()
+    upgrade(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated SQLite file shared by the session."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'hotline.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> redis_lib.Redis:
+    """The real Redis test database (fails, never skips, when Redis is down)."""
+    client = redis_lib.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis_lib.RedisError as exc:  # pragma: no cover - environment problem
+        pytest.fail(f"Redis at {REDIS_URL} unreachable: {exc}. Start it (see .ci/run).")
+    return client
+
+
+def wipe(url: str) -> None:
+    """Delete every row (keeps the migrated schema)."""
+    engine = create_engine(url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+            conn.execute(text("DELETE FROM sqlite_sequence"))  # restart case numbers
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each test using it runs once on SQLite and once on PostgreSQL, starting empty."""
+    url = request.getfixturevalue("pg_url" if request.param == "postgresql" else "sqlite_url")
+    wipe(url)
+    yield url
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    """The project's Twilio-shaped server, with the test credentials."""
+    with FakeTwilio(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, callback_delay=0.01) as fake:
+        yield fake
+
+
+def app_config(db_url: str, fake_url: str, **extra: Any) -> dict[str, Any]:
+    """The test configuration (the same keys the environment would give)."""
+    cfg: dict[str, Any] = {
+        "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "SECRET_KEY": "test",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_API_URL": fake_url, "HOTLINE_NUMBER": HOTLINE_NUMBER,
+        "PUBLIC_URL": PUBLIC_URL, "HOTLINE_PROVIDER": "twilio", "TESTING": True,
+    }
+    cfg.update(extra)
+    return cfg
+
+
+@pytest.fixture
+def app(db_url: str, fake_twilio: FakeTwilio, redis_client: redis_lib.Redis,
+        tmp_path: Path) -> Iterator[Flask]:
+    """The hotline app on the parametrised database, real Redis and the fake Twilio server."""
+    redis_client.flushdb()
+    application = create_app(app_config(db_url, fake_twilio.base_url),
+                             instance_path=str(tmp_path / "instance"))
+    with application.app_context():
+        yield application
+    application.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def post_signed(app: Flask) -> Callable[..., Any]:
+    """POST a form to the app through the test client, signed like Twilio for PUBLIC_URL."""
+    client = app.test_client()
+
+    def post(path: str, form: dict[str, str], *, token: str = AUTH_TOKEN,
+             signed_url: str | None = None, headers: dict[str, str] | None = None) -> Any:
+        url = signed_url or (PUBLIC_URL + path)
+        sig = RequestValidator(token).compute_signature(url, form)
+        return client.post(path, data=form,
+                           headers={"X-Twilio-Signature": sig, **(headers or {})})
+
+    return post
+
+
+def sms_form(from_: str, body: str, sid: str | None = None, **extra: str) -> dict[str, str]:
+    """An inbound-SMS webhook form as Twilio sends it."""
+    sid = sid or "SM" + os.urandom(16).hex()
+    form = {"MessageSid": sid, "SmsSid": sid, "AccountSid": ACCOUNT_SID, "From": from_,
+            "To": HOTLINE_NUMBER, "Body": body, "NumMedia": "0", "ApiVersion": "2010-04-01"}
+    form.update(extra)
+    return form
+
+
+class LiveServer:
+    """The app served over real HTTP in a thread, so Twilio-style callbacks can reach it."""
+
+    def __init__(self, app: Flask) -> None:
+        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_worker(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
+    """A real `celery -A worker worker` process consuming from real Redis."""
+    full = {**os.environ, **env}
+    args = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--loglevel", "INFO",
+            "-Q", "urgent,intake,send,campaigns", "-c", "2", "--without-mingle",
+            "--without-gossip", *extra]
+    return subprocess.Popen(args, env=full, cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> str:
+    """Stop a child process and return what it printed."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+    return out
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1,
+               message: str = "condition") -> Any:
+    """Poll `predicate` until it returns something truthy; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {message}")
+
+
+def http_post_signed(url: str, form: dict[str, str], token: str = AUTH_TOKEN,
+                     signed_url: str | None = None) -> requests.Response:
+    """POST a signed webhook over real HTTP."""
+    sig = RequestValidator(token).compute_signature(signed_url or url, form)
+    return requests.post(url, data=form, headers={"X-Twilio-Signature": sig}, timeout=15)
