@@ -28,7 +28,10 @@ from models import Base
 from notifications.fake_twilio import FakeTwilio
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SERVER = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# Each pytest process gets its own schema, so parallel runs (and helpers) never collide.
+PG_SCHEMA = f"t{os.getpid()}"
+PG_URL = f"{PG_SERVER}?options=-csearch_path%3D{PG_SCHEMA}"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 AUTH_TOKEN = "test-auth-token-0123456789"
 ACCOUNT_SID = "AC" + "1" * 32
@@ -37,18 +40,20 @@ HOTLINE_NUMBER = "+8610086000000"
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
+def pg_url() -> Iterator[str]:
     """A freshly migrated PostgreSQL schema (fails, never skips, when PostgreSQL is down)."""
-    engine = create_engine(PG_URL)
+    engine = create_engine(PG_SERVER)
     try:
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
     except Exception as exc:  # pragma: no cover - environment problem
-        pytest.fail(f"PostgreSQL at {PG_URL} unreachable: {exc}. Start it (see .ci/run).")
-    engine.dispose()
+        pytest.fail(f"PostgreSQL at {PG_SERVER} unreachable: {exc}. Start it (see .ci/run).")
     upgrade(PG_URL)
-    return PG_URL
+    yield PG_URL
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
