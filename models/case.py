@@ -129,8 +129,24 @@ class Case(Base):
     # When routing was last handed to the queue; the sweeper re-enqueues NEW cases left behind.
     last_enqueued_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # --- routing (issue 4) ---
+    dialect: Mapped[str | None] = mapped_column(String(40))  # canonical, e.g. "henan"
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
+                                                        index=True)  # whose queue it is in
+    # Normalised employer name (hotline.employers) for collective-dispute matching.
+    employer_key: Mapped[str | None] = mapped_column(String(200), index=True)
+    # Set on each worker's case once N workers name one employer: the linked collective case.
+    collective_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    last_activity_at: Mapped[datetime | None]  # last thing its volunteer did (deadlines)
+    worker_contacted_at: Mapped[datetime | None]  # last relay/call to the worker (monthly)
+    reminded_at: Mapped[datetime | None]  # deadline reminder sent; escalates if still idle
+    survey_sent_at: Mapped[datetime | None]
+    satisfaction: Mapped[int | None]  # the worker's 1-5 answer to the closing survey
+    # --- intake flows (issue 3) ---
+    voicemail_url: Mapped[str | None] = mapped_column(Text)  # the worker's recorded message
 
-    contact: Mapped[Contact] = relationship(lazy="joined")
+    # Plain lazy loading: a joined eager load would break SELECT ... FOR UPDATE on PostgreSQL.
+    contact: Mapped[Contact] = relationship()
     assigned_volunteer: Mapped[Volunteer | None] = relationship()
     events: WriteOnlyMapped[CaseEvent] = relationship(
         back_populates="case", order_by="CaseEvent.id", passive_deletes=True
@@ -181,6 +197,9 @@ class EventKind(enum.StrEnum):
     STATUS = "status"
     ROUTING = "routing"
     NOTE = "note"
+    TRANSFER = "transfer"  # moved to a partner organisation's queue
+    COLLECTIVE = "collective"  # linked into (or became) a collective dispute
+    SURVEY = "survey"  # closing satisfaction survey sent / answered
 
 
 class CaseEvent(Base):
