@@ -38,6 +38,11 @@ def celery_config(app: Flask) -> dict[str, Any]:
             # Long waits live in the database + sweeper, so an hour is ample.
             "visibility_timeout": 3600,
             "socket_connect_timeout": 2,
+            # Publishing gives up at once when Redis is down (kombu would retry for ~6 s):
+            # the webhook must answer fast, and the sweeper re-enqueues from the database.
+            # Workers' own consumer connection keeps retrying (broker_connection_retry).
+            "max_retries": 1,
+            "interval_start": 0,
             "socket_timeout": 10,
         },
         "broker_connection_retry_on_startup": True,
