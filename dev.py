@@ -89,13 +89,16 @@ def ensure_services() -> None:
 
 
 def ensure_browser() -> None:
-    """Install Debian's Chromium for the browser tests when it is missing and apt is usable."""
-    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+    """Install Debian's Chromium (and a CJK font) for the browser tests when missing."""
+    font = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+    if Path("/usr/bin/chromium").exists() and font.exists():
         return
     if shutil.which("apt-get") and os.geteuid() == 0:
-        log("installing Debian's chromium for the browser tests")
+        # Playwright cannot download its own browser here; Debian's chromium is used instead.
+        log("installing Debian's chromium and fonts-wqy-microhei for the browser tests")
         subprocess.call("apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
-                        "apt-get install -y -qq chromium >/dev/null", shell=True)
+                        "apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null",
+                        shell=True)
     if not Path("/usr/bin/chromium").exists():
         sys.exit("[dev] the browser tests need Chromium: apt install chromium")
 

@@ -39,6 +39,19 @@ def register_routes(app: Flask) -> None:
     from notifications import send  # noqa: F401
 
     webhooks.register(app)
+    from hotline import bridge
+
+    bridge.register(app)  # routing: volunteer ↔ worker call bridge (/twilio/bridge/...)
+    from hotline import voice
+
+    voice.register(app)  # intake flows: the phone menu (/twilio/voice/...)
+    from hotline.web import register_web
+
+    register_web(app)  # web: staff console, volunteer inbox, login (/login, /staff, /inbox)
+    from hotline import campaign_webhooks
+    from notifications import campaign_control, campaign_tasks  # noqa: F401  (Celery tasks)
+
+    campaign_webhooks.register(app)  # campaigns: POST /twilio/status/campaign?r=<recipient>
 
     @app.get("/healthz")
     def healthz() -> Response:

@@ -41,9 +41,9 @@ def simulate() -> None:
 @click.option("--from", "from_", required=True, help="Sender's phone number.")
 @click.option("--url", default=None, help="Hotline base URL (default: the running demo's).")
 @click.option("--wait", default=20.0, show_default=True, help="Seconds to wait for the offer.")
-@click.argument("body")
-def simulate_sms(from_: str, url: str | None, wait: float, body: str) -> None:
-    """Send a signed inbound-SMS webhook and print the reply, then the volunteer's offer."""
+@click.argument("bodies", nargs=-1, required=True)
+def simulate_sms(from_: str, url: str | None, wait: float, bodies: tuple[str, ...]) -> None:
+    """Text BODIES in turn as signed webhooks, print each reply, then the volunteer's offer."""
     from hotline.simulate import (
         load_state,
         reply_texts,
@@ -58,12 +58,14 @@ def simulate_sms(from_: str, url: str | None, wait: float, body: str) -> None:
     token = state.get("auth_token") or app.config["TWILIO_AUTH_TOKEN"]
     account = state.get("account_sid") or app.config["TWILIO_ACCOUNT_SID"]
     to = state.get("hotline_number") or app.config["HOTLINE_NUMBER"]
-    params = sms_params(from_, to, body, account)
-    resp = signed_sms_post(base.rstrip("/") + "/twilio/sms", token, params)
-    if resp.status_code != 200:
-        raise click.ClickException(f"hotline answered {resp.status_code}: {resp.text[:300]}")
-    replies = reply_texts(resp.text)
-    click.echo("reply: " + (" / ".join(replies) if replies else "(no reply)"))
+    for body in bodies:
+        params = sms_params(from_, to, body, account)
+        resp = signed_sms_post(base.rstrip("/") + "/twilio/sms", token, params)
+        if resp.status_code != 200:
+            raise click.ClickException(f"hotline answered {resp.status_code}: {resp.text[:300]}")
+        replies = reply_texts(resp.text)
+        click.echo(f"{from_}> {body}")
+        click.echo("hotline> " + (" / ".join(replies) if replies else "(no reply)"))
     db_url = state.get("database_url") or app.config["DATABASE_URL"]
     for line in wait_for_offer(db_url, params["MessageSid"], wait):
         click.echo(line)
@@ -115,40 +117,20 @@ def serve(host: str, port: int) -> None:
     app.run(host=host, port=port, threaded=True)
 
 
-@main.group()
-def volunteer() -> None:
-    """Manage volunteers."""
+# Volunteers, organisations and case transfers live in hotline.cli_volunteers (routing).
+from hotline.cli_volunteers import volunteer  # noqa: E402
 
+main.add_command(volunteer)
+from hotline.cli_users import users  # noqa: E402  (web accounts: hotline.cli_users)
 
-@volunteer.command("add")
-@click.option("--name", required=True)
-@click.option("--phone", required=True)
-@click.option("--languages", default="zh", show_default=True, help="Comma-separated.")
-@click.option("--skills", default="", help="Comma-separated case categories.")
-@click.option("--regions", default="", help="Comma-separated provinces/cities served.")
-@click.option("--capacity", default=3, show_default=True)
-@click.option("--on-duty/--off-duty", default=True)
-def volunteer_add(name: str, phone: str, languages: str, skills: str, regions: str,
-                  capacity: int, on_duty: bool) -> None:
-    """Add a volunteer (phone normalised to E.164)."""
-    from hotline.db import get_db
-    from hotline.phones import InvalidPhone, normalize_phone
-    from models import Volunteer
+main.add_command(users)
+from hotline.cli_campaigns import campaign  # noqa: E402  (bulk SMS: hotline.cli_campaigns)
 
-    try:
-        e164 = normalize_phone(phone)
-    except InvalidPhone as exc:
-        raise click.BadParameter(str(exc), param_hint="--phone") from exc
+main.add_command(campaign)
+from hotline.cli_flows import flows, simulate_call  # noqa: E402  (intake flows, issue 3)
 
-    def split(s: str) -> list[str]:
-        return [p.strip() for p in s.split(",") if p.strip()]
-
-    app = make_app()
-    with app.app_context(), get_db().begin() as session:
-        session.add(Volunteer(name=name, phone=e164, languages=split(languages),
-                              skills=split(skills), regions=split(regions), capacity=capacity,
-                              on_duty=on_duty))
-    click.echo(f"added volunteer {name} {e164}")
+main.add_command(flows)
+simulate.add_command(simulate_call)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,36 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "STAFF_NUMBERS": "",  # comma-separated E.164 numbers alerted when a case escalates
     "OFFER_TIMEOUT_MINUTES": "10",
     "SWEEP_GRACE_SECONDS": "30",
+    # Routing (hotline.routing, hotline.deadlines, hotline.collective):
+    "OFFER_MAX_TRIES": "3",  # offer rounds before a case escalates to staff
+    "URGENT_FANOUT": "3",  # volunteers offered an urgent case at once (first accept wins)
+    "STALE_CASE_DAYS": "7",  # no update this long: remind the volunteer
+    "STALE_ESCALATE_DAYS": "3",  # still no update this long after the reminder: escalate
+    "MONTHLY_CONTACT_DAYS": "30",  # every open case's worker is contacted at least this often
+    "COLLECTIVE_MIN_WORKERS": "3",  # workers naming one employer to make a collective case
+    "COLLECTIVE_WINDOW_DAYS": "14",  # ...within this many days
+    "EMPLOYER_MATCH_SCORE": "80",  # rapidfuzz ratio (0-100) for two names to be one employer
+    # Campaigns (notifications.campaigns, notifications.campaign_tasks):
+    "CAMPAIGN_RATE_PER_SECOND": "10",  # segments/s per sender (long code ~1, short code 100+)
+    "CAMPAIGN_BURST_SECONDS": "1",  # bucket capacity, in seconds of rate
+    "CAMPAIGN_CHUNK_SIZE": "200",  # recipients claimed per task
+    "CAMPAIGN_PARALLELISM": "2",  # chunk tasks in flight per campaign
+    "CAMPAIGN_SEND_THREADS": "4",  # concurrent provider calls inside one chunk
+    "CAMPAIGN_PRICE_PER_SEGMENT": "0.05",  # for the cost estimate and report
+    "CAMPAIGN_TIMEZONE": "Asia/Shanghai",  # for contacts without their own
+    "CAMPAIGN_QUIET_HOURS": "21:00-08:00",  # recipients' local time; sends wait until the end
+    "CAMPAIGN_RECONCILE_AFTER_SECONDS": "120",  # a send stuck in SENDING this long is checked
+    "CAMPAIGN_STALL_SECONDS": "60",  # no progress this long: the tick restarts chunk tasks
+    "CAMPAIGN_SIGNATURE": "",  # default 【签名】 for new campaigns
+    # Web console (hotline.web):
+    "HOTLINE_TIMEZONE": "Asia/Shanghai",  # days and months of the dashboard and reports
 }
+CAMPAIGN_INTS = ("CAMPAIGN_CHUNK_SIZE", "CAMPAIGN_PARALLELISM", "CAMPAIGN_SEND_THREADS")
+CAMPAIGN_FLOATS = ("CAMPAIGN_RATE_PER_SECOND", "CAMPAIGN_BURST_SECONDS",
+                   "CAMPAIGN_RECONCILE_AFTER_SECONDS", "CAMPAIGN_STALL_SECONDS")
+ROUTING_INTS = ("OFFER_MAX_TRIES", "URGENT_FANOUT", "STALE_CASE_DAYS", "STALE_ESCALATE_DAYS",
+                "MONTHLY_CONTACT_DAYS", "COLLECTIVE_MIN_WORKERS", "COLLECTIVE_WINDOW_DAYS",
+                "EMPLOYER_MATCH_SCORE")
 
 
 def embedded_redis_socket(instance_path: str) -> str:
@@ -57,5 +86,20 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         cfg["TWILIO_AUTH_TOKEN"] = "demo-auth-token"
     cfg["OFFER_TIMEOUT_MINUTES"] = int(cfg["OFFER_TIMEOUT_MINUTES"])
     cfg["SWEEP_GRACE_SECONDS"] = int(cfg["SWEEP_GRACE_SECONDS"])
+    for key in ROUTING_INTS:
+        cfg[key] = int(cfg[key])
+    for key in CAMPAIGN_INTS:
+        cfg[key] = int(cfg[key])
+    for key in CAMPAIGN_FLOATS:
+        cfg[key] = float(cfg[key])
     cfg["STAFF_NUMBERS"] = [n.strip() for n in str(cfg["STAFF_NUMBERS"]).split(",") if n.strip()]
+    web_session_cookies(cfg)
     return cfg
+
+
+def web_session_cookies(cfg: dict[str, Any]) -> None:
+    """Login cookies: never readable by scripts, not sent cross-site, HTTPS-only behind https."""
+    cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    cfg.setdefault("SESSION_COOKIE_SECURE",
+                   str(cfg.get("PUBLIC_URL") or "").lower().startswith("https://"))

@@ -38,12 +38,18 @@ def seed_volunteers(app: Flask) -> int:
     """Add the demo volunteers (on duty) unless they exist; return how many were added."""
     from hotline.db import get_db
     from models import Volunteer
+    from models.volunteer import canonical_dialect
 
     added = 0
     with app.app_context(), get_db().begin() as session:
         for name, phone, langs, skills, regions, home in DEMO_VOLUNTEERS:
             if session.scalar(select(Volunteer).where(Volunteer.phone == phone)) is None:
-                session.add(Volunteer(name=name, phone=phone, languages=langs, skills=skills,
+                # Routing profile: dialects are kept apart from the case languages (zh/en).
+                dialects = [canonical_dialect(x) for x in langs if x not in ("zh", "en")]
+                langs = [x for x in langs if x in ("zh", "en")]
+                session.add(Volunteer(name=name, phone=phone, languages=langs, dialects=dialects,
+                                      organisation_id=None, timezone="Asia/Shanghai",
+                                      skills=skills,
                                       regions=regions, home_province=home, on_duty=True))
                 added += 1
     return added
@@ -135,10 +141,14 @@ def print_welcome(state: dict[str, Any], seeded: int) -> None:
                       if state['fake_twilio_url'] else "console (offers printed in the log)"}
     volunteers       {len(DEMO_VOLUNTEERS)} on duty ({seeded} added now)
 
-  In another terminal, text the hotline as a worker:
-    .venv/bin/hotline simulate sms --from +8613800138000 "老板拖欠我三个月工资"
+  In another terminal, text the hotline as a worker and answer its intake questions
+  (category 1 = unpaid wages, place, employer, amount, months, co-workers, confirm):
+    .venv/bin/hotline simulate sms --from +8613800138000 "老板拖欠我三个月工资" \
+        1 广东深圳 某某电子厂 12000 3 5 1
   then accept the offer as the volunteer who got it (the command prints who):
     .venv/bin/hotline simulate sms --from +8613900000001 "Y 1001"
+  or call the hotline (press keys, or script them with --keys):
+    .venv/bin/hotline simulate call --url {state['url']}
 
   Ctrl-C stops everything.
 """, flush=True)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from hotline.conversation import converse
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.replies import detect_language, say
+from hotline.sms_commands import Command, ParsedCommand, parse_command, run_command
 from models import (
     OPEN_STATUSES,
     Case,
@@ -28,6 +31,8 @@ from notifications.segments import count_segments
 
 # Bodies longer than this are kept whole in the message, but only this much goes in the summary.
 SUMMARY_CHARS = 500
+# A worker texting or calling again within this time continues their open case (issue 3).
+CONTINUE_WINDOW = timedelta(days=30)
 
 
 class BadWebhook(ValueError):
@@ -48,7 +53,7 @@ class InboundSms:
     def from_form(cls, form: MultiDict[str, str]) -> InboundSms:
         """Read the webhook form; raise BadWebhook when MessageSid or From is missing."""
         sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
-        if not sid or len(sid) > 64:
+        if not sid or len(sid) > 64 or not sid.isprintable():
             raise BadWebhook("MessageSid missing or malformed")
         if not form.get("From"):
             raise BadWebhook("From missing")
@@ -59,8 +64,8 @@ class InboundSms:
         media = [form[f"MediaUrl{i}"] for i in range(num_media) if form.get(f"MediaUrl{i}")]
         # NUL bytes are rejected by PostgreSQL text columns; nothing else is altered.
         body = (form.get("Body") or "").replace("\x00", "")
-        return cls(sid=sid, from_raw=form["From"], to=form.get("To", ""), body=body,
-                   media_urls=media)
+        return cls(sid=sid, from_raw=form["From"].replace("\x00", ""),
+                   to=form.get("To", "").replace("\x00", ""), body=body, media_urls=media)
 
 
 @dataclass
@@ -75,6 +80,8 @@ class IntakeResult:
     urgent: bool = False
     duplicate: bool = False
     reroute_case_ids: list[int] = field(default_factory=list)
+    # Intake flows: (case id, urgent) of cases whose intake just ended, to route after commit.
+    route_cases: list[tuple[int, bool]] = field(default_factory=list)
 
 
 def find_duplicate(session: Session, sid: str) -> IntakeResult | None:
@@ -113,11 +120,13 @@ def find_or_create_contact(session: Session, phone: str, language: str) -> Conta
     return contact
 
 
-def open_case_for(session: Session, contact: Contact) -> Case | None:
-    """The worker's most recent open case, if they have one."""
-    return session.scalar(
-        select(Case).where(Case.contact_id == contact.id, Case.status.in_(OPEN_STATUSES))
-        .order_by(Case.id.desc()).limit(1))
+def open_case_for(session: Session, contact: Contact, within: timedelta | None = CONTINUE_WINDOW
+                  ) -> Case | None:
+    """The worker's most recent open case active `within` the window, if they have one."""
+    query = select(Case).where(Case.contact_id == contact.id, Case.status.in_(OPEN_STATUSES))
+    if within is not None:
+        query = query.where(Case.updated_at >= utcnow() - within)
+    return session.scalar(query.order_by(Case.id.desc()).limit(1))
 
 
 def open_case(session: Session, contact: Contact, sms: InboundSms, language: str) -> Case:
@@ -144,18 +153,43 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
     contact = find_or_create_contact(session, phone, detect_language(sms.body))
     language = detect_language(sms.body, default=contact.language)
     contact.last_contact_at = utcnow()
+    command = parse_command(sms.body)  # HELP, STOP/TD, START, STATUS 1024 (issue 3)
+    if command is not None and command.command != Command.LANGUAGE:
+        # Reply in the language the worker has been using with us, not that of "STOP".
+        return record_command(session, sms, phone, contact, command, contact.language)
     case = open_case_for(session, contact)
     opened = case is None
     if case is None:
         case = open_case(session, contact, sms, language)
+    case.updated_at = utcnow()  # the 30-day window runs from the worker's last text
     msg = store_inbound(session, sms, phone=phone, contact=contact, case=case)
     preview = sms.body if len(sms.body) <= 200 else sms.body[:200] + "…"
     case.log(EventKind.MESSAGE_IN, preview + (f" [+{len(sms.media_urls)} media]"
                                               if sms.media_urls else ""),
              actor="worker", message_id=msg.id, data={"media_urls": sms.media_urls})
-    msg.reply_body = say("case_opened" if opened else "case_followup", language,
-                         number=case.number)
+    # Intake flow (issue 3): the text answers the waiting question, or starts the flow.
+    conv = converse(session, contact, case, "" if command else sms.body, language,
+                    opened=opened, has_media=bool(sms.media_urls),
+                    switch_to=command.argument if command else None)
+    msg.reply_body = conv.reply or say("case_opened" if opened else "case_followup", language,
+                                       number=case.number)
     case.log(EventKind.REPLY, msg.reply_body, message_id=msg.id)
+    # ROUTING HOOK (issue 4): forward to the assigned volunteer; detect collective disputes.
+    from hotline.routing import after_worker_message
+
+    after_worker_message(session, case, msg)
     return IntakeResult(message_id=msg.id, reply=msg.reply_body, case_id=case.id,
                         case_number=case.number, opened_case=opened,
-                        urgent=case.urgency == Urgency.URGENT)
+                        urgent=case.urgency == Urgency.URGENT,
+                        route_cases=[(o.route_case_id, o.urgent) for o in conv.outcomes
+                                     if o.route_case_id is not None])
+
+
+def record_command(session: Session, sms: InboundSms, phone: str, contact: Contact,
+                   command: ParsedCommand, language: str) -> IntakeResult:
+    """Store a worker's command (not case content) and answer it; opens no case."""
+    done = run_command(session, contact, command, language)
+    msg = store_inbound(session, sms, phone=phone, contact=contact, case=done.case)
+    msg.reply_body = done.reply
+    return IntakeResult(message_id=msg.id, reply=done.reply,
+                        case_id=done.case.id if done.case else None)

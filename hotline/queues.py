@@ -48,6 +48,7 @@ def celery_config(app: Flask) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "beat_schedule": {
             "sweep": {"task": "hotline.sweeper.sweep", "schedule": 15.0},
+            "campaign-tick": {"task": "notifications.campaigns.tick", "schedule": 15.0},
         },
         "worker_hijack_root_logger": False,
         "worker_redirect_stdouts": False,

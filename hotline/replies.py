@@ -54,6 +54,158 @@ TEXTS = {
 }
 
 
+# Routing (issue 4): offers, duty, relays, calls, outcomes, deadlines, survey, staff alerts.
+TEXTS.update({
+    "offer_taken": {
+        "zh": "案件#{number}已由其他志愿者接手，无需回复，谢谢！",
+        "en": "Case #{number} was taken by another volunteer; no need to reply. Thanks!",
+    },
+    "volunteer_commands": {
+        "zh": "指令：Y1024接受 N1024拒绝 R1024 内容=转告工友 CALL1024通话 "
+              "DONE1024 金额=办结 ON/OFF上下线",
+        "en": "Commands: Y1024 accept, N1024 decline, R1024 text = message the worker, "
+              "CALL1024, DONE1024 amount, ON/OFF",
+    },
+    "need_number": {
+        "zh": "请带上案件号，如 {verb}1024。",
+        "en": "Please add the case number, e.g. {verb}1024.",
+    },
+    "duty_on": {
+        "zh": "已上线，会给您派新案件。回复 OFF 下线。",
+        "en": "You are on duty and will get new cases. Reply OFF to stop.",
+    },
+    "duty_on_outside_shift": {
+        "zh": "已上线。现在不在您的值班时间，值班时才会派案。回复 OFF 下线。",
+        "en": "You are on duty; cases come during your shifts only. Reply OFF to stop.",
+    },
+    "duty_off": {
+        "zh": "已下线，不再派新案件。回复 ON 上线。",
+        "en": "You are off duty; no new cases. Reply ON to start again.",
+    },
+    "not_assigned": {
+        "zh": "案件#{number}不由您负责，未做任何更改。",
+        "en": "Case #{number} is not assigned to you; nothing was changed.",
+    },
+    "relay_empty": {
+        "zh": "请在案件号后写要转告的话，如：R{number} 明天上午联系您",
+        "en": "Write the message after the number, e.g. R{number} I will call tomorrow",
+    },
+    "relay_sent": {"zh": "已转告#{number}工友。", "en": "Sent to the worker of #{number}."},
+    "relay_to_worker": {
+        "zh": "工友热线（案件{number}）志愿者：{text}",
+        "en": "Hotline (case {number}) volunteer: {text}",
+    },
+    "worker_to_volunteer": {"zh": "#{number}工友：{text}", "en": "#{number} worker: {text}"},
+    "call_started": {
+        "zh": "稍后热线会给您来电，接听后接通#{number}工友。",
+        "en": "The hotline will call you now and connect you to the worker of #{number}.",
+    },
+    "call_unavailable": {
+        "zh": "暂时无法发起通话（未配置公网地址），请联系工作人员。",
+        "en": "Calls are not available now (no public URL configured); tell the staff.",
+    },
+    "bridge_connecting": {
+        "zh": "工友热线，正在为您接通案件{number}的工友，请稍候。",
+        "en": "Hotline: connecting you to the worker of case {number}.",
+    },
+    "bridge_refused": {
+        "zh": "此案件不由您负责，通话结束。",
+        "en": "This case is not assigned to you. Goodbye.",
+    },
+    "outcome_recorded": {
+        "zh": "案件#{number}已记录：{outcome}。谢谢您！",
+        "en": "Case #{number} recorded as {outcome}. Thank you!",
+    },
+    "bad_amount": {
+        "zh": "金额看不懂：{text}。请写数字，如 DONE {number} 12000",
+        "en": "Cannot read the amount {text!r}; write e.g. DONE {number} 12000",
+    },
+    "survey": {
+        "zh": "工友热线：案件{number}已办结。请回复1-5给服务打分（5=很满意）。",
+        "en": "Hotline: case {number} is finished. Reply 1-5 to rate our help (5 = very good).",
+    },
+    "survey_thanks": {
+        "zh": "谢谢您的评价！有新问题随时发短信给我们。",
+        "en": "Thank you for your rating! Text us any time you need help.",
+    },
+    "staff_escalation": {
+        "zh": "工友热线：案件#{number}需人工处理：{reason}",
+        "en": "Hotline: case #{number} needs staff: {reason}",
+    },
+    "staff_collective": {
+        "zh": "工友热线紧急：{count}名工友反映「{employer}」欠薪，已并为集体案件#{number}",
+        "en": "Hotline URGENT: {count} workers name {employer}; collective case #{number}",
+    },
+    "staff_transfer": {
+        "zh": "工友热线：案件#{number}由{source}转来：{note}",
+        "en": "Hotline: case #{number} transferred from {source}: {note}",
+    },
+    "deadline_reminder": {
+        "zh": "提醒：案件#{number}已{days}天无进展，请联系工友，"
+              "回复 R{number} 内容 或 DONE{number}。",
+        "en": "Reminder: case #{number} has had no update for {days} days.",
+    },
+    "monthly_reminder": {
+        "zh": "提醒：案件#{number}已{days}天未联系工友，请至少每月联系一次。",
+        "en": "Reminder: nobody has contacted the worker of #{number} for {days} days.",
+    },
+    "cannot_change": {
+        "zh": "案件#{number}目前是{status}状态，未做任何更改。",
+        "en": "Case #{number} is {status}; nothing was changed.",
+    },
+    "collective_joined": {
+        "zh": "#{number}工友的雇主与集体案件#{lead}相同，已一并交给您。",
+        "en": "The worker of #{number} names the employer of collective case #{lead}; "
+              "now yours too.",
+    },
+})
+
+# Intake flows (issue 3): worker commands and the SMS conversation.
+TEXTS.update({
+    "worker_help": {
+        "zh": "工友热线：发短信说明问题即可登记。查询+案件号 查进度，TD退订，EN English。",
+        "en": "Hotline: text us your problem to open a case. STATUS 1024 = progress, "
+              "STOP = no bulk SMS, ZH = Chinese.",
+    },
+    "opted_out": {
+        "zh": "已退订群发短信。您的案件照常处理，回复 订阅 可恢复。",
+        "en": "You will get no more bulk SMS. Your case is not affected. Reply START to undo.",
+    },
+    "opted_in": {
+        "zh": "已恢复订阅工友热线通知。回复 TD 退订。",
+        "en": "You will get hotline notices again. Reply STOP to stop.",
+    },
+    "status_of_case": {
+        "zh": "案件{number}（{category}）：{state}。",
+        "en": "Case {number} ({category}): {state}.",
+    },
+    "status_not_found": {
+        "zh": "没有找到您的案件{number}，请核对案件号。",
+        "en": "We found no case {number} of yours. Please check the number.",
+    },
+    "status_no_case": {
+        "zh": "您还没有案件。发短信说明问题即可登记。",
+        "en": "You have no case yet. Text us your problem to open one.",
+    },
+    "flow_welcome": {
+        "zh": "工友热线：已收到，案件编号{number}。",
+        "en": "Hotline: got it. Your case number is {number}.",
+    },
+    "flow_restart": {
+        "zh": "工友热线：上次登记没有完成，我们接着为案件{number}登记。",
+        "en": "Hotline: your last sign-up was not finished; let us go on with case {number}.",
+    },
+    "flow_media": {
+        "zh": "已收到图片，作为证据保存。",
+        "en": "Got your picture; it is kept as evidence.",
+    },
+    "flow_language": {
+        "zh": "好的，用中文。",
+        "en": "OK, in English.",
+    },
+})
+
+
 def detect_language(text: str, default: str = "zh") -> str:
     """Guess the reply language from the script of the worker's text."""
     if CJK.search(text or ""):

@@ -1,168 +1,382 @@
-"""Routing: pick a volunteer for a case, offer it by SMS, and take their answer.
+"""Routing: who may take a case, who should, the offer SMS, first accept wins, escalation.
 
-This is the foundation's simple fair rule (on duty, under capacity, same language first,
-longest since their last offer); the routing issue replaces `pick_volunteer` with scoring.
+Matching follows the source reports' rule 行业相近、地域相邻、时间匹配 (trade, place, time):
+eligibility (on duty, in a shift, same organisation's queue, speaks the language, has room,
+not offered this case before), then a score whose parts are stored on the case timeline.
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import timedelta
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from hotline.db import get_db
-from hotline.queues import SEND, URGENT, enqueue
+from hotline.queues import INTAKE, SEND, URGENT, enqueue
 from hotline.replies import offer_text, say
 from models import (
     OPEN_STATUSES,
     Case,
+    CaseCategory,
     CaseStatus,
+    Contact,
     Direction,
     EventKind,
     Message,
     MessageStatus,
     Offer,
     OfferStatus,
+    Organisation,
     Purpose,
     Urgency,
     Volunteer,
     utcnow,
 )
+from models.volunteer import canonical_dialect
 from notifications.segments import count_segments
 
-RULE = "on duty, under capacity, speaks the case language first, longest since last offer"
+# Points per reason; the breakdown of each offer is written to the timeline with these.
+WEIGHTS = {"skill": 30.0, "dialect": 25.0, "language": 10.0, "home_province": 20.0,
+           "city": 20.0, "province": 10.0, "load": -30.0, "fairness": 15.0}
+FAIRNESS_WINDOW_MINUTES = 240  # a volunteer not offered anything for 4 h gets the full bonus
+URGENT_CATEGORIES = frozenset({CaseCategory.INJURY, CaseCategory.COLLECTIVE})
+PLACE_SUFFIXES = ("特别行政区", "自治区", "省", "市", "地区", "州", "县", "区")
 
 
-def open_load(session: Session) -> dict[int, int]:
-    """Open cases per assigned volunteer."""
-    rows = session.execute(
-        select(Case.assigned_volunteer_id, func.count())
-        .where(Case.assigned_volunteer_id.is_not(None), Case.status.in_(OPEN_STATUSES))
-        .group_by(Case.assigned_volunteer_id)).all()
-    return {vid: n for vid, n in rows if vid is not None}
+# --- after-commit hooks ---------------------------------------------------------------
+
+def after_commit(session: Session, task: Task, *args: Any, queue: str | None = None,
+                 countdown: float | None = None) -> None:
+    """Enqueue `task` once this session commits (never if it rolls back)."""
+    pending: list[tuple[Task, tuple[Any, ...], str | None, float | None]] = (
+        session.info.setdefault("after_commit", []))
+    if not session.info.get("after_commit_hooked"):
+        session.info["after_commit_hooked"] = True
+        event.listen(session, "after_commit", _run_after_commit)
+        event.listen(session, "after_rollback", _drop_after_commit)
+    pending.append((task, args, queue, countdown))
 
 
-def pick_volunteer(session: Session, case: Case) -> Volunteer | None:
-    """The on-duty volunteer with room who was offered work least recently, same language first."""
-    already = select(Offer.volunteer_id).where(Offer.case_id == case.id)
-    candidates = session.scalars(
-        select(Volunteer).where(Volunteer.on_duty.is_(True), Volunteer.id.not_in(already))
-        .order_by(Volunteer.last_offered_at.asc().nulls_first(), Volunteer.id)).all()
-    load = open_load(session)
-    free = [v for v in candidates if load.get(v.id, 0) < v.capacity]
-    same_language = [v for v in free if case.language in (v.languages or [])]
-    best = same_language or free
-    return best[0] if best else None
+def _run_after_commit(session: Session) -> None:
+    pending = session.info.pop("after_commit", [])
+    for task, args, queue, countdown in pending:
+        enqueue(task, *args, queue=queue, countdown=countdown)
+
+
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop("after_commit", None)
+
+
+def send_after_commit(session: Session, message_ids: Sequence[int], urgent: bool = False,
+                      queue: str = SEND) -> None:
+    """Deliver these queued messages once the transaction that wrote them commits."""
+    from notifications.send import send_message
+
+    for mid in message_ids:
+        after_commit(session, send_message, mid, queue=URGENT if urgent else queue)
+
+
+def route_queue(case: Case) -> str:
+    """Urgent cases (injury, collective) go through the priority queue."""
+    return URGENT if case.urgency == Urgency.URGENT else INTAKE
 
 
 def queue_sms(session: Session, *, to: str, body: str, purpose: Purpose, case: Case | None = None,
-              volunteer_id: int | None = None) -> Message:
+              volunteer_id: int | None = None, contact_id: int | None = None) -> Message:
     """Add an outbound message row in QUEUED state; the send task delivers it after commit."""
     seg = count_segments(body)
     msg = Message(direction=Direction.OUTBOUND, purpose=purpose, status=MessageStatus.QUEUED,
                   from_number=current_app.config["HOTLINE_NUMBER"], to_number=to, body=body,
                   segments=seg.segments, encoding=seg.encoding,
-                  case_id=case.id if case else None, volunteer_id=volunteer_id)
+                  case_id=case.id if case else None, volunteer_id=volunteer_id,
+                  contact_id=contact_id)
     session.add(msg)
     session.flush()
     return msg
 
 
-def escalate(session: Session, case: Case, reason: str) -> list[int]:
-    """Hand the case to staff and text the on-duty staff numbers; return message ids to send."""
-    case.move_to(CaseStatus.ESCALATED, note=reason)
-    body = f"工友热线：案件#{case.number}需人工处理（{reason}）"
-    return [queue_sms(session, to=n, body=body, purpose=Purpose.ALERT, case=case).id
-            for n in current_app.config["STAFF_NUMBERS"]]
+# --- scoring ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Score:
+    """One eligible volunteer's score for one case, with the points of each reason."""
+
+    volunteer_id: int
+    total: float
+    parts: dict[str, float] = field(default_factory=dict)
+    last_offered_at: datetime | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON for the timeline."""
+        return {"volunteer_id": self.volunteer_id, "total": self.total, "parts": self.parts}
 
 
-def offer_case(session: Session, case: Case) -> list[int]:
-    """Offer a NEW case to the next volunteer (or escalate); return message ids to send."""
-    volunteer = pick_volunteer(session, case)
-    if volunteer is None:
-        return escalate(session, case, "no volunteer on duty with room")
-    now = utcnow()
+def place_key(name: str | None) -> str:
+    """'河南省' and '河南', '深圳市' and '深圳' compare equal."""
+    text = unicodedata.normalize("NFKC", name or "").strip().casefold()
+    for suffix in PLACE_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix) + 1:
+            return text[: -len(suffix)]
+    return text
+
+
+def score_volunteer(volunteer: Volunteer, case: Case, worker_home: str | None, load: int,
+                    now: datetime) -> Score:
+    """Score one eligible volunteer: skill, dialect/language, hometown, region, load, fairness."""
+    parts: dict[str, float] = {}
+    if case.category in (volunteer.skills or []):
+        parts["skill"] = WEIGHTS["skill"]
+    dialects = {canonical_dialect(d) for d in volunteer.dialects or []}
+    if case.dialect and canonical_dialect(case.dialect) in dialects:
+        parts["dialect"] = WEIGHTS["dialect"]
+    elif case.language in (volunteer.languages or []):
+        parts["language"] = WEIGHTS["language"]
+    if worker_home and place_key(worker_home) == place_key(volunteer.home_province):
+        parts["home_province"] = WEIGHTS["home_province"]
+    regions = {place_key(r) for r in volunteer.regions or []}
+    if case.work_city and place_key(case.work_city) in regions:
+        parts["city"] = WEIGHTS["city"]
+    elif case.work_province and place_key(case.work_province) in regions:
+        parts["province"] = WEIGHTS["province"]
+    parts["load"] = round(WEIGHTS["load"] * load / max(volunteer.capacity, 1), 2)
+    parts["fairness"] = round(WEIGHTS["fairness"] * _idle_share(volunteer.last_offered_at, now), 2)
+    return Score(volunteer.id, round(sum(parts.values()), 2), parts, volunteer.last_offered_at)
+
+
+def _idle_share(last_offered_at: datetime | None, now: datetime) -> float:
+    if last_offered_at is None:
+        return 1.0
+    minutes = (now - last_offered_at).total_seconds() / 60
+    return max(0.0, min(1.0, minutes / FAIRNESS_WINDOW_MINUTES))
+
+
+def current_load(session: Session) -> dict[int, int]:
+    """Open assigned cases plus pending offers, per volunteer."""
+    load: dict[int, int] = {}
+    assigned = session.execute(
+        select(Case.assigned_volunteer_id, func.count())
+        .where(Case.assigned_volunteer_id.is_not(None), Case.status.in_(OPEN_STATUSES))
+        .group_by(Case.assigned_volunteer_id)).all()
+    pending = session.execute(
+        select(Offer.volunteer_id, func.count()).where(Offer.status == OfferStatus.PENDING)
+        .group_by(Offer.volunteer_id)).all()
+    for vid, n in [*assigned, *pending]:
+        if vid is not None:
+            load[vid] = load.get(vid, 0) + n
+    return load
+
+
+def speaks(volunteer: Volunteer, case: Case) -> bool:
+    """The volunteer speaks the case's language (or exactly its dialect)."""
+    if case.language in (volunteer.languages or []):
+        return True
+    dialects = {canonical_dialect(d) for d in volunteer.dialects or []}
+    return bool(case.dialect) and canonical_dialect(case.dialect or "") in dialects
+
+
+def rank_candidates(session: Session, case: Case, now: datetime) -> list[Score]:
+    """Eligible volunteers for the case, best first (ties: longest since last offer)."""
+    already = select(Offer.volunteer_id).where(Offer.case_id == case.id)
+    query = select(Volunteer).where(Volunteer.on_duty.is_(True), Volunteer.id.not_in(already))
+    if case.organisation_id is not None:
+        query = query.where(Volunteer.organisation_id == case.organisation_id)
+    load = current_load(session)
+    contact = session.get(Contact, case.contact_id)
+    home = contact.home_province if contact else None
+    scores = [score_volunteer(v, case, home, load.get(v.id, 0), now)
+              for v in session.scalars(query)
+              if v.in_shift(now) and speaks(v, case) and load.get(v.id, 0) < v.capacity]
+    epoch = datetime.min.replace(tzinfo=now.tzinfo)
+    scores.sort(key=lambda s: (-s.total, s.last_offered_at or epoch, s.volunteer_id))
+    return scores
+
+
+# --- offers -------------------------------------------------------------------------------
+
+def staff_numbers(session: Session, case: Case) -> list[str]:
+    """On-duty staff of the case's organisation, else the hotline-wide STAFF_NUMBERS."""
+    org = session.get(Organisation, case.organisation_id) if case.organisation_id else None
+    return list(org.staff_numbers) if org and org.staff_numbers else list(
+        current_app.config["STAFF_NUMBERS"])
+
+
+def alert_staff(session: Session, case: Case, key: str, **fields: object) -> list[int]:
+    """Text the case's on-duty staff (sent after commit, on the urgent queue)."""
+    body = say(key, "zh", number=case.number, **fields)
+    ids = [queue_sms(session, to=n, body=body, purpose=Purpose.ALERT, case=case).id
+           for n in staff_numbers(session, case)]
+    send_after_commit(session, ids, urgent=True)
+    return ids
+
+
+def escalate(session: Session, case: Case, reason: str, actor: str = "system") -> list[int]:
+    """Hand the case to the staff queue and text the on-duty staff; return message ids."""
+    case.move_to(CaseStatus.ESCALATED, actor=actor, note=reason)
+    return alert_staff(session, case, "staff_escalation", reason=reason)
+
+
+def mark_urgent_if_needed(case: Case) -> bool:
+    """Work injuries and collective disputes are urgent; return True if it changed."""
+    if case.category in URGENT_CATEGORIES and case.urgency != Urgency.URGENT:
+        case.urgency = Urgency.URGENT
+        case.log(EventKind.ROUTING, f"urgent: {case.category}", data={"urgent": True})
+        return True
+    return False
+
+
+def current_round(session: Session, case: Case) -> int:
+    """How many offer rounds the case has had."""
+    return session.scalar(select(func.coalesce(func.max(Offer.round), 0))
+                          .where(Offer.case_id == case.id)) or 0
+
+
+def offer_case(session: Session, case: Case, now: datetime, *, top_up: bool = False
+               ) -> list[int]:
+    """Offer the case to the best volunteer (urgent: several), or escalate; return message ids.
+
+    `top_up` adds offers to the current round of an OFFERED case (it just became urgent).
+    """
+    mark_urgent_if_needed(case)
+    urgent = case.urgency == Urgency.URGENT
+    round_no = current_round(session, case) + (0 if top_up else 1)
+    max_tries = current_app.config["OFFER_MAX_TRIES"]
+    if not top_up and round_no > max_tries:
+        return escalate(session, case, f"no volunteer accepted after {max_tries} tries")
+    ranked = rank_candidates(session, case, now)
+    wanted = current_app.config["URGENT_FANOUT"] if urgent else 1
+    if top_up:
+        wanted -= session.scalar(select(func.count()).select_from(Offer).where(
+            Offer.case_id == case.id, Offer.status == OfferStatus.PENDING)) or 0
+    if not ranked:
+        return [] if top_up else escalate(session, case, "no eligible volunteer")
+    chosen = ranked[:max(wanted, 0)]
+    message_ids = [make_offer(session, case, score, round_no, now) for score in chosen]
+    if chosen:
+        case.move_to(CaseStatus.OFFERED)
+        case.log(EventKind.ROUTING, f"round {round_no}: offered to {len(chosen)} of "
+                 f"{len(ranked)} eligible", data={
+                     "round": round_no, "urgent": urgent, "candidates": len(ranked),
+                     "chosen": [s.as_data() for s in chosen],
+                     "next_best": [s.as_data() for s in ranked[len(chosen):len(chosen) + 2]],
+                     "weights": WEIGHTS})
+    # Offers ride the intake queue: behind the send queue they would wait for every campaign
+    # and relay (the workers drain queues in priority order).
+    send_after_commit(session, message_ids, urgent=urgent, queue=INTAKE)
+    return message_ids
+
+
+def make_offer(session: Session, case: Case, score: Score, round_no: int, now: datetime) -> int:
+    """Write one offer and its SMS; return the message id."""
+    volunteer = session.get(Volunteer, score.volunteer_id)
+    assert volunteer is not None
     minutes = current_app.config["OFFER_TIMEOUT_MINUTES"]
-    offer = Offer(case_id=case.id, volunteer_id=volunteer.id,
+    offer = Offer(case_id=case.id, volunteer_id=volunteer.id, round=round_no, created_at=now,
                   expires_at=now + timedelta(minutes=minutes))
     session.add(offer)
-    lang = "en" if (volunteer.languages or ["zh"])[0] == "en" else "zh"
-    msg = queue_sms(session, to=volunteer.phone, body=offer_text(case, lang),
+    msg = queue_sms(session, to=volunteer.phone, body=offer_text(case, volunteer.reply_language),
                     purpose=Purpose.OFFER, case=case, volunteer_id=volunteer.id)
     offer.message_id = msg.id
     session.flush()
     volunteer.last_offered_at = now
-    case.move_to(CaseStatus.OFFERED)
-    case.log(EventKind.OFFER, f"offered to volunteer {volunteer.name} (#{volunteer.id})",
-             offer_id=offer.id, message_id=msg.id,
-             data={"volunteer_id": volunteer.id, "rule": RULE, "expires_in_min": minutes})
-    return [msg.id]
-
-
-def send_queue(case: Case) -> str:
-    """Urgent cases' messages jump ahead of everything else."""
-    return URGENT if case.urgency == Urgency.URGENT else SEND
+    case.log(EventKind.OFFER, f"offered to {volunteer.name} (#{volunteer.id}), "
+             f"score {score.total}", offer_id=offer.id, message_id=msg.id,
+             data={**score.as_data(), "round": round_no, "expires_in_min": minutes})
+    # The countdown is a shortcut; the sweeper expires offers from the database anyway.
+    after_commit(session, expire_case_offers, case.id, queue=INTAKE, countdown=minutes * 60 + 1)
+    return msg.id
 
 
 @shared_task(name="hotline.routing.route_case")
 def route_case(case_id: int) -> str:
-    """Celery task: offer a NEW case to a volunteer; does nothing for a case already routed."""
-    from notifications.send import send_message
-
+    """Celery task: offer a NEW case to volunteers; does nothing for a case already routed."""
     with get_db().begin() as session:
         case = session.get(Case, case_id, with_for_update=True)
         if case is None or case.status != CaseStatus.NEW:
             return "skipped"
-        message_ids = offer_case(session, case)
-        queue = send_queue(case)
-    for mid in message_ids:
-        enqueue(send_message, mid, queue=queue)
-    return f"queued {len(message_ids)} message(s)"
+        if case.collective_case_id is not None:
+            return "part of a collective case"
+        from hotline.collective import check_collective
 
+        check_collective(session, case, utcnow())
+        if case.collective_case_id is not None:
+            return "joined a collective case"
+        return f"queued {len(offer_case(session, case, utcnow()))} message(s)"
+
+
+# --- answers and expiry -------------------------------------------------------------------
 
 class Answer(enum.StrEnum):
-    """Outcome of a volunteer's reply to an offer."""
+    """Outcome of a volunteer's reply to an offer (the value is its reply text key)."""
 
     ACCEPTED = "offer_accepted"
     DECLINED = "offer_declined"
+    TAKEN = "offer_taken"
     NOT_YOURS = "offer_not_yours"
 
 
-def answer_offer(session: Session, volunteer: Volunteer, number: int, accept: bool
-                 ) -> tuple[Answer, Case | None]:
+def answer_offer(session: Session, volunteer: Volunteer, number: int, accept: bool,
+                 now: datetime | None = None) -> tuple[Answer, Case | None]:
     """Accept or decline the volunteer's pending offer of case `number`; race-safe."""
-    # Lock the case row first: two volunteers accepting at once are serialised here.
+    now = now or utcnow()
+    # Lock the case row first: two volunteers accepting at once are serialised here, and
+    # every other writer of offers (expiry, withdrawal) takes the case lock first too.
     case = session.scalar(select(Case).where(Case.number == number).with_for_update())
     if case is None:
         return Answer.NOT_YOURS, None
-    offer = session.scalar(select(Offer).where(
-        Offer.case_id == case.id, Offer.volunteer_id == volunteer.id,
-        Offer.status == OfferStatus.PENDING))
-    if offer is None:
-        return Answer.NOT_YOURS, None
+    offer = session.scalar(select(Offer).where(Offer.case_id == case.id,
+                                               Offer.volunteer_id == volunteer.id))
+    if offer is None or offer.status != OfferStatus.PENDING:
+        taken = offer is not None and offer.status == OfferStatus.WITHDRAWN
+        return (Answer.TAKEN if taken else Answer.NOT_YOURS), None
     actor = f"volunteer:{volunteer.id}"
-    if accept:
-        offer.answer(OfferStatus.ACCEPTED)
-        withdraw_other_offers(session, case, keep=offer.id)
-        case.assigned_volunteer_id = volunteer.id
-        case.move_to(CaseStatus.ASSIGNED, actor=actor, note=f"accepted by {volunteer.name}")
-        case.log(EventKind.OFFER_ANSWER, "accepted", actor=actor, offer_id=offer.id)
-        return Answer.ACCEPTED, case
-    offer.answer(OfferStatus.DECLINED)
-    case.log(EventKind.OFFER_ANSWER, "declined", actor=actor, offer_id=offer.id)
-    release_if_unoffered(session, case)
-    return Answer.DECLINED, case
+    if not accept:
+        offer.answer(OfferStatus.DECLINED, now)
+        case.log(EventKind.OFFER_ANSWER, f"declined by {volunteer.name}", actor=actor,
+                 offer_id=offer.id)
+        if release_if_unoffered(session, case):
+            after_commit(session, route_case, case.id, queue=route_queue(case))
+        return Answer.DECLINED, case
+    offer.answer(OfferStatus.ACCEPTED, now)
+    withdraw_other_offers(session, case, keep=offer.id, now=now)
+    assign(session, case, volunteer, now, actor=actor)
+    case.log(EventKind.OFFER_ANSWER, f"accepted by {volunteer.name}", actor=actor,
+             offer_id=offer.id)
+    return Answer.ACCEPTED, case
 
 
-def withdraw_other_offers(session: Session, case: Case, keep: int) -> None:
-    """Close every other pending offer of the case (someone accepted first)."""
+def assign(session: Session, case: Case, volunteer: Volunteer, now: datetime, actor: str
+           ) -> None:
+    """Make the volunteer the case's owner (and of its collective members' unowned cases)."""
+    case.assigned_volunteer_id = volunteer.id
+    case.last_activity_at, case.reminded_at = now, None
+    case.move_to(CaseStatus.ASSIGNED, actor=actor, note=f"assigned to {volunteer.name}")
+    from hotline.collective import assign_members
+
+    assign_members(session, case, volunteer, now)
+
+
+def withdraw_other_offers(session: Session, case: Case, keep: int | None, now: datetime
+                          ) -> list[int]:
+    """Withdraw the case's other pending offers and tell those volunteers it is taken."""
+    ids = []
     for other in session.scalars(select(Offer).where(
             Offer.case_id == case.id, Offer.status == OfferStatus.PENDING, Offer.id != keep)):
-        other.answer(OfferStatus.WITHDRAWN)
+        other.answer(OfferStatus.WITHDRAWN, now)
+        vol = session.get(Volunteer, other.volunteer_id)
+        assert vol is not None
+        ids.append(queue_sms(session, to=vol.phone, body=say("offer_taken", vol.reply_language,
+                                                              number=case.number),
+                             purpose=Purpose.ALERT, case=case, volunteer_id=vol.id).id)
+    send_after_commit(session, ids, urgent=case.urgency == Urgency.URGENT)
+    return ids
 
 
 def release_if_unoffered(session: Session, case: Case) -> bool:
@@ -175,6 +389,66 @@ def release_if_unoffered(session: Session, case: Case) -> bool:
     return False
 
 
+def expire_due_offers(now: datetime, case_id: int | None = None) -> list[int]:
+    """Expire unanswered offers past their time; re-route their cases; return those case ids."""
+    with get_db().begin() as session:
+        due = select(Offer.case_id).where(Offer.status == OfferStatus.PENDING,
+                                          Offer.expires_at <= now)
+        if case_id is not None:
+            due = due.where(Offer.case_id == case_id)
+        cases = session.scalars(select(Case).where(Case.id.in_(due.limit(500)))
+                                .with_for_update(skip_locked=True)).all()
+        rerouted = []
+        for case in cases:
+            for offer in session.scalars(select(Offer).where(
+                    Offer.case_id == case.id, Offer.status == OfferStatus.PENDING,
+                    Offer.expires_at <= now)):
+                offer.answer(OfferStatus.EXPIRED, now)
+                case.log(EventKind.OFFER_ANSWER, "offer expired unanswered", offer_id=offer.id,
+                         data={"volunteer_id": offer.volunteer_id})
+            if release_if_unoffered(session, case):
+                after_commit(session, route_case, case.id, queue=route_queue(case))
+                rerouted.append(case.id)
+        return rerouted
+
+
+@shared_task(name="hotline.routing.expire_case_offers")
+def expire_case_offers(case_id: int) -> int:
+    """Celery task (countdown = offer timeout): expire this case's offers if still unanswered."""
+    return len(expire_due_offers(utcnow(), case_id))
+
+
 def offer_reply(answer: Answer, number: int, lang: str) -> str:
     """The SMS a volunteer gets back after answering an offer."""
     return say(str(answer), lang, number=number)
+
+
+# --- organisations ------------------------------------------------------------------------
+
+def transfer_case(session: Session, case: Case, to: Organisation, note: str, actor: str,
+                  now: datetime | None = None) -> None:
+    """Move the case to a partner organisation's queue with a note, keeping its history."""
+    now = now or utcnow()
+    if not case.is_open:
+        raise ValueError(f"case {case.number} is {case.status}; only open cases move")
+    source = session.get(Organisation, case.organisation_id) if case.organisation_id else None
+    withdraw_other_offers(session, case, keep=None, now=now)
+    if case.status == CaseStatus.IN_PROGRESS:
+        case.move_to(CaseStatus.ESCALATED, actor=actor, note="transfer")
+    case.assigned_volunteer_id = None
+    case.organisation_id = to.id
+    case.move_to(CaseStatus.NEW, actor=actor, note=f"transferred to {to.name}")
+    case.log(EventKind.TRANSFER, f"transferred to {to.name}: {note}", actor=actor,
+             data={"from": source.id if source else None, "to": to.id, "note": note})
+    alert_staff(session, case, "staff_transfer", source=source.name if source else "热线",
+                note=note[:40])
+    after_commit(session, route_case, case.id, queue=route_queue(case))
+
+
+def after_worker_message(session: Session, case: Case, message: Message) -> None:
+    """Intake hook: forward the worker's text to their volunteer; detect collective disputes."""
+    from hotline.bridge import forward_worker_message
+    from hotline.collective import check_collective
+
+    forward_worker_message(session, case, message)
+    check_collective(session, case, utcnow())

@@ -46,7 +46,7 @@ def wait_for_offer(database_url: str, message_id_sid: str, timeout: float) -> li
     from sqlalchemy import select
 
     from hotline.db import Database
-    from models import Message, MessageStatus, Purpose, Volunteer
+    from models import Case, CaseStatus, Message, MessageStatus, Purpose, Volunteer, utcnow
 
     db = Database(database_url)
     deadline = time.monotonic() + timeout
@@ -55,6 +55,12 @@ def wait_for_offer(database_url: str, message_id_sid: str, timeout: float) -> li
             inbound = session.scalar(select(Message).where(Message.provider_sid == message_id_sid))
             if inbound is None or inbound.case_id is None or inbound.volunteer_id is not None:
                 return []
+            case = session.get(Case, inbound.case_id)
+            held = case is not None and case.last_enqueued_at is not None and (
+                case.last_enqueued_at > utcnow())
+            if held and case is not None and case.status == CaseStatus.NEW:
+                return ["(the case goes to a volunteer when the intake questions are answered;"
+                        " text the answers, e.g. simulate sms --from … 1 广东深圳 某某厂 12000 3 1 1)"]
             offers = session.scalars(select(Message).where(
                 Message.case_id == inbound.case_id, Message.purpose == Purpose.OFFER,
                 Message.status.not_in([MessageStatus.QUEUED, MessageStatus.SENDING]))).all()

@@ -10,17 +10,15 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from hotline.db import get_db
+from hotline.deadlines import check_deadlines
 from hotline.queues import INTAKE, SEND, URGENT, enqueue
-from hotline.routing import release_if_unoffered, route_case
+from hotline.routing import expire_due_offers, route_case
 from models import (
     Case,
     CaseStatus,
     Direction,
-    EventKind,
     Message,
     MessageStatus,
-    Offer,
-    OfferStatus,
     Purpose,
     Urgency,
     utcnow,
@@ -33,20 +31,8 @@ STUCK_SENDING = timedelta(minutes=10)
 
 
 def expire_offers() -> list[int]:
-    """Expire unanswered offers; return ids of cases that must be routed again."""
-    reroute: list[int] = []
-    with get_db().begin() as session:
-        offers = session.scalars(select(Offer).where(
-            Offer.status == OfferStatus.PENDING, Offer.expires_at < utcnow())
-            .limit(BATCH).with_for_update(skip_locked=True)).all()
-        for offer in offers:
-            offer.answer(OfferStatus.EXPIRED)
-            case = session.get(Case, offer.case_id, with_for_update=True)
-            assert case is not None
-            case.log(EventKind.OFFER_ANSWER, "offer expired unanswered", offer_id=offer.id)
-            if release_if_unoffered(session, case):
-                reroute.append(case.id)
-    return reroute
+    """Expire unanswered offers; their cases are re-routed after commit (hotline.routing)."""
+    return expire_due_offers(utcnow())
 
 
 def claim_unrouted_cases() -> list[tuple[int, bool]]:
@@ -55,6 +41,7 @@ def claim_unrouted_cases() -> list[tuple[int, bool]]:
     with get_db().begin() as session:
         cases = session.scalars(select(Case).where(
             Case.status == CaseStatus.NEW,
+            Case.collective_case_id.is_(None),  # worked with its collective case
             func.coalesce(Case.last_enqueued_at, Case.created_at) < grace)
             .order_by(Case.id).limit(BATCH).with_for_update(skip_locked=True)).all()
         for case in cases:
@@ -88,13 +75,12 @@ def sweep_now() -> dict[str, int]:
     reroute = expire_offers()
     cases = claim_unrouted_cases()
     messages = claim_unsent_messages()
-    for case_id in reroute:
-        enqueue(route_case, case_id, queue=INTAKE)
     for case_id, urgent in cases:
         enqueue(route_case, case_id, queue=URGENT if urgent else INTAKE)
     for message_id in messages:
         enqueue(send_message, message_id, queue=SEND)
     counts = {"offers_expired": len(reroute), "cases": len(cases), "messages": len(messages)}
+    counts.update(check_deadlines())  # routing: reminders and escalation of idle cases
     if any(counts.values()):
         log.info("sweep: %s", counts)
     return counts

@@ -35,6 +35,8 @@ def is_valid_twilio_request() -> bool:
     validator = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"])
     algorithm = get_signature_algorithm(
         request.headers.get("X-Twilio-Webhooks-Signature-Settings", ""))
+    if any(not isinstance(name, str) for name in request.form):
+        return False  # a nameless multipart field (key None) would crash the validator
     return bool(validator.validate(signed_url(), request.form, signature, algorithm))
 
 

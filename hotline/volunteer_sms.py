@@ -1,29 +1,81 @@
-"""Commands volunteers send by SMS from their own phones (Y1024 / N1024 for now)."""
+"""Commands volunteers send by SMS from a plain phone, and workers' survey answers.
+
+    Y1024 / N1024        accept / decline an offer   (also yes, 接受, 拒绝; any width or case)
+    R1024 text           text the worker through the hotline number
+    CALL 1024            the hotline rings you, then connects you to the worker
+    DONE 1024 12000      resolved, ¥12000 recovered;  REFER 1024 note;  CLOSE 1024 note
+    ON / OFF, 上线/下线   go on or off duty
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.bridge import relay_to_worker, request_call
+from hotline.deadlines import (
+    BadAmount,
+    case_awaiting_survey,
+    outcome_name,
+    parse_amount,
+    parse_survey_answer,
+    record_outcome,
+    record_survey_answer,
+)
 from hotline.intake import InboundSms, IntakeResult, store_inbound
 from hotline.replies import say
-from hotline.routing import Answer, answer_offer, offer_reply
-from models import Volunteer
+from hotline.routing import answer_offer, offer_reply
+from models import Case, Contact, EventKind, InvalidTransition, Volunteer, utcnow
 
-OFFER_ANSWER = re.compile(r"^\s*(Y|N|YES|NO|是|否|接受|拒绝)\s*#?\s*(\d{1,9})\s*$", re.IGNORECASE)
-ACCEPT_WORDS = {"y", "yes", "是", "接受"}
+VERBS = {
+    "y": "accept", "yes": "accept", "是": "accept", "接受": "accept",
+    "n": "decline", "no": "decline", "否": "decline", "拒绝": "decline",
+    "r": "relay", "转告": "relay", "call": "call", "通话": "call", "呼叫": "call",
+    "done": "resolved", "结案": "resolved", "办结": "resolved",
+    "refer": "referred", "转介": "referred", "close": "closed", "关闭": "closed",
+    "on": "on", "上线": "on", "off": "off", "下线": "off",
+}
+NEEDS_NUMBER = {"accept", "decline", "relay", "call", "resolved", "referred", "closed"}
+COMMAND = re.compile(r"^\s*(?P<verb>[a-z]+|[\u4e00-\u9fff]{1,2})\s*#?\s*(?P<number>\d{1,9})?"
+                     r"[\s:,，、]*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Command:
+    """One parsed volunteer SMS."""
+
+    action: str
+    number: int | None = None
+    rest: str = ""
+
+
+def parse_command(body: str) -> Command | None:
+    """Read 'Y1024', 'ｙ １０２４', 'R1024 明天来', 'DONE 1024 12000', '上线'; None if unknown."""
+    # NFKC folds full-width letters and digits (common on Chinese phone keyboards) to ASCII.
+    text = unicodedata.normalize("NFKC", body or "").strip()
+    match = COMMAND.match(text)
+    if match is None:
+        return None
+    action = VERBS.get(match["verb"].lower())
+    if action is None:
+        return None
+    number = int(match["number"]) if match["number"] else None
+    rest = match["rest"].strip()
+    if action in ("accept", "decline", "on", "off", "call") and rest.strip(".。!！~"):
+        return None  # "Yes please call me" is chat, not a command
+    return Command(action, number, rest)
 
 
 def parse_offer_answer(body: str) -> tuple[bool, int] | None:
     """(accept?, case number) from 'Y 1024', 'n1024', 'Ｙ１０２４', '接受 #1024'; else None."""
-    # NFKC folds full-width letters and digits (common on Chinese phone keyboards) to ASCII.
-    match = OFFER_ANSWER.match(unicodedata.normalize("NFKC", body or ""))
-    if match is None:
+    cmd = parse_command(body)
+    if cmd is None or cmd.action not in ("accept", "decline") or cmd.number is None:
         return None
-    return match.group(1).lower() in ACCEPT_WORDS, int(match.group(2))
+    return cmd.action == "accept", cmd.number
 
 
 def find_volunteer(session: Session, phone: str) -> Volunteer | None:
@@ -31,23 +83,101 @@ def find_volunteer(session: Session, phone: str) -> Volunteer | None:
     return session.scalar(select(Volunteer).where(Volunteer.phone == phone))
 
 
+def dispatch_sms(session: Session, sms: InboundSms, phone: str) -> IntakeResult | None:
+    """Handle SMS that are not intake: a volunteer's command or a worker's survey answer."""
+    volunteer = find_volunteer(session, phone)
+    if volunteer is not None:
+        return handle_volunteer_sms(session, volunteer, sms, phone)
+    return handle_survey_answer(session, sms, phone)
+
+
 def handle_volunteer_sms(session: Session, volunteer: Volunteer, sms: InboundSms, phone: str
                          ) -> IntakeResult:
     """Store a volunteer's SMS and act on it; the reply says what happened."""
-    lang = "en" if (volunteer.languages or ["zh"])[0] == "en" else "zh"
     msg = store_inbound(session, sms, phone=phone, volunteer_id=volunteer.id)
-    parsed = parse_offer_answer(sms.body)
-    result = IntakeResult(message_id=msg.id, reply=None)
-    if parsed is None:
-        msg.reply_body = say("volunteer_help", lang)
+    cmd = parse_command(sms.body)
+    lang = volunteer.reply_language
+    case: Case | None = None
+    if cmd is None:
+        reply = say("volunteer_commands", lang)
+    elif cmd.action in NEEDS_NUMBER and cmd.number is None:
+        reply = say("need_number", lang, verb=sms.body.strip()[:6] or "Y")
+    elif cmd.action in ("on", "off"):
+        reply = set_duty(volunteer, cmd.action == "on", lang)
+    elif cmd.action in ("accept", "decline"):
+        assert cmd.number is not None
+        answer, case = answer_offer(session, volunteer, cmd.number, cmd.action == "accept")
+        reply = offer_reply(answer, cmd.number, lang)
     else:
-        accept, number = parsed
-        answer, case = answer_offer(session, volunteer, number, accept)
-        msg.reply_body = offer_reply(answer, number, lang)
-        if case is not None:
-            msg.case_id = result.case_id = case.id
-            result.case_number = case.number
-            if answer == Answer.DECLINED and case.status.value == "new":
-                result.reroute_case_ids.append(case.id)
-    result.reply = msg.reply_body
-    return result
+        reply, case = work_on_case(session, volunteer, cmd, lang)
+    msg.reply_body = reply
+    if case is not None:
+        msg.case_id = case.id
+        case.log(EventKind.MESSAGE_IN, sms.body[:200], actor=f"volunteer:{volunteer.id}",
+                 message_id=msg.id, data={"command": cmd.action if cmd else None})
+    return IntakeResult(message_id=msg.id, reply=reply, case_id=case.id if case else None,
+                        case_number=case.number if case else None)
+
+
+def set_duty(volunteer: Volunteer, on: bool, lang: str) -> str:
+    """ON/OFF by SMS; the reply says whether offers come now or only during shifts."""
+    volunteer.on_duty = on
+    if not on:
+        return say("duty_off", lang)
+    return say("duty_on" if volunteer.in_shift(utcnow()) else "duty_on_outside_shift", lang)
+
+
+def work_on_case(session: Session, volunteer: Volunteer, cmd: Command, lang: str
+                 ) -> tuple[str, Case | None]:
+    """Relay, call or finish a case the volunteer owns; anything else changes nothing."""
+    assert cmd.number is not None
+    case = session.scalar(select(Case).where(Case.number == cmd.number).with_for_update())
+    if case is None or case.assigned_volunteer_id != volunteer.id or not case.is_open:
+        return say("not_assigned", lang, number=cmd.number), None
+    now = utcnow()
+    if cmd.action == "relay":
+        if not cmd.rest:
+            return say("relay_empty", lang, number=case.number), None
+        relay_to_worker(session, case, volunteer, cmd.rest, now)
+        return say("relay_sent", lang, number=case.number), case
+    if cmd.action == "call":
+        if request_call(session, case, volunteer, now) is None:
+            return say("call_unavailable", lang), case
+        return say("call_started", lang, number=case.number), case
+    return finish_case(session, case, volunteer, cmd, lang)
+
+
+def finish_case(session: Session, case: Case, volunteer: Volunteer, cmd: Command, lang: str
+                ) -> tuple[str, Case | None]:
+    """DONE/REFER/CLOSE: store the outcome (and money recovered) and survey the worker."""
+    amount, note = None, cmd.rest
+    if cmd.action == "resolved" and cmd.rest:
+        first, _, remainder = cmd.rest.partition(" ")
+        try:
+            amount, note = parse_amount(first), remainder.strip()
+        except BadAmount:
+            if any(ch.isdigit() for ch in first):
+                return say("bad_amount", lang, text=first, number=case.number), None
+    try:
+        record_outcome(session, case, volunteer, cmd.action, amount, note, utcnow())
+    except InvalidTransition:
+        return say("cannot_change", lang, number=case.number, status=case.status), None
+    return say("outcome_recorded", lang, number=case.number,
+               outcome=outcome_name(cmd.action, lang)), case
+
+
+def handle_survey_answer(session: Session, sms: InboundSms, phone: str) -> IntakeResult | None:
+    """A worker's '1'-'5' after the closing survey: store it; None if it is not one."""
+    score = parse_survey_answer(sms.body)
+    if score is None:
+        return None
+    contact = session.scalar(select(Contact).where(Contact.phone == phone))
+    case = case_awaiting_survey(session, contact, utcnow()) if contact else None
+    if case is None or contact is None:
+        return None
+    msg = store_inbound(session, sms, phone=phone, contact=contact, case=case)
+    contact.last_contact_at = utcnow()
+    case.log(EventKind.MESSAGE_IN, sms.body, actor="worker", message_id=msg.id)
+    msg.reply_body = record_survey_answer(session, case, score, msg.id)
+    return IntakeResult(message_id=msg.id, reply=msg.reply_body, case_id=case.id,
+                        case_number=case.number)

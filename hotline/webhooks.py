@@ -22,7 +22,7 @@ from hotline.queues import INTAKE, URGENT, enqueue
 from hotline.routing import route_case
 from hotline.twilio_signature import require_twilio_signature
 from hotline.twiml import sms_reply
-from hotline.volunteer_sms import find_volunteer, handle_volunteer_sms
+from hotline.volunteer_sms import dispatch_sms
 from models import TWILIO_STATUS, Message
 
 log = logging.getLogger(__name__)
@@ -39,9 +39,10 @@ def record_sms(sms: InboundSms) -> IntakeResult:
             phone: str | None = normalize_phone(sms.from_raw)
         except InvalidPhone:
             phone = None
-        volunteer = find_volunteer(session, phone) if phone else None
-        if volunteer is not None and phone is not None:
-            return handle_volunteer_sms(session, volunteer, sms, phone)
+        # Routing: a volunteer's command or a worker's survey answer; else it is intake.
+        handled = dispatch_sms(session, sms, phone) if phone else None
+        if handled is not None:
+            return handled
         return record_inbound_sms(session, sms)
 
 
@@ -60,8 +61,10 @@ def inbound_sms() -> Response:
         # MessageSid (or phone) constraint caught it; answer from what the winner wrote.
         result = record_sms(sms)
     if not result.duplicate:
-        if result.opened_case and result.case_id is not None:
-            enqueue(route_case, result.case_id, queue=URGENT if result.urgent else INTAKE)
+        # A worker's case is routed when their intake conversation ends (issue 3); a case
+        # whose worker goes quiet mid-way is routed by the sweeper after the hold.
+        for case_id, urgent in result.route_cases:
+            enqueue(route_case, case_id, queue=URGENT if urgent else INTAKE)
         for case_id in result.reroute_case_ids:
             enqueue(route_case, case_id, queue=INTAKE)
     return sms_reply(*([result.reply] if result.reply else []))
@@ -75,7 +78,9 @@ def message_status() -> Response:
     new = TWILIO_STATUS.get((request.form.get("MessageStatus") or "").lower())
     if not sid or new is None:
         return Response("", status=204)
-    error_code = request.form.get("ErrorCode")
+    if len(sid) > 64 or not sid.isprintable():
+        return Response("MessageSid malformed", status=400, mimetype="text/plain")
+    error_code = small_int(request.form.get("ErrorCode"))
     with get_db().begin() as session:
         msg = session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
         if msg is None:
@@ -83,16 +88,23 @@ def message_status() -> Response:
         if msg is None:
             log.info("status callback for unknown SID %s ignored", sid)
             return Response("", status=204)
-        msg.advance(new, error_code=int(error_code) if error_code and error_code.isdigit()
-                    else None)
+        msg.advance(new, error_code=error_code)
     return Response("", status=204)
+
+
+def small_int(raw: str | None) -> int | None:
+    """An ASCII decimal of up to 9 digits as int, else None ('²' and 10**20 are not ids)."""
+    if not raw or len(raw) > 9 or not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw)
 
 
 def _by_our_id(session: Session, raw_id: str | None, sid: str) -> Message | None:
     # A send that crashed before storing its SID is reconciled here from the callback URL.
-    if not raw_id or not raw_id.isdigit():
+    our_id = small_int(raw_id)
+    if our_id is None:
         return None
-    msg = session.get(Message, int(raw_id), with_for_update=True)
+    msg = session.get(Message, our_id, with_for_update=True)
     if msg is None or msg.provider_sid not in (None, sid):
         return None
     msg.provider_sid = sid

@@ -12,7 +12,17 @@ from models.case import (
     InvalidTransition,
     Urgency,
 )
+from models.campaign import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    CampaignVariant,
+    ContactTag,
+    Recipient,
+    RecipientStatus,
+)
 from models.contact import Contact
+from models.flow import FlowSession, FlowStatus, FlowStep
 from models.message import (
     TWILIO_STATUS,
     Call,
@@ -22,6 +32,8 @@ from models.message import (
     MessageStatus,
     Purpose,
 )
+from models.organisation import Organisation
+from models.user import AuditAction, AuditLog, LoginAttempt, Role, User
 from models.volunteer import Offer, OfferStatus, Volunteer
 
 __all__ = [
@@ -29,4 +41,9 @@ __all__ = [
     "CaseEvent", "CaseStatus", "Channel", "Contact", "Direction", "EventKind",
     "InvalidTransition", "Message", "MessageStatus", "Offer", "OfferStatus", "Purpose",
     "Urgency", "Volunteer", "utcnow",
+    "AuditAction", "AuditLog", "LoginAttempt", "Role", "User",
+    "FlowSession", "FlowStatus", "FlowStep",
+    "Organisation",
+    "Campaign", "CampaignKind", "CampaignStatus", "CampaignVariant", "ContactTag",
+    "Recipient", "RecipientStatus",
 ]

@@ -25,6 +25,11 @@ class Contact(Base):
     opted_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_contact_at: Mapped[datetime | None]
+    # Campaigns (notifications.campaigns): IANA zone for quiet hours (None = the configured
+    # default, Asia/Shanghai); the six-monthly re-check marks a number verified or stale.
+    timezone: Mapped[str | None] = mapped_column(String(40))
+    verified_at: Mapped[datetime | None]
+    stale_at: Mapped[datetime | None]
 
     @property
     def opted_out(self) -> bool:

@@ -1,14 +1,86 @@
-"""Volunteer responders and the offers of cases made to them."""
+"""Volunteer responders, their weekly shifts, and the offers of cases made to them."""
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+import re
+import unicodedata
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, str_enum, utcnow
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+# Spoken varieties by the names people write; the canonical key is what routing compares.
+DIALECT_ALIASES = {
+    "henan": "henan", "河南话": "henan", "河南": "henan", "豫语": "henan",
+    "jiangxi": "jiangxi", "江西话": "jiangxi", "江西": "jiangxi", "赣语": "jiangxi",
+    "cantonese": "cantonese", "粤语": "cantonese", "广东话": "cantonese", "白话": "cantonese",
+    "sichuan": "sichuan", "四川话": "sichuan", "川话": "sichuan",
+    "hunan": "hunan", "湖南话": "hunan", "湘语": "hunan",
+    "hakka": "hakka", "客家话": "hakka", "minnan": "minnan", "闽南话": "minnan",
+    "闽南语": "minnan", "hokkien": "minnan", "guizhou": "guizhou", "贵州话": "guizhou",
+    "anhui": "anhui", "安徽话": "anhui", "shandong": "shandong", "山东话": "shandong",
+}
+DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
+        "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
+SHIFT = re.compile(r"^(?P<days>\S+)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$")
+
+
+def canonical_dialect(name: str) -> str:
+    """'河南话' and 'Henan' both become 'henan'; unknown names are kept, lower-cased."""
+    key = unicodedata.normalize("NFKC", name).strip().lower()
+    return DIALECT_ALIASES.get(key, key)
+
+
+def check_timezone(name: str) -> str:
+    """Return `name` if it is an IANA time zone, else raise ValueError naming it."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r} (use e.g. Asia/Shanghai)") from exc
+    return name
+
+
+def _days(text: str) -> list[int]:
+    text = text.lower().replace("周", "").replace("星期", "")
+    if text in ("daily", "每天", "every"):
+        return list(range(7))
+    days: set[int] = set()
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            raise ValueError(f"unknown day {part!r} (use mon..sun or 周一..周日)")
+        a, b = DAYS[first], DAYS[last or first]
+        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+    return sorted(days)
+
+
+def parse_shifts(text: str) -> list[dict[str, Any]]:
+    """'mon-fri 09:00-18:00; sat 10:00-14:00' (or 周一-周五 …) as shift dicts; '' = none."""
+    shifts: list[dict[str, Any]] = []
+    for raw in re.split(r"[;；]", unicodedata.normalize("NFKC", text or "")):
+        if not raw.strip():
+            continue
+        match = SHIFT.match(raw.strip())
+        if match is None:
+            raise ValueError(f"shift {raw.strip()!r} is not like 'mon-fri 09:00-18:00'")
+        for hhmm in (match["start"], match["end"]):
+            hour, minute = map(int, hhmm.split(":"))
+            if hour > 24 or minute > 59 or (hour == 24 and minute):
+                raise ValueError(f"bad time {hhmm!r} in shift {raw.strip()!r}")
+        shifts.append({"days": _days(match["days"]), "start": match["start"].zfill(5),
+                       "end": match["end"].zfill(5)})
+    return shifts
+
+
+def _clock(hhmm: str) -> time:
+    hour, minute = map(int, hhmm.split(":"))
+    return time.max if hour == 24 else time(hour, minute)
 
 
 class Volunteer(Base):
@@ -19,14 +91,45 @@ class Volunteer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str] = mapped_column(String(20), unique=True)
-    languages: Mapped[list[str]] = mapped_column(default=list)  # e.g. ["zh", "en", "henan"]
+    languages: Mapped[list[str]] = mapped_column(default=list)  # case languages: "zh", "en"
+    dialects: Mapped[list[str]] = mapped_column(default=list)  # canonical: "henan", "cantonese"
     skills: Mapped[list[str]] = mapped_column(default=list)  # CaseCategory values
     regions: Mapped[list[str]] = mapped_column(default=list)  # provinces/cities served
     home_province: Mapped[str | None] = mapped_column(String(40))
     capacity: Mapped[int] = mapped_column(default=3)
+    # Weekly shifts in the volunteer's own time zone; empty = any time while on duty.
+    shifts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    timezone: Mapped[str] = mapped_column(String(40), default=DEFAULT_TIMEZONE)
     on_duty: Mapped[bool] = mapped_column(default=False)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
+                                                        index=True)
     last_offered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def reply_language(self) -> str:
+        """The language the hotline texts this volunteer in."""
+        return "en" if (self.languages or ["zh"])[0] == "en" else "zh"
+
+    def in_shift(self, now: datetime) -> bool:
+        """True if `now` falls in one of the weekly shifts (always true with no shifts)."""
+        if not self.shifts:
+            return True
+        local = now.astimezone(ZoneInfo(self.timezone or DEFAULT_TIMEZONE))
+        for shift in self.shifts:
+            start, end = _clock(shift["start"]), _clock(shift["end"])
+            if start <= end:
+                if local.weekday() in shift["days"] and start <= local.time() < end:
+                    return True
+            # An overnight shift (22:00-06:00) runs into the next morning.
+            elif (local.weekday() in shift["days"] and local.time() >= start) or (
+                    (local.weekday() - 1) % 7 in shift["days"] and local.time() < end):
+                return True
+        return False
+
+    def available(self, now: datetime) -> bool:
+        """On duty (ON/OFF by SMS) and inside a weekly shift."""
+        return self.on_duty and self.in_shift(now)
 
 
 class OfferStatus(enum.StrEnum):
@@ -56,16 +159,18 @@ class Offer(Base):
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
     status: Mapped[OfferStatus] = mapped_column(str_enum(OfferStatus),
                                                 default=OfferStatus.PENDING)
+    # Which routing attempt made it: urgent cases offer one round to several volunteers.
+    round: Mapped[int] = mapped_column(default=1)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
 
-    volunteer: Mapped[Volunteer] = relationship(lazy="joined")
+    volunteer: Mapped[Volunteer] = relationship()  # not joined: offers are locked FOR UPDATE
 
-    def answer(self, new: OfferStatus) -> None:
+    def answer(self, new: OfferStatus, now: datetime | None = None) -> None:
         """Close a pending offer; answering a closed offer is an error."""
         if self.status != OfferStatus.PENDING or new == OfferStatus.PENDING:
             raise ValueError(f"offer {self.id} is {self.status}, cannot become {new}")
         self.status = new
-        self.answered_at = utcnow()
+        self.answered_at = now or utcnow()

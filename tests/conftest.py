@@ -207,3 +207,111 @@ def http_post_signed(url: str, form: dict[str, str], token: str = AUTH_TOKEN,
     """POST a signed webhook over real HTTP."""
     sig = RequestValidator(token).compute_signature(signed_url or url, form)
     return requests.post(url, data=form, headers={"X-Twilio-Signature": sig}, timeout=15)
+
+
+# --- web UI (issue 6): a small world of organisations, volunteers, accounts and cases ----------
+from dataclasses import dataclass  # noqa: E402
+
+WEB_PASSWORD = "correct horse battery"
+
+
+@dataclass
+class WebWorld:
+    """Ids and numbers of the web tests' world (see `web_world`)."""
+
+    org_a: int
+    org_b: int
+    vol_a: int
+    vol_b: int
+    assigned_to_a: int  # org A, assigned to volunteer A
+    offered_to_b: int  # org A, pending offer to volunteer B
+    org_b_case: int  # org B, new
+    declined_by_a: int  # org A, volunteer A declined the offer: no longer theirs
+    worker_phone: str
+
+
+@pytest.fixture
+def web_world(app: Flask) -> WebWorld:
+    """Two organisations; staff, admin and volunteer logins; four cases with different owners."""
+    from werkzeug.security import generate_password_hash
+
+    from hotline.db import get_db
+    from models import (
+        Case,
+        CaseCategory,
+        CaseStatus,
+        Contact,
+        Offer,
+        OfferStatus,
+        Organisation,
+        Role,
+        User,
+        Volunteer,
+    )
+
+    pw_hash = _web_password_hash(generate_password_hash)
+    with get_db().begin() as s:
+        org_a, org_b = Organisation(name="固始县服务站"), Organisation(name="珠海市中心")
+        s.add_all([org_a, org_b])
+        s.flush()
+        vol_a = Volunteer(name="李律师", phone="+8613900000001", languages=["zh"],
+                          organisation_id=org_a.id, on_duty=True, skills=["wages"])
+        vol_b = Volunteer(name="王社工", phone="+8613900000002", languages=["zh"],
+                          organisation_id=org_a.id, on_duty=True)
+        s.add_all([vol_a, vol_b])
+        s.flush()
+        for name, role, org, vol in [("admin", Role.ADMIN, None, None),
+                                     ("staff_a", Role.STAFF, org_a.id, None),
+                                     ("staff_b", Role.STAFF, org_b.id, None),
+                                     ("vol_a", Role.VOLUNTEER, org_a.id, vol_a.id),
+                                     ("vol_b", Role.VOLUNTEER, org_a.id, vol_b.id)]:
+            s.add(User(username=name, password_hash=pw_hash, role=role, organisation_id=org,
+                       volunteer_id=vol))
+        worker = Contact(phone="+8613812348000", name="张工友")
+        s.add(worker)
+        s.flush()
+        cases = []
+        for org, status, vol in [(org_a.id, CaseStatus.ASSIGNED, vol_a.id),
+                                 (org_a.id, CaseStatus.OFFERED, None),
+                                 (org_b.id, CaseStatus.NEW, None),
+                                 (org_a.id, CaseStatus.NEW, None)]:
+            case = Case(contact_id=worker.id, organisation_id=org, status=status,
+                        assigned_volunteer_id=vol, category=CaseCategory.WAGES,
+                        employer="深圳某建筑公司", work_province="广东省", work_city="深圳市",
+                        amount_owed=12000, people_affected=1)
+            s.add(case)
+            s.flush()
+            case.assign_number()
+            cases.append(case)
+        s.add(Offer(case_id=cases[1].id, volunteer_id=vol_b.id, status=OfferStatus.PENDING))
+        s.add(Offer(case_id=cases[3].id, volunteer_id=vol_a.id, status=OfferStatus.DECLINED))
+        n = [int(c.number or 0) for c in cases]
+        return WebWorld(org_a.id, org_b.id, vol_a.id, vol_b.id, assigned_to_a=n[0],
+                        offered_to_b=n[1], org_b_case=n[2], declined_by_a=n[3],
+                        worker_phone=worker.phone)
+
+
+_HASHES: dict[str, str] = {}
+
+
+def _web_password_hash(make: Callable[[str], str]) -> str:
+    """Hash WEB_PASSWORD once per process (scrypt is slow on purpose)."""
+    if "pw" not in _HASHES:
+        _HASHES["pw"] = make(WEB_PASSWORD)
+    return _HASHES["pw"]
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token of the first form in a page."""
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def web_login(client: Any, username: str, password: str = WEB_PASSWORD) -> Any:
+    """Log a test client in through the real form (CSRF token included); return the response."""
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": token})

@@ -36,6 +36,9 @@ from tests.conftest import (
 pytestmark = pytest.mark.e2e
 VOLUNTEER = "+8613900000001"
 WORKER = "+8613800138000"
+# The rest of the SMS intake after the first text: category, place, employer, amount, months,
+# co-workers, confirm. The case is routed when the intake ends.
+INTAKE_ANSWERS = ["1", "广东深圳", "某某厂", "12000", "3", "1", "1"]
 
 
 def add_volunteer() -> None:
@@ -77,8 +80,12 @@ def test_text_reaches_volunteer_and_accept_assigns(app: Flask, fake_twilio: Fake
         resp = http_post_signed(live.url + "/twilio/sms", sms_form(WORKER, "老板拖欠我三个月工资"))
         assert resp.status_code == 200
         number = case_number(resp.content)
+        for answer in INTAKE_ANSWERS:
+            assert http_post_signed(live.url + "/twilio/sms",
+                                    sms_form(WORKER, answer)).status_code == 200
         [offer] = wait_until(lambda: fake_twilio.messages_to(VOLUNTEER), timeout=60,
                              message="offer SMS at the fake Twilio server")
+        assert offer["body"].startswith(f"新案件 #{number} 欠薪 深圳")
         assert offer["from"] == HOTLINE_NUMBER
         assert f"#{number}" in offer["body"] and f"Y{number}" in offer["body"]
         assert WORKER not in offer["body"] and WORKER[3:] not in offer["body"]
@@ -124,6 +131,11 @@ def test_redis_down_commits_case_and_sweeper_routes_it_later(
                                                  form)})
         assert resp.status_code == 200
         number = case_number(resp.data)
+        for answer in INTAKE_ANSWERS:
+            f = sms_form(WORKER, answer)
+            sig = _sign("https://hotline.example.org/twilio/sms", f)
+            assert app.test_client().post("/twilio/sms", data=f, headers={
+                "X-Twilio-Signature": sig}).status_code == 200
         with get_db().begin() as s:
             assert s.scalars(select(Case)).one().status == CaseStatus.NEW
         broker.start()  # Redis comes back

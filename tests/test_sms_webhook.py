@@ -139,9 +139,13 @@ def test_replay_three_times_one_message_one_case_same_answer(app: Flask, post_si
 
 def test_second_text_continues_open_case(app: Flask, post_signed: Any) -> None:
     post_signed("/twilio/sms", sms_form("+8613800138000", "工资没发"))
-    [reply] = replies(post_signed("/twilio/sms", sms_form("+86 138-0013-8000", "还有两个工友")))
-    assert "1001" in reply and "已记入" in reply
+    # Issue 3: while the intake conversation runs, a text answers its waiting question
+    # (category: "1" = 欠薪) and the next question follows; still one case, two messages.
+    [reply] = replies(post_signed("/twilio/sms", sms_form("+86 138-0013-8000", "1")))
+    assert "省市" in reply
     assert counts()["cases"] == 1 and counts()["messages"] == 2
+    with get_db().begin() as s:
+        assert s.scalars(select(Case)).one().category == "wages"
 
 
 def test_closed_case_then_new_text_opens_new_case(app: Flask, post_signed: Any) -> None:

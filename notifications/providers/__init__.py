@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import current_app
 
 from notifications.providers.base import (
+    MessageLookup,
     PermanentFailure,
     Provider,
     ProviderError,
+    ProviderMessage,
     RecipientOptedOut,
     SendResult,
     Throttled,
@@ -15,6 +17,7 @@ from notifications.providers.base import (
 )
 
 __all__ = [
+    "MessageLookup", "ProviderMessage",
     "PermanentFailure", "Provider", "ProviderError", "RecipientOptedOut", "SendResult",
     "Throttled", "TransientFailure", "get_provider",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -56,4 +56,31 @@ class Provider(Protocol):
         self, to: str, *, from_: str, url: str, status_callback: str | None = None
     ) -> SendResult:
         """Start an outbound call whose TwiML is fetched from `url`."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProviderMessage:
+    """A message as the provider knows it, for reconciling sends whose outcome we lost."""
+
+    sid: str
+    to: str
+    from_: str | None
+    body: str
+    status: str
+    error_code: int | None = None
+    segments: int = 1
+
+
+@runtime_checkable
+class MessageLookup(Protocol):
+    """Providers that can say what they sent (campaign reconciliation after a crash)."""
+
+    def find_sms(self, to: str, *, from_: str | None = None, limit: int = 20
+                 ) -> list[ProviderMessage]:
+        """Recent outbound messages to `to` (optionally from `from_`), newest first."""
+        ...
+
+    def fetch_sms(self, sid: str) -> ProviderMessage | None:
+        """One message by SID, or None if the provider has no such message."""
         ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from notifications.providers.base import SendResult
+from notifications.providers.base import ProviderMessage, SendResult
 from notifications.segments import count_segments
 
 log = logging.getLogger("hotline.console")
@@ -33,3 +33,19 @@ class ConsoleProvider:
         sid = "CAconsole" + uuid.uuid4().hex[:23]
         log.info("CALL %s -> %s (TwiML from %s)", from_, to, url)
         return SendResult(sid=sid, status="queued")
+
+    def find_sms(self, to: str, *, from_: str | None = None, limit: int = 20
+                 ) -> list[ProviderMessage]:
+        """Messages this process logged to `to`, newest first."""
+        found = [m for m in reversed(self.sent)
+                 if m["to"] == to and (from_ is None or m["from"] == from_)]
+        return [ProviderMessage(sid=m["sid"], to=m["to"], from_=m["from"], body=m["body"],
+                                status="sent") for m in found[:limit]]
+
+    def fetch_sms(self, sid: str) -> ProviderMessage | None:
+        """A message this process logged, by SID."""
+        for m in self.sent:
+            if m["sid"] == sid:
+                return ProviderMessage(sid=sid, to=m["to"], from_=m["from"], body=m["body"],
+                                       status="sent")
+        return None

@@ -6,10 +6,12 @@ import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
+from twilio.rest.api.v2010.account.message import MessageInstance
 
 from notifications.providers.base import (
     PermanentFailure,
     ProviderError,
+    ProviderMessage,
     RecipientOptedOut,
     SendResult,
     Throttled,
@@ -42,6 +44,8 @@ class TwilioProvider:
     ) -> SendResult:
         """Create a Message resource; map Twilio errors onto the typed provider errors."""
         kwargs: dict[str, str] = {"to": to, "from_": from_, "body": body}
+        if from_.startswith("MG"):  # a Messaging Service SID: Twilio picks from its pool
+            kwargs["messaging_service_sid"] = kwargs.pop("from_")
         if status_callback:
             kwargs["status_callback"] = status_callback
         try:
@@ -63,6 +67,36 @@ class TwilioProvider:
         except (TwilioRestException, requests.RequestException) as exc:
             raise translate_error(exc) from exc
         return SendResult(sid=call.sid or "", status=str(call.status or "queued"))
+
+    def find_sms(self, to: str, *, from_: str | None = None, limit: int = 20
+                 ) -> list[ProviderMessage]:
+        """Recent messages to `to` (GET Messages.json?To=...), to reconcile a lost outcome."""
+        kwargs: dict[str, str] = {"to": to}
+        if from_ and not from_.startswith("MG"):
+            kwargs["from_"] = from_
+        try:
+            found = self.client.messages.list(limit=limit, page_size=limit, **kwargs)
+        except (TwilioRestException, requests.RequestException) as exc:
+            raise translate_error(exc) from exc
+        return [_as_provider_message(m) for m in found]
+
+    def fetch_sms(self, sid: str) -> ProviderMessage | None:
+        """One message by SID; None when Twilio has no such message."""
+        try:
+            return _as_provider_message(self.client.messages(sid).fetch())
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return None
+            raise translate_error(exc) from exc
+        except requests.RequestException as exc:
+            raise translate_error(exc) from exc
+
+
+def _as_provider_message(msg: MessageInstance) -> ProviderMessage:
+    return ProviderMessage(sid=str(msg.sid), to=str(msg.to), from_=msg.from_,
+                           body=str(msg.body or ""), status=str(msg.status or ""),
+                           error_code=int(msg.error_code) if msg.error_code else None,
+                           segments=int(msg.num_segments or 1))
 
 
 def translate_error(exc: Exception) -> ProviderError:

@@ -1,0 +1,171 @@
+"""`python -m benchmarks [--small]`: every benchmark, one table, one JSON file.
+
+Full sizes by default; `--small` is the CI smoke. Needs a PostgreSQL server (BENCH_PG_URL,
+default postgresql://postgres@127.0.0.1:5432/test; a schema of its own is created and dropped)
+and starts its own throwaway redis-server unless BENCH_REDIS_URL names a scratch database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from benchmarks.external import EXTERNAL, run_external
+from benchmarks.machine import describe_machine
+from benchmarks.servers import postgres_database, redis_server, sqlite_database
+from benchmarks.webhook import FULL, SMALL, Sizes, bench_database, pg_server_url
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+SECTIONS = ("webhook", *EXTERNAL)
+CALLBACKS_PER_MESSAGE = 3  # queued/sent/delivered: why callbacks must keep up 3× the send rate
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--small", action="store_true", help="CI smoke sizes")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated subset of {', '.join(SECTIONS)}")
+    parser.add_argument("--databases", default="sqlite,postgresql",
+                        help="comma-separated subset of sqlite,postgresql")
+    parser.add_argument("--json", type=Path, default=RESULTS, help="where to write results")
+    return parser.parse_args(argv)
+
+
+def database_contexts(tmp: Path) -> dict[str, Callable[[], AbstractContextManager[str]]]:
+    """How to get a fresh migrated database of each kind."""
+    return {"sqlite": lambda: sqlite_database(tmp),
+            "postgresql": lambda: postgres_database(pg_server_url())}
+
+
+def run_webhooks(databases: list[str], redis_url: str, sizes: Sizes) -> dict[str, Any]:
+    """The webhook and status benchmarks on each database; an error is recorded, not raised."""
+    import tempfile
+
+    out: dict[str, Any] = {}
+    for name in databases:
+        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
+            try:
+                with database_contexts(Path(tmp))[name]() as url:
+                    out[name] = {"status": "ok", **bench_database(url, redis_url, sizes)}
+            except Exception as exc:  # noqa: BLE001 - report and carry on with the next one
+                out[name] = {"status": "error", "note": f"{type(exc).__name__}: {exc}",
+                             "traceback": traceback.format_exc()[-2000:]}
+    return out
+
+
+def numbers_named(value: Any, fragment: str) -> Iterator[float]:
+    """Every number in a nested result whose key contains `fragment`."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if fragment in str(key).lower() and isinstance(item, int | float):
+                yield float(item)
+            else:
+                yield from numbers_named(item, fragment)
+    elif isinstance(value, list):
+        for item in value:
+            yield from numbers_named(item, fragment)
+
+
+def send_rate_comparison(webhooks: dict[str, Any], fanout: dict[str, Any] | None
+                         ) -> dict[str, Any]:
+    """Status callbacks/s against the campaign send rates (configured and measured)."""
+    from hotline.config import ENV_DEFAULTS
+
+    per_db = {db: r["status_callbacks"]["hotline"]["req_per_s"]
+              for db, r in webhooks.items() if r.get("status") == "ok"}
+    if not per_db:
+        return {"status": "not measured"}
+    slowest = min(per_db.values())
+    configured = float(os.environ.get("CAMPAIGN_RATE_PER_SECOND")
+                       or ENV_DEFAULTS.get("CAMPAIGN_RATE_PER_SECOND") or 100)
+    rates = {"configured_campaign_rate_per_s": configured, "short_code_rate_per_s": 100.0}
+    measured = list(numbers_named((fanout or {}).get("result"), "msg_per_s"))
+    if measured:
+        rates["measured_fanout_msg_per_s"] = max(measured)
+    return {"callbacks_per_s_slowest_db": slowest, "required_ratio": CALLBACKS_PER_MESSAGE,
+            **{f"ratio_vs_{k}": round(slowest / v, 2) for k, v in rates.items()}, **rates}
+
+
+def webhook_rows(webhooks: dict[str, Any]) -> list[list[str]]:
+    """Table rows for the webhook and status benchmarks."""
+    rows = []
+    for db, result in webhooks.items():
+        if result.get("status") != "ok":
+            rows.append([f"webhook/status ({db})", "error", result.get("note", "")[:60],
+                         "", "", "", ""])
+            continue
+        for label, key in (("inbound SMS webhook", "webhook"),
+                           ("status callback", "status_callbacks")):
+            r = result[key]
+            rows.append([f"{label} ({db})", f"{r['hotline']['req_per_s']}",
+                         f"{r['hotline']['p50_ms']}", f"{r['hotline']['p99_ms']}",
+                         f"{r['baseline']['req_per_s']}", f"{r['baseline']['p50_ms']}",
+                         f"{r['ratio']['throughput']}"])
+    return rows
+
+
+def print_table(results: dict[str, Any]) -> None:
+    """The human summary; the JSON holds everything."""
+    header = ["benchmark", "req/s", "p50 ms", "p99 ms", "bare req/s", "bare p50", "ratio"]
+    rows = webhook_rows(results.get("webhook", {}))
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+    if "status_vs_send_rate" in results:
+        print("status callbacks vs send rate:", json.dumps(results["status_vs_send_rate"]))
+    for name in EXTERNAL:
+        if name in results:
+            ext = results[name]
+            shown = json.dumps(ext.get("result", ext.get("note", "")), ensure_ascii=False)
+            print(f"{name}: {ext['status']} {shown[:600]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected benchmarks, print the table, write the JSON; 1 if any part failed."""
+    args = parse_args(argv)
+    sizes, only = (SMALL if args.small else FULL), set(args.only.split(","))
+    results: dict[str, Any] = {}
+    with redis_server() as redis_url:
+        machine = describe_machine(pg_server_url(), redis.Redis.from_url(redis_url))
+        if "webhook" in only:
+            results["webhook"] = run_webhooks(args.databases.split(","), redis_url, sizes)
+    for name in EXTERNAL:
+        if name in only:
+            results[name] = run_external(name, args.small)
+    if "webhook" in results:
+        results["status_vs_send_rate"] = send_rate_comparison(
+            results["webhook"], results.get("campaign_fanout"))
+    report = {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+              "mode": "small" if args.small else "full", "sizes": sizes.__dict__,
+              "machine": machine, "results": results}
+    print_table(results)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(f"results written to {args.json}")
+    failed = [k for k, v in _statuses(results) if v == "error"]
+    if failed:
+        print("FAILED:", ", ".join(failed), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _statuses(results: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    for name, value in results.items():
+        if name == "webhook":
+            yield from ((f"webhook/{db}", r["status"]) for db, r in value.items())
+        elif isinstance(value, dict) and "status" in value:
+            yield name, value["status"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

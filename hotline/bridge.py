@@ -1,0 +1,229 @@
+"""Volunteer and worker talk through the hotline number; neither sees the other's phone.
+
+SMS: "R1024 text" goes to the worker from the hotline number; the worker's replies thread
+into the case and are forwarded to the volunteer. Voice: "CALL 1024" makes the hotline call
+the volunteer, whose answered call fetches TwiML that <Dial>s the worker with the hotline as
+caller ID. Every step is written on the case timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+
+from celery import shared_task
+from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from hotline.db import get_db
+from hotline.queues import URGENT
+from hotline.replies import say
+from hotline.routing import after_commit, queue_sms, send_after_commit
+from hotline.twilio_signature import require_twilio_signature
+from hotline.twiml import twiml_response
+from models import (
+    Call,
+    CallStatus,
+    Case,
+    CaseStatus,
+    Contact,
+    Direction,
+    EventKind,
+    Message,
+    Purpose,
+    Urgency,
+    Volunteer,
+)
+from notifications.providers import ProviderError, get_provider
+
+log = logging.getLogger(__name__)
+bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
+PENDING, DIALING = "pending-", "dialing-"
+WORKING = (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED)
+
+
+def touch(case: Case, now: datetime, *, contacted_worker: bool = False) -> None:
+    """The volunteer did something on the case: reset its deadline clock."""
+    case.last_activity_at, case.reminded_at = now, None
+    if contacted_worker:
+        case.worker_contacted_at = now
+    if case.status == CaseStatus.ASSIGNED:
+        case.move_to(CaseStatus.IN_PROGRESS, note="volunteer contacted the worker")
+
+
+def worker_contacts(session: Session, case: Case) -> list[Contact]:
+    """Who a relay reaches: the case's worker, plus every linked worker of a collective case."""
+    ids = [case.contact_id, *session.scalars(
+        select(Case.contact_id).where(Case.collective_case_id == case.id))]
+    return [c for c in (session.get(Contact, i) for i in dict.fromkeys(ids)) if c is not None]
+
+
+def relay_to_worker(session: Session, case: Case, volunteer: Volunteer, text: str,
+                    now: datetime) -> list[int]:
+    """Send the volunteer's text to the worker(s) from the hotline number; return message ids."""
+    body = say("relay_to_worker", case.language, number=case.number, text=text)
+    ids = [queue_sms(session, to=c.phone, body=body, purpose=Purpose.RELAY, case=case,
+                     contact_id=c.id).id for c in worker_contacts(session, case)]
+    case.log(EventKind.MESSAGE_OUT, f"volunteer → worker: {text}",
+             actor=f"volunteer:{volunteer.id}", data={"message_ids": ids})
+    touch(case, now, contacted_worker=True)
+    send_after_commit(session, ids, urgent=case.urgency == Urgency.URGENT)
+    return ids
+
+
+def forward_worker_message(session: Session, case: Case, message: Message) -> int | None:
+    """Forward a worker's text on an assigned case to its volunteer; return the message id."""
+    if case.assigned_volunteer_id is None or case.status not in WORKING or not message.body:
+        return None
+    volunteer = session.get(Volunteer, case.assigned_volunteer_id)
+    if volunteer is None:
+        return None
+    body = say("worker_to_volunteer", volunteer.reply_language, number=case.number,
+               text=message.body[:300])
+    fwd = queue_sms(session, to=volunteer.phone, body=body, purpose=Purpose.RELAY, case=case,
+                    volunteer_id=volunteer.id)
+    case.log(EventKind.MESSAGE_OUT, f"forwarded to volunteer {volunteer.name}",
+             message_id=fwd.id, data={"inbound_message_id": message.id})
+    send_after_commit(session, [fwd.id], urgent=case.urgency == Urgency.URGENT)
+    return fwd.id
+
+
+def request_call(session: Session, case: Case, volunteer: Volunteer, now: datetime
+                 ) -> Call | None:
+    """Record a bridge call to place after commit; None when no public URL is configured."""
+    if not current_app.config.get("PUBLIC_URL"):
+        return None
+    call = Call(sid=PENDING + secrets.token_hex(12), direction=Direction.OUTBOUND,
+                from_number=current_app.config["HOTLINE_NUMBER"], to_number=volunteer.phone,
+                contact_id=case.contact_id, case_id=case.id)
+    session.add(call)
+    session.flush()
+    case.log(EventKind.CALL, f"{volunteer.name} asked for a call to the worker",
+             actor=f"volunteer:{volunteer.id}", call_id=call.id)
+    touch(case, now, contacted_worker=True)
+    after_commit(session, start_bridge_call, call.id, queue=URGENT)
+    return call
+
+
+def bridge_url(case_id: int, suffix: str = "") -> str:
+    """Absolute URL of the bridge TwiML (Twilio signs and fetches exactly this)."""
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/twilio/bridge/{case_id}{suffix}"
+
+
+def claim_call(call_id: int) -> Call | None:
+    """Mark a pending call as dialing and commit, so a re-run task never dials twice."""
+    with get_db().begin() as session:
+        call = session.get(Call, call_id, with_for_update=True)
+        if call is None or not call.sid.startswith(PENDING):
+            return None
+        call.sid = DIALING + call.sid[len(PENDING):]
+        return call
+
+
+@shared_task(name="hotline.bridge.start_bridge_call")
+def start_bridge_call(call_id: int) -> str:
+    """Celery task: ring the volunteer; the answered call fetches the bridge TwiML."""
+    call = claim_call(call_id)
+    if call is None or call.case_id is None:
+        return "skipped"
+    try:
+        result = get_provider().start_call(
+            call.to_number, from_=call.from_number, url=bridge_url(call.case_id),
+            status_callback=bridge_url(call.case_id, "/status"))
+    except ProviderError as exc:
+        log.warning("bridge call %s failed: %s", call_id, exc)
+        return finish_claim(call_id, None, str(exc))
+    return finish_claim(call_id, result.sid, None)
+
+
+def finish_claim(call_id: int, sid: str | None, error: str | None) -> str:
+    """Store the provider's call SID (or the failure) and note it on the timeline."""
+    with get_db().begin() as session:
+        call = session.get(Call, call_id, with_for_update=True)
+        case = session.get(Case, call.case_id) if call and call.case_id else None
+        if call is None or case is None:
+            return "gone"
+        if sid is None:
+            call.advance(CallStatus.FAILED)
+            case.log(EventKind.CALL, f"bridge call failed: {error}", call_id=call.id)
+            return "failed"
+        call.sid = sid
+        case.log(EventKind.CALL, "hotline is ringing the volunteer", call_id=call.id,
+                 data={"sid": sid})
+        return sid
+
+
+def _volunteer_for(session: Session, case: Case | None, to: str) -> Volunteer | None:
+    """The case's assigned volunteer if the call went to their phone."""
+    if case is None or case.assigned_volunteer_id is None or case.status not in WORKING:
+        return None
+    volunteer = session.get(Volunteer, case.assigned_volunteer_id)
+    return volunteer if volunteer is not None and volunteer.phone == to else None
+
+
+@bp.post("/<int:case_id>")
+@require_twilio_signature
+def bridge_twiml(case_id: int) -> Response:
+    """The volunteer answered: <Dial> the worker with the hotline number as caller ID."""
+    resp = VoiceResponse()
+    with get_db().begin() as session:
+        case = session.get(Case, case_id)
+        volunteer = _volunteer_for(session, case, request.form.get("To", ""))
+        if case is None or volunteer is None:
+            resp.say(say("bridge_refused", "zh"), language="cmn-CN")
+            resp.hangup()
+            return twiml_response(resp)
+        contact = session.get(Contact, case.contact_id)
+        assert contact is not None
+        case.log(EventKind.CALL, "volunteer answered; dialling the worker",
+                 data={"call_sid": request.form.get("CallSid")})
+        number = case.number
+    resp.say(say("bridge_connecting", "zh", number=number), language="cmn-CN")
+    dial = resp.dial(caller_id=current_app.config["HOTLINE_NUMBER"], timeout=30,
+                     action=bridge_url(case_id, "/dialed"))
+    dial.number(contact.phone)
+    return twiml_response(resp)
+
+
+@bp.post("/<int:case_id>/dialed")
+@require_twilio_signature
+def bridge_dialed(case_id: int) -> Response:
+    """The <Dial> ended: write how it went on the timeline, then hang up."""
+    status = request.form.get("DialCallStatus", "unknown")
+    duration = request.form.get("DialCallDuration")
+    with get_db().begin() as session:
+        case = session.get(Case, case_id)
+        if case is not None:
+            case.log(EventKind.CALL, f"worker call {status}"
+                     + (f", {duration}s" if duration else ""),
+                     data={"dial_status": status, "duration_s": duration})
+    resp = VoiceResponse()
+    resp.hangup()
+    return twiml_response(resp)
+
+
+@bp.post("/<int:case_id>/status")
+@require_twilio_signature
+def bridge_status(case_id: int) -> Response:
+    """Status callback of the call to the volunteer: advance the Call row."""
+    sid = request.form.get("CallSid", "")
+    try:
+        new = CallStatus(request.form.get("CallStatus", ""))
+    except ValueError:
+        return Response("", status=204)
+    with get_db().begin() as session:
+        call = session.scalar(select(Call).where(Call.sid == sid, Call.case_id == case_id)
+                              .with_for_update())
+        if call is not None and call.advance(new):
+            duration = request.form.get("CallDuration")
+            if duration and duration.isdigit():
+                call.duration_s = int(duration)
+    return Response("", status=204)
+
+
+def register(app: Flask) -> None:
+    """Attach the bridge TwiML routes."""
+    app.register_blueprint(bp)

@@ -1,0 +1,287 @@
+"""`hotline campaign ...`: import contacts, create, estimate, preview, send (--follow), control,
+report. Every command is a thin layer over notifications.campaigns and friends."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import sys
+import time
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import click
+from flask import Flask
+
+
+def _app() -> Flask:
+    from hotline import create_app
+
+    app = create_app()
+    ctx = app.app_context()
+    ctx.push()
+    click.get_current_context().call_on_close(ctx.pop)  # popped when the command ends
+    return app
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group()
+def campaign() -> None:
+    """Bulk SMS campaigns: contacts, audiences, texts, sending and reports."""
+
+
+@campaign.command("import-contacts")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False),
+              help="Write the rejected rows here as CSV (row, column, value, reason).")
+@click.option("--encoding", default="utf-8-sig", show_default=True,
+              help="File encoding (gbk for Excel files from Chinese Windows).")
+def import_contacts_cmd(path: str, errors_path: str | None, encoding: str) -> None:
+    """Import contacts from a CSV (phone, name, language, province, city, tags, timezone)."""
+    from hotline.db import get_db
+    from notifications.contact_import import BadHeader, RowError, import_contacts, rows_from_file
+
+    _app()
+    with contextlib.ExitStack() as stack:
+        out = (stack.enter_context(open(errors_path, "w", newline="", encoding="utf-8"))
+               if errors_path else sys.stderr)
+        writer = csv.writer(out)
+        writer.writerow(["row", "column", "value", "reason"])
+
+        def report(error: RowError) -> None:
+            writer.writerow([error.row, error.column, error.value, error.reason])
+
+        started = time.monotonic()
+        try:
+            summary = import_contacts(get_db(), rows_from_file(path, encoding), report)
+        except BadHeader as exc:
+            raise click.ClickException(str(exc)) from exc
+    elapsed = time.monotonic() - started
+    _echo_json({**summary.as_dict(), "seconds": round(elapsed, 2),
+                "rows_per_second": round(summary.rows / elapsed) if elapsed else None})
+
+
+def _parse_texts(texts: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in texts:
+        language, sep, body = item.partition("=")
+        if not sep or not language.strip() or not body.strip():
+            raise click.BadParameter(f"expected LANG=TEXT, got {item!r}", param_hint="--text")
+        out[language.strip()] = body
+    return out
+
+
+@campaign.command("create")
+@click.option("--name", required=True)
+@click.option("--text", "texts", multiple=True, required=True,
+              help="LANG=TEXT, e.g. 'zh={name}您好，培训周六开始，回复1报名' (repeatable).")
+@click.option("--tag", "tags", multiple=True, help="Contacts with any of these tags.")
+@click.option("--language", "languages", multiple=True)
+@click.option("--province", "provinces", multiple=True, help="Home province.")
+@click.option("--city", "cities", multiple=True, help="Work city.")
+@click.option("--category", "categories", multiple=True, help="Has a case of this category.")
+@click.option("--open-case/--no-open-case", default=None, help="Has (or has no) open case.")
+@click.option("--recheck", is_flag=True, help="A 'reply 1 if still your number' re-check.")
+@click.option("--sender", default=None, help="From number or Messaging Service SID (MG...).")
+@click.option("--signature", default=None, help="Shown as 【签名】 at the start.")
+@click.option("--no-footer", is_flag=True, help="Leave out 回复TD退订.")
+@click.option("--rsvp", "rsvp", multiple=True, help="Reply keyword counted as a sign-up.")
+@click.option("--rate", type=float, default=None, help="Segments per second for this sender.")
+@click.option("--quiet-hours", default=None, help="e.g. 21:00-08:00 (recipient's time).")
+@click.option("--price", type=Decimal, default=None, help="Price per segment.")
+def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
+               languages: tuple[str, ...], provinces: tuple[str, ...], cities: tuple[str, ...],
+               categories: tuple[str, ...], open_case: bool | None, recheck: bool,
+               sender: str | None, signature: str | None, no_footer: bool,
+               rsvp: tuple[str, ...], rate: float | None, quiet_hours: str | None,
+               price: Decimal | None) -> None:
+    """Create a draft campaign and print its id, audience size and problems."""
+    from hotline.db import get_db
+    from models import CampaignKind
+    from notifications.audience import Audience, BadAudience
+    from notifications.campaigns import CampaignSpec, TemplateError, check_campaign
+    from notifications.campaigns import create_campaign as create
+
+    _app()
+    variants = _parse_texts(texts)
+    try:
+        audience = Audience.from_dict({
+            "tags": list(tags), "languages": list(languages), "provinces": list(provinces),
+            "cities": list(cities), "case_categories": list(categories),
+            "has_open_case": open_case})
+        spec = CampaignSpec(
+            name=name, variants=variants, audience=audience, sender=sender,
+            kind=CampaignKind.RECHECK if recheck else CampaignKind.BROADCAST,
+            signature=signature, footer=not no_footer, rsvp_keywords=list(rsvp),
+            default_language="zh" if "zh" in variants else next(iter(variants)),
+            rate_per_second=rate, quiet_hours=quiet_hours, price_per_segment=price)
+        with get_db().begin() as session:
+            created = create(session, spec)
+            problems = check_campaign(session, created)
+    except (TemplateError, BadAudience, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    _echo_json({"id": created.id, "status": str(created.status), "problems": problems})
+
+
+@campaign.command("estimate")
+@click.argument("campaign_id", type=int)
+def estimate_cmd(campaign_id: int) -> None:
+    """Exact segments per variant over the audience, and the cost."""
+    from hotline.db import get_db
+    from notifications.campaigns import check_campaign, estimate
+
+    _app()
+    with get_db().begin() as session:
+        found = _get(session, campaign_id)
+        _echo_json({**estimate(session, found), "problems": check_campaign(session, found)})
+
+
+@campaign.command("preview")
+@click.argument("campaign_id", type=int)
+@click.option("--limit", default=5, show_default=True)
+@click.option("--phone", "phones", multiple=True, help="Preview for these contacts.")
+def preview_cmd(campaign_id: int, limit: int, phones: tuple[str, ...]) -> None:
+    """The exact texts a few recipients would get."""
+    from hotline.db import get_db
+    from hotline.phones import InvalidPhone, normalize_phone
+    from notifications.campaigns import preview
+
+    _app()
+    try:
+        wanted = [normalize_phone(p) for p in phones]
+    except InvalidPhone as exc:
+        raise click.BadParameter(str(exc), param_hint="--phone") from exc
+    with get_db().begin() as session:
+        _echo_json(preview(session, _get(session, campaign_id), limit, wanted or None))
+
+
+def _get(session: Any, campaign_id: int) -> Any:
+    from models import Campaign
+
+    found = session.get(Campaign, campaign_id)
+    if found is None:
+        raise click.ClickException(f"no campaign {campaign_id}")
+    return found
+
+
+@campaign.command("send")
+@click.argument("campaign_id", type=int)
+@click.option("--at", "at", default=None, help="Schedule for this time (ISO 8601, with zone).")
+@click.option("--follow", is_flag=True, help="Show a live progress bar until it finishes.")
+def send_cmd(campaign_id: int, at: str | None, follow: bool) -> None:
+    """Start (or schedule) a campaign; the workers send it."""
+    from notifications.campaign_control import CampaignNotFound, request_start
+    from notifications.campaigns import CampaignNotReady
+
+    _app()
+    when = None
+    if at:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--at") from exc
+        if when.tzinfo is None:
+            raise click.BadParameter("give a time zone, e.g. 2025-01-20T09:00+08:00",
+                                     param_hint="--at")
+    try:
+        started = request_start(campaign_id, when)
+    except (CampaignNotFound, CampaignNotReady) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"campaign {campaign_id}: {started.status}")
+    if follow:
+        follow_progress(campaign_id)
+
+
+def follow_progress(campaign_id: int, interval: float = 1.0) -> None:
+    """Draw a progress bar with counts by status until the campaign stops moving."""
+    from hotline.db import get_db
+    from notifications.campaign_report import progress
+
+    def snapshot() -> dict[str, Any]:
+        with get_db().begin() as session:
+            return progress(session, _get(session, campaign_id))
+
+    data = snapshot()
+    while not data["materialized"] and data["status"] == "sending":
+        time.sleep(interval)
+        data = snapshot()
+    shown = 0
+    with click.progressbar(length=max(data["total"], 1), label="sending",
+                           show_pos=True) as bar:
+        while True:
+            bar.update(data["finished"] - shown)
+            shown = data["finished"]
+            counts = {k: v for k, v in data["counts"].items() if v}
+            bar.label = f"{data['status']} " + " ".join(f"{k}={v}" for k, v in counts.items())
+            if data["status"] in ("done", "cancelled", "paused", "scheduled"):
+                break
+            time.sleep(interval)
+            data = snapshot()
+    click.echo(f"campaign {campaign_id}: {data['status']}")
+
+
+@campaign.command("status")
+@click.argument("campaign_id", type=int)
+def status_cmd(campaign_id: int) -> None:
+    """Progress as JSON (the same data the web UI gets)."""
+    from hotline.db import get_db
+    from notifications.campaign_report import progress
+
+    _app()
+    with get_db().begin() as session:
+        _echo_json(progress(session, _get(session, campaign_id)))
+
+
+@campaign.command("control")
+@click.argument("action", type=click.Choice(["pause", "resume", "cancel"]))
+@click.argument("campaign_id", type=int)
+def control_cmd(action: str, campaign_id: int) -> None:
+    """Pause, resume or cancel a campaign."""
+    from models import InvalidTransition
+    from notifications import campaign_control as control
+    from notifications.campaigns import CampaignNotReady
+
+    _app()
+    try:
+        changed = getattr(control, action)(campaign_id)
+    except (control.CampaignNotFound, CampaignNotReady, InvalidTransition) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"campaign {campaign_id}: {changed.status}")
+
+
+@campaign.command("report")
+@click.argument("campaign_id", type=int)
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), help="Write the report.")
+@click.option("--recipients", "recipients_path", type=click.Path(dir_okay=False),
+              help="Write one row per recipient (phones masked unless --full-phones).")
+@click.option("--full-phones", is_flag=True)
+def report_cmd(campaign_id: int, csv_path: str | None, recipients_path: str | None,
+               full_phones: bool) -> None:
+    """Totals, delivery rate, failures by code, opt-outs, sign-ups and cost."""
+    from hotline.db import get_db
+    from notifications.campaign_report import recipient_rows, report, write_report_csv
+
+    _app()
+    with get_db().begin() as session:
+        data = report(session, _get(session, campaign_id))
+        if recipients_path:
+            with open(recipients_path, "w", newline="", encoding="utf-8") as out:
+                csv.writer(out).writerows(recipient_rows(session, campaign_id, full_phones))
+    if csv_path:
+        with open(csv_path, "w", newline="", encoding="utf-8") as out:
+            write_report_csv(data, out)
+    _echo_json(data)
+
+
+@campaign.command("tick")
+def tick_cmd() -> None:
+    """Run one campaign tick now (start due, wake held/stalled, reconcile)."""
+    from notifications.campaign_control import tick_now
+
+    _app()
+    _echo_json(tick_now())

@@ -1,0 +1,224 @@
+"""`hotline flows check` validates flow files; `hotline simulate call` plays a phone call."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from twilio.request_validator import RequestValidator
+
+SIM_PUBLIC_URL = "http://simulated.hotline"
+SIM_CALLER = "+8613800138000"
+
+
+@click.group("flows")
+def flows() -> None:
+    """Intake flow files (ivr_flows/flows/*.yaml)."""
+
+
+@flows.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def flows_check(paths: tuple[Path, ...]) -> None:
+    """Validate flow files (default: every shipped flow); print `file:node: problem`."""
+    from ivr_flows.loader import FLOWS_DIR, check_all
+
+    dirs = [p for p in paths if p.is_dir()] or ([] if paths else [FLOWS_DIR])
+    files: list[Path] = []
+    problems: list[str] = []
+    for directory in dirs:
+        found, bad = check_all(directory)
+        files += found
+        problems += bad
+    for path in (p for p in paths if p.is_file()):
+        found, bad = check_file(path)
+        files += found
+        problems += bad
+    for line in problems:
+        click.echo(line)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"{len(files)} flow file(s) OK")
+
+
+def check_file(path: Path) -> tuple[list[Path], list[str]]:
+    """Validate one file: ([path], problems)."""
+    from ivr_flows.loader import FlowError, load_flow
+
+    try:
+        load_flow(path)
+    except FlowError as exc:
+        return [path], exc.problems
+    return [path], []
+
+
+class CallPlayer:
+    """Plays the hotline's TwiML as a caller would hear it, answering from a script or a person."""
+
+    def __init__(self, post: Callable[[str, dict[str, str]], str],
+                 answers: Iterator[str] | None, echo: Callable[[str], None]) -> None:
+        self.post = post
+        self.answers = answers
+        self.echo = echo
+        self.sid = "CA" + secrets.token_hex(16)
+
+    def form(self, **extra: str) -> dict[str, str]:
+        """The fields Twilio sends with every voice webhook of this call."""
+        return {"CallSid": self.sid, "From": SIM_CALLER, "To": "+8610000000000",
+                "CallStatus": "in-progress", "Direction": "inbound", **extra}
+
+    def ask(self, what: str) -> str | None:
+        """The caller's next answer: from the script (None when it runs out) or the keyboard."""
+        if self.answers is not None:
+            answer = next(self.answers, None)
+            self.echo(f"caller ({what}): {answer if answer else '(silence)'}"
+                      if answer is not None else "caller: (hangs up)")
+            return answer
+        return str(click.prompt(f"caller ({what})", default="", show_default=False))
+
+    def run(self) -> None:
+        """Play the whole call, then send the status callback Twilio sends at hang-up."""
+        xml: str | None = self.post("/twilio/voice", self.form(CallStatus="ringing"))
+        while xml is not None:
+            xml = self.play(ET.fromstring(xml))
+        self.post("/twilio/voice/status", self.form(CallStatus="completed", CallDuration="95"))
+
+    def play(self, root: ET.Element) -> str | None:
+        """Play one TwiML document; return the next document, or None once the call ends."""
+        for verb in root:
+            if verb.tag == "Say":
+                self.echo(f"hotline: {verb.text or ''}")
+            elif verb.tag == "Hangup":
+                self.echo("hotline: (hangs up)")
+                return None
+            elif verb.tag == "Redirect":
+                return self.post(verb.text or "", self.form())
+            elif verb.tag in ("Gather", "Record", "Dial"):
+                answer = getattr(self, f"_{verb.tag.lower()}")(verb)
+                if answer is False:
+                    return None
+                if answer is not None:
+                    return self.post(verb.get("action", ""), self.form(**answer))
+        return None
+
+    def _gather(self, verb: ET.Element) -> dict[str, str] | bool | None:
+        for say in verb.iter("Say"):
+            self.echo(f"hotline: {say.text or ''}")
+        answer = self.ask("keys or words")
+        if answer is None:
+            return False
+        if not answer:
+            return None
+        return {"Digits": answer} if all(c in "0123456789*#" for c in answer) else {
+            "SpeechResult": answer, "Confidence": "0.9"}
+
+    def _record(self, verb: ET.Element) -> dict[str, str] | bool | None:
+        answer = self.ask("speak after the beep")
+        if answer is None:
+            return False
+        if not answer:
+            return None
+        url = f"https://api.twilio.com/2010-04-01/Recordings/RE{secrets.token_hex(16)}"
+        self.echo(f"(recorded: {answer!r} -> {url})")
+        self.post(verb.get("recordingStatusCallback", ""),
+                  self.form(RecordingUrl=url, RecordingStatus="completed",
+                            RecordingDuration="12"))
+        return {"RecordingUrl": url, "RecordingDuration": "12"}
+
+    def _dial(self, verb: ET.Element) -> dict[str, str] | bool | None:
+        number = verb.findtext("Number") or ""
+        self.echo(f"hotline: (rings volunteer {number}, caller id {verb.get('callerId')})")
+        answer = self.ask("does the volunteer answer? y/n")
+        if answer is None:
+            return False
+        picked = answer.strip().lower() in ("y", "yes", "1")
+        return {"DialCallStatus": "completed" if picked else "no-answer",
+                "DialCallDuration": "60" if picked else "0"}
+
+
+def local_poster(auth_token: str, client: Any) -> Callable[[str, dict[str, str]], str]:
+    """POST signed webhooks to an app in this process (its test client)."""
+    validator = RequestValidator(auth_token)
+
+    def post(path: str, form: dict[str, str]) -> str:
+        sig = validator.compute_signature(SIM_PUBLIC_URL + path, form)
+        resp = client.post(path, data=form, headers={"X-Twilio-Signature": sig})
+        if resp.status_code >= 400:
+            raise click.ClickException(f"{path} answered {resp.status_code}: {resp.data[:300]!r}")
+        return str(resp.get_data(as_text=True))
+
+    return post
+
+
+def http_poster(base: str, auth_token: str) -> Callable[[str, dict[str, str]], str]:
+    """POST signed webhooks to a running hotline over HTTP."""
+    from hotline.simulate import signed_sms_post
+
+    def post(path: str, form: dict[str, str]) -> str:
+        resp = signed_sms_post(base.rstrip("/") + path, auth_token, form)
+        if resp.status_code >= 400:
+            raise click.ClickException(f"{path} answered {resp.status_code}: {resp.text[:300]}")
+        return resp.text
+
+    return post
+
+
+@click.command("call")
+@click.option("--keys", default=None,
+              help="Comma-separated answers (digits, words, empty = silence, y/n for a transfer);"
+                   " without it you answer at the prompt.")
+@click.option("--url", default=None, help="A running hotline's base URL (default: in-process).")
+def simulate_call(keys: str | None, url: str | None) -> None:
+    """Play the phone intake: prints what the hotline would say and sends your keys."""
+    answers = iter(keys.split(",")) if keys is not None else None
+    if url:
+        from hotline.cli import make_app
+
+        token = make_app().config["TWILIO_AUTH_TOKEN"]
+        CallPlayer(http_poster(url, token), answers, click.echo).run()
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        app = simulation_app(Path(tmp))
+        with app.app_context():
+            CallPlayer(local_poster(app.config["TWILIO_AUTH_TOKEN"], app.test_client()),
+                       answers, click.echo).run()
+            click.echo(describe_case(SIM_CALLER))
+        app.extensions["db"].engine.dispose()
+
+
+def simulation_app(tmp: Path) -> Any:
+    """A hotline on a throwaway SQLite database (no Redis: routing is left to the sweeper)."""
+    from hotline import create_app
+    from hotline.migrate import upgrade
+
+    url = f"sqlite:///{tmp / 'simulate.db'}"
+    upgrade(url)
+    # Redis is not running here; enqueue() logs and the case stays for the sweeper.
+    logging.getLogger("hotline.queues").setLevel(logging.ERROR)
+    return create_app({"DATABASE_URL": url, "REDIS_URL": "redis://127.0.0.1:1/0",
+                       "PUBLIC_URL": SIM_PUBLIC_URL, "HOTLINE_PROVIDER": "console",
+                       "TWILIO_AUTH_TOKEN": "simulate-token"}, instance_path=str(tmp))
+
+
+def describe_case(phone: str) -> str:
+    """One line about the caller's case, as the simulation left it."""
+    from sqlalchemy import select
+
+    from hotline.db import get_db
+    from models import Case, Contact
+
+    with get_db().begin() as session:
+        case = session.scalar(select(Case).join(Contact).where(Contact.phone == phone)
+                              .order_by(Case.id.desc()).limit(1))
+        if case is None:
+            return "no case was opened"
+        return (f"case {case.number}: {case.category} {case.urgency} "
+                f"{case.work_province or ''}{case.work_city or ''} employer={case.employer} "
+                f"amount={case.amount_owed} months={case.months_unpaid} "
+                f"people={case.people_affected} status={case.status} "
+                f"voicemail={case.voicemail_url}")

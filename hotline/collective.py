@@ -1,0 +1,156 @@
+"""Collective disputes: N workers naming one employer within T days become one urgent case.
+
+The earliest open case among them leads: it becomes category COLLECTIVE, urgent, with the
+number of workers as people affected; the others link to it (`collective_case_id`) and are
+worked by the lead's volunteer. Staff are texted at once — a mass incident (群体性事件)
+must not wait in a queue.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.orm import Session
+
+from hotline.employers import employer_key, matching_keys
+from hotline.queues import URGENT
+from hotline.replies import say
+from hotline.routing import (
+    after_commit,
+    alert_staff,
+    mark_urgent_if_needed,
+    offer_case,
+    queue_sms,
+    route_case,
+    send_after_commit,
+    withdraw_other_offers,
+)
+from models import (
+    OPEN_STATUSES,
+    Case,
+    CaseCategory,
+    CaseStatus,
+    EventKind,
+    Purpose,
+    Urgency,
+    Volunteer,
+)
+
+# One PostgreSQL advisory lock serialises detection, so two workers texting in the same
+# second cannot both form a collective case (SQLite's BEGIN IMMEDIATE already serialises).
+ADVISORY_LOCK_ID = 4_004_001
+UNASSIGNED = (CaseStatus.NEW, CaseStatus.OFFERED, CaseStatus.ESCALATED)
+
+
+def check_collective(session: Session, case: Case, now: datetime) -> Case | None:
+    """Link `case` into a collective dispute if enough workers name its employer; the lead."""
+    case.employer_key = employer_key(case.employer)
+    if case.employer_key is None or case.collective_case_id is not None:
+        return None
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": ADVISORY_LOCK_ID})
+    matches = same_employer_cases(session, case, now)
+    leads = [m for m in matches if is_lead(m)]
+    if leads:
+        lead = min(leads, key=lambda c: c.id)
+        link(session, case, lead, now)
+        return lead
+    workers = {m.contact_id for m in matches} | {case.contact_id}
+    if len(workers) < current_app.config["COLLECTIVE_MIN_WORKERS"]:
+        return None
+    members = [m for m in [*matches, case] if m.is_open and m.collective_case_id is None]
+    lead = min(members, key=lambda c: c.id)
+    form(session, lead, [m for m in members if m.id != lead.id], len(workers), now)
+    return lead
+
+
+def is_lead(case: Case) -> bool:
+    """An open case that is itself a collective dispute (not linked to another)."""
+    return (case.category == CaseCategory.COLLECTIVE and case.is_open
+            and case.collective_case_id is None)
+
+
+def same_employer_cases(session: Session, case: Case, now: datetime) -> list[Case]:
+    """Other cases within the window (or open collective leads) naming the same employer."""
+    since = now - timedelta(days=current_app.config["COLLECTIVE_WINDOW_DAYS"])
+    rows = session.scalars(select(Case).where(
+        Case.employer.is_not(None), Case.id != case.id,
+        or_(Case.created_at >= since, and_(Case.category == CaseCategory.COLLECTIVE,
+                                           Case.status.in_(OPEN_STATUSES))))).all()
+    for row in rows:
+        # Intake writes `employer` only; the key is (re)derived here so it is never stale.
+        row.employer_key = employer_key(row.employer)
+    assert case.employer_key is not None
+    keys = matching_keys(case.employer_key, [r.employer_key for r in rows if r.employer_key],
+                         current_app.config["EMPLOYER_MATCH_SCORE"])
+    return [r for r in rows if r.employer_key in keys]
+
+
+def form(session: Session, lead: Case, members: list[Case], workers: int, now: datetime
+         ) -> None:
+    """Make `lead` the collective case, link the members, alert staff, route it urgently."""
+    names = Counter(c.employer for c in [lead, *members] if c.employer)
+    lead.employer = names.most_common(1)[0][0]
+    lead.category = CaseCategory.COLLECTIVE
+    mark_urgent_if_needed(lead)
+    lead.people_affected = workers
+    amounts = [c.amount_owed for c in [lead, *members] if c.amount_owed is not None]
+    if amounts:
+        lead.amount_owed = sum(amounts, Decimal(0))
+    lead.log(EventKind.COLLECTIVE, f"collective dispute: {workers} workers name {lead.employer}",
+             data={"members": [c.number for c in members], "employer_key": lead.employer_key,
+                   "workers": workers})
+    for member in members:
+        link(session, member, lead, now, count=False)
+    alert_staff(session, lead, "staff_collective", count=workers, employer=lead.employer)
+    if lead.status == CaseStatus.NEW:
+        after_commit(session, route_case, lead.id, queue=URGENT)
+    elif lead.status == CaseStatus.OFFERED:
+        offer_case(session, lead, now, top_up=True)
+
+
+def link(session: Session, member: Case, lead: Case, now: datetime, count: bool = True) -> None:
+    """Attach a worker's case to the collective case; its volunteer works both."""
+    member.collective_case_id = lead.id
+    member.urgency = Urgency.URGENT
+    member.log(EventKind.COLLECTIVE, f"linked to collective case #{lead.number}",
+               data={"lead": lead.number})
+    if member.status == CaseStatus.OFFERED:
+        withdraw_other_offers(session, member, keep=None, now=now)
+        member.move_to(CaseStatus.NEW, note=f"worked with collective case #{lead.number}")
+    if count:
+        workers = {c.contact_id for c in members_of(session, lead)} | {lead.contact_id}
+        lead.people_affected = max(lead.people_affected, len(workers))
+        lead.log(EventKind.COLLECTIVE, f"case #{member.number} joined", data={
+            "member": member.number, "workers": lead.people_affected})
+    owner = session.get(Volunteer, lead.assigned_volunteer_id) if (
+        lead.assigned_volunteer_id) else None
+    if owner is not None:
+        assign_members(session, lead, owner, now)
+
+
+def members_of(session: Session, lead: Case) -> list[Case]:
+    """The worker cases linked to a collective case."""
+    return list(session.scalars(select(Case).where(Case.collective_case_id == lead.id)
+                                .order_by(Case.id)))
+
+
+def assign_members(session: Session, lead: Case, volunteer: Volunteer, now: datetime) -> None:
+    """Give the lead's volunteer every linked case nobody owns yet, and tell them."""
+    ids = []
+    for member in members_of(session, lead):
+        if member.status not in UNASSIGNED or member.assigned_volunteer_id is not None:
+            continue
+        withdraw_other_offers(session, member, keep=None, now=now)
+        member.assigned_volunteer_id = volunteer.id
+        member.last_activity_at = now
+        member.move_to(CaseStatus.ASSIGNED, note=f"with collective case #{lead.number}")
+        body = say("collective_joined", volunteer.reply_language, number=member.number,
+                   lead=lead.number)
+        ids.append(queue_sms(session, to=volunteer.phone, body=body, purpose=Purpose.ALERT,
+                             case=member, volunteer_id=volunteer.id).id)
+    send_after_commit(session, ids, urgent=True)

@@ -1,0 +1,123 @@
+"""The intake flow as an SMS conversation: one state per worker, expiring after 24 hours.
+
+A first text opens a case and asks the first question (with the case number); each reply
+answers the waiting question; a thread left quiet for 24 hours ends, and the next text
+restarts gently on the same case. Once the flow is done, later texts are plain follow-ups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.replies import say
+from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
+from ivr_flows.loader import default_flow
+from ivr_flows.model import Flow
+from ivr_flows.sms import render_sms
+from ivr_flows.store import FlowOutcome, apply_turn, end_flow, save_state, state_of
+from models import Case, CaseStatus, Channel, Contact, FlowSession, FlowStatus, utcnow
+
+SESSION_TTL = timedelta(hours=24)
+# A case still waiting for a volunteer may restart its intake; once someone has it, texts
+# are conversation with that volunteer and must never be taken as menu answers.
+RESTARTABLE = frozenset({CaseStatus.NEW, CaseStatus.OFFERED, CaseStatus.ESCALATED})
+
+
+@dataclass
+class ConversationReply:
+    """What the conversation answers (None: not in a flow, a plain follow-up) and must route."""
+
+    reply: str | None
+    outcomes: list[FlowOutcome] = field(default_factory=list)
+
+
+def active_session(session: Session, contact: Contact) -> FlowSession | None:
+    """The worker's SMS flow session that is still ACTIVE (expired or not), locked."""
+    return session.scalar(select(FlowSession).where(
+        FlowSession.contact_id == contact.id, FlowSession.channel == Channel.SMS,
+        FlowSession.status == FlowStatus.ACTIVE).order_by(FlowSession.id.desc()).limit(1)
+        .with_for_update())
+
+
+def intake_done(session: Session, case: Case) -> bool:
+    """True once some flow on any channel reached its end for this case."""
+    return session.scalar(select(FlowSession.id).where(
+        FlowSession.case_id == case.id, FlowSession.status == FlowStatus.DONE).limit(1)) is not None
+
+
+def converse(session: Session, contact: Contact, case: Case, text: str, language: str, *,
+             opened: bool, has_media: bool = False, switch_to: str | None = None
+             ) -> ConversationReply:
+    """Feed one worker text to their flow on `case` and return the reply to send."""
+    result = ConversationReply(reply=None)
+    row = active_session(session, contact)
+    if row is not None and (row.expires_at < utcnow() or row.case_id != case.id):
+        old_case = session.get(Case, row.case_id) if row.case_id else None
+        result.outcomes.append(end_flow(row, old_case, FlowStatus.ABANDONED,
+                                        "SMS intake ended unfinished (no reply for 24 h)"))
+        row = None
+    if row is None:
+        if not opened and (intake_done(session, case) or case.status not in RESTARTABLE):
+            return result
+        key = "flow_welcome" if opened else "flow_restart"
+        result.reply = begin(session, contact, case, language, say(key, language,
+                                                                   number=case.number))
+        return result
+    result.reply, outcome = answer(session, row, case, text, has_media, switch_to)
+    if outcome is not None:
+        result.outcomes.append(outcome)
+    return result
+
+
+def sms_context() -> Context:
+    """The engine's context for SMS (live transfer and office hours are voice-only)."""
+    return Context(channel="sms", now=utcnow())
+
+
+def begin(session: Session, contact: Contact, case: Case, language: str, prefix: str) -> str:
+    """Start the flow for this case and return its first question."""
+    flow = default_flow()
+    state, turn = start(flow, sms_context(), language)
+    row = FlowSession(channel=Channel.SMS, flow=flow.name, contact_id=contact.id,
+                      case_id=case.id, node=state.node, language=state.language,
+                      expires_at=utcnow() + SESSION_TTL)
+    session.add(row)
+    session.flush()
+    save_state(row, state)
+    apply_turn(case, row, turn)
+    return render_sms(flow, state, turn, case.number, prefix)
+
+
+def answer(session: Session, row: FlowSession, case: Case, text: str, has_media: bool,
+           switch_to: str | None) -> tuple[str, FlowOutcome | None]:
+    """Apply one reply to the waiting question; return the next text and any routing to do."""
+    flow = default_flow()
+    state = state_of(row)
+    row.expires_at = utcnow() + SESSION_TTL
+    prefix = ""
+    if switch_to in flow.languages:
+        state.language = case.language = case.contact.language = switch_to
+        prefix = say("flow_language", switch_to)
+    if switch_to or not text.strip():
+        # A language switch, a picture or an empty text: ask the same question again,
+        # without counting it as a failed answer.
+        if has_media and not switch_to:
+            prefix = say("flow_media", state.language)
+        save_state(row, state)
+        return render_sms(flow, state, waiting_turn(flow, state), case.number, prefix), None
+    turn = advance(flow, state, Reply(text=text), sms_context())
+    save_state(row, state)
+    apply_turn(case, row, turn)
+    outcome = None
+    if state.done:
+        outcome = end_flow(row, case, FlowStatus.DONE, "intake finished by SMS")
+    return render_sms(flow, state, turn, case.number), outcome
+
+
+def waiting_turn(flow: Flow, state: FlowState) -> Turn:
+    """A turn that only re-asks the current question."""
+    return Turn(waiting=flow.node(state.node))

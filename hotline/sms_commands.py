@@ -1,0 +1,125 @@
+"""Words a worker can text at any point: HELP, STOP (and TD/退订), START, STATUS 1024, EN/中文.
+
+Only a whole message is a command ("STOP" inside a sentence is not), after folding full-width
+letters and digits, case and trailing punctuation.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.replies import CATEGORY_NAMES, say
+from models import Case, CaseStatus, Contact
+
+
+class Command(enum.StrEnum):
+    """A worker command."""
+
+    HELP = "help"
+    STOP = "stop"
+    START = "start"
+    STATUS = "status"
+    LANGUAGE = "language"
+
+
+WORDS = {
+    Command.HELP: {"HELP", "INFO", "帮助", "求助说明", "?", "？"},
+    # Twilio's English opt-out words plus the Chinese convention (回复TD退订).
+    Command.STOP: {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
+                   "OPTOUT", "TD", "退订", "停止", "取消订阅"},
+    Command.START: {"START", "UNSTOP", "订阅", "恢复订阅"},
+}
+# Latin letters, but the Chinese SMS convention (回复TD退订): answer in Chinese.
+CHINESE_WORDS = frozenset({"TD"})
+LANGUAGE_WORDS = {"EN": "en", "ENGLISH": "en", "中文": "zh", "ZH": "zh", "普通话": "zh"}
+STATUS = re.compile(r"^(STATUS|查询|查|进度)\s*#?\s*(\d{1,9})?$")
+TRAILING = re.compile(r"[\s。.!！~]+$")
+
+STATUS_WORDS = {
+    "zh": {CaseStatus.NEW: "已收到，正在安排志愿者", CaseStatus.OFFERED: "正在联系志愿者",
+           CaseStatus.ESCALATED: "已交工作人员处理", CaseStatus.ASSIGNED: "已有志愿者负责",
+           CaseStatus.IN_PROGRESS: "志愿者正在处理", CaseStatus.RESOLVED: "已解决",
+           CaseStatus.REFERRED: "已转交相关部门", CaseStatus.CLOSED: "已结案"},
+    "en": {CaseStatus.NEW: "received; finding a volunteer",
+           CaseStatus.OFFERED: "a volunteer is being asked",
+           CaseStatus.ESCALATED: "with our staff", CaseStatus.ASSIGNED: "a volunteer has it",
+           CaseStatus.IN_PROGRESS: "a volunteer is working on it",
+           CaseStatus.RESOLVED: "resolved", CaseStatus.REFERRED: "referred to an agency",
+           CaseStatus.CLOSED: "closed"},
+}
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    """A command and its argument (case number or language)."""
+
+    command: Command
+    argument: str | None = None
+    word: str = ""
+
+
+@dataclass
+class CommandResult:
+    """The reply to a command (None: say nothing) and the case it was about."""
+
+    reply: str | None
+    case: Case | None = None
+    language: str | None = None
+
+
+def parse_command(body: str) -> ParsedCommand | None:
+    """The command a whole message is, or None when it is something to say to the hotline."""
+    text = TRAILING.sub("", unicodedata.normalize("NFKC", body or "").strip()).upper()
+    if not text or len(text) > 20:
+        return None
+    for command, words in WORDS.items():
+        if text in words:
+            return ParsedCommand(command, word=text)
+    if text in LANGUAGE_WORDS:
+        return ParsedCommand(Command.LANGUAGE, LANGUAGE_WORDS[text])
+    match = STATUS.match(text)
+    if match:
+        return ParsedCommand(Command.STATUS, match.group(2))
+    return None
+
+
+def run_command(session: Session, contact: Contact, parsed: ParsedCommand, language: str
+                ) -> CommandResult:
+    """Carry out a command for this worker; language switches are left to the conversation."""
+    if parsed.word in CHINESE_WORDS:
+        language = contact.language = "zh"
+    if parsed.command == Command.HELP:
+        return CommandResult(say("worker_help", language))
+    if parsed.command == Command.STOP:
+        # Confirmed once: a second STOP gets no answer (it would cost them nothing but us a text).
+        first = not contact.opted_out
+        contact.opt_out()
+        return CommandResult(say("opted_out", language) if first else None)
+    if parsed.command == Command.START:
+        contact.opt_in()
+        return CommandResult(say("opted_in", language))
+    if parsed.command == Command.STATUS:
+        return case_status(session, contact, parsed.argument, language)
+    return CommandResult(None, language=parsed.argument)
+
+
+def case_status(session: Session, contact: Contact, number: str | None, language: str
+                ) -> CommandResult:
+    """The state of one of the worker's own cases in plain words (never someone else's)."""
+    query = select(Case).where(Case.contact_id == contact.id)
+    if number:
+        query = query.where(Case.number == int(number))
+    case = session.scalar(query.order_by(Case.id.desc()).limit(1))
+    if case is None:
+        key = "status_not_found" if number else "status_no_case"
+        return CommandResult(say(key, language, number=number or ""))
+    names = CATEGORY_NAMES.get(language, CATEGORY_NAMES["zh"])
+    words = STATUS_WORDS.get(language, STATUS_WORDS["zh"])[case.status]
+    return CommandResult(say("status_of_case", language, number=case.number,
+                             category=names[case.category], state=words), case=case)

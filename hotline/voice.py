@@ -1,0 +1,342 @@
+"""Voice webhooks: the intake flow as a phone menu. Signature first, one transaction per step.
+
+POST /twilio/voice                   a call comes in: contact, call, case, session; step 0
+POST /twilio/voice/step?n=K          the caller's answer to step K (or silence=1)
+POST /twilio/voice/status            call status callback: a hang-up ends the flow, routes
+POST /twilio/voice/recording?node=X  recording status callback: the voicemail URL
+
+Every step is idempotent on (CallSid, step): the TwiML answered for step K is stored, so a
+Twilio retry of step K gets the same answer and never advances the flow twice or skips a step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from twilio.twiml.voice_response import VoiceResponse
+
+from hotline.db import get_db
+from hotline.intake import BadWebhook, find_or_create_contact, open_case_for
+from hotline.phones import InvalidPhone, normalize_phone
+from hotline.queues import INTAKE, URGENT, enqueue
+from hotline.twilio_signature import require_twilio_signature
+from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
+from ivr_flows.loader import default_flow
+from ivr_flows.store import FlowOutcome, apply_turn, end_flow, save_state, state_of
+from ivr_flows.voice import VoiceLinks, render_voice
+from models import (
+    Call,
+    CallStatus,
+    Case,
+    CaseStatus,
+    Channel,
+    Direction,
+    EventKind,
+    FlowSession,
+    FlowStatus,
+    FlowStep,
+    Volunteer,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
+ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
+SESSION_TTL = timedelta(hours=4)  # longer than any call
+
+
+@dataclass(frozen=True)
+class InboundCall:
+    """The fields of Twilio's voice webhook that the flow uses."""
+
+    sid: str
+    from_raw: str
+    to: str
+    status: str
+
+    @classmethod
+    def from_form(cls) -> InboundCall:
+        """Read the webhook form; raise BadWebhook when CallSid is missing."""
+        sid = (request.form.get("CallSid") or "").strip()
+        if not sid or len(sid) > 64:
+            raise BadWebhook("CallSid missing or malformed")
+        return cls(sid=sid, from_raw=request.form.get("From", ""),
+                   to=request.form.get("To", ""),
+                   status=(request.form.get("CallStatus") or "ringing").lower())
+
+
+def now() -> datetime:
+    """The current time; tests may set FLOW_CLOCK to a callable for office-hours checks."""
+    clock: Callable[[], datetime] = current_app.config.get("FLOW_CLOCK") or utcnow
+    return clock()
+
+
+def available_volunteer(session: Session, language: str) -> Volunteer | None:
+    """An on-duty volunteer in shift to ring now: same language first, least recently offered."""
+    candidates = session.scalars(select(Volunteer).where(Volunteer.on_duty.is_(True)).order_by(
+        Volunteer.last_offered_at.asc().nulls_first(), Volunteer.id)).all()
+    moment = now()
+    free = [v for v in candidates if v.available(moment)]
+    same = [v for v in free if language in (v.languages or [])]
+    best = same or free
+    return best[0] if best else None
+
+
+def context(session: Session, language: str) -> Context:
+    """The engine's context for a voice step."""
+    return Context(channel="voice", now=now(),
+                   volunteer_available=lambda: available_volunteer(session, language) is not None)
+
+
+def links(n: int, node: str, dial_to: str | None = None) -> VoiceLinks:
+    """Step URLs for step n (relative: Twilio resolves them against the URL it called)."""
+    return VoiceLinks(step_url=f"/twilio/voice/step?n={n}",
+                      silence_url=f"/twilio/voice/step?n={n}&silence=1",
+                      recording_callback=f"/twilio/voice/recording?node={node}",
+                      caller_id=current_app.config["HOTLINE_NUMBER"], dial_to=dial_to)
+
+
+def run_step(work: Callable[[Session], tuple[str, FlowOutcome]]) -> Response:
+    """Run one step in one transaction (retried once on a racing duplicate), then route."""
+    try:
+        with get_db().begin() as session:
+            xml, outcome = work(session)
+    except IntegrityError:
+        # A Twilio retry raced the first delivery; the unique keys caught it: replay.
+        with get_db().begin() as session:
+            xml, outcome = work(session)
+    if outcome.route_case_id is not None:
+        from hotline.routing import route_case
+
+        enqueue(route_case, outcome.route_case_id, queue=URGENT if outcome.urgent else INTAKE)
+    return Response(xml, mimetype="text/xml")
+
+
+def stored_step(session: Session, sid: str, n: int) -> str | None:
+    """The TwiML already answered for step n of this call."""
+    return session.scalar(select(FlowStep.response).where(FlowStep.call_sid == sid,
+                                                          FlowStep.step == n))
+
+
+def case_for_call(session: Session, call: InboundCall) -> tuple[Case, bool]:
+    """The caller's open case from the last 30 days, or a new voice case; locked contact."""
+    try:
+        phone = normalize_phone(call.from_raw)
+    except InvalidPhone:
+        # Caller ID withheld: still keep what they say, on a contact of its own.
+        phone = "anon:" + call.sid[-15:]
+    contact = find_or_create_contact(session, phone, "zh")
+    contact.last_contact_at = utcnow()
+    case = open_case_for(session, contact)
+    if case is not None:
+        case.updated_at = utcnow()  # the 30-day window runs from the worker's last contact
+        return case, False
+    case = Case(contact_id=contact.id, channel=Channel.VOICE, language=contact.language,
+                status=CaseStatus.NEW, work_city=contact.work_city,
+                work_province=contact.work_province)
+    session.add(case)
+    session.flush()
+    case.assign_number()
+    case.log(EventKind.STATUS, "case opened by phone call", data={"to": str(CaseStatus.NEW)})
+    return case, True
+
+
+def begin_call(session: Session, call: InboundCall) -> tuple[str, FlowOutcome]:
+    """Step 0: record the call, its case and a flow session; answer the first question."""
+    replay = stored_step(session, call.sid, 0)
+    if replay is not None:
+        return replay, FlowOutcome()
+    case, opened = case_for_call(session, call)
+    row = Call(sid=call.sid, direction=Direction.INBOUND, status=CallStatus.RINGING,
+               from_number=call.from_raw[:40], to_number=call.to[:40],
+               contact_id=case.contact_id, case_id=case.id)
+    row.advance(CallStatus.IN_PROGRESS)
+    session.add(row)
+    session.flush()
+    case.log(EventKind.CALL, "incoming call" + ("" if opened else " (continues this case)"),
+             actor="worker", call_id=row.id, data={"call_sid": call.sid})
+    flow = default_flow()
+    state, turn = start(flow, context(session, case.language), case.language)
+    flow_row = FlowSession(channel=Channel.VOICE, flow=flow.name, contact_id=case.contact_id,
+                           case_id=case.id, call_sid=call.sid, node=state.node,
+                           language=state.language, expires_at=utcnow() + SESSION_TTL)
+    session.add(flow_row)
+    session.flush()
+    return finish_step(session, flow_row, case, state, turn, 0), FlowOutcome()
+
+
+def finish_step(session: Session, row: FlowSession, case: Case, state: FlowState,
+                turn: Turn, n: int) -> str:
+    """Save state and answers, render the TwiML, store it as step n."""
+    save_state(row, state)
+    apply_turn(case, row, turn)
+    flow = default_flow()
+    dial_to = None
+    if turn.waiting is not None and turn.waiting.type == "transfer":
+        volunteer = available_volunteer(session, state.language)
+        if volunteer is not None:
+            dial_to = volunteer.phone
+            row.answers = {**row.answers, "transfer_volunteer_id": volunteer.id}
+    xml = str(render_voice(flow, state, turn, links(n + 1, state.node, dial_to), case.number))
+    session.add(FlowStep(call_sid=row.call_sid or "", step=n, node=state.node, response=xml))
+    row.seq = n + 1
+    session.flush()
+    return xml
+
+
+def reply_from_form(silence: bool) -> Reply:
+    """The caller's answer as Twilio posted it (nothing at all on silence)."""
+    if silence:
+        return Reply(dial_status=request.values.get("DialCallStatus", ""))
+    form = request.form
+    return Reply(digits=form.get("Digits", ""), speech=form.get("SpeechResult", ""),
+                 recording_url=form.get("RecordingUrl", ""),
+                 dial_status=form.get("DialCallStatus", ""))
+
+
+def continue_call(session: Session, call: InboundCall, n: int, silence: bool
+                  ) -> tuple[str, FlowOutcome]:
+    """Step n: apply the caller's answer (or silence) and answer the next question."""
+    row = session.scalar(select(FlowSession).where(FlowSession.call_sid == call.sid)
+                         .with_for_update())
+    if row is None:  # we never saw this call start (e.g. a restored database): start it now
+        return begin_call(session, call)
+    if n != row.seq:  # a retry of an answered step, or a step from the future: replay
+        replay = stored_step(session, call.sid, min(n, row.seq - 1))
+        return replay or hangup_xml(), FlowOutcome()
+    case = session.get(Case, row.case_id, with_for_update=True) if row.case_id else None
+    if case is None or not row.active:
+        return hangup_xml(), FlowOutcome()
+    flow = default_flow()
+    state = state_of(row)
+    turn = advance(flow, state, reply_from_form(silence), context(session, state.language))
+    if turn.answered.get("transfer") in ("completed", "answered"):
+        talked_live(session, case, row)
+    xml = finish_step(session, row, case, state, turn, n)
+    outcome = FlowOutcome()
+    if state.done:
+        outcome = end_flow(row, case, FlowStatus.DONE, "intake finished by phone")
+    return xml, outcome
+
+
+def talked_live(session: Session, case: Case, row: FlowSession) -> None:
+    """The volunteer rung by a live transfer answered: the case is theirs."""
+    volunteer = session.get(Volunteer, row.answers.get("transfer_volunteer_id") or 0)
+    if volunteer is None:
+        return
+    case.log(EventKind.CALL, f"live transfer answered by {volunteer.name}",
+             actor=f"volunteer:{volunteer.id}", data={"volunteer_id": volunteer.id})
+    if case.status == CaseStatus.NEW:
+        case.assigned_volunteer_id = volunteer.id
+        case.move_to(CaseStatus.ASSIGNED, note=f"talked live with {volunteer.name}")
+
+
+def hangup_xml() -> str:
+    """A bare hang-up, for steps of a call whose flow already ended."""
+    resp = VoiceResponse()
+    resp.hangup()
+    return str(resp)
+
+
+@bp.post("")
+@require_twilio_signature
+def incoming_call() -> Response:
+    """Twilio's 'A call comes in' webhook: open (or continue) the case, ask the first question."""
+    try:
+        call = InboundCall.from_form()
+    except BadWebhook as exc:
+        return Response(str(exc), status=400, mimetype="text/plain")
+    return run_step(lambda session: begin_call(session, call))
+
+
+@bp.post("/step")
+@require_twilio_signature
+def call_step() -> Response:
+    """The caller's answer to step n (keys, speech, a recording, a dial result, or silence)."""
+    try:
+        call = InboundCall.from_form()
+        n = int(request.args.get("n", ""))
+    except (BadWebhook, ValueError):
+        return Response("CallSid and step number n are required", status=400,
+                        mimetype="text/plain")
+    silence = request.args.get("silence") == "1"
+    return run_step(lambda session: continue_call(session, call, n, silence))
+
+
+@bp.post("/status")
+@require_twilio_signature
+def call_status() -> Response:
+    """Call status callback: keep the call's state; a hang-up mid-flow still routes the case."""
+    sid = request.form.get("CallSid", "")
+    status = (request.form.get("CallStatus") or "").lower()
+    if not sid or status not in {s.value for s in CallStatus}:
+        return Response("", status=204)
+
+    def update(session: Session) -> tuple[str, FlowOutcome]:
+        call = session.scalar(select(Call).where(Call.sid == sid).with_for_update())
+        if call is not None:
+            call.advance(CallStatus(status))
+            duration = request.form.get("CallDuration", "")
+            call.duration_s = int(duration) if duration.isdigit() else call.duration_s
+        return "", call_ended(session, sid, status) if status in ENDED else FlowOutcome()
+
+    run_step(update)
+    return Response("", status=204)
+
+
+def call_ended(session: Session, sid: str, status: str) -> FlowOutcome:
+    """End the call's flow: a caller who hung up half way keeps a case with what they gave."""
+    row = session.scalar(select(FlowSession).where(FlowSession.call_sid == sid)
+                         .with_for_update())
+    if row is None:
+        return FlowOutcome()
+    case = session.get(Case, row.case_id, with_for_update=True) if row.case_id else None
+    if row.active and case is not None:
+        case.log(EventKind.CALL, f"call ended ({status}) at step '{row.node}'", actor="worker",
+                 data={"call_sid": sid, "node": row.node})
+    return end_flow(row, case, FlowStatus.ABANDONED if row.active else row.status,
+                    f"intake by phone ended: {status}")
+
+
+@bp.post("/recording")
+@require_twilio_signature
+def recording_status() -> Response:
+    """Recording status callback: keep the recording URL on the case (voicemail) and timeline."""
+    sid = request.form.get("CallSid", "")
+    url = request.form.get("RecordingUrl", "")
+    if not sid or not url or (request.form.get("RecordingStatus") or "completed") != "completed":
+        return Response("", status=204)
+    node = request.args.get("node", "")
+    run_step(lambda session: (keep_recording(session, sid, url, node), FlowOutcome()))
+    return Response("", status=204)
+
+
+def keep_recording(session: Session, sid: str, url: str, node: str) -> str:
+    """Store a finished recording once: voicemail on the case and call, others on the timeline."""
+    call = session.scalar(select(Call).where(Call.sid == sid).with_for_update())
+    if call is None or call.case_id is None:
+        return ""
+    case = session.get(Case, call.case_id, with_for_update=True)
+    assert case is not None
+    flow_node = default_flow().nodes.get(node)
+    if flow_node is not None and flow_node.field == "voicemail":
+        call.recording_url = url
+        if case.voicemail_url == url:  # the <Record> action already stored it
+            return ""
+        case.voicemail_url = url
+    case.log(EventKind.CALL, f"recording ready ({node or 'call'})", call_id=call.id,
+             data={"recording_url": url, "node": node,
+                   "duration_s": request.form.get("RecordingDuration")})
+    return ""
+
+
+def register(app: Flask) -> None:
+    """Attach the voice webhooks to the app."""
+    app.register_blueprint(bp)

@@ -1,0 +1,210 @@
+"""Campaign pages: compose with a live segment count, preview, send, watch, pause, report.
+
+Everything that sends is the campaigns engine's (notifications.campaigns / campaign_control);
+these views only read forms, call it, and draw what it returns.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from hotline.db import get_db
+from hotline.web.access import guard
+from hotline.web.i18n import gettext as _
+from hotline.web.stats import local_zone
+from models import CaseCategory, Role
+from models.campaign import Campaign, CampaignStatus
+from notifications import campaign_control as control
+from notifications.audience import Audience, BadAudience, audience_size
+from notifications.campaign_report import progress, report, write_report_csv
+from notifications.campaigns import (
+    CampaignNotReady,
+    CampaignSpec,
+    TemplateError,
+    check_campaign,
+    compose,
+    create_campaign,
+    estimate,
+    preview,
+    variant_bodies,
+)
+from notifications.segments import count_segments
+
+bp = Blueprint("campaigns_web", __name__, url_prefix="/staff/campaigns")
+bp.before_request(guard(Role.ADMIN, Role.STAFF))
+LANGUAGES = ("zh", "en")
+LIVE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
+FINISHED = (CampaignStatus.PAUSED, CampaignStatus.DONE, CampaignStatus.CANCELLED)
+
+
+def split_list(raw: str | None) -> list[str]:
+    """'a, b，c' → ['a', 'b', 'c'] (ASCII or full-width commas)."""
+    return [p.strip() for p in (raw or "").replace("，", ",").split(",") if p.strip()]
+
+
+def audience_from(form: MultiDict[str, str]) -> Audience:
+    """The audience filter from the compose form; BadAudience names a bad value."""
+    has_open = {"yes": True, "no": False}.get(form.get("has_open_case", ""))
+    return Audience.from_dict({
+        "languages": [x for x in form.getlist("languages") if x in LANGUAGES],
+        "provinces": split_list(form.get("provinces")), "cities": split_list(form.get("cities")),
+        "tags": split_list(form.get("tags")), "case_categories": form.getlist("case_categories"),
+        "has_open_case": has_open})
+
+
+def spec_from(form: MultiDict[str, str]) -> CampaignSpec:
+    """A CampaignSpec from the compose form; ValueError says what is wrong."""
+    name = form.get("name", "").strip()
+    if not name or len(name) > 120:
+        raise ValueError(_("Give the campaign a name (up to 120 characters)."))
+    variants = {lang: form.get(f"text_{lang}", "").strip() for lang in LANGUAGES}
+    variants = {lang: text for lang, text in variants.items() if text}
+    try:
+        price = Decimal(form["price"]) if form.get("price") else None
+    except InvalidOperation as exc:
+        raise ValueError(_("Price per segment must be a number.")) from exc
+    return CampaignSpec(
+        name=name, variants=variants, audience=audience_from(form),
+        signature=form.get("signature", "").strip()[:20] or None,
+        footer=form.get("footer") == "1", default_language=form.get("default_language", "zh"),
+        rsvp_keywords=split_list(form.get("rsvp")), quiet_hours=form.get("quiet") or None,
+        price_per_segment=price)
+
+
+@bp.get("/")
+def list_campaigns() -> Any:
+    """Every campaign, newest first, with its progress."""
+    with get_db().begin() as session:
+        rows = session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(100)).all()
+        return render_template("campaigns/list.html",
+                               campaigns=[progress(session, c) for c in rows])
+
+
+@bp.get("/new")
+def new() -> Any:
+    """The compose form."""
+    return render_template("campaigns/new.html", form=MultiDict({"footer": "1"}),
+                           categories=list(CaseCategory), languages=LANGUAGES)
+
+
+@bp.post("/estimate")
+def draft_estimate() -> Any:
+    """htmx: segments and cost per language of the texts as typed, and the audience size."""
+    form = request.form
+    draft = Campaign(signature=form.get("signature", "").strip()[:20] or None,
+                     footer=form.get("footer") == "1")
+    try:
+        price = Decimal(form.get("price") or "0")
+    except InvalidOperation:
+        price = Decimal(0)
+    rows = []
+    for lang in LANGUAGES:
+        text = form.get(f"text_{lang}", "").strip()
+        if text:
+            seg = count_segments(compose(draft, text, lang))
+            rows.append({"language": lang, "segments": seg.segments, "encoding": seg.encoding,
+                         "units": seg.units,
+                         "cost": price * seg.segments})
+    with get_db().begin() as session:
+        try:
+            size: int | None = audience_size(session, audience_from(form))
+        except BadAudience:
+            size = None
+    return render_template("campaigns/_estimate.html", rows=rows, audience=size, price=price)
+
+
+@bp.post("/")
+def create() -> Any:
+    """Save the composed campaign as a draft and show its preview."""
+    try:
+        spec = spec_from(request.form)
+        with get_db().begin() as session:
+            campaign_id = create_campaign(session, spec).id
+    except (ValueError, TemplateError, BadAudience) as exc:
+        flash(_("Campaign not saved: {reason}", reason=str(exc)), "error")
+        return render_template("campaigns/new.html", form=request.form,
+                               categories=list(CaseCategory), languages=LANGUAGES), 400
+    return redirect(url_for("campaigns_web.campaign_page", campaign_id=campaign_id), code=303)
+
+
+@bp.get("/<int:campaign_id>")
+def campaign_page(campaign_id: int) -> Any:
+    """A campaign: texts, audience, exact estimate, preview, problems, controls, progress."""
+    with get_db().begin() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            abort(404)
+        draft = campaign.status == CampaignStatus.DRAFT
+        return render_template(
+            "campaigns/show.html", campaign=campaign, p=progress(session, campaign),
+            bodies=variant_bodies(session, campaign.id),
+            estimate=estimate(session, campaign) if draft else None,
+            preview=preview(session, campaign) if draft else [],
+            problems=check_campaign(session, campaign) if draft else [],
+            # The report is a snapshot: shown once sending stops; the progress bar is live.
+            report=report(session, campaign) if campaign.status in FINISHED else None)
+
+
+@bp.get("/<int:campaign_id>/progress")
+def progress_fragment(campaign_id: int) -> Any:
+    """htmx (polled every second while live) or JSON: the progress bar's numbers."""
+    with get_db().begin() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            abort(404)
+        data = progress(session, campaign)
+    if request.args.get("format") == "json":
+        return data
+    live = campaign.status in LIVE
+    if request.headers.get("HX-Request") and not live:
+        # Sending stopped: reload the whole page so its buttons and report match.
+        return Response("", headers={"HX-Refresh": "true"})
+    return render_template("campaigns/_progress.html", p=data, live=live)
+
+
+def parse_schedule(raw: str) -> datetime | None:
+    """A datetime-local value in the office's time zone; '' = now."""
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=local_zone())
+    except ValueError as exc:
+        raise CampaignNotReady([_("The time must look like 2024-05-01T09:30.")]) from exc
+
+
+@bp.post("/<int:campaign_id>/<any(start, pause, resume, cancel):action>")
+def control_campaign(campaign_id: int, action: str) -> Any:
+    """Start (now or at a time), pause, resume or cancel; the engine refuses what it must."""
+    try:
+        if action == "start":
+            control.request_start(campaign_id, parse_schedule(request.form.get("at", "")))
+        else:
+            getattr(control, action)(campaign_id)
+    except control.CampaignNotFound:
+        abort(404)
+    except CampaignNotReady as exc:
+        flash(_("Not done: {reason}", reason="; ".join(exc.problems)), "error")
+    except ValueError as exc:  # InvalidTransition: e.g. pausing a finished campaign
+        flash(_("Not done: {reason}", reason=str(exc)), "error")
+    return redirect(url_for("campaigns_web.campaign_page", campaign_id=campaign_id), code=303)
+
+
+@bp.get("/<int:campaign_id>/report.csv")
+def report_csv(campaign_id: int) -> Any:
+    """The campaign report as CSV."""
+    with get_db().begin() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            abort(404)
+        data = report(session, campaign)
+    out = io.StringIO()
+    write_report_csv(data, out)
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="campaign-{campaign_id}.csv"'})

@@ -1,0 +1,125 @@
+"""What the web does to a case, shared by the staff console and the volunteer inbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline import deadlines
+from hotline.bridge import touch
+from hotline.routing import assign, transfer_case, withdraw_other_offers
+from hotline.web.i18n import gettext as _
+from models import (
+    Call,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    EventKind,
+    InvalidTransition,
+    Message,
+    Offer,
+    OfferStatus,
+    Organisation,
+    User,
+    Volunteer,
+    utcnow,
+)
+from models.campaign import Campaign, CampaignStatus
+from notifications.campaign_report import progress
+
+
+@dataclass
+class TimelineEntry:
+    """One timeline row with the message or call it points at, ready for a template."""
+
+    event: CaseEvent
+    message: Message | None = None
+    call: Call | None = None
+
+
+def timeline(session: Session, case: Case) -> list[TimelineEntry]:
+    """The case's whole history in order, each event with its message or call loaded."""
+    events = session.scalars(case.events.select().order_by(CaseEvent.at, CaseEvent.id)).all()
+    message_ids = {e.message_id for e in events if e.message_id}
+    call_ids = {e.call_id for e in events if e.call_id}
+    messages = {m.id: m for m in session.scalars(
+        select(Message).where(Message.id.in_(message_ids)))} if message_ids else {}
+    calls = {c.id: c for c in session.scalars(
+        select(Call).where(Call.id.in_(call_ids)))} if call_ids else {}
+    return [TimelineEntry(e, messages.get(e.message_id or 0), calls.get(e.call_id or 0))
+            for e in events]
+
+
+def add_note(case: Case, user: User, text: str) -> CaseEvent:
+    """A note on the timeline, signed by the user."""
+    return case.log(EventKind.NOTE, text, actor=user.actor)
+
+
+def reassign(session: Session, case: Case, volunteer: Volunteer, user: User) -> None:
+    """Make `volunteer` the case's owner; pending offers to others are withdrawn."""
+    if case.assigned_volunteer_id == volunteer.id:
+        return
+    if not case.is_open:
+        raise InvalidTransition(f"case {case.number} is {case.status}")
+    now, previous = utcnow(), case.assigned_volunteer_id
+    offer = session.scalar(select(Offer).where(Offer.case_id == case.id,
+                                               Offer.volunteer_id == volunteer.id,
+                                               Offer.status == OfferStatus.PENDING))
+    withdraw_other_offers(session, case, keep=offer.id if offer else None, now=now)
+    if offer is not None:
+        offer.answer(OfferStatus.ACCEPTED, now)
+    if case.status in (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS):
+        case.assigned_volunteer_id = volunteer.id  # keeps working status: only the owner changes
+        case.last_activity_at, case.reminded_at = now, None
+    else:
+        assign(session, case, volunteer, now, actor=user.actor)
+    case.log(EventKind.ROUTING, f"reassigned to {volunteer.name} (#{volunteer.id}) by staff",
+             actor=user.actor, data={"from": previous, "to": volunteer.id})
+
+
+def record_outcome(session: Session, case: Case, volunteer: Volunteer, status: CaseStatus,
+                   amount: Decimal | None, note: str) -> None:
+    """A volunteer's report: still working on it, or finished (the routing engine's outcome)."""
+    now = utcnow()
+    if status == CaseStatus.IN_PROGRESS:
+        touch(case, now)
+        case.move_to(status, actor=f"volunteer:{volunteer.id}", note=note or None)
+        if amount is not None:
+            case.amount_recovered = amount
+        if note:
+            case.log(EventKind.NOTE, note, actor=f"volunteer:{volunteer.id}")
+        return
+    deadlines.record_outcome(session, case, volunteer, str(status), amount, note, now)
+
+
+def partner_organisations(session: Session, case: Case) -> list[Organisation]:
+    """Organisations a case can be transferred to (all but its own)."""
+    return list(session.scalars(select(Organisation).where(
+        Organisation.id != (case.organisation_id or -1)).order_by(Organisation.name)))
+
+
+def transfer(session: Session, case: Case, user: User, organisation_id: int | None,
+             note: str) -> str | None:
+    """Move the case to a partner organisation's queue; return an error message or None."""
+    target = next((o for o in partner_organisations(session, case) if o.id == organisation_id),
+                  None)
+    if target is None:
+        return _("Choose a partner organisation.")
+    if not note:
+        return _("Say why the case is transferred.")
+    try:
+        transfer_case(session, case, target, note=note, actor=user.actor)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def campaigns_in_flight(session: Session) -> list[dict[str, Any]]:
+    """Scheduled, sending and paused campaigns with their progress (the campaigns engine's)."""
+    live = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
+    return [progress(session, c) for c in session.scalars(
+        select(Campaign).where(Campaign.status.in_(live)).order_by(Campaign.id.desc()).limit(10))]

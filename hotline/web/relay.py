@@ -1,0 +1,39 @@
+"""The volunteer's two ways to reach a worker without either side seeing the other's number.
+
+Both belong to the routing engine (hotline.bridge): texts go out from the hotline number,
+calls are bridged by the hotline (`<Dial>` with the hotline as caller ID). This module only
+checks the web form and hands over.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from hotline.bridge import relay_to_worker, request_call
+from hotline.web.i18n import gettext as _
+from models import Case, Volunteer, utcnow
+
+MAX_RELAY_CHARS = 500  # ~8 UCS-2 segments: longer texts cost too much on a worker's phone
+
+
+def can_call() -> bool:
+    """Bridged calls need a public URL Twilio can fetch the bridge TwiML from."""
+    return bool(current_app.config.get("PUBLIC_URL"))
+
+
+def send_text(session: Session, case: Case, volunteer: Volunteer, body: str) -> str | None:
+    """Queue a relayed text to the worker; return an error message, or None when queued."""
+    if not body:
+        return _("Write the text to send.")
+    if len(body) > MAX_RELAY_CHARS:
+        return _("A text may have at most {n} characters.", n=MAX_RELAY_CHARS)
+    relay_to_worker(session, case, volunteer, body, utcnow())
+    return None
+
+
+def start_call(session: Session, case: Case, volunteer: Volunteer) -> str | None:
+    """Ask the hotline to ring the volunteer and bridge to the worker; error message or None."""
+    if request_call(session, case, volunteer, utcnow()) is None:
+        return _("Calls through the hotline need PUBLIC_URL to be set.")
+    return None

@@ -1,0 +1,228 @@
+"""Staff console: dashboard, case list, case page and the actions staff take on a case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from hotline.db import get_db
+from hotline.web import casework
+from hotline.web.access import audit, case_or_404, case_scope, guard, signed_in_user
+from hotline.web.i18n import category_name
+from hotline.web.i18n import gettext as _
+from hotline.web.stats import (
+    by_place,
+    cases_per_day,
+    collective_alerts,
+    open_closed,
+    stale_cases,
+    volunteer_load,
+    wages,
+)
+from models import (
+    OPEN_STATUSES,
+    AuditAction,
+    Call,
+    Case,
+    CaseCategory,
+    CaseStatus,
+    InvalidTransition,
+    Role,
+    Urgency,
+    User,
+    Volunteer,
+)
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+bp.before_request(guard(Role.ADMIN, Role.STAFF))
+PAGE_SIZE = 50
+
+
+def volunteer_scope(user: User) -> Any:
+    """Staff manage their own organisation's volunteers; admins everyone's."""
+    if user.role == Role.ADMIN:
+        return Volunteer.id.is_not(None)
+    if user.organisation_id is None:
+        return Volunteer.organisation_id.is_(None)
+    return Volunteer.organisation_id == user.organisation_id
+
+
+@bp.get("/")
+def dashboard() -> Any:
+    """Charts and alert lists for the office."""
+    user = signed_in_user()
+    scope = case_scope(user)
+    with get_db().begin() as session:
+        days, per_category = cases_per_day(session, scope)
+        data = {
+            "days": days,
+            "per_day": {category_name(c): v for c, v in sorted(per_category.items())},
+            "open_closed": open_closed(session, scope),
+            "places": by_place(session, scope),
+            "wages": wages(session, scope),
+            "load": (load := volunteer_load(session, volunteer_scope(user))),
+            "load_bars": [(f"{v.name} {n}/{v.capacity}", n) for v, n in load],
+            "stale": stale_cases(session, scope),
+            "collective": collective_alerts(session, scope),
+            "campaigns": casework.campaigns_in_flight(session),
+        }
+        return render_template("staff/dashboard.html", **data)
+
+
+def filtered_cases(user: User, args: Any) -> Select[Case]:
+    """The case list query from the filter form: status, category, urgency, volunteer, text."""
+    query = select(Case).where(case_scope(user))
+    status = args.get("status", "open")
+    if status == "open":
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    elif status in CaseStatus.__members__.values():
+        query = query.where(Case.status == CaseStatus(status))
+    if args.get("category") in CaseCategory.__members__.values():
+        query = query.where(Case.category == CaseCategory(args["category"]))
+    if args.get("urgency") in Urgency.__members__.values():
+        query = query.where(Case.urgency == Urgency(args["urgency"]))
+    if (args.get("volunteer") or "").isdigit():
+        query = query.where(Case.assigned_volunteer_id == int(args["volunteer"]))
+    text = (args.get("q") or "").strip()[:100]
+    if text:
+        like = f"%{text}%"
+        query = query.where(or_(cast(Case.number, String) == text, Case.employer.ilike(like),
+                                Case.summary.ilike(like), Case.work_city.ilike(like),
+                                Case.work_province.ilike(like)))
+    return query
+
+
+@bp.get("/cases")
+def cases() -> Any:
+    """Case list with filters, search and pages of 50."""
+    user = signed_in_user()
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    query = filtered_cases(user, request.args)
+    with get_db().begin() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.order_by(Case.created_at.desc())
+                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        volunteers = session.scalars(select(Volunteer).where(volunteer_scope(user))
+                                     .order_by(Volunteer.name)).all()
+        return render_template("staff/cases.html", cases=rows, total=total, page=page,
+                               pages=max(1, -(-total // PAGE_SIZE)), volunteers=volunteers,
+                               args=request.args, statuses=list(CaseStatus),
+                               categories=list(CaseCategory))
+
+
+def render_case(session: Session, user: User, case: Case, *, revealed: bool = False,
+                status: int = 200) -> Any:
+    """The case page: details, timeline and every action staff may take."""
+    volunteers = session.scalars(select(Volunteer).where(volunteer_scope(user))
+                                 .order_by(Volunteer.name)).all()
+    return render_template(
+        "staff/case.html", case=case, timeline=casework.timeline(session, case),
+        revealed=revealed, volunteers=volunteers, statuses=list(CaseStatus),
+        organisations=casework.partner_organisations(session, case),
+        categories=list(CaseCategory)), status
+
+
+@bp.get("/cases/<int:number>")
+def case_page(number: int) -> Any:
+    """One case with its whole history; the worker's number is masked."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        return render_case(session, user, case_or_404(session, user, number))
+
+
+@bp.post("/cases/<int:number>/reveal")
+def reveal_phone(number: int) -> Any:
+    """Show the worker's full number, writing who asked and when to the audit log."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        case = case_or_404(session, user, number)
+        audit(session, user, AuditAction.REVEAL_PHONE, case=case)
+        if request.headers.get("HX-Request"):
+            return render_template("staff/_phone.html", case=case, revealed=True)
+        return render_case(session, user, case, revealed=True)
+
+
+@bp.post("/calls/<int:call_id>/recording")
+def play_recording(call_id: int) -> Any:
+    """Open a call's recording (audited); only for calls on a case the user may see."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        call = session.get(Call, call_id)
+        if call is None or call.case_id is None or not call.recording_url:
+            abort(404)
+        case = session.get(Case, call.case_id)
+        assert case is not None and case.number is not None
+        case_or_404(session, user, case.number)
+        audit(session, user, AuditAction.PLAY_RECORDING, case=case, call_id=call.id)
+        return redirect(call.recording_url)
+
+
+@bp.post("/cases/<int:number>/status")
+def change_status(number: int) -> Any:
+    """Move the case along its lifecycle (Case.move_to refuses what is not allowed)."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        case = case_or_404(session, user, number, lock=True)
+        try:
+            new = CaseStatus(request.form.get("status", ""))
+            case.move_to(new, actor=user.actor, note=request.form.get("note", "").strip()[:500]
+                         or None)
+        except (ValueError, InvalidTransition) as exc:
+            flash(_("Status not changed: {reason}", reason=str(exc)), "error")
+            return render_case(session, user, case, status=400)
+    flash(_("Status changed."), "info")
+    return redirect(url_for("staff.case_page", number=number))
+
+
+@bp.post("/cases/<int:number>/note")
+def add_note(number: int) -> Any:
+    """Write a note on the case timeline."""
+    user = signed_in_user()
+    text = request.form.get("text", "").strip()
+    with get_db().begin() as session:
+        case = case_or_404(session, user, number)
+        if not text or len(text) > 4000:
+            flash(_("A note must have between 1 and 4000 characters."), "error")
+            return render_case(session, user, case, status=400)
+        casework.add_note(case, user, text)
+    return redirect(url_for("staff.case_page", number=number) + "#timeline")
+
+
+@bp.post("/cases/<int:number>/reassign")
+def reassign(number: int) -> Any:
+    """Give the case to another volunteer of the office (pending offers are withdrawn)."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        case = case_or_404(session, user, number, lock=True)
+        volunteer_id = request.form.get("volunteer_id", type=int)
+        volunteer = session.scalar(select(Volunteer).where(
+            Volunteer.id == volunteer_id, volunteer_scope(user)))
+        if volunteer is None:
+            flash(_("Choose a volunteer of your organisation."), "error")
+            return render_case(session, user, case, status=400)
+        try:
+            casework.reassign(session, case, volunteer, user)
+        except InvalidTransition as exc:
+            flash(_("Not reassigned: {reason}", reason=str(exc)), "error")
+            return render_case(session, user, case, status=400)
+    flash(_("Case given to {name}.", name=volunteer.name), "info")
+    return redirect(url_for("staff.case_page", number=number))
+
+
+@bp.post("/cases/<int:number>/transfer")
+def transfer(number: int) -> Any:
+    """Hand the case to a partner organisation's queue with a note, keeping its history."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        case = case_or_404(session, user, number, lock=True)
+        note = request.form.get("note", "").strip()[:1000]
+        error = casework.transfer(session, case, user, request.form.get("organisation_id",
+                                                                         type=int), note)
+        if error:
+            flash(error, "error")
+            return render_case(session, user, case, status=400)
+    flash(_("Case transferred."), "info")
+    return redirect(url_for("staff.cases"))

@@ -1,0 +1,238 @@
+"""Loading flow files and validating them: every problem is reported as `file:node: problem`."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ivr_flows.fields import FIELDS
+from ivr_flows.model import (
+    CHANNELS,
+    NODE_TYPES,
+    WEEKDAYS,
+    Choice,
+    Flow,
+    Node,
+    OfficeHours,
+)
+
+FLOWS_DIR = Path(__file__).resolve().parent / "flows"
+DEFAULT_FLOW = "intake"
+DTMF_KEYS = set("0123456789*#")
+BRANCH_ON = re.compile(r"^(office_hours|volunteer_available|urgent|answer:[a-z_]+)$")
+PLACEHOLDERS = frozenset({"case_number", *FIELDS})
+
+
+class FlowError(ValueError):
+    """A flow file that cannot be used; `problems` lists each as 'file:node: problem'."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _texts(raw: Any) -> dict[str, str]:
+    if isinstance(raw, str):
+        return {"*": raw}  # reported as missing translations by the validator
+    return {str(k): str(v) for k, v in (raw or {}).items()}
+
+
+def _words(raw: Any) -> dict[str, list[str]]:
+    return {str(k): [str(w) for w in (v or [])] for k, v in (raw or {}).items()}
+
+
+def _choice(raw: dict[str, Any]) -> Choice:
+    return Choice(key=str(raw.get("key", "")), value=str(raw.get("value", "")),
+                  label=_texts(raw.get("label")), keywords=_words(raw.get("keywords")),
+                  speech=_words(raw.get("speech")), goto=raw.get("goto"),
+                  urgent=bool(raw.get("urgent", False)))
+
+
+def _branch_on(raw: dict[Any, Any]) -> str | None:
+    # YAML 1.1 reads a bare `on:` key as the boolean True.
+    value = raw.get("on", raw.get(True))
+    return str(value) if value is not None else None
+
+
+def _node(node_id: str, raw: dict[str, Any]) -> Node:
+    channels = raw.get("channels") or CHANNELS
+    return Node(
+        id=node_id, type=str(raw.get("type", "")), prompt=_texts(raw.get("prompt")),
+        sms_prompt=_texts(raw.get("sms_prompt")),
+        next=raw.get("next"), channels=tuple(str(c) for c in channels), field=raw.get("field"),
+        sms_field=raw.get("sms_field"), fallback=raw.get("fallback"),
+        choices=tuple(_choice(c) for c in raw.get("choices") or [] if isinstance(c, dict)),
+        bilingual=bool(raw.get("bilingual", False)), min=raw.get("min"), max=raw.get("max"),
+        max_seconds=int(raw.get("max_seconds", 60)), on=_branch_on(raw),
+        cases={str(k).lower(): str(v) for k, v in (raw.get("cases") or {}).items()},
+        default=raw.get("default"), answered=raw.get("answered"),
+        timeout=int(raw.get("timeout", 20)))
+
+
+def _office_hours(raw: dict[str, Any] | None) -> OfficeHours:
+    if not raw:
+        return OfficeHours()
+    days = tuple(WEEKDAYS.index(d) for d in raw.get("days", WEEKDAYS[:6]))
+    return OfficeHours(timezone=raw.get("timezone", "Asia/Shanghai"), days=days,
+                       open=time.fromisoformat(str(raw.get("open", "09:00"))),
+                       close=time.fromisoformat(str(raw.get("close", "21:00"))))
+
+
+def parse_flow(data: Any, path: str) -> Flow:
+    """Build a Flow from parsed YAML; raise FlowError for a shape that cannot be read."""
+    if not isinstance(data, dict) or not isinstance(data.get("nodes"), dict):
+        raise FlowError([f"{path}:-: a flow needs a 'nodes' mapping"])
+    try:
+        nodes = {str(k): _node(str(k), v or {}) for k, v in data["nodes"].items()}
+        office = _office_hours(data.get("office_hours"))
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise FlowError([f"{path}:-: {exc}"]) from exc
+    return Flow(name=str(data.get("name") or Path(path).stem), path=path,
+                languages=tuple(data.get("languages") or ("zh", "en")),
+                start=str(data.get("start", "")), nodes=nodes,
+                max_retries=int(data.get("max_retries", 2)), fallback=data.get("fallback"),
+                office_hours=office)
+
+
+def load_flow(path: str | Path) -> Flow:
+    """Read and validate one flow file; raise FlowError listing every problem."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise FlowError([f"{path}:-: cannot read: {exc}"]) from exc
+    flow = parse_flow(data, str(path))
+    problems = validate(flow)
+    if problems:
+        raise FlowError(problems)
+    return flow
+
+
+@cache
+def default_flow(name: str = DEFAULT_FLOW) -> Flow:
+    """The shipped flow `name`, loaded and validated once per process."""
+    return load_flow(FLOWS_DIR / f"{name}.yaml")
+
+
+def check_all(directory: Path = FLOWS_DIR) -> tuple[list[Path], list[str]]:
+    """Validate every flow file in `directory`: (files checked, problems)."""
+    files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+    problems: list[str] = []
+    for path in files:
+        try:
+            load_flow(path)
+        except FlowError as exc:
+            problems.extend(exc.problems)
+    return files, problems
+
+
+def validate(flow: Flow) -> list[str]:
+    """Every problem of a parsed flow, as 'file:node: problem'."""
+    problems: list[str] = []
+    if flow.start not in flow.nodes:
+        problems.append(f"{flow.path}:-: start node {flow.start!r} does not exist")
+    if flow.fallback and flow.fallback not in flow.nodes:
+        problems.append(f"{flow.path}:-: fallback node {flow.fallback!r} does not exist")
+    for node in flow.nodes.values():
+        problems.extend(f"{flow.path}:{node.id}: {p}" for p in _node_problems(flow, node))
+    reachable = _reachable(flow)
+    problems.extend(f"{flow.path}:{n}: unreachable from start {flow.start!r}"
+                    for n in flow.nodes if n not in reachable)
+    return problems
+
+
+def _reachable(flow: Flow) -> set[str]:
+    seen: set[str] = set()
+    todo = [flow.start] + ([flow.fallback] if flow.fallback else [])
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in flow.nodes:
+            continue
+        seen.add(current)
+        todo.extend(flow.nodes[current].targets())
+    return seen
+
+
+def _node_problems(flow: Flow, node: Node) -> list[str]:
+    if node.type not in NODE_TYPES:
+        return [f"unknown type {node.type!r} (one of {', '.join(NODE_TYPES)})"]
+    problems = [f"target {t!r} does not exist" for t in node.targets() if t not in flow.nodes]
+    problems += [f"unknown channel {c!r}" for c in node.channels if c not in CHANNELS]
+    if node.type != "branch":
+        problems += _translation_problems(flow, node.prompt, "prompt")
+    if node.sms_prompt:
+        problems += _translation_problems(flow, node.sms_prompt, "sms_prompt")
+    all_goto = node.type == "menu" and node.choices and all(c.goto for c in node.choices)
+    skippable = tuple(node.channels) != CHANNELS
+    if node.type != "end" and not node.next and not all_goto and (
+            node.type != "branch" or skippable):
+        problems.append("needs 'next'")
+    problems += _field_problems(flow, node)
+    problems += _TYPE_CHECKS.get(node.type, lambda f, n: [])(flow, node)
+    return problems
+
+
+def _translation_problems(flow: Flow, texts: dict[str, str], what: str) -> list[str]:
+    problems = [f"{what} missing translation {lang!r}" for lang in flow.languages
+                if not texts.get(lang, "").strip()]
+    for lang, text in texts.items():
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+        problems += [f"{what} ({lang}) uses unknown placeholder {{{n}}}"
+                     for n in sorted(names - PLACEHOLDERS)]
+    return problems
+
+
+def _field_problems(flow: Flow, node: Node) -> list[str]:
+    problems = [f"field {name!r} does not exist (known: {', '.join(sorted(FIELDS))})"
+                for name in (node.field, node.sms_field) if name and name not in FIELDS]
+    if node.type in ("number", "text", "record") and not node.field:
+        problems.append(f"a {node.type} node needs a 'field'")
+    spec = FIELDS.get(node.field or "")
+    if spec and node.type == "number" and spec.kind != "number":
+        problems.append(f"field {node.field!r} does not take a number")
+    return problems
+
+
+def _menu_problems(flow: Flow, node: Node) -> list[str]:
+    problems = [] if node.choices else ["a menu needs 'choices'"]
+    keys = [c.key for c in node.choices]
+    problems += [f"duplicate digit {k!r}" for k in sorted({k for k in keys if keys.count(k) > 1})]
+    problems += [f"choice key {k!r} is not a DTMF digit" for k in keys if k not in DTMF_KEYS]
+    allowed = FIELDS[node.field].values if node.field in FIELDS else None
+    if node.field == "language":
+        allowed = frozenset(flow.languages)
+    for c in node.choices:
+        problems += _translation_problems(flow, c.label, f"choice {c.key} label")
+        if allowed is not None and c.value not in allowed:
+            problems.append(f"choice {c.key} value {c.value!r} is not valid for {node.field!r}")
+    return problems
+
+
+def _number_problems(flow: Flow, node: Node) -> list[str]:
+    if node.min is not None and node.max is not None and node.min > node.max:
+        return [f"min {node.min} is above max {node.max}"]
+    return []
+
+
+def _branch_problems(flow: Flow, node: Node) -> list[str]:
+    problems = [] if node.default else ["a branch needs 'default'"]
+    if not node.on or not BRANCH_ON.match(node.on):
+        problems.append(f"branch 'on' {node.on!r} is not office_hours, volunteer_available, "
+                        "urgent or answer:<field>")
+    elif node.on.startswith("answer:") and node.on[7:] not in FIELDS:
+        problems.append(f"branch on unknown field {node.on[7:]!r}")
+    return problems
+
+
+def _transfer_problems(flow: Flow, node: Node) -> list[str]:
+    return [] if node.channels == ("voice",) else ["a transfer node must have channels: [voice]"]
+
+
+_TYPE_CHECKS = {"menu": _menu_problems, "number": _number_problems,
+                "branch": _branch_problems, "transfer": _transfer_problems}

@@ -1,0 +1,86 @@
+"""Keeping a flow run in the database: its state, the answers written onto the case, its end.
+
+Shared by the voice webhooks and the SMS conversation; nothing here commits or enqueues.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from ivr_flows.engine import FlowState, Turn, is_urgent
+from ivr_flows.fields import apply_answer
+from models import Case, CaseStatus, EventKind, FlowSession, FlowStatus, Urgency, utcnow
+
+# While a worker is still answering, the sweeper must not route a half-filled case; if they
+# walk away, it routes what they gave once this much time has passed since their last answer.
+# How long routing waits for a worker still answering the intake before the sweeper routes
+# what they gave. Urgent cases (injury, many unpaid) are not held: the sweeper routes them on
+# its next pass while the intake goes on filling in the case.
+ROUTING_HOLD = {"voice": timedelta(minutes=10), "sms": timedelta(minutes=15)}
+
+
+@dataclass
+class FlowOutcome:
+    """What a step left to do after commit."""
+
+    route_case_id: int | None = None
+    urgent: bool = False
+
+
+def state_of(row: FlowSession) -> FlowState:
+    """The engine's view of a stored session."""
+    return FlowState(node=row.node, language=row.language, answers=dict(row.answers or {}),
+                     retries=row.retries, done=not row.active)
+
+
+def save_state(row: FlowSession, state: FlowState) -> None:
+    """Copy the engine's state back onto the stored session."""
+    row.node = state.node or row.node
+    row.language = state.language
+    row.answers = dict(state.answers)  # a new dict, so the JSON column is marked changed
+    row.retries = state.retries
+
+
+def apply_turn(case: Case | None, row: FlowSession, turn: Turn, actor: str = "worker") -> None:
+    """Write a step's answers onto the case and its timeline; hold routing while in progress."""
+    if case is None:
+        return
+    for name, value in turn.answered.items():
+        apply_answer(case, name, value)
+    if turn.answered.get("urgent") or is_urgent(row.answers or {}):
+        case.urgency = Urgency.URGENT
+    if turn.answered:
+        shown = ", ".join(f"{k}={v}" for k, v in turn.answered.items())
+        case.log(EventKind.NOTE, f"intake ({row.channel}) {shown}", actor=actor,
+                 data={"flow": row.flow, "node": row.node, "answers": _jsonable(turn.answered)})
+    if turn.fell_back:
+        case.log(EventKind.NOTE, f"intake ({row.channel}): no usable answer, fallback",
+                 data={"flow": row.flow, "node": row.node})
+    if row.active and case.status == CaseStatus.NEW:
+        hold = (timedelta() if case.urgency == Urgency.URGENT
+                else ROUTING_HOLD.get(str(row.channel), timedelta()))
+        case.last_enqueued_at = utcnow() + hold
+
+
+def end_flow(row: FlowSession, case: Case | None, status: FlowStatus, note: str
+             ) -> FlowOutcome:
+    """Mark the run DONE or ABANDONED and say whether its case must be routed (once)."""
+    row.finish(status)
+    outcome = FlowOutcome()
+    if case is None or row.routed_at is not None:
+        return outcome
+    row.routed_at = utcnow()
+    case.log(EventKind.NOTE, note, data={"flow": row.flow, "node": row.node,
+                                         "status": str(row.status)})
+    if case.status == CaseStatus.NEW:
+        case.last_enqueued_at = utcnow()
+        outcome.route_case_id = case.id
+        outcome.urgent = case.urgency == Urgency.URGENT
+    return outcome
+
+
+def _jsonable(answers: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
+            for k, v in answers.items()}

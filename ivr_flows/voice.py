@@ -1,0 +1,137 @@
+"""Voice renderer: a Turn as TwiML (<Say>, <Gather>, <Record>, <Dial>) via the twilio library.
+
+Every <Gather> and <Record> is followed by a <Redirect> to the same step marked as silence,
+so a caller who says nothing is re-prompted (and finally sent to the fallback), never hung up on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from ivr_flows.engine import FlowState, Turn, prompt_text
+from ivr_flows.model import Flow, Node
+
+# Twilio <Say> language and Amazon Polly voice per flow language.
+VOICES = {"zh": ("cmn-CN", "Polly.Zhiyu"), "en": ("en-US", "Polly.Joanna")}
+SORRY = {"zh": "对不起，没有听清。", "en": "Sorry, I did not get that."}
+SPEAK_AFTER_BEEP = {"zh": "请在嘀声后说，说完请按井号键。",
+                    "en": "Please speak after the beep, then press the pound key."}
+PRESS = {"zh": "{label}请按{key}。", "en": "For {label}, press {key}."}
+CN_DIGIT_NAMES = "零一二三四五六七八九"
+
+
+@dataclass(frozen=True)
+class VoiceLinks:
+    """URLs and numbers the rendered TwiML points at."""
+
+    step_url: str  # where Gather/Record/Dial post the answer
+    silence_url: str  # where the call goes when the caller says nothing
+    recording_callback: str  # Twilio's recordingStatusCallback
+    caller_id: str  # the hotline number, shown to the volunteer on a transfer
+    dial_to: str | None = None  # the volunteer to ring for a transfer node
+
+
+def spoken_digits(number: int | str | None, language: str) -> str:
+    """A case number read digit by digit: '一、零、二、四' or '1, 0, 2, 4'."""
+    digits = [d for d in str(number or "") if d.isdigit()]
+    if language == "zh":
+        return "、".join(CN_DIGIT_NAMES[int(d)] for d in digits)
+    return ", ".join(digits)
+
+
+def say(parent: VoiceResponse | Gather, text: str, language: str) -> None:
+    """One <Say> in the language's voice (Mandarin by default)."""
+    lang, voice = VOICES.get(language, VOICES["zh"])
+    parent.say(text, language=lang, voice=voice)
+
+
+def render_voice(flow: Flow, state: FlowState, turn: Turn, links: VoiceLinks,
+                 case_number: int | None) -> VoiceResponse:
+    """The TwiML for one step: what was passed, then the question now waiting (or hang up)."""
+    resp = VoiceResponse()
+    lang = state.language
+    number = spoken_digits(case_number, lang)
+    if not turn.understood:
+        say(resp, SORRY.get(lang, SORRY["zh"]), lang)
+    for node in turn.said:
+        say(resp, prompt_text(flow, node, state, number), lang)
+    if turn.waiting is None:
+        resp.hangup()
+        return resp
+    _QUESTION[turn.waiting.type](resp, flow, turn.waiting, state, links, number)
+    return resp
+
+
+def _gather(resp: VoiceResponse, node: Node, lang: str, links: VoiceLinks, *, input_: str,
+            **kwargs: object) -> Gather:
+    language = VOICES.get(lang, VOICES["zh"])[0]
+    hints = ", ".join(w for c in node.choices for w in c.speech.get(lang, [])
+                      + c.keywords.get(lang, []))
+    extra = {"hints": hints} if hints else {}
+    return resp.gather(input=input_, language=language, action=links.step_url, method="POST",
+                       timeout=6, **extra, **kwargs)
+
+
+def _menu(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: VoiceLinks,
+          number: str) -> None:
+    gather = _gather(resp, node, state.language, links, input_="dtmf speech", num_digits=1,
+                     speech_timeout="auto")
+    if node.bilingual:
+        for lang in flow.languages:
+            say(gather, prompt_text(flow, node, state, number, lang), lang)
+    else:
+        lang = state.language
+        options = "".join(PRESS.get(lang, PRESS["zh"]).format(label=c.label.get(lang, ""),
+                                                               key=c.key) for c in node.choices)
+        say(gather, prompt_text(flow, node, state, number) + options, lang)
+    resp.redirect(links.silence_url, method="POST")
+
+
+def _number(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: VoiceLinks,
+            number: str) -> None:
+    gather = _gather(resp, node, state.language, links, input_="dtmf speech",
+                     finish_on_key="#", speech_timeout="auto")
+    say(gather, prompt_text(flow, node, state, number), state.language)
+    resp.redirect(links.silence_url, method="POST")
+
+
+def _text(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: VoiceLinks,
+          number: str) -> None:
+    lang = state.language
+    if state.retries == 0:
+        gather = _gather(resp, node, lang, links, input_="speech", speech_timeout="auto")
+        say(gather, prompt_text(flow, node, state, number), lang)
+    else:  # speech was not understood: keep their own words as a recording instead
+        say(resp, prompt_text(flow, node, state, number) + SPEAK_AFTER_BEEP.get(lang, ""), lang)
+        resp.record(action=links.step_url, method="POST", max_length=30, timeout=5,
+                    finish_on_key="#", play_beep=True,
+                    recording_status_callback=links.recording_callback)
+    resp.redirect(links.silence_url, method="POST")
+
+
+def _record(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: VoiceLinks,
+            number: str) -> None:
+    say(resp, prompt_text(flow, node, state, number), state.language)
+    resp.record(action=links.step_url, method="POST", max_length=node.max_seconds, timeout=10,
+                finish_on_key="#", play_beep=True,
+                recording_status_callback=links.recording_callback)
+    resp.redirect(links.silence_url, method="POST")
+
+
+def _transfer(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: VoiceLinks,
+              number: str) -> None:
+    say(resp, prompt_text(flow, node, state, number), state.language)
+    if links.dial_to is None:  # nobody to ring: the engine treats silence as no answer
+        resp.redirect(links.silence_url, method="POST")
+        return
+    dial = resp.dial(caller_id=links.caller_id, timeout=node.timeout, action=links.step_url,
+                     method="POST", answer_on_bridge=True)
+    dial.number(links.dial_to)
+
+
+_QUESTION: dict[str, Callable[[VoiceResponse, Flow, Node, FlowState, VoiceLinks, str], None]] = {
+    "menu": _menu, "number": _number, "text": _text, "record": _record, "transfer": _transfer,
+}

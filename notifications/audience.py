@@ -1,0 +1,114 @@
+"""Audiences: which contacts a campaign goes to, as one SQL query (never a Python loop)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, literal, select, true
+from sqlalchemy.orm import Session
+
+from models import (
+    OPEN_STATUSES,
+    Campaign,
+    Case,
+    CaseCategory,
+    Contact,
+    ContactTag,
+    Recipient,
+    RecipientStatus,
+    utcnow,
+)
+
+
+class BadAudience(ValueError):
+    """An audience filter that names an unknown field or value."""
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who gets a campaign: every condition given must hold (lists mean "any of these")."""
+
+    tags: list[str] = field(default_factory=list)  # has at least one of these tags
+    all_tags: list[str] = field(default_factory=list)  # has every one of these
+    languages: list[str] = field(default_factory=list)
+    provinces: list[str] = field(default_factory=list)  # home province
+    cities: list[str] = field(default_factory=list)  # work city
+    case_categories: list[str] = field(default_factory=list)  # has a case of one of these
+    has_open_case: bool | None = None
+    verified: bool | None = None  # re-check: True = confirmed their number, False = not
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Audience:
+        """Build from stored JSON; unknown keys or categories are errors, not ignored."""
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise BadAudience(f"unknown audience field(s): {', '.join(sorted(unknown))}")
+        categories = set(data.get("case_categories") or [])
+        bad = categories - {c.value for c in CaseCategory}
+        if bad:
+            raise BadAudience(f"unknown case categor(y/ies): {', '.join(sorted(bad))}")
+        return cls(**data)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The filter as JSON-able data (only the conditions set)."""
+        return {k: v for k, v in asdict(self).items() if v not in (None, [])}
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE conditions on Contact; opted-out contacts are always left out."""
+        conds: list[ColumnElement[bool]] = [Contact.opted_out_at.is_(None)]
+        if self.tags:
+            conds.append(exists().where(ContactTag.contact_id == Contact.id,
+                                        ContactTag.tag.in_([t.lower() for t in self.tags])))
+        conds += [exists().where(ContactTag.contact_id == Contact.id,
+                                 ContactTag.tag == tag.lower()) for tag in self.all_tags]
+        if self.languages:
+            conds.append(Contact.language.in_(self.languages))
+        if self.provinces:
+            conds.append(Contact.home_province.in_(self.provinces))
+        if self.cities:
+            conds.append(Contact.work_city.in_(self.cities))
+        if self.case_categories:
+            conds.append(exists().where(Case.contact_id == Contact.id,
+                                        Case.category.in_(self.case_categories)))
+        if self.has_open_case is not None:
+            has = exists().where(Case.contact_id == Contact.id, Case.status.in_(OPEN_STATUSES))
+            conds.append(has if self.has_open_case else ~has)
+        if self.verified is not None:
+            conds.append(Contact.verified_at.is_not(None) if self.verified
+                         else Contact.verified_at.is_(None))
+        return conds
+
+    def contacts(self) -> Select[Any]:
+        """SELECT the matching contacts."""
+        return select(Contact).where(and_(true(), *self.conditions()))
+
+
+def audience_size(session: Session, audience: Audience) -> int:
+    """How many contacts the audience matches right now."""
+    return int(session.scalar(select(func.count()).select_from(Contact).where(
+        and_(true(), *audience.conditions()))) or 0)
+
+
+def open_case_number(contact_id: Any) -> Any:
+    """A scalar subquery: the contact's latest open case number (for {case_number})."""
+    return (select(func.max(Case.number))
+            .where(Case.contact_id == contact_id, Case.status.in_(OPEN_STATUSES))
+            .scalar_subquery())
+
+
+def materialize(session: Session, campaign: Campaign, default_timezone: str) -> int:
+    """Write one PENDING recipient row per matching contact in one INSERT ... SELECT."""
+    audience = Audience.from_dict(campaign.audience)
+    source = select(
+        literal(campaign.id), Contact.id, Contact.phone, Contact.language,
+        func.coalesce(Contact.timezone, default_timezone), literal(RecipientStatus.PENDING.value),
+        literal(0), literal(utcnow(), type_=Recipient.__table__.c.updated_at.type),
+    ).where(and_(true(), *audience.conditions()))
+    columns = ["campaign_id", "contact_id", "phone", "language", "timezone", "status",
+               "attempts", "updated_at"]
+    result = session.execute(insert(Recipient).from_select(columns, source))
+    campaign.timezones = sorted(session.scalars(
+        select(Recipient.timezone).where(Recipient.campaign_id == campaign.id).distinct()))
+    campaign.materialized_at = utcnow()
+    return int(getattr(result, "rowcount", 0) or 0)

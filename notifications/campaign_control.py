@@ -1,0 +1,218 @@
+"""Starting, scheduling, pausing, resuming and cancelling campaigns; the periodic tick that
+starts scheduled ones, lifts quiet-hour holds, restarts stalled ones and reconciles sends whose
+outcome was lost (asking the provider, never resending blindly)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import Session
+
+from hotline.db import get_db
+from hotline.queues import CAMPAIGNS, enqueue
+from models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Contact,
+    Recipient,
+    RecipientStatus,
+    utcnow,
+)
+from models.campaign import TWILIO_RECIPIENT_STATUS
+from notifications.campaign_tasks import kick, settle_campaign, start
+from notifications.campaigns import CampaignNotReady, check_campaign
+from notifications.providers import MessageLookup, ProviderError, ProviderMessage, get_provider
+
+log = logging.getLogger(__name__)
+R = RecipientStatus
+RECONCILE_BATCH = 200
+
+
+class CampaignNotFound(LookupError):
+    """No campaign with that id."""
+
+
+def _load(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id, with_for_update=True)
+    if campaign is None:
+        raise CampaignNotFound(f"no campaign {campaign_id}")
+    return campaign
+
+
+def request_start(campaign_id: int, at: datetime | None = None) -> Campaign:
+    """Check the campaign and start it now (or schedule it); raise CampaignNotReady if not."""
+    with get_db().begin() as session:
+        campaign = _load(session, campaign_id)
+        problems = check_campaign(session, campaign)
+        if problems:
+            raise CampaignNotReady(problems)
+        if at is not None and at > utcnow():
+            campaign.scheduled_at = at
+            campaign.move_to(CampaignStatus.SCHEDULED)
+            return campaign
+        campaign.move_to(CampaignStatus.SENDING)
+        campaign.last_progress_at = utcnow()
+    enqueue(start, campaign_id, queue=CAMPAIGNS)
+    return campaign
+
+
+def pause(campaign_id: int) -> Campaign:
+    """Stop sending after the chunks in flight; nothing is lost."""
+    with get_db().begin() as session:
+        campaign = _load(session, campaign_id)
+        campaign.move_to(CampaignStatus.PAUSED)
+        return campaign
+
+
+def resume(campaign_id: int) -> Campaign:
+    """Carry on sending a paused campaign (or wait for its schedule if it was scheduled)."""
+    with get_db().begin() as session:
+        campaign = _load(session, campaign_id)
+        if campaign.status != CampaignStatus.PAUSED:
+            raise CampaignNotReady([f"campaign {campaign_id} is {campaign.status}, not paused"])
+        due = campaign.scheduled_at is None or campaign.scheduled_at <= utcnow()
+        campaign.move_to(CampaignStatus.SENDING if due else CampaignStatus.SCHEDULED)
+        campaign.last_progress_at = utcnow()
+    if due:
+        enqueue(start, campaign_id, queue=CAMPAIGNS)
+    return campaign
+
+
+def cancel(campaign_id: int) -> Campaign:
+    """Cancel: nobody still waiting gets the text; what was sent stays recorded."""
+    with get_db().begin() as session:
+        campaign = _load(session, campaign_id)
+        campaign.move_to(CampaignStatus.CANCELLED)
+        session.execute(Recipient.transition(
+            R.CANCELLED, and_(Recipient.campaign_id == campaign_id, Recipient.status == R.PENDING)))
+        return campaign
+
+
+def start_due_campaigns(now: datetime) -> list[int]:
+    """Move SCHEDULED campaigns whose time has come to SENDING; return their ids."""
+    with get_db().begin() as session:
+        due = session.scalars(select(Campaign).where(
+            Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_at <= now)
+            .with_for_update(skip_locked=True)).all()
+        for campaign in due:
+            campaign.move_to(CampaignStatus.SENDING)
+            campaign.last_progress_at = now
+        return [c.id for c in due]
+
+
+def campaigns_to_wake(now: datetime) -> list[int]:
+    """SENDING campaigns whose quiet-hour hold is over, or whose chunk tasks went silent."""
+    stall = now - timedelta(seconds=current_app.config["CAMPAIGN_STALL_SECONDS"])
+    with get_db().begin() as session:
+        woken = session.scalars(select(Campaign).where(
+            Campaign.status == CampaignStatus.SENDING,
+            ((Campaign.hold_until.is_not(None)) & (Campaign.hold_until <= now))
+            | (Campaign.hold_until.is_(None) & (
+                Campaign.last_progress_at.is_(None) | (Campaign.last_progress_at < stall))))
+            .with_for_update(skip_locked=True)).all()
+        for campaign in woken:
+            campaign.hold_until = None
+            campaign.last_progress_at = now  # one wake-up per stall period
+        return [c.id for c in woken]
+
+
+def _adopt(session: Session, recipient_id: int, found: ProviderMessage) -> None:
+    new = TWILIO_RECIPIENT_STATUS.get(found.status, R.ACCEPTED)
+    session.execute(Recipient.transition(
+        new, Recipient.id == recipient_id, provider_sid=found.sid, segments=found.segments,
+        error_code=found.error_code, error_message="reconciled from the provider"))
+
+
+def reconcile(campaign_id: int) -> dict[str, int]:
+    """Settle stale SENDING/UNKNOWN rows: adopt what the provider sent, requeue what it didn't."""
+    after = timedelta(seconds=current_app.config["CAMPAIGN_RECONCILE_AFTER_SECONDS"])
+    provider = get_provider()
+    counts = {"adopted": 0, "requeued": 0, "unresolved": 0}
+    with get_db().begin() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            return counts
+        rows = session.execute(select(Recipient.id, Recipient.phone, Recipient.body).where(
+            Recipient.campaign_id == campaign_id, Recipient.status.in_([R.SENDING, R.UNKNOWN]),
+            Recipient.claimed_at < utcnow() - after).limit(RECONCILE_BATCH)).all()
+        for rid, phone, body in rows:
+            counts[_reconcile_one(session, provider, campaign.sender, rid, phone, body)] += 1
+    if any(counts.values()):
+        log.info("campaign %s reconciled: %s", campaign_id, counts)
+    return counts
+
+
+def _reconcile_one(session: Session, provider: object, sender: str, rid: int, phone: str,
+                   body: str | None) -> str:
+    if not isinstance(provider, MessageLookup):
+        session.execute(Recipient.transition(R.UNKNOWN, Recipient.id == rid,
+                                             error_message="provider cannot be asked"))
+        return "unresolved"
+    try:
+        found = provider.find_sms(phone, from_=sender)
+    except ProviderError as exc:
+        log.warning("reconcile recipient %s: provider lookup failed: %s", rid, exc)
+        return "unresolved"
+    taken = set(session.scalars(select(Recipient.provider_sid).where(
+        Recipient.provider_sid.in_([m.sid for m in found]), Recipient.id != rid)))
+    matches = [m for m in found if m.body == body and m.sid not in taken]
+    if matches:
+        if len(matches) > 1:
+            log.error("recipient %s: %d identical sends found at the provider", rid, len(matches))
+        _adopt(session, rid, matches[0])
+        return "adopted"
+    session.execute(Recipient.transition(
+        R.PENDING, Recipient.id == rid, error_message="not found at the provider; sent again"))
+    return "requeued"
+
+
+def mark_stale_after_recheck(now: datetime) -> int:
+    """Re-check campaigns past their reply window: contacts who did not confirm become stale."""
+    marked = 0
+    with get_db().begin() as session:
+        done = session.scalars(select(Campaign).where(
+            Campaign.kind == CampaignKind.RECHECK, Campaign.status == CampaignStatus.DONE,
+            Campaign.stale_marked_at.is_(None)).with_for_update(skip_locked=True)).all()
+        for campaign in done:
+            assert campaign.finished_at is not None
+            if campaign.finished_at + timedelta(hours=campaign.reply_window_hours) > now:
+                continue
+            silent = select(Recipient.contact_id).where(
+                Recipient.campaign_id == campaign.id, Recipient.reply.is_(None))
+            result = session.execute(update(Contact).where(
+                Contact.id.in_(silent), (Contact.verified_at.is_(None))
+                | (Contact.verified_at < campaign.started_at)).values(stale_at=now))
+            campaign.stale_marked_at = now
+            marked += int(getattr(result, "rowcount", 0) or 0)
+    return marked
+
+
+def tick_now() -> dict[str, int]:
+    """One tick: start due campaigns, wake held or stalled ones, reconcile, finish."""
+    now = utcnow()
+    started = start_due_campaigns(now)
+    for campaign_id in started:
+        enqueue(start, campaign_id, queue=CAMPAIGNS)
+    woken = campaigns_to_wake(now)
+    reconciled = 0
+    with get_db().begin() as session:
+        sending = list(session.scalars(select(Campaign.id).where(
+            Campaign.status == CampaignStatus.SENDING)))
+    for campaign_id in sending:
+        reconciled += sum(reconcile(campaign_id).values())
+        settle_campaign(campaign_id)
+    for campaign_id in woken:
+        kick(campaign_id)
+    return {"started": len(started), "woken": len(woken), "reconciled": reconciled,
+            "stale": mark_stale_after_recheck(now)}
+
+
+@shared_task(name="notifications.campaigns.tick")
+def tick() -> dict[str, int]:
+    """Celery beat task wrapper around tick_now."""
+    return tick_now()

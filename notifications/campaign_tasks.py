@@ -1,0 +1,345 @@
+"""Sending a campaign: chunk tasks claim recipients, take tokens, call the provider, record.
+
+Each chunk task commits its recipients as SENDING (with the exact text) before any provider
+call, so a task that is killed or redelivered never sends twice: rows left in SENDING or
+UNKNOWN are reconciled by asking the provider what it has, and only sent again if it has
+nothing. Chunk tasks re-enqueue themselves (with a countdown when throttled, never sleeping);
+a periodic tick starts scheduled campaigns, lifts quiet-hour holds and restarts stalled ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy import bindparam, func, literal_column, select, update
+from sqlalchemy.orm import Session
+
+from hotline.db import get_db
+from hotline.queues import CAMPAIGNS, enqueue
+from models import (
+    Campaign,
+    CampaignStatus,
+    Contact,
+    Recipient,
+    RecipientStatus,
+    utcnow,
+)
+from notifications.audience import materialize, open_case_number
+from notifications.campaigns import (
+    MissingField,
+    compose,
+    in_quiet_hours,
+    pick_template,
+    placeholders,
+    quiet_window,
+    render,
+    variant_bodies,
+)
+from notifications.providers import (
+    PermanentFailure,
+    Provider,
+    ProviderError,
+    RecipientOptedOut,
+    SendResult,
+    Throttled,
+    TransientFailure,
+    get_provider,
+)
+from notifications.segments import count_segments
+from notifications.throttle import TokenBucket, app_redis
+
+log = logging.getLogger(__name__)
+R = RecipientStatus
+MIN_COUNTDOWN = 0.05  # below this Celery's ETA handling costs more than it waits
+THROTTLED_BACKOFF = 2.0  # seconds after a 429 from the provider (plus jitter)
+
+
+@dataclass
+class Claimed:
+    """A recipient committed as SENDING, with the exact text to send."""
+
+    id: int
+    phone: str
+    body: str
+    segments: int
+
+
+@dataclass
+class Outcome:
+    """What happened to one provider call (or why it was not made)."""
+
+    item: Claimed
+    result: SendResult | None = None
+    error: ProviderError | None = None
+    attempted: bool = True
+
+
+def bucket_for(campaign: Campaign) -> TokenBucket:
+    """The sender's shared token bucket at the campaign's (or the configured) rate."""
+    cfg = current_app.config
+    rate = campaign.rate_per_second or cfg["CAMPAIGN_RATE_PER_SECOND"]
+    return TokenBucket(app_redis(), campaign.sender, rate, rate * cfg["CAMPAIGN_BURST_SECONDS"])
+
+
+def quiet_zones(campaign: Campaign, now: datetime) -> list[str]:
+    """The campaign's time zones where it is now quiet hours."""
+    return [tz for tz in campaign.timezones if in_quiet_hours(campaign, now.astimezone(
+        ZoneInfo(tz)))]
+
+
+def quiet_ends(campaign: Campaign, zone: str, now: datetime) -> datetime:
+    """When quiet hours end next in `zone` (as an aware UTC-comparable datetime)."""
+    local = now.astimezone(ZoneInfo(zone))
+    _, end = quiet_window(campaign)
+    candidate = local.replace(hour=end // 60, minute=end % 60, second=0, microsecond=0)
+    if candidate <= local:
+        candidate += timedelta(days=1)
+    return candidate
+
+
+def callback_url(recipient_id: int) -> str | None:
+    """Where the provider posts this recipient's delivery reports."""
+    base = current_app.config.get("PUBLIC_URL")
+    return f"{base.rstrip('/')}/twilio/status/campaign?r={recipient_id}" if base else None
+
+
+def _execute(session: Session, stmt: Any, params: list[dict[str, Any]]) -> None:
+    # Core executemany: one round trip per statement kind, not one ORM flush per row.
+    if params:
+        session.connection().execute(stmt, params)
+
+
+def claim_chunk(campaign_id: int) -> tuple[Campaign | None, list[Claimed], float | None, int]:
+    """Commit up to a chunk of recipients as SENDING; return (campaign, items, wait, handled).
+
+    Opted-out contacts and texts with a missing field are settled here without a send.
+    `wait` is set when the token bucket let only part (or none) of the chunk through.
+    """
+    now = utcnow()
+    with get_db().begin() as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None or campaign.status != CampaignStatus.SENDING:
+            return None, [], None, 0
+        rows = _pending_rows(session, campaign, now)
+        session.execute(update(Campaign).where(Campaign.id == campaign_id)
+                        .values(last_progress_at=now))
+        if not rows:
+            return campaign, [], None, 0
+        ready, opted, missing = _render_rows(session, campaign, rows)
+        grant = bucket_for(campaign).take([c.segments for c in ready])
+        granted = ready[:grant.count]
+        _execute(session, Recipient.transition(R.OPTED_OUT, Recipient.id == bindparam("b_id"),
+                                               error_message="opted out before sending"),
+                 [{"b_id": i} for i in opted])
+        _execute(session, Recipient.transition(R.FAILED, Recipient.id == bindparam("b_id"),
+                                               error_message=bindparam("b_err")),
+                 [{"b_id": i, "b_err": err} for i, err in missing])
+        _execute(session, Recipient.transition(
+            R.SENDING, Recipient.id == bindparam("b_id"), body=bindparam("b_body"),
+            segments=bindparam("b_seg"), claimed_at=now, sent_at=now,
+            attempts=Recipient.attempts + 1),
+            [{"b_id": c.id, "b_body": c.body, "b_seg": c.segments} for c in granted])
+        wait = grant.wait if grant.count < len(ready) else None
+        return campaign, granted, wait, len(opted) + len(missing)
+
+
+def _pending_rows(session: Session, campaign: Campaign, now: datetime) -> list[Any]:
+    cfg = current_app.config
+    needs_case = any(name == "case_number" for body in variant_bodies(
+        session, campaign.id).values() for name, _ in placeholders(body))
+    query = (select(Recipient.id, Recipient.phone, Recipient.language, Contact.opted_out_at,
+                    Contact.name, Contact.home_province, Contact.work_city,
+                    Contact.work_province,
+                    open_case_number(Contact.id) if needs_case else literal_column("NULL"))
+             .join(Contact, Contact.id == Recipient.contact_id)
+             .where(Recipient.campaign_id == campaign.id, Recipient.status == R.PENDING)
+             .order_by(Recipient.id).limit(cfg["CAMPAIGN_CHUNK_SIZE"])
+             .with_for_update(of=Recipient, skip_locked=True))
+    quiet = quiet_zones(campaign, now)
+    if quiet:
+        query = query.where(Recipient.timezone.not_in(quiet))
+    return list(session.execute(query).all())
+
+
+def _render_rows(session: Session, campaign: Campaign, rows: list[Any]
+                 ) -> tuple[list[Claimed], list[int], list[tuple[int, str]]]:
+    bodies = variant_bodies(session, campaign.id)
+    ready: list[Claimed] = []
+    opted: list[int] = []
+    missing: list[tuple[int, str]] = []
+    for row in rows:
+        if row.opted_out_at is not None:
+            opted.append(row.id)
+            continue
+        language, template = pick_template(bodies, row.language, campaign.default_language)
+        values = {"name": row.name, "province": row.home_province, "city": row.work_city,
+                  "work_province": row.work_province, "case_number": row[8]}
+        try:
+            body = compose(campaign, render(template, values), language)
+        except MissingField as exc:
+            missing.append((row.id, f"{exc}: not sent rather than sent with a blank"))
+            continue
+        ready.append(Claimed(row.id, row.phone, body, count_segments(body).segments))
+    return ready, opted, missing
+
+
+def send_items(provider: Provider, sender: str, items: list[Claimed], threads: int,
+               budget: float) -> list[Outcome]:
+    """Call the provider for each item; after a throttle or a refused connection, stop.
+
+    No call starts after `budget` seconds: the reconciler treats rows claimed longer ago
+    than twice that as abandoned, so a slow chunk must never still be working on them.
+    """
+    urls = {item.id: callback_url(item.id) for item in items}
+    deadline = time.monotonic() + budget
+    stop = False
+
+    def send(item: Claimed) -> Outcome:
+        nonlocal stop
+        late = item is not items[0] and time.monotonic() > deadline  # always make progress
+        if stop or late:
+            return Outcome(item, attempted=False)
+        try:
+            return Outcome(item, result=provider.send_sms(item.phone, item.body, from_=sender,
+                                                          status_callback=urls[item.id]))
+        except (Throttled, TransientFailure) as exc:
+            if isinstance(exc, Throttled) or not exc.maybe_sent:
+                stop = True
+            return Outcome(item, error=exc)
+        except ProviderError as exc:
+            return Outcome(item, error=exc)
+        except Exception as exc:  # a bug or an unexpected library error: it may have gone
+            log.exception("campaign send to recipient %s raised", item.id)
+            return Outcome(item, error=TransientFailure(repr(exc), maybe_sent=True))
+
+    if threads <= 1 or len(items) <= 1:
+        return [send(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(threads, len(items))) as pool:
+        return list(pool.map(send, items))
+
+
+def record_outcomes(outcomes: list[Outcome]) -> float | None:
+    """Write every outcome of a chunk in one transaction; return a back-off if throttled."""
+    by_id = Recipient.id == bindparam("b_id")
+    accepted: list[dict[str, Any]] = []
+    requeue: list[dict[str, Any]] = []
+    unknown: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    opted: list[dict[str, Any]] = []
+    backoff: float | None = None
+    for out in outcomes:
+        err = out.error
+        if out.result is not None:
+            accepted.append({"b_id": out.item.id, "b_sid": out.result.sid,
+                             "b_seg": out.result.segments})
+        elif not out.attempted or isinstance(err, Throttled) or (
+                isinstance(err, TransientFailure) and not err.maybe_sent):
+            requeue.append({"b_id": out.item.id})  # the provider surely did not act
+            if err is not None:
+                backoff = THROTTLED_BACKOFF + random.random()
+        elif isinstance(err, TransientFailure):
+            unknown.append({"b_id": out.item.id, "b_code": err.code, "b_err": str(err)[:500]})
+        elif isinstance(err, RecipientOptedOut):
+            opted.append({"b_id": out.item.id, "b_code": err.code, "b_err": str(err)[:500]})
+        elif isinstance(err, PermanentFailure | ProviderError):
+            failed.append({"b_id": out.item.id, "b_code": err.code, "b_err": str(err)[:500]})
+    with get_db().begin() as session:
+        _execute(session, Recipient.transition(R.ACCEPTED, by_id, provider_sid=bindparam(
+            "b_sid"), segments=bindparam("b_seg")), accepted)
+        _execute(session, Recipient.transition(R.PENDING, by_id), requeue)
+        errors: dict[str, Any] = {"error_code": bindparam("b_code"),
+                                  "error_message": bindparam("b_err")}
+        _execute(session, Recipient.transition(R.UNKNOWN, by_id, **errors), unknown)
+        _execute(session, Recipient.transition(R.FAILED, by_id, **errors), failed)
+        _execute(session, Recipient.transition(R.OPTED_OUT, by_id, **errors), opted)
+        if opted:
+            opt_out_contacts(session, [o["b_id"] for o in opted])
+    return backoff
+
+
+def opt_out_contacts(session: Session, recipient_ids: list[int]) -> None:
+    """The provider says these people opted out (21610): record it on their contacts."""
+    contact_ids = select(Recipient.contact_id).where(Recipient.id.in_(recipient_ids))
+    session.execute(update(Contact).where(Contact.id.in_(contact_ids),
+                                          Contact.opted_out_at.is_(None))
+                    .values(opted_out_at=utcnow()))
+
+
+def run_chunk(campaign_id: int) -> float | None:
+    """Claim, send and record one chunk; return when to run again (None: this task ends)."""
+    campaign, items, wait, settled = claim_chunk(campaign_id)
+    if campaign is None:
+        return None
+    if not items and not settled and wait is None:
+        settle_campaign(campaign_id)
+        return None
+    backoff = None
+    if items:
+        cfg = current_app.config
+        budget = cfg["CAMPAIGN_RECONCILE_AFTER_SECONDS"] / 2
+        backoff = record_outcomes(send_items(get_provider(), campaign.sender, items,
+                                             cfg["CAMPAIGN_SEND_THREADS"], budget))
+    if backoff is not None:
+        return backoff
+    return max(wait, MIN_COUNTDOWN) if wait is not None else 0.0
+
+
+def settle_campaign(campaign_id: int) -> str:
+    """With nothing claimable now: finish the campaign, hold it for quiet hours, or wait."""
+    now = utcnow()
+    with get_db().begin() as session:
+        campaign = session.get(Campaign, campaign_id, with_for_update=True)
+        if campaign is None or campaign.status != CampaignStatus.SENDING:
+            return "stopped"
+        if campaign.materialized_at is None:
+            return "waiting"  # the start task has not written the recipients yet
+        counts = dict(session.execute(
+            select(Recipient.timezone, func.count()).where(
+                Recipient.campaign_id == campaign_id, Recipient.status == R.PENDING)
+            .group_by(Recipient.timezone)).all())
+        in_flight = session.scalar(select(func.count()).where(
+            Recipient.campaign_id == campaign_id, Recipient.status.in_([R.SENDING, R.UNKNOWN])))
+        if not counts and not in_flight:
+            campaign.move_to(CampaignStatus.DONE)
+            return "done"
+        quiet = set(quiet_zones(campaign, now))
+        if counts and set(counts) <= quiet:
+            campaign.hold_until = min(quiet_ends(campaign, tz, now) for tz in counts)
+            return "held"
+        return "waiting"
+
+
+def kick(campaign_id: int) -> None:
+    """Start the configured number of chunk tasks for a campaign (after commit)."""
+    for _ in range(current_app.config["CAMPAIGN_PARALLELISM"]):
+        enqueue(send_chunk, campaign_id, queue=CAMPAIGNS)
+
+
+@shared_task(name="notifications.campaigns.start")
+def start(campaign_id: int) -> None:
+    """Celery task: write the recipient rows once (idempotent), then start the chunk tasks."""
+    with get_db().begin() as session:
+        campaign = session.get(Campaign, campaign_id, with_for_update=True)
+        if campaign is None or campaign.status != CampaignStatus.SENDING:
+            return
+        if campaign.materialized_at is None:
+            count = materialize(session, campaign, current_app.config["CAMPAIGN_TIMEZONE"])
+            log.info("campaign %s: %s recipients", campaign_id, count)
+    kick(campaign_id)
+
+
+@shared_task(name="notifications.campaigns.send_chunk")
+def send_chunk(campaign_id: int) -> None:
+    """Celery task: one chunk, then re-enqueue itself (with a countdown when throttled)."""
+    again = run_chunk(campaign_id)
+    if again is not None:
+        enqueue(send_chunk, campaign_id, queue=CAMPAIGNS, countdown=again or None)

@@ -1,0 +1,359 @@
+"""Campaigns for staff: write the texts, check them, estimate the cost, preview, start and stop.
+
+Sending itself happens in Celery tasks (notifications.campaign_tasks); nothing here loops over
+recipients inside a web request.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from hotline.phones import mask_phone
+from models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    CampaignVariant,
+    Contact,
+    Recipient,
+    RecipientStatus,
+    utcnow,
+)
+from notifications.audience import Audience, audience_size, open_case_number
+from notifications.segments import count_segments
+
+# {name}, {name|工友} (a fallback when the field is empty), {{ and }} for literal braces.
+PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)(?:\|([^{}]*))?\}")
+FIELDS = ("name", "case_number", "province", "city", "work_province")
+MAX_BODY = 1600  # Twilio's limit for one (concatenated) message
+FOOTERS = {"zh": "回复TD退订", "en": "Reply TD to opt out"}
+RSVP_REPLIES = {
+    "signup": {"zh": "已报名，谢谢！", "en": "You are signed up, thank you!"},
+    "again": {"zh": "您已报名过了。", "en": "You are already signed up."},
+    "verified": {"zh": "谢谢，已确认您的号码。", "en": "Thank you, your number is confirmed."},
+}
+
+
+class TemplateError(ValueError):
+    """A variant text that cannot be rendered (unknown placeholder, stray brace...)."""
+
+
+class MissingField(ValueError):
+    """A recipient lacks a value the text needs, and the text gives no fallback."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"missing {{{name}}}")
+        self.field = name
+
+
+class CampaignNotReady(ValueError):
+    """The campaign cannot be sent as it is; `problems` says why, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def placeholders(template: str) -> list[tuple[str, str | None]]:
+    """The (field, fallback) pairs a template uses; raise TemplateError if it is malformed."""
+    found = [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(template) if m.group(1)]
+    leftover = PLACEHOLDER.sub("", template)
+    if "{" in leftover or "}" in leftover:
+        raise TemplateError("unbalanced brace: write {{ or }} for a literal one")
+    unknown = sorted({name for name, _ in found if name not in FIELDS})
+    if unknown:
+        raise TemplateError(f"unknown placeholder(s) {', '.join(unknown)}; "
+                            f"known: {', '.join(FIELDS)}")
+    return found
+
+
+def render(template: str, values: Mapping[str, Any]) -> str:
+    """Fill the placeholders; raise MissingField instead of leaving a blank in the text."""
+    def fill(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            return match.group(0)[0]
+        value = values.get(match.group(1))
+        text = "" if value is None else str(value).strip()
+        if not text:
+            if match.group(2) is None:
+                raise MissingField(match.group(1))
+            return match.group(2)
+        return text
+
+    return PLACEHOLDER.sub(fill, template)
+
+
+def compose(campaign: Campaign, text: str, language: str) -> str:
+    """Add the 【signature】 and the opt-out footer, as Chinese carriers expect."""
+    if campaign.signature:
+        text = f"【{campaign.signature}】{text}"
+    if campaign.footer:
+        text = f"{text} {FOOTERS.get(language, FOOTERS['en'])}"
+    return text
+
+
+def contact_values(contact: Any, case_number: int | None = None) -> dict[str, Any]:
+    """The placeholder values of a contact (a Contact or a row with the same attributes)."""
+    return {"name": contact.name, "province": contact.home_province,
+            "city": contact.work_city, "work_province": contact.work_province,
+            "case_number": case_number}
+
+
+def variant_bodies(session: Session, campaign_id: int) -> dict[str, str]:
+    """Language -> template of a campaign."""
+    rows = session.execute(select(CampaignVariant.language, CampaignVariant.body).where(
+        CampaignVariant.campaign_id == campaign_id)).all()
+    return dict(rows)
+
+
+def pick_template(bodies: Mapping[str, str], language: str, default: str) -> tuple[str, str]:
+    """The (language, template) a recipient gets: theirs if written, else the default one."""
+    if language in bodies:
+        return language, bodies[language]
+    return default, bodies[default]
+
+
+@dataclass
+class CampaignSpec:
+    """What staff fill in to create a campaign."""
+
+    name: str
+    variants: dict[str, str]
+    audience: Audience = field(default_factory=Audience)
+    sender: str | None = None
+    kind: CampaignKind = CampaignKind.BROADCAST
+    signature: str | None = None
+    footer: bool = True
+    default_language: str = "zh"
+    rsvp_keywords: list[str] = field(default_factory=list)
+    rate_per_second: float | None = None
+    quiet_hours: str | None = None  # "21:00-08:00"
+    price_per_segment: Decimal | None = None
+
+
+def parse_quiet_hours(text: str) -> tuple[str, str]:
+    """'21:00-08:00' -> ('21:00', '08:00'); raise ValueError on anything else."""
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
+    if not match or int(match[1]) > 23 or int(match[3]) > 23 or max(
+            int(match[2]), int(match[4])) > 59:
+        raise ValueError(f"quiet hours must look like 21:00-08:00, not {text!r}")
+    return f"{int(match[1]):02d}:{match[2]}", f"{int(match[3]):02d}:{match[4]}"
+
+
+def create_campaign(session: Session, spec: CampaignSpec) -> Campaign:
+    """Validate the texts and add a DRAFT campaign with its variants."""
+    cfg = current_app.config
+    if not spec.variants:
+        raise TemplateError("a campaign needs at least one text")
+    for language, body in spec.variants.items():
+        try:
+            placeholders(body)
+        except TemplateError as exc:
+            raise TemplateError(f"{language} text: {exc}") from exc
+    if spec.default_language not in spec.variants:
+        raise TemplateError(f"no text in the default language {spec.default_language!r}")
+    quiet_start, quiet_end = parse_quiet_hours(spec.quiet_hours or cfg["CAMPAIGN_QUIET_HOURS"])
+    keywords = [normalize_reply(k) for k in spec.rsvp_keywords]
+    if spec.kind == CampaignKind.RECHECK and not keywords:
+        keywords = ["1"]
+    campaign = Campaign(
+        name=spec.name, kind=spec.kind, sender=spec.sender or cfg["HOTLINE_NUMBER"],
+        signature=spec.signature or cfg.get("CAMPAIGN_SIGNATURE") or None, footer=spec.footer,
+        default_language=spec.default_language, audience=spec.audience.as_dict(),
+        rsvp_keywords=keywords, rate_per_second=spec.rate_per_second,
+        price_per_segment=spec.price_per_segment or Decimal(cfg["CAMPAIGN_PRICE_PER_SEGMENT"]),
+        quiet_start=quiet_start, quiet_end=quiet_end, status=CampaignStatus.DRAFT)
+    session.add(campaign)
+    session.flush()
+    session.add_all(CampaignVariant(campaign_id=campaign.id, language=lang, body=body)
+                    for lang, body in spec.variants.items())
+    return campaign
+
+
+def _variant_condition(bodies: Mapping[str, str], language: str, default: str
+                       ) -> ColumnElement[bool]:
+    """Which contacts get the variant in `language` (the default one takes the rest)."""
+    if language != default:
+        return Contact.language == language
+    return or_(Contact.language == default, Contact.language.not_in(list(bodies)))
+
+
+_FIELD_COLUMNS = {"name": Contact.name, "province": Contact.home_province,
+                  "city": Contact.work_city, "work_province": Contact.work_province}
+
+
+def check_campaign(session: Session, campaign: Campaign) -> list[str]:
+    """Everything that would make the campaign fail or leave a blank; empty when it can go."""
+    bodies = variant_bodies(session, campaign.id)
+    audience = Audience.from_dict(campaign.audience)
+    problems: list[str] = []
+    if audience_size(session, audience) == 0:
+        problems.append("the audience is empty")
+    for language, body in sorted(bodies.items()):
+        try:
+            used = placeholders(body)
+        except TemplateError as exc:
+            problems.append(f"{language} text: {exc}")
+            continue
+        if len(compose(campaign, body, language)) > MAX_BODY:
+            problems.append(f"{language} text is longer than {MAX_BODY} characters")
+        who = and_(true(), *audience.conditions(),
+                   _variant_condition(bodies, language, campaign.default_language))
+        for name in sorted({n for n, fallback in used if fallback is None}):
+            missing = (open_case_number(Contact.id).is_(None) if name == "case_number" else
+                       func.coalesce(func.trim(_FIELD_COLUMNS[name]), "") == "")
+            count = session.scalar(select(func.count()).select_from(Contact).where(who, missing))
+            if count:
+                problems.append(f"{language} text uses {{{name}}} but {count} recipient(s) have "
+                                f"none; add a fallback like {{{name}|...}} or narrow the audience")
+    return problems
+
+
+@dataclass
+class VariantEstimate:
+    """Segments and cost of one variant over the recipients who get it."""
+
+    language: str
+    recipients: int = 0
+    segments: int = 0
+    min_segments: int = 0
+    max_segments: int = 0
+    encodings: set[str] = field(default_factory=set)
+    missing: int = 0  # recipients who could not be rendered
+
+
+def estimate(session: Session, campaign: Campaign) -> dict[str, Any]:
+    """Exact segment count per variant over the current audience, and the cost."""
+    bodies = variant_bodies(session, campaign.id)
+    audience = Audience.from_dict(campaign.audience)
+    needs_case = any(n == "case_number" for b in bodies.values() for n, _ in placeholders(b))
+    case_col = open_case_number(Contact.id) if needs_case else None
+    query = select(Contact.language, Contact.name, Contact.home_province, Contact.work_city,
+                   Contact.work_province, *([case_col] if case_col is not None else [])
+                   ).where(and_(true(), *audience.conditions()))
+    out: dict[str, VariantEstimate] = {}
+    memo: dict[tuple[Any, ...], tuple[int, str] | None] = {}
+    for row in session.execute(query.execution_options(yield_per=5000)):
+        language, template = pick_template(bodies, row[0], campaign.default_language)
+        key = (language, *row[1:])
+        if key not in memo:
+            memo[key] = _segments(campaign, template, language, row)
+        est = out.setdefault(language, VariantEstimate(language))
+        _add(est, memo[key])
+    price = Decimal(campaign.price_per_segment)
+    variants = [{**est.__dict__, "encodings": sorted(est.encodings),
+                 "cost": str(price * est.segments)} for est in out.values()]
+    total = sum(e.segments for e in out.values())
+    return {"variants": variants, "recipients": sum(e.recipients for e in out.values()),
+            "segments": total, "price_per_segment": str(price), "cost": str(price * total)}
+
+
+def _segments(campaign: Campaign, template: str, language: str, row: Any
+              ) -> tuple[int, str] | None:
+    values = {"name": row[1], "province": row[2], "city": row[3], "work_province": row[4],
+              "case_number": row[5] if len(row) > 5 else None}
+    try:
+        count = count_segments(compose(campaign, render(template, values), language))
+    except MissingField:
+        return None
+    return count.segments, count.encoding
+
+
+def _add(est: VariantEstimate, seg: tuple[int, str] | None) -> None:
+    est.recipients += 1
+    if seg is None:
+        est.missing += 1
+        return
+    est.segments += seg[0]
+    est.min_segments = seg[0] if est.min_segments == 0 else min(est.min_segments, seg[0])
+    est.max_segments = max(est.max_segments, seg[0])
+    est.encodings.add(seg[1])
+
+
+def preview(session: Session, campaign: Campaign, limit: int = 5,
+            phones: list[str] | None = None) -> list[dict[str, Any]]:
+    """The exact texts some recipients would get (the first few, or the phones given)."""
+    bodies = variant_bodies(session, campaign.id)
+    query: Select[Any] = Audience.from_dict(campaign.audience).contacts().order_by(Contact.id)
+    if phones:
+        query = select(Contact).where(Contact.phone.in_(phones))
+    out = []
+    for contact in session.scalars(query.limit(limit)):
+        language, template = pick_template(bodies, contact.language, campaign.default_language)
+        case_number = session.scalar(select(open_case_number(contact.id)))
+        item: dict[str, Any] = {"phone": mask_phone(contact.phone), "language": language}
+        try:
+            body = compose(campaign, render(template, contact_values(contact, case_number)),
+                           language)
+        except MissingField as exc:
+            item["error"] = str(exc)
+        else:
+            seg = count_segments(body)
+            item.update(body=body, segments=seg.segments, encoding=seg.encoding)
+        out.append(item)
+    return out
+
+
+def normalize_reply(body: str) -> str:
+    """What a reply says, compared loosely: full-width digits folded, case and spaces ignored."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", body or "")).upper().rstrip("。.!！")
+
+
+def handle_campaign_reply(session: Session, contact: Contact, body: str) -> str | None:
+    """Count an RSVP keyword (or a re-check "1") for the contact's latest campaign.
+
+    Returns the text to answer with, or None when the reply is not for a campaign (then it
+    goes to intake as usual). Runs in the caller's transaction.
+    """
+    word = normalize_reply(body)
+    since = utcnow() - timedelta(hours=24 * 30)
+    row = session.execute(
+        select(Recipient, Campaign).join(Campaign, Campaign.id == Recipient.campaign_id)
+        .where(Recipient.contact_id == contact.id, Recipient.sent_at >= since,
+               Recipient.status.in_([RecipientStatus.ACCEPTED, RecipientStatus.SENT,
+                                     RecipientStatus.DELIVERED, RecipientStatus.UNKNOWN]))
+        .order_by(Recipient.sent_at.desc()).limit(1)).first()
+    if row is None:
+        return None
+    recipient, campaign = row
+    window = timedelta(hours=campaign.reply_window_hours)
+    if word not in campaign.rsvp_keywords or recipient.sent_at is None or (
+            utcnow() - recipient.sent_at > window):
+        return None
+    language = contact.language if contact.language in FOOTERS else "zh"
+    if campaign.kind == CampaignKind.RECHECK:
+        contact.verified_at, contact.stale_at = utcnow(), None
+    if recipient.reply is not None:
+        kind = "verified" if campaign.kind == CampaignKind.RECHECK else "again"
+        return RSVP_REPLIES[kind][language]
+    recipient.reply, recipient.replied_at = word, utcnow()
+    kind = "verified" if campaign.kind == CampaignKind.RECHECK else "signup"
+    return RSVP_REPLIES[kind][language]
+
+
+def quiet_window(campaign: Campaign) -> tuple[int, int]:
+    """Quiet hours as minutes after midnight (start, end)."""
+    def minutes(hhmm: str) -> int:
+        hours, mins = hhmm.split(":")
+        return int(hours) * 60 + int(mins)
+
+    return minutes(campaign.quiet_start), minutes(campaign.quiet_end)
+
+
+def in_quiet_hours(campaign: Campaign, local: datetime) -> bool:
+    """True when `local` (a recipient's wall-clock time) falls in the campaign's quiet hours."""
+    start, end = quiet_window(campaign)
+    now = local.hour * 60 + local.minute
+    if start == end:
+        return False
+    return start <= now < end if start < end else (now >= start or now < end)

@@ -1,0 +1,93 @@
+"""A global token bucket per sender in Redis, counting SMS segments, shared by every worker.
+
+Celery's `rate_limit` is per worker process; a Lua script makes the refill-and-take atomic
+across all of them, with Redis's own clock so workers on other machines agree on time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from flask import current_app
+
+# KEYS[1]: the bucket hash. ARGV: rate (tokens/s), burst (capacity), then the cumulative cost
+# of each message in order. Grants the longest prefix that fits; else says how long to wait
+# for the first message. Returns {granted_count, wait_seconds_as_string, tokens_left_string}.
+TAKE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens = tonumber(state[1]) or burst
+local stamp = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+local granted = 0
+for i = 3, #ARGV do
+  if tonumber(ARGV[i]) <= tokens + 1e-9 then granted = i - 2 else break end
+end
+local wait = 0
+if granted > 0 then
+  tokens = tokens - tonumber(ARGV[granted + 2])
+elseif #ARGV >= 3 then
+  wait = (tonumber(ARGV[3]) - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
+return {granted, tostring(wait), tostring(tokens)}
+"""
+
+
+@dataclass(frozen=True)
+class Grant:
+    """How many of the asked-for messages may go now, and else how long to wait."""
+
+    count: int
+    wait: float
+    tokens_left: float
+
+
+def redis_for_url(url: str) -> redis.Redis:
+    """A redis-py client for a Celery-style broker URL (redis:// or redis+socket://)."""
+    if url.startswith("redis+socket://"):
+        return redis.Redis(unix_socket_path=url[len("redis+socket://"):])
+    return redis.Redis.from_url(url)
+
+
+def app_redis() -> redis.Redis:
+    """The app's Redis client for throttling, created on first use."""
+    ext = current_app.extensions
+    if "campaign_redis" not in ext:
+        ext["campaign_redis"] = redis_for_url(current_app.config["REDIS_URL"])
+    client: redis.Redis = ext["campaign_redis"]
+    return client
+
+
+class TokenBucket:
+    """Segments per second for one sender, with a burst capacity, shared through Redis."""
+
+    def __init__(self, client: redis.Redis, sender: str, rate: float, burst: float) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, not {rate}")
+        self.key = f"hotline:throttle:{sender}"
+        self.rate, self.burst = float(rate), max(float(burst), 1.0)
+        self._script: Any = client.register_script(TAKE_SCRIPT)
+
+    def take(self, costs: list[int]) -> Grant:
+        """Take tokens for the longest prefix of `costs` that fits now (segments per message)."""
+        if not costs:
+            return Grant(0, 0.0, self.burst)
+        cumulative, total = [], 0
+        for cost in costs:
+            total += cost
+            cumulative.append(total)
+        # A message longer than the burst could never go: let it through on a full bucket.
+        burst = max(self.burst, float(costs[0]))
+        granted, wait, left = self._script(keys=[self.key],
+                                           args=[self.rate, burst, *cumulative])
+        return Grant(int(granted), float(wait), float(left))
+
+    def reset(self, client: redis.Redis) -> None:
+        """Forget the bucket's state (it starts full again)."""
+        client.delete(self.key)

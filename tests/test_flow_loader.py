@@ -1,0 +1,131 @@
+"""Flow files: every shipped flow loads; broken flows are reported as `file:node: problem`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from hotline.cli import main
+from ivr_flows.loader import FLOWS_DIR, FlowError, check_all, load_flow
+
+
+def test_every_shipped_flow_loads() -> None:
+    files, problems = check_all(FLOWS_DIR)
+    assert files and problems == []
+    for path in files:
+        flow = load_flow(path)
+        assert flow.start in flow.nodes
+
+
+def base_flow() -> dict:
+    """A small valid flow to break in one place per test case."""
+    return {
+        "name": "mini", "languages": ["zh", "en"], "start": "ask", "fallback": "bye",
+        "nodes": {
+            "ask": {"type": "menu", "field": "category", "next": "amount",
+                    "prompt": {"zh": "什么问题？", "en": "What problem?"},
+                    "choices": [
+                        {"key": 1, "value": "wages", "label": {"zh": "欠薪", "en": "wages"}},
+                        {"key": 2, "value": "injury", "label": {"zh": "工伤", "en": "injury"}},
+                    ]},
+            "amount": {"type": "number", "field": "amount_owed", "min": 0, "max": 10,
+                       "next": "bye", "prompt": {"zh": "多少钱？", "en": "How much?"}},
+            "bye": {"type": "end", "prompt": {"zh": "再见{case_number}", "en": "Bye"}},
+        },
+    }
+
+
+def breaks(path: list, value: object) -> dict:
+    """base_flow() with the item at `path` replaced by `value` (None deletes it)."""
+    flow = base_flow()
+    target = flow
+    for key in path[:-1]:
+        target = target[key]
+    if value is None:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return flow
+
+
+def with_branch(on: str) -> dict:
+    """base_flow() where the menu leads to a branch on `on`."""
+    flow = breaks(["nodes", "ask", "next"], "b")
+    flow["nodes"]["b"] = {"type": "branch", "on": on, "default": "amount"}
+    return flow
+
+
+BROKEN = [
+    ("dangling next", breaks(["nodes", "amount", "next"], "nowhere"),
+     "amount: target 'nowhere' does not exist"),
+    ("dangling goto", breaks(["nodes", "ask", "choices", 0, "goto"], "gone"),
+     "ask: target 'gone' does not exist"),
+    ("unreachable node", breaks(["nodes", "orphan"], {"type": "end",
+                                                     "prompt": {"zh": "a", "en": "b"}}),
+     "orphan: unreachable from start 'ask'"),
+    ("missing translation", breaks(["nodes", "amount", "prompt"], {"zh": "多少钱？"}),
+     "amount: prompt missing translation 'en'"),
+    ("missing label translation", breaks(["nodes", "ask", "choices", 1, "label"], {"zh": "工伤"}),
+     "ask: choice 2 label missing translation 'en'"),
+    ("duplicate digit", breaks(["nodes", "ask", "choices", 1, "key"], 1),
+     "ask: duplicate digit '1'"),
+    ("field that does not exist", breaks(["nodes", "amount", "field"], "salary"),
+     "amount: field 'salary' does not exist"),
+    ("menu value the field cannot take", breaks(["nodes", "ask", "choices", 0, "value"], "money"),
+     "ask: choice 1 value 'money' is not valid for 'category'"),
+    ("unknown type", breaks(["nodes", "amount", "type"], "dance"),
+     "amount: unknown type 'dance'"),
+    ("unknown placeholder", breaks(["nodes", "bye", "prompt"], {"zh": "{salary}", "en": "x"}),
+     "bye: prompt (zh) uses unknown placeholder {salary}"),
+    ("missing next", breaks(["nodes", "amount", "next"], None), "amount: needs 'next'"),
+    ("start missing", breaks(["start"], "nope"), "-: start node 'nope' does not exist"),
+    ("min above max", breaks(["nodes", "amount", "min"], 99), "amount: min 99 is above max 10"),
+    ("branch on nonsense", with_branch("weather"), "b: branch 'on' 'weather' is not"),
+    ("branch on unknown field", with_branch("answer:salary"), "b: branch on unknown field"),
+]
+
+
+@pytest.mark.parametrize("name,data,expected", BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_flow_names_file_node_and_problem(tmp_path: Path, name: str, data: dict,
+                                                 expected: str) -> None:
+    path = tmp_path / "mini.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(FlowError) as err:
+        load_flow(path)
+    assert any(p.startswith(f"{path}:") for p in err.value.problems)
+    assert any(expected in p for p in err.value.problems), err.value.problems
+
+
+def test_valid_mini_flow_loads(tmp_path: Path) -> None:
+    path = tmp_path / "mini.yaml"
+    path.write_text(yaml.safe_dump(base_flow(), allow_unicode=True), encoding="utf-8")
+    assert load_flow(path).nodes["ask"].choices[1].value == "injury"
+
+
+def test_unreadable_yaml_is_a_flow_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("nodes: [unclosed", encoding="utf-8")
+    with pytest.raises(FlowError, match=r"bad.yaml:-: cannot read"):
+        load_flow(path)
+
+
+def test_cli_check_prints_problems_and_fails(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(base_flow(), allow_unicode=True), encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(breaks(["nodes", "ask", "choices", 1, "key"], 1),
+                                  allow_unicode=True), encoding="utf-8")
+    runner = CliRunner()
+    ok = runner.invoke(main, ["flows", "check", str(good)])
+    assert ok.exit_code == 0 and "1 flow file(s) OK" in ok.output
+    failed = runner.invoke(main, ["flows", "check", str(tmp_path)])
+    assert failed.exit_code == 1
+    assert f"{bad}:ask: duplicate digit '1'" in failed.output.splitlines()
+
+
+def test_cli_check_default_flows() -> None:
+    result = CliRunner().invoke(main, ["flows", "check"])
+    assert result.exit_code == 0, result.output

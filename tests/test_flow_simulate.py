@@ -1,0 +1,26 @@
+"""`hotline simulate call`: a scripted call through the real webhooks on a throwaway database."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from hotline.cli import main
+
+
+def test_scripted_call_prints_what_is_said_and_the_case() -> None:
+    keys = "1,2,广东深圳,某某建筑公司,30000,4,1,1,,,说明情况"
+    result = CliRunner().invoke(main, ["simulate", "call", "--keys", keys])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "hotline: 您好，这里是工友热线。普通话请按1。"
+    assert "caller (keys or words): 2" in lines
+    assert any("您的案件编号是一、零、零、一" in line for line in lines)
+    assert lines[-1].startswith("case 1001: injury urgent 广东深圳 employer=某某建筑公司 "
+                                "amount=30000.00 months=4 people=1")
+
+
+def test_script_that_runs_out_is_a_hang_up_and_keeps_the_case() -> None:
+    result = CliRunner().invoke(main, ["simulate", "call", "--keys", "1,1"])
+    assert result.exit_code == 0, result.output
+    assert "caller: (hangs up)" in result.output
+    assert result.output.splitlines()[-1].startswith("case 1001: wages normal")

@@ -1,0 +1,153 @@
+"""Working a case without exposing numbers: relay, forwarded replies, bridged calls, outcome
+by SMS, the closing survey; deadlines and transfers with controlled time."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from hotline.bridge import start_bridge_call
+from hotline.db import get_db
+from hotline.deadlines import check_deadlines, parse_amount
+from hotline.routing import answer_offer, offer_case, transfer_case
+from models import Call, Case, CaseStatus, EventKind, Organisation, Purpose, Volunteer
+from models.base import utcnow
+from tests.conftest import HOTLINE_NUMBER
+from tests.test_routing_support import (
+    add_case,
+    add_volunteer,
+    case_state,
+    events,
+    outbound,
+    texts,
+    volunteer_phone,
+)
+
+WORKER = "+8613812345678"
+
+
+def assigned_case(**fields: Any) -> tuple[int, int, int, str]:
+    """A case offered to and accepted by a fresh volunteer: (case id, number, vid, phone)."""
+    vid = add_volunteer(**fields)
+    case_id, number = add_case(WORKER)
+    with get_db().begin() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        offer_case(s, case, utcnow())
+        vol = s.get(Volunteer, vid)
+        assert vol is not None
+        answer_offer(s, vol, number, True)
+    return case_id, number, vid, volunteer_phone(vid)
+
+
+def test_relay_both_ways_without_numbers(app: Flask, post_signed: Any) -> None:
+    case_id, number, _vid, vphone = assigned_case()
+    assert "已转告" in texts(post_signed, vphone, f"R{number} 明天上午十点给您打电话")
+    [relay] = outbound(Purpose.RELAY, to=WORKER)
+    assert relay.from_number == HOTLINE_NUMBER and "明天上午十点" in relay.body
+    assert vphone not in relay.body and vphone[3:] not in relay.body
+    assert case_state(case_id).status == CaseStatus.IN_PROGRESS
+    texts(post_signed, WORKER, "好的，谢谢")
+    [fwd] = outbound(Purpose.RELAY, to=vphone)
+    assert fwd.body == f"#{number}工友：好的，谢谢" and WORKER[3:] not in fwd.body
+    stranger = volunteer_phone(add_volunteer())
+    assert "不由您负责" in texts(post_signed, stranger, f"R{number} 你好")
+    assert len(outbound(Purpose.RELAY, to=WORKER)) == 1
+
+
+def test_call_bridges_with_the_hotline_as_caller_id(app: Flask, post_signed: Any,
+                                                   fake_twilio: Any) -> None:
+    case_id, number, _vid, vphone = assigned_case()
+    assert "来电" in texts(post_signed, vphone, f"CALL {number}")
+    with get_db().begin() as s:
+        call_id = s.scalars(select(Call.id)).one()
+    start_bridge_call(call_id)
+    start_bridge_call(call_id)  # a redelivered task never dials twice
+    [placed] = fake_twilio.calls
+    assert (placed["to"], placed["from"]) == (vphone, HOTLINE_NUMBER)
+    resp = post_signed(f"/twilio/bridge/{case_id}", {"CallSid": placed["sid"], "To": vphone,
+                                                     "From": HOTLINE_NUMBER})
+    root = ET.fromstring(resp.data)
+    dial = root.find("Dial")
+    assert dial is not None and dial.get("callerId") == HOTLINE_NUMBER
+    assert dial.findtext("Number") == WORKER
+    refused = ET.fromstring(post_signed(f"/twilio/bridge/{case_id}", {
+        "CallSid": "CA1", "To": "+8613900000777", "From": HOTLINE_NUMBER}).data)
+    assert refused.find("Dial") is None and refused.find("Hangup") is not None
+    post_signed(f"/twilio/bridge/{case_id}/dialed", {"DialCallStatus": "completed",
+                                                     "DialCallDuration": "95"})
+    assert any("95s" in e.text for e in events(case_id, EventKind.CALL))
+
+
+def test_done_with_amount_then_survey_answer(app: Flask, post_signed: Any) -> None:
+    case_id, number, _vid, vphone = assigned_case()
+    assert "金额看不懂" in texts(post_signed, vphone, f"DONE {number} 12x00")
+    assert case_state(case_id).status == CaseStatus.ASSIGNED
+    assert "已办结" in texts(post_signed, vphone, f"DONE {number} 1.2万 老板已付清")
+    case = case_state(case_id)
+    assert (case.status, case.amount_recovered) == (CaseStatus.RESOLVED, Decimal("12000.00"))
+    [survey] = [m for m in outbound(Purpose.REPLY, to=WORKER) if "1-5" in m.body]
+    assert "谢谢" in texts(post_signed, WORKER, "５分")
+    assert case_state(case_id).satisfaction == 5
+
+
+def test_amounts() -> None:
+    assert parse_amount("12,000元") == Decimal("12000.00")
+    assert parse_amount("¥３５００") == Decimal("3500.00")
+    assert parse_amount("") is None
+
+
+def test_deadline_reminder_then_escalation(app: Flask) -> None:
+    app.config.update(STALE_CASE_DAYS=7, STALE_ESCALATE_DAYS=3, STAFF_NUMBERS=["+8613700000099"])
+    case_id, number, _vid, vphone = assigned_case()
+    now = utcnow()
+    assert check_deadlines(now + timedelta(days=6)) == {"reminded": 0, "escalated": 0,
+                                                        "monthly": 0}
+    assert check_deadlines(now + timedelta(days=8))["reminded"] == 1
+    assert "无进展" in outbound(Purpose.ALERT, to=vphone)[-1].body
+    assert check_deadlines(now + timedelta(days=9))["escalated"] == 0
+    assert check_deadlines(now + timedelta(days=11, minutes=1))["escalated"] == 1
+    assert case_state(case_id).status == CaseStatus.ESCALATED
+
+
+def test_monthly_contact_reminder(app: Flask) -> None:
+    app.config.update(STALE_CASE_DAYS=100, MONTHLY_CONTACT_DAYS=30)
+    case_id, _number, _vid, vphone = assigned_case()
+    assert check_deadlines(utcnow() + timedelta(days=31))["monthly"] == 1
+    assert "每月" in outbound(Purpose.ALERT, to=vphone)[-1].body
+
+
+def test_transfer_to_partner_keeps_history(app: Flask) -> None:
+    with get_db().begin() as s:
+        home = Organisation(name="固始县服务站", staff_numbers=["+8613700000001"])
+        s.add(home)
+        s.flush()
+        home_id = home.id
+    case_id, number, _vid, _vphone = assigned_case()
+    partner_vol = add_volunteer(organisation_id=home_id)
+    before = len(events(case_id))
+    with get_db().begin() as s:
+        case = s.get(Case, case_id)
+        org = s.get(Organisation, home_id)
+        assert case is not None and org is not None
+        transfer_case(s, case, org, "工友已回老家，请家乡站跟进", actor="user:staff1")
+    case = case_state(case_id)
+    assert (case.status, case.organisation_id, case.assigned_volunteer_id) == (
+        CaseStatus.NEW, home_id, None)
+    assert len(events(case_id)) > before
+    assert events(case_id, EventKind.TRANSFER)[0].data["to"] == home_id
+    assert outbound(Purpose.ALERT, to="+8613700000001")
+    from hotline.routing import route_case
+
+    route_case(case_id)
+    assert case_state(case_id).status == CaseStatus.OFFERED
+    with get_db().begin() as s:
+        from models import Offer
+
+        assert s.scalars(select(Offer.volunteer_id).where(
+            Offer.case_id == case_id, Offer.status == "pending")).all() == [partner_vol]

@@ -1,0 +1,219 @@
+"""Offers on a plain phone: the SMS, Y/N parsing, first accept wins, timeouts and escalation.
+Each test runs on SQLite and PostgreSQL; the concurrent-accept proof runs on PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from hotline.db import get_db
+from hotline.routing import Answer, answer_offer, expire_due_offers, offer_case, route_case
+from hotline.volunteer_sms import parse_command, parse_offer_answer
+from models import Case, CaseCategory, CaseStatus, EventKind, OfferStatus, Purpose, Volunteer
+from models.base import utcnow
+from tests.test_routing_support import (
+    AMOUNT,
+    add_case,
+    add_volunteer,
+    case_state,
+    events,
+    offers_of,
+    outbound,
+    texts,
+    volunteer_phone,
+)
+
+STAFF = "+8613700000099"
+
+
+def route(case_id: int, now: Any = None) -> list[int]:
+    """Run one routing step for a case at time `now`."""
+    with get_db().begin() as s:
+        case = s.get(Case, case_id, with_for_update=True)
+        assert case is not None
+        return offer_case(s, case, now or utcnow())
+
+
+PARSE_TABLE = [
+    ("Y1024", (True, 1024)), ("y 1024", (True, 1024)), ("Ｙ１０２４", (True, 1024)),
+    ("  yes #1024 ", (True, 1024)), ("接受1024", (True, 1024)), ("N1024", (False, 1024)),
+    ("ｎ　１０２４", (False, 1024)), ("no 1024", (False, 1024)), ("拒绝 #1024", (False, 1024)),
+    ("Y1024。", (True, 1024)), ("Y", None), ("hello", None), ("Y 1024 and call me", None),
+    ("1024", None), ("", None),
+]
+
+
+@pytest.mark.parametrize("body,expected", PARSE_TABLE, ids=[b or "empty" for b, _ in PARSE_TABLE])
+def test_offer_answer_parsing(body: str, expected: tuple[bool, int] | None) -> None:
+    assert parse_offer_answer(body) == expected
+
+
+def test_other_commands_parse() -> None:
+    relay = parse_command("R1024 明天上午给您打电话")
+    assert relay == parse_command("ｒ１０２４：明天上午给您打电话")
+    assert parse_command("DONE 1024 12000").rest == "12000"  # type: ignore[union-attr]
+    assert parse_command("上线").action == "on"  # type: ignore[union-attr]
+    assert parse_command("off").action == "off"  # type: ignore[union-attr]
+    assert parse_command("CALL1024").number == 1024  # type: ignore[union-attr]
+
+
+def test_offer_sms_has_the_facts_and_never_the_workers_phone(app: Flask) -> None:
+    vid = add_volunteer(skills=["wages"])
+    case_id, number = add_case("+8613812345678", people_affected=3, amount_owed=AMOUNT)
+    route(case_id)
+    [offer_sms] = outbound(Purpose.OFFER)
+    assert offer_sms.body == (f"新案件 #{number} 欠薪 深圳 3人 约¥12000 "
+                              f"回复 Y{number} 接受 N{number} 拒绝")
+    assert offer_sms.to_number == volunteer_phone(vid)
+    assert "13812345678" not in offer_sms.body and "5678" not in offer_sms.body
+    assert case_state(case_id).status == CaseStatus.OFFERED
+
+
+def test_score_breakdown_is_on_the_timeline(app: Flask) -> None:
+    best = add_volunteer(skills=["wages"], dialects=["henan"], home_province="河南省",
+                         regions=["深圳"])
+    add_volunteer(skills=["injury"], regions=["广东"])
+    case_id, _ = add_case(home="河南", dialect="河南话")
+    route(case_id)
+    [routing] = events(case_id, EventKind.ROUTING)
+    [chosen] = routing.data["chosen"]
+    assert chosen["volunteer_id"] == best
+    assert chosen["parts"] == {"skill": 30.0, "dialect": 25.0, "home_province": 20.0,
+                               "city": 20.0, "load": 0.0, "fairness": 15.0}
+    assert routing.data["candidates"] == 2
+    assert routing.data["next_best"][0]["parts"]["province"] == 10.0
+
+
+def test_accept_by_sms_assigns_and_a_stray_reply_changes_nothing(app: Flask,
+                                                                 post_signed: Any) -> None:
+    offered = add_volunteer()
+    case_id, number = add_case()
+    route(case_id)
+    other = add_volunteer()  # on duty, but was not offered this case
+    reply = texts(post_signed, volunteer_phone(other), f"Y{number}")
+    assert "没有待您回复" in reply
+    assert case_state(case_id).status == CaseStatus.OFFERED
+    assert texts(post_signed, volunteer_phone(offered), "y 99999").count("没有待您回复") == 1
+    reply = texts(post_signed, volunteer_phone(offered), f"ｙ {number}")
+    assert "已分配给您" in reply
+    case = case_state(case_id)
+    assert (case.status, case.assigned_volunteer_id) == (CaseStatus.ASSIGNED, offered)
+    assert "没有待您回复" in texts(post_signed, volunteer_phone(offered), f"Y{number}")
+
+
+def test_urgent_case_goes_to_several_first_accept_wins_others_told(app: Flask) -> None:
+    app.config["URGENT_FANOUT"] = 3
+    vids = [add_volunteer(skills=["injury"]) for _ in range(4)]
+    case_id, number = add_case(category=CaseCategory.INJURY)
+    route(case_id)
+    offers = offers_of(case_id)
+    assert len(offers) == 3 and case_state(case_id).urgency == "urgent"
+    first, second = offers[1].volunteer_id, offers[0].volunteer_id
+    with get_db().begin() as s:
+        vol = s.get(Volunteer, first)
+        assert answer_offer(s, vol, number, True)[0] == Answer.ACCEPTED  # type: ignore[arg-type]
+    with get_db().begin() as s:
+        vol = s.get(Volunteer, second)
+        assert answer_offer(s, vol, number, True)[0] == Answer.TAKEN  # type: ignore[arg-type]
+    assert [o.status for o in offers_of(case_id)].count(OfferStatus.WITHDRAWN) == 2
+    told = {m.to_number for m in outbound(Purpose.ALERT) if "其他志愿者" in m.body}
+    losers = {volunteer_phone(o.volunteer_id) for o in offers if o.volunteer_id != first}
+    assert told == losers and len(vids) == 4
+
+
+def test_decline_goes_to_the_next_candidate(app: Flask, post_signed: Any) -> None:
+    a, b = add_volunteer(), add_volunteer()
+    case_id, number = add_case()
+    route(case_id)
+    first = offers_of(case_id)[0].volunteer_id
+    assert "已拒绝" in texts(post_signed, volunteer_phone(first), f"N {number}")
+    assert case_state(case_id).status == CaseStatus.NEW
+    route_case(case_id)  # what the worker would run after commit
+    offers = offers_of(case_id)
+    assert [o.volunteer_id for o in offers] == [first, ({a, b} - {first}).pop()]
+
+
+def test_timeouts_then_escalation_with_controlled_time(app: Flask) -> None:
+    app.config.update(OFFER_MAX_TRIES=2, OFFER_TIMEOUT_MINUTES=10, STAFF_NUMBERS=[STAFF])
+    for _ in range(3):
+        add_volunteer()
+    case_id, number = add_case()
+    t0 = utcnow()
+    route(case_id, t0)
+    assert expire_due_offers(t0 + timedelta(minutes=9)) == []  # not yet
+    assert expire_due_offers(t0 + timedelta(minutes=10, seconds=1)) == [case_id]
+    assert case_state(case_id).status == CaseStatus.NEW
+    route(case_id, t0 + timedelta(minutes=11))
+    assert expire_due_offers(t0 + timedelta(minutes=22)) == [case_id]
+    route(case_id, t0 + timedelta(minutes=23))  # third round > OFFER_MAX_TRIES
+    assert case_state(case_id).status == CaseStatus.ESCALATED
+    assert [o.status for o in offers_of(case_id)] == [OfferStatus.EXPIRED] * 2
+    [alert] = outbound(Purpose.ALERT)
+    assert alert.to_number == STAFF and f"#{number}" in alert.body
+
+
+def test_nobody_eligible_escalates_at_once(app: Flask) -> None:
+    app.config["STAFF_NUMBERS"] = [STAFF]
+    add_volunteer(on_duty=False)
+    add_volunteer(languages=["en"])  # cannot speak with a Mandarin-speaking worker
+    add_volunteer(shifts=[{"days": [], "start": "00:00", "end": "00:01"}])  # never on shift
+    case_id, _ = add_case()
+    route(case_id)
+    assert case_state(case_id).status == CaseStatus.ESCALATED
+    assert outbound(Purpose.ALERT)[0].to_number == STAFF
+
+
+def test_concurrent_accepts_give_exactly_one_owner(pg_url: str, fake_twilio: Any,
+                                                   redis_client: Any, tmp_path: Any) -> None:
+    """Eight volunteers answer Y at the same instant, 20 times: always exactly one owner."""
+    from hotline import create_app
+    from tests.conftest import app_config, wipe
+
+    wipe(pg_url)
+    redis_client.flushdb()
+    pg_app = create_app(app_config(pg_url, fake_twilio.base_url, URGENT_FANOUT=8),
+                        instance_path=str(tmp_path))
+    with pg_app.app_context():
+        vids = [add_volunteer(skills=["injury"], capacity=50) for _ in range(8)]
+        for _ in range(20):
+            case_id, number = add_case(category=CaseCategory.INJURY)
+            route(case_id)
+            results = race_accepts(vids, number)
+            assert sorted(results).count(Answer.ACCEPTED) == 1, results
+            assert results.count(Answer.TAKEN) == 7
+            owner = case_state(case_id).assigned_volunteer_id
+            assert [o.volunteer_id for o in offers_of(case_id)
+                    if o.status == OfferStatus.ACCEPTED] == [owner]
+    pg_app.extensions["db"].engine.dispose()
+
+
+def race_accepts(volunteer_ids: list[int], number: int) -> list[Answer]:
+    """Each volunteer accepts in its own thread and connection, released together."""
+    barrier = threading.Barrier(len(volunteer_ids))
+    results: list[Answer] = []
+    app = get_current_app()
+
+    def accept(vid: int) -> None:
+        with app.app_context(), get_db().begin() as s:
+            vol = s.get(Volunteer, vid)
+            assert vol is not None
+            barrier.wait()
+            results.append(answer_offer(s, vol, number, True)[0])
+
+    threads = [threading.Thread(target=accept, args=(v,)) for v in volunteer_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def get_current_app() -> Flask:
+    """The app of the current context (threads push their own)."""
+    from flask import current_app
+
+    return current_app._get_current_object()  # type: ignore[attr-defined]

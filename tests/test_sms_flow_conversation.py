@@ -1,0 +1,211 @@
+"""The intake flow by SMS: full walks, commands at any point, expiry, 30-day continuation."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+from sqlalchemy import func, select
+
+from hotline.db import get_db
+from models import Case, CaseStatus, Contact, FlowSession, FlowStatus, Message, Urgency, utcnow
+from notifications.segments import count_segments
+from tests.conftest import sms_form
+
+WORKER = "+8613800138000"
+OTHER = "+8613700137000"
+
+
+def text(post_signed: Any, body: str, sender: str = WORKER, **extra: str) -> str | None:
+    """Send one SMS; return the reply text (None when the hotline says nothing)."""
+    resp = post_signed("/twilio/sms", sms_form(sender, body, **extra))
+    assert resp.status_code == 200, resp.data
+    messages = ET.fromstring(resp.data).findall("Message")
+    assert len(messages) <= 1
+    return (messages[0].text or "") if messages else None
+
+
+def the_case(number: int = 1001) -> Case:
+    with get_db().begin() as s:
+        return s.scalars(select(Case).where(Case.number == number)).one()
+
+
+def routed(redis_client: redis_lib.Redis) -> list[tuple[str, str]]:
+    """(queue, args) of the route_case tasks waiting in the real Redis broker."""
+    found = []
+    for queue in ("urgent", "intake"):
+        for raw in redis_client.lrange(queue, 0, -1):
+            headers = json.loads(raw)["headers"]
+            assert headers["task"] == "hotline.routing.route_case"
+            found.append((queue, headers["argsrepr"]))
+    return found
+
+
+def count(model: Any) -> int:
+    with get_db().begin() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+ZH_WALK = [
+    ("老板拖欠我三个月工资", "案件编号1001"), ("1", "省市"), ("广东省深圳市", "公司"),
+    ("深圳市某某电子有限公司", "多少钱"), ("１２０００元", "几个月"), ("三个月", "几人"),
+    ("5", "12000元"), ("对", "1001"),
+]
+
+
+def test_full_walk_in_chinese_ends_with_a_filled_case(app: Flask, post_signed: Any,
+                                                      redis_client: redis_lib.Redis) -> None:
+    for body, expected in ZH_WALK:
+        reply = text(post_signed, body)
+        assert reply is not None and expected in reply, (body, reply)
+        assert count_segments(reply).segments <= 2, reply
+        if body != ZH_WALK[-1][0]:
+            assert routed(redis_client) == [], "routed only when the intake ends"
+    case = the_case()
+    assert (case.category, case.work_province, case.work_city) == ("wages", "广东", "深圳")
+    assert (case.employer, case.amount_owed, case.months_unpaid, case.people_affected) == (
+        "深圳市某某电子有限公司", 12000, 3, 5)
+    assert (case.urgency, case.status, case.summary) == (
+        Urgency.NORMAL, CaseStatus.NEW, "老板拖欠我三个月工资")
+    assert routed(redis_client) == [("intake", f"({case.id},)")]
+    assert "已记入" in (text(post_signed, "老板今天说下个月发") or "")  # a follow-up
+    assert len(routed(redis_client)) == 1 and count(Case) == 1
+
+
+def test_english_walk_with_keywords_and_urgent_category(app: Flask, post_signed: Any,
+                                                        redis_client: redis_lib.Redis) -> None:
+    first = text(post_signed, "Hello, I need help")
+    assert first is not None and first.startswith("Hotline:") and "1001" in first
+    assert "6 many of us unpaid" in first
+    for body in ["I was injured at work", "Zhejiang Hangzhou", "ACME Shoes Ltd", "８０００",
+                 "2", "1", "yes"]:
+        reply = text(post_signed, body)
+        assert reply and "Sorry" not in reply, (body, reply)
+    case = the_case()
+    assert (case.category, case.urgency, case.language) == ("injury", Urgency.URGENT, "en")
+    assert (case.work_province, case.work_city, case.employer, case.amount_owed) == (
+        "浙江", "Hangzhou", "ACME Shoes Ltd", 8000)
+    assert (case.months_unpaid, case.people_affected) == (2, 1)
+    assert routed(redis_client) == [("urgent", f"({case.id},)")]
+
+
+def test_unclear_answers_reprompt_then_ask_for_a_description(app: Flask,
+                                                            post_signed: Any) -> None:
+    text(post_signed, "你好")
+    assert (text(post_signed, "嗯") or "").startswith("没看懂您的回复。")
+    text(post_signed, "不知道")
+    reply = text(post_signed, "啊？")
+    assert reply is not None and "说明您的情况" in reply
+    done = text(post_signed, "工厂关门了，老板不见了")
+    assert done is not None and "回电" in done
+    assert "工厂关门了" in (the_case().summary or "")
+
+
+def test_picture_mid_flow_is_kept_and_the_question_repeated(app: Flask, post_signed: Any) -> None:
+    text(post_signed, "工资没发")
+    reply = text(post_signed, "", NumMedia="1", MediaUrl0="https://api.twilio.com/m/1.jpg")
+    assert reply is not None and "图片" in reply and "回复数字" in reply
+    with get_db().begin() as s:
+        assert s.scalars(select(FlowSession)).one().retries == 0
+        assert ["https://api.twilio.com/m/1.jpg"] in [m.media_urls for m in s.scalars(
+            select(Message))]
+
+
+def test_language_can_be_changed_mid_flow(app: Flask, post_signed: Any) -> None:
+    text(post_signed, "工资没发")
+    reply = text(post_signed, "English")
+    assert reply is not None and reply.startswith("OK, in English.") and "unpaid wages" in reply
+    assert the_case().language == "en"
+
+
+def test_replayed_message_sid_answers_the_same_and_advances_once(app: Flask,
+                                                                 post_signed: Any) -> None:
+    text(post_signed, "工资没发")
+    form = sms_form(WORKER, "1")
+    answers = {post_signed("/twilio/sms", form).data for _ in range(3)}
+    assert len(answers) == 1
+    with get_db().begin() as s:
+        assert s.scalars(select(FlowSession)).one().node == "place"
+
+
+COMMANDS = [
+    # (body, words expected in the reply, opted out after?); Latin words answer in English
+    # except TD, the Chinese convention.
+    ("HELP", "STATUS 1024", False), ("帮助", "查询", False), ("help", "STATUS 1024", False),
+    ("STOP", "no more bulk SMS", True), ("stop", "no more bulk SMS", True),
+    ("TD", "已退订", True), ("退订", "已退订", True), ("停止", "已退订", True),
+    ("UNSUBSCRIBE", "no more bulk SMS", True), ("ＳＴＯＰ", "已退订", True),
+    ("STOPALL", "no more bulk SMS", True), ("CANCEL", "no more bulk SMS", True),
+    ("END", "no more bulk SMS", True), ("QUIT", "no more bulk SMS", True),
+    ("START", "notices again", False), ("订阅", "恢复订阅", False),
+    ("STATUS", "no case yet", False), ("查询 1001", "没有找到", False),
+]
+
+
+@pytest.mark.parametrize("body,expected,opted_out", COMMANDS, ids=[c[0] for c in COMMANDS])
+def test_commands_for_a_new_worker(app: Flask, post_signed: Any, body: str, expected: str,
+                                   opted_out: bool) -> None:
+    reply = text(post_signed, body)
+    assert reply is not None and expected in reply, reply
+    assert count(Case) == 0, "a command opens no case"
+    with get_db().begin() as s:
+        assert s.scalars(select(Contact)).one().opted_out is opted_out
+        assert s.scalars(select(Message)).one().reply_body == reply
+
+
+def test_stop_is_confirmed_once_and_the_flow_goes_on(app: Flask, post_signed: Any) -> None:
+    text(post_signed, "工资没发")
+    assert "已退订" in (text(post_signed, "TD") or "")
+    assert text(post_signed, "退订") is None  # confirmed once
+    assert "省市" in (text(post_signed, "1") or "")  # the intake continues where it was
+    assert "恢复" in (text(post_signed, "订阅") or "")
+
+
+def test_status_only_for_the_workers_own_case(app: Flask, post_signed: Any) -> None:
+    text(post_signed, "工资没发")
+    assert text(post_signed, "查询1001") == "案件1001（待分类）：已收到，正在安排志愿者。"
+    text(post_signed, "1")
+    assert "欠薪" in (text(post_signed, "STATUS 1001") or "")
+    assert "没有找到" in (text(post_signed, "查询 1001", sender=OTHER) or "")
+    assert count(Case) == 1
+
+
+def test_quiet_for_24_hours_restarts_gently_on_the_same_case(app: Flask, post_signed: Any,
+                                                           redis_client: redis_lib.Redis) -> None:
+    text(post_signed, "工资没发")
+    text(post_signed, "1")
+    with get_db().begin() as s:
+        s.scalars(select(FlowSession)).one().expires_at = utcnow() - timedelta(minutes=1)
+    reply = text(post_signed, "你好，还在吗")
+    assert reply is not None and "上次登记没有完成" in reply and "1001" in reply
+    with get_db().begin() as s:
+        statuses = sorted(str(r.status) for r in s.scalars(select(FlowSession)))
+    assert statuses == [FlowStatus.ABANDONED, FlowStatus.ACTIVE]
+    assert routed(redis_client) == [("intake", f"({the_case().id},)")]  # the quiet one
+    assert count(Case) == 1
+
+
+def test_texting_after_30_days_opens_a_new_case(app: Flask, post_signed: Any) -> None:
+    text(post_signed, "工资没发")
+    with get_db().begin() as s:
+        s.scalars(select(Case)).one().updated_at = utcnow() - timedelta(days=31)
+    reply = text(post_signed, "又有问题了")
+    assert reply is not None and "1002" in reply
+    assert count(Case) == 2
+
+
+def test_assigned_case_texts_are_follow_ups_not_menu_answers(app: Flask,
+                                                             post_signed: Any) -> None:
+    text(post_signed, "工资没发")
+    with get_db().begin() as s:
+        s.scalars(select(FlowSession)).one().expires_at = utcnow() - timedelta(minutes=1)
+        case = s.scalars(select(Case)).one()
+        case.move_to(CaseStatus.ESCALATED)
+        case.move_to(CaseStatus.ASSIGNED)
+    reply = text(post_signed, "1")
+    assert reply is not None and "已记入" in reply

@@ -1,0 +1,81 @@
+"""The Redis token bucket: prefix grants by segments, waits instead of sleeping, shared pacing."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+import redis as redis_lib
+
+from notifications.throttle import TokenBucket, redis_for_url
+from tests.conftest import REDIS_URL
+
+
+@pytest.fixture
+def client(redis_client: redis_lib.Redis) -> redis_lib.Redis:
+    """The test Redis, emptied."""
+    redis_client.flushdb()
+    return redis_client
+
+
+GRANTS = [
+    # (burst, costs asked, messages granted)
+    (10, [1, 1, 1], 3),
+    (10, [4, 4, 4], 2),  # 8 of 10 tokens: the third (12) does not fit
+    (10, [2] * 10, 5),
+    (3, [5, 1], 1),  # longer than the burst: goes alone on a full bucket
+    (10, [], 0),
+]
+
+
+@pytest.mark.parametrize(("burst", "costs", "granted"), GRANTS)
+def test_grants_longest_prefix_that_fits(client: redis_lib.Redis, burst: float,
+                                         costs: list[int], granted: int) -> None:
+    bucket = TokenBucket(client, "+8610000", rate=1.0, burst=burst)
+    assert bucket.take(costs).count == granted
+
+
+def test_empty_bucket_says_how_long_to_wait(client: redis_lib.Redis) -> None:
+    bucket = TokenBucket(client, "+8610001", rate=10.0, burst=2)
+    assert bucket.take([1, 1]).count == 2
+    denied = bucket.take([3])
+    assert denied.count == 0 and 0.25 < denied.wait <= 0.31
+    time.sleep(0.35)
+    assert bucket.take([3]).count == 1
+
+
+def test_senders_have_separate_buckets(client: redis_lib.Redis) -> None:
+    a = TokenBucket(client, "+8610002", rate=1.0, burst=1)
+    b = TokenBucket(client, "MG123", rate=1.0, burst=1)
+    assert a.take([1]).count == 1 and b.take([1]).count == 1
+    assert a.take([1]).count == 0
+
+
+def test_rejects_a_zero_rate(client: redis_lib.Redis) -> None:
+    with pytest.raises(ValueError, match="rate"):
+        TokenBucket(client, "x", rate=0, burst=1)
+
+
+def _pump(url: str, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    bucket = TokenBucket(redis_for_url(url), "+8610003", rate=50.0, burst=5)
+    taken, end = 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        grant = bucket.take([1, 1, 1])
+        taken += grant.count
+        if grant.count == 0:
+            time.sleep(max(grant.wait, 0.001))
+    out.put(taken)
+
+
+def test_four_processes_share_one_rate(client: redis_lib.Redis) -> None:
+    queue: multiprocessing.Queue[int] = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_pump, args=(REDIS_URL, 2.0, queue))
+             for _ in range(4)]
+    for proc in procs:
+        proc.start()
+    total = sum(queue.get(timeout=30) for _ in procs)
+    for proc in procs:
+        proc.join()
+    # 50/s for 2 s plus the burst of 5, whatever the number of competing processes.
+    assert 95 <= total <= 110, total

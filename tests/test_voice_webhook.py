@@ -1,0 +1,332 @@
+"""Voice webhooks: signatures, TwiML parsed as XML, full walks, retries, bad keys, silence, hang-up.
+
+Runs on SQLite and PostgreSQL, with the real Redis test database as the Celery broker.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import redis as redis_lib
+from flask import Flask
+from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
+
+from hotline.db import get_db
+from models import (
+    Call,
+    CallStatus,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    FlowSession,
+    FlowStatus,
+    FlowStep,
+    Urgency,
+    Volunteer,
+)
+from tests.conftest import AUTH_TOKEN, HOTLINE_NUMBER, PUBLIC_URL
+
+CALLER = "+8613800138000"
+VOLUNTEER = "+8613900000001"
+OFFICE_HOURS = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
+NIGHT = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)  # Tuesday 00:00 in Shanghai
+
+
+def call_form(sid: str = "CA" + "a" * 32, **extra: str) -> dict[str, str]:
+    """A voice webhook form as Twilio sends it."""
+    return {"CallSid": sid, "AccountSid": "AC" + "1" * 32, "From": CALLER,
+            "To": HOTLINE_NUMBER, "CallStatus": "in-progress", "Direction": "inbound", **extra}
+
+
+class Caller:
+    """Drives one call through the signed webhooks, following the step URLs in the TwiML."""
+
+    def __init__(self, post_signed: Any, sid: str = "CA" + "a" * 32) -> None:
+        self.post = post_signed
+        self.sid = sid
+        self.twiml = self.send("/twilio/voice", CallStatus="ringing")
+
+    def send(self, path: str, **extra: str) -> ET.Element:
+        resp = self.post(path, call_form(self.sid, **extra))
+        assert resp.status_code == 200, resp.data
+        assert resp.mimetype == "text/xml"
+        root = ET.fromstring(resp.data)
+        assert root.tag == "Response"
+        return root
+
+    def action(self) -> str:
+        """Where the waiting <Gather>/<Record>/<Dial> posts its answer."""
+        for tag in ("Gather", "Record", "Dial"):
+            verb = self.twiml.find(tag)
+            if verb is not None:
+                return verb.get("action", "")
+        raise AssertionError(f"nothing waits for an answer: {ET.tostring(self.twiml)!r}")
+
+    def answer(self, **fields: str) -> ET.Element:
+        self.twiml = self.send(self.action(), **fields)
+        return self.twiml
+
+    def keys(self, digits: str) -> ET.Element:
+        return self.answer(Digits=digits)
+
+    def silence(self) -> ET.Element:
+        redirect = self.twiml.find("Redirect")
+        assert redirect is not None, "every question is paired with what happens on silence"
+        self.twiml = self.send(redirect.text or "")
+        return self.twiml
+
+    def hang_up(self, status: str = "completed") -> int:
+        return int(self.post("/twilio/voice/status",
+                             call_form(self.sid, CallStatus=status, CallDuration="42")).status_code)
+
+
+def says(root: ET.Element) -> list[str]:
+    """Every <Say> text, nested ones included, in order."""
+    return [s.text or "" for s in root.iter("Say")]
+
+
+def the_case() -> Case:
+    with get_db().begin() as s:
+        return s.scalars(select(Case)).one()
+
+
+def routed(redis_client: redis_lib.Redis) -> list[tuple[str, str, str]]:
+    """(queue, task, args) of every task waiting in the real Redis broker."""
+    found = []
+    for queue in ("urgent", "intake"):
+        for raw in redis_client.lrange(queue, 0, -1):
+            headers = json.loads(raw)["headers"]
+            found.append((queue, headers["task"], headers["argsrepr"]))
+    return found
+
+
+def count(model: Any) -> int:
+    with get_db().begin() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+ENDPOINTS = ["/twilio/voice", "/twilio/voice/step?n=0", "/twilio/voice/status",
+             "/twilio/voice/recording?node=voicemail"]
+SIGNATURES = [("valid", "good", True), ("wrong token", "bad-token", False),
+              ("missing", "none", False), ("other url", "other-url", False)]
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+@pytest.mark.parametrize("name,how,ok", SIGNATURES, ids=[s[0] for s in SIGNATURES])
+def test_signature_table(app: Flask, path: str, name: str, how: str, ok: bool) -> None:
+    form = call_form(CallStatus="ringing")
+    url = PUBLIC_URL + path if how != "other-url" else "https://evil.example" + path
+    token = AUTH_TOKEN if how != "bad-token" else "nope"
+    headers = {} if how == "none" else {
+        "X-Twilio-Signature": RequestValidator(token).compute_signature(url, form)}
+    resp = app.test_client().post(path, data=form, headers=headers)
+    if ok:
+        assert resp.status_code in (200, 204)
+    else:
+        assert resp.status_code == 403
+        assert count(Call) == 0 and count(FlowSession) == 0
+
+
+BAD_REQUESTS = [
+    ("start without CallSid", "/twilio/voice", {"CallSid": ""}, 400),
+    ("step without n", "/twilio/voice/step", {}, 400),
+    ("step with junk n", "/twilio/voice/step?n=abc", {}, 400),
+    ("status for an unknown call", "/twilio/voice/status", {"CallStatus": "completed"}, 204),
+    ("status with junk status", "/twilio/voice/status", {"CallStatus": "exploded"}, 204),
+    ("recording without URL", "/twilio/voice/recording?node=voicemail", {}, 204),
+]
+
+
+@pytest.mark.parametrize("name,path,fields,status", BAD_REQUESTS, ids=[b[0] for b in BAD_REQUESTS])
+def test_bad_requests_table(app: Flask, post_signed: Any, name: str, path: str,
+                            fields: dict[str, str], status: int) -> None:
+    resp = post_signed(path, call_form(**fields))
+    assert resp.status_code == status, resp.data
+    assert count(Case) == 0
+
+
+def test_first_step_asks_language_in_both_voices(app: Flask, post_signed: Any) -> None:
+    caller = Caller(post_signed)
+    gather = caller.twiml.find("Gather")
+    assert gather is not None
+    assert (gather.get("input"), gather.get("language"), gather.get("numDigits")) == (
+        "dtmf speech", "cmn-CN", "1")
+    assert gather.get("action") == "/twilio/voice/step?n=1"
+    assert [s.get("language") for s in gather.iter("Say")] == ["cmn-CN", "en-US"]
+    redirect = caller.twiml.find("Redirect")
+    assert redirect is not None and redirect.text == "/twilio/voice/step?n=1&silence=1"
+    case = the_case()
+    assert (case.number, case.channel, case.status) == (1001, "voice", CaseStatus.NEW)
+    with get_db().begin() as s:
+        call = s.scalars(select(Call)).one()
+        assert (call.status, call.case_id) == (CallStatus.IN_PROGRESS, case.id)
+
+
+def walk_to_confirm(caller: Caller) -> None:
+    """Mandarin, many-of-us-unpaid, Guangdong Shenzhen, employer, ¥12000, 3 months, 40 people."""
+    caller.keys("1")
+    caller.keys("6")
+    caller.answer(SpeechResult="广东省深圳市", Confidence="0.9")
+    caller.answer(SpeechResult="深圳某某电子厂", Confidence="0.8")
+    caller.keys("12000")
+    caller.keys("3")
+    caller.keys("40")
+
+
+def test_full_walk_office_hours_live_transfer(app: Flask, post_signed: Any,
+                                              redis_client: redis_lib.Redis) -> None:
+    app.config["FLOW_CLOCK"] = lambda: OFFICE_HOURS
+    with get_db().begin() as s:
+        s.add(Volunteer(name="张律师", phone=VOLUNTEER, languages=["zh"], on_duty=True))
+    caller = Caller(post_signed)
+    walk_to_confirm(caller)
+    assert "深圳某某电子厂" in says(caller.twiml)[0] and "12000元" in says(caller.twiml)[0]
+    twiml = caller.keys("1")
+    assert any("一、零、零、一" in text for text in says(twiml))  # read back digit by digit
+    dial = twiml.find("Dial")
+    assert dial is not None and dial.get("callerId") == HOTLINE_NUMBER
+    assert dial.findtext("Number") == VOLUNTEER
+    twiml = caller.answer(DialCallStatus="completed", DialCallDuration="120")
+    assert twiml.find("Hangup") is not None
+    case = the_case()
+    assert (case.category, case.urgency, case.work_province, case.work_city) == (
+        "collective", Urgency.URGENT, "广东", "深圳")
+    assert (case.employer, case.amount_owed, case.months_unpaid, case.people_affected) == (
+        "深圳某某电子厂", 12000, 3, 40)
+    assert case.status == CaseStatus.ASSIGNED  # the volunteer who picked up has it
+    assert case.assigned_volunteer_id is not None
+    assert caller.hang_up() == 204
+    assert routed(redis_client) == []  # already assigned: nothing to route
+
+
+def test_full_walk_after_hours_voicemail_then_routed_once(app: Flask, post_signed: Any,
+                                                          redis_client: redis_lib.Redis) -> None:
+    app.config["FLOW_CLOCK"] = lambda: NIGHT
+    caller = Caller(post_signed)
+    walk_to_confirm(caller)
+    twiml = caller.keys("1")
+    assert any("下班时间" in text for text in says(twiml))
+    record = twiml.find("Record")
+    assert record is not None and record.get("recordingStatusCallback", "").endswith(
+        "node=voicemail")
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1"
+    twiml = caller.answer(RecordingUrl=url, RecordingDuration="30")
+    assert twiml.find("Hangup") is not None and "回电" in says(twiml)[-1]
+    assert routed(redis_client) == [("urgent", "hotline.routing.route_case",
+                                     f"({the_case().id},)")]
+    post_signed("/twilio/voice/recording?node=voicemail",
+                call_form(RecordingUrl=url, RecordingStatus="completed", RecordingDuration="30"))
+    assert caller.hang_up() == 204
+    assert len(routed(redis_client)) == 1  # routed once, not again at hang-up
+    case = the_case()
+    assert case.voicemail_url == url and case.last_enqueued_at is not None
+    with get_db().begin() as s:
+        assert s.scalars(select(Call)).one().recording_url == url
+        assert s.scalars(select(FlowSession)).one().status == FlowStatus.DONE
+
+
+def test_twilio_retry_of_a_step_neither_duplicates_nor_skips(app: Flask,
+                                                             post_signed: Any) -> None:
+    caller = Caller(post_signed)
+    again = caller.send("/twilio/voice", CallStatus="ringing")
+    assert ET.tostring(again) == ET.tostring(caller.twiml)
+    first = caller.send("/twilio/voice/step?n=1", Digits="1")
+    retry = caller.send("/twilio/voice/step?n=1", Digits="1")
+    assert ET.tostring(first) == ET.tostring(retry)
+    caller.twiml = first
+    caller.keys("2")  # work injury
+    stale = caller.send("/twilio/voice/step?n=1", Digits="2")  # a very late retry of step 1
+    assert ET.tostring(stale) == ET.tostring(first)
+    assert count(Case) == 1 and count(Call) == 1 and count(FlowStep) == 3
+    case = the_case()
+    assert (case.language, case.category, case.urgency) == ("zh", "injury", Urgency.URGENT)
+
+
+def test_bad_keys_reprompt_twice_then_voicemail(app: Flask, post_signed: Any) -> None:
+    caller = Caller(post_signed)
+    caller.keys("1")
+    for _ in range(2):
+        twiml = caller.keys("9")
+        assert says(twiml)[0] == "对不起，没有听清。"
+        assert twiml.find("Gather") is not None
+    twiml = caller.keys("#")
+    assert twiml.find("Record") is not None and twiml.find("Hangup") is None
+
+
+def test_silence_reprompts_then_voicemail_then_goodbye_never_a_loop(app: Flask,
+                                                                     post_signed: Any) -> None:
+    caller = Caller(post_signed)
+    tags = []
+    for _ in range(8):
+        twiml = caller.silence()
+        tags.append(next(v.tag for v in twiml if v.tag in ("Gather", "Record", "Hangup")))
+        if tags[-1] == "Hangup":
+            break
+    # language asked 3 times, then voicemail offered 3 times, then a goodbye.
+    assert tags == ["Gather", "Gather", "Record", "Record", "Record", "Hangup"]
+    with get_db().begin() as s:
+        assert s.scalars(select(FlowSession)).one().status == FlowStatus.DONE
+
+
+def test_unclear_employer_speech_becomes_a_recording(app: Flask, post_signed: Any) -> None:
+    caller = Caller(post_signed)
+    caller.keys("1")
+    caller.keys("1")
+    caller.answer(SpeechResult="广东深圳")
+    twiml = caller.silence()  # nothing recognised for the employer
+    record = twiml.find("Record")
+    assert record is not None
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE2"
+    twiml = caller.answer(RecordingUrl=url, RecordingDuration="4")
+    assert "多少钱" in says(twiml)[0]
+    with get_db().begin() as s:
+        assert s.scalars(select(FlowSession)).one().answers["employer_recording"] == url
+        texts = [e.text for e in s.scalars(select(CaseEvent))]
+        assert any("employer_recording" in t for t in texts)
+
+
+def test_hang_up_half_way_keeps_the_case_and_routes_it_once(app: Flask, post_signed: Any,
+                                                            redis_client: redis_lib.Redis
+                                                            ) -> None:
+    caller = Caller(post_signed)
+    caller.keys("1")
+    caller.keys("1")
+    caller.answer(SpeechResult="浙江杭州")
+    assert caller.hang_up() == 204
+    assert caller.hang_up() == 204  # Twilio may deliver the callback twice
+    case = the_case()
+    assert (case.category, case.work_province, case.work_city) == ("wages", "浙江", "杭州")
+    assert case.status == CaseStatus.NEW
+    assert routed(redis_client) == [("intake", "hotline.routing.route_case", f"({case.id},)")]
+    with get_db().begin() as s:
+        assert s.scalars(select(FlowSession)).one().status == FlowStatus.ABANDONED
+        assert s.scalars(select(Call)).one().status == CallStatus.COMPLETED
+    late = caller.send("/twilio/voice/step?n=4", Digits="5")  # a step after the hang-up
+    assert late.find("Hangup") is not None
+
+
+def test_english_caller_hears_english(app: Flask, post_signed: Any) -> None:
+    caller = Caller(post_signed)
+    twiml = caller.answer(SpeechResult="English")
+    gather = twiml.find("Gather")
+    assert gather is not None and gather.get("language") == "en-US"
+    assert "For unpaid wages, press 1." in says(twiml)[0]
+
+
+def test_repeat_caller_within_30_days_continues_the_case(app: Flask, post_signed: Any) -> None:
+    first = Caller(post_signed, sid="CA" + "1" * 32)
+    first.keys("1")
+    first.hang_up()
+    Caller(post_signed, sid="CA" + "2" * 32)
+    assert count(Case) == 1 and count(Call) == 2 and count(FlowSession) == 2
+
+
+def test_withheld_caller_id_still_gets_a_case(app: Flask, post_signed: Any) -> None:
+    resp = post_signed("/twilio/voice", call_form(From="anonymous"))
+    assert resp.status_code == 200
+    assert the_case().number == 1001

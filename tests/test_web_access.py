@@ -1,0 +1,152 @@
+"""Who may see what: every role rule of the web UI, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from hotline.db import get_db
+from models import AuditAction, AuditLog, Case, User
+from tests.conftest import WebWorld, web_login
+
+
+def client_as(app: Flask, username: str | None) -> Any:
+    """A test client, logged in as `username` (None: anonymous)."""
+    client = app.test_client()
+    if username is not None:
+        resp = web_login(client, username)
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+    return client
+
+
+@pytest.mark.parametrize("path", ["/staff/", "/staff/cases", "/staff/cases/1001", "/inbox/",
+                                  "/inbox/cases/1001", "/staff/reports/monthly.csv",
+                                  "/staff/volunteers", "/staff/opt-outs"])
+def test_anonymous_is_sent_to_login(app: Flask, path: str) -> None:
+    resp = app.test_client().get(path)
+    assert resp.status_code == 302
+    assert resp.headers["Location"].startswith("/login?next=")
+
+
+def case_status_for(app: Flask, username: str, world: WebWorld) -> dict[str, int]:
+    """HTTP status of each world case's page for this user."""
+    client = client_as(app, username)
+    prefix = "/inbox" if username.startswith("vol") else "/staff"
+    return {name: client.get(f"{prefix}/cases/{getattr(world, name)}").status_code
+            for name in ("assigned_to_a", "offered_to_b", "org_b_case", "declined_by_a")}
+
+
+@pytest.mark.parametrize(("username", "expected"), [
+    # A volunteer sees only cases assigned to them or offered to them now; all else is 404.
+    ("vol_a", {"assigned_to_a": 200, "offered_to_b": 404, "org_b_case": 404,
+               "declined_by_a": 404}),
+    ("vol_b", {"assigned_to_a": 404, "offered_to_b": 200, "org_b_case": 404,
+               "declined_by_a": 404}),
+    # Staff see their own organisation's queue only; admins see every organisation's.
+    ("staff_a", {"assigned_to_a": 200, "offered_to_b": 200, "org_b_case": 404,
+                 "declined_by_a": 200}),
+    ("staff_b", {"assigned_to_a": 404, "offered_to_b": 404, "org_b_case": 200,
+                 "declined_by_a": 404}),
+    ("admin", {"assigned_to_a": 200, "offered_to_b": 200, "org_b_case": 200,
+               "declined_by_a": 200}),
+])
+def test_case_visibility_by_role(app: Flask, web_world: WebWorld, username: str,
+                                 expected: dict[str, int]) -> None:
+    assert case_status_for(app, username, web_world) == expected
+
+
+def test_unknown_case_is_404_for_everyone(app: Flask, web_world: WebWorld) -> None:
+    assert client_as(app, "admin").get("/staff/cases/999999").status_code == 404
+    assert client_as(app, "vol_a").get("/inbox/cases/999999").status_code == 404
+
+
+@pytest.mark.parametrize(("username", "path", "status"), [
+    ("vol_a", "/staff/", 403), ("vol_a", "/staff/cases", 403), ("vol_a", "/staff/audit", 403),
+    ("staff_a", "/inbox/", 403), ("staff_a", "/staff/audit", 403), ("admin", "/staff/audit", 200),
+])
+def test_sections_are_closed_to_other_roles(app: Flask, web_world: WebWorld, username: str,
+                                            path: str, status: int) -> None:
+    assert client_as(app, username).get(path).status_code == status
+
+
+def test_case_list_shows_only_own_organisation(app: Flask, web_world: WebWorld) -> None:
+    html = client_as(app, "staff_b").get("/staff/cases?status=all").get_data(as_text=True)
+    assert f"#{web_world.org_b_case}<" in html
+    for other in (web_world.assigned_to_a, web_world.offered_to_b, web_world.declined_by_a):
+        assert f"#{other}<" not in html
+
+
+def test_volunteer_cannot_work_a_case_only_offered(app: Flask, web_world: WebWorld) -> None:
+    client = client_as(app, "vol_b")
+    page = client.get(f"/inbox/cases/{web_world.offered_to_b}").get_data(as_text=True)
+    token = csrf_of(page)
+    resp = client.post(f"/inbox/cases/{web_world.offered_to_b}/note",
+                       data={"text": "hello", "csrf_token": token})
+    assert resp.status_code == 404
+
+
+def test_volunteer_a_posting_to_b_case_is_404(app: Flask, web_world: WebWorld) -> None:
+    client = client_as(app, "vol_a")
+    token = csrf_of(client.get("/inbox/").get_data(as_text=True))
+    for action in ("note", "outcome", "relay", "call"):
+        resp = client.post(f"/inbox/cases/{web_world.offered_to_b}/{action}",
+                           data={"text": "x", "body": "x", "status": "resolved",
+                                 "csrf_token": token})
+        assert resp.status_code == 404, action
+
+
+def csrf_of(html: str) -> str:
+    """The first CSRF token on a page."""
+    from tests.conftest import csrf_from
+
+    return csrf_from(html)
+
+
+def test_phone_is_masked_and_reveal_is_audited(app: Flask, web_world: WebWorld) -> None:
+    client = client_as(app, "staff_a")
+    url = f"/staff/cases/{web_world.assigned_to_a}"
+    page = client.get(url).get_data(as_text=True)
+    assert web_world.worker_phone not in page
+    assert "+86138****8000" in page
+    resp = client.post(url + "/reveal", data={"csrf_token": csrf_of(page)},
+                       headers={"HX-Request": "true"})
+    assert resp.status_code == 200
+    assert web_world.worker_phone in resp.get_data(as_text=True)
+    with get_db().begin() as session:
+        entry = session.scalars(select(AuditLog)).one()
+        user = session.get(User, entry.user_id)
+        case = session.get(Case, entry.case_id)
+        assert user is not None and user.username == "staff_a"
+        assert case is not None and case.number == web_world.assigned_to_a
+        assert entry.action == AuditAction.REVEAL_PHONE and entry.at is not None
+
+
+def test_staff_cannot_reveal_another_organisations_number(app: Flask,
+                                                           web_world: WebWorld) -> None:
+    client = client_as(app, "staff_b")
+    token = csrf_of(client.get("/staff/").get_data(as_text=True))
+    resp = client.post(f"/staff/cases/{web_world.assigned_to_a}/reveal",
+                       data={"csrf_token": token})
+    assert resp.status_code == 404
+    with get_db().begin() as session:
+        assert session.scalar(select(func.count()).select_from(AuditLog)) == 0
+
+
+def test_volunteer_never_sees_the_full_number(app: Flask, web_world: WebWorld) -> None:
+    client = client_as(app, "vol_a")
+    page = client.get(f"/inbox/cases/{web_world.assigned_to_a}").get_data(as_text=True)
+    assert web_world.worker_phone not in page
+    assert "/reveal" not in page
+    assert client.post(f"/staff/cases/{web_world.assigned_to_a}/reveal",
+                       data={"csrf_token": csrf_of(page)}).status_code == 403
+
+
+def test_report_export_is_audited(app: Flask, web_world: WebWorld) -> None:
+    resp = client_as(app, "staff_a").get("/staff/reports/monthly.csv")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    with get_db().begin() as session:
+        entry = session.scalars(select(AuditLog)).one()
+        assert entry.action == AuditAction.EXPORT_REPORT

@@ -1,0 +1,290 @@
+"""Login, CSRF, throttling, cookies, and every form of the console and the inbox."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from hotline.db import get_db
+from models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    EventKind,
+    LoginAttempt,
+    Message,
+    Offer,
+    OfferStatus,
+    Purpose,
+    Volunteer,
+)
+from tests.conftest import WEB_PASSWORD, WebWorld, csrf_from, web_login
+
+
+def logged_in(app: Flask, username: str) -> tuple[Any, str]:
+    """A client logged in as `username`, and a CSRF token of its session."""
+    client = app.test_client()
+    assert web_login(client, username).status_code == 302
+    return client, csrf_from(client.get("/login?lang=en", follow_redirects=True)
+                             .get_data(as_text=True))
+
+
+def case_of(number: int) -> Case:
+    """Re-read a case by number."""
+    with get_db().begin() as session:
+        case = session.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        return case
+
+
+def events(number: int, kind: EventKind) -> list[CaseEvent]:
+    """Timeline entries of one kind."""
+    with get_db().begin() as session:
+        case = session.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        return list(session.scalars(case.events.select().where(CaseEvent.kind == kind)))
+
+
+# --- CSRF ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("username", "path"), [
+    ("staff_a", "/staff/cases/{assigned_to_a}/note"),
+    ("staff_a", "/staff/cases/{assigned_to_a}/status"),
+    ("staff_a", "/staff/cases/{assigned_to_a}/reveal"),
+    ("staff_a", "/staff/volunteers/{vol_a}/duty"),
+    ("vol_b", "/inbox/offers/{offered_to_b}"),
+    ("vol_a", "/inbox/cases/{assigned_to_a}/note"),
+    ("vol_a", "/logout"),
+])
+def test_post_without_csrf_token_is_400_and_changes_nothing(
+        app: Flask, web_world: WebWorld, username: str, path: str) -> None:
+    client, _token = logged_in(app, username)
+    url = path.format(**web_world.__dict__)
+    resp = client.post(url, data={"text": "x", "status": "closed", "answer": "accept",
+                                  "on_duty": "0"})
+    assert resp.status_code == 400
+    resp = client.post(url, data={"text": "x", "csrf_token": "forged"})
+    assert resp.status_code == 400
+    assert case_of(web_world.assigned_to_a).status == CaseStatus.ASSIGNED
+    assert events(web_world.assigned_to_a, EventKind.NOTE) == []
+    assert case_of(web_world.offered_to_b).assigned_volunteer_id is None
+
+
+def test_login_form_needs_csrf_token(app: Flask, web_world: WebWorld) -> None:
+    resp = app.test_client().post("/login", data={"username": "admin",
+                                                  "password": WEB_PASSWORD})
+    assert resp.status_code == 400
+
+
+def test_token_from_another_session_is_refused(app: Flask, web_world: WebWorld) -> None:
+    _, other_token = logged_in(app, "staff_b")
+    client, _ = logged_in(app, "staff_a")
+    resp = client.post(f"/staff/cases/{web_world.assigned_to_a}/note",
+                       data={"text": "x", "csrf_token": other_token})
+    assert resp.status_code == 400
+
+
+def test_twilio_webhooks_are_not_csrf_checked(app: Flask, web_world: WebWorld,
+                                              post_signed: Any) -> None:
+    from tests.conftest import sms_form
+
+    assert post_signed("/twilio/sms", sms_form("+8613700000009", "老板欠薪")).status_code == 200
+
+
+# --- login, throttling, cookies, logout -----------------------------------------------------
+
+def test_login_sets_a_hardened_session_cookie(app: Flask, web_world: WebWorld) -> None:
+    resp = web_login(app.test_client(), "staff_a")
+    cookie = resp.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" in cookie  # the test PUBLIC_URL is https
+
+
+def test_wrong_password_then_throttled_per_account_and_address(app: Flask,
+                                                               web_world: WebWorld) -> None:
+    client = app.test_client()
+    for _ in range(5):
+        assert web_login(client, "staff_a", "wrong password!").status_code == 401
+    # Even the right password is refused now, from this address...
+    assert web_login(client, "staff_a").status_code == 429
+    # ...but the owner can still log in from elsewhere, and other accounts are unaffected.
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.9.9.9"
+    assert web_login(elsewhere, "staff_a").status_code == 302
+    assert web_login(app.test_client(), "staff_b").status_code == 302
+    with get_db().begin() as session:
+        failures = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.username == "staff_a", LoginAttempt.success.is_(False)))
+        assert failures == 5  # refused tries are not checked, so not counted
+
+
+def test_unknown_user_and_empty_password(app: Flask, web_world: WebWorld) -> None:
+    assert web_login(app.test_client(), "nobody").status_code == 401
+    assert web_login(app.test_client(), "admin", "").status_code == 400
+
+
+def test_logout_ends_the_session(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_a")
+    assert client.get("/staff/").status_code == 200
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/staff/").status_code == 302
+
+
+@pytest.mark.parametrize(("next_url", "lands"), [
+    ("/staff/cases", "/staff/cases"), ("//evil.example/x", "/"), ("https://evil.example", "/"),
+])
+def test_login_follows_only_local_next(app: Flask, web_world: WebWorld, next_url: str,
+                                       lands: str) -> None:
+    client = app.test_client()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    resp = client.post("/login", query_string={"next": next_url},
+                       data={"username": "staff_a", "password": WEB_PASSWORD,
+                             "csrf_token": token})
+    assert resp.headers["Location"] == lands
+
+
+# --- staff actions --------------------------------------------------------------------------
+
+def test_staff_note_status_and_invalid_status(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_a")
+    number = web_world.assigned_to_a
+    assert client.post(f"/staff/cases/{number}/note",
+                       data={"text": "called the employer", "csrf_token": token}
+                       ).status_code == 302
+    assert [e.text for e in events(number, EventKind.NOTE)] == ["called the employer"]
+    assert events(number, EventKind.NOTE)[0].actor == "user:staff_a"
+    assert client.post(f"/staff/cases/{number}/note", data={"text": " ", "csrf_token": token}
+                       ).status_code == 400
+    resp = client.post(f"/staff/cases/{number}/status",
+                       data={"status": "in_progress", "note": "started", "csrf_token": token})
+    assert resp.status_code == 302 and case_of(number).status == CaseStatus.IN_PROGRESS
+    resp = client.post(f"/staff/cases/{number}/status",
+                       data={"status": "offered", "csrf_token": token})  # not allowed
+    assert resp.status_code == 400 and case_of(number).status == CaseStatus.IN_PROGRESS
+    assert client.post(f"/staff/cases/{number}/status", data={"status": "bogus",
+                                                               "csrf_token": token}
+                       ).status_code == 400
+
+
+def test_staff_reassign_withdraws_offers(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_a")
+    number = web_world.offered_to_b
+    resp = client.post(f"/staff/cases/{number}/reassign",
+                       data={"volunteer_id": web_world.vol_a, "csrf_token": token})
+    assert resp.status_code == 302
+    case = case_of(number)
+    assert case.assigned_volunteer_id == web_world.vol_a and case.status == CaseStatus.ASSIGNED
+    with get_db().begin() as session:
+        offer = session.scalar(select(Offer).where(Offer.case_id == case.id))
+        assert offer is not None and offer.status == OfferStatus.WITHDRAWN
+    # A volunteer of another organisation cannot be chosen.
+    with get_db().begin() as session:
+        stranger = Volunteer(name="外人", phone="+8613900000099",
+                             organisation_id=web_world.org_b)
+        session.add(stranger)
+        session.flush()
+        stranger_id = stranger.id
+    assert client.post(f"/staff/cases/{number}/reassign",
+                       data={"volunteer_id": stranger_id, "csrf_token": token}
+                       ).status_code == 400
+
+
+def test_staff_transfer_moves_case_out_of_sight(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_a")
+    number = web_world.declined_by_a
+    assert client.post(f"/staff/cases/{number}/transfer",
+                       data={"organisation_id": web_world.org_b, "note": "",
+                             "csrf_token": token}).status_code == 400
+    resp = client.post(f"/staff/cases/{number}/transfer",
+                       data={"organisation_id": web_world.org_b, "note": "worker went home",
+                             "csrf_token": token})
+    assert resp.status_code == 302
+    assert case_of(number).organisation_id == web_world.org_b
+    assert client.get(f"/staff/cases/{number}").status_code == 404
+    staff_b, _ = logged_in(app, "staff_b")
+    assert "worker went home" in staff_b.get(f"/staff/cases/{number}").get_data(as_text=True)
+
+
+def test_duty_toggle(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_a")
+    assert client.post(f"/staff/volunteers/{web_world.vol_a}/duty",
+                       data={"on_duty": "0", "csrf_token": token}).status_code == 303
+    with get_db().begin() as session:
+        volunteer = session.get(Volunteer, web_world.vol_a)
+        assert volunteer is not None and volunteer.on_duty is False
+    staff_b, token_b = logged_in(app, "staff_b")
+    assert staff_b.post(f"/staff/volunteers/{web_world.vol_a}/duty",
+                        data={"on_duty": "1", "csrf_token": token_b}).status_code == 404
+
+
+# --- volunteer actions ----------------------------------------------------------------------
+
+def test_volunteer_accepts_an_offer(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "vol_b")
+    inbox = client.get("/inbox/").get_data(as_text=True)
+    assert f"offer-{web_world.offered_to_b}" in inbox
+    resp = client.post(f"/inbox/offers/{web_world.offered_to_b}",
+                       data={"answer": "accept", "csrf_token": token})
+    assert resp.status_code == 303
+    case = case_of(web_world.offered_to_b)
+    assert case.assigned_volunteer_id == web_world.vol_b and case.status == CaseStatus.ASSIGNED
+    # Answering again: the offer is closed, nothing changes.
+    again = client.post(f"/inbox/offers/{web_world.offered_to_b}",
+                        data={"answer": "decline", "csrf_token": token})
+    assert again.status_code == 303
+    assert case_of(web_world.offered_to_b).assigned_volunteer_id == web_world.vol_b
+
+
+def test_volunteer_declines_an_offer_and_loses_sight(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "vol_b")
+    client.post(f"/inbox/offers/{web_world.offered_to_b}",
+                data={"answer": "decline", "csrf_token": token})
+    assert case_of(web_world.offered_to_b).status == CaseStatus.NEW
+    assert client.get(f"/inbox/cases/{web_world.offered_to_b}").status_code == 404
+
+
+def test_volunteer_outcome_with_money_recovered(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "vol_a")
+    number = web_world.assigned_to_a
+    bad = client.post(f"/inbox/cases/{number}/outcome",
+                      data={"status": "resolved", "amount_recovered": "lots",
+                            "csrf_token": token})
+    assert bad.status_code == 400 and case_of(number).status == CaseStatus.ASSIGNED
+    resp = client.post(f"/inbox/cases/{number}/outcome",
+                       data={"status": "resolved", "amount_recovered": "1.2万",
+                             "note": "paid after mediation", "csrf_token": token})
+    assert resp.status_code == 303
+    case = case_of(number)
+    assert case.status == CaseStatus.RESOLVED and case.amount_recovered == Decimal("12000.00")
+    assert case.survey_sent_at is not None  # the routing engine's closing survey went out
+
+
+def test_volunteer_relays_a_text_from_the_hotline_number(app: Flask,
+                                                         web_world: WebWorld) -> None:
+    client, token = logged_in(app, "vol_a")
+    number = web_world.assigned_to_a
+    assert client.post(f"/inbox/cases/{number}/relay", data={"body": "", "csrf_token": token}
+                       ).status_code == 400
+    assert client.post(f"/inbox/cases/{number}/relay",
+                       data={"body": "x" * 501, "csrf_token": token}).status_code == 400
+    resp = client.post(f"/inbox/cases/{number}/relay",
+                       data={"body": "明天上午去劳动监察大队", "csrf_token": token})
+    assert resp.status_code == 303
+    with get_db().begin() as session:
+        msg = session.scalar(select(Message).where(Message.purpose == Purpose.RELAY))
+        assert msg is not None and msg.to_number == web_world.worker_phone
+        assert msg.from_number == app.config["HOTLINE_NUMBER"]
+        assert "明天上午去劳动监察大队" in msg.body
+    assert case_of(number).status == CaseStatus.IN_PROGRESS
+
+
+def test_volunteer_asks_for_a_bridged_call(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "vol_a")
+    number = web_world.assigned_to_a
+    assert client.post(f"/inbox/cases/{number}/call", data={"csrf_token": token}
+                       ).status_code == 303
+    assert any("asked for a call" in e.text for e in events(number, EventKind.CALL))
