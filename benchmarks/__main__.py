@@ -90,7 +90,7 @@ def send_rate_comparison(webhooks: dict[str, Any], fanout: dict[str, Any] | None
     configured = float(os.environ.get("CAMPAIGN_RATE_PER_SECOND")
                        or ENV_DEFAULTS.get("CAMPAIGN_RATE_PER_SECOND") or 100)
     rates = {"configured_campaign_rate_per_s": configured, "short_code_rate_per_s": 100.0}
-    measured = list(numbers_named((fanout or {}).get("result"), "msg_per_s"))
+    measured = list(numbers_named((fanout or {}).get("runs"), "msg_per_s"))
     if measured:
         rates["measured_fanout_msg_per_s"] = max(measured)
     return {"callbacks_per_s_slowest_db": slowest, "required_ratio": CALLBACKS_PER_MESSAGE,
@@ -125,10 +125,14 @@ def print_table(results: dict[str, Any]) -> None:
     if "status_vs_send_rate" in results:
         print("status callbacks vs send rate:", json.dumps(results["status_vs_send_rate"]))
     for name in EXTERNAL:
-        if name in results:
-            ext = results[name]
-            shown = json.dumps(ext.get("result", ext.get("note", "")), ensure_ascii=False)
-            print(f"{name}: {ext['status']} {shown[:600]}")
+        ext = results.get(name)
+        if ext is None:
+            continue
+        print(f"\n{name}: {ext['status']} {ext.get('note', '')}")
+        for run_name, run in ext.get("runs", {}).items():
+            print(f"  [{run_name}] {run['status']} {run.get('note', '')}")
+            shown = run.get("result") or "\n    ".join(run.get("output", [])[-12:])
+            print("    " + (json.dumps(shown, ensure_ascii=False) if run.get("result") else shown))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,42 +1,14 @@
 """Celery entry point for benchmarks: the real app and tasks, with a zero-latency provider.
 
 `celery -A benchmarks.null_provider_worker worker` measures our pipeline up to the provider
-boundary, not the network.
+boundary, not the network. Importing this module builds an app: import NullProvider from
+benchmarks.null_provider instead.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
-
+from benchmarks.null_provider import NullProvider
 from hotline import create_app
-from notifications.providers import ProviderMessage, SendResult
-
-_ids = itertools.count()
-
-
-class NullProvider:
-    """Accepts every message at once; remembers nothing (400,000 sends must not grow memory)."""
-
-    def send_sms(self, to: str, body: str, *, from_: str, status_callback: str | None = None
-                 ) -> SendResult:
-        """Accept instantly with a unique SID."""
-        return SendResult(sid=f"SMnull{os.getpid()}x{next(_ids)}", status="queued")
-
-    def start_call(self, to: str, *, from_: str, url: str, status_callback: str | None = None
-                   ) -> SendResult:
-        """Accept instantly."""
-        return SendResult(sid=f"CAnull{os.getpid()}x{next(_ids)}", status="queued")
-
-    def find_sms(self, to: str, *, from_: str | None = None, limit: int = 20
-                 ) -> list[ProviderMessage]:
-        """Nothing is remembered, so nothing is found."""
-        return []
-
-    def fetch_sms(self, sid: str) -> ProviderMessage | None:
-        """Nothing is remembered."""
-        return None
-
 
 flask_app = create_app()
 flask_app.extensions["provider"] = NullProvider()

@@ -157,6 +157,11 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
     if command is not None and command.command != Command.LANGUAGE:
         # Reply in the language the worker has been using with us, not that of "STOP".
         return record_command(session, sms, phone, contact, command, contact.language)
+    campaign_reply = reply_to_campaign(session, contact, sms.body)
+    if campaign_reply is not None:
+        msg = store_inbound(session, sms, phone=phone, contact=contact)
+        msg.reply_body = campaign_reply
+        return IntakeResult(message_id=msg.id, reply=campaign_reply)
     case = open_case_for(session, contact)
     opened = case is None
     if case is None:
@@ -183,6 +188,20 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
                         urgent=case.urgency == Urgency.URGENT,
                         route_cases=[(o.route_case_id, o.urgent) for o in conv.outcomes
                                      if o.route_case_id is not None])
+
+
+def reply_to_campaign(session: Session, contact: Contact, body: str) -> str | None:
+    """A sign-up or re-check answer to a recent campaign (issue 5), unless mid-intake.
+
+    A worker answering an intake menu with "1" is answering the intake, not a training offer.
+    """
+    from hotline.conversation import active_session
+    from notifications.campaigns import handle_campaign_reply
+
+    running = active_session(session, contact)
+    if running is not None and running.expires_at > utcnow():
+        return None
+    return handle_campaign_reply(session, contact, body)
 
 
 def record_command(session: Session, sms: InboundSms, phone: str, contact: Contact,

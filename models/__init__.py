@@ -1,6 +1,15 @@
 """SQLAlchemy models: one module per part of the domain, all on one typed declarative base."""
 
 from models.base import Base, utcnow
+from models.campaign import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    CampaignVariant,
+    ContactTag,
+    Recipient,
+    RecipientStatus,
+)
 from models.case import (
     OPEN_STATUSES,
     Case,
@@ -11,15 +20,6 @@ from models.case import (
     EventKind,
     InvalidTransition,
     Urgency,
-)
-from models.campaign import (
-    Campaign,
-    CampaignKind,
-    CampaignStatus,
-    CampaignVariant,
-    ContactTag,
-    Recipient,
-    RecipientStatus,
 )
 from models.contact import Contact
 from models.flow import FlowSession, FlowStatus, FlowStep

@@ -276,6 +276,8 @@ def opt_out_contacts(session: Session, recipient_ids: list[int]) -> None:
 
 def run_chunk(campaign_id: int) -> float | None:
     """Claim, send and record one chunk; return when to run again (None: this task ends)."""
+    # Build the provider client before taking tokens: sends must follow their grant at once.
+    provider = get_provider()
     campaign, items, wait, settled = claim_chunk(campaign_id)
     if campaign is None:
         return None
@@ -286,7 +288,7 @@ def run_chunk(campaign_id: int) -> float | None:
     if items:
         cfg = current_app.config
         budget = cfg["CAMPAIGN_RECONCILE_AFTER_SECONDS"] / 2
-        backoff = record_outcomes(send_items(get_provider(), campaign.sender, items,
+        backoff = record_outcomes(send_items(provider, campaign.sender, items,
                                              cfg["CAMPAIGN_SEND_THREADS"], budget))
     if backoff is not None:
         return backoff

@@ -35,8 +35,11 @@ def test_small_benchmark_run_writes_sane_json(tmp_path: Path) -> None:
     out = tmp_path / "latest.json"
     env = {**os.environ, "BENCH_PG_URL": PG_SERVER}
     env.pop("BENCH_REDIS_URL", None)  # its own throwaway redis-server, never a shared database
-    done = subprocess.run([sys.executable, "-m", "benchmarks", "--small", "--json", str(out)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=880)
+    # campaign_fanout --small takes minutes and has its own test (issue 5); the rest is quick.
+    command = [sys.executable, "-m", "benchmarks", "--small", "--only", "webhook,routing_latency",
+               "--json", str(out)]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=880)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "inbound SMS webhook (postgresql)" in done.stdout  # the table was printed
     report = json.loads(out.read_text())
@@ -60,8 +63,10 @@ def test_small_benchmark_run_writes_sane_json(tmp_path: Path) -> None:
         assert 0 <= checks["routing_tasks_enqueued"] <= checks["cases_opened"]
         assert result["webhook"]["ratio"]["throughput"] > 0
     assert results["status_vs_send_rate"]["required_ratio"] == 3
-    for name in ("campaign_fanout", "routing_latency"):
-        assert results[name]["status"] in ("ok", "missing"), results[name]
+    latency = results["routing_latency"]
+    assert latency["status"] in ("ok", "missing"), latency
+    for run in latency.get("runs", {}).values():
+        assert run["output"], "the routing benchmark printed its numbers"
 
 
 def test_percentile_is_nearest_rank() -> None:

@@ -282,11 +282,11 @@ def test_rsvp_signups_and_report(app: Flask, fake_twilio: FakeTwilio) -> None:
     cid = new_campaign()
     run(cid)
     with get_db().begin() as s:
-        c0, c1, c2 = (s.get(Contact, i) for i in ids)
+        c0, c1, c2 = (s.get_one(Contact, i) for i in ids)
         assert handle_campaign_reply(s, c0, " １ ") == "已报名，谢谢！"  # full-width digit
         assert handle_campaign_reply(s, c0, "1") == "您已报名过了。"
         assert handle_campaign_reply(s, c1, "我老板欠我工资") is None  # goes to intake
-        c2.opt_out()  # type: ignore[union-attr]
+        c2.opt_out()
     with get_db().begin() as s:
         data = report(s, campaign(cid))
     assert data["signups"] == 1 and data["opted_out_after_send"] == 1
@@ -303,7 +303,7 @@ def test_recheck_marks_verified_and_stale(app: Flask, fake_twilio: FakeTwilio) -
         cid = create_campaign(s, spec).id
     run(cid)
     with get_db().begin() as s:
-        assert handle_campaign_reply(s, s.get(Contact, ids[0]), "1") == "谢谢，已确认您的号码。"
+        assert handle_campaign_reply(s, s.get_one(Contact, ids[0]), "1") == "谢谢，已确认您的号码。"
         s.execute(update(Campaign).values(finished_at=utcnow() - timedelta(days=4)))
     assert control.tick_now()["stale"] == 1
     with get_db().begin() as s:

@@ -4,6 +4,7 @@ exactly one message at the provider."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -51,10 +52,8 @@ def kill_tree(proc: subprocess.Popen[bytes]) -> None:
     """SIGKILL the worker and its pool children at once: no shutdown, no acks, no cleanup."""
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
     for pid in [proc.pid, *map(int, children)]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     proc.wait(timeout=10)
 
 

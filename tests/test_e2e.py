@@ -96,8 +96,8 @@ def test_text_reaches_volunteer_and_accept_assigns(app: Flask, fake_twilio: Fake
                 return msg is not None and msg.status == MessageStatus.DELIVERED
 
         wait_until(delivered, timeout=30, message="delivery callbacks")
-        answer = http_post_signed(live.url + "/twilio/sms", sms_form(VOLUNTEER, f"y {number}"))
-        assert "已分配给您" in (ET.fromstring(answer.content).findtext("Message") or "")
+        accepted = http_post_signed(live.url + "/twilio/sms", sms_form(VOLUNTEER, f"y {number}"))
+        assert "已分配给您" in (ET.fromstring(accepted.content).findtext("Message") or "")
         with get_db().begin() as s:
             case = s.scalars(select(Case)).one()
             assert case.status == CaseStatus.ASSIGNED

@@ -78,11 +78,11 @@ VOLUNTEERS = [f"+86139000000{i:02d}" for i in range(10)]
 
 
 def add_volunteers(n: int) -> None:
-    """`n` on-duty Mandarin-speaking volunteers."""
+    """`n` on-duty Mandarin-speaking volunteers with room for every case of a test."""
     with get_db().begin() as s:
         for i in range(n):
             s.add(Volunteer(name=f"志愿者{i}", phone=VOLUNTEERS[i], languages=["zh"],
-                            on_duty=True))
+                            on_duty=True, capacity=100))
 
 
 def worker_env(app: Flask, fake: FakeTwilio, public_url: str, redis_url: str) -> dict[str, str]:

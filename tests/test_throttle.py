@@ -57,7 +57,7 @@ def test_rejects_a_zero_rate(client: redis_lib.Redis) -> None:
         TokenBucket(client, "x", rate=0, burst=1)
 
 
-def _pump(url: str, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _pump(url: str, seconds: float, out: multiprocessing.Queue[int]) -> None:
     bucket = TokenBucket(redis_for_url(url), "+8610003", rate=50.0, burst=5)
     taken, end = 0, time.monotonic() + seconds
     while time.monotonic() < end:
