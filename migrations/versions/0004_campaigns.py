@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("default_language", sa.String(length=8), nullable=False),
         sa.Column("audience", sa.JSON(), nullable=False),
         sa.Column("rsvp_keywords", sa.JSON(), nullable=False),
-        sa.Column("rate_per_second", sa.Float(), nullable=True),
+        sa.Column("rate_per_second", sa.Double(), nullable=True),
         sa.Column("price_per_segment", sa.Numeric(10, 4), nullable=False),
         sa.Column("quiet_start", sa.String(length=5), nullable=False),
         sa.Column("quiet_end", sa.String(length=5), nullable=False),
