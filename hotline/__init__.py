@@ -35,23 +35,15 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
 def register_routes(app: Flask) -> None:
     """Blueprints and the health check; importing them also registers their Celery tasks."""
-    from hotline import sweeper, webhooks  # noqa: F401  (sweeper registers its beat task)
-    from notifications import send  # noqa: F401
-
-    webhooks.register(app)
-    from hotline import bridge
-
-    bridge.register(app)  # routing: volunteer ↔ worker call bridge (/twilio/bridge/...)
-    from hotline import voice
-
-    voice.register(app)  # intake flows: the phone menu (/twilio/voice/...)
+    from hotline import bridge, campaign_webhooks, sweeper, voice, webhooks  # noqa: F401
     from hotline.web import register_web
+    from notifications import campaign_control, campaign_tasks, send  # noqa: F401
 
-    register_web(app)  # web: staff console, volunteer inbox, login (/login, /staff, /inbox)
-    from hotline import campaign_webhooks
-    from notifications import campaign_control, campaign_tasks  # noqa: F401  (Celery tasks)
-
-    campaign_webhooks.register(app)  # campaigns: POST /twilio/status/campaign?r=<recipient>
+    webhooks.register(app)  # POST /twilio/sms, /twilio/status
+    voice.register(app)  # the phone menu: /twilio/voice/...
+    bridge.register(app)  # volunteer <-> worker call bridge: /twilio/bridge/...
+    campaign_webhooks.register(app)  # POST /twilio/status/campaign?r=<recipient>
+    register_web(app)  # staff console, volunteer inbox, login: /login, /staff, /inbox
 
     @app.get("/healthz")
     def healthz() -> Response:
