@@ -18,14 +18,23 @@ from hotline.web.stats import local_zone
 csrf = CSRFProtect()
 login_manager = LoginManager()
 # Templates and static files (CSS, vendored htmx) of the web UI; no CDN is ever used.
-WEB_BLUEPRINTS = frozenset({"auth", "staff", "office", "volunteer", "campaigns_web"})
+WEB_BLUEPRINTS = frozenset({"auth", "staff", "office", "volunteer", "campaigns_web",
+                            "staff_volunteers", "staff_flows"})
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/static/web")
 
 
 def register_web(app: Flask) -> None:
     """Attach login, CSRF, i18n and the auth/staff/volunteer blueprints to the app."""
-    from hotline.web import auth, campaigns, staff, staff_admin, volunteer
+    from hotline.web import (
+        auth,
+        campaigns,
+        staff,
+        staff_admin,
+        staff_flows,
+        staff_volunteers,
+        volunteer,
+    )
 
     # Twilio's webhooks cannot carry a CSRF token: only the web blueprints check it
     # (each calls csrf.protect() before its views; see `protect_forms`).
@@ -37,7 +46,8 @@ def register_web(app: Flask) -> None:
     login_manager.user_loader(auth.load_user)
     init_i18n(app)
     init_templates(app)
-    for bp in (auth.bp, staff.bp, staff_admin.bp, volunteer.bp, campaigns.bp):
+    for bp in (auth.bp, staff.bp, staff_admin.bp, volunteer.bp, campaigns.bp,
+               staff_volunteers.bp, staff_flows.bp):
         app.register_blueprint(bp)
     app.before_request(forget_previous_request)
     app.before_request(protect_forms)

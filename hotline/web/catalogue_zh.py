@@ -133,4 +133,34 @@ ZH: dict[str, str] = {
     "failed": "失败", "opted_out": "已退订",
     "Campaign name": "群发名称", "Campaign report": "群发报告",
     "Opt-outs (before + after sending)": "退订（发送前 + 发送后）",
+    # merge cases, volunteer import and profile, flows (staff_volunteers.py, staff_flows.py)
+    "Duplicate: merge this case into case #": "重复案件：将本案并入案件 #", "Merge": "合并",
+    "Same worker or same collective dispute. Its messages and calls move there; this case is "
+    "closed.": "须为同一工友或同一集体案件。本案的短信和通话将移到该案，本案随即结案。",
+    "Not merged: {reason}": "未合并：{reason}",
+    "There is no case #{number} in your queue.": "您的案件中没有 #{number}。",
+    "Case #{number} merged into #{into}: {messages} messages and {calls} calls moved.":
+        "案件 #{number} 已并入 #{into}：移入 {messages} 条短信、{calls} 次通话。",
+    "Import volunteers": "导入志愿者", "Import": "导入", "CSV file": "CSV 文件",
+    "A CSV file with a header row. Columns: name, phone (required), languages, dialects, "
+    "home_province, regions, skills, capacity, shifts, timezone, on_duty, organisation. A phone "
+    "already known updates that volunteer.":
+        "CSV 文件须有表头。列：name、phone（必填）、languages、dialects、home_province、regions、"
+        "skills、capacity、shifts、timezone、on_duty、organisation。已有的手机号会更新该志愿者。",
+    "Dry run: check only, save nothing": "试运行：只检查，不保存",
+    "Dry run: nothing was saved.": "试运行：未保存任何内容。",
+    "Choose a CSV file of at most 2 MB.": "请选择不超过 2 MB 的 CSV 文件。",
+    "Result": "结果", "volunteers imported": "位志愿者已导入", "new": "新增",
+    "New organisations": "新建机构", "Rows not imported": "未导入的行", "Line": "行",
+    "Column": "列", "Problem": "问题", "Dialects": "方言", "Home province": "籍贯省份",
+    "Capacity (open cases at once)": "同时处理案件上限", "Weekly shifts": "每周值班时间",
+    "Empty = any time while on duty.": "留空 = 在岗期间任何时间。", "Time zone": "时区",
+    "Organisation": "机构", "Save": "保存", "Back": "返回",
+    "{name}'s profile is saved.": "{name} 的资料已保存。",
+    "Flows": "流程", "read-only; edit the files in ivr_flows/flows/ and run hotline flows check":
+        "只读；请修改 ivr_flows/flows/ 中的文件并运行 hotline flows check",
+    "start": "起点", "flows check found {n} problem(s)": "flows check 发现 {n} 个问题",
+    "flows check: OK": "flows check：通过", "missing node": "节点不存在",
+    "(see above)": "（见上文）", "saves": "保存为", "only": "仅限",
+    "Not reachable from the start": "从起点无法到达", "No flow files.": "没有流程文件。",
 }

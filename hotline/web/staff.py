@@ -8,9 +8,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from hotline.casework_merge import MergeRefused, merge_cases
 from hotline.db import get_db
 from hotline.web import casework
-from hotline.web.access import audit, case_or_404, case_scope, guard, signed_in_user
+from hotline.web.access import (
+    audit,
+    case_or_404,
+    case_scope,
+    guard,
+    signed_in_user,
+    visible_cases,
+)
 from hotline.web.i18n import category_name
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import (
@@ -226,3 +234,26 @@ def transfer(number: int) -> Any:
             return render_case(session, user, case, status=400)
     flash(_("Case transferred."), "info")
     return redirect(url_for("staff.cases"))
+
+
+@bp.post("/cases/<int:number>/merge")
+def merge(number: int) -> Any:
+    """Merge this (duplicate) case into another case of the same worker or collective dispute."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        duplicate = case_or_404(session, user, number)
+        into = request.form.get("into", type=int)
+        survivor = session.scalar(visible_cases(user).where(Case.number == into)) \
+            if into else None
+        try:
+            if survivor is None:
+                raise MergeRefused(_("There is no case #{number} in your queue.",
+                                     number=request.form.get("into", "").strip()[:20]))
+            result = merge_cases(session, duplicate, survivor, actor=user.actor)
+        except MergeRefused as exc:
+            flash(_("Not merged: {reason}", reason=str(exc)), "error")
+            return render_case(session, user, duplicate, status=400)
+        target = survivor.number
+    flash(_("Case #{number} merged into #{into}: {messages} messages and {calls} calls moved.",
+            number=number, into=target, messages=result.messages, calls=result.calls), "info")
+    return redirect(url_for("staff.case_page", number=target))

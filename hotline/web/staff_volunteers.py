@@ -1,0 +1,216 @@
+"""Staff console: import volunteers from CSV, and edit one volunteer's routing profile."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import not_, select
+from sqlalchemy.orm import Session
+
+from hotline.db import get_db
+from hotline.volunteer_import import (
+    ImportReport,
+    RowError,
+    import_volunteers,
+    normalize_phone_or_error,
+    parse_row,
+)
+from hotline.web.access import signed_in_user
+from hotline.web.i18n import gettext as _
+from hotline.web.staff import volunteer_scope
+from models import CaseCategory, Organisation, Role, User, Volunteer
+
+bp = Blueprint("staff_volunteers", __name__, url_prefix="/staff/volunteers")
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+PROFILE_FIELDS = ("languages", "dialects", "home_province", "regions", "skills", "capacity",
+                  "shifts", "timezone")
+
+
+def staff_or_404() -> Any:
+    """Anonymous → login page; anyone but staff and admins → 404 (the page does not exist)."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not current_user.is_staff:
+        abort(404)
+    return None
+
+
+bp.before_request(staff_or_404)
+
+
+def decode_upload(raw: bytes) -> str:
+    """UTF-8 (with or without BOM), else GB18030 as Excel in China saves CSV."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030", errors="replace")
+
+
+def foreign_phone_errors(session: Session, user: User, text: str) -> list[RowError]:
+    """Rows naming a volunteer of another organisation (staff may not change those)."""
+    if user.role == Role.ADMIN:
+        return []
+    foreign = set(session.scalars(select(Volunteer.phone).where(not_(volunteer_scope(user)))))
+    reader = csv.DictReader(io.StringIO(text))
+    reader.fieldnames = [h.strip().lower() for h in reader.fieldnames or []]
+    errors = []
+    for row in reader:
+        try:
+            phone = normalize_phone_or_error((row.get("phone") or "").strip())
+        except ValueError:
+            continue  # the import itself reports a bad phone
+        if phone in foreign:
+            errors.append(RowError(reader.line_num, "phone",
+                                   "belongs to a volunteer of another organisation"))
+    return errors
+
+
+def keep_in_own_organisation(session: Session, user: User, text: str) -> list[RowError]:
+    """Staff import into their own organisation: blank → theirs; another one → an error."""
+    if user.role == Role.ADMIN:
+        return []
+    own = session.get(Organisation, user.organisation_id) if user.organisation_id else None
+    errors = []
+    reader = csv.DictReader(io.StringIO(text))
+    reader.fieldnames = [h.strip().lower() for h in reader.fieldnames or []]
+    for row in reader:
+        name = (row.get("organisation") or "").strip()
+        if name and (own is None or name != own.name):
+            errors.append(RowError(reader.line_num, "organisation",
+                                   f"must be blank or {own.name if own else '(none)'}"))
+        elif not name and own is not None:
+            try:
+                phone = normalize_phone_or_error((row.get("phone") or "").strip())
+            except ValueError:
+                continue
+            volunteer = session.scalar(select(Volunteer).where(Volunteer.phone == phone))
+            if volunteer is not None:
+                volunteer.organisation_id = own.id
+    return errors
+
+
+def run_import(session: Session, user: User, text: str, *, dry_run: bool) -> ImportReport:
+    """Import in a savepoint: a dry run, or rows outside the user's organisation, roll back."""
+    blocked = foreign_phone_errors(session, user, text)
+    if blocked:
+        return ImportReport(errors=blocked)
+    savepoint = session.begin_nested()
+    report = import_volunteers(session, text)
+    scope_errors = keep_in_own_organisation(session, user, text)
+    if scope_errors:
+        report = ImportReport(errors=report.errors + scope_errors)
+    if dry_run or scope_errors:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return report
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_csv() -> Any:
+    """Upload a CSV of volunteers; show each bad row and how many were imported."""
+    if request.method == "GET":
+        return render_template("staff/volunteer_import.html", report=None)
+    upload = request.files.get("file")
+    raw = upload.read(MAX_UPLOAD_BYTES + 1) if upload else b""
+    if not raw.strip() or len(raw) > MAX_UPLOAD_BYTES:
+        flash(_("Choose a CSV file of at most 2 MB."), "error")
+        return render_template("staff/volunteer_import.html", report=None), 400
+    dry_run = request.form.get("dry_run") == "1"
+    with get_db().begin() as session:
+        report = run_import(session, signed_in_user(), decode_upload(raw), dry_run=dry_run)
+    return render_template("staff/volunteer_import.html", report=report, dry_run=dry_run,
+                           filename=upload.filename if upload else ""), \
+        (400 if report.errors and not (report.created or report.updated) else 200)
+
+
+def shifts_text(shifts: list[dict[str, Any]]) -> str:
+    """Shifts as the text the form (and the CSV) takes: 'mon,tue 09:00-18:00; sat 10:00-14:00'."""
+    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    return "; ".join(f"{','.join(names[d] for d in s['days'])} {s['start']}-{s['end']}"
+                     for s in shifts or [])
+
+
+def form_row(volunteer: Volunteer, form: Any) -> dict[str, str]:
+    """The edit form as a CSV row, so it is checked exactly as an import would check it."""
+    row = {name: (form.get(name) or "").strip() for name in PROFILE_FIELDS}
+    row["skills"] = ";".join(form.getlist("skills"))
+    row["on_duty"] = "yes" if form.get("on_duty") == "1" else "no"
+    return {**row, "name": volunteer.name, "phone": volunteer.phone, "organisation": ""}
+
+
+def volunteer_or_404(session: Session, user: User, volunteer_id: int) -> Volunteer:
+    """A volunteer the user manages, locked for the edit; anyone else's is 404."""
+    volunteer = session.scalar(select(Volunteer).where(
+        Volunteer.id == volunteer_id, volunteer_scope(user)).with_for_update())
+    if volunteer is None:
+        abort(404)
+    return volunteer
+
+
+def render_edit(session: Session, user: User, volunteer: Volunteer, *, values: dict[str, Any],
+                errors: list[RowError], status: int = 200) -> Any:
+    """The edit form with the values shown and every error next to its field."""
+    orgs = session.scalars(select(Organisation).order_by(Organisation.name)).all() \
+        if user.role == Role.ADMIN else []
+    return render_template("staff/volunteer_edit.html", volunteer=volunteer, values=values,
+                           errors={e.column: e.message for e in errors}, organisations=orgs,
+                           categories=[c for c in CaseCategory if c != CaseCategory.UNKNOWN]
+                           ), status
+
+
+def current_values(volunteer: Volunteer) -> dict[str, Any]:
+    """The volunteer's profile as form values."""
+    return {"languages": "; ".join(volunteer.languages or []),
+            "dialects": "; ".join(volunteer.dialects or []),
+            "home_province": volunteer.home_province or "",
+            "regions": "; ".join(volunteer.regions or []), "skills": volunteer.skills or [],
+            "capacity": str(volunteer.capacity), "shifts": shifts_text(volunteer.shifts),
+            "timezone": volunteer.timezone, "on_duty": volunteer.on_duty,
+            "organisation_id": volunteer.organisation_id}
+
+
+@bp.get("/<int:volunteer_id>/edit")
+def edit(volunteer_id: int) -> Any:
+    """The form for a volunteer's skills, languages, regions, capacity, shifts and duty."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        volunteer = volunteer_or_404(session, user, volunteer_id)
+        return render_edit(session, user, volunteer, values=current_values(volunteer),
+                           errors=[])
+
+
+def chosen_organisation(session: Session, user: User) -> tuple[int | None, list[RowError]]:
+    """The organisation picked on the form (admins only; staff keep their own)."""
+    raw = (request.form.get("organisation_id") or "").strip()
+    if not raw:
+        return None, []
+    if not raw.isdigit() or session.get(Organisation, int(raw)) is None:
+        return None, [RowError(0, "organisation_id", "unknown organisation")]
+    return int(raw), []
+
+
+@bp.post("/<int:volunteer_id>/edit")
+def save(volunteer_id: int) -> Any:
+    """Check the form as an import row would be checked; save it, or show every error."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        volunteer = volunteer_or_404(session, user, volunteer_id)
+        values, errors = parse_row(form_row(volunteer, request.form), 0)
+        org_id, org_errors = chosen_organisation(session, user) if user.role == Role.ADMIN \
+            else (volunteer.organisation_id, [])
+        if errors or org_errors:
+            shown = {**request.form.to_dict(), "skills": request.form.getlist("skills"),
+                     "on_duty": request.form.get("on_duty") == "1"}
+            return render_edit(session, user, volunteer, values=shown,
+                               errors=errors + org_errors, status=400)
+        for name in (*PROFILE_FIELDS, "on_duty"):
+            setattr(volunteer, name, values[name])
+        volunteer.organisation_id = org_id
+        name = volunteer.name
+    flash(_("{name}'s profile is saved.", name=name), "info")
+    return redirect(url_for("office.volunteers") + f"#volunteer-{volunteer_id}", code=303)
