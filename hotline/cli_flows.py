@@ -61,8 +61,10 @@ class CallPlayer:
     """Plays the hotline's TwiML as a caller would hear it, answering from a script or a person."""
 
     def __init__(self, post: Callable[[str, dict[str, str]], str],
-                 answers: Iterator[str] | None, echo: Callable[[str], None]) -> None:
+                 answers: Iterator[str] | None, echo: Callable[[str], None],
+                 new_recording: Callable[[], str] | None = None) -> None:
         self.post = post
+        self.new_recording = new_recording or made_up_recording
         self.answers = answers
         self.echo = echo
         self.sid = "CA" + secrets.token_hex(16)
@@ -123,7 +125,7 @@ class CallPlayer:
             return False
         if not answer:
             return None
-        url = f"https://api.twilio.com/2010-04-01/Recordings/RE{secrets.token_hex(16)}"
+        url = self.new_recording()
         self.echo(f"(recorded: {answer!r} -> {url})")
         self.post(verb.get("recordingStatusCallback", ""),
                   self.form(RecordingUrl=url, RecordingStatus="completed",
@@ -178,9 +180,12 @@ def simulate_call(keys: str | None, url: str | None) -> None:
     answers = iter(keys.split(",")) if keys is not None else None
     if url:
         from hotline.cli import make_app
+        from hotline.simulate import load_state
 
-        token = make_app().config["TWILIO_AUTH_TOKEN"]
-        CallPlayer(http_poster(url, token), answers, click.echo).run()
+        app = make_app()
+        fake = load_state(app.instance_path).get("fake_twilio_url")
+        CallPlayer(http_poster(url, app.config["TWILIO_AUTH_TOKEN"]), answers, click.echo,
+                   fake_twilio_recording(fake) if fake else None).run()
         return
     with tempfile.TemporaryDirectory() as tmp:
         app = simulation_app(Path(tmp))
@@ -189,6 +194,22 @@ def simulate_call(keys: str | None, url: str | None) -> None:
                        answers, click.echo).run()
             click.echo(describe_case(SIM_CALLER))
         app.extensions["db"].engine.dispose()
+
+
+def made_up_recording() -> str:
+    """A RecordingUrl that no server holds (the console provider keeps no audio)."""
+    return f"https://api.twilio.com/2010-04-01/Recordings/RE{secrets.token_hex(16)}"
+
+
+def fake_twilio_recording(base: str) -> Callable[[], str]:
+    """Ask the demo's fake Twilio server to hold a recording, so staff can play it."""
+    import requests
+
+    def new() -> str:
+        resp = requests.post(f"{base}/_fake/recording", json={"seconds": 2}, timeout=10)
+        resp.raise_for_status()
+        return str(resp.json()["url"])
+    return new
 
 
 def simulation_app(tmp: Path) -> Any:

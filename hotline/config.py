@@ -22,6 +22,7 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "STAFF_NUMBERS": "",  # comma-separated E.164 numbers alerted when a case escalates
     "OFFER_TIMEOUT_MINUTES": "10",
     "SWEEP_GRACE_SECONDS": "30",
+    "MESSAGE_RECONCILE_AFTER_SECONDS": "300",  # an UNKNOWN send with no callback: ask the provider
     # Routing (hotline.routing, hotline.deadlines, hotline.collective):
     "OFFER_MAX_TRIES": "3",  # offer rounds before a case escalates to staff
     "URGENT_FANOUT": "3",  # volunteers offered an urgent case at once (first accept wins)
@@ -42,13 +43,15 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "CAMPAIGN_QUIET_HOURS": "21:00-08:00",  # recipients' local time; sends wait until the end
     "CAMPAIGN_RECONCILE_AFTER_SECONDS": "120",  # a send stuck in SENDING this long is checked
     "CAMPAIGN_STALL_SECONDS": "60",  # no progress this long: the tick restarts chunk tasks
+    "CAMPAIGN_OUTCOME_REFRESH_SECONDS": "21600",  # still ACCEPTED this long: ask the provider
     "CAMPAIGN_SIGNATURE": "",  # default 【签名】 for new campaigns
     # Web console (hotline.web):
     "HOTLINE_TIMEZONE": "Asia/Shanghai",  # days and months of the dashboard and reports
 }
 CAMPAIGN_INTS = ("CAMPAIGN_CHUNK_SIZE", "CAMPAIGN_PARALLELISM", "CAMPAIGN_SEND_THREADS")
 CAMPAIGN_FLOATS = ("CAMPAIGN_RATE_PER_SECOND", "CAMPAIGN_BURST_SECONDS",
-                   "CAMPAIGN_RECONCILE_AFTER_SECONDS", "CAMPAIGN_STALL_SECONDS")
+                   "CAMPAIGN_RECONCILE_AFTER_SECONDS", "CAMPAIGN_STALL_SECONDS",
+                   "CAMPAIGN_OUTCOME_REFRESH_SECONDS")
 ROUTING_INTS = ("OFFER_MAX_TRIES", "URGENT_FANOUT", "STALE_CASE_DAYS", "STALE_ESCALATE_DAYS",
                 "MONTHLY_CONTACT_DAYS", "COLLECTIVE_MIN_WORKERS", "COLLECTIVE_WINDOW_DAYS",
                 "EMPLOYER_MATCH_SCORE")
@@ -86,6 +89,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         cfg["TWILIO_AUTH_TOKEN"] = "demo-auth-token"
     cfg["OFFER_TIMEOUT_MINUTES"] = int(cfg["OFFER_TIMEOUT_MINUTES"])
     cfg["SWEEP_GRACE_SECONDS"] = int(cfg["SWEEP_GRACE_SECONDS"])
+    cfg["MESSAGE_RECONCILE_AFTER_SECONDS"] = float(cfg["MESSAGE_RECONCILE_AFTER_SECONDS"])
     for key in ROUTING_INTS:
         cfg[key] = int(cfg[key])
     for key in CAMPAIGN_INTS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -55,13 +56,40 @@ def seed_volunteers(app: Flask) -> int:
     return added
 
 
+DEMO_PASSWORD = "hotline-demo-2026"  # printed on start; the demo is local to this machine
+DEMO_LOGINS = [("admin", None), ("zhang", "+8613900000001"), ("li", "+8613900000002"),
+               ("anna", "+8613900000003")]
+
+
+def seed_accounts(app: Flask) -> int:
+    """Web logins for the demo: one admin and one per demo volunteer; return how many added."""
+    from hotline.db import get_db
+    from models import Role, User, Volunteer
+
+    added = 0
+    with app.app_context(), get_db().begin() as session:
+        for username, phone in DEMO_LOGINS:
+            if session.scalar(select(User).where(User.username == username)) is not None:
+                continue
+            volunteer_id = session.scalar(select(Volunteer.id).where(Volunteer.phone == phone)
+                                          ) if phone else None
+            user = User(username=username, role=Role.VOLUNTEER if phone else Role.ADMIN,
+                        volunteer_id=volunteer_id)
+            user.set_password(DEMO_PASSWORD)
+            session.add(user)
+            added += 1
+    return added
+
+
 def start_worker(instance_path: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """A Celery worker with embedded beat, consuming every queue, urgent first."""
     args = [sys.executable, "-m", "celery", "-A", "worker", "worker", "-B",
             "-Q", ",".join(QUEUE_ORDER), "-c", "2", "--loglevel", "INFO",
             "-s", str(Path(instance_path) / "celerybeat-schedule")]
     root = Path(__file__).resolve().parent.parent
-    return subprocess.Popen(args, env=env, cwd=root)
+    # Its own process group: the pool children and embedded beat are stopped with it, and
+    # none is left holding the terminal (or a test's pipe) after the demo exits.
+    return subprocess.Popen(args, env=env, cwd=root, start_new_session=True)
 
 
 def run_demo(port: int, provider: str) -> None:
@@ -98,6 +126,7 @@ def run_demo(port: int, provider: str) -> None:
         app = create_app(instance_path=instance)
         upgrade(app.config["DATABASE_URL"])
         seeded = seed_volunteers(app)
+        seed_accounts(app)
         worker = start_worker(instance, env)
         stack.append(worker)
         server = make_server("127.0.0.1", port, app, threaded=True)
@@ -107,9 +136,12 @@ def run_demo(port: int, provider: str) -> None:
         state_file(instance).write_text(json.dumps(state, indent=2))
         print_welcome(state, seeded)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        # A shell starting us in the background (`hotline demo &`) ignores SIGINT for us;
+        # the demo promises that Ctrl-C (or kill -INT) stops it, so take SIGINT back.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         server.serve_forever()
     except KeyboardInterrupt:
-        print("\nstopping the demo…")
+        print("\nstopping the demo…", flush=True)
     finally:
         for part in reversed(stack):
             stop_part(part)
@@ -121,11 +153,13 @@ def stop_part(part: Any) -> None:
     """Stop one started component (worker process, fake server or Redis)."""
     if isinstance(part, subprocess.Popen):
         if part.poll() is None:
-            part.send_signal(signal.SIGTERM)
+            part.send_signal(signal.SIGTERM)  # Celery's warm shutdown: finish running tasks
             try:
                 part.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 part.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(part.pid, signal.SIGKILL)  # whatever of its group outlived it
     else:
         part.stop()
 
@@ -140,6 +174,8 @@ def print_welcome(state: dict[str, Any], seeded: int) -> None:
     provider         {"fake Twilio server at " + state['fake_twilio_url']
                       if state['fake_twilio_url'] else "console (offers printed in the log)"}
     volunteers       {len(DEMO_VOLUNTEERS)} on duty ({seeded} added now)
+    web console      {state['url']}/login   staff: admin / {DEMO_PASSWORD}
+                     volunteers (phone-sized inbox): zhang, li, anna / {DEMO_PASSWORD}
 
   In another terminal, text the hotline as a worker and answer its intake questions
   (category 1 = unpaid wages, place, employer, amount, months, co-workers, confirm):

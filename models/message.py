@@ -28,7 +28,9 @@ class MessageStatus(enum.StrEnum):
                      │  │          └──────────────► FAILED
                      │  └──► FAILED (provider refused: opted out, invalid number)
                      └─────► UNKNOWN (timed out: it may have gone; reconciled, never resent)
-                                └──► ACCEPTED / SENT / DELIVERED / ... (from a status callback)
+                                ├──► ACCEPTED / SENT / DELIVERED / ... (a status callback, or
+                                │    found at the provider by notifications.reconcile)
+                                └──► QUEUED (the provider has no such message: `Message.resend`)
 
     A status only moves to a higher rank, so late or duplicated callbacks never downgrade it.
     SENDING may fall back to QUEUED only when the provider surely did not act (throttled,
@@ -128,6 +130,12 @@ class Message(Base):
         """Put a SENDING message back in the queue: only when the provider surely did not act."""
         if self.status != MessageStatus.SENDING:
             raise ValueError(f"message {self.id}: cannot requeue from {self.status}")
+        self.status = MessageStatus.QUEUED
+
+    def resend(self) -> None:
+        """Queue an UNKNOWN message again: only once the provider said it never got it."""
+        if self.status != MessageStatus.UNKNOWN:
+            raise ValueError(f"message {self.id}: cannot resend from {self.status}")
         self.status = MessageStatus.QUEUED
 
 

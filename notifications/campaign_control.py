@@ -27,10 +27,12 @@ from models.campaign import TWILIO_RECIPIENT_STATUS
 from notifications.campaign_tasks import kick, settle_campaign, start
 from notifications.campaigns import CampaignNotReady, check_campaign
 from notifications.providers import MessageLookup, ProviderError, ProviderMessage, get_provider
+from notifications.reconcile import find_unclaimed
 
 log = logging.getLogger(__name__)
 R = RecipientStatus
 RECONCILE_BATCH = 200
+OUTCOME_HORIZON = timedelta(days=3)  # after this, a finished campaign's numbers stand
 
 
 class CampaignNotFound(LookupError):
@@ -154,21 +156,59 @@ def _reconcile_one(session: Session, provider: object, sender: str, rid: int, ph
                                              error_message="provider cannot be asked"))
         return "unresolved"
     try:
-        found = provider.find_sms(phone, from_=sender)
+        match = find_unclaimed(provider, phone, sender, body, lambda sids: set(session.scalars(
+            select(Recipient.provider_sid).where(Recipient.provider_sid.in_(list(sids)),
+                                                 Recipient.id != rid))))
     except ProviderError as exc:
         log.warning("reconcile recipient %s: provider lookup failed: %s", rid, exc)
         return "unresolved"
-    taken = set(session.scalars(select(Recipient.provider_sid).where(
-        Recipient.provider_sid.in_([m.sid for m in found]), Recipient.id != rid)))
-    matches = [m for m in found if m.body == body and m.sid not in taken]
-    if matches:
-        if len(matches) > 1:
-            log.error("recipient %s: %d identical sends found at the provider", rid, len(matches))
-        _adopt(session, rid, matches[0])
+    if match is not None:
+        _adopt(session, rid, match)
         return "adopted"
     session.execute(Recipient.transition(
         R.PENDING, Recipient.id == rid, error_message="not found at the provider; sent again"))
     return "requeued"
+
+
+def refresh_lost_outcomes(now: datetime) -> int:
+    """Ask the provider about sends still ACCEPTED hours later: their callbacks were lost.
+
+    Twilio does not retry status callbacks, so an outage of our webhook leaves rows ACCEPTED
+    for good and the report short of deliveries. Only ACCEPTED rows are asked about: "sent"
+    is final for carriers that return no delivery receipt, so asking again would never end.
+    """
+    provider = get_provider()
+    if not isinstance(provider, MessageLookup):
+        return 0
+    cfg = current_app.config
+    quiet_since = now - timedelta(seconds=cfg["CAMPAIGN_OUTCOME_REFRESH_SECONDS"])
+    settled = 0
+    with get_db().begin() as session:
+        recent = select(Campaign.id).where(
+            Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.DONE]),
+            Campaign.finished_at.is_(None) | (Campaign.finished_at > now - OUTCOME_HORIZON))
+        rows = session.execute(select(Recipient.id, Recipient.provider_sid).where(
+            Recipient.campaign_id.in_(recent), Recipient.status == R.ACCEPTED,
+            Recipient.provider_sid.is_not(None), Recipient.updated_at < quiet_since)
+            .order_by(Recipient.id).limit(RECONCILE_BATCH).with_for_update(skip_locked=True)).all()
+        for rid, sid in rows:
+            try:
+                found = provider.fetch_sms(str(sid))
+            except ProviderError as exc:
+                log.warning("refresh recipient %s: provider lookup failed: %s", rid, exc)
+                break  # the provider is struggling: the next tick tries again
+            new = TWILIO_RECIPIENT_STATUS.get(found.status) if found else None
+            if found is not None and new not in (None, R.ACCEPTED):
+                assert new is not None
+                session.execute(Recipient.transition(new, Recipient.id == rid,
+                                                     error_code=found.error_code))
+                settled += 1
+            else:  # still on its way (or unknown there): ask again after another quiet spell
+                session.execute(update(Recipient).where(Recipient.id == rid)
+                                .values(updated_at=now))
+    if settled:
+        log.info("campaign outcomes refreshed from the provider: %d", settled)
+    return settled
 
 
 def mark_stale_after_recheck(now: datetime) -> int:
@@ -209,7 +249,7 @@ def tick_now() -> dict[str, int]:
     for campaign_id in woken:
         kick(campaign_id)
     return {"started": len(started), "woken": len(woken), "reconciled": reconciled,
-            "stale": mark_stale_after_recheck(now)}
+            "refreshed": refresh_lost_outcomes(now), "stale": mark_stale_after_recheck(now)}
 
 
 @shared_task(name="notifications.campaigns.tick")

@@ -5,10 +5,14 @@ from __future__ import annotations
 import copy
 import heapq
 import hmac
+import io
 import logging
+import math
 import secrets
+import signal
 import threading
 import time
+import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -113,6 +117,20 @@ def _sid(prefix: str) -> str:
     return prefix + secrets.token_hex(16)
 
 
+def _tone(seconds: float, rate: int = 8000) -> bytes:
+    """A mono 16-bit WAV of a 440 Hz tone: something a browser can really play."""
+    frames = b"".join(int(8000 * math.sin(2 * math.pi * 440 * i / rate)).to_bytes(2, "little",
+                                                                                  signed=True)
+                      for i in range(int(seconds * rate)))
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(frames)
+    return out.getvalue()
+
+
 class FakeTwilio:
     """A Twilio-shaped REST server on localhost that records requests and fakes delivery."""
 
@@ -185,6 +203,7 @@ class FakeTwilio:
             self._failures: dict[str, tuple[int, str]] = {}
             self._buckets: dict[str, _Bucket] = {}
             self._fail_next: list[int] = []
+            self._recordings: dict[str, bytes] = {}
             self._heap: list[tuple[float, int, str, tuple[tuple[str, int | None], ...]]] = []
             self._seq = 0
             self._pending = 0
@@ -204,6 +223,13 @@ class FakeTwilio:
                 self._buckets.pop(sender, None)
             else:
                 self._buckets[sender] = _Bucket(per_second, burst, burst, time.monotonic())
+
+    def add_recording(self, seconds: float = 1.0) -> str:
+        """Hold a recording (a WAV tone) and return its RecordingUrl as Twilio would post it."""
+        sid = _sid("RE")
+        with self._lock:
+            self._recordings[sid] = _tone(seconds)
+        return f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"
 
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         """Answer the next `n` API requests with a transient 5xx (code 20000 + status)."""
@@ -259,6 +285,19 @@ class FakeTwilio:
         route(f"{base}/Calls.json", self._calls_endpoint, ["GET", "POST"])
         route(f"{base}/Calls/<sid>.json", self._fetch, ["GET"])
 
+        @app.get(f"{base}/Recordings/<name>")
+        def recording(account_sid: str, name: str) -> ResponseReturnValue:
+            # Twilio serves WAV at the bare URL and at .wav; media needs the account's auth.
+            sid = name.removesuffix(".wav")
+            if not self._authorized(account_sid):
+                return self._api(account_sid, lambda: ({}, 200))
+            with self._lock:
+                audio = self._recordings.get(sid)
+            if audio is None:
+                return self._api(account_sid, lambda: self._not_found())
+            self._record_request(200)
+            return Response(audio, mimetype="audio/x-wav")
+
         @app.get("/_fake/<what>")
         def dump(what: str) -> ResponseReturnValue:
             data = {"messages": self.messages, "calls": self.calls,
@@ -277,6 +316,8 @@ class FakeTwilio:
                 elif action == "rate":
                     self.set_rate_limit(body["sender"], float(body["per_second"]),
                                         float(body.get("burst", 1.0)))
+                elif action == "recording":
+                    return {"url": self.add_recording(float(body.get("seconds", 1.0)))}
                 elif action == "fail_next":
                     self.fail_next(int(body.get("n", 1)), int(body.get("status", 500)))
                 else:
@@ -287,15 +328,17 @@ class FakeTwilio:
 
         return app
 
+    def _authorized(self, account_sid: str) -> bool:
+        auth = request.authorization
+        return (auth is not None and account_sid == self.account_sid
+                and _same(auth.username or "", self.account_sid)
+                and _same(auth.password or "", self.auth_token))
+
     def _api(self, account_sid: str, handler: Callable[[], tuple[dict[str, Any], int]]
              ) -> ResponseReturnValue:
         """Auth, injected 5xx, then the handler; every outcome is recorded."""
         try:
-            auth = request.authorization
-            ok = (auth is not None and account_sid == self.account_sid
-                  and _same(auth.username or "", self.account_sid)
-                  and _same(auth.password or "", self.auth_token))
-            if not ok:
+            if not self._authorized(account_sid):
                 raise ApiError(20003)
             with self._lock:
                 injected = self._fail_next.pop(0) if self._fail_next else None
@@ -304,6 +347,10 @@ class FakeTwilio:
             body, status = handler()
         except ApiError as exc:
             body, status = exc.body(), exc.status
+        self._record_request(status)
+        return jsonify(body), status
+
+    def _record_request(self, status: int) -> None:
         form = {k: v[0] if len(v) == 1 else v for k, v in request.form.lists()}
         with self._lock:
             self._requests.append({
@@ -312,7 +359,10 @@ class FakeTwilio:
                 "headers": {h: request.headers[h] for h in RECORDED_HEADERS
                             if h in request.headers},
             })
-        return jsonify(body), status
+
+    @staticmethod
+    def _not_found() -> tuple[dict[str, Any], int]:
+        raise ApiError(20404, path=request.path)
 
     def _check_sender_and_recipient(self, to: str, sender: str) -> tuple[int, str] | None:
         """Apply rate limits and injected failures; return a delivery-time failure if any."""
@@ -519,6 +569,7 @@ def serve_forever(host: str = "127.0.0.1", port: int = 0,
                   auth_token: str = DEFAULT_AUTH_TOKEN) -> None:
     """Run a FakeTwilio until Ctrl-C, printing its base URL first (for `hotline fake-twilio`)."""
     fake = FakeTwilio(account_sid, auth_token)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with `&`
     print(fake.start(host, port), flush=True)
     try:
         while True:

@@ -226,6 +226,31 @@ def test_stale_sending_found_at_provider_is_adopted(app: Flask, fake_twilio: Fak
     assert campaign(cid).status == CampaignStatus.DONE
 
 
+def test_lost_status_callbacks_are_fetched_from_the_provider_later(
+        app: Flask, fake_twilio: FakeTwilio) -> None:
+    # Our webhook was down while Twilio reported (autouse fixture: no callbacks arrive).
+    add_contacts(3)
+    fake_twilio.fail_number(phone(2), 30003)  # accepted, then undelivered at the carrier
+    cid = new_campaign()
+    run(cid)
+    assert fake_twilio.wait_for_callbacks()
+    control.tick_now()
+    assert [r.status for r in recipients(cid)] == [R.ACCEPTED] * 3  # too early to ask
+    app.config["CAMPAIGN_OUTCOME_REFRESH_SECONDS"] = 0.0
+    fake_twilio.fail_next(1, status=503)  # the first lookup fails: nothing changes, no crash
+    assert control.tick_now()["refreshed"] == 0
+    assert control.tick_now()["refreshed"] == 3
+    rows = recipients(cid)
+    assert [r.status for r in rows] == [R.DELIVERED, R.DELIVERED, R.UNDELIVERED]
+    assert rows[2].error_code == 30003
+    with get_db().begin() as s:
+        summary = report(s, campaign(cid))
+    assert summary["delivered"] == 2 and summary["delivery_rate"] == round(2 / 3, 4)
+    assert control.tick_now()["refreshed"] == 0  # settled rows are never asked again
+    lookups = [r for r in fake_twilio.requests if r["method"] == "GET"]
+    assert len(lookups) == 4 and len(fake_twilio.messages) == 3
+
+
 def test_pause_resume_cancel(app: Flask, fake_twilio: FakeTwilio) -> None:
     app.config["CAMPAIGN_CHUNK_SIZE"] = 2
     add_contacts(6)

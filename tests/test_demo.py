@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
-from tests.conftest import ROOT
+from hotline.demo import DEMO_PASSWORD
+from tests.conftest import ROOT, csrf_from
 
 pytestmark = pytest.mark.e2e
 HOTLINE = str(Path(sys.executable).parent / "hotline")
@@ -57,6 +59,12 @@ def test_demo_runs_on_embedded_defaults_and_stops_cleanly(tmp_path: Path) -> Non
                                  _offered_volunteer(out.stdout), "Y1001"], env=env, cwd=ROOT,
                                 capture_output=True, text=True, timeout=60)
         assert "已分配给您" in accept.stdout, accept.stdout + accept.stderr
+        web = requests.Session()
+        token = csrf_from(web.get(f"http://127.0.0.1:{port}/login", timeout=10).text)
+        home = web.post(f"http://127.0.0.1:{port}/login", timeout=10, data={
+            "username": "admin", "password": DEMO_PASSWORD, "csrf_token": token})
+        assert home.status_code == 200 and "#1001" in web.get(
+            f"http://127.0.0.1:{port}/staff/cases", timeout=10).text
     finally:
         demo.send_signal(signal.SIGINT)
         rest, _ = demo.communicate(timeout=60)

@@ -411,3 +411,20 @@ def test_serve_forever_subprocess() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_recordings_are_served_only_with_the_account_credentials(
+        fake: FakeTwilio, provider: TwilioProvider) -> None:
+    from hotline.cli_flows import fake_twilio_recording
+
+    url = fake_twilio_recording(fake.base_url)()  # what `simulate call` asks the demo's fake for
+    assert url.startswith(f"{fake.base_url}/2010-04-01/Accounts/{SID}/Recordings/RE")
+    recording = provider.fetch_recording(url)
+    assert recording.content_type == "audio/x-wav" and recording.audio[:4] == b"RIFF"
+    assert requests.get(url + ".wav", auth=(SID, TOKEN), timeout=5).content == recording.audio
+    assert requests.get(url, timeout=5).status_code == 401
+    assert requests.get(url, auth=(SID, "wrong"), timeout=5).json()["code"] == 20003
+    with pytest.raises(PermanentFailure, match="no recording"):
+        provider.fetch_recording(url[:-4] + "0000")
+    with pytest.raises(PermanentFailure, match="not a recording of this account"):
+        provider.fetch_recording(url.replace(SID, "AC" + "f" * 32))

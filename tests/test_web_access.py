@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from hotline.db import get_db
 from models import AuditAction, AuditLog, Case, User
-from tests.conftest import WebWorld, web_login
+from tests.conftest import ACCOUNT_SID, WebWorld, web_login
 
 
 def client_as(app: Flask, username: str | None) -> Any:
@@ -150,3 +150,82 @@ def test_report_export_is_audited(app: Flask, web_world: WebWorld) -> None:
     with get_db().begin() as session:
         entry = session.scalars(select(AuditLog)).one()
         assert entry.action == AuditAction.EXPORT_REPORT
+
+
+def _call_with_recording(case_number: int, url: str) -> int:
+    """A finished inbound call on the case whose voicemail is held at `url`."""
+    from models import Call, CallStatus, Direction, EventKind
+
+    with get_db().begin() as session:
+        n = session.scalar(select(func.count()).select_from(Call)) or 0
+        case = session.scalars(select(Case).where(Case.number == case_number)).one()
+        call = Call(sid=f"CA{n:032d}", direction=Direction.INBOUND,
+                    status=CallStatus.COMPLETED, from_number="+8613800138000",
+                    to_number="+8675500000000", recording_url=url, case_id=case.id)
+        session.add(call)
+        session.flush()
+        case.log(EventKind.CALL, "voicemail left", call_id=call.id)
+        return call.id
+
+
+def test_recording_is_fetched_with_our_credentials_and_audited(
+        app: Flask, web_world: WebWorld, fake_twilio: Any) -> None:
+    call_id = _call_with_recording(web_world.assigned_to_a, fake_twilio.add_recording(0.5))
+    client = client_as(app, "staff_a")
+    token = csrf_of(client.get("/staff/").get_data(as_text=True))
+    resp = client.post(f"/staff/calls/{call_id}/recording", data={"csrf_token": token})
+    assert resp.status_code == 200 and resp.mimetype == "audio/x-wav"
+    assert resp.data[:4] == b"RIFF" and len(resp.data) > 8000  # 0.5 s of 16-bit 8 kHz audio
+    assert resp.headers["Cache-Control"] == "no-store"
+    fetched = [r for r in fake_twilio.requests if "/Recordings/" in r["path"]]
+    assert [r["status"] for r in fetched] == [200]
+    with get_db().begin() as session:
+        entry = session.scalars(select(AuditLog)).one()
+        assert entry.action == AuditAction.PLAY_RECORDING
+
+
+def test_recording_of_another_organisation_is_404_and_not_fetched(
+        app: Flask, web_world: WebWorld, fake_twilio: Any) -> None:
+    call_id = _call_with_recording(web_world.assigned_to_a, fake_twilio.add_recording(0.2))
+    client = client_as(app, "staff_b")
+    token = csrf_of(client.get("/staff/").get_data(as_text=True))
+    assert client.post(f"/staff/calls/{call_id}/recording",
+                       data={"csrf_token": token}).status_code == 404
+    assert not [r for r in fake_twilio.requests if "/Recordings/" in r["path"]]
+    with get_db().begin() as session:
+        assert session.scalar(select(func.count()).select_from(AuditLog)) == 0
+
+
+@pytest.mark.parametrize("url", [
+    f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE{'0' * 32}",
+    "https://api.twilio.com/2010-04-01/Accounts/AC" + "a" * 32 + "/Recordings/RE" + "0" * 32,
+    "https://evil.example/steal?u=/2010-04-01/Accounts/",
+])
+def test_missing_or_foreign_recording_is_a_clear_message(
+        app: Flask, web_world: WebWorld, url: str) -> None:
+    call_id = _call_with_recording(web_world.assigned_to_a, url)
+    client = client_as(app, "staff_a")
+    token = csrf_of(client.get("/staff/").get_data(as_text=True))
+    resp = client.post(f"/staff/calls/{call_id}/recording", data={"csrf_token": token},
+                       follow_redirects=True)
+    assert resp.status_code == 200
+    assert "无法取回录音" in resp.get_data(as_text=True)
+
+
+def test_volunteer_hears_recordings_of_own_cases_only(
+        app: Flask, web_world: WebWorld, fake_twilio: Any) -> None:
+    mine = _call_with_recording(web_world.assigned_to_a, fake_twilio.add_recording(0.2))
+    client = client_as(app, "vol_a")
+    page = client.get(f"/inbox/cases/{web_world.assigned_to_a}").get_data(as_text=True)
+    assert f"/inbox/calls/{mine}/recording" in page
+    resp = client.post(f"/inbox/calls/{mine}/recording", data={"csrf_token": csrf_of(page)})
+    assert resp.status_code == 200 and resp.data[:4] == b"RIFF"
+    offered = _call_with_recording(web_world.offered_to_b, fake_twilio.add_recording(0.2))
+    other = client_as(app, "vol_b")  # only offered the case: may read it, not hear the worker
+    page = other.get(f"/inbox/cases/{web_world.offered_to_b}").get_data(as_text=True)
+    assert "/recording" not in page
+    assert other.post(f"/inbox/calls/{offered}/recording",
+                      data={"csrf_token": csrf_of(page)}).status_code == 404
+    with get_db().begin() as session:
+        [entry] = session.scalars(select(AuditLog)).all()
+        assert session.get(User, entry.user_id).username == "vol_a"  # type: ignore[union-attr]

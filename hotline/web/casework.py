@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask import Response, abort, flash, redirect, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import deadlines
 from hotline.bridge import touch
+from hotline.db import get_db
 from hotline.routing import assign, transfer_case, withdraw_other_offers
+from hotline.web.access import audit
 from hotline.web.i18n import gettext as _
 from models import (
+    AuditAction,
     Call,
     Case,
     CaseEvent,
@@ -30,6 +35,7 @@ from models import (
 )
 from models.campaign import Campaign, CampaignStatus
 from notifications.campaign_report import progress
+from notifications.providers import ProviderError, RecordingStore, get_provider
 
 
 @dataclass
@@ -123,3 +129,28 @@ def campaigns_in_flight(session: Session) -> list[dict[str, Any]]:
     live = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
     return [progress(session, c) for c in session.scalars(
         select(Campaign).where(Campaign.status.in_(live)).order_by(Campaign.id.desc()).limit(10))]
+
+
+def play_recording(user: User, call_id: int, load_case: Callable[[Session, User, int], Case],
+                   back: str) -> Any:
+    """Audit, then stream a call's recording fetched with our credentials (never its URL)."""
+    with get_db().begin() as session:
+        call = session.get(Call, call_id)
+        if call is None or call.case_id is None or not call.recording_url:
+            abort(404)
+        owner = session.get(Case, call.case_id)
+        assert owner is not None and owner.number is not None
+        case = load_case(session, user, owner.number)  # 404 unless this user may hear it
+        audit(session, user, AuditAction.PLAY_RECORDING, case=case, call_id=call.id)
+        number, url = case.number, call.recording_url
+    provider = get_provider()
+    try:
+        if not isinstance(provider, RecordingStore):
+            raise ProviderError("this provider keeps no recordings")
+        recording = provider.fetch_recording(url)
+    except ProviderError as exc:
+        flash(_("The recording could not be fetched: {reason}", reason=str(exc)), "error")
+        return redirect(url_for(back, number=number))
+    # The audio is personal data: the browser must not keep a copy.
+    return Response(recording.audio, mimetype=recording.content_type,
+                    headers={"Cache-Control": "no-store"})

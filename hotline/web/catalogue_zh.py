@@ -34,6 +34,7 @@ ZH: dict[str, str] = {
     "All": "全部", "Any category": "全部类别", "Any urgency": "全部紧急程度",
     "Any volunteer": "全部志愿者", "Filter": "筛选", "No cases match.": "没有符合条件的案件。",
     "Status not changed: {reason}": "状态未更改：{reason}", "Status changed.": "状态已更改。",
+    "The recording could not be fetched: {reason}": "无法取回录音：{reason}",
     "Choose a volunteer of your organisation.": "请选择本机构的志愿者。",
     "Not reassigned: {reason}": "未能重新分配：{reason}",
     "Case given to {name}.": "案件已分配给{name}。",

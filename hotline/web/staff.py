@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -33,7 +40,6 @@ from hotline.web.stats import (
 from models import (
     OPEN_STATUSES,
     AuditAction,
-    Call,
     Case,
     CaseCategory,
     CaseStatus,
@@ -155,17 +161,8 @@ def reveal_phone(number: int) -> Any:
 
 @bp.post("/calls/<int:call_id>/recording")
 def play_recording(call_id: int) -> Any:
-    """Open a call's recording (audited); only for calls on a case the user may see."""
-    user = signed_in_user()
-    with get_db().begin() as session:
-        call = session.get(Call, call_id)
-        if call is None or call.case_id is None or not call.recording_url:
-            abort(404)
-        case = session.get(Case, call.case_id)
-        assert case is not None and case.number is not None
-        case_or_404(session, user, case.number)
-        audit(session, user, AuditAction.PLAY_RECORDING, case=case, call_id=call.id)
-        return redirect(call.recording_url)
+    """Play a call's recording (audited) on a case this user may see."""
+    return casework.play_recording(signed_in_user(), call_id, case_or_404, "staff.case_page")
 
 
 @bp.post("/cases/<int:number>/status")

@@ -104,6 +104,13 @@ def assigned_case(session: Session, user: User, number: int) -> Case:
     return case
 
 
+@bp.post("/calls/<int:call_id>/recording")
+def play_recording(call_id: int) -> Any:
+    """Play a recording on one of the volunteer's own cases (audited; offers alone do not)."""
+    return casework.play_recording(signed_in_user(), call_id,
+                                   lambda s, u, n: assigned_case(s, u, n), "volunteer.case_page")
+
+
 @bp.post("/cases/<int:number>/note")
 def add_note(number: int) -> Any:
     """A note on the timeline of the volunteer's own case."""

@@ -11,13 +11,15 @@ from notifications.providers.base import (
     ProviderError,
     ProviderMessage,
     RecipientOptedOut,
+    Recording,
+    RecordingStore,
     SendResult,
     Throttled,
     TransientFailure,
 )
 
 __all__ = [
-    "MessageLookup", "ProviderMessage",
+    "MessageLookup", "ProviderMessage", "Recording", "RecordingStore",
     "PermanentFailure", "Provider", "ProviderError", "RecipientOptedOut", "SendResult",
     "Throttled", "TransientFailure", "get_provider",
 ]

@@ -84,3 +84,20 @@ class MessageLookup(Protocol):
     def fetch_sms(self, sid: str) -> ProviderMessage | None:
         """One message by SID, or None if the provider has no such message."""
         ...
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A call recording's audio as fetched from the provider."""
+
+    audio: bytes
+    content_type: str
+
+
+@runtime_checkable
+class RecordingStore(Protocol):
+    """Providers that hold call recordings and hand them over to an authenticated caller."""
+
+    def fetch_recording(self, url: str) -> Recording:
+        """The audio behind a RecordingUrl the provider gave us; ProviderError if it cannot."""
+        ...

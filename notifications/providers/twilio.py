@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from twilio.rest.api.v2010.account.message import MessageInstance
@@ -13,6 +16,7 @@ from notifications.providers.base import (
     ProviderError,
     ProviderMessage,
     RecipientOptedOut,
+    Recording,
     SendResult,
     Throttled,
     TransientFailure,
@@ -22,6 +26,10 @@ from notifications.providers.base import (
 PERMANENT_CODES = {21211, 21212, 21214, 21217, 21408, 21606, 21612, 21614, 21635,
                    30003, 30005, 30006}
 THROTTLE_CODES = {20429, 14107}
+# Only our own account's recordings are fetched with our credentials, whatever a URL says.
+RECORDING_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings/RE[0-9a-fA-F]{32}"
+                            r"(\.(wav|mp3))?")
+MAX_RECORDING_BYTES = 64 * 1024 * 1024
 OPTED_OUT_CODES = {21610}
 
 
@@ -34,6 +42,7 @@ class TwilioProvider:
             account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout)
         )
         # Edge/region env vars would rewrite the host away from api_url; ignore them.
+        self.timeout = timeout
         self.client.edge = None
         self.client.region = None
         if api_url:
@@ -76,7 +85,7 @@ class TwilioProvider:
             kwargs["from_"] = from_
         try:
             found = self.client.messages.list(limit=limit, page_size=limit, **kwargs)
-        except (TwilioRestException, requests.RequestException) as exc:
+        except (TwilioException, requests.RequestException) as exc:
             raise translate_error(exc) from exc
         return [_as_provider_message(m) for m in found]
 
@@ -90,6 +99,29 @@ class TwilioProvider:
             raise translate_error(exc) from exc
         except requests.RequestException as exc:
             raise translate_error(exc) from exc
+
+    def fetch_recording(self, url: str) -> Recording:
+        """Download a recording with the account's credentials (media may need HTTP auth)."""
+        path = urlsplit(url).path
+        match = RECORDING_PATH.fullmatch(path)
+        if match is None or match.group(1) != self.client.username:
+            raise PermanentFailure(f"not a recording of this account: {url!r}")
+        try:
+            resp = requests.get(self.client.api.base_url + path, timeout=self.timeout,
+                                auth=(self.client.username or "", self.client.password or ""),
+                                stream=True)
+            if resp.status_code == 404:
+                raise PermanentFailure(f"the provider has no recording at {path}", 20404)
+            if resp.status_code != 200:
+                raise TransientFailure(f"recording fetch answered HTTP {resp.status_code}",
+                                       maybe_sent=False)
+            audio = resp.raw.read(MAX_RECORDING_BYTES + 1, decode_content=True)
+        except requests.RequestException as exc:
+            raise TransientFailure(f"network error fetching a recording: {exc}",
+                                   maybe_sent=False) from exc
+        if len(audio) > MAX_RECORDING_BYTES:
+            raise PermanentFailure(f"recording larger than {MAX_RECORDING_BYTES} bytes")
+        return Recording(audio=audio, content_type=resp.headers.get("Content-Type", "audio/wav"))
 
 
 def _as_provider_message(msg: MessageInstance) -> ProviderMessage:
@@ -107,7 +139,9 @@ def translate_error(exc: Exception) -> ProviderError:
             isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc))
         return TransientFailure(f"network error talking to Twilio: {exc}",
                                 maybe_sent=not not_sent)
-    assert isinstance(exc, TwilioRestException)
+    if not isinstance(exc, TwilioRestException):
+        # Paging (list) raises the bare TwilioException("Unable to fetch page", response).
+        return TransientFailure(f"Twilio: {exc}", maybe_sent=False)
     code, status, text = exc.code, exc.status, str(exc.msg)
     if status == 429 or code in THROTTLE_CODES:
         return Throttled(text, code)

@@ -1,0 +1,106 @@
+"""Settling sends whose outcome was lost: ask the provider what it has, adopt it or send again.
+
+A send that timed out (UNKNOWN) may or may not have reached the provider. Its status callback
+settles it when it comes; when none comes, the sweeper asks the provider for recent messages to
+the same number and adopts one with the same body that no other row owns. Only when the
+provider has nothing is the message sent again, so nobody gets the same text twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.db import get_db
+from models import Case, Direction, EventKind, Message, MessageStatus, Purpose
+from models.message import TWILIO_STATUS
+from notifications.providers import MessageLookup, ProviderError, ProviderMessage, get_provider
+
+log = logging.getLogger(__name__)
+BATCH = 100
+
+
+def find_unclaimed(provider: MessageLookup, to: str, sender: str, body: str | None,
+                   claimed: Callable[[Iterable[str]], set[str]]) -> ProviderMessage | None:
+    """The provider's message to `to` with this body whose SID no other row owns, if any."""
+    found = provider.find_sms(to, from_=sender)
+    taken = claimed([m.sid for m in found]) if found else set()
+    matches = [m for m in found if m.body == (body or "") and m.sid not in taken]
+    if len(matches) > 1:
+        log.error("%d identical unclaimed sends to %s found at the provider", len(matches), to)
+    return matches[0] if matches else None
+
+
+def reconcile_messages(now: datetime) -> dict[str, int]:
+    """Settle non-campaign UNKNOWN messages older than MESSAGE_RECONCILE_AFTER_SECONDS."""
+    after = timedelta(seconds=current_app.config["MESSAGE_RECONCILE_AFTER_SECONDS"])
+    counts = {"adopted": 0, "resent": 0, "dropped": 0, "unresolved": 0}
+    provider = get_provider()
+    resend: list[int] = []
+    with get_db().begin() as session:
+        rows = session.scalars(select(Message).where(
+            Message.direction == Direction.OUTBOUND, Message.purpose != Purpose.CAMPAIGN,
+            Message.status == MessageStatus.UNKNOWN, Message.updated_at < now - after)
+            .order_by(Message.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+        for msg in rows:
+            outcome = _settle(session, provider, msg, now)
+            counts[outcome] += 1
+            if outcome == "resent":
+                resend.append(msg.id)
+    if resend:
+        from hotline.queues import SEND, enqueue
+        from notifications.send import send_message
+
+        for message_id in resend:
+            enqueue(send_message, message_id, queue=SEND)
+    if any(counts.values()):
+        log.info("messages reconciled: %s", counts)
+    return counts
+
+
+def _settle(session: Session, provider: object, msg: Message, now: datetime) -> str:
+    if not isinstance(provider, MessageLookup):
+        msg.updated_at = now  # ask again after another window, not every sweep
+        return "unresolved"
+    try:
+        found = find_unclaimed(provider, msg.to_number, msg.from_number, msg.body,
+                               lambda sids: _sids_owned_by_others(session, msg.id, sids))
+    except ProviderError as exc:
+        log.warning("message %s: provider lookup failed: %s", msg.id, exc)
+        msg.updated_at = now
+        return "unresolved"
+    if found is not None:
+        msg.provider_sid = found.sid
+        msg.segments = found.segments
+        msg.advance(TWILIO_STATUS.get(found.status, MessageStatus.ACCEPTED),
+                    error_code=found.error_code, error_message="reconciled from the provider")
+        _log(session, msg, f"send confirmed by the provider ({found.sid}, {found.status})")
+        return "adopted"
+    if msg.purpose == Purpose.OFFER:
+        # An offer's clock has run on (the offer timeout re-routes the case); a late copy
+        # would offer a case that may already be someone else's.
+        msg.advance(MessageStatus.FAILED, error_message="never reached the provider")
+        _log(session, msg, "offer SMS never reached the provider; not sent late")
+        return "dropped"
+    msg.resend()
+    _log(session, msg, "the provider never received this message; sending it again")
+    return "resent"
+
+
+def _sids_owned_by_others(session: Session, message_id: int, sids: Iterable[str]) -> set[str]:
+    return set(session.scalars(select(Message.provider_sid).where(
+        Message.provider_sid.in_(list(sids)), Message.id != message_id)))
+
+
+def _log(session: Session, msg: Message, note: str) -> None:
+    if msg.case_id is None:
+        return
+    case = session.get(Case, msg.case_id)
+    if case is not None:
+        case.log(EventKind.MESSAGE_OUT, note, message_id=msg.id,
+                 data={"purpose": str(msg.purpose), "status": str(msg.status)})
