@@ -94,12 +94,14 @@ def _parse_texts(texts: tuple[str, ...]) -> dict[str, str]:
 @click.option("--rate", type=float, default=None, help="Segments per second for this sender.")
 @click.option("--quiet-hours", default=None, help="e.g. 21:00-08:00 (recipient's time).")
 @click.option("--price", type=Decimal, default=None, help="Price per segment.")
+@click.option("--organisation", default=None,
+              help="Organisation name: its staff see and steer the campaign (default: admins).")
 def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
                languages: tuple[str, ...], provinces: tuple[str, ...], cities: tuple[str, ...],
                categories: tuple[str, ...], open_case: bool | None, recheck: bool,
                sender: str | None, signature: str | None, no_footer: bool,
                rsvp: tuple[str, ...], rate: float | None, quiet_hours: str | None,
-               price: Decimal | None) -> None:
+               price: Decimal | None, organisation: str | None) -> None:
     """Create a draft campaign and print its id, audience size and problems."""
     from hotline.db import get_db
     from models import CampaignKind
@@ -121,11 +123,24 @@ def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
             default_language="zh" if "zh" in variants else next(iter(variants)),
             rate_per_second=rate, quiet_hours=quiet_hours, price_per_segment=price)
         with get_db().begin() as session:
+            org_id = _organisation_id(session, organisation) if organisation else None
             created = create(session, spec)
+            created.organisation_id, created.created_by = org_id, "cli"
             problems = check_campaign(session, created)
     except (TemplateError, BadAudience, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     _echo_json({"id": created.id, "status": str(created.status), "problems": problems})
+
+
+def _organisation_id(session: Any, name: str) -> int:
+    from sqlalchemy import select
+
+    from models import Organisation
+
+    found = session.scalar(select(Organisation.id).where(Organisation.name == name))
+    if found is None:
+        raise ValueError(f"no organisation named {name!r} (add it: hotline volunteer org-add)")
+    return int(found)
 
 
 @campaign.command("estimate")

@@ -163,6 +163,10 @@ class Campaign(Base):
     last_progress_at: Mapped[datetime | None]
     stale_marked_at: Mapped[datetime | None]  # re-check campaigns: non-repliers marked stale
     created_by: Mapped[str] = mapped_column(String(60), default="staff")
+    # Whose campaign: that organisation's staff see and steer it (None: admins and staff
+    # without an organisation, e.g. one made with the CLI).
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
+                                                        index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def move_to(self, new: CampaignStatus) -> None:

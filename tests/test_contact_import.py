@@ -116,3 +116,25 @@ def test_cli_import_with_gbk_file_and_error_report(app: Flask, tmp_path: Path) -
     lines = errors.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "row,column,value,reason" and lines[1].startswith("3,phone,abc,")
     assert contacts()["+8613800138000"].name == "李强"
+
+
+def test_cli_campaign_create_for_an_organisation(app: Flask) -> None:
+    import json
+
+    from hotline.cli import main
+    from models import Organisation
+    from models.campaign import Campaign
+
+    with get_db().begin() as s:
+        s.add(Organisation(name="固始县工友中心"))
+    env = {"DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"]}
+    args = ["campaign", "create", "--name", "培训", "--text", "zh=周六培训，回复1报名"]
+    unknown = CliRunner().invoke(main, [*args, "--organisation", "没有这个机构"], env=env)
+    assert unknown.exit_code != 0 and "no organisation named" in unknown.output
+    made = CliRunner().invoke(main, [*args, "--organisation", "固始县工友中心"], env=env)
+    assert made.exit_code == 0, made.output
+    with get_db().begin() as s:
+        campaign = s.get(Campaign, json.loads(made.output)["id"])
+        org = s.scalar(select(Organisation).where(Organisation.name == "固始县工友中心"))
+        assert campaign is not None and org is not None
+        assert (campaign.organisation_id, campaign.created_by) == (org.id, "cli")

@@ -119,6 +119,39 @@ def test_campaign_pages_are_staff_only(app: Flask, web_world: WebWorld) -> None:
     assert client.get("/staff/campaigns/").status_code == 403
 
 
+def test_campaigns_belong_to_their_organisation(app: Flask, web_world: WebWorld) -> None:
+    with get_db().begin() as session:
+        mine = Campaign(name="甲机构培训通知", sender="+8610000000000",
+                        organisation_id=web_world.org_a, status=CampaignStatus.SENDING)
+        session.add(mine)
+        session.flush()
+        cid = mine.id
+    urls = [f"/staff/campaigns/{cid}", f"/staff/campaigns/{cid}/progress?format=json",
+            f"/staff/campaigns/{cid}/report.csv"]
+    for username, sees in [("staff_a", True), ("admin", True), ("staff_b", False)]:
+        client, token = logged_in(app, username)
+        assert ("甲机构培训通知" in client.get("/staff/campaigns/").get_data(as_text=True)) == sees
+        assert ("甲机构培训通知" in client.get("/staff/").get_data(as_text=True)) == sees
+        assert [client.get(u).status_code for u in urls] == [200 if sees else 404] * 3
+    # Another organisation's staff cannot steer it either: 404, and it keeps sending.
+    assert client.post(f"/staff/campaigns/{cid}/cancel",
+                       data={"csrf_token": token}).status_code == 404
+    with get_db().begin() as session:
+        assert session.get(Campaign, cid).status == CampaignStatus.SENDING  # type: ignore[union-attr]
+
+
+def test_a_campaign_made_on_the_web_is_its_makers_organisations(
+        app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_b")
+    resp = client.post("/staff/campaigns/", data={
+        "csrf_token": token, "name": "乙机构", "text_zh": "培训周六开始", "footer": "1",
+        "default_language": "zh", "price": "0.05", "quiet": "21:00-08:00"})
+    assert resp.status_code == 303
+    with get_db().begin() as session:
+        made = session.scalars(select(Campaign)).one()
+        assert (made.organisation_id, made.created_by) == (web_world.org_b, "staff_b")
+
+
 def test_every_ui_text_has_a_chinese_translation() -> None:
     used: set[str] = set()
     for path in [*TEMPLATES.rglob("*.html"), *TEMPLATES.glob("*.py")]:

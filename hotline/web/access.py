@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, or_, select, true
 from sqlalchemy.orm import Session
 
 from models import AuditAction, AuditLog, Case, Offer, OfferStatus, Role, User
+from models.campaign import Campaign
 
 
 def signed_in_user() -> User:
@@ -55,6 +56,26 @@ def case_scope(user: User) -> ColumnElement[bool]:
     if user.volunteer_id is None:  # a volunteer login not linked to a volunteer sees nothing
         return Case.id.is_(None)
     return volunteer_clause(user.volunteer_id)
+
+
+def campaign_scope(user: User) -> ColumnElement[bool]:
+    """The WHERE clause of the campaigns this user may see and steer (staff: their own org's)."""
+    if user.role == Role.ADMIN:
+        return true()
+    if user.role != Role.STAFF:
+        return Campaign.id.is_(None)
+    if user.organisation_id is None:
+        return Campaign.organisation_id.is_(None)
+    return Campaign.organisation_id == user.organisation_id
+
+
+def campaign_or_404(session: Session, user: User, campaign_id: int) -> Campaign:
+    """The campaign if the user may see it; otherwise 404, as for cases."""
+    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id,
+                                                     campaign_scope(user)))
+    if campaign is None:
+        abort(404)
+    return campaign
 
 
 def visible_cases(user: User) -> Select[Case]:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from hotline.db import get_db
-from hotline.web.access import guard
+from hotline.web.access import campaign_or_404, campaign_scope, guard, signed_in_user
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import local_zone
 from models import CaseCategory, Role
@@ -80,9 +80,10 @@ def spec_from(form: MultiDict[str, str]) -> CampaignSpec:
 
 @bp.get("/")
 def list_campaigns() -> Any:
-    """Every campaign, newest first, with its progress."""
+    """The user's organisation's campaigns (an admin's: all), newest first, with progress."""
     with get_db().begin() as session:
-        rows = session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(100)).all()
+        rows = session.scalars(select(Campaign).where(campaign_scope(signed_in_user()))
+                               .order_by(Campaign.id.desc()).limit(100)).all()
         return render_template("campaigns/list.html",
                                campaigns=[progress(session, c) for c in rows])
 
@@ -125,8 +126,11 @@ def create() -> Any:
     """Save the composed campaign as a draft and show its preview."""
     try:
         spec = spec_from(request.form)
+        user = signed_in_user()
         with get_db().begin() as session:
-            campaign_id = create_campaign(session, spec).id
+            created = create_campaign(session, spec)
+            created.organisation_id, created.created_by = user.organisation_id, user.username[:60]
+            campaign_id = created.id
     except (ValueError, TemplateError, BadAudience) as exc:
         flash(_("Campaign not saved: {reason}", reason=str(exc)), "error")
         return render_template("campaigns/new.html", form=request.form,
@@ -138,9 +142,7 @@ def create() -> Any:
 def campaign_page(campaign_id: int) -> Any:
     """A campaign: texts, audience, exact estimate, preview, problems, controls, progress."""
     with get_db().begin() as session:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
-            abort(404)
+        campaign = campaign_or_404(session, signed_in_user(), campaign_id)
         draft = campaign.status == CampaignStatus.DRAFT
         return render_template(
             "campaigns/show.html", campaign=campaign, p=progress(session, campaign),
@@ -156,9 +158,7 @@ def campaign_page(campaign_id: int) -> Any:
 def progress_fragment(campaign_id: int) -> Any:
     """htmx (polled every second while live) or JSON: the progress bar's numbers."""
     with get_db().begin() as session:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
-            abort(404)
+        campaign = campaign_or_404(session, signed_in_user(), campaign_id)
         data = progress(session, campaign)
     if request.args.get("format") == "json":
         return data
@@ -182,6 +182,8 @@ def parse_schedule(raw: str) -> datetime | None:
 @bp.post("/<int:campaign_id>/<any(start, pause, resume, cancel):action>")
 def control_campaign(campaign_id: int, action: str) -> Any:
     """Start (now or at a time), pause, resume or cancel; the engine refuses what it must."""
+    with get_db().begin() as session:
+        campaign_or_404(session, signed_in_user(), campaign_id)
     try:
         if action == "start":
             control.request_start(campaign_id, parse_schedule(request.form.get("at", "")))
@@ -200,10 +202,7 @@ def control_campaign(campaign_id: int, action: str) -> Any:
 def report_csv(campaign_id: int) -> Any:
     """The campaign report as CSV."""
     with get_db().begin() as session:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
-            abort(404)
-        data = report(session, campaign)
+        data = report(session, campaign_or_404(session, signed_in_user(), campaign_id))
     out = io.StringIO()
     write_report_csv(data, out)
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={

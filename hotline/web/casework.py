@@ -15,7 +15,7 @@ from hotline import deadlines
 from hotline.bridge import touch
 from hotline.db import get_db
 from hotline.routing import assign, transfer_case, withdraw_other_offers
-from hotline.web.access import audit
+from hotline.web.access import audit, campaign_scope
 from hotline.web.i18n import gettext as _
 from models import (
     AuditAction,
@@ -124,11 +124,12 @@ def transfer(session: Session, case: Case, user: User, organisation_id: int | No
     return None
 
 
-def campaigns_in_flight(session: Session) -> list[dict[str, Any]]:
-    """Scheduled, sending and paused campaigns with their progress (the campaigns engine's)."""
+def campaigns_in_flight(session: Session, user: User) -> list[dict[str, Any]]:
+    """The user's scheduled, sending and paused campaigns with their progress."""
     live = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
     return [progress(session, c) for c in session.scalars(
-        select(Campaign).where(Campaign.status.in_(live)).order_by(Campaign.id.desc()).limit(10))]
+        select(Campaign).where(Campaign.status.in_(live), campaign_scope(user))
+        .order_by(Campaign.id.desc()).limit(10))]
 
 
 def play_recording(user: User, call_id: int, load_case: Callable[[Session, User, int], Case],

@@ -81,7 +81,7 @@ def dashboard() -> Any:
             "load_bars": [(f"{v.name} {n}/{v.capacity}", n) for v, n in load],
             "stale": stale_cases(session, scope),
             "collective": collective_alerts(session, scope),
-            "campaigns": casework.campaigns_in_flight(session),
+            "campaigns": casework.campaigns_in_flight(session, user),
         }
         return render_template("staff/dashboard.html", **data)
 
