@@ -27,7 +27,7 @@ class MessageStatus(enum.StrEnum):
                      │  │          │          └────► UNDELIVERED
                      │  │          └──────────────► FAILED
                      │  └──► FAILED (provider refused: opted out, invalid number)
-                     └─────► UNKNOWN (timed out: it may have gone; reconciled, never resent)
+                     └─────► UNKNOWN (timed out: it may have gone; never blindly resent)
                                 ├──► ACCEPTED / SENT / DELIVERED / ... (a status callback, or
                                 │    found at the provider by notifications.reconcile)
                                 └──► QUEUED (the provider has no such message: `Message.resend`)

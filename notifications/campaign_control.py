@@ -182,7 +182,6 @@ def refresh_lost_outcomes(now: datetime) -> int:
         return 0
     cfg = current_app.config
     quiet_since = now - timedelta(seconds=cfg["CAMPAIGN_OUTCOME_REFRESH_SECONDS"])
-    settled = 0
     with get_db().begin() as session:
         recent = select(Campaign.id).where(
             Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.DONE]),
@@ -190,22 +189,26 @@ def refresh_lost_outcomes(now: datetime) -> int:
         rows = session.execute(select(Recipient.id, Recipient.provider_sid).where(
             Recipient.campaign_id.in_(recent), Recipient.status == R.ACCEPTED,
             Recipient.provider_sid.is_not(None), Recipient.updated_at < quiet_since)
-            .order_by(Recipient.id).limit(RECONCILE_BATCH).with_for_update(skip_locked=True)).all()
-        for rid, sid in rows:
-            try:
-                found = provider.fetch_sms(str(sid))
-            except ProviderError as exc:
-                log.warning("refresh recipient %s: provider lookup failed: %s", rid, exc)
-                break  # the provider is struggling: the next tick tries again
-            new = TWILIO_RECIPIENT_STATUS.get(found.status) if found else None
-            if found is not None and new not in (None, R.ACCEPTED):
-                assert new is not None
+            .order_by(Recipient.id).limit(RECONCILE_BATCH)).all()
+    settled = 0
+    # No transaction is held across a provider call (on SQLite it would be the write lock);
+    # each answer is applied on its own, and `transition` refuses to move a row that a
+    # callback has meanwhile taken further.
+    for rid, sid in rows:
+        try:
+            found = provider.fetch_sms(str(sid))
+        except ProviderError as exc:
+            log.warning("refresh recipient %s: provider lookup failed: %s", rid, exc)
+            break  # the provider is struggling: the next tick tries again
+        new = TWILIO_RECIPIENT_STATUS.get(found.status) if found else None
+        with get_db().begin() as session:
+            if found is not None and new is not None and new != R.ACCEPTED:
                 session.execute(Recipient.transition(new, Recipient.id == rid,
                                                      error_code=found.error_code))
                 settled += 1
             else:  # still on its way (or unknown there): ask again after another quiet spell
-                session.execute(update(Recipient).where(Recipient.id == rid)
-                                .values(updated_at=now))
+                session.execute(update(Recipient).where(
+                    Recipient.id == rid, Recipient.status == R.ACCEPTED).values(updated_at=now))
     if settled:
         log.info("campaign outcomes refreshed from the provider: %d", settled)
     return settled

@@ -39,19 +39,23 @@ def find_unclaimed(provider: MessageLookup, to: str, sender: str, body: str | No
 def reconcile_messages(now: datetime) -> dict[str, int]:
     """Settle non-campaign UNKNOWN messages older than MESSAGE_RECONCILE_AFTER_SECONDS."""
     after = timedelta(seconds=current_app.config["MESSAGE_RECONCILE_AFTER_SECONDS"])
-    counts = {"adopted": 0, "resent": 0, "dropped": 0, "unresolved": 0}
+    counts = {"adopted": 0, "resent": 0, "dropped": 0, "unresolved": 0, "settled_meanwhile": 0}
     provider = get_provider()
-    resend: list[int] = []
     with get_db().begin() as session:
-        rows = session.scalars(select(Message).where(
+        ids = list(session.scalars(select(Message.id).where(
             Message.direction == Direction.OUTBOUND, Message.purpose != Purpose.CAMPAIGN,
             Message.status == MessageStatus.UNKNOWN, Message.updated_at < now - after)
-            .order_by(Message.id).limit(BATCH).with_for_update(skip_locked=True)).all()
-        for msg in rows:
-            outcome = _settle(session, provider, msg, now)
-            counts[outcome] += 1
-            if outcome == "resent":
-                resend.append(msg.id)
+            .order_by(Message.id).limit(BATCH)))
+    resend: list[int] = []
+    # One short transaction per message, none held across a provider call: on SQLite a
+    # transaction is the database's write lock, and the webhooks must not wait on Twilio.
+    for message_id in ids:
+        outcome = _settle(provider, message_id, now)
+        counts[outcome] += 1
+        if outcome == "resent":
+            resend.append(message_id)
+        if outcome == "unresolved":
+            break  # the provider cannot answer now; the next sweep goes on
     if resend:
         from hotline.queues import SEND, enqueue
         from notifications.send import send_message
@@ -63,17 +67,32 @@ def reconcile_messages(now: datetime) -> dict[str, int]:
     return counts
 
 
-def _settle(session: Session, provider: object, msg: Message, now: datetime) -> str:
-    if not isinstance(provider, MessageLookup):
-        msg.updated_at = now  # ask again after another window, not every sweep
-        return "unresolved"
-    try:
-        found = find_unclaimed(provider, msg.to_number, msg.from_number, msg.body,
-                               lambda sids: _sids_owned_by_others(session, msg.id, sids))
-    except ProviderError as exc:
-        log.warning("message %s: provider lookup failed: %s", msg.id, exc)
-        msg.updated_at = now
-        return "unresolved"
+def _settle(provider: object, message_id: int, now: datetime) -> str:
+    with get_db().begin() as session:
+        msg = session.get(Message, message_id)
+        if msg is None or msg.status != MessageStatus.UNKNOWN:
+            return "settled_meanwhile"
+        to, sender, body = msg.to_number, msg.from_number, msg.body
+    found: ProviderMessage | None = None
+    failed = not isinstance(provider, MessageLookup)
+    if isinstance(provider, MessageLookup):
+        try:
+            found = find_unclaimed(provider, to, sender, body,
+                                   lambda sids: _sids_owned_by_others(message_id, sids))
+        except ProviderError as exc:
+            log.warning("message %s: provider lookup failed: %s", message_id, exc)
+            failed = True
+    with get_db().begin() as session:
+        msg = session.get(Message, message_id, with_for_update=True)
+        if msg is None or msg.status != MessageStatus.UNKNOWN:
+            return "settled_meanwhile"  # a status callback came while we asked
+        if failed:
+            msg.updated_at = now  # ask again after another window, not every sweep
+            return "unresolved"
+        return _apply(session, msg, found)
+
+
+def _apply(session: Session, msg: Message, found: ProviderMessage | None) -> str:
     if found is not None:
         msg.provider_sid = found.sid
         msg.segments = found.segments
@@ -92,9 +111,10 @@ def _settle(session: Session, provider: object, msg: Message, now: datetime) -> 
     return "resent"
 
 
-def _sids_owned_by_others(session: Session, message_id: int, sids: Iterable[str]) -> set[str]:
-    return set(session.scalars(select(Message.provider_sid).where(
-        Message.provider_sid.in_(list(sids)), Message.id != message_id)))
+def _sids_owned_by_others(message_id: int, sids: Iterable[str]) -> set[str]:
+    with get_db().begin() as session:
+        return {sid for sid in session.scalars(select(Message.provider_sid).where(
+            Message.provider_sid.in_(list(sids)), Message.id != message_id)) if sid}
 
 
 def _log(session: Session, msg: Message, note: str) -> None:

@@ -50,7 +50,8 @@ def test_a_message_the_provider_has_is_adopted_not_resent(app: Flask,
     fake_twilio.wait_for_callbacks()
     assert reconcile_messages(utcnow())["adopted"] == 0  # too fresh: the callback may come
     counts = reconcile_messages(utcnow() + LATER)
-    assert counts == {"adopted": 1, "resent": 0, "dropped": 0, "unresolved": 0}
+    assert counts == {"adopted": 1, "resent": 0, "dropped": 0, "unresolved": 0,
+                      "settled_meanwhile": 0}
     msg = load(mid)
     assert msg.provider_sid == sent["sid"] and msg.status == MessageStatus.DELIVERED
     assert len(fake_twilio.messages) == 1

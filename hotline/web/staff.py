@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    Blueprint,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session
 

@@ -107,8 +107,8 @@ def assigned_case(session: Session, user: User, number: int) -> Case:
 @bp.post("/calls/<int:call_id>/recording")
 def play_recording(call_id: int) -> Any:
     """Play a recording on one of the volunteer's own cases (audited; offers alone do not)."""
-    return casework.play_recording(signed_in_user(), call_id,
-                                   lambda s, u, n: assigned_case(s, u, n), "volunteer.case_page")
+    return casework.play_recording(signed_in_user(), call_id, assigned_case,
+                                   "volunteer.case_page")
 
 
 @bp.post("/cases/<int:number>/note")
