@@ -5,6 +5,7 @@ outcome was lost (asking the provider, never resending blindly)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from celery import shared_task
@@ -136,38 +137,50 @@ def reconcile(campaign_id: int) -> dict[str, int]:
     provider = get_provider()
     counts = {"adopted": 0, "requeued": 0, "unresolved": 0}
     with get_db().begin() as session:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
+        sender = session.scalar(select(Campaign.sender).where(Campaign.id == campaign_id))
+        if sender is None:
             return counts
         rows = session.execute(select(Recipient.id, Recipient.phone, Recipient.body).where(
             Recipient.campaign_id == campaign_id, Recipient.status.in_([R.SENDING, R.UNKNOWN]),
             Recipient.claimed_at < utcnow() - after).limit(RECONCILE_BATCH)).all()
-        for rid, phone, body in rows:
-            counts[_reconcile_one(session, provider, campaign.sender, rid, phone, body)] += 1
+    # Each provider lookup runs outside any transaction (on SQLite one is the write lock) and
+    # its answer is applied on its own; `transition` lists the statuses it may move from.
+    for rid, phone, body in rows:
+        outcome = _reconcile_one(provider, sender, rid, phone, body)
+        counts[outcome] += 1
+        if outcome == "unresolved":
+            break  # the provider cannot answer now; the next tick goes on
     if any(counts.values()):
         log.info("campaign %s reconciled: %s", campaign_id, counts)
     return counts
 
 
-def _reconcile_one(session: Session, provider: object, sender: str, rid: int, phone: str,
+def _reconcile_one(provider: object, sender: str, rid: int, phone: str,
                    body: str | None) -> str:
     if not isinstance(provider, MessageLookup):
-        session.execute(Recipient.transition(R.UNKNOWN, Recipient.id == rid,
-                                             error_message="provider cannot be asked"))
+        with get_db().begin() as session:
+            session.execute(Recipient.transition(R.UNKNOWN, Recipient.id == rid,
+                                                 error_message="provider cannot be asked"))
         return "unresolved"
     try:
-        match = find_unclaimed(provider, phone, sender, body, lambda sids: set(session.scalars(
-            select(Recipient.provider_sid).where(Recipient.provider_sid.in_(list(sids)),
-                                                 Recipient.id != rid))))
+        match = find_unclaimed(provider, phone, sender, body,
+                               lambda sids: _sids_owned_by_others(rid, sids))
     except ProviderError as exc:
         log.warning("reconcile recipient %s: provider lookup failed: %s", rid, exc)
         return "unresolved"
-    if match is not None:
-        _adopt(session, rid, match)
-        return "adopted"
-    session.execute(Recipient.transition(
-        R.PENDING, Recipient.id == rid, error_message="not found at the provider; sent again"))
+    with get_db().begin() as session:
+        if match is not None:
+            _adopt(session, rid, match)
+            return "adopted"
+        session.execute(Recipient.transition(
+            R.PENDING, Recipient.id == rid, error_message="not found at the provider; sent again"))
     return "requeued"
+
+
+def _sids_owned_by_others(recipient_id: int, sids: Iterable[str]) -> set[str]:
+    with get_db().begin() as session:
+        return {sid for sid in session.scalars(select(Recipient.provider_sid).where(
+            Recipient.provider_sid.in_(list(sids)), Recipient.id != recipient_id)) if sid}
 
 
 def refresh_lost_outcomes(now: datetime) -> int:
