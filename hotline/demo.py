@@ -87,9 +87,17 @@ def start_worker(instance_path: str, env: dict[str, str]) -> subprocess.Popen[by
             "-Q", ",".join(QUEUE_ORDER), "-c", "2", "--loglevel", "INFO",
             "-s", str(Path(instance_path) / "celerybeat-schedule")]
     root = Path(__file__).resolve().parent.parent
-    # Its own process group: the pool children and embedded beat are stopped with it, and
-    # none is left holding the terminal (or a test's pipe) after the demo exits.
-    return subprocess.Popen(args, env=env, cwd=root, start_new_session=True)
+    # The worker's banner and its task log every 15 s would bury the welcome: they go to a
+    # file the welcome names. Its own process group: the pool children and embedded beat
+    # are stopped with it, and none outlives the demo.
+    with worker_log(instance_path).open("ab") as log:
+        return subprocess.Popen(args, env=env, cwd=root, start_new_session=True, stdout=log,
+                                stderr=subprocess.STDOUT)
+
+
+def worker_log(instance_path: str) -> Path:
+    """Where the demo's Celery worker writes its log."""
+    return Path(instance_path) / "worker.log"
 
 
 def run_demo(port: int, provider: str) -> None:
@@ -131,6 +139,7 @@ def run_demo(port: int, provider: str) -> None:
         stack.append(worker)
         server = make_server("127.0.0.1", port, app, threaded=True)
         state = {"url": public, "auth_token": DEMO_TOKEN, "account_sid": DEMO_ACCOUNT,
+                 "worker_log": str(worker_log(instance)),
                  "database_url": app.config["DATABASE_URL"], "redis_url": env["REDIS_URL"],
                  "fake_twilio_url": fake_url, "hotline_number": app.config["HOTLINE_NUMBER"]}
         state_file(instance).write_text(json.dumps(state, indent=2))
@@ -172,14 +181,15 @@ def print_welcome(state: dict[str, Any], seeded: int) -> None:
     database         {state['database_url']}
     redis            {state['redis_url']}
     provider         {"fake Twilio server at " + state['fake_twilio_url']
-                      if state['fake_twilio_url'] else "console (offers printed in the log)"}
+                      if state['fake_twilio_url'] else "console (SMS written to the worker log)"}
+    worker log       {state['worker_log']}
     volunteers       {len(DEMO_VOLUNTEERS)} on duty ({seeded} added now)
     web console      {state['url']}/login   staff: admin / {DEMO_PASSWORD}
                      volunteers (phone-sized inbox): zhang, li, anna / {DEMO_PASSWORD}
 
   In another terminal, text the hotline as a worker and answer its intake questions
   (category 1 = unpaid wages, place, employer, amount, months, co-workers, confirm):
-    .venv/bin/hotline simulate sms --from +8613800138000 "老板拖欠我三个月工资" \
+    .venv/bin/hotline simulate sms --from +8613800138000 "老板拖欠我三个月工资" \\
         1 广东深圳 某某电子厂 12000 3 5 1
   then accept the offer as the volunteer who got it (the command prints who):
     .venv/bin/hotline simulate sms --from +8613900000001 "Y 1001"

@@ -11,7 +11,7 @@ from typing import Any
 
 from ivr_flows.engine import FlowState, Turn, is_urgent
 from ivr_flows.fields import apply_answer
-from models import Case, CaseStatus, EventKind, FlowSession, FlowStatus, Urgency, utcnow
+from models import Case, CaseStatus, Channel, EventKind, FlowSession, FlowStatus, Urgency, utcnow
 
 # While a worker is still answering, the sweeper must not route a half-filled case; if they
 # walk away, it routes what they gave once this much time has passed since their last answer.
@@ -52,7 +52,7 @@ def apply_turn(case: Case | None, row: FlowSession, turn: Turn, actor: str = "wo
     if turn.answered.get("urgent") or is_urgent(row.answers or {}):
         case.urgency = Urgency.URGENT
     if turn.answered:
-        shown = ", ".join(f"{k}={v}" for k, v in turn.answered.items())
+        shown = ", ".join(f"{k}={_shown(row, v)}" for k, v in turn.answered.items())
         case.log(EventKind.NOTE, f"intake ({row.channel}) {shown}", actor=actor,
                  data={"flow": row.flow, "node": row.node, "answers": _jsonable(turn.answered)})
     if turn.fell_back:
@@ -62,6 +62,14 @@ def apply_turn(case: Case | None, row: FlowSession, turn: Turn, actor: str = "wo
         hold = (timedelta() if case.urgency == Urgency.URGENT
                 else ROUTING_HOLD.get(str(row.channel), timedelta()))
         case.last_enqueued_at = utcnow() + hold
+
+
+def _shown(row: FlowSession, value: object) -> object:
+    # A recording's address stays out of the timeline text: staff play it through the app,
+    # which audits the listen (hotline.web.casework.play_recording).
+    if row.channel == Channel.VOICE and isinstance(value, str) and value.startswith("http"):
+        return "(recording)"
+    return value
 
 
 def end_flow(row: FlowSession, case: Case | None, status: FlowStatus, note: str

@@ -32,3 +32,17 @@ def test_worker_html_is_escaped_in_case_list_and_case_page(app: Flask, post_sign
     assert "&lt;script&gt;alert(" in page  # shown, as text, on the timeline
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "&lt;/textarea&gt;&lt;svg onload=alert(1)&gt;" in page
+
+
+def test_a_workers_text_is_shown_once_on_the_timeline(app: Flask, post_signed: Any,
+                                                      web_world: WebWorld) -> None:
+    body = "老板拖欠我们三个月工资，一共十二个人"
+    assert post_signed("/twilio/sms", sms_form("+8613855551111", body)).status_code == 200
+    client = app.test_client()
+    web_login(client, "admin")
+    page = client.get("/staff/cases/1005").get_data(as_text=True)
+    timeline = page[page.index('id="timeline"'):]
+    # Once as the worker's bubble; the case summary above the timeline is not counted, and
+    # the auto reply shows the reply, not the worker's text again.
+    assert timeline.count(body) == 1
+    assert timeline.count("1005") >= 1  # the reply with the case number is there

@@ -22,7 +22,8 @@ ZH: dict[str, str] = {
     "(no name)": "（未留姓名）", "Employer": "用人单位", "Place of work": "务工地",
     "People affected": "涉及人数", "Wages owed": "被欠工资", "{n} months": "{n}个月",
     "Recovered": "已追回", "Volunteer": "志愿者", "Opened": "立案时间", "Summary": "情况摘要",
-    "segments": "条", "Call": "通话", "Play recording": "播放录音", "Timeline": "案件记录",
+    "segments": "条", "photos or files": "个图片或文件", "Call": "通话",
+    "Play recording": "播放录音", "Timeline": "案件记录",
     "Show full number": "显示完整号码", "viewed; logged": "已查看，已记录",
     " people": "人",
     # staff case page and list
