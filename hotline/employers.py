@@ -1,17 +1,19 @@
 """Employer names as workers type them, reduced to a key that finds the same employer.
 
-"深圳市宏达电子有限公司", "深圳 宏达电子厂" and "深圳宏大電子" must meet: width and case
-are folded (NFKC), spaces and punctuation dropped, legal-form suffixes stripped, and
-what remains is compared with rapidfuzz so a typo or a missing 市 still matches.
+"深圳市宏达电子有限公司", "深圳 宏达电子厂" and "深圳宏達電子廠" must meet: width and case
+are folded (NFKC), Traditional characters become Simplified (OpenCC, as for flow answers),
+spaces and punctuation are dropped, legal-form suffixes stripped, and what remains is
+compared with rapidfuzz so a typo or a missing 市 still matches.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
+
+from ivr_flows.parse import normalize
 
 # Longest first: "有限责任公司" must go before "公司" leaves "有限责任".
 SUFFIXES = sorted([
@@ -27,7 +29,7 @@ NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 def employer_key(name: str | None) -> str | None:
     """The comparable key of an employer name, or None when nothing meaningful is left."""
-    text = unicodedata.normalize("NFKC", name or "").casefold()
+    text = normalize(name or "").casefold()  # NFKC, then Traditional -> Simplified
     text = NOT_WORD.sub("", text)
     changed = True
     while changed and text:

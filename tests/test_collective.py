@@ -30,6 +30,8 @@ KEY_TABLE = [
     ("深圳市宏达电子有限公司", "深圳宏达电子"), ("深圳 宏达电子厂", "深圳宏达电子"),
     ("ＳＨＥＮＺＨＥＮ Hongda Co., Ltd.", "shenzhenhongda"),
     ("宏达建筑工程有限责任公司", "宏达建筑工程"),
+    ("深圳市宏達電子廠", "深圳宏达电子"),  # a phone set to Traditional: 達 電 廠
+    ("東莞興業鞋業有限公司", "东莞兴业鞋业"),
     ("  ", None), (None, None),
 ]
 
@@ -42,6 +44,7 @@ def test_employer_key(raw: str | None, key: str | None) -> None:
 @pytest.mark.parametrize("a,b,same", [
     ("深圳市宏达电子有限公司", "深圳宏大电子厂", True),  # pinyin typo 达/大
     ("深圳宏达电子", "深圳宏达電子公司", True),  # traditional character
+    ("深圳宏達電子廠", "深圳市宏达电子有限公司", True),  # all Traditional, suffix 廠
     ("深圳宏达电子", "广州宏达电子", False),
     ("富士康", "比亚迪", False),
 ])
