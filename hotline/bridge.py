@@ -64,11 +64,26 @@ def worker_contacts(session: Session, case: Case) -> list[Contact]:
 def relay_to_worker(session: Session, case: Case, volunteer: Volunteer, text: str,
                     now: datetime) -> list[int]:
     """Send the volunteer's text to the worker(s) from the hotline number; return message ids."""
-    body = say("relay_to_worker", case.language, number=case.number, text=text)
+    return text_workers(session, case, say("relay_to_worker", case.language,
+                                           number=case.number, text=text),
+                        f"volunteer → worker: {text}", f"volunteer:{volunteer.id}", now)
+
+
+def staff_to_worker(session: Session, case: Case, actor: str, text: str, now: datetime
+                    ) -> list[int]:
+    """Send a staff member's text to the worker(s) from the hotline number (escalated cases
+    wait in the staff queue, and staff answer them); return message ids."""
+    return text_workers(session, case, say("staff_to_worker", case.language,
+                                           number=case.number, text=text),
+                        f"staff → worker: {text}", actor, now)
+
+
+def text_workers(session: Session, case: Case, body: str, note: str, actor: str,
+                 now: datetime) -> list[int]:
+    """Queue `body` to the case's worker(s), log it, count it as contact; send after commit."""
     ids = [queue_sms(session, to=c.phone, body=body, purpose=Purpose.RELAY, case=case,
                      contact_id=c.id).id for c in worker_contacts(session, case)]
-    case.log(EventKind.MESSAGE_OUT, f"volunteer → worker: {text}",
-             actor=f"volunteer:{volunteer.id}", data={"message_ids": ids})
+    case.log(EventKind.MESSAGE_OUT, note, actor=actor, data={"message_ids": ids})
     touch(case, now, contacted_worker=True)
     send_after_commit(session, ids, urgent=case.urgency == Urgency.URGENT)
     return ids

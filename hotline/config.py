@@ -23,6 +23,7 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "OFFER_TIMEOUT_MINUTES": "10",
     "SWEEP_GRACE_SECONDS": "30",
     "MESSAGE_RECONCILE_AFTER_SECONDS": "300",  # an UNKNOWN send with no callback: ask the provider
+    "OUTCOME_REFRESH_SECONDS": "21600",  # a send still only ACCEPTED this long: ask the provider
     # Routing (hotline.routing, hotline.deadlines, hotline.collective):
     "OFFER_MAX_TRIES": "3",  # offer rounds before a case escalates to staff
     "URGENT_FANOUT": "3",  # volunteers offered an urgent case at once (first accept wins)
@@ -43,15 +44,13 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "CAMPAIGN_QUIET_HOURS": "21:00-08:00",  # recipients' local time; sends wait until the end
     "CAMPAIGN_RECONCILE_AFTER_SECONDS": "120",  # a send stuck in SENDING this long is checked
     "CAMPAIGN_STALL_SECONDS": "60",  # no progress this long: the tick restarts chunk tasks
-    "CAMPAIGN_OUTCOME_REFRESH_SECONDS": "21600",  # still ACCEPTED this long: ask the provider
     "CAMPAIGN_SIGNATURE": "",  # default 【签名】 for new campaigns
     # Web console (hotline.web):
     "HOTLINE_TIMEZONE": "Asia/Shanghai",  # days and months of the dashboard and reports
 }
 CAMPAIGN_INTS = ("CAMPAIGN_CHUNK_SIZE", "CAMPAIGN_PARALLELISM", "CAMPAIGN_SEND_THREADS")
 CAMPAIGN_FLOATS = ("CAMPAIGN_RATE_PER_SECOND", "CAMPAIGN_BURST_SECONDS",
-                   "CAMPAIGN_RECONCILE_AFTER_SECONDS", "CAMPAIGN_STALL_SECONDS",
-                   "CAMPAIGN_OUTCOME_REFRESH_SECONDS")
+                   "CAMPAIGN_RECONCILE_AFTER_SECONDS", "CAMPAIGN_STALL_SECONDS")
 ROUTING_INTS = ("OFFER_MAX_TRIES", "URGENT_FANOUT", "STALE_CASE_DAYS", "STALE_ESCALATE_DAYS",
                 "MONTHLY_CONTACT_DAYS", "COLLECTIVE_MIN_WORKERS", "COLLECTIVE_WINDOW_DAYS",
                 "EMPLOYER_MATCH_SCORE")
@@ -90,6 +89,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     cfg["OFFER_TIMEOUT_MINUTES"] = int(cfg["OFFER_TIMEOUT_MINUTES"])
     cfg["SWEEP_GRACE_SECONDS"] = int(cfg["SWEEP_GRACE_SECONDS"])
     cfg["MESSAGE_RECONCILE_AFTER_SECONDS"] = float(cfg["MESSAGE_RECONCILE_AFTER_SECONDS"])
+    cfg["OUTCOME_REFRESH_SECONDS"] = float(cfg["OUTCOME_REFRESH_SECONDS"])
     for key in ROUTING_INTS:
         cfg[key] = int(cfg[key])
     for key in CAMPAIGN_INTS:

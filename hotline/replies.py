@@ -95,6 +95,10 @@ TEXTS.update({
         "zh": "工友热线（案件{number}）志愿者：{text}",
         "en": "Hotline (case {number}) volunteer: {text}",
     },
+    "staff_to_worker": {
+        "zh": "工友热线（案件{number}）工作人员：{text}",
+        "en": "Hotline (case {number}) staff: {text}",
+    },
     "worker_to_volunteer": {"zh": "#{number}工友：{text}", "en": "#{number} worker: {text}"},
     "call_started": {
         "zh": "稍后热线会给您来电，接听后接通#{number}工友。",

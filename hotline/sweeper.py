@@ -71,7 +71,7 @@ def claim_unsent_messages() -> list[int]:
 def sweep_now() -> dict[str, int]:
     """One sweep: expire offers, re-enqueue unrouted cases and unsent messages, settle lost
     send outcomes with the provider, remind and escalate idle cases."""
-    from notifications.reconcile import reconcile_messages
+    from notifications.reconcile import reconcile_messages, refresh_messages
     from notifications.send import send_message
 
     reroute = expire_offers()
@@ -83,6 +83,7 @@ def sweep_now() -> dict[str, int]:
         enqueue(send_message, message_id, queue=SEND)
     counts = {"offers_expired": len(reroute), "cases": len(cases), "messages": len(messages)}
     counts.update({f"reconcile_{k}": v for k, v in reconcile_messages(utcnow()).items()})
+    counts["outcomes_refreshed"] = refresh_messages(utcnow())
     counts.update(check_deadlines())  # routing: reminders and escalation of idle cases
     if any(counts.values()):
         log.info("sweep: %s", counts)

@@ -28,12 +28,11 @@ from models.campaign import TWILIO_RECIPIENT_STATUS
 from notifications.campaign_tasks import kick, settle_campaign, start
 from notifications.campaigns import CampaignNotReady, check_campaign
 from notifications.providers import MessageLookup, ProviderError, ProviderMessage, get_provider
-from notifications.reconcile import find_unclaimed
+from notifications.reconcile import OUTCOME_HORIZON, find_unclaimed
 
 log = logging.getLogger(__name__)
 R = RecipientStatus
 RECONCILE_BATCH = 200
-OUTCOME_HORIZON = timedelta(days=3)  # after this, a finished campaign's numbers stand
 
 
 class CampaignNotFound(LookupError):
@@ -194,7 +193,7 @@ def refresh_lost_outcomes(now: datetime) -> int:
     if not isinstance(provider, MessageLookup):
         return 0
     cfg = current_app.config
-    quiet_since = now - timedelta(seconds=cfg["CAMPAIGN_OUTCOME_REFRESH_SECONDS"])
+    quiet_since = now - timedelta(seconds=cfg["OUTCOME_REFRESH_SECONDS"])
     with get_db().begin() as session:
         recent = select(Campaign.id).where(
             Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.DONE]),

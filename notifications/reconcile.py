@@ -23,6 +23,7 @@ from notifications.providers import MessageLookup, ProviderError, ProviderMessag
 
 log = logging.getLogger(__name__)
 BATCH = 100
+OUTCOME_HORIZON = timedelta(days=3)  # after this, what we know of a send stands
 
 
 def find_unclaimed(provider: MessageLookup, to: str, sender: str, body: str | None,
@@ -109,6 +110,43 @@ def _apply(session: Session, msg: Message, found: ProviderMessage | None) -> str
     msg.resend()
     _log(session, msg, "the provider never received this message; sending it again")
     return "resent"
+
+
+def refresh_messages(now: datetime) -> int:
+    """Fetch the final status of non-campaign sends still ACCEPTED long after sending.
+
+    Twilio does not retry status callbacks: after an outage of our webhook an offer or relay
+    would show "accepted" for good. Only ACCEPTED is asked about ("sent" is final where
+    carriers return no receipt), each row once per OUTCOME_REFRESH_SECONDS, for 3 days.
+    """
+    provider = get_provider()
+    if not isinstance(provider, MessageLookup):
+        return 0
+    quiet_since = now - timedelta(seconds=current_app.config["OUTCOME_REFRESH_SECONDS"])
+    with get_db().begin() as session:
+        rows = session.execute(select(Message.id, Message.provider_sid).where(
+            Message.direction == Direction.OUTBOUND, Message.purpose != Purpose.CAMPAIGN,
+            Message.status == MessageStatus.ACCEPTED, Message.provider_sid.is_not(None),
+            Message.updated_at < quiet_since, Message.created_at > now - OUTCOME_HORIZON)
+            .order_by(Message.id).limit(BATCH)).all()
+    settled = 0
+    for message_id, sid in rows:  # no transaction is held across a provider call
+        try:
+            found = provider.fetch_sms(str(sid))
+        except ProviderError as exc:
+            log.warning("refresh message %s: provider lookup failed: %s", message_id, exc)
+            break
+        with get_db().begin() as session:
+            msg = session.get(Message, message_id, with_for_update=True)
+            if msg is None or msg.status != MessageStatus.ACCEPTED:
+                continue  # a callback came meanwhile
+            new = TWILIO_STATUS.get(found.status) if found else None
+            if found is not None and new is not None and msg.advance(
+                    new, error_code=found.error_code):
+                settled += 1
+            else:  # still on its way there: ask again after another quiet spell
+                msg.updated_at = now
+    return settled
 
 
 def _sids_owned_by_others(message_id: int, sids: Iterable[str]) -> set[str]:

@@ -236,7 +236,7 @@ def test_lost_status_callbacks_are_fetched_from_the_provider_later(
     assert fake_twilio.wait_for_callbacks()
     control.tick_now()
     assert [r.status for r in recipients(cid)] == [R.ACCEPTED] * 3  # too early to ask
-    app.config["CAMPAIGN_OUTCOME_REFRESH_SECONDS"] = 0.0
+    app.config["OUTCOME_REFRESH_SECONDS"] = 0.0
     fake_twilio.fail_next(1, status=503)  # the first lookup fails: nothing changes, no crash
     assert control.tick_now()["refreshed"] == 0
     assert control.tick_now()["refreshed"] == 3

@@ -11,7 +11,7 @@ from hotline.db import get_db
 from hotline.sweeper import sweep_now
 from models import Case, CaseEvent, Contact, Message, MessageStatus, Purpose, utcnow
 from notifications.fake_twilio import FakeTwilio
-from notifications.reconcile import reconcile_messages
+from notifications.reconcile import reconcile_messages, refresh_messages
 from notifications.send import deliver
 from tests.test_send import TO, load, queued_message
 
@@ -109,3 +109,20 @@ def test_the_sweeper_runs_the_reconciliation(app: Flask, fake_twilio: FakeTwilio
     app.config["MESSAGE_RECONCILE_AFTER_SECONDS"] = 0.0
     assert sweep_now()["reconcile_adopted"] == 1
     assert load(mid).provider_sid == fake_twilio.messages[0]["sid"]
+
+
+def test_lost_callbacks_of_an_offer_are_fetched_later(app: Flask,
+                                                      fake_twilio: FakeTwilio) -> None:
+    fake_twilio.callbacks_enabled = False  # our webhook was down while Twilio reported
+    fake_twilio.fail_number("+8613900000009", 30003)
+    ok, lost = queued_message(), queued_message(to="+8613900000009")
+    assert deliver(ok) is None and deliver(lost) is None
+    assert fake_twilio.wait_for_callbacks()
+    assert refresh_messages(utcnow()) == 0  # too early: callbacks may still come
+    assert (load(ok).status, load(lost).status) == (MessageStatus.ACCEPTED,) * 2
+    app.config["OUTCOME_REFRESH_SECONDS"] = 0.0
+    assert refresh_messages(utcnow()) == 2
+    assert load(ok).status == MessageStatus.DELIVERED
+    assert (load(lost).status, load(lost).error_code) == (MessageStatus.UNDELIVERED, 30003)
+    assert refresh_messages(utcnow()) == 0  # settled: never asked again
+    assert len([r for r in fake_twilio.requests if r["method"] == "GET"]) == 2

@@ -164,7 +164,8 @@ def _call_with_recording(case_number: int, url: str) -> int:
                     to_number="+8675500000000", recording_url=url, case_id=case.id)
         session.add(call)
         session.flush()
-        case.log(EventKind.CALL, "voicemail left", call_id=call.id)
+        case.log(EventKind.CALL, "incoming call", call_id=call.id)
+        case.log(EventKind.CALL, "recording ready (voicemail)", call_id=call.id)
         return call.id
 
 
@@ -172,7 +173,10 @@ def test_recording_is_fetched_with_our_credentials_and_audited(
         app: Flask, web_world: WebWorld, fake_twilio: Any) -> None:
     call_id = _call_with_recording(web_world.assigned_to_a, fake_twilio.add_recording(0.5))
     client = client_as(app, "staff_a")
-    token = csrf_of(client.get("/staff/").get_data(as_text=True))
+    page = client.get(f"/staff/cases/{web_world.assigned_to_a}").get_data(as_text=True)
+    assert page.count(f"/staff/calls/{call_id}/recording") == 1  # one player per call
+    assert "/Recordings/" not in page  # the provider's address never reaches the browser
+    token = csrf_of(page)
     resp = client.post(f"/staff/calls/{call_id}/recording", data={"csrf_token": token})
     assert resp.status_code == 200 and resp.mimetype == "audio/x-wav"
     assert resp.data[:4] == b"RIFF" and len(resp.data) > 8000  # 0.5 s of 16-bit 8 kHz audio

@@ -59,6 +59,7 @@ def events(number: int, kind: EventKind) -> list[CaseEvent]:
     ("vol_b", "/inbox/offers/{offered_to_b}"),
     ("vol_a", "/inbox/cases/{assigned_to_a}/note"),
     ("vol_a", "/logout"),
+    ("staff_a", "/staff/cases/{assigned_to_a}/text"),
 ])
 def test_post_without_csrf_token_is_400_and_changes_nothing(
         app: Flask, web_world: WebWorld, username: str, path: str) -> None:
@@ -223,6 +224,23 @@ def test_duty_toggle(app: Flask, web_world: WebWorld) -> None:
 
 # --- volunteer actions ----------------------------------------------------------------------
 
+def test_volunteer_goes_off_and_on_duty_from_the_inbox(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "vol_a")
+    resp = client.post("/inbox/duty", data={"on_duty": "0", "csrf_token": token},
+                       follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Go on duty" in page
+    with get_db().begin() as session:
+        assert session.get(Volunteer, web_world.vol_a).on_duty is False  # type: ignore[union-attr]
+    resp = client.post("/inbox/duty", data={"on_duty": "1", "csrf_token": token},
+                       follow_redirects=True)
+    assert "Go off duty" in resp.get_data(as_text=True)
+    with get_db().begin() as session:
+        assert session.get(Volunteer, web_world.vol_a).on_duty is True  # type: ignore[union-attr]
+    assert client.post("/inbox/duty", data={"on_duty": "0"}).status_code == 400  # no CSRF
+
+
+
 def test_volunteer_accepts_an_offer(app: Flask, web_world: WebWorld) -> None:
     client, token = logged_in(app, "vol_b")
     inbox = client.get("/inbox/").get_data(as_text=True)
@@ -280,6 +298,31 @@ def test_volunteer_relays_a_text_from_the_hotline_number(app: Flask,
         assert msg.from_number == app.config["HOTLINE_NUMBER"]
         assert "明天上午去劳动监察大队" in msg.body
     assert case_of(number).status == CaseStatus.IN_PROGRESS
+
+
+def test_staff_text_the_worker_of_an_escalated_case(app: Flask, web_world: WebWorld) -> None:
+    number = web_world.org_b_case  # nobody has it: staff answer the worker themselves
+    other, other_token = logged_in(app, "staff_a")  # another organisation's case: 404
+    assert other.post(f"/staff/cases/{number}/text",
+                      data={"body": "你好", "csrf_token": other_token}).status_code == 404
+    client, token = logged_in(app, "staff_b")
+    assert client.post(f"/staff/cases/{number}/text", data={"body": " ", "csrf_token": token}
+                       ).status_code == 400
+    assert client.post(f"/staff/cases/{number}/text",
+                       data={"body": "x" * 501, "csrf_token": token}).status_code == 400
+    resp = client.post(f"/staff/cases/{number}/text",
+                       data={"body": "请明天带上工资条来中心", "csrf_token": token})
+    assert resp.status_code == 303
+    with get_db().begin() as session:
+        [msg] = session.scalars(select(Message).where(Message.purpose == Purpose.RELAY)).all()
+        assert msg.to_number == web_world.worker_phone
+        assert msg.from_number == app.config["HOTLINE_NUMBER"]
+        assert msg.body == f"工友热线（案件{number}）工作人员：请明天带上工资条来中心"
+    [note] = events(number, EventKind.MESSAGE_OUT)
+    assert note.actor == "user:staff_b" and "请明天带上工资条来中心" in note.text
+    volunteer, vol_token = logged_in(app, "vol_a")
+    assert volunteer.post(f"/staff/cases/{web_world.assigned_to_a}/text",
+                          data={"body": "x", "csrf_token": vol_token}).status_code == 403
 
 
 def test_volunteer_asks_for_a_bridged_call(app: Flask, web_world: WebWorld) -> None:

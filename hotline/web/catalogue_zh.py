@@ -54,6 +54,7 @@ ZH: dict[str, str] = {
     # volunteers, opt-outs, audit
     "Name": "姓名", "Phone": "电话", "Skills": "专长", "Languages": "语言/方言",
     "Regions": "服务地区", "Shifts": "值班时间", "Load": "负荷", "On duty": "在岗",
+    "Go on duty": "上线接案", "Go off duty": "下线",
     "Off duty": "离岗", "any time": "随时", "No volunteers yet.": "还没有志愿者。",
     "{name} is now on duty.": "{name}已上岗。", "{name} is now off duty.": "{name}已离岗。",
     "These workers asked for no bulk SMS (TD, 退订, STOP). Campaigns never text them.":

@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from hotline.bridge import relay_to_worker, request_call
+from hotline.bridge import relay_to_worker, request_call, staff_to_worker
 from hotline.web.i18n import gettext as _
-from models import Case, Volunteer, utcnow
+from models import Case, User, Volunteer, utcnow
 
 MAX_RELAY_CHARS = 500  # ~8 UCS-2 segments: longer texts cost too much on a worker's phone
 
@@ -22,14 +22,29 @@ def can_call() -> bool:
     return bool(current_app.config.get("PUBLIC_URL"))
 
 
-def send_text(session: Session, case: Case, volunteer: Volunteer, body: str) -> str | None:
-    """Queue a relayed text to the worker; return an error message, or None when queued."""
+def text_problem(body: str) -> str | None:
+    """Why a text to a worker cannot go as typed, or None."""
     if not body:
         return _("Write the text to send.")
     if len(body) > MAX_RELAY_CHARS:
         return _("A text may have at most {n} characters.", n=MAX_RELAY_CHARS)
-    relay_to_worker(session, case, volunteer, body, utcnow())
     return None
+
+
+def send_text(session: Session, case: Case, volunteer: Volunteer, body: str) -> str | None:
+    """Queue a volunteer's text to the worker; return an error message, or None when queued."""
+    problem = text_problem(body)
+    if problem is None:
+        relay_to_worker(session, case, volunteer, body, utcnow())
+    return problem
+
+
+def staff_text(session: Session, case: Case, user: User, body: str) -> str | None:
+    """Queue a staff member's text to the worker; return an error message, or None."""
+    problem = text_problem(body)
+    if problem is None:
+        staff_to_worker(session, case, user.actor, body, utcnow())
+    return problem
 
 
 def start_call(session: Session, case: Case, volunteer: Volunteer) -> str | None:

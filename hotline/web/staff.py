@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from hotline.casework_merge import MergeRefused, merge_cases
 from hotline.db import get_db
-from hotline.web import casework
+from hotline.web import casework, relay
 from hotline.web.access import (
     audit,
     case_or_404,
@@ -156,6 +156,21 @@ def reveal_phone(number: int) -> Any:
 def play_recording(call_id: int) -> Any:
     """Play a call's recording (audited) on a case this user may see."""
     return casework.play_recording(signed_in_user(), call_id, case_or_404, "staff.case_page")
+
+
+@bp.post("/cases/<int:number>/text")
+def text_worker(number: int) -> Any:
+    """Text the worker from the hotline number (staff answer escalated cases themselves)."""
+    user = signed_in_user()
+    body = request.form.get("body", "").strip()
+    with get_db().begin() as session:
+        case = case_or_404(session, user, number, lock=True)
+        error = relay.staff_text(session, case, user, body)
+        if error:
+            flash(error, "error")
+            return render_case(session, user, case, status=400)
+    flash(_("Your text is on its way to the worker."), "info")
+    return redirect(url_for("staff.case_page", number=number) + "#timeline", code=303)
 
 
 @bp.post("/cases/<int:number>/status")

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from hotline.db import get_db
 from hotline.deadlines import BadAmount, parse_amount
 from hotline.routing import Answer, answer_offer
+from hotline.volunteer_sms import set_duty
 from hotline.web import casework, relay
 from hotline.web.access import case_or_404, guard, signed_in_user
+from hotline.web.i18n import current_language
 from hotline.web.i18n import gettext as _
 from models import (
     OPEN_STATUSES,
@@ -55,6 +57,17 @@ def inbox() -> Any:
             "volunteer/inbox.html", volunteer=volunteer, offers=offers,
             open_cases=[c for c in mine if c.status in OPEN_STATUSES],
             done_cases=[c for c in mine if c.status not in OPEN_STATUSES][:20])
+
+
+@bp.post("/duty")
+def duty() -> Any:
+    """Go on or off duty, as the ON/OFF text would; the answer says when offers will come."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        volunteer = my_volunteer(session, user)
+        said = set_duty(volunteer, request.form.get("on_duty") == "1", current_language())
+    flash(said, "info")
+    return redirect(url_for("volunteer.inbox"), code=303)
 
 
 @bp.post("/offers/<int:number>")
