@@ -106,6 +106,23 @@ def forward_worker_message(session: Session, case: Case, message: Message) -> in
     return fwd.id
 
 
+def voicemail_to_volunteer(session: Session, case: Case) -> int | None:
+    """Tell the case's volunteer that the worker left a voicemail; return the message id."""
+    if case.assigned_volunteer_id is None or case.status not in WORKING:
+        return None  # nobody has the case yet: routing will offer it with its voicemail
+    volunteer = session.get(Volunteer, case.assigned_volunteer_id)
+    if volunteer is None:
+        return None
+    note = queue_sms(session, to=volunteer.phone, purpose=Purpose.RELAY, case=case,
+                     volunteer_id=volunteer.id, body=say("voicemail_to_volunteer",
+                                                         volunteer.reply_language,
+                                                         number=case.number))
+    case.log(EventKind.MESSAGE_OUT, f"voicemail announced to volunteer {volunteer.name}",
+             message_id=note.id)
+    send_after_commit(session, [note.id], urgent=case.urgency == Urgency.URGENT)
+    return note.id
+
+
 def request_call(session: Session, case: Case, volunteer: Volunteer, now: datetime
                  ) -> Call | None:
     """Record a bridge call to place after commit; None when no public URL is configured."""

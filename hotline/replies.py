@@ -99,6 +99,10 @@ TEXTS.update({
         "zh": "工友热线（案件{number}）工作人员：{text}",
         "en": "Hotline (case {number}) staff: {text}",
     },
+    "voicemail_to_volunteer": {
+        "zh": "#{number}工友来电留言了，请在热线收件箱收听。",
+        "en": "#{number}: the worker left a voicemail; play it in your hotline inbox.",
+    },
     "worker_to_volunteer": {"zh": "#{number}工友：{text}", "en": "#{number} worker: {text}"},
     "call_started": {
         "zh": "稍后热线会给您来电，接听后接通#{number}工友。",

@@ -22,6 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
+from hotline.bridge import voicemail_to_volunteer
+from hotline.conversation import intake_done
 from hotline.db import get_db
 from hotline.intake import BadWebhook, find_or_create_contact, open_case_for
 from hotline.phones import InvalidPhone, normalize_phone
@@ -78,21 +80,28 @@ def now() -> datetime:
     return clock()
 
 
-def available_volunteer(session: Session, language: str) -> Volunteer | None:
-    """An on-duty volunteer in shift to ring now: same language first, least recently offered."""
+def available_volunteer(session: Session, language: str, case: Case | None = None
+                        ) -> Volunteer | None:
+    """Who to ring now: the case's own volunteer if on duty and in shift; else an on-duty
+    volunteer in shift, same language first, least recently offered."""
+    moment = now()
+    own = session.get(Volunteer, case.assigned_volunteer_id) if (
+        case is not None and case.assigned_volunteer_id) else None
+    if own is not None and own.on_duty and own.available(moment):
+        return own
     candidates = session.scalars(select(Volunteer).where(Volunteer.on_duty.is_(True)).order_by(
         Volunteer.last_offered_at.asc().nulls_first(), Volunteer.id)).all()
-    moment = now()
     free = [v for v in candidates if v.available(moment)]
     same = [v for v in free if language in (v.languages or [])]
     best = same or free
     return best[0] if best else None
 
 
-def context(session: Session, language: str) -> Context:
-    """The engine's context for a voice step."""
-    return Context(channel="voice", now=now(),
-                   volunteer_available=lambda: available_volunteer(session, language) is not None)
+def context(session: Session, case: Case, language: str, *, returning: bool) -> Context:
+    """The engine's context for a voice step of a call about `case`."""
+    return Context(channel="voice", now=now(), returning=returning,
+                   volunteer_available=lambda: available_volunteer(
+                       session, language, case) is not None)
 
 
 def links(n: int, node: str, dial_to: str | None = None) -> VoiceLinks:
@@ -163,7 +172,11 @@ def begin_call(session: Session, call: InboundCall) -> tuple[str, FlowOutcome]:
     case.log(EventKind.CALL, "incoming call" + ("" if opened else " (continues this case)"),
              actor="worker", call_id=row.id, data={"call_sid": call.sid})
     flow = default_flow()
-    state, turn = start(flow, context(session, case.language), case.language)
+    # A worker calling back about a case whose intake is done is asked what they want,
+    # rather than made to answer (and overwrite) every question again.
+    returning = not opened and intake_done(session, case)
+    state, turn = start(flow, context(session, case, case.language, returning=returning),
+                        case.language)
     flow_row = FlowSession(channel=Channel.VOICE, flow=flow.name, contact_id=case.contact_id,
                            case_id=case.id, call_sid=call.sid, node=state.node,
                            language=state.language, expires_at=utcnow() + SESSION_TTL)
@@ -180,7 +193,7 @@ def finish_step(session: Session, row: FlowSession, case: Case, state: FlowState
     flow = default_flow()
     dial_to = None
     if turn.waiting is not None and turn.waiting.type == "transfer":
-        volunteer = available_volunteer(session, state.language)
+        volunteer = available_volunteer(session, state.language, case)
         if volunteer is not None:
             dial_to = volunteer.phone
             row.answers = {**row.answers, "transfer_volunteer_id": volunteer.id}
@@ -216,7 +229,8 @@ def continue_call(session: Session, call: InboundCall, n: int, silence: bool
         return hangup_xml(), FlowOutcome()
     flow = default_flow()
     state = state_of(row)
-    turn = advance(flow, state, reply_from_form(silence), context(session, state.language))
+    turn = advance(flow, state, reply_from_form(silence),
+                   context(session, case, state.language, returning=intake_done(session, case)))
     if turn.answered.get("transfer") in ("completed", "answered"):
         talked_live(session, case, row)
     xml = finish_step(session, row, case, state, turn, n)
@@ -327,10 +341,12 @@ def keep_recording(session: Session, sid: str, url: str, node: str) -> str:
     assert case is not None
     flow_node = default_flow().nodes.get(node)
     if flow_node is not None and flow_node.field == "voicemail":
-        call.recording_url = url
-        if case.voicemail_url == url:  # the <Record> action already stored it
+        if call.recording_url == url:  # Twilio sent this callback twice
             return ""
-        case.voicemail_url = url
+        # The <Record> action may have stored it on the case already; the call (and the
+        # volunteer's notice) are this callback's, once.
+        call.recording_url = case.voicemail_url = url
+        voicemail_to_volunteer(session, case)
     case.log(EventKind.CALL, f"recording ready ({node or 'call'})", call_id=call.id,
              data={"recording_url": url, "node": node,
                    "duration_s": request.form.get("RecordingDuration")})

@@ -43,8 +43,9 @@ Per type:
 - ``text``: free text (SMS), speech (voice); on voice a silent caller is asked to speak
   after the beep (``<Record>``) instead.
 - ``record``: a voicemail on voice (``max_seconds``); on SMS the text goes to ``sms_field``.
-- ``branch``: ``on: office_hours | volunteer_available | urgent | answer:<field>``,
-  ``cases: {value: node}``, ``default: node``.
+- ``branch``: ``on: office_hours | volunteer_available | urgent | returning |
+  answer:<field>``, ``cases: {value: node}``, ``default: node``. ``returning`` is true when
+  the caller's open case already went through intake (a worker calling back).
 - ``transfer``: voice only: dial an on-duty volunteer with the hotline number as caller id;
   ``timeout`` seconds, ``answered: node`` when they talked, ``next`` when nobody answered.
 - ``end``: say ``prompt`` and finish (the case is then routed).

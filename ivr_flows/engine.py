@@ -44,6 +44,7 @@ class Context:
     channel: str
     now: datetime
     volunteer_available: Callable[[], bool] = lambda: False
+    returning: bool = False  # the caller's open case already went through intake
 
 
 @dataclass
@@ -129,6 +130,8 @@ def branch_target(flow: Flow, node: Node, state: FlowState, ctx: Context) -> str
         value = ctx.volunteer_available()
     elif on == "urgent":
         value = is_urgent(state.answers)
+    elif on == "returning":
+        value = ctx.returning
     else:
         value = state.answers.get(on.removeprefix("answer:"))
     key = str(value).lower() if value is not None else ""

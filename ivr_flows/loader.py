@@ -25,7 +25,8 @@ from ivr_flows.model import (
 FLOWS_DIR = Path(__file__).resolve().parent / "flows"
 DEFAULT_FLOW = "intake"
 DTMF_KEYS = set("0123456789*#")
-BRANCH_ON = re.compile(r"^(office_hours|volunteer_available|urgent|answer:[a-z_]+)$")
+BRANCH_ON = re.compile(
+    r"^(office_hours|volunteer_available|urgent|returning|answer:[a-z_]+)$")
 PLACEHOLDERS = frozenset({"case_number", *FIELDS})
 
 
@@ -224,7 +225,7 @@ def _branch_problems(flow: Flow, node: Node) -> list[str]:
     problems = [] if node.default else ["a branch needs 'default'"]
     if not node.on or not BRANCH_ON.match(node.on):
         problems.append(f"branch 'on' {node.on!r} is not office_hours, volunteer_available, "
-                        "urgent or answer:<field>")
+                        "urgent, returning or answer:<field>")
     elif node.on.startswith("answer:") and node.on[7:] not in FIELDS:
         problems.append(f"branch on unknown field {node.on[7:]!r}")
     return problems

@@ -333,3 +333,70 @@ def test_withheld_caller_id_still_gets_a_case(app: Flask, post_signed: Any) -> N
     resp = post_signed("/twilio/voice", call_form(From="anonymous"))
     assert resp.status_code == 200
     assert the_case().number == 1001
+
+
+def first_call_done(post_signed: Any) -> None:
+    """A worker's first call: the whole intake, then a voicemail at night."""
+    caller = Caller(post_signed, sid="CA" + "1" * 32)
+    walk_to_confirm(caller)
+    caller.keys("1")
+    caller.answer(RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
+                  RecordingDuration="20")
+    assert caller.hang_up() == 204
+
+
+def test_a_worker_calling_back_is_asked_not_interviewed_again(app: Flask,
+                                                              post_signed: Any) -> None:
+    app.config["FLOW_CLOCK"] = lambda: NIGHT
+    first_call_done(post_signed)
+    before = the_case()
+    again = Caller(post_signed, sid="CA" + "2" * 32)
+    twiml = again.keys("1")  # Mandarin
+    assert "您的案件一、零、零、一已经登记" in says(twiml)[0]  # its number, digit by digit
+    assert "找志愿者或留言请按1" in "".join(says(twiml))
+    twiml = again.keys("1")  # reach a volunteer or leave a message: at night, voicemail
+    assert any("下班时间" in text for text in says(twiml)) and twiml.find("Record") is not None
+    again.answer(RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE2",
+                 RecordingDuration="15")
+    assert again.hang_up() == 204
+    after = the_case()  # the same case, its answers untouched by the second call
+    assert (after.id, after.category, after.people_affected, after.amount_owed) == (
+        before.id, before.category, before.people_affected, before.amount_owed)
+    assert after.voicemail_url.endswith("RE2")  # type: ignore[union-attr]
+
+
+def test_a_worker_calling_back_may_go_through_the_questions_again(app: Flask,
+                                                                  post_signed: Any) -> None:
+    app.config["FLOW_CLOCK"] = lambda: NIGHT
+    first_call_done(post_signed)
+    again = Caller(post_signed, sid="CA" + "3" * 32)
+    again.keys("1")
+    twiml = again.keys("2")
+    assert "您遇到什么问题" in says(twiml)[0]
+
+
+def test_voicemail_on_an_assigned_case_tells_its_volunteer_once(app: Flask,
+                                                                post_signed: Any) -> None:
+    from models import Message, Purpose
+
+    app.config["FLOW_CLOCK"] = lambda: NIGHT
+    first_call_done(post_signed)
+    with get_db().begin() as s:
+        volunteer = Volunteer(name="张律师", phone=VOLUNTEER, languages=["zh"], on_duty=True)
+        s.add(volunteer)
+        s.flush()
+        case = s.scalars(select(Case)).one()
+        case.assigned_volunteer_id = volunteer.id
+        case.status = CaseStatus.ASSIGNED
+    again = Caller(post_signed, sid="CA" + "4" * 32)
+    again.keys("1")
+    again.keys("1")
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE3"
+    again.answer(RecordingUrl=url, RecordingDuration="15")
+    for _ in range(2):  # Twilio's recording callback, and a duplicate of it
+        post_signed("/twilio/voice/recording?node=voicemail",
+                    call_form(again.sid, RecordingUrl=url, RecordingStatus="completed"))
+    with get_db().begin() as s:
+        [notice] = s.scalars(select(Message).where(Message.purpose == Purpose.RELAY)).all()
+        assert notice.to_number == VOLUNTEER and "#1001工友来电留言" in notice.body
+        assert s.scalars(select(Call).where(Call.sid == again.sid)).one().recording_url == url
