@@ -99,6 +99,11 @@ TEXTS.update({
         "zh": "工友热线（案件{number}）工作人员：{text}",
         "en": "Hotline (case {number}) staff: {text}",
     },
+    # Campaigns (notifications.campaigns): the opt-out footer and answers to sign-up replies.
+    "campaign_footer": {"zh": "回复TD退订", "en": "Reply TD to opt out"},
+    "rsvp_signup": {"zh": "已报名，谢谢！", "en": "You are signed up, thank you!"},
+    "rsvp_again": {"zh": "您已报名过了。", "en": "You are already signed up."},
+    "rsvp_verified": {"zh": "谢谢，已确认您的号码。", "en": "Thank you, your number is confirmed."},
     "voicemail_to_volunteer": {
         "zh": "#{number}工友来电留言了，请在热线收件箱收听。",
         "en": "#{number}: the worker left a voicemail; play it in your hotline inbox.",

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from hotline.phones import mask_phone
+from hotline.replies import say
 from models import (
     Campaign,
     CampaignKind,
@@ -36,12 +37,6 @@ from notifications.segments import count_segments
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)(?:\|([^{}]*))?\}")
 FIELDS = ("name", "case_number", "province", "city", "work_province")
 MAX_BODY = 1600  # Twilio's limit for one (concatenated) message
-FOOTERS = {"zh": "回复TD退订", "en": "Reply TD to opt out"}
-RSVP_REPLIES = {
-    "signup": {"zh": "已报名，谢谢！", "en": "You are signed up, thank you!"},
-    "again": {"zh": "您已报名过了。", "en": "You are already signed up."},
-    "verified": {"zh": "谢谢，已确认您的号码。", "en": "Thank you, your number is confirmed."},
-}
 
 
 class TemplateError(ValueError):
@@ -98,7 +93,9 @@ def compose(campaign: Campaign, text: str, language: str) -> str:
     if campaign.signature:
         text = f"【{campaign.signature}】{text}"
     if campaign.footer:
-        text = f"{text} {FOOTERS.get(language, FOOTERS['en'])}"
+        # A language with no footer of its own gets the English one (the Latin script is
+        # more likely to be read than Chinese by someone who chose neither).
+        text = f"{text} {say('campaign_footer', language if language == 'zh' else 'en')}"
     return text
 
 
@@ -330,15 +327,15 @@ def handle_campaign_reply(session: Session, contact: Contact, body: str) -> str 
     if word not in campaign.rsvp_keywords or recipient.sent_at is None or (
             utcnow() - recipient.sent_at > window):
         return None
-    language = contact.language if contact.language in FOOTERS else "zh"
+    language = contact.language or "zh"
     if campaign.kind == CampaignKind.RECHECK:
         contact.verified_at, contact.stale_at = utcnow(), None
     if recipient.reply is not None:
         kind = "verified" if campaign.kind == CampaignKind.RECHECK else "again"
-        return RSVP_REPLIES[kind][language]
+        return say(f"rsvp_{kind}", language)
     recipient.reply, recipient.replied_at = word, utcnow()
     kind = "verified" if campaign.kind == CampaignKind.RECHECK else "signup"
-    return RSVP_REPLIES[kind][language]
+    return say(f"rsvp_{kind}", language)
 
 
 def quiet_window(campaign: Campaign) -> tuple[int, int]:
