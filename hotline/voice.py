@@ -185,6 +185,25 @@ def begin_call(session: Session, call: InboundCall) -> tuple[str, FlowOutcome]:
     return finish_step(session, flow_row, case, state, turn, 0), FlowOutcome()
 
 
+def second_case(session: Session, row: FlowSession, first: Case, sid: str) -> Case:
+    """A worker calling back with a new problem: the rest of the call fills a new case."""
+    case = Case(contact_id=first.contact_id, channel=Channel.VOICE, language=first.language,
+                status=CaseStatus.NEW, work_city=first.work_city,
+                work_province=first.work_province)
+    session.add(case)
+    session.flush()
+    case.assign_number()
+    case.log(EventKind.STATUS, f"case opened by phone call (a new problem; the worker's "
+             f"case #{first.number} stays as it is)", data={"to": str(CaseStatus.NEW)})
+    first.log(EventKind.CALL, f"the worker called about a new problem: case #{case.number}",
+              actor="worker", data={"call_sid": sid, "new_case": case.number})
+    row.case_id = case.id
+    call = session.scalar(select(Call).where(Call.sid == sid))
+    if call is not None:  # its voicemail belongs to the new problem
+        call.case_id = case.id
+    return case
+
+
 def finish_step(session: Session, row: FlowSession, case: Case, state: FlowState,
                 turn: Turn, n: int) -> str:
     """Save state and answers, render the TwiML, store it as step n."""
@@ -231,6 +250,8 @@ def continue_call(session: Session, call: InboundCall, n: int, silence: bool
     state = state_of(row)
     turn = advance(flow, state, reply_from_form(silence),
                    context(session, case, state.language, returning=intake_done(session, case)))
+    if turn.answered.get("returning") == "new":
+        case = second_case(session, row, case, call.sid)
     if turn.answered.get("transfer") in ("completed", "answered"):
         talked_live(session, case, row)
     xml = finish_step(session, row, case, state, turn, n)

@@ -32,6 +32,9 @@ FIELDS: dict[str, FieldSpec] = {
     "months_unpaid": FieldSpec("number"),
     "people_affected": FieldSpec("number"),
     "voicemail": FieldSpec("recording"),
+    # Not written to the case: what a worker calling back wants; the voice layer acts on
+    # "new" by opening a second case for the rest of the call (hotline.voice).
+    "returning": FieldSpec("choice", values=frozenset({"message", "again", "new"})),
 }
 
 # Categories that must reach a person first (work injury; many workers of one employer).

@@ -400,3 +400,33 @@ def test_voicemail_on_an_assigned_case_tells_its_volunteer_once(app: Flask,
         [notice] = s.scalars(select(Message).where(Message.purpose == Purpose.RELAY)).all()
         assert notice.to_number == VOLUNTEER and "#1001工友来电留言" in notice.body
         assert s.scalars(select(Call).where(Call.sid == again.sid)).one().recording_url == url
+
+
+def test_a_worker_calling_back_with_a_new_problem_gets_a_second_case(
+        app: Flask, post_signed: Any) -> None:
+    app.config["FLOW_CLOCK"] = lambda: NIGHT
+    first_call_done(post_signed)
+    again = Caller(post_signed, sid="CA" + "5" * 32)
+    again.keys("1")
+    assert "您遇到什么问题" in says(again.keys("3"))[0]  # a new problem
+    again.keys("2")  # work injury
+    again.answer(SpeechResult="广东东莞", Confidence="0.9")
+    again.answer(SpeechResult="宏达鞋厂", Confidence="0.9")
+    again.keys("0")
+    again.keys("0")
+    again.keys("1")
+    twiml = again.keys("1")  # confirm
+    assert any("一、零、零、二" in text for text in says(twiml))  # the new case's number
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE5"
+    again.answer(RecordingUrl=url, RecordingDuration="9")
+    post_signed("/twilio/voice/recording?node=voicemail",
+                call_form(again.sid, RecordingUrl=url, RecordingStatus="completed"))
+    with get_db().begin() as s:
+        first, second = s.scalars(select(Case).order_by(Case.number)).all()
+        assert (first.number, first.category.value, first.people_affected) == (
+            1001, "collective", 40)  # the first case as the first call left it
+        assert (second.number, second.category.value, second.work_city) == (1002, "injury", "东莞")
+        assert second.contact_id == first.contact_id and second.voicemail_url == url
+        assert s.scalars(select(Call).where(Call.sid == again.sid)).one().case_id == second.id
+        notes = [e.text for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == first.id))]
+        assert any("new problem: case #1002" in n for n in notes)
