@@ -14,6 +14,7 @@ from flask import current_app
 
 from hotline.db import get_db
 from models import EventKind, Message, MessageStatus, Purpose
+from models.message import STATUS_RANK, TWILIO_STATUS
 from notifications.providers import (
     PermanentFailure,
     ProviderError,
@@ -44,10 +45,9 @@ def claim_for_sending(message_id: int) -> Message | None:
 
             contact = session.get(Contact, msg.contact_id)
             if contact is not None and contact.opted_out:
-                msg.status = MessageStatus.FAILED
-                msg.error_message = "recipient opted out"
+                msg.advance(MessageStatus.FAILED, error_message="recipient opted out")
                 return None
-        msg.status = MessageStatus.SENDING
+        msg.advance(MessageStatus.SENDING)
         return msg
 
 
@@ -61,7 +61,9 @@ def record_outcome(message_id: int, result: SendResult | None, error: ProviderEr
         if result is not None:
             msg.provider_sid = msg.provider_sid or result.sid
             msg.segments = result.segments
-            msg.advance(MessageStatus.ACCEPTED)
+            # A provider may answer with a later state than "accepted" (the console says "sent").
+            reported = TWILIO_STATUS.get(result.status, MessageStatus.ACCEPTED)
+            msg.advance(max(MessageStatus.ACCEPTED, reported, key=STATUS_RANK.__getitem__))
             note = f"sent to {msg.to_number} ({result.segments} segment(s), {result.sid})"
         elif isinstance(error, Throttled | TransientFailure) and not getattr(
                 error, "maybe_sent", False):
