@@ -331,3 +331,33 @@ def test_volunteer_asks_for_a_bridged_call(app: Flask, web_world: WebWorld) -> N
     assert client.post(f"/inbox/cases/{number}/call", data={"csrf_token": token}
                        ).status_code == 303
     assert any("asked for a call" in e.text for e in events(number, EventKind.CALL))
+
+
+@pytest.mark.parametrize("finished", [CaseStatus.RESOLVED, CaseStatus.CLOSED])
+def test_volunteer_cannot_work_a_finished_case(app: Flask, web_world: WebWorld,
+                                               finished: CaseStatus) -> None:
+    number = web_world.assigned_to_a
+    with get_db().begin() as session:
+        case = session.scalars(select(Case).where(Case.number == number)).one()
+        case.status, case.amount_recovered = finished, Decimal(500)
+    client, token = logged_in(app, "vol_a")
+    page = client.get(f"/inbox/cases/{number}?lang=en").get_data(as_text=True)
+    assert f"/inbox/cases/{number}/relay" not in page
+    assert f"/inbox/cases/{number}/call" not in page
+    assert f"/inbox/cases/{number}/outcome" not in page
+    assert "outcome is final" in page
+    for action, form in [("outcome", {"status": "in_progress", "amount_recovered": "9000"}),
+                         ("relay", {"body": "还在吗"}), ("call", {})]:
+        resp = client.post(f"/inbox/cases/{number}/{action}", data={**form, "csrf_token": token})
+        assert resp.status_code == 409, action
+        assert "is finished" in resp.get_data(as_text=True)
+    case = case_of(number)
+    assert case.status == finished and case.amount_recovered == Decimal(500)
+    assert case.worker_contacted_at is None
+    with get_db().begin() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+    assert events(number, EventKind.CALL) == [] and events(number, EventKind.STATUS) == []
+    # A note on the volunteer's own finished case is still fine (the record stays complete).
+    assert client.post(f"/inbox/cases/{number}/note",
+                       data={"text": "worker thanked us", "csrf_token": token}
+                       ).status_code == 303

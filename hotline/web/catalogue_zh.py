@@ -166,4 +166,9 @@ ZH: dict[str, str] = {
     "flows check: OK": "flows check：通过", "missing node": "节点不存在",
     "(see above)": "（见上文）", "saves": "保存为", "only": "仅限",
     "Not reachable from the start": "从起点无法到达", "No flow files.": "没有流程文件。",
+    # finished cases in the volunteer inbox
+    "Case {number} is finished; ask the office to reopen it.":
+        "案件{number}已办结，如需继续处理请联系机构重新开启。",
+    "This case is {status}: the worker can no longer be reached from here and its outcome is final. Ask the office to reopen it.":  # noqa: E501
+        "此案件{status}：不能再从这里联系工友，办理结果已确定。如需继续处理请联系机构重新开启。",
 }

@@ -117,6 +117,29 @@ def assigned_case(session: Session, user: User, number: int) -> Case:
     return case
 
 
+class CaseFinished(Exception):
+    """The volunteer tried to reach the worker or change the outcome of a finished case."""
+
+
+def working_case(session: Session, user: User, number: int) -> Case:
+    """An open case this volunteer owns: texting, calling and outcomes stop once it is
+    resolved, referred or closed (as the SMS commands refuse them); else CaseFinished."""
+    case = assigned_case(session, user, number)
+    if not case.is_open:
+        raise CaseFinished(case.number)
+    return case
+
+
+@bp.errorhandler(CaseFinished)
+def case_finished(error: CaseFinished) -> Any:
+    """409 with the case page and why nothing was done (the transaction has rolled back)."""
+    number = int(error.args[0])
+    flash(_("Case {number} is finished; ask the office to reopen it.", number=number), "error")
+    user = signed_in_user()
+    with get_db().begin() as session:
+        return render_case(session, user, case_or_404(session, user, number), status=409)
+
+
 @bp.post("/calls/<int:call_id>/recording")
 def play_recording(call_id: int) -> Any:
     """Play a recording on one of the volunteer's own cases (audited; offers alone do not)."""
@@ -143,7 +166,7 @@ def outcome(number: int) -> Any:
     """Report progress or the result: in progress, resolved or referred, and money recovered."""
     user = signed_in_user()
     with get_db().begin() as session:
-        case = assigned_case(session, user, number)
+        case = working_case(session, user, number)
         try:
             status = CaseStatus(request.form.get("status", ""))
             if status not in OUTCOMES:
@@ -167,7 +190,7 @@ def call(number: int) -> Any:
     """Ring the volunteer's phone and bridge to the worker, the hotline as caller ID."""
     user = signed_in_user()
     with get_db().begin() as session:
-        case = assigned_case(session, user, number)
+        case = working_case(session, user, number)
         error = relay.start_call(session, case, my_volunteer(session, user))
     flash(error or _("The hotline is calling your phone now."), "error" if error else "info")
     return redirect(url_for("volunteer.case_page", number=number), code=303)
@@ -179,7 +202,7 @@ def relay_text(number: int) -> Any:
     user = signed_in_user()
     body = request.form.get("body", "").strip()
     with get_db().begin() as session:
-        case = assigned_case(session, user, number)
+        case = working_case(session, user, number)
         error = relay.send_text(session, case, my_volunteer(session, user), body)
         if error:
             flash(error, "error")
