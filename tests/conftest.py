@@ -8,11 +8,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import redis as redis_lib
@@ -167,18 +168,32 @@ class LiveServer:
         self.server.server_close()
 
 
-def start_worker(env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
-    """A real `celery -A worker worker` process consuming from real Redis."""
+_WORKER_LOGS: dict[int, tuple[Path, IO[bytes]]] = {}
+LOG_TAIL = 4000
+
+
+def start_worker(env: dict[str, str], *extra: str, log_dir: Path | None = None
+                 ) -> subprocess.Popen[bytes]:
+    """A real `celery -A worker worker` process consuming from real Redis.
+
+    Its output goes to a file in `log_dir` (default: a fresh temp dir), never to a pipe that
+    nobody reads: a chatty worker would block once the pipe's buffer is full.
+    """
     full = {**os.environ, **env}
     args = [sys.executable, "-m", "celery", "-A", "worker", "worker", "--loglevel", "INFO",
             "-Q", "urgent,intake,send,campaigns", "-c", "2", "--without-mingle",
             "--without-gossip", *extra]
-    return subprocess.Popen(args, env=full, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    folder = log_dir or Path(tempfile.mkdtemp(prefix="celery-worker-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"worker-{time.monotonic_ns()}.log"
+    log_file = open(path, "wb")  # noqa: SIM115 - closed in stop_process()
+    proc = subprocess.Popen(args, env=full, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
+    _WORKER_LOGS[proc.pid] = (path, log_file)
+    return proc
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> str:
-    """Stop a child process and return what it printed."""
+    """Stop a child process and return what it printed (its tail is printed for failures)."""
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -186,7 +201,14 @@ def stop_process(proc: subprocess.Popen[bytes]) -> str:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+    logged = _WORKER_LOGS.pop(proc.pid, None)
+    if logged is None:  # started elsewhere with a pipe
+        return proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+    path, log_file = logged
+    log_file.close()
+    out = path.read_text(errors="replace")
+    # pytest shows a test's captured stdout only when it fails: the worker's last words.
+    print(f"--- worker log {path} (last {LOG_TAIL} chars) ---\n{out[-LOG_TAIL:]}")
     return out
 
 
