@@ -9,11 +9,16 @@ import click
 from flask import Flask
 
 
-def make_app() -> Flask:
-    """The app as configured by the environment."""
+def make_app(*, broker: bool = False) -> Flask:
+    """The app as configured by the environment; `broker` also starts the embedded Redis."""
     from hotline import create_app
 
-    return create_app()
+    app = create_app()
+    if broker:
+        from hotline.embedded_redis import ensure_embedded_redis
+
+        ensure_embedded_redis(app.config)
+    return app
 
 
 @click.group()
@@ -113,7 +118,7 @@ def sweep() -> None:
 @click.option("--port", default=5000, show_default=True)
 def serve(host: str, port: int) -> None:
     """Serve the web app with Werkzeug (use gunicorn 'hotline:create_app()' in production)."""
-    app = make_app()
+    app = make_app(broker=True)
     app.run(host=host, port=port, threaded=True)
 
 

@@ -6,12 +6,18 @@ wheel, so a newcomer with only Python gets a real broker.
 
 from __future__ import annotations
 
+import atexit
+import logging
+import os
 import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import redis
+
+log = logging.getLogger(__name__)
 
 
 def redis_binary() -> str:
@@ -96,3 +102,24 @@ class EmbeddedRedis:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def ensure_embedded_redis(config: dict[str, Any]) -> EmbeddedRedis | None:
+    """Start the embedded Redis when REDIS_URL is unset and nothing answers on its socket.
+
+    The web process and the worker share one server through the socket in the instance
+    folder: whichever starts first owns it and stops it when it exits; the other reuses it.
+    Returns the server this process started, or None (configured Redis, or already running).
+    """
+    if not config.get("REDIS_EMBEDDED"):
+        return None
+    sock = Path(str(config["REDIS_URL"]).removeprefix("redis+socket://"))
+    server = EmbeddedRedis(sock.parent, socket_name=sock.name)
+    if server.is_up():
+        return None
+    server.start()
+    log.warning("REDIS_URL is unset: started an embedded redis-server at %s", server.url)
+    owner = os.getpid()
+    # Forked children (Celery's pool) inherit atexit hooks; only the starter may stop it.
+    atexit.register(lambda: server.stop() if os.getpid() == owner else None)
+    return server
