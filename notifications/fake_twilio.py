@@ -34,7 +34,8 @@ API_VERSION = "2010-04-01"
 DEFAULT_ACCOUNT_SID = "AC" + "a" * 32
 DEFAULT_AUTH_TOKEN = "fake-twilio-auth-token"
 MAX_BODY_CHARS = 1600
-RECORDED_HEADERS = ("User-Agent", "Content-Type", "Accept", "I-Twilio-Idempotency-Token")
+# Host tells apart clients configured with different names for this server (tests of two workers).
+RECORDED_HEADERS = ("User-Agent", "Content-Type", "Accept", "I-Twilio-Idempotency-Token", "Host")
 
 # Twilio's error code -> (HTTP status, message) for the errors this fake can produce.
 ERRORS: dict[int, tuple[int, str]] = {

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -376,7 +377,22 @@ def _post(live: LiveServer, form: dict[str, str], token: str) -> requests.Respon
         "X-Twilio-Signature": sig, "I-Twilio-Idempotency-Token": token})
 
 
-# --- two worker processes share a routing load ------------------------------------------------
+# --- two worker processes share a routing load and a campaign ---------------------------------
+# Each worker reaches the fake Twilio server by a different name for the same address (as two
+# machines would each have their own configuration), and the fake server records the Host
+# header of every request: what each process really sent is counted at the provider.
+
+def two_names(fake: FakeTwilio) -> list[str]:
+    """The fake server's URL spelled two ways, one per worker process."""
+    return [fake.base_url, fake.base_url.replace("127.0.0.1", "localhost")]
+
+
+def sends_by_host(fake: FakeTwilio, to: set[str] | None = None) -> Counter[str]:
+    """Accepted Messages.json POSTs per Host header (i.e. per worker process)."""
+    return Counter(r["headers"].get("Host", "?") for r in fake.requests
+                   if r["method"] == "POST" and r["path"].endswith("/Messages.json")
+                   and r["status"] == 201 and (to is None or r["form"].get("To") in to))
+
 
 @pytest.mark.timeout(150)
 def test_two_worker_processes_split_routing_and_do_nothing_twice(
@@ -387,7 +403,8 @@ def test_two_worker_processes_split_routing_and_do_nothing_twice(
     with isolated(broker.url) as (app, live):
         add_volunteers(5)
         env = worker_env(app, fake_twilio, live.url, broker.url)
-        workers = [Worker(env, tmp_path / f"w{i}.log", f"w{i}") for i in (1, 2)]
+        workers = [Worker({**env, "TWILIO_API_URL": url}, tmp_path / f"w{i}.log", f"w{i}")
+                   for i, url in enumerate(two_names(fake_twilio))]
         try:
             wait_for_workers(app, 2)
             forms = [sms_form(f"+86136{i:08d}", f"第{i}位工友：工伤没人管") for i in range(cases)]
@@ -400,12 +417,67 @@ def test_two_worker_processes_split_routing_and_do_nothing_twice(
                        message="every case offered")
             time.sleep(1.0)  # a duplicate send would arrive in this window
         finally:
+            for w in workers:
+                w.stop()
+            broker.stop()
+    assert sorted(provider_offers(fake_twilio).values()) == [1] * cases, "none twice"
+    by_host = sends_by_host(fake_twilio, set(VOLUNTEERS))
+    assert sum(by_host.values()) == cases, "one offer request per case at the provider"
+    assert len(by_host) == 2 and min(by_host.values()) > 0, f"work not split: {by_host}"
+
+
+CAMPAIGN_SETTINGS = {"CAMPAIGN_CHUNK_SIZE": "10", "CAMPAIGN_SEND_THREADS": "2",
+                     "CAMPAIGN_PARALLELISM": "4", "CAMPAIGN_RATE_PER_SECOND": "10000",
+                     "CAMPAIGN_STALL_SECONDS": "5"}
+
+
+@pytest.mark.timeout(180)
+def test_two_worker_processes_share_one_campaign_each_recipient_sent_once(
+        isolated: AppFactory, fake_twilio: FakeTwilio, tmp_path: Path) -> None:
+    from models import Campaign, CampaignStatus, Contact, ContactTag, Recipient, RecipientStatus
+    from notifications.audience import Audience
+    from notifications.campaign_control import request_start
+    from notifications.campaigns import CampaignSpec, create_campaign
+
+    n = 300
+    broker = EmbeddedRedis(tmp_path / "redis", port=free_port())
+    broker.start()
+    with isolated(broker.url, **{k: (float(v) if "RATE" in k or "STALL" in k else int(v))
+                                 for k, v in CAMPAIGN_SETTINGS.items()}) as (app, live):
+        with get_db().begin() as s:
+            contacts = [Contact(phone=f"+86138{i:08d}", name=f"工友{i}") for i in range(n)]
+            s.add_all(contacts)
+            s.flush()
+            s.add_all(ContactTag(contact_id=c.id, tag="all") for c in contacts)
+            cid = create_campaign(s, CampaignSpec(
+                name="讲座通知", variants={"zh": "{name}，周六劳动法讲座，回复1报名"},
+                audience=Audience(tags=["all"]), quiet_hours="00:00-00:00")).id
+        env = {**worker_env(app, fake_twilio, live.url, broker.url), **CAMPAIGN_SETTINGS}
+        workers = [Worker({**env, "TWILIO_API_URL": url}, tmp_path / f"c{i}.log", f"c{i}")
+                   for i, url in enumerate(two_names(fake_twilio))]
+        try:
+            wait_for_workers(app, 2)
+            request_start(cid)
+
+            def done() -> bool:
+                with get_db().begin() as s:
+                    return s.get_one(Campaign, cid).status == CampaignStatus.DONE
+
+            wait_until(done, timeout=120, interval=0.5, message="the campaign to finish")
+            time.sleep(1.0)  # a duplicate send would arrive in this window
+        finally:
             logs = [w.stop() for w in workers]
             broker.stop()
             print("\n".join(log[-3000:] for log in logs))  # shown by pytest on failure
-    sends = [r for r in fake_twilio.requests if r["method"] == "POST"
-             and r["path"].endswith("/Messages.json") and r["form"].get("To", "") in VOLUNTEERS]
-    assert len(sends) == cases, "one offer request per case at the provider, none twice"
-    assert sorted(provider_offers(fake_twilio).values()) == [1] * cases
-    done = [len(re.findall(r"route_case\[[^\]]+\] succeeded", log)) for log in logs]
-    assert sum(done) >= cases and all(n > 0 for n in done), f"work not split: {done}"
+        with get_db().begin() as s:
+            statuses = Counter(s.scalars(select(Recipient.status)))
+            sids = set(s.scalars(select(Recipient.provider_sid)))
+    per_phone = Counter(m["to"] for m in fake_twilio.messages)
+    assert len(per_phone) == n and set(per_phone.values()) == {1}, per_phone.most_common(3)
+    by_host = sends_by_host(fake_twilio)
+    assert sum(by_host.values()) == n, by_host
+    assert len(by_host) == 2 and min(by_host.values()) > 0, f"campaign not split: {by_host}"
+    assert set(statuses) <= {RecipientStatus.ACCEPTED, RecipientStatus.SENT,
+                             RecipientStatus.DELIVERED}, statuses
+    assert sids == {m["sid"] for m in fake_twilio.messages}
+    assert not any("Traceback" in log for log in logs)
