@@ -41,12 +41,20 @@ def campaign() -> None:
               help="Write the rejected rows here as CSV (row, column, value, reason).")
 @click.option("--encoding", default="utf-8-sig", show_default=True,
               help="File encoding (gbk for Excel files from Chinese Windows).")
-def import_contacts_cmd(path: str, errors_path: str | None, encoding: str) -> None:
+@click.option("--organisation", default=None,
+              help="Organisation name: its staff may then text these contacts.")
+def import_contacts_cmd(path: str, errors_path: str | None, encoding: str,
+                        organisation: str | None) -> None:
     """Import contacts from a CSV (phone, name, language, province, city, tags, timezone)."""
     from hotline.db import get_db
     from notifications.contact_import import BadHeader, RowError, import_contacts, rows_from_file
 
     _app()
+    try:
+        with get_db().begin() as session:
+            org_id = _organisation_id(session, organisation) if organisation else None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     with contextlib.ExitStack() as stack:
         out = (stack.enter_context(open(errors_path, "w", newline="", encoding="utf-8"))
                if errors_path else sys.stderr)
@@ -58,7 +66,8 @@ def import_contacts_cmd(path: str, errors_path: str | None, encoding: str) -> No
 
         started = time.monotonic()
         try:
-            summary = import_contacts(get_db(), rows_from_file(path, encoding), report)
+            summary = import_contacts(get_db(), rows_from_file(path, encoding), report,
+                                      organisation_id=org_id)
         except BadHeader as exc:
             raise click.ClickException(str(exc)) from exc
     elapsed = time.monotonic() - started
@@ -86,6 +95,10 @@ def _parse_texts(texts: tuple[str, ...]) -> dict[str, str]:
 @click.option("--city", "cities", multiple=True, help="Work city.")
 @click.option("--category", "categories", multiple=True, help="Has a case of this category.")
 @click.option("--open-case/--no-open-case", default=None, help="Has (or has no) open case.")
+@click.option("--exclude-stale", is_flag=True,
+              help="Leave out numbers a re-check found stale.")
+@click.option("--verified-only", is_flag=True,
+              help="Only numbers confirmed by a re-check (implies --exclude-stale).")
 @click.option("--recheck", is_flag=True, help="A 'reply 1 if still your number' re-check.")
 @click.option("--sender", default=None, help="From number or Messaging Service SID (MG...).")
 @click.option("--signature", default=None, help="Shown as 【签名】 at the start.")
@@ -98,7 +111,8 @@ def _parse_texts(texts: tuple[str, ...]) -> dict[str, str]:
               help="Organisation name: its staff see and steer the campaign (default: admins).")
 def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
                languages: tuple[str, ...], provinces: tuple[str, ...], cities: tuple[str, ...],
-               categories: tuple[str, ...], open_case: bool | None, recheck: bool,
+               categories: tuple[str, ...], open_case: bool | None, exclude_stale: bool,
+               verified_only: bool, recheck: bool,
                sender: str | None, signature: str | None, no_footer: bool,
                rsvp: tuple[str, ...], rate: float | None, quiet_hours: str | None,
                price: Decimal | None, organisation: str | None) -> None:
@@ -115,7 +129,8 @@ def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
         audience = Audience.from_dict({
             "tags": list(tags), "languages": list(languages), "provinces": list(provinces),
             "cities": list(cities), "case_categories": list(categories),
-            "has_open_case": open_case})
+            "has_open_case": open_case, "exclude_stale": exclude_stale or verified_only,
+            "verified": True if verified_only else None})
         spec = CampaignSpec(
             name=name, variants=variants, audience=audience, sender=sender,
             kind=CampaignKind.RECHECK if recheck else CampaignKind.BROADCAST,

@@ -21,7 +21,7 @@ from models.case import (
     InvalidTransition,
     Urgency,
 )
-from models.contact import Contact
+from models.contact import Contact, ContactOrganisation
 from models.flow import FlowSession, FlowStatus, FlowStep
 from models.message import (
     TWILIO_STATUS,
@@ -38,7 +38,8 @@ from models.volunteer import Offer, OfferStatus, Volunteer
 
 __all__ = [
     "OPEN_STATUSES", "TWILIO_STATUS", "Base", "Call", "CallStatus", "Case", "CaseCategory",
-    "CaseEvent", "CaseStatus", "Channel", "Contact", "Direction", "EventKind",
+    "CaseEvent", "CaseStatus", "Channel", "Contact", "ContactOrganisation", "Direction",
+    "EventKind",
     "InvalidTransition", "Message", "MessageStatus", "Offer", "OfferStatus", "Purpose",
     "Urgency", "Volunteer", "utcnow",
     "AuditAction", "AuditLog", "LoginAttempt", "Role", "User",

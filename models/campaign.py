@@ -168,6 +168,9 @@ class Campaign(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
                                                         index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The draft's segment/cost estimate, computed once per change of texts or audience
+    # (notifications.campaigns.cached_estimate); None = compute again.
+    estimate_cache: Mapped[dict[str, Any] | None]
 
     def move_to(self, new: CampaignStatus) -> None:
         """Change status if the lifecycle allows it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -44,3 +44,17 @@ class Contact(Base):
     def opt_in(self) -> None:
         """Record that the worker asked to receive bulk SMS again."""
         self.opted_out_at = None
+
+
+class ContactOrganisation(Base):
+    """An organisation that imported a contact: its staff may put them in a campaign audience.
+
+    A link table, not a column: two offices may both have the same worker on their lists.
+    """
+
+    __tablename__ = "contact_organisations"
+
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True)

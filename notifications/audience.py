@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, literal, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from models import (
@@ -14,15 +25,35 @@ from models import (
     Case,
     CaseCategory,
     Contact,
+    ContactOrganisation,
     ContactTag,
     Recipient,
     RecipientStatus,
     utcnow,
 )
 
+# `Audience.organisation_id` for staff who belong to no organisation (a one-office setup).
+NO_ORGANISATION = 0
+
 
 class BadAudience(ValueError):
     """An audience filter that names an unknown field or value."""
+
+
+def organisation_condition(organisation_id: int) -> ColumnElement[bool]:
+    """Contacts an organisation may text: imported by it, or with a case in its queue.
+
+    NO_ORGANISATION means contacts that belong to no organisation at all (or have a case
+    with none), as staff without an organisation see only cases without one.
+    """
+    case_in = exists().where(Case.contact_id == Contact.id)
+    if organisation_id == NO_ORGANISATION:
+        linked = exists().where(ContactOrganisation.contact_id == Contact.id)
+        in_some = case_in.where(Case.organisation_id.is_not(None))
+        return or_(case_in.where(Case.organisation_id.is_(None)), and_(~linked, ~in_some))
+    imported = exists().where(ContactOrganisation.contact_id == Contact.id,
+                              ContactOrganisation.organisation_id == organisation_id)
+    return or_(imported, case_in.where(Case.organisation_id == organisation_id))
 
 
 @dataclass(frozen=True)
@@ -37,6 +68,9 @@ class Audience:
     case_categories: list[str] = field(default_factory=list)  # has a case of one of these
     has_open_case: bool | None = None
     verified: bool | None = None  # re-check: True = confirmed their number, False = not
+    exclude_stale: bool = False  # leave out numbers a re-check found stale (no reply)
+    # Only contacts of this organisation (staff's audiences); None = everyone (admins, CLI).
+    organisation_id: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Audience:
@@ -48,11 +82,17 @@ class Audience:
         bad = categories - {c.value for c in CaseCategory}
         if bad:
             raise BadAudience(f"unknown case categor(y/ies): {', '.join(sorted(bad))}")
+        org = data.get("organisation_id")
+        if org is not None and (not isinstance(org, int) or isinstance(org, bool)):
+            raise BadAudience(f"organisation_id must be a number, not {org!r}")
         return cls(**data)
 
     def as_dict(self) -> dict[str, Any]:
         """The filter as JSON-able data (only the conditions set)."""
-        return {k: v for k, v in asdict(self).items() if v not in (None, [])}
+        data = {k: v for k, v in asdict(self).items() if v is not None and v != []}
+        if not self.exclude_stale:
+            del data["exclude_stale"]
+        return data
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """The WHERE conditions on Contact; opted-out contacts are always left out."""
@@ -77,7 +117,15 @@ class Audience:
         if self.verified is not None:
             conds.append(Contact.verified_at.is_not(None) if self.verified
                          else Contact.verified_at.is_(None))
-        return conds
+        if self.exclude_stale:
+            conds.append(Contact.stale_at.is_(None))
+        return conds + self.scope_conditions()
+
+    def scope_conditions(self) -> list[ColumnElement[bool]]:
+        """The organisation limit alone (also for previews of named phones)."""
+        if self.organisation_id is None:
+            return []
+        return [organisation_condition(self.organisation_id)]
 
     def contacts(self) -> Select[Any]:
         """SELECT the matching contacts."""

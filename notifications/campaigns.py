@@ -228,25 +228,46 @@ class VariantEstimate:
     encodings: set[str] = field(default_factory=set)
     missing: int = 0  # recipients who could not be rendered
 
+    def add(self, seg: tuple[int, str] | None, people: int) -> None:
+        """Count `people` recipients whose text has `seg` (segments, encoding); None: missing."""
+        self.recipients += people
+        if seg is None:
+            self.missing += people
+            return
+        self.segments += seg[0] * people
+        self.min_segments = seg[0] if self.min_segments == 0 else min(self.min_segments, seg[0])
+        self.max_segments = max(self.max_segments, seg[0])
+        self.encodings.add(seg[1])
+
+
+ESTIMATE_MAX_AGE = timedelta(minutes=10)  # the audience changes as contacts come and go
+
 
 def estimate(session: Session, campaign: Campaign) -> dict[str, Any]:
-    """Exact segment count per variant over the current audience, and the cost."""
+    """Exact segment count per variant over the current audience, and the cost.
+
+    The database groups recipients by language and by the fields the texts use, so a text
+    without placeholders costs one row per language, not one rendering per recipient.
+    """
     bodies = variant_bodies(session, campaign.id)
     audience = Audience.from_dict(campaign.audience)
-    needs_case = any(n == "case_number" for b in bodies.values() for n, _ in placeholders(b))
-    case_col = open_case_number(Contact.id) if needs_case else None
-    query = select(Contact.language, Contact.name, Contact.home_province, Contact.work_city,
-                   Contact.work_province, *([case_col] if case_col is not None else [])
-                   ).where(and_(true(), *audience.conditions()))
+    used = sorted({n for b in bodies.values() for n, _ in placeholders(b)})
+    columns = {"case_number": open_case_number(Contact.id), **_FIELD_COLUMNS}
+    inner = select(Contact.language.label("language"),
+                   *(columns[n].label(n) for n in used)
+                   ).where(and_(true(), *audience.conditions())).subquery()
+    keys = [inner.c.language, *(inner.c[n] for n in used)]
+    query = select(*keys, func.count()).group_by(*keys)
     out: dict[str, VariantEstimate] = {}
-    memo: dict[tuple[Any, ...], tuple[int, str] | None] = {}
     for row in session.execute(query.execution_options(yield_per=5000)):
         language, template = pick_template(bodies, row[0], campaign.default_language)
-        key = (language, *row[1:])
-        if key not in memo:
-            memo[key] = _segments(campaign, template, language, row)
-        est = out.setdefault(language, VariantEstimate(language))
-        _add(est, memo[key])
+        values = dict(zip(used, row[1:-1], strict=True))
+        try:
+            count = count_segments(compose(campaign, render(template, values), language))
+            seg: tuple[int, str] | None = (count.segments, count.encoding)
+        except MissingField:
+            seg = None
+        out.setdefault(language, VariantEstimate(language)).add(seg, int(row[-1]))
     price = Decimal(campaign.price_per_segment)
     variants = [{**est.__dict__, "encodings": sorted(est.encodings),
                  "cost": str(price * est.segments)} for est in out.values()]
@@ -255,26 +276,15 @@ def estimate(session: Session, campaign: Campaign) -> dict[str, Any]:
             "segments": total, "price_per_segment": str(price), "cost": str(price * total)}
 
 
-def _segments(campaign: Campaign, template: str, language: str, row: Any
-              ) -> tuple[int, str] | None:
-    values = {"name": row[1], "province": row[2], "city": row[3], "work_province": row[4],
-              "case_number": row[5] if len(row) > 5 else None}
-    try:
-        count = count_segments(compose(campaign, render(template, values), language))
-    except MissingField:
-        return None
-    return count.segments, count.encoding
-
-
-def _add(est: VariantEstimate, seg: tuple[int, str] | None) -> None:
-    est.recipients += 1
-    if seg is None:
-        est.missing += 1
-        return
-    est.segments += seg[0]
-    est.min_segments = seg[0] if est.min_segments == 0 else min(est.min_segments, seg[0])
-    est.max_segments = max(est.max_segments, seg[0])
-    est.encodings.add(seg[1])
+def cached_estimate(session: Session, campaign: Campaign) -> dict[str, Any]:
+    """The draft's estimate, computed at most once per ESTIMATE_MAX_AGE and kept on it."""
+    cache = campaign.estimate_cache
+    now = utcnow()
+    if cache and datetime.fromisoformat(cache["computed_at"]) > now - ESTIMATE_MAX_AGE:
+        return cache
+    fresh = {**estimate(session, campaign), "computed_at": now.isoformat()}
+    campaign.estimate_cache = fresh
+    return fresh
 
 
 def preview(session: Session, campaign: Campaign, limit: int = 5,
@@ -282,8 +292,9 @@ def preview(session: Session, campaign: Campaign, limit: int = 5,
     """The exact texts some recipients would get (the first few, or the phones given)."""
     bodies = variant_bodies(session, campaign.id)
     query: Select[Any] = Audience.from_dict(campaign.audience).contacts().order_by(Contact.id)
-    if phones:
-        query = select(Contact).where(Contact.phone.in_(phones))
+    if phones:  # named people, but never outside the campaign's organisation
+        query = select(Contact).where(Contact.phone.in_(phones), *Audience.from_dict(
+            campaign.audience).scope_conditions())
     out = []
     for contact in session.scalars(query.limit(limit)):
         language, template = pick_template(bodies, contact.language, campaign.default_language)

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from hotline.db import Database
 from hotline.phones import InvalidPhone, normalize_phone
-from models import Contact, ContactTag
+from models import Contact, ContactOrganisation, ContactTag
 
 BATCH_ROWS = 2000
 FIELDS = ("name", "language", "home_province", "work_province", "work_city", "timezone")
@@ -43,6 +43,7 @@ LANGUAGE_ALIASES = {"中文": "zh", "汉语": "zh", "普通话": "zh", "chinese"
                     "zh_cn": "zh", "英文": "en", "英语": "en", "english": "en"}
 CONTACTS: Table = Contact.__table__  # type: ignore[assignment]
 TAGS: Table = ContactTag.__table__  # type: ignore[assignment]
+LINKS: Table = ContactOrganisation.__table__  # type: ignore[assignment]
 TAG_SPLIT = re.compile(r"[,;|，；、\s]+")
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 CN_MOBILE = re.compile(r"^\+861[3-9]\d{9}$")
@@ -66,7 +67,11 @@ class RowError:
 
 @dataclass
 class ImportSummary:
-    """What an import did; rows = imported + merged duplicates + rejected rows."""
+    """What an import did; rows = created + updated + duplicates + rejected, always.
+
+    Each phone counts once, as created or updated, on its first valid row; every later row
+    for it counts as a duplicate only (merged in), whichever batch it falls in.
+    """
 
     rows: int = 0
     created: int = 0
@@ -201,8 +206,14 @@ def _update_existing(conn: Connection, rows: list[ContactRow]) -> None:
                         for r in rows])
 
 
-def write_batch(conn: Connection, batch: dict[str, ContactRow], summary: ImportSummary) -> None:
-    """Insert new contacts, update existing ones (non-empty values win), add their tags."""
+def write_batch(conn: Connection, batch: dict[str, ContactRow], summary: ImportSummary,
+                repeats: set[str] | frozenset[str] = frozenset(),
+                organisation_id: int | None = None) -> None:
+    """Insert new contacts, update existing ones (non-empty values win), add their tags.
+
+    `repeats` are phones first imported by an earlier batch of the same file: written, but
+    already counted (their rows here are duplicates). `organisation_id` records the importer.
+    """
     table = CONTACTS
     phones = list(batch)
     existing = set(conn.scalars(select(table.c.phone).where(table.c.phone.in_(phones))))
@@ -213,15 +224,19 @@ def write_batch(conn: Connection, batch: dict[str, ContactRow], summary: ImportS
     if old:
         _update_existing(conn, old)
     summary.created += len(new)
-    summary.updated += len(old)
+    summary.updated += sum(1 for r in old if r.phone not in repeats)
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     tagged = [p for p, r in batch.items() if r.tags]
-    if tagged:
+    if tagged or organisation_id is not None:
         ids = dict(conn.execute(select(table.c.phone, table.c.id).where(
-            table.c.phone.in_(tagged))).all())
+            table.c.phone.in_(phones))).all())
+    if tagged:
         pairs = [{"contact_id": ids[p], "tag": t} for p in tagged for t in batch[p].tags]
-        tag_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        conn.execute(tag_insert(TAGS).on_conflict_do_nothing(), pairs)
+        conn.execute(insert(TAGS).on_conflict_do_nothing(), pairs)
         summary.tags += len(pairs)
+    if organisation_id is not None:
+        conn.execute(insert(LINKS).on_conflict_do_nothing(), [
+            {"contact_id": ids[p], "organisation_id": organisation_id} for p in phones])
 
 
 def read_rows(lines: Iterable[str], on_error: Callable[[RowError], None],
@@ -244,11 +259,17 @@ def read_rows(lines: Iterable[str], on_error: Callable[[RowError], None],
 
 
 def import_contacts(db: Database, lines: Iterable[str], on_error: Callable[[RowError], None],
-                    batch_rows: int = BATCH_ROWS) -> ImportSummary:
-    """Import contacts from CSV lines; each batch commits on its own so progress is kept."""
+                    batch_rows: int = BATCH_ROWS,
+                    organisation_id: int | None = None) -> ImportSummary:
+    """Import contacts from CSV lines; each batch commits on its own so progress is kept.
+
+    With `organisation_id`, every imported contact is recorded as that organisation's, so its
+    staff may put them in campaign audiences.
+    """
     summary = ImportSummary()
     seen: set[int] = set()  # phones as ints: 400,000 of them in ~20 MB
     batch: dict[str, ContactRow] = {}
+    repeats: set[str] = set()  # phones in this batch already counted in an earlier one
     for row in read_rows(lines, on_error, summary):
         key = int(row.phone[1:])
         if key in seen:
@@ -256,19 +277,21 @@ def import_contacts(db: Database, lines: Iterable[str], on_error: Callable[[RowE
             if row.phone in batch:
                 batch[row.phone].merge(row)
                 continue
+            repeats.add(row.phone)
         seen.add(key)
         batch[row.phone] = row
         if len(batch) >= batch_rows:
-            _commit(db, batch, summary)
-            batch = {}
+            _commit(db, batch, summary, repeats, organisation_id)
+            batch, repeats = {}, set()
     if batch:
-        _commit(db, batch, summary)
+        _commit(db, batch, summary, repeats, organisation_id)
     return summary
 
 
-def _commit(db: Database, batch: dict[str, ContactRow], summary: ImportSummary) -> None:
+def _commit(db: Database, batch: dict[str, ContactRow], summary: ImportSummary,
+            repeats: set[str], organisation_id: int | None) -> None:
     with db.engine.begin() as conn:
-        write_batch(conn, batch, summary)
+        write_batch(conn, batch, summary, repeats, organisation_id)
 
 
 def rows_from_file(path: str, encoding: str = "utf-8-sig") -> Iterator[str]:

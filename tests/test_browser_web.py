@@ -15,7 +15,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from hotline.db import get_db
-from models import Case, CaseStatus, Contact
+from models import Case, CaseStatus, Contact, ContactOrganisation
 from notifications.fake_twilio import FakeTwilio
 from tests.conftest import (
     ACCOUNT_SID,
@@ -126,8 +126,12 @@ def test_staff_composes_and_watches_a_campaign(browser: Browser, live: LiveServe
                                               fake_twilio: FakeTwilio,
                                               web_world: WebWorld) -> None:
     with get_db().begin() as session:
-        session.add_all([Contact(phone=f"+861370000{i:04d}", name=f"工友{i}", language="zh")
-                         for i in range(30)])
+        new = [Contact(phone=f"+861370000{i:04d}", name=f"工友{i}", language="zh")
+               for i in range(30)]
+        session.add_all(new)
+        session.flush()  # imported by staff A's organisation: theirs to text
+        session.add_all(ContactOrganisation(contact_id=c.id, organisation_id=web_world.org_a)
+                        for c in new)
     worker = start_worker(worker_env(app, fake_twilio, live.url))
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from hotline.db import get_db
 from models import Contact, ContactTag
-from notifications.contact_import import BadHeader, RowError, import_contacts
+from notifications.contact_import import BATCH_ROWS, BadHeader, RowError, import_contacts
 
 CSV = """手机号,姓名,语言,省份,城市,标签
 13800138000,李强,中文,河南,东莞,henan;construction
@@ -57,8 +57,10 @@ def test_import_reports_merges_and_loses_nothing(app: Flask) -> None:
     ]
     assert errors[0].value == "12345"
     assert summary["rows"] == 7 == (summary["created"] + summary["updated"]
-                                    + summary["rejected"] - 0)
-    assert (summary["created"], summary["duplicates"], summary["rejected"]) == (3, 1, 3)
+                                    + summary["duplicates"] + summary["rejected"])
+    # The duplicate falls in a later batch (of 2) than its first row: counted once, as such.
+    assert (summary["created"], summary["updated"], summary["duplicates"],
+            summary["rejected"]) == (3, 0, 1, 3)
     people = contacts()
     assert set(people) == {"+8613800138000", "+8613900000001", "+8613900000004"}
     li = people["+8613800138000"]
@@ -138,3 +140,48 @@ def test_cli_campaign_create_for_an_organisation(app: Flask) -> None:
         org = s.scalar(select(Organisation).where(Organisation.name == "固始县工友中心"))
         assert campaign is not None and org is not None
         assert (campaign.organisation_id, campaign.created_by) == (org.id, "cli")
+
+
+@pytest.mark.parametrize("batch_rows", [BATCH_ROWS, 7, 1])
+def test_counts_add_up_whichever_batch_a_duplicate_falls_in(app: Flask, batch_rows: int) -> None:
+    """Every row counts exactly once: created, updated, duplicate or rejected."""
+    with get_db().begin() as s:  # already known before the import: an update
+        s.add(Contact(phone="+8613900009999", name="老朋友"))
+    lines = ["phone,name"] + [f"1390000{i:04d},工友{i}" for i in range(BATCH_ROWS + 10)]
+    lines += ["13900000000,again", "13900000001,", "13900000000,thrice",  # duplicates
+              "13900009999,老朋友", "13900009999,", "not-a-phone,坏"]
+    summary, errors = run_import("\n".join(lines) + "\n", batch_rows=batch_rows)
+    expected = {"rows": BATCH_ROWS + 16, "created": BATCH_ROWS + 10, "updated": 1,
+                "duplicates": 4, "rejected": 1}
+    assert {k: summary[k] for k in expected} == expected
+    assert summary["rows"] == sum(summary[k] for k in ("created", "updated", "duplicates",
+                                                       "rejected"))
+    assert len(errors) == 1
+    people = contacts()
+    assert len(people) == BATCH_ROWS + 11
+    assert people["+8613900000000"].name == "thrice"  # the last non-empty value wins
+
+
+def test_cli_import_for_an_organisation_links_every_contact(app: Flask, tmp_path: Path) -> None:
+    from hotline.cli import main
+    from models import ContactOrganisation, Organisation
+
+    with get_db().begin() as s:
+        s.add_all([Organisation(name="甲"), Organisation(name="乙")])
+    source = tmp_path / "contacts.csv"
+    source.write_text("phone,name\n13800138000,李强\n13800138001,王芳\n", encoding="utf-8")
+    env = {"DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"]}
+    for org in ("甲", "乙", "甲"):  # two offices may both have the same worker; twice is once
+        result = CliRunner().invoke(main, ["campaign", "import-contacts", str(source),
+                                           "--organisation", org], env=env)
+        assert result.exit_code == 0, result.output
+    unknown = CliRunner().invoke(main, ["campaign", "import-contacts", str(source),
+                                        "--organisation", "丙"], env=env)
+    assert unknown.exit_code != 0 and "no organisation named" in unknown.output
+    with get_db().begin() as s:
+        links = set(s.execute(select(Contact.phone, Organisation.name)
+                              .join(ContactOrganisation,
+                                    ContactOrganisation.contact_id == Contact.id)
+                              .join(Organisation,
+                                    Organisation.id == ContactOrganisation.organisation_id)))
+    assert links == {(p, o) for p in ("+8613800138000", "+8613800138001") for o in "甲乙"}

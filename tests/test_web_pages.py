@@ -15,7 +15,15 @@ from sqlalchemy import select
 
 from hotline.db import get_db
 from hotline.web.catalogue_zh import ZH
-from models import Case, CaseCategory, CaseStatus, Contact, EventKind, utcnow
+from models import (
+    Case,
+    CaseCategory,
+    CaseStatus,
+    Contact,
+    ContactOrganisation,
+    EventKind,
+    utcnow,
+)
 from models.campaign import Campaign, CampaignStatus
 from tests.conftest import WebWorld
 from tests.test_web_forms import logged_in
@@ -84,8 +92,12 @@ def test_case_filters_and_search(app: Flask, web_world: WebWorld) -> None:
 
 def test_campaign_compose_estimate_create_and_start(app: Flask, web_world: WebWorld) -> None:
     with get_db().begin() as session:
-        session.add_all([Contact(phone=f"+86137000000{i:02d}", language="zh", name=f"工友{i}")
-                         for i in range(3)])
+        new = [Contact(phone=f"+86137000000{i:02d}", language="zh", name=f"工友{i}")
+               for i in range(3)]
+        session.add_all(new)
+        session.flush()  # imported by staff A's organisation: theirs to text
+        session.add_all(ContactOrganisation(contact_id=c.id, organisation_id=web_world.org_a)
+                        for c in new)
     client, token = logged_in(app, "staff_a")
     form = {"csrf_token": token, "name": "春节问候", "text_zh": "{name|工友}，春节快乐！",
             "signature": "工友热线", "footer": "1", "default_language": "zh",

@@ -12,26 +12,28 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import and_, func, select, true
 from werkzeug.datastructures import MultiDict
 
 from hotline.db import get_db
 from hotline.web.access import campaign_or_404, campaign_scope, guard, signed_in_user
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import local_zone
-from models import CaseCategory, Role
-from models.campaign import Campaign, CampaignStatus
+from models import CaseCategory, Contact, Role, User
+from models.campaign import Campaign, CampaignKind, CampaignStatus
 from notifications import campaign_control as control
-from notifications.audience import Audience, BadAudience, audience_size
+from notifications.audience import NO_ORGANISATION, Audience, BadAudience, audience_size
 from notifications.campaign_report import progress, report, write_report_csv
 from notifications.campaigns import (
     CampaignNotReady,
     CampaignSpec,
     TemplateError,
+    cached_estimate,
     check_campaign,
     compose,
     create_campaign,
-    estimate,
+    pick_template,
+    placeholders,
     preview,
     variant_bodies,
 )
@@ -49,17 +51,27 @@ def split_list(raw: str | None) -> list[str]:
     return [p.strip() for p in (raw or "").replace("，", ",").split(",") if p.strip()]
 
 
-def audience_from(form: MultiDict[str, str]) -> Audience:
-    """The audience filter from the compose form; BadAudience names a bad value."""
+def audience_organisation(user: User) -> int | None:
+    """Whose contacts a user may text: admins everyone's (None), staff their organisation's."""
+    if user.role == Role.ADMIN:
+        return None
+    return user.organisation_id if user.organisation_id is not None else NO_ORGANISATION
+
+
+def audience_from(form: MultiDict[str, str], user: User) -> Audience:
+    """The audience filter from the compose form, limited to the user's organisation."""
     has_open = {"yes": True, "no": False}.get(form.get("has_open_case", ""))
+    number = form.get("number", "")
     return Audience.from_dict({
         "languages": [x for x in form.getlist("languages") if x in LANGUAGES],
         "provinces": split_list(form.get("provinces")), "cities": split_list(form.get("cities")),
         "tags": split_list(form.get("tags")), "case_categories": form.getlist("case_categories"),
-        "has_open_case": has_open})
+        "has_open_case": has_open, "exclude_stale": number in ("fresh", "verified"),
+        "verified": True if number == "verified" else None,
+        "organisation_id": audience_organisation(user)})
 
 
-def spec_from(form: MultiDict[str, str]) -> CampaignSpec:
+def spec_from(form: MultiDict[str, str], user: User) -> CampaignSpec:
     """A CampaignSpec from the compose form; ValueError says what is wrong."""
     name = form.get("name", "").strip()
     if not name or len(name) > 120:
@@ -71,7 +83,8 @@ def spec_from(form: MultiDict[str, str]) -> CampaignSpec:
     except InvalidOperation as exc:
         raise ValueError(_("Price per segment must be a number.")) from exc
     return CampaignSpec(
-        name=name, variants=variants, audience=audience_from(form),
+        name=name, variants=variants, audience=audience_from(form, user),
+        kind=CampaignKind.RECHECK if form.get("kind") == "recheck" else CampaignKind.BROADCAST,
         signature=form.get("signature", "").strip()[:20] or None,
         footer=form.get("footer") == "1", default_language=form.get("default_language", "zh"),
         rsvp_keywords=split_list(form.get("rsvp")), quiet_hours=form.get("quiet") or None,
@@ -97,7 +110,7 @@ def new() -> Any:
 
 @bp.post("/estimate")
 def draft_estimate() -> Any:
-    """htmx: segments and cost per language of the texts as typed, and the audience size."""
+    """htmx: per language, segments of the text as typed, recipients and cost; audience size."""
     form = request.form
     draft = Campaign(signature=form.get("signature", "").strip()[:20] or None,
                      footer=form.get("footer") == "1")
@@ -105,28 +118,49 @@ def draft_estimate() -> Any:
         price = Decimal(form.get("price") or "0")
     except InvalidOperation:
         price = Decimal(0)
-    rows = []
-    for lang in LANGUAGES:
-        text = form.get(f"text_{lang}", "").strip()
-        if text:
-            seg = count_segments(compose(draft, text, lang))
-            rows.append({"language": lang, "segments": seg.segments, "encoding": seg.encoding,
-                         "units": seg.units,
-                         "cost": price * seg.segments})
+    texts = {lang: form.get(f"text_{lang}", "").strip() for lang in LANGUAGES}
+    texts = {lang: text for lang, text in texts.items() if text}
+    default = form.get("default_language", "zh")
     with get_db().begin() as session:
         try:
-            size: int | None = audience_size(session, audience_from(form))
+            audience = audience_from(form, signed_in_user())
+            size: int | None = audience_size(session, audience)
+            by_language = dict(session.execute(
+                select(Contact.language, func.count()).where(and_(true(), *audience.conditions()))
+                .group_by(Contact.language)).all())
         except BadAudience:
-            size = None
-    return render_template("campaigns/_estimate.html", rows=rows, audience=size, price=price)
+            size, by_language = None, {}
+    people: dict[str, int] = {}
+    if default in texts:  # who gets which text: their language's, else the default one
+        for language, n in by_language.items():
+            lang = pick_template(texts, language, default)[0]
+            people[lang] = people.get(lang, 0) + int(n)
+    rows: list[dict[str, Any]] = []
+    for lang, text in texts.items():
+        seg = count_segments(compose(draft, text, lang))
+        recipients = people.get(lang, 0)
+        rows.append({"language": lang, "segments": seg.segments, "encoding": seg.encoding,
+                     "units": seg.units, "cost": price * seg.segments,
+                     "recipients": recipients, "total": price * seg.segments * recipients,
+                     "personal": _personal(text)})
+    return render_template("campaigns/_estimate.html", rows=rows, audience=size, price=price,
+                           total=sum((r["total"] for r in rows), Decimal(0)))
+
+
+def _personal(text: str) -> bool:
+    # With {placeholders} the count is for the text as typed; the draft page has the exact one.
+    try:
+        return bool(placeholders(text))
+    except TemplateError:
+        return True
 
 
 @bp.post("/")
 def create() -> Any:
     """Save the composed campaign as a draft and show its preview."""
     try:
-        spec = spec_from(request.form)
         user = signed_in_user()
+        spec = spec_from(request.form, user)
         with get_db().begin() as session:
             created = create_campaign(session, spec)
             created.organisation_id, created.created_by = user.organisation_id, user.username[:60]
@@ -147,7 +181,7 @@ def campaign_page(campaign_id: int) -> Any:
         return render_template(
             "campaigns/show.html", campaign=campaign, p=progress(session, campaign),
             bodies=variant_bodies(session, campaign.id),
-            estimate=estimate(session, campaign) if draft else None,
+            estimate=cached_estimate(session, campaign) if draft else None,
             preview=preview(session, campaign) if draft else [],
             problems=check_campaign(session, campaign) if draft else [],
             # The report is a snapshot: shown once sending stops; the progress bar is live.

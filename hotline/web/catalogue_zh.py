@@ -166,9 +166,18 @@ ZH: dict[str, str] = {
     "flows check: OK": "flows check：通过", "missing node": "节点不存在",
     "(see above)": "（见上文）", "saves": "保存为", "only": "仅限",
     "Not reachable from the start": "从起点无法到达", "No flow files.": "没有流程文件。",
+    # routing: why this volunteer (score breakdown on the staff timeline)
+    "Score": "匹配得分", "skill": "技能", "dialect": "方言", "language": "语言",
+    "home province": "同乡", "same city": "同城", "same province": "同省", "load": "负荷",
+    "fairness": "轮候", "round": "轮次",
     # finished cases in the volunteer inbox
     "Case {number} is finished; ask the office to reopen it.":
         "案件{number}已办结，如需继续处理请联系机构重新开启。",
     "This case is {status}: the worker can no longer be reached from here and its outcome is final. Ask the office to reopen it.":  # noqa: E501
         "此案件{status}：不能再从这里联系工友，办理结果已确定。如需继续处理请联系机构重新开启。",
+    # Campaigns: re-check campaigns and number status in audiences; per-language cost.
+    "Number re-check: a reply of 1 confirms the number, no reply marks it stale":
+        "号码核实：回复1确认号码，未回复的标记为失效",
+    "Numbers": "号码状态", "leave out numbers found stale": "排除已失效号码",
+    "confirmed numbers only": "只发已确认号码", "about": "约",
 }

@@ -7,16 +7,18 @@ import io
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, true
 
 from hotline.db import get_db
 from hotline.phones import mask_phone
 from hotline.routing import current_load
 from hotline.web.access import audit, case_scope, guard, signed_in_user
+from hotline.web.campaigns import audience_organisation
 from hotline.web.i18n import gettext as _
 from hotline.web.staff import volunteer_scope
 from hotline.web.stats import MonthlyReport, local_zone, monthly_report
 from models import AuditAction, AuditLog, Contact, Role, Volunteer, utcnow
+from notifications.audience import organisation_condition
 
 bp = Blueprint("office", __name__, url_prefix="/staff")
 bp.before_request(guard(Role.ADMIN, Role.STAFF))
@@ -55,10 +57,13 @@ def set_duty(volunteer_id: int) -> Any:
 def opt_outs() -> Any:
     """Workers who asked for no bulk SMS, newest first (numbers masked)."""
     page = max(1, request.args.get("page", 1, type=int) or 1)
+    # Staff see their organisation's workers only (imported by it or with a case in it).
+    org = audience_organisation(signed_in_user())
+    opted = and_(Contact.opted_out_at.is_not(None),
+                 organisation_condition(org) if org is not None else true())
     with get_db().begin() as session:
-        total = session.scalar(select(func.count()).select_from(Contact)
-                               .where(Contact.opted_out_at.is_not(None))) or 0
-        rows = session.scalars(select(Contact).where(Contact.opted_out_at.is_not(None))
+        total = session.scalar(select(func.count()).select_from(Contact).where(opted)) or 0
+        rows = session.scalars(select(Contact).where(opted)
                                .order_by(Contact.opted_out_at.desc())
                                .offset((page - 1) * OPT_OUT_PAGE).limit(OPT_OUT_PAGE)).all()
         return render_template("staff/opt_outs.html", contacts=rows, total=total, page=page,
