@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,9 @@ ENV_DEFAULTS: dict[str, str | None] = {
     # Web console (hotline.web):
     "HOTLINE_TIMEZONE": "Asia/Shanghai",  # days and months of the dashboard and reports
 }
+    "SESSION_IDLE_MINUTES": "120",  # a login unused this long must log in again
+    "SESSION_MAX_HOURS": "12",  # ...and after this long in any case
+    "SESSION_COOKIE_SECURE": "",  # 1: cookies only over HTTPS (always on when PUBLIC_URL is https)
 CAMPAIGN_INTS = ("CAMPAIGN_CHUNK_SIZE", "CAMPAIGN_PARALLELISM", "CAMPAIGN_SEND_THREADS")
 CAMPAIGN_FLOATS = ("CAMPAIGN_RATE_PER_SECOND", "CAMPAIGN_BURST_SECONDS",
                    "CAMPAIGN_RECONCILE_AFTER_SECONDS", "CAMPAIGN_STALL_SECONDS")
@@ -102,8 +106,17 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
 
 
 def web_session_cookies(cfg: dict[str, Any]) -> None:
-    """Login cookies: never readable by scripts, not sent cross-site, HTTPS-only behind https."""
+    """Login cookies: never readable by scripts, not sent cross-site, HTTPS-only behind https
+    (or when SESSION_COOKIE_SECURE says so: TLS ended by a proxy before a plain PUBLIC_URL)."""
     cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
     cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    cfg.setdefault("SESSION_COOKIE_SECURE",
-                   str(cfg.get("PUBLIC_URL") or "").lower().startswith("https://"))
+    asked = cfg.get("SESSION_COOKIE_SECURE")
+    cfg["SESSION_COOKIE_SECURE"] = (
+        str(cfg.get("PUBLIC_URL") or "").lower().startswith("https://")
+        or asked is True or str(asked or "").strip().lower() in ("1", "true", "yes", "on"))
+    # The signed cookie is refused once unused this long (Flask checks its signing time, and
+    # re-signs it on every request); SESSION_MAX_HOURS caps a login however busy it is.
+    cfg["SESSION_IDLE_MINUTES"] = int(cfg["SESSION_IDLE_MINUTES"])
+    cfg["SESSION_MAX_HOURS"] = float(cfg["SESSION_MAX_HOURS"])
+    cfg.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]))
+    cfg.setdefault("SESSION_REFRESH_EACH_REQUEST", True)

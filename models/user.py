@@ -49,6 +49,8 @@ class User(Base):
 
     volunteer: Mapped[Volunteer | None] = relationship()
 
+    # Bumped by logout and by a new password: sessions made under an older version are dead.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     def set_password(self, password: str) -> None:
         """Store a salted scrypt hash of `password` (never the password itself)."""
         if len(password) < MIN_PASSWORD_LENGTH:
@@ -57,6 +59,11 @@ class User(Base):
 
     def check_password(self, password: str) -> bool:
         """True when `password` matches the stored hash."""
+        self.revoke_sessions()
+
+    def revoke_sessions(self) -> None:
+        """End every session of this account, wherever its cookie is (or was copied to)."""
+        self.session_version = (self.session_version or 0) + 1
         return check_password_hash(self.password_hash, password)
 
     @property
@@ -86,8 +93,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        """The id Flask-Login keeps in the session."""
-        return str(self.id)
+        """What Flask-Login keeps in the session: the id and the session version, 'id:version'."""
+        return f"{self.id}:{self.session_version or 0}"
 
 
 class AuditAction(enum.StrEnum):
@@ -122,7 +129,8 @@ class LoginAttempt(Base):
     """One try to log in; failures per account and address are counted to throttle guessing."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),
+                      Index("ix_login_attempts_ip_at", "ip", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -123,6 +124,34 @@ def test_wrong_password_then_throttled_per_account_and_address(app: Flask,
         assert failures == 5  # refused tries are not checked, so not counted
 
 
+def test_failures_from_one_address_are_not_wiped_by_a_login_elsewhere(
+        app: Flask, web_world: WebWorld) -> None:
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "10.6.6.6"
+    for _ in range(4):
+        assert web_login(attacker, "staff_a", "wrong password!").status_code == 401
+    owner = app.test_client()  # the real staff_a, at the office
+    assert web_login(owner, "staff_a").status_code == 302
+    assert web_login(attacker, "staff_a", "wrong password!").status_code == 401
+    assert web_login(attacker, "staff_a", "still wrong!!").status_code == 429
+    assert web_login(attacker, "staff_a").status_code == 429  # the right one is refused too
+
+
+def test_password_spraying_from_one_address_is_throttled(app: Flask,
+                                                         web_world: WebWorld) -> None:
+    from hotline.web.auth import MAX_FAILURES_PER_ADDRESS
+
+    sprayer = app.test_client()
+    sprayer.environ_base["REMOTE_ADDR"] = "10.7.7.7"
+    # A few guesses at many accounts (never 5 at one), then one the sprayer may own.
+    for i in range(MAX_FAILURES_PER_ADDRESS):
+        assert web_login(sprayer, f"user{i % 10}", "Password123!").status_code == 401
+    assert web_login(sprayer, "staff_b").status_code == 429
+    assert web_login(sprayer, "admin", "Password123!").status_code == 429
+    # Other addresses are not affected.
+    assert web_login(app.test_client(), "staff_b").status_code == 302
+
+
 def test_unknown_user_and_empty_password(app: Flask, web_world: WebWorld) -> None:
     assert web_login(app.test_client(), "nobody").status_code == 401
     assert web_login(app.test_client(), "admin", "").status_code == 400
@@ -133,6 +162,72 @@ def test_logout_ends_the_session(app: Flask, web_world: WebWorld) -> None:
     assert client.get("/staff/").status_code == 200
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/staff/").status_code == 302
+
+
+def test_a_copied_session_cookie_dies_at_logout(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_a")
+    copy = app.test_client()  # someone who copied the cookie (shared computer, stolen file)
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    copy.set_cookie("session", cookie.value)
+    assert copy.get("/staff/").status_code == 200
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert copy.get("/staff/").status_code == 302  # sent to the login page
+    assert client.get("/staff/").status_code == 302
+    # Logging in again makes a session that works (under the new version).
+    again, _ = logged_in(app, "staff_a")
+    assert again.get("/staff/").status_code == 200
+
+
+def test_a_new_password_ends_every_session(app: Flask, web_world: WebWorld) -> None:
+    from models import User
+
+    client, _ = logged_in(app, "vol_a")
+    assert client.get("/inbox/").status_code == 200
+    with get_db().begin() as session:
+        user = session.scalars(select(User).where(User.username == "vol_a")).one()
+        user.set_password("a brand new password")
+    assert client.get("/inbox/").status_code == 302
+    assert web_login(app.test_client(), "vol_a", "a brand new password").status_code == 302
+
+
+def test_session_expires_when_idle_and_after_the_cap(app: Flask, web_world: WebWorld) -> None:
+    import time
+
+    from hotline.web.auth import LOGIN_AT
+
+    assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 120 * 60
+    client, _ = logged_in(app, "staff_a")
+    resp = client.get("/staff/")
+    assert resp.status_code == 200
+    assert "Expires=" in resp.headers["Set-Cookie"]  # a permanent, refreshed cookie
+    # Idle: Flask refuses a cookie signed longer ago than the lifetime (here: any cookie).
+    lifetime = app.config["PERMANENT_SESSION_LIFETIME"]
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=-1)
+    try:
+        assert client.get("/staff/").status_code == 302
+    finally:
+        app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    # Busy but too old: the login began more than SESSION_MAX_HOURS ago.
+    client, _ = logged_in(app, "staff_a")
+    with client.session_transaction() as sess:
+        sess[LOGIN_AT] = time.time() - app.config["SESSION_MAX_HOURS"] * 3600 - 1
+    assert client.get("/staff/").status_code == 302
+
+
+@pytest.mark.parametrize(("public_url", "flag", "secure"), [
+    ("https://hotline.example.org", "", True), ("http://10.0.0.5:8000", "", False),
+    ("http://10.0.0.5:8000", "1", True), (None, "yes", True), ("https://x.example", "0", True),
+])
+def test_secure_cookie_setting(public_url: str | None, flag: str, secure: bool) -> None:
+    from hotline.config import web_session_cookies
+
+    cfg = {"PUBLIC_URL": public_url, "SESSION_COOKIE_SECURE": flag,
+           "SESSION_IDLE_MINUTES": "30", "SESSION_MAX_HOURS": "8"}
+    web_session_cookies(cfg)
+    assert cfg["SESSION_COOKIE_SECURE"] is secure
+    assert cfg["SESSION_COOKIE_HTTPONLY"] is True and cfg["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert cfg["PERMANENT_SESSION_LIFETIME"].total_seconds() == 30 * 60
 
 
 @pytest.mark.parametrize(("next_url", "lands"), [

@@ -1,15 +1,30 @@
-"""Log in and out, with login throttling per account and per account+address in the database."""
+"""Log in and out; sessions the server can revoke; login throttling in the database.
+
+Throttling counts failed tries in `login_attempts` three ways: per account+address (the owner's
+typos), per account from anywhere (a guesser rotating addresses) and per address across
+accounts (password spraying: a few guesses at many accounts).
+"""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session as DbSession
 from werkzeug.security import generate_password_hash
 
 from hotline.db import get_db
@@ -23,6 +38,9 @@ bp = Blueprint("auth", __name__)
 THROTTLE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_IP = 5
 MAX_FAILURES_PER_ACCOUNT = 20
+# Any accounts from one address: above what one office behind a shared NAT mistypes.
+MAX_FAILURES_PER_ADDRESS = 30
+LOGIN_AT = "login_at"  # session key: when this login began (SESSION_MAX_HOURS)
 
 
 @cache
@@ -31,13 +49,24 @@ def dummy_user() -> User:
     return User(username="-", password_hash=generate_password_hash("not-a-real-password"))
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the active user with this id, detached from its session."""
-    if not user_id.isdigit():
+def load_user(session_id: str) -> User | None:
+    """Flask-Login's loader: the active user named by 'id:version', if that session is still
+    valid (version current: not logged out or re-passworded since; not older than the cap)."""
+    user_id, _sep, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit() or session_expired():
         return None
-    with get_db().begin() as session:
-        user = session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    with get_db().begin() as db:
+        user = db.get(User, int(user_id))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
+
+
+def session_expired() -> bool:
+    """True when this login began more than SESSION_MAX_HOURS ago (or never said when)."""
+    began = session.get(LOGIN_AT)
+    max_hours = float(current_app.config.get("SESSION_MAX_HOURS", 12))
+    return not isinstance(began, (int, float)) or time.time() - began > max_hours * 3600
 
 
 def client_ip() -> str:
@@ -45,24 +74,34 @@ def client_ip() -> str:
     return (request.remote_addr or "unknown")[:64]
 
 
-def recent_failures(session: Session, username: str, ip: str | None) -> int:
-    """Failed tries for `username` (from `ip`, if given) since the window opened."""
+def recent_failures(session: DbSession, username: str | None, ip: str | None) -> int:
+    """Failed tries since the window opened, for `username` and/or from `ip`.
+
+    Only the account+address counter restarts after a success, and only after a success of
+    that account from that address (the owner got it right after a typo): a login elsewhere,
+    or a guesser's own account, must not wipe the count of failures somewhere else.
+    """
     since = utcnow() - THROTTLE_WINDOW
-    last_ok = select(func.max(LoginAttempt.at)).where(
-        LoginAttempt.username == username, LoginAttempt.success.is_(True))
     query = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.username == username, LoginAttempt.success.is_(False),
-        LoginAttempt.at > since,
-        LoginAttempt.at > func.coalesce(last_ok.scalar_subquery(), since))
+        LoginAttempt.success.is_(False), LoginAttempt.at > since)
+    if username is not None:
+        query = query.where(LoginAttempt.username == username)
     if ip is not None:
         query = query.where(LoginAttempt.ip == ip)
+    if username is not None and ip is not None:
+        last_ok = select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == username, LoginAttempt.ip == ip,
+            LoginAttempt.success.is_(True))
+        query = query.where(LoginAttempt.at > func.coalesce(last_ok.scalar_subquery(), since))
     return session.scalar(query) or 0
 
 
-def is_throttled(session: Session, username: str, ip: str) -> bool:
-    """True when this account (from this address, or overall) has failed too often lately."""
+def is_throttled(session: DbSession, username: str, ip: str) -> bool:
+    """True when this account from this address, this account overall, or this address
+    over all accounts has failed too often lately."""
     return (recent_failures(session, username, ip) >= MAX_FAILURES_PER_IP
-            or recent_failures(session, username, None) >= MAX_FAILURES_PER_ACCOUNT)
+            or recent_failures(session, username, None) >= MAX_FAILURES_PER_ACCOUNT
+            or recent_failures(session, None, ip) >= MAX_FAILURES_PER_ADDRESS)
 
 
 def authenticate(username: str, password: str, ip: str) -> tuple[User | None, int]:
@@ -97,9 +136,18 @@ def login() -> Any:
         flash(_("Too many failed attempts. Wait 15 minutes and try again.") if status == 429
               else _("Wrong username or password."), "error")
         return render_template("login.html", username=username), status
-    login_user(user)
+    start_session(user)
     current_app.logger.info("login %s (%s)", user.username, user.role)
     return redirect(safe_next(request.args.get("next")) or url_for("home"))
+
+
+def start_session(user: User) -> None:
+    """A fresh session for `user`: nothing of the anonymous one is kept (no fixation), it
+    expires when idle (PERMANENT_SESSION_LIFETIME) and at SESSION_MAX_HOURS."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session[LOGIN_AT] = time.time()
 
 
 def safe_next(target: str | None) -> str | None:
@@ -111,7 +159,16 @@ def safe_next(target: str | None) -> str | None:
 
 @bp.post("/logout")
 def logout() -> Any:
-    """Forget the session (a POST with CSRF token, so a link elsewhere cannot log you out)."""
+    """End the session (a POST with CSRF token, so a link elsewhere cannot log you out).
+
+    The account's session version is bumped, so a copy of this cookie (or of any other
+    session of the account) is refused from now on; other devices must log in again."""
+    if current_user.is_authenticated:
+        with get_db().begin() as db:
+            user = db.get(User, current_user.id, with_for_update=True)
+            if user is not None:
+                user.revoke_sessions()
     logout_user()
+    session.clear()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
