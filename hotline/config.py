@@ -48,10 +48,10 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "CAMPAIGN_SIGNATURE": "",  # default 【签名】 for new campaigns
     # Web console (hotline.web):
     "HOTLINE_TIMEZONE": "Asia/Shanghai",  # days and months of the dashboard and reports
-}
     "SESSION_IDLE_MINUTES": "120",  # a login unused this long must log in again
     "SESSION_MAX_HOURS": "12",  # ...and after this long in any case
     "SESSION_COOKIE_SECURE": "",  # 1: cookies only over HTTPS (always on when PUBLIC_URL is https)
+}
 CAMPAIGN_INTS = ("CAMPAIGN_CHUNK_SIZE", "CAMPAIGN_PARALLELISM", "CAMPAIGN_SEND_THREADS")
 CAMPAIGN_FLOATS = ("CAMPAIGN_RATE_PER_SECOND", "CAMPAIGN_BURST_SECONDS",
                    "CAMPAIGN_RECONCILE_AFTER_SECONDS", "CAMPAIGN_STALL_SECONDS")
