@@ -242,4 +242,4 @@ def describe_case(phone: str) -> str:
                 f"{case.work_province or ''}{case.work_city or ''} employer={case.employer} "
                 f"amount={case.amount_owed} months={case.months_unpaid} "
                 f"people={case.people_affected} status={case.status} "
-                f"voicemail={case.voicemail_url}")
+                f"voicemail={case.voicemail_url} dialect={case.dialect}")

@@ -73,15 +73,15 @@ def converse(session: Session, contact: Contact, case: Case, text: str, language
     return result
 
 
-def sms_context() -> Context:
+def sms_context(case: Case) -> Context:
     """The engine's context for SMS (live transfer and office hours are voice-only)."""
-    return Context(channel="sms", now=utcnow())
+    return Context(channel="sms", now=utcnow(), home_known=bool(case.contact.home_province))
 
 
 def begin(session: Session, contact: Contact, case: Case, language: str, prefix: str) -> str:
     """Start the flow for this case and return its first question."""
     flow = default_flow()
-    state, turn = start(flow, sms_context(), language)
+    state, turn = start(flow, sms_context(case), language)
     row = FlowSession(channel=Channel.SMS, flow=flow.name, contact_id=contact.id,
                       case_id=case.id, node=state.node, language=state.language,
                       expires_at=utcnow() + SESSION_TTL)
@@ -109,7 +109,7 @@ def answer(session: Session, row: FlowSession, case: Case, text: str, has_media:
             prefix = say("flow_media", state.language)
         save_state(row, state)
         return render_sms(flow, state, waiting_turn(flow, state), case.number, prefix), None
-    turn = advance(flow, state, Reply(text=text), sms_context())
+    turn = advance(flow, state, Reply(text=text), sms_context(case))
     save_state(row, state)
     apply_turn(case, row, turn)
     outcome = None

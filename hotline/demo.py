@@ -188,9 +188,10 @@ def print_welcome(state: dict[str, Any], seeded: int) -> None:
                      volunteers (phone-sized inbox): zhang, li, anna / {DEMO_PASSWORD}
 
   In another terminal, text the hotline as a worker and answer its intake questions
-  (category 1 = unpaid wages, place, employer, amount, months, co-workers, confirm):
+  (category 1 = unpaid wages, place, home province 1 = 河南, employer, amount, months,
+  co-workers, confirm):
     .venv/bin/hotline simulate sms --from +8613800138000 "老板拖欠我三个月工资" \\
-        1 广东深圳 某某电子厂 12000 3 5 1
+        1 广东深圳 1 某某电子厂 12000 3 5 1
   then accept the offer as the volunteer who got it (the command prints who):
     .venv/bin/hotline simulate sms --from +8613900000001 "Y 1001"
   or call the hotline (press keys, or script them with --keys):

@@ -13,6 +13,7 @@ from hotline.conversation import converse
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.replies import detect_language, say
 from hotline.sms_commands import Command, ParsedCommand, parse_command, run_command
+from ivr_flows.fields import province_dialect
 from models import (
     OPEN_STATUSES,
     Case,
@@ -133,10 +134,14 @@ def open_case(session: Session, contact: Contact, sms: InboundSms, language: str
     """Open a new case from a worker's first message."""
     case = Case(contact_id=contact.id, channel=Channel.SMS, language=language,
                 summary=sms.body[:SUMMARY_CHARS] or None, status=CaseStatus.NEW,
-                work_city=contact.work_city, work_province=contact.work_province)
+                work_city=contact.work_city, work_province=contact.work_province,
+                dialect=province_dialect(contact.home_province))
     session.add(case)
     session.flush()
     case.assign_number()
+    from hotline.routing import settle_organisation
+
+    settle_organisation(session, case)  # its queue, by where the worker works (issue 4)
     case.log(EventKind.STATUS, "case opened by SMS", data={"to": str(CaseStatus.NEW)})
     return case
 

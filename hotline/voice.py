@@ -30,6 +30,7 @@ from hotline.phones import InvalidPhone, normalize_phone
 from hotline.queues import INTAKE, URGENT, enqueue
 from hotline.twilio_signature import require_twilio_signature
 from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
+from ivr_flows.fields import province_dialect
 from ivr_flows.loader import default_flow
 from ivr_flows.store import FlowOutcome, apply_turn, end_flow, save_state, state_of
 from ivr_flows.voice import VoiceLinks, render_voice
@@ -100,6 +101,7 @@ def available_volunteer(session: Session, language: str, case: Case | None = Non
 def context(session: Session, case: Case, language: str, *, returning: bool) -> Context:
     """The engine's context for a voice step of a call about `case`."""
     return Context(channel="voice", now=now(), returning=returning,
+                   home_known=bool(case.contact.home_province),
                    volunteer_available=lambda: available_volunteer(
                        session, language, case) is not None)
 
@@ -149,7 +151,8 @@ def case_for_call(session: Session, call: InboundCall) -> tuple[Case, bool]:
         return case, False
     case = Case(contact_id=contact.id, channel=Channel.VOICE, language=contact.language,
                 status=CaseStatus.NEW, work_city=contact.work_city,
-                work_province=contact.work_province)
+                work_province=contact.work_province,
+                dialect=province_dialect(contact.home_province))
     session.add(case)
     session.flush()
     case.assign_number()
@@ -189,7 +192,7 @@ def second_case(session: Session, row: FlowSession, first: Case, sid: str) -> Ca
     """A worker calling back with a new problem: the rest of the call fills a new case."""
     case = Case(contact_id=first.contact_id, channel=Channel.VOICE, language=first.language,
                 status=CaseStatus.NEW, work_city=first.work_city,
-                work_province=first.work_province)
+                work_province=first.work_province, dialect=first.dialect)
     session.add(case)
     session.flush()
     case.assign_number()

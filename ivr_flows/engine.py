@@ -45,6 +45,7 @@ class Context:
     now: datetime
     volunteer_available: Callable[[], bool] = lambda: False
     returning: bool = False  # the caller's open case already went through intake
+    home_known: bool = False  # the worker's home province is on file from before
 
 
 @dataclass
@@ -132,6 +133,9 @@ def branch_target(flow: Flow, node: Node, state: FlowState, ctx: Context) -> str
         value = is_urgent(state.answers)
     elif on == "returning":
         value = ctx.returning
+    elif on == "home_known":
+        # Asked again when the worker redoes the questions in this same run.
+        value = ctx.home_known and "home_province" not in state.answers
     else:
         value = state.answers.get(on.removeprefix("answer:"))
     key = str(value).lower() if value is not None else ""
@@ -166,7 +170,9 @@ def interpret(flow: Flow, node: Node, reply: Reply, channel: str
 def _menu(node: Node, reply: Reply, channel: str) -> tuple[dict[str, Any], str] | None:
     choice = match_choice(node, reply.heard)
     if choice is None:
-        return None
+        spec = FIELDS.get(node.field or "")
+        value = spec.free(reply.heard) if spec and spec.free and reply.heard else None
+        return ({node.field or "": value}, node.next or "") if value else None
     answers: dict[str, Any] = {node.field: choice.value} if node.field else {}
     if choice.urgent:
         answers["urgent"] = True

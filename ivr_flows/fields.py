@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ivr_flows.parse import normalize
 from models import Case, CaseCategory, Urgency
+from models.volunteer import DIALECT_ALIASES, canonical_dialect
 
 
 @dataclass(frozen=True)
@@ -18,27 +21,9 @@ class FieldSpec:
     max_length: int = 200
     integer: bool = True
     values: frozenset[str] | None = None  # allowed menu values, when fixed
+    # A menu answer that names no choice may still name a value outright ("我是河北人").
+    free: Callable[[str], str | None] | None = None
 
-
-FIELDS: dict[str, FieldSpec] = {
-    "language": FieldSpec("choice"),  # values: the flow's languages
-    "category": FieldSpec("choice", values=frozenset(c.value for c in CaseCategory)),
-    "work_place": FieldSpec("text", max_length=100),  # "广东深圳" -> province + city
-    "work_province": FieldSpec("text", max_length=40),
-    "work_city": FieldSpec("text", max_length=60),
-    "employer": FieldSpec("text", max_length=200),
-    "summary": FieldSpec("text", max_length=2000),
-    "amount_owed": FieldSpec("number", integer=False),
-    "months_unpaid": FieldSpec("number"),
-    "people_affected": FieldSpec("number"),
-    "voicemail": FieldSpec("recording"),
-    # Not written to the case: what a worker calling back wants; the voice layer acts on
-    # "new" by opening a second case for the rest of the call (hotline.voice).
-    "returning": FieldSpec("choice", values=frozenset({"message", "again", "new"})),
-}
-
-# Categories that must reach a person first (work injury; many workers of one employer).
-URGENT_CATEGORIES = frozenset({CaseCategory.INJURY.value, CaseCategory.COLLECTIVE.value})
 
 PROVINCES = (
     "北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江",
@@ -57,6 +42,36 @@ PINYIN_NAMES = (
     "hong-kong", "macau",
 )
 PINYIN = dict(zip(PINYIN_NAMES, PROVINCES, strict=True))
+DIALECTS = frozenset(DIALECT_ALIASES.values())
+OTHER = "other"  # a home province not on the menu, or not given
+
+
+FIELDS: dict[str, FieldSpec] = {
+    "language": FieldSpec("choice"),  # values: the flow's languages
+    "category": FieldSpec("choice", values=frozenset(c.value for c in CaseCategory)),
+    "work_place": FieldSpec("text", max_length=100),  # "广东深圳" -> province + city
+    "work_province": FieldSpec("text", max_length=40),
+    "work_city": FieldSpec("text", max_length=60),
+    "employer": FieldSpec("text", max_length=200),
+    "summary": FieldSpec("text", max_length=2000),
+    "amount_owed": FieldSpec("number", integer=False),
+    "months_unpaid": FieldSpec("number"),
+    "people_affected": FieldSpec("number"),
+    "voicemail": FieldSpec("recording"),
+    # The worker's home province (老家): on the contact, and the case's dialect from it.
+    "home_province": FieldSpec("choice", max_length=40,
+                               values=frozenset((*PROVINCES, OTHER)),
+                               free=lambda text: find_province(text)),
+    # Not written to the case: what a worker calling back wants; the voice layer acts on
+    # "new" by opening a second case for the rest of the call (hotline.voice).
+    "returning": FieldSpec("choice", values=frozenset({"message", "again", "new"})),
+    # Not written to the case either: whether the caller took the live transfer offered.
+    "live_transfer": FieldSpec("choice", values=frozenset({"talk", "message"})),
+}
+
+# Categories that must reach a person first (work injury; many workers of one employer).
+URGENT_CATEGORIES = frozenset({CaseCategory.INJURY.value, CaseCategory.COLLECTIVE.value})
+
 
 
 def split_place(text: str) -> tuple[str | None, str | None]:
@@ -72,6 +87,25 @@ def split_place(text: str) -> tuple[str | None, str | None]:
             city = rest.removesuffix("市") or (province if province in MUNICIPALITIES else None)
             return province, city
     return None, (place.removesuffix("市") or None)
+
+
+def find_province(text: str) -> str | None:
+    """The one province a free answer names ('我是河北人', 'Hebei', '老家河南省'); else None."""
+    plain = normalize(text).lower()
+    found = {p for p in PROVINCES if p in plain}
+    words = set(re.findall(r"[a-z]+(?:-[a-z]+)?", plain.replace("inner mongolia",
+                                                                "inner-mongolia")))
+    found |= {PINYIN[w] for w in words if w in PINYIN}
+    return found.pop() if len(found) == 1 else None
+
+
+def province_dialect(province: str | None) -> str | None:
+    """The routing dialect spoken in a home province ('河南' -> 'henan'), when volunteers have
+    a name for it (models.volunteer.DIALECT_ALIASES); None otherwise ('广西', 'other')."""
+    if not province or province == OTHER:
+        return None
+    key = canonical_dialect(province + "话")
+    return key if key in DIALECTS else None
 
 
 def to_decimal(value: Any) -> Decimal | None:
@@ -106,3 +140,14 @@ def apply_answer(case: Case, name: str, value: Any) -> None:
         setattr(case, name, int(value))
     elif name == "voicemail":
         case.voicemail_url = str(value)
+    elif name == "home_province":
+        set_home_province(case, str(value))
+
+
+def set_home_province(case: Case, province: str) -> None:
+    """Keep the worker's home province on their contact (a known one is never replaced by
+    'other') and the dialect it implies on the case, for routing."""
+    contact = case.contact
+    if province != OTHER:
+        contact.home_province = province[:FIELDS["home_province"].max_length]
+    case.dialect = province_dialect(contact.home_province) or case.dialect

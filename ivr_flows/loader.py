@@ -26,7 +26,7 @@ FLOWS_DIR = Path(__file__).resolve().parent / "flows"
 DEFAULT_FLOW = "intake"
 DTMF_KEYS = set("0123456789*#")
 BRANCH_ON = re.compile(
-    r"^(office_hours|volunteer_available|urgent|returning|answer:[a-z_]+)$")
+    r"^(office_hours|volunteer_available|urgent|returning|home_known|answer:[a-z_]+)$")
 PLACEHOLDERS = frozenset({"case_number", *FIELDS})
 
 
@@ -225,7 +225,7 @@ def _branch_problems(flow: Flow, node: Node) -> list[str]:
     problems = [] if node.default else ["a branch needs 'default'"]
     if not node.on or not BRANCH_ON.match(node.on):
         problems.append(f"branch 'on' {node.on!r} is not office_hours, volunteer_available, "
-                        "urgent, returning or answer:<field>")
+                        "urgent, returning, home_known or answer:<field>")
     elif node.on.startswith("answer:") and node.on[7:] not in FIELDS:
         problems.append(f"branch on unknown field {node.on[7:]!r}")
     return problems

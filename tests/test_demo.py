@@ -50,7 +50,7 @@ def test_demo_runs_on_embedded_defaults_and_stops_cleanly(tmp_path: Path) -> Non
         assert any("Hotline demo is running" in x for x in lines), "".join(lines)
         out = subprocess.run([HOTLINE, "simulate", "sms", "--from", "+8613800138000",
                               "--wait", "60", "老板拖欠我三个月工资", "1", "广东深圳",
-                              "某某电子厂", "12000", "3", "5", "1"], env=env, cwd=ROOT,
+                              "1", "某某电子厂", "12000", "3", "5", "1"], env=env, cwd=ROOT,
                              capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         assert "案件编号1001" in out.stdout

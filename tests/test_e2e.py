@@ -36,9 +36,9 @@ from tests.conftest import (
 pytestmark = pytest.mark.e2e
 VOLUNTEER = "+8613900000001"
 WORKER = "+8613800138000"
-# The rest of the SMS intake after the first text: category, place, employer, amount, months,
-# co-workers, confirm. The case is routed when the intake ends.
-INTAKE_ANSWERS = ["1", "广东深圳", "某某厂", "12000", "3", "1", "1"]
+# The rest of the SMS intake after the first text: category, place, home province, employer,
+# amount, months, co-workers, confirm. The case is routed when the intake ends.
+INTAKE_ANSWERS = ["1", "广东深圳", "1", "某某厂", "12000", "3", "1", "1"]
 
 
 def add_volunteer() -> None:

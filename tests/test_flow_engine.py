@@ -69,13 +69,14 @@ def test_sms_walk_fills_answers_and_every_reply_is_short() -> None:
     state, turn = start(flow, sms_ctx(), "zh")
     assert turn.waiting is not None and turn.waiting.id == "category"  # language: voice only
     texts = [render_sms(flow, state, turn, 1001, "工友热线：已收到，案件编号1001。")]
-    for answer in ["6", "广东东莞", "东莞某某鞋厂", "一万二", "３", "40人", "1"]:
+    for answer in ["6", "广东东莞", "老家河南", "东莞某某鞋厂", "一万二", "３", "40人", "1"]:
         turn = advance(flow, state, Reply(text=answer), sms_ctx())
         assert turn.understood, answer
         texts.append(render_sms(flow, state, turn, 1001))
     assert state.done
     assert state.answers == {"category": "collective", "urgent": True, "work_place": "广东东莞",
-                             "employer": "东莞某某鞋厂", "amount_owed": "12000",
+                             "home_province": "河南", "employer": "东莞某某鞋厂",
+                             "amount_owed": "12000",
                              "months_unpaid": 3, "people_affected": 40}
     assert "1001" in texts[-1]
     assert max(count_segments(t).segments for t in texts) <= 2, texts
@@ -97,7 +98,7 @@ def test_bad_answers_reprompt_twice_then_fall_back() -> None:
 def test_number_out_of_range_is_not_an_answer() -> None:
     flow = default_flow()
     state, _ = start(flow, sms_ctx(), "en")
-    for text in ["1", "Guangdong Shenzhen", "ACME"]:
+    for text in ["1", "Guangdong Shenzhen", "Hebei", "ACME"]:
         advance(flow, state, Reply(text=text), sms_ctx())
     assert state.node == "amount"
     turn = advance(flow, state, Reply(text="-5"), sms_ctx())
@@ -113,7 +114,7 @@ def voice_ctx(hour_utc: int, volunteer: bool) -> Context:
 
 
 @pytest.mark.parametrize("hour_utc,volunteer,waiting", [
-    (2, True, "transfer"),  # 10:00 in Shanghai, someone on duty: live transfer
+    (2, True, "offer_transfer"),  # 10:00 in Shanghai, someone on duty: a live call offered
     (2, False, "voicemail"),  # office hours but nobody free
     (15, True, "voicemail"),  # 23:00 in Shanghai: after hours
 ])
@@ -123,7 +124,7 @@ def test_voice_after_confirm_transfer_or_voicemail(hour_utc: int, volunteer: boo
     ctx = voice_ctx(hour_utc, volunteer)
     state, turn = start(flow, ctx, "zh")
     assert turn.waiting is not None and turn.waiting.id == "language"
-    answers = [Reply(digits="1"), Reply(digits="1"), Reply(speech="广东深圳"),
+    answers = [Reply(digits="1"), Reply(digits="1"), Reply(speech="广东深圳"), Reply(digits="9"),
                Reply(speech="某某公司"), Reply(digits="5000"), Reply(digits="2"),
                Reply(digits="1"), Reply(digits="1")]
     for reply in answers:
@@ -142,3 +143,65 @@ def test_transfer_not_answered_goes_to_voicemail() -> None:
     state.node = "transfer"
     turn = advance(flow, state, Reply(dial_status="completed"), ctx)
     assert state.done and [n.id for n in turn.said] == ["goodbye"]
+
+
+@pytest.mark.parametrize("reply,province", [
+    (Reply(digits="1"), "河南"), (Reply(text="8"), "贵州"),
+    (Reply(speech="我老家是四川的"), "四川"), (Reply(text="我是河北人"), "河北"),
+    (Reply(text="Jiangxi"), "江西"), (Reply(text="９"), "other"), (Reply(text="跳过"), "other"),
+])
+def test_home_province_by_key_keyword_or_free_text(reply: Reply, province: str) -> None:
+    flow = default_flow()
+    state, _ = start(flow, sms_ctx(), "zh")
+    for text in ["1", "广东深圳"]:
+        advance(flow, state, Reply(text=text), sms_ctx())
+    assert state.node == "home"
+    turn = advance(flow, state, reply, sms_ctx())
+    assert turn.answered == {"home_province": province} and state.node == "employer"
+
+
+def test_home_province_unclear_twice_moves_on_to_the_employer() -> None:
+    flow = default_flow()
+    state, _ = start(flow, sms_ctx(), "zh")
+    for text in ["1", "广东深圳", "不知道", "河南四川"]:  # two provinces: which one?
+        advance(flow, state, Reply(text=text), sms_ctx())
+    assert state.node == "home" and state.retries == 2
+    turn = advance(flow, state, Reply(text="嗯"), sms_ctx())
+    assert turn.fell_back and state.node == "employer" and "home_province" not in state.answers
+
+
+def test_a_known_home_province_is_not_asked_again_unless_redone() -> None:
+    flow = default_flow()
+    known = Context(channel="sms", now=sms_ctx().now, home_known=True)
+    state, _ = start(flow, known, "zh")
+    for text in ["1", "广东深圳"]:
+        advance(flow, state, Reply(text=text), known)
+    assert state.node == "employer"
+    state.answers["home_province"] = "河南"  # answered in this run: a redo asks again
+    state.node = "place"
+    advance(flow, state, Reply(text="广东深圳"), known)
+    assert state.node == "home"
+
+
+@pytest.mark.parametrize("reply,waiting", [
+    (Reply(digits="1"), "transfer"), (Reply(digits="2"), "voicemail"),
+    (Reply(speech="我要留言"), "voicemail"),
+])
+def test_live_transfer_is_offered_not_imposed(reply: Reply, waiting: str) -> None:
+    flow = default_flow()
+    ctx = voice_ctx(2, True)
+    state, _ = start(flow, ctx, "zh")
+    state.node = "offer_transfer"
+    turn = advance(flow, state, reply, ctx)
+    assert turn.waiting is not None and turn.waiting.id == waiting
+
+
+def test_silence_at_the_transfer_offer_ends_at_the_voicemail() -> None:
+    flow = default_flow()
+    ctx = voice_ctx(2, True)
+    state, _ = start(flow, ctx, "zh")
+    state.node = "offer_transfer"
+    turns = [advance(flow, state, Reply(), ctx) for _ in range(3)]
+    assert [t.understood for t in turns[:2]] == [False, False]
+    assert turns[2].fell_back and turns[2].waiting is not None
+    assert turns[2].waiting.id == "voicemail"

@@ -8,7 +8,7 @@ from hotline.cli import main
 
 
 def test_scripted_call_prints_what_is_said_and_the_case() -> None:
-    keys = "1,2,广东深圳,某某建筑公司,30000,4,1,1,,,说明情况"
+    keys = "1,2,广东深圳,3,某某建筑公司,30000,4,1,1,,,说明情况"
     result = CliRunner().invoke(main, ["simulate", "call", "--keys", keys])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -17,6 +17,7 @@ def test_scripted_call_prints_what_is_said_and_the_case() -> None:
     assert any("您的案件编号是一、零、零、一" in line for line in lines)
     assert lines[-1].startswith("case 1001: injury urgent 广东深圳 employer=某某建筑公司 "
                                 "amount=30000.00 months=4 people=1")
+    assert lines[-1].endswith(" dialect=hunan")  # home province key 3: 湖南
 
 
 def test_script_that_runs_out_is_a_hang_up_and_keeps_the_case() -> None:

@@ -52,7 +52,8 @@ def count(model: Any) -> int:
 
 
 ZH_WALK = [
-    ("老板拖欠我三个月工资", "案件编号1001"), ("1", "省市"), ("广东省深圳市", "公司"),
+    ("老板拖欠我三个月工资", "案件编号1001"), ("1", "省市"), ("广东省深圳市", "老家"),
+    ("我是河南人", "公司"),
     ("深圳市某某电子有限公司", "多少钱"), ("１２０００元", "几个月"), ("三个月", "几人"),
     ("5", "12000元"), ("对", "1001"),
 ]
@@ -72,6 +73,9 @@ def test_full_walk_in_chinese_ends_with_a_filled_case(app: Flask, post_signed: A
         "深圳市某某电子有限公司", 12000, 3, 5)
     assert (case.urgency, case.status, case.summary) == (
         Urgency.NORMAL, CaseStatus.NEW, "老板拖欠我三个月工资")
+    assert case.dialect == "henan"
+    with get_db().begin() as s:
+        assert s.get(Contact, case.contact_id).home_province == "河南"  # type: ignore[union-attr]
     assert routed(redis_client) == [("intake", f"({case.id},)")]
     assert "已记入" in (text(post_signed, "老板今天说下个月发") or "")  # a follow-up
     assert len(routed(redis_client)) == 1 and count(Case) == 1
@@ -82,8 +86,8 @@ def test_english_walk_with_keywords_and_urgent_category(app: Flask, post_signed:
     first = text(post_signed, "Hello, I need help")
     assert first is not None and first.startswith("Hotline:") and "1001" in first
     assert "6 many of us unpaid" in first
-    for body in ["I was injured at work", "Zhejiang Hangzhou", "ACME Shoes Ltd", "８０００",
-                 "2", "1", "yes"]:
+    for body in ["I was injured at work", "Zhejiang Hangzhou", "Sichuan", "ACME Shoes Ltd",
+                 "８０００", "2", "1", "yes"]:
         reply = text(post_signed, body)
         assert reply and "Sorry" not in reply, (body, reply)
     case = the_case()
@@ -91,6 +95,7 @@ def test_english_walk_with_keywords_and_urgent_category(app: Flask, post_signed:
     assert (case.work_province, case.work_city, case.employer, case.amount_owed) == (
         "浙江", "Hangzhou", "ACME Shoes Ltd", 8000)
     assert (case.months_unpaid, case.people_affected) == (2, 1)
+    assert case.dialect == "sichuan"
     assert routed(redis_client) == [("urgent", f"({case.id},)")]
 
 
@@ -209,3 +214,62 @@ def test_assigned_case_texts_are_follow_ups_not_menu_answers(app: Flask,
         case.move_to(CaseStatus.ASSIGNED)
     reply = text(post_signed, "1")
     assert reply is not None and "已记入" in reply
+
+
+def walk(post_signed: Any, home: str, sender: str = WORKER) -> None:
+    """A whole SMS intake answering `home` to the home-province question."""
+    for body in ["老板拖欠我三个月工资", "1", "广东深圳", home, "某某电子厂", "12000", "3", "1",
+                 "1"]:
+        text(post_signed, body, sender=sender)
+
+
+def test_routing_prefers_a_volunteer_of_the_workers_dialect(app: Flask,
+                                                            post_signed: Any) -> None:
+    from hotline.routing import rank_candidates
+    from models import Volunteer
+
+    with get_db().begin() as s:
+        for name, phone, dialects, home in [("王", "+8613900000009", [], "广东"),
+                                            ("张", "+8613900000001", ["henan"], "河南")]:
+            s.add(Volunteer(name=name, phone=phone, languages=["zh"], dialects=dialects,
+                            home_province=home, skills=["wages"], on_duty=True))
+    walk(post_signed, "1")  # key 1: 河南
+    with get_db().begin() as s:
+        case = s.scalars(select(Case)).one()
+        assert (case.dialect, case.contact.home_province) == ("henan", "河南")
+        best, other = rank_candidates(s, case, utcnow())
+        assert s.get(Volunteer, best.volunteer_id).name == "张"  # type: ignore[union-attr]
+        assert {"dialect", "home_province"} <= set(best.parts)
+        assert not {"dialect", "home_province"} & set(other.parts)
+
+
+def test_a_known_home_province_is_not_asked_again_and_other_keeps_it(
+        app: Flask, post_signed: Any) -> None:
+    walk(post_signed, "我是湖南人")
+    with get_db().begin() as s:
+        s.scalars(select(Case)).one().move_to(CaseStatus.CLOSED)
+    replies = [text(post_signed, body) for body in ["又欠薪了", "1", "广东东莞"]]
+    assert "公司" in (replies[-1] or "") and "老家" not in (replies[-1] or "")
+    assert the_case(1002).dialect == "hunan"  # from the worker's file, not asked again
+
+
+def test_redoing_the_questions_asks_again_and_other_keeps_the_province(
+        app: Flask, post_signed: Any) -> None:
+    for body in ["工资没发", "1", "广东东莞", "3", "某厂", "1", "1", "1"]:
+        text(post_signed, body)
+    assert the_case().dialect == "hunan"
+    text(post_signed, "2")  # not right: the questions again
+    text(post_signed, "1")
+    assert "老家" in (text(post_signed, "广东东莞") or "")  # answered in this run: asked again
+    assert "公司" in (text(post_signed, "9") or "")  # other / skip
+    with get_db().begin() as s:
+        assert s.scalars(select(Contact)).one().home_province == "湖南"
+    assert the_case().dialect == "hunan"
+
+
+def test_home_province_named_in_free_text_off_the_menu(app: Flask, post_signed: Any) -> None:
+    walk(post_signed, "老家是河北的")
+    case = the_case()
+    assert case.dialect is None  # no volunteer dialect for 河北
+    with get_db().begin() as s:
+        assert s.scalars(select(Contact)).one().home_province == "河北"

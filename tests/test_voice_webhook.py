@@ -23,6 +23,7 @@ from models import (
     Case,
     CaseEvent,
     CaseStatus,
+    Contact,
     FlowSession,
     FlowStatus,
     FlowStep,
@@ -93,6 +94,12 @@ def says(root: ET.Element) -> list[str]:
 def the_case() -> Case:
     with get_db().begin() as s:
         return s.scalars(select(Case)).one()
+
+
+def home_of(case: Case) -> str | None:
+    """The home province on file for the case's worker."""
+    with get_db().begin() as s:
+        return s.get(Contact, case.contact_id).home_province  # type: ignore[union-attr]
 
 
 def routed(redis_client: redis_lib.Redis) -> list[tuple[str, str, str]]:
@@ -168,10 +175,12 @@ def test_first_step_asks_language_in_both_voices(app: Flask, post_signed: Any) -
 
 
 def walk_to_confirm(caller: Caller) -> None:
-    """Mandarin, many-of-us-unpaid, Guangdong Shenzhen, employer, ¥12000, 3 months, 40 people."""
+    """Mandarin, many-of-us-unpaid, Guangdong Shenzhen, from Henan, employer, ¥12000, 3 months,
+    40 people."""
     caller.keys("1")
     caller.keys("6")
     caller.answer(SpeechResult="广东省深圳市", Confidence="0.9")
+    caller.keys("1")  # home province: 河南
     caller.answer(SpeechResult="深圳某某电子厂", Confidence="0.8")
     caller.keys("12000")
     caller.keys("3")
@@ -188,6 +197,9 @@ def test_full_walk_office_hours_live_transfer(app: Flask, post_signed: Any,
     assert "深圳某某电子厂" in says(caller.twiml)[0] and "12000元" in says(caller.twiml)[0]
     twiml = caller.keys("1")
     assert any("一、零、零、一" in text for text in says(twiml))  # read back digit by digit
+    assert twiml.find("Dial") is None  # offered, not dialled straight away
+    assert "马上和志愿者通话请按1。留言请按2。" in "".join(says(twiml))
+    twiml = caller.keys("1")
     dial = twiml.find("Dial")
     assert dial is not None and dial.get("callerId") == HOTLINE_NUMBER
     assert dial.findtext("Number") == VOLUNTEER
@@ -199,6 +211,7 @@ def test_full_walk_office_hours_live_transfer(app: Flask, post_signed: Any,
     assert (case.employer, case.amount_owed, case.months_unpaid, case.people_affected) == (
         "深圳某某电子厂", 12000, 3, 40)
     assert case.status == CaseStatus.ASSIGNED  # the volunteer who picked up has it
+    assert case.dialect == "henan" and home_of(case) == "河南"
     assert case.assigned_volunteer_id is not None
     assert caller.hang_up() == 204
     assert routed(redis_client) == []  # already assigned: nothing to route
@@ -279,6 +292,7 @@ def test_unclear_employer_speech_becomes_a_recording(app: Flask, post_signed: An
     caller.keys("1")
     caller.keys("1")
     caller.answer(SpeechResult="广东深圳")
+    caller.keys("9")  # home province: not on the menu
     twiml = caller.silence()  # nothing recognised for the employer
     record = twiml.find("Record")
     assert record is not None
