@@ -28,7 +28,24 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
 
 
 def mask_phone(e164: str) -> str:
-    """Show a number with its middle hidden (+86138****8000), for logs and staff screens."""
-    if len(e164) <= 8:
-        return e164[:2] + "****"
-    return e164[:6] + "****" + e164[-4:]
+    """Show a number with its middle hidden, country code apart: '+86 138****8000'.
+
+    At least four digits are always hidden (all of a very short number).
+    """
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not parsed.country_code:  # not a number we know: hide its middle
+        plus = "+" if e164.startswith("+") else ""
+        return plus + hide_middle(e164[len(plus):])
+    national = phonenumbers.national_significant_number(parsed)
+    return f"+{parsed.country_code} {hide_middle(national)}"
+
+
+def hide_middle(digits: str) -> str:
+    """'13800138000' → '138****8000': at most 3 leading and 4 trailing digits, 4+ hidden."""
+    n = len(digits)
+    tail = 4 if n >= 8 else max(0, n - 4)
+    head = min(3, max(0, n - tail - 4))
+    return digits[:head] + "****" + (digits[n - tail:] if tail else "")

@@ -47,7 +47,8 @@ def test_bad_phone_numbers_get_a_clear_error(raw: str) -> None:
 
 
 def test_mask_phone_hides_the_middle() -> None:
-    assert mask_phone("+8613800138000") == "+86138****8000"
+    assert mask_phone("+8613800138000") == "+86 138****8000"
+    assert mask_phone("+14155552671") == "+1 41****2671"
 
 
 def test_case_lifecycle_allows_only_drawn_transitions() -> None:

@@ -71,7 +71,9 @@ def test_cn_mobiles_in_any_format_normalise_to_one_number(digits: str, style: in
 def test_mask_hides_the_middle(e164: str) -> None:
     masked = mask_phone(e164)
     assert "****" in masked and masked != e164
-    assert len(masked.replace("*", "")) <= 10  # at most 6 leading + 4 trailing characters
+    shown = masked.replace("*", "").replace(" ", "")
+    assert len(shown) <= 11  # '+', a country code of at most 3, 3 leading + 4 trailing digits
+    assert len(e164) - len(shown) >= 4  # at least 4 digits always hidden
 
 
 # --- segment counting (what tests/test_segments.py does not already cover) ---------------------
