@@ -182,3 +182,54 @@ def test_language_switch(app: Flask, web_world: WebWorld) -> None:
     assert "Log in" in english.get_data(as_text=True)
     assert "lang=en" in english.headers["Set-Cookie"]
     assert "Log in" in client.get("/login").get_data(as_text=True)  # the cookie remembers
+
+
+def test_dashboard_deadline_breaches_follow_the_ledger(app: Flask, web_world: WebWorld) -> None:
+    from hotline.web import localtime
+
+    now = utcnow()
+    with get_db().begin() as session:
+        template = session.scalars(select(Case).where(
+            Case.number == web_world.assigned_to_a)).one()
+
+        def held(**times: object) -> Case:
+            case = Case(contact_id=template.contact_id, organisation_id=web_world.org_a,
+                        status=CaseStatus.IN_PROGRESS, assigned_volunteer_id=web_world.vol_a,
+                        category=CaseCategory.WAGES, created_at=now - timedelta(days=60))
+            for name, value in times.items():
+                setattr(case, name, value)
+            session.add(case)
+            session.flush()
+            case.assign_number()
+            return case
+
+        recent = now - timedelta(days=1)
+        idle = held(last_activity_at=now - timedelta(days=10), worker_contacted_at=recent)
+        monthly = held(last_activity_at=recent, worker_contacted_at=now - timedelta(days=40))
+        reminded = held(last_activity_at=now - timedelta(days=12),
+                        reminded_at=now - timedelta(days=2), worker_contacted_at=recent)
+        fine = held(last_activity_at=recent, worker_contacted_at=recent)
+        done = held(last_activity_at=now - timedelta(days=50))
+        done.status = CaseStatus.RESOLVED
+        # Nobody holds these: the staff queue's business, not the volunteers' deadlines.
+        for number in (web_world.declined_by_a, web_world.assigned_to_a):
+            other = session.scalars(select(Case).where(Case.number == number)).one()
+            other.created_at = now - timedelta(days=30)
+        template.last_activity_at = template.worker_contacted_at = recent
+        numbers = {c.number: c for c in (idle, monthly, reminded, fine, done)}
+        judged = {idle.number: idle.last_activity_at, monthly.number: monthly.worker_contacted_at,
+                  reminded.number: reminded.reminded_at}
+    client, _ = logged_in(app, "staff_a")
+    with app.test_request_context():
+        shown = {n: localtime(t) for n, t in judged.items()}
+    html = client.get("/staff/?lang=en").get_data(as_text=True)
+    section = html.split("Deadline breaches")[1].split("</section>")[0]
+    items = re.findall(r'<li class="breach-(\w+)"><a [^>]*>#(\d+)</a>(.*?)</li>', section, re.S)
+    assert [(reason, int(n)) for reason, n, _ in items] == [
+        ("reminder", reminded.number), ("idle", idle.number), ("monthly", monthly.number)]
+    for reason, n, text in items:
+        assert shown[int(n)] in text, (reason, text)  # the time the deadline judged
+    assert "no update since" in items[0][2] and "not contacted for 30 days" in items[2][2]
+    for unlisted in (fine.number, numbers[done.number].number, web_world.declined_by_a,
+                     web_world.assigned_to_a):
+        assert f">#{unlisted}<" not in section

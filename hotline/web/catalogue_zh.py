@@ -180,4 +180,9 @@ ZH: dict[str, str] = {
         "号码核实：回复1确认号码，未回复的标记为失效",
     "Numbers": "号码状态", "leave out numbers found stale": "排除已失效号码",
     "confirmed numbers only": "只发已确认号码", "about": "约",
+    # dashboard: deadline breaches
+    "Deadline breaches": "超期案件",
+    "reminded {time}, no update since": "已于{time}提醒，之后无进展",
+    "no update for {days} days (last {time})": "超过{days}天无进展（最后：{time}）",
+    "worker not contacted for {days} days (last {time})": "超过{days}天未联系工友（最后：{time}）",
 }

@@ -30,6 +30,7 @@ from models import (
 )
 
 DEFAULT_TZ = "Asia/Shanghai"
+WORKING = (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS)  # a volunteer holds the case
 
 
 def local_zone() -> ZoneInfo:
@@ -90,13 +91,43 @@ def volunteer_load(session: Session, volunteer_scope: ColumnElement[bool]
     return sorted(((v, load.get(v.id, 0)) for v in volunteers), key=lambda p: -p[1])
 
 
-def stale_cases(session: Session, scope: ColumnElement[bool], limit: int = 20) -> list[Case]:
-    """Open cases whose volunteer did nothing for STALE_CASE_DAYS: the ledger's breaches."""
-    cutoff = utcnow() - timedelta(days=int(current_app.config.get("STALE_CASE_DAYS", 7)))
+@dataclass
+class Breach:
+    """An open case past one of the ledger's deadlines, with the time the deadline judged."""
+
+    case: Case
+    reason: str  # "reminder" (unanswered), "idle" (no update), "monthly" (worker not contacted)
+    since: datetime  # the reminder, the last activity, or the last contact with the worker
+
+
+def stale_cases(session: Session, scope: ColumnElement[bool], limit: int = 20) -> list[Breach]:
+    """Open cases a volunteer holds that broke a deadline the sweeper (hotline.deadlines)
+    enforces: a reminder with no update since, no update for STALE_CASE_DAYS, or the worker
+    not contacted for MONTHLY_CONTACT_DAYS. Cases nobody holds yet are not the ledger's:
+    they are offered, escalated or in the staff queue. Worst first, once per case."""
+    cfg, now = current_app.config, utcnow()
+    stale = now - timedelta(days=int(cfg.get("STALE_CASE_DAYS", 7)))
+    monthly = now - timedelta(days=int(cfg.get("MONTHLY_CONTACT_DAYS", 30)))
     activity = func.coalesce(Case.last_activity_at, Case.created_at)
-    return list(session.scalars(select(Case).where(
-        scope, Case.status.in_(OPEN_STATUSES), activity < cutoff)
-        .order_by(activity).limit(limit)))
+    contacted = func.coalesce(Case.worker_contacted_at, Case.created_at)
+    unanswered = Case.reminded_at.is_not(None) & (activity <= Case.reminded_at)
+    cases = session.scalars(select(Case).where(
+        scope, Case.status.in_(WORKING), Case.assigned_volunteer_id.is_not(None),
+        unanswered | (activity < stale) | (contacted < monthly))
+        .order_by(activity).limit(500)).all()
+    breaches = [breach_of(case, stale, monthly) for case in cases]
+    order = {"reminder": 0, "idle": 1, "monthly": 2}
+    return sorted(breaches, key=lambda b: (order[b.reason], b.since))[:limit]
+
+
+def breach_of(case: Case, stale: datetime, monthly: datetime) -> Breach:
+    """Which deadline `case` broke (the worst), and the time that deadline looked at."""
+    last = case.last_activity_at or case.created_at
+    if case.reminded_at is not None and last <= case.reminded_at:
+        return Breach(case, "reminder", case.reminded_at)
+    if last < stale:
+        return Breach(case, "idle", last)
+    return Breach(case, "monthly", case.worker_contacted_at or case.created_at)
 
 
 def collective_alerts(session: Session, scope: ColumnElement[bool], limit: int = 20
