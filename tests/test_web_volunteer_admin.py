@@ -96,3 +96,23 @@ def test_volunteer_pages_are_staff_only(app: Flask, web_world: WebWorld) -> None
     other, _ = logged_in(app, "staff_b")
     assert other.get(f"/staff/volunteers/{web_world.vol_a}/edit").status_code == 404
     assert app.test_client().get("/staff/volunteers/import").status_code == 302
+
+
+def test_staff_import_cannot_take_over_a_volunteer_of_no_organisation(
+        app: Flask, web_world: WebWorld) -> None:
+    with get_db().begin() as session:
+        session.add(Volunteer(name="自由志愿者", phone="+8613900000055", capacity=2))
+    client, token = logged_in(app, "staff_a")
+    for text in ("name,phone,capacity\n自由志愿者,13900000055,5\n",
+                 "name,phone,organisation\n自由志愿者,13900000055,固始县服务站\n"):
+        resp = upload(client, token, text)
+        assert resp.status_code == 400  # type: ignore[attr-defined]
+        assert "another organisation" in resp.get_data(as_text=True)  # type: ignore
+        loose = volunteer_by_phone("+8613900000055")
+        assert loose is not None and loose.organisation_id is None and loose.capacity == 2
+    # An admin may place them.
+    admin, admin_token = logged_in(app, "admin")
+    resp = upload(admin, admin_token,
+                  "name,phone,organisation\n自由志愿者,13900000055,固始县服务站\n")
+    assert resp.status_code == 200  # type: ignore[attr-defined]
+    assert volunteer_by_phone("+8613900000055").organisation_id == web_world.org_a  # type: ignore

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import not_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.db import get_db
@@ -54,7 +54,10 @@ def foreign_phone_errors(session: Session, user: User, text: str) -> list[RowErr
     """Rows naming a volunteer of another organisation (staff may not change those)."""
     if user.role == Role.ADMIN:
         return []
-    foreign = set(session.scalars(select(Volunteer.phone).where(not_(volunteer_scope(user)))))
+    # NOT IN the user's own, not NOT(scope): `NOT (organisation_id = A)` is NULL, never true,
+    # for volunteers of no organisation, and the import would then move them into A.
+    mine = select(Volunteer.id).where(volunteer_scope(user))
+    foreign = set(session.scalars(select(Volunteer.phone).where(Volunteer.id.not_in(mine))))
     reader = csv.DictReader(io.StringIO(text))
     reader.fieldnames = [h.strip().lower() for h in reader.fieldnames or []]
     errors = []
