@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session
 
 from hotline.db import get_db
@@ -131,21 +131,28 @@ def _adopt(session: Session, recipient_id: int, found: ProviderMessage) -> None:
 
 
 def reconcile(campaign_id: int) -> dict[str, int]:
-    """Settle stale SENDING/UNKNOWN rows: adopt what the provider sent, requeue what it didn't."""
+    """Settle stale SENDING/UNKNOWN rows: adopt what the provider sent, requeue what it didn't
+    (or cancel it, when the campaign was cancelled meanwhile)."""
     after = timedelta(seconds=current_app.config["CAMPAIGN_RECONCILE_AFTER_SECONDS"])
     provider = get_provider()
     counts = {"adopted": 0, "requeued": 0, "unresolved": 0}
     with get_db().begin() as session:
-        sender = session.scalar(select(Campaign.sender).where(Campaign.id == campaign_id))
-        if sender is None:
+        found = session.execute(select(Campaign.sender, Campaign.status).where(
+            Campaign.id == campaign_id)).first()
+        if found is None:
             return counts
+        sender, status = found
+        # A cancelled (or finished) campaign sends nothing more: a row the provider never got
+        # is cancelled, not queued again. A paused one sends it when resumed.
+        stopped = status not in (CampaignStatus.SENDING, CampaignStatus.PAUSED,
+                                 CampaignStatus.SCHEDULED)
         rows = session.execute(select(Recipient.id, Recipient.phone, Recipient.body).where(
             Recipient.campaign_id == campaign_id, Recipient.status.in_([R.SENDING, R.UNKNOWN]),
             Recipient.claimed_at < utcnow() - after).limit(RECONCILE_BATCH)).all()
     # Each provider lookup runs outside any transaction (on SQLite one is the write lock) and
     # its answer is applied on its own; `transition` lists the statuses it may move from.
     for rid, phone, body in rows:
-        outcome = _reconcile_one(provider, sender, rid, phone, body)
+        outcome = _reconcile_one(provider, sender, rid, phone, body, stopped)
         counts[outcome] += 1
         if outcome == "unresolved":
             break  # the provider cannot answer now; the next tick goes on
@@ -155,7 +162,7 @@ def reconcile(campaign_id: int) -> dict[str, int]:
 
 
 def _reconcile_one(provider: object, sender: str, rid: int, phone: str,
-                   body: str | None) -> str:
+                   body: str | None, stopped: bool = False) -> str:
     if not isinstance(provider, MessageLookup):
         with get_db().begin() as session:
             session.execute(Recipient.transition(R.UNKNOWN, Recipient.id == rid,
@@ -173,6 +180,10 @@ def _reconcile_one(provider: object, sender: str, rid: int, phone: str,
             return "adopted"
         session.execute(Recipient.transition(
             R.PENDING, Recipient.id == rid, error_message="not found at the provider; sent again"))
+        if stopped:
+            session.execute(Recipient.transition(
+                R.CANCELLED, Recipient.id == rid,
+                error_message="not found at the provider; the campaign had stopped"))
     return "requeued"
 
 
@@ -195,8 +206,8 @@ def refresh_lost_outcomes(now: datetime) -> int:
     cfg = current_app.config
     quiet_since = now - timedelta(seconds=cfg["OUTCOME_REFRESH_SECONDS"])
     with get_db().begin() as session:
+        # Whatever the campaign's state: a paused or cancelled one's sent texts still report.
         recent = select(Campaign.id).where(
-            Campaign.status.in_([CampaignStatus.SENDING, CampaignStatus.DONE]),
             Campaign.finished_at.is_(None) | (Campaign.finished_at > now - OUTCOME_HORIZON))
         rows = session.execute(select(Recipient.id, Recipient.provider_sid).where(
             Recipient.campaign_id.in_(recent), Recipient.status == R.ACCEPTED,
@@ -256,10 +267,16 @@ def tick_now() -> dict[str, int]:
     woken = campaigns_to_wake(now)
     reconciled = 0
     with get_db().begin() as session:
-        sending = list(session.scalars(select(Campaign.id).where(
+        sending = set(session.scalars(select(Campaign.id).where(
             Campaign.status == CampaignStatus.SENDING)))
-    for campaign_id in sending:
+        # Rows left SENDING/UNKNOWN by a crash stay unresolved whatever the campaign became
+        # since (paused, cancelled): they are reconciled too.
+        unresolved = set(session.scalars(select(Campaign.id).where(exists().where(
+            Recipient.campaign_id == Campaign.id,
+            Recipient.status.in_([R.SENDING, R.UNKNOWN])))))
+    for campaign_id in sorted(sending | unresolved):
         reconciled += sum(reconcile(campaign_id).values())
+    for campaign_id in sorted(sending):
         settle_campaign(campaign_id)
     for campaign_id in woken:
         kick(campaign_id)

@@ -55,7 +55,7 @@ from notifications.providers import (
     get_provider,
 )
 from notifications.segments import count_segments
-from notifications.throttle import TokenBucket, app_redis
+from notifications.throttle import TokenBucket, sender_bucket
 
 log = logging.getLogger(__name__)
 R = RecipientStatus
@@ -85,9 +85,7 @@ class Outcome:
 
 def bucket_for(campaign: Campaign) -> TokenBucket:
     """The sender's shared token bucket at the campaign's (or the configured) rate."""
-    cfg = current_app.config
-    rate = campaign.rate_per_second or cfg["CAMPAIGN_RATE_PER_SECOND"]
-    return TokenBucket(app_redis(), campaign.sender, rate, rate * cfg["CAMPAIGN_BURST_SECONDS"])
+    return sender_bucket(campaign.sender, campaign.rate_per_second)
 
 
 def quiet_zones(campaign: Campaign, now: datetime) -> list[str]:

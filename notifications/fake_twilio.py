@@ -204,6 +204,7 @@ class FakeTwilio:
             self._failures: dict[str, tuple[int, str]] = {}
             self._buckets: dict[str, _Bucket] = {}
             self._fail_next: list[int] = []
+            self._delays: dict[str, float] = {}
             self._recordings: dict[str, bytes] = {}
             self._heap: list[tuple[float, int, str, tuple[tuple[str, int | None], ...]]] = []
             self._seq = 0
@@ -231,6 +232,12 @@ class FakeTwilio:
         with self._lock:
             self._recordings[sid] = _tone(seconds)
         return f"{self.base_url}/{API_VERSION}/Accounts/{self.account_sid}/Recordings/{sid}"
+
+    def delay_number(self, to: str, seconds: float) -> None:
+        """Answer sends to `to` only after `seconds`, the message already accepted (as when
+        Twilio is slow to reply): a client with a shorter read timeout cannot know it went."""
+        with self._lock:
+            self._delays[to] = seconds
 
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         """Answer the next `n` API requests with a transient 5xx (code 20000 + status)."""
@@ -410,6 +417,10 @@ class FakeTwilio:
         else:
             flow = (("queued", None), ("sent", None), (failure[1], failure[0]))
         self._accept(self._messages, msg, form.get("StatusCallback"), flow)
+        with self._lock:
+            delay = self._delays.get(to, 0.0)
+        if delay:
+            time.sleep(delay)
         return msg, 201
 
     def _calls_endpoint(self) -> tuple[dict[str, Any], int]:

@@ -13,7 +13,7 @@ from celery import shared_task
 from flask import current_app
 
 from hotline.db import get_db
-from models import EventKind, Message, MessageStatus, Purpose
+from models import EventKind, Message, MessageStatus
 from models.message import STATUS_RANK, TWILIO_STATUS
 from notifications.providers import (
     PermanentFailure,
@@ -40,12 +40,18 @@ def claim_for_sending(message_id: int) -> Message | None:
         msg = session.get(Message, message_id, with_for_update=True)
         if msg is None or msg.status != MessageStatus.QUEUED:
             return None
-        if msg.purpose == Purpose.CAMPAIGN and msg.contact_id is not None:
-            from models import Contact
+        if msg.contact_id is not None:
+            # The opt-out rule (campaigns never; case messages only after a later text).
+            from hotline.optout import refusal
+            from models import Case, Contact
 
-            contact = session.get(Contact, msg.contact_id)
-            if contact is not None and contact.opted_out:
-                msg.advance(MessageStatus.FAILED, error_message="recipient opted out")
+            reason = refusal(session, session.get(Contact, msg.contact_id), msg.purpose)
+            if reason is not None:
+                msg.advance(MessageStatus.FAILED, error_message=reason)
+                case = session.get(Case, msg.case_id) if msg.case_id else None
+                if case is not None:
+                    case.log(EventKind.MESSAGE_OUT, f"not sent: {reason}", message_id=msg.id,
+                             data={"purpose": str(msg.purpose), "status": "failed"})
                 return None
         msg.advance(MessageStatus.SENDING)
         return msg
@@ -93,11 +99,29 @@ def record_outcome(message_id: int, result: SendResult | None, error: ProviderEr
     return retry_in
 
 
+def debit_sender(sender: str, body: str) -> None:
+    """Count an ordinary send against its sender's campaign bucket, without waiting.
+
+    Replies and offers share the hotline number with campaigns: they go at once, and the
+    campaign's next chunk is granted that much less. Redis down never stops a reply.
+    """
+    from redis.exceptions import RedisError
+
+    from notifications.segments import count_segments
+    from notifications.throttle import sender_bucket
+
+    try:
+        sender_bucket(sender).debit(count_segments(body).segments)
+    except RedisError as exc:
+        log.warning("throttle debit for %s skipped: %s", sender, exc)
+
+
 def deliver(message_id: int) -> float | None:
     """Send one queued message through the provider; return a retry delay if it must wait."""
     msg = claim_for_sending(message_id)
     if msg is None:
         return None
+    debit_sender(msg.from_number, msg.body)
     try:
         result = get_provider().send_sms(
             msg.to_number, msg.body, from_=msg.from_number,

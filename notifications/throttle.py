@@ -13,8 +13,8 @@ import redis
 from flask import current_app
 
 # KEYS[1]: the bucket hash. ARGV: rate (tokens/s), burst (capacity), then the cumulative cost
-# of each message in order. Grants the longest prefix that fits; else says how long to wait
-# for the first message. Returns {granted_count, wait_seconds_as_string, tokens_left_string}.
+# of each message in order. Grants the longest prefix that fits, and says how long to wait
+# for the first message left out (0 when all fit). Returns {granted_count, wait_seconds_as_string, tokens_left_string}.
 TAKE_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -30,12 +30,34 @@ end
 local wait = 0
 if granted > 0 then
   tokens = tokens - tonumber(ARGV[granted + 2])
-elseif #ARGV >= 3 then
-  wait = (tonumber(ARGV[3]) - tokens) / rate
+end
+if granted + 3 <= #ARGV then
+  -- the first message left out: when will its cost be in the bucket?
+  local used = granted > 0 and tonumber(ARGV[granted + 2]) or 0
+  wait = math.max(0, tonumber(ARGV[granted + 3]) - used - tokens) / rate
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
 redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
 return {granted, tostring(wait), tostring(tokens)}
+"""
+
+
+# Take tokens without waiting: a worker's reply or a volunteer's offer goes at once, and the
+# campaign sharing the sender gets that much less. The balance may go negative (down to
+# -burst, so a flood of replies cannot starve a campaign for long). Same KEYS/ARGV layout
+# (rate, burst, segments). Returns the tokens left, as a string.
+DEBIT_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens = tonumber(state[1]) or burst
+local stamp = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+tokens = math.max(-burst, tokens - tonumber(ARGV[3]))
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(2 * burst / rate) + 60)
+return tostring(tokens)
 """
 
 
@@ -53,6 +75,13 @@ def redis_for_url(url: str) -> redis.Redis:
     if url.startswith("redis+socket://"):
         return redis.Redis(unix_socket_path=url[len("redis+socket://"):])
     return redis.Redis.from_url(url)
+
+
+def sender_bucket(sender: str, rate: float | None = None) -> TokenBucket:
+    """The shared bucket of a sender at `rate` (default: the configured campaign rate)."""
+    cfg = current_app.config
+    rate = rate or cfg["CAMPAIGN_RATE_PER_SECOND"]
+    return TokenBucket(app_redis(), sender, rate, rate * cfg["CAMPAIGN_BURST_SECONDS"])
 
 
 def app_redis() -> redis.Redis:
@@ -73,6 +102,7 @@ class TokenBucket:
         self.key = f"hotline:throttle:{sender}"
         self.rate, self.burst = float(rate), max(float(burst), 1.0)
         self._script: Any = client.register_script(TAKE_SCRIPT)
+        self._debit: Any = client.register_script(DEBIT_SCRIPT)
 
     def take(self, costs: list[int]) -> Grant:
         """Take tokens for the longest prefix of `costs` that fits now (segments per message)."""
@@ -87,6 +117,10 @@ class TokenBucket:
         granted, wait, left = self._script(keys=[self.key],
                                            args=[self.rate, burst, *cumulative])
         return Grant(int(granted), float(wait), float(left))
+
+    def debit(self, segments: int) -> float:
+        """Take `segments` tokens now, never waiting (may leave the bucket negative)."""
+        return float(self._debit(keys=[self.key], args=[self.rate, self.burst, segments]))
 
     def reset(self, client: redis.Redis) -> None:
         """Forget the bucket's state (it starts full again)."""

@@ -79,3 +79,19 @@ def test_four_processes_share_one_rate(client: redis_lib.Redis) -> None:
         proc.join()
     # 50/s for 2 s plus the burst of 5, whatever the number of competing processes.
     assert 95 <= total <= 110, total
+
+
+def test_partial_grant_says_when_the_next_message_fits(client: redis_lib.Redis) -> None:
+    bucket = TokenBucket(client, "+8610004", rate=10.0, burst=3)
+    grant = bucket.take([1, 2, 3])  # 1 + 2 fit; the third (3 segments) needs 0.3 s of refill
+    assert grant.count == 2 and 0.25 < grant.wait <= 0.3
+    assert bucket.take([1, 1]).count == 0
+
+
+def test_debit_never_waits_and_is_bounded(client: redis_lib.Redis) -> None:
+    bucket = TokenBucket(client, "+8610005", rate=0.01, burst=4)
+    assert bucket.debit(3) == pytest.approx(1, abs=0.01)
+    assert bucket.debit(3) == pytest.approx(-2, abs=0.01)  # a reply goes, the bucket owes
+    assert bucket.debit(100) == pytest.approx(-4, abs=0.01)  # at most one burst owed
+    denied = bucket.take([1])
+    assert denied.count == 0 and denied.wait > 400  # the campaign waits for the debt
