@@ -38,6 +38,7 @@ from models import (
     Call,
     CallStatus,
     Case,
+    CaseEvent,
     CaseStatus,
     Channel,
     Direction,
@@ -261,6 +262,9 @@ def continue_call(session: Session, call: InboundCall, n: int, silence: bool
     outcome = FlowOutcome()
     if state.done:
         outcome = end_flow(row, case, FlowStatus.DONE, "intake finished by phone")
+    for name, value in turn.answered.items():
+        if name.endswith("_recording"):  # an answer kept in the worker's own voice
+            keep_answer_recording(session, case, call.sid, str(value), name[:-10])
     return xml, outcome
 
 
@@ -375,8 +379,29 @@ def keep_recording(session: Session, sid: str, url: str, node: str) -> str:
              data={"recording_url": url, "node": node,
                    "duration_s": request.form.get("RecordingDuration")})
     return ""
+    elif recording_logged(session, case, url):  # kept at the step, or a repeated callback
+        return ""
 
 
 def register(app: Flask) -> None:
     """Attach the voice webhooks to the app."""
     app.register_blueprint(bp)
+def recording_logged(session: Session, case: Case, url: str) -> bool:
+    """True when the case's timeline already holds this recording."""
+    events = session.scalars(case.events.select().where(CaseEvent.kind == EventKind.CALL,
+                                                        CaseEvent.call_id.is_not(None)))
+    return any((e.data or {}).get("recording_url") == url for e in events)
+
+
+def keep_answer_recording(session: Session, case: Case, sid: str, url: str, field: str) -> None:
+    """An answer given as a recording (speech not recognised) stays on the case's timeline,
+    playable by staff like a voicemail; the case field itself stays empty (nobody typed it)."""
+    call = session.scalar(select(Call).where(Call.sid == sid))
+    if call is None or recording_logged(session, case, url):
+        return
+    case.log(EventKind.CALL, f"{field}: said on a recording, not understood by speech "
+             "recognition; play it on the case page", actor="worker", call_id=call.id,
+             data={"recording_url": url, "node": field, "field": field,
+                   "duration_s": request.form.get("RecordingDuration")})
+
+

@@ -444,3 +444,43 @@ def test_a_worker_calling_back_with_a_new_problem_gets_a_second_case(
         assert s.scalars(select(Call).where(Call.sid == again.sid)).one().case_id == second.id
         notes = [e.text for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == first.id))]
         assert any("new problem: case #1002" in n for n in notes)
+
+
+def test_recorded_employer_name_is_kept_on_the_case_and_staff_can_play_it(
+        app: Flask, post_signed: Any, web_world: Any, fake_twilio: Any) -> None:
+    from models import AuditLog
+    from tests.conftest import csrf_from, web_login
+
+    caller = Caller(post_signed)
+    caller.keys("1")
+    caller.keys("1")
+    caller.answer(SpeechResult="广东深圳")
+    caller.keys("1")
+    record = caller.silence().find("Record")  # the employer's name was not recognised
+    assert record is not None
+    url = fake_twilio.add_recording(0.3)
+    caller.answer(RecordingUrl=url, RecordingDuration="4")
+    for _ in range(2):  # Twilio's recording callback, and a duplicate of it
+        post_signed(record.get("recordingStatusCallback", ""),
+                    call_form(RecordingUrl=url, RecordingStatus="completed"))
+    with get_db().begin() as s:
+        case = s.scalars(select(Case).join(Contact).where(Contact.phone == CALLER)).one()
+        number, call_id = case.number, s.scalars(select(Call)).one().id
+        assert case.employer is None  # nobody typed it: the recording is the answer
+        [event] = [e for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))
+                   if (e.data or {}).get("recording_url") == url]
+        assert event.call_id == call_id and event.data["field"] == "employer"
+        assert url not in event.text
+    client = app.test_client()
+    web_login(client, "admin")
+    page = client.get(f"/staff/cases/{number}").get_data(as_text=True)
+    player = f"/staff/calls/{call_id}/recording?event={event.id}"
+    assert page.count(player) == 1 and "/Recordings/" not in page
+    resp = client.post(player, data={"csrf_token": csrf_from(page)})
+    assert resp.status_code == 200 and resp.data[:4] == b"RIFF"
+    assert [r["status"] for r in fake_twilio.requests if "/Recordings/" in r["path"]] == [200]
+    with get_db().begin() as s:
+        assert s.scalars(select(AuditLog)).one().call_id == call_id
+    # An event that is not this call's recording is not a back door to another one.
+    assert client.post(f"/staff/calls/{call_id}/recording?event={event.id + 1000}",
+                       data={"csrf_token": csrf_from(page)}).status_code == 404

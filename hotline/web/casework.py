@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -137,13 +137,23 @@ def play_recording(user: User, call_id: int, load_case: Callable[[Session, User,
     """Audit, then stream a call's recording fetched with our credentials (never its URL)."""
     with get_db().begin() as session:
         call = session.get(Call, call_id)
-        if call is None or call.case_id is None or not call.recording_url:
+        if call is None:
             abort(404)
-        owner = session.get(Case, call.case_id)
+        url, owner_id = call.recording_url, call.case_id
+        # ?event=N: another recording of the call kept on the timeline (an answer the worker
+        # gave in their own voice, e.g. the employer's name), not the call's voicemail.
+        if "event" in request.args:
+            event = session.get(CaseEvent, request.args.get("event", 0, type=int))
+            if event is None or event.call_id != call.id:
+                abort(404)
+            url, owner_id = (event.data or {}).get("recording_url"), event.case_id
+        if owner_id is None or not url:
+            abort(404)
+        owner = session.get(Case, owner_id)
         assert owner is not None and owner.number is not None
         case = load_case(session, user, owner.number)  # 404 unless this user may hear it
         audit(session, user, AuditAction.PLAY_RECORDING, case=case, call_id=call.id)
-        number, url = case.number, call.recording_url
+        number = case.number
     provider = get_provider()
     try:
         if not isinstance(provider, RecordingStore):
