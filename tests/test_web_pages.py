@@ -233,3 +233,24 @@ def test_dashboard_deadline_breaches_follow_the_ledger(app: Flask, web_world: We
     for unlisted in (fine.number, numbers[done.number].number, web_world.declined_by_a,
                      web_world.assigned_to_a):
         assert f">#{unlisted}<" not in section
+
+
+def test_errors_made_outside_the_web_layer_are_shown_in_chinese(app: Flask,
+                                                                 web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_a")
+    number = web_world.assigned_to_a
+    resp = client.post(f"/staff/cases/{number}/status?lang=zh",
+                       data={"status": "offered", "csrf_token": token}, follow_redirects=True)
+    page = resp.get_data(as_text=True)
+    assert f"案件{number}不能从“已分配”改为“已派单”" in page, page
+    assert "is not allowed" not in page
+    page = client.post("/staff/volunteers/import?lang=zh", data={
+        "csrf_token": token, "file": (io.BytesIO("name,phone,capacity\n陈律师,13900000011,99\n"
+                                                 .encode()), "v.csv")},
+        content_type="multipart/form-data").get_data(as_text=True)
+    assert "同时处理案件上限须为1到" in page and "must be a whole number" not in page
+    # English pages keep the English text.
+    english = client.post(f"/staff/cases/{number}/status?lang=en",
+                          data={"status": "offered", "csrf_token": token},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "assigned -&gt; offered is not allowed" in english

@@ -186,3 +186,49 @@ ZH: dict[str, str] = {
     "no update for {days} days (last {time})": "超过{days}天无进展（最后：{time}）",
     "worker not contacted for {days} days (last {time})": "超过{days}天未联系工友（最后：{time}）",
 }
+
+
+# Errors made outside the web layer (models, CSV import, merging) reach pages in English: each
+# pattern below (a regular expression over the English text) is replaced by its Chinese form;
+# {name} fills in the group of that name. Matched anywhere in a message, so a flash such as
+# "状态未更改：case 1001: assigned -> offered is not allowed" is translated as a whole.
+ZH_ERRORS: list[tuple[str, str]] = [
+    # case lifecycle (models.case.InvalidTransition, hotline.web.casework)
+    (r"case (?P<n>\d+): (?P<old>[a-z_]+) -> (?P<new>[a-z_]+) is not allowed",
+     "案件{n}不能从“{old}”改为“{new}”"),
+    (r"case (?P<n>\d+) is (?P<status>resolved|referred|closed)", "案件{n}{status}"),
+    # merging (hotline.casework_merge)
+    (r"case #(?P<n>\d+) cannot be merged into itself", "案件#{n}不能合并到自身"),
+    (r"case #(?P<n>\d+) is already closed", "案件#{n}已结案"),
+    (r"case #(?P<n>\d+) is closed; merge into an open case", "案件#{n}已结案，请合并到未结案件"),
+    (r"cases #(?P<a>\d+) and #(?P<b>\d+) are of different workers and not of the same "
+     r"collective dispute", "案件#{a}和#{b}属于不同工友，且不在同一集体案件中"),
+    (r"case #(?P<n>\d+) is the collective dispute of (?P<m>\d+) case\(s\); merge case "
+     r"#(?P<s>\d+) into it instead", "案件#{n}是{m}个案件所属的集体案件，请把案件#{s}合并进来"),
+    (r"case not found", "找不到该案件"),
+    # volunteer CSV import and profile form (hotline.volunteer_import, models.volunteer)
+    (r"required column\(s\) missing", "缺少必填列"),
+    (r"unknown column \(known: (?P<known>[^)]*)\)", "未知列（可用：{known}）"),
+    (r"same phone as line (?P<line>\d+)", "与第{line}行手机号重复"),
+    (r"name is empty", "姓名为空"),
+    (r"unknown language (?P<v>'[^']*'|\"[^\"]*\") \(zh, en, or a dialect in dialects\)",
+     "未知语言 {v}（可填 zh、en，方言请填在 dialects 列）"),
+    (r"unknown skill\(s\) (?P<v>.+?); use (?P<known>[a-z_, ]+)", "未知技能 {v}；可用：{known}"),
+    (r"capacity must be a whole number 1-(?P<max>\d+), not (?P<v>'[^']*')",
+     "同时处理案件上限须为1到{max}的整数，而不是{v}"),
+    (r"on_duty must be yes/no, not (?P<v>'[^']*')", "on_duty 须为 yes 或 no，而不是{v}"),
+    (r"unknown time zone (?P<v>'[^']*') \(use e\.g\. Asia/Shanghai\)",
+     "未知时区 {v}（例如 Asia/Shanghai）"),
+    (r"unknown day (?P<v>'[^']*') \(use mon\.\.sun or 周一\.\.周日\)",
+     "未知星期 {v}（请用 mon..sun 或 周一..周日）"),
+    (r"shift (?P<v>'[^']*') is not like 'mon-fri 09:00-18:00'",
+     "值班时间 {v} 格式不对，应如 'mon-fri 09:00-18:00'"),
+    (r"bad time (?P<t>'[^']*') in shift (?P<v>'[^']*')", "值班时间 {v} 中的时间 {t} 无效"),
+    (r"empty phone number", "手机号为空"),
+    (r"phone number too long \((?P<n>\d+) characters\)", "手机号过长（{n}个字符）"),
+    (r"not a possible phone number: (?P<v>'[^']*')", "不是有效的手机号：{v}"),
+    (r"not a phone number: (?P<v>'[^']*') \(.*\)", "不是手机号：{v}"),
+    (r"belongs to a volunteer of another organisation", "属于其他机构的志愿者"),
+    (r"must be blank or (?P<org>.+)", "须留空或填写“{org}”"),
+    (r"unknown organisation", "未知机构"),
+]

@@ -5,13 +5,15 @@ Kept as data in `catalogue_zh.py` so a translator edits one file; no compile ste
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 
 from flask import Flask, g, request
 from markupsafe import Markup
 
 from hotline.replies import CATEGORY_NAMES
-from hotline.web.catalogue_zh import ZH
+from hotline.web.catalogue_zh import ZH, ZH_ERRORS
 from models import CaseCategory
 
 LANGUAGES = ("zh", "en")
@@ -40,6 +42,29 @@ def gettext(msgid: str, **values: Any) -> str:
     """Translate `msgid` to the request's language and fill in {placeholders}."""
     text = ZH.get(msgid, msgid) if current_language() == "zh" else msgid
     return text.format(**values) if values else text
+
+
+@cache
+def error_patterns() -> list[tuple[re.Pattern[str], str]]:
+    """ZH_ERRORS compiled once."""
+    return [(re.compile(pattern), zh) for pattern, zh in ZH_ERRORS]
+
+
+def error_text(message: object) -> str:
+    """An error made outside the web layer (a model, the CSV import, a merge) in the request's
+    language: English as it is; in Chinese, every known English phrase in it translated."""
+    text = str(message)
+    if current_language() != "zh":
+        return text
+    for pattern, zh in error_patterns():
+        text = pattern.sub(lambda match, zh=zh: fill(zh, match), text)  # type: ignore[misc]
+    return text
+
+
+def fill(zh: str, match: re.Match[str]) -> str:
+    """The Chinese form with the English match's groups (statuses named in Chinese too)."""
+    return zh.format(**{k: status_name(v) if k in ("old", "new", "status") else v
+                        for k, v in match.groupdict().items()})
 
 
 def category_name(category: CaseCategory | str) -> str:
@@ -94,7 +119,8 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(_=gettext, category_name=category_name,
                                  status_name=status_name, current_language=current_language,
                                  category_bars=category_bars)
-    app.jinja_env.filters.update(category_label=category_label, weekday=weekday)
+    app.jinja_env.filters.update(category_label=category_label, weekday=weekday,
+                                 error_text=error_text)
 
     @app.after_request
     def remember_language(response: Any) -> Any:
