@@ -8,14 +8,14 @@ import pytest
 from flask import Flask
 
 from hotline.db import get_db
-from models import Direction, Message, MessageStatus, Purpose
+from models import Campaign, Direction, Message, MessageStatus, Purpose
 from notifications import campaign_control as control
 from notifications.campaign_tasks import bucket_for, run_chunk, start
 from notifications.fake_twilio import FakeTwilio
 from notifications.send import deliver
 from notifications.throttle import app_redis, sender_bucket
 from tests.conftest import HOTLINE_NUMBER
-from tests.test_campaign_send import R, add_contacts, campaign, new_campaign, phone, recipients
+from tests.test_campaign_send import R, add_contacts, new_campaign, phone, recipients
 
 SLOW = 0.01  # tokens per second: nothing refills while a test runs
 MG_SENDER = "MG" + "0" * 31 + "1"
@@ -76,7 +76,7 @@ def test_partial_grant_sends_what_fits_and_reschedules(app: Flask,
     assert run_chunk(cid) == pytest.approx(again, abs=5)  # still nothing: waits, sends none
     assert len(fake_twilio.messages) == 3
     with get_db().begin() as s:  # time passes: the bucket has refilled
-        bucket_for(s.get_one(type(campaign(cid)), cid)).reset(app_redis())
+        bucket_for(s.get_one(Campaign, cid)).reset(app_redis())
     while run_chunk(cid) is not None:
         pass
     assert statuses(cid) == [R.ACCEPTED] * 5
@@ -125,7 +125,7 @@ def test_messaging_service_sender_has_its_own_bucket(app: Flask, fake_twilio: Fa
     assert {m["messaging_service_sid"] for m in fake_twilio.messages
             if m["to"].startswith("+86138")} == {MG_SENDER}
     with get_db().begin() as s:
-        bucket_for(s.get_one(type(campaign(cid)), cid)).reset(app_redis())
+        bucket_for(s.get_one(Campaign, cid)).reset(app_redis())
     while run_chunk(cid) is not None:
         pass
     assert statuses(cid) == [R.ACCEPTED] * 6
