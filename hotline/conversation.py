@@ -1,8 +1,9 @@
 """The intake flow as an SMS conversation: one state per worker, expiring after 24 hours.
 
 A first text opens a case and asks the first question (with the case number); each reply
-answers the waiting question; a thread left quiet for 24 hours ends, and the next text
-restarts gently on the same case. Once the flow is done, later texts are plain follow-ups.
+answers the waiting question; a thread left quiet for 24 hours ends (its case is routed with
+what it has), and the next text carries on at the question it was waiting on, answers kept.
+Once the flow is done, later texts are plain follow-ups.
 """
 
 from __future__ import annotations
@@ -19,7 +20,16 @@ from ivr_flows.loader import default_flow
 from ivr_flows.model import Flow
 from ivr_flows.sms import render_sms
 from ivr_flows.store import FlowOutcome, apply_turn, end_flow, save_state, state_of
-from models import Case, CaseStatus, Channel, Contact, FlowSession, FlowStatus, utcnow
+from models import (
+    Case,
+    CaseStatus,
+    Channel,
+    Contact,
+    EventKind,
+    FlowSession,
+    FlowStatus,
+    utcnow,
+)
 
 SESSION_TTL = timedelta(hours=24)
 # A case still waiting for a volunteer may restart its intake; once someone has it, texts
@@ -55,15 +65,20 @@ def converse(session: Session, contact: Contact, case: Case, text: str, language
     """Feed one worker text to their flow on `case` and return the reply to send."""
     result = ConversationReply(reply=None)
     row = active_session(session, contact)
+    quiet: FlowSession | None = None  # the same case's thread that went quiet: resume it
     if row is not None and (row.expires_at < utcnow() or row.case_id != case.id):
         old_case = session.get(Case, row.case_id) if row.case_id else None
         result.outcomes.append(end_flow(row, old_case, FlowStatus.ABANDONED,
                                         "SMS intake ended unfinished (no reply for 24 h)"))
+        quiet = row if row.case_id == case.id else None
         row = None
     if row is None:
         if not opened and (intake_done(session, case) or case.status not in RESTARTABLE):
             return result
-        key = "flow_welcome" if opened else "flow_restart"
+        if quiet is not None and resumable(quiet):
+            result.reply = resume(session, quiet, case)
+            return result
+        key = "flow_welcome" if opened else "flow_start_again"
         result.reply = begin(session, contact, case, language, say(key, language,
                                                                    number=case.number))
         return result
@@ -90,6 +105,28 @@ def begin(session: Session, contact: Contact, case: Case, language: str, prefix:
     save_state(row, state)
     apply_turn(case, row, turn)
     return render_sms(flow, state, turn, case.number, prefix)
+
+
+def resumable(row: FlowSession) -> bool:
+    """True when a quiet thread stopped at a question the flow still asks on SMS."""
+    node = default_flow().nodes.get(row.node)
+    return node is not None and node.waits and node.applies_to("sms")
+
+
+def resume(session: Session, quiet: FlowSession, case: Case) -> str:
+    """Carry on a quiet thread: a new session at the question it was waiting on, with the
+    answers given so far (the text that woke it is not taken as the answer)."""
+    flow = default_flow()
+    row = FlowSession(channel=Channel.SMS, flow=flow.name, contact_id=quiet.contact_id,
+                      case_id=case.id, node=quiet.node, language=quiet.language,
+                      answers=dict(quiet.answers or {}), expires_at=utcnow() + SESSION_TTL)
+    session.add(row)
+    session.flush()
+    state = state_of(row)
+    case.log(EventKind.NOTE, f"SMS intake resumed at '{row.node}'",
+             data={"flow": row.flow, "node": row.node})
+    return render_sms(flow, state, waiting_turn(flow, state), case.number,
+                      say("flow_restart", state.language, number=case.number))
 
 
 def answer(session: Session, row: FlowSession, case: Case, text: str, has_media: bool,

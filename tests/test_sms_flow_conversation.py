@@ -188,11 +188,29 @@ def test_quiet_for_24_hours_restarts_gently_on_the_same_case(app: Flask, post_si
         s.scalars(select(FlowSession)).one().expires_at = utcnow() - timedelta(minutes=1)
     reply = text(post_signed, "你好，还在吗")
     assert reply is not None and "上次登记没有完成" in reply and "1001" in reply
+    assert "省市" in reply and "您遇到什么问题" not in reply  # the question it was waiting on
+    assert "老家" in (text(post_signed, "广东深圳") or "")  # and it goes on from there
     with get_db().begin() as s:
         statuses = sorted(str(r.status) for r in s.scalars(select(FlowSession)))
     assert statuses == [FlowStatus.ABANDONED, FlowStatus.ACTIVE]
     assert routed(redis_client) == [("intake", f"({the_case().id},)")]  # the quiet one
     assert count(Case) == 1
+    case = the_case()
+    assert (case.category, case.work_city) == ("wages", "深圳")
+    with get_db().begin() as s:
+        active = s.scalars(select(FlowSession).where(FlowSession.status == FlowStatus.ACTIVE)
+                           ).one()
+        assert active.answers["category"] == "wages"  # the answers so far came along
+
+
+def test_quiet_thread_whose_question_is_gone_starts_again_and_says_so(
+        app: Flask, post_signed: Any) -> None:
+    text(post_signed, "工资没发")
+    with get_db().begin() as s:
+        row = s.scalars(select(FlowSession)).one()
+        row.expires_at, row.node = utcnow() - timedelta(minutes=1), "no_such_question"
+    reply = text(post_signed, "在吗")
+    assert reply is not None and "重新开始" in reply and "您遇到什么问题" in reply
 
 
 def test_texting_after_30_days_opens_a_new_case(app: Flask, post_signed: Any) -> None:
