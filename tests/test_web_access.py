@@ -233,3 +233,61 @@ def test_volunteer_hears_recordings_of_own_cases_only(
     with get_db().begin() as session:
         [entry] = session.scalars(select(AuditLog)).all()
         assert session.get(User, entry.user_id).username == "vol_a"  # type: ignore[union-attr]
+
+
+def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to show that a refused request changed nothing."""
+    from models import Base
+
+    with get_db().begin() as session:
+        return {table.name: sorted(tuple(map(repr, row)) for row in
+                                   session.execute(select(table)).all())
+                for table in Base.metadata.sorted_tables}
+
+
+@pytest.mark.parametrize("action", ["status", "note", "reassign", "transfer", "text", "merge",
+                                    "reveal"])
+def test_staff_of_another_organisation_cannot_act_on_a_case(
+        app: Flask, web_world: WebWorld, action: str) -> None:
+    client = client_as(app, "staff_b")
+    token = csrf_of(client.get("/staff/").get_data(as_text=True))
+    before = snapshot()
+    for target in (web_world.assigned_to_a, web_world.offered_to_b):
+        resp = client.post(f"/staff/cases/{target}/{action}", data={
+            "csrf_token": token, "status": "closed", "note": "mine now", "text": "mine now",
+            "body": "你好", "volunteer_id": str(web_world.vol_a),
+            "organisation_id": str(web_world.org_b), "into": str(web_world.org_b_case),
+            "survivor": str(web_world.org_b_case)})
+        assert resp.status_code == 404, (action, target)
+    assert snapshot() == before
+
+
+def test_staff_cannot_merge_their_case_into_another_organisations(
+        app: Flask, web_world: WebWorld) -> None:
+    client = client_as(app, "staff_b")
+    page = client.get(f"/staff/cases/{web_world.org_b_case}").get_data(as_text=True)
+    before = snapshot()
+    client.post(f"/staff/cases/{web_world.org_b_case}/merge",
+                data={"csrf_token": csrf_of(page), "into": str(web_world.assigned_to_a),
+                      "survivor": str(web_world.assigned_to_a)})
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("answer", ["accept", "decline"])
+def test_volunteer_cannot_answer_another_volunteers_offer(
+        app: Flask, web_world: WebWorld, answer: str) -> None:
+    client = client_as(app, "vol_a")
+    token = csrf_of(client.get("/inbox/").get_data(as_text=True))
+    before = snapshot()
+    resp = client.post(f"/inbox/offers/{web_world.offered_to_b}?lang=en",
+                       data={"answer": answer, "csrf_token": token}, follow_redirects=True)
+    assert resp.status_code in (200, 404)
+    if resp.status_code == 200:
+        assert "no longer offered to you" in resp.get_data(as_text=True)
+    assert snapshot() == before
+    # Nor work it, nor hear it.
+    for action in ("note", "outcome", "relay", "call"):
+        assert client.post(f"/inbox/cases/{web_world.offered_to_b}/{action}",
+                           data={"text": "x", "body": "x", "status": "resolved",
+                                 "csrf_token": token}).status_code == 404
+    assert snapshot() == before
