@@ -80,3 +80,29 @@ def find_volunteer(session: Session, phone: str | None) -> int | None:
         raise click.BadParameter(f"no volunteer with phone {e164}",
                                  param_hint="--volunteer-phone")
     return int(vid)
+
+
+@users.command("duty")
+@click.argument("username")
+@click.option("--phone", default=None, help="The staff member's mobile (texted on escalations).")
+@click.option("--on/--off", "on_duty", default=None, help="Go on or off duty.")
+def duty(username: str, phone: str | None, on_duty: bool | None) -> None:
+    """Set a staff account's phone and on-duty flag: on-duty staff with a phone are texted
+    when a case of their organisation escalates (routing)."""
+    from hotline.cli import make_app
+    from hotline.db import get_db
+    from hotline.phones import InvalidPhone, normalize_phone
+
+    try:
+        e164 = normalize_phone(phone) if phone else None
+    except InvalidPhone as exc:
+        raise click.BadParameter(str(exc), param_hint="--phone") from exc
+    app = make_app()
+    with app.app_context(), get_db().begin() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        user.phone = e164 or user.phone
+        user.on_duty = user.on_duty if on_duty is None else on_duty
+        state = f"{username}: {'on' if user.on_duty else 'off'} duty, phone {user.phone or '-'}"
+    click.echo(state)

@@ -34,6 +34,7 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "COLLECTIVE_MIN_WORKERS": "3",  # workers naming one employer to make a collective case
     "COLLECTIVE_WINDOW_DAYS": "14",  # ...within this many days
     "EMPLOYER_MATCH_SCORE": "80",  # rapidfuzz ratio (0-100) for two names to be one employer
+    "DEFAULT_ORGANISATION": "",  # name of the queue for cases whose work place no region names
     # Campaigns (notifications.campaigns, notifications.campaign_tasks):
     "CAMPAIGN_RATE_PER_SECOND": "10",  # segments/s per sender (long code ~1, short code 100+)
     "CAMPAIGN_BURST_SECONDS": "1",  # bucket capacity, in seconds of rate

@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.db import get_db
+from hotline.optout import refusal
 from hotline.replies import say
-from hotline.routing import escalate, queue_sms, send_after_commit
+from hotline.routing import escalate, queue_sms, send_after_commit, withdraw_other_offers
 from models import Case, CaseStatus, Contact, EventKind, Purpose, Volunteer, utcnow
 
 OUTCOMES = {"resolved": CaseStatus.RESOLVED, "referred": CaseStatus.REFERRED,
@@ -55,12 +56,20 @@ def parse_amount(text: str) -> Decimal | None:
 
 def record_outcome(session: Session, case: Case, volunteer: Volunteer, outcome: str,
                    amount: Decimal | None, note: str, now: datetime) -> None:
-    """Finish the case as resolved/referred/closed, store the money recovered, send the survey."""
-    actor = f"volunteer:{volunteer.id}"
+    """The volunteer finishes the case (resolved/referred/closed): see `finish_case`."""
+    finish_case(session, case, outcome, amount, note, now, actor=f"volunteer:{volunteer.id}")
+
+
+def finish_case(session: Session, case: Case, outcome: str, amount: Decimal | None, note: str,
+                now: datetime, actor: str) -> None:
+    """The one close path (volunteer SMS, volunteer web, staff console): move the case to
+    resolved/referred/closed, store the money recovered, withdraw offers still out (their
+    volunteers are told) and send the worker the 1-5 survey."""
+    case.move_to(OUTCOMES[outcome], actor=actor, note=note or None)  # refuses first
     if amount is not None:
         case.amount_recovered = amount
     case.last_activity_at, case.reminded_at = now, None
-    case.move_to(OUTCOMES[outcome], actor=actor, note=note or None)
+    withdraw_other_offers(session, case, keep=None, now=now, key="offer_withdrawn")
     case.log(EventKind.NOTE, f"outcome: {outcome}" + (f", recovered ¥{amount}" if amount else "")
              + (f": {note}" if note else ""), actor=actor,
              data={"outcome": outcome, "amount_recovered": str(amount) if amount else None})
@@ -76,6 +85,10 @@ def send_survey(session: Session, case: Case, now: datetime) -> int | None:
     """Text the worker the 1-5 satisfaction question, once per case."""
     contact = session.get(Contact, case.contact_id)
     if case.survey_sent_at is not None or contact is None:
+        return None
+    refused = refusal(session, contact, Purpose.REPLY)
+    if refused is not None:
+        case.log(EventKind.SURVEY, f"satisfaction survey not sent: {refused}")
         return None
     case.survey_sent_at = now
     msg = queue_sms(session, to=contact.phone, body=say("survey", case.language,

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
 
+from ivr_flows.fields import PROVINCES
 from ivr_flows.parse import normalize
 
 # Longest first: "有限责任公司" must go before "公司" leaves "有限责任".
@@ -22,8 +23,16 @@ SUFFIXES = sorted([
     "coltd", "co", "ltd", "limited", "inc", "corp", "corporation", "company", "factory",
     "group",
 ], key=len, reverse=True)
-# Administrative words that workers add or leave out: "深圳市" vs "深圳".
-ADMIN_WORDS = re.compile(r"(省|市|区|县|镇)(?=.)")
+# Administrative words that workers add or leave out: "深圳市" vs "深圳". Only a place name
+# leads or ends an employer's name, so only there are they dropped (the name kept): a run of
+# leading places (a province, or a 2-3 character city/county: 广东省深圳市宝安区 → 广东深圳宝安)
+# and one trailing word (宏达工业园区 → 宏达工业园). Inside a name they are part of it:
+# 园区物业 and 城市之光 stay whole, and so do 市政 (municipal works) and 市场 (market).
+ADMIN = "(?:自治区|省|市(?!政|场)|区|县|镇)"
+LEADING_PLACE = re.compile(
+    "^(" + "|".join(sorted(PROVINCES, key=len, reverse=True)) + "|[\u4e00-\u9fff]{2,3})"
+    + ADMIN + "(?=.)")
+TRAILING_PLACE = re.compile("(?<=[\u4e00-\u9fff]{2})" + ADMIN + "$")
 NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 
@@ -38,8 +47,15 @@ def employer_key(name: str | None) -> str | None:
             if text.endswith(suffix) and len(text) > len(suffix):
                 text, changed = text[: -len(suffix)], True
                 break
-    text = ADMIN_WORDS.sub("", text)
-    return text or None
+    return strip_places(text) or None
+
+
+def strip_places(text: str) -> str:
+    """Drop 省/市/区/县/镇 after leading place names and at the very end, nowhere else."""
+    head, rest = "", text
+    while (match := LEADING_PLACE.match(rest)) is not None:
+        head, rest = head + match.group(1), rest[match.end():]
+    return head + TRAILING_PLACE.sub("", rest)
 
 
 def same_employer(a: str | None, b: str | None, threshold: int) -> bool:

@@ -80,7 +80,6 @@ class IntakeResult:
     opened_case: bool = False
     urgent: bool = False
     duplicate: bool = False
-    reroute_case_ids: list[int] = field(default_factory=list)
     # Intake flows: (case id, urgent) of cases whose intake just ended, to route after commit.
     route_cases: list[tuple[int, bool]] = field(default_factory=list)
 
@@ -143,6 +142,9 @@ def open_case(session: Session, contact: Contact, sms: InboundSms, language: str
 
     settle_organisation(session, case)  # its queue, by where the worker works (issue 4)
     case.log(EventKind.STATUS, "case opened by SMS", data={"to": str(CaseStatus.NEW)})
+    from hotline.routing import settle_organisation
+
+    settle_organisation(session, case)  # its queue, by where the worker works (issue 4)
     return case
 
 

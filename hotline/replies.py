@@ -60,6 +60,10 @@ TEXTS.update({
         "zh": "案件#{number}已由其他志愿者接手，无需回复，谢谢！",
         "en": "Case #{number} was taken by another volunteer; no need to reply. Thanks!",
     },
+    "offer_withdrawn": {
+        "zh": "案件#{number}已结束，无需回复，谢谢！",
+        "en": "Case #{number} is finished; no need to reply. Thanks!",
+    },
     "volunteer_commands": {
         "zh": "指令：Y1024接受 N1024拒绝 R1024 内容=转告工友 CALL1024通话 "
               "DONE1024 金额=办结 ON/OFF上下线",

@@ -8,6 +8,7 @@ not offered this case before), then a score whose parts are stored on the case t
 from __future__ import annotations
 
 import enum
+import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from models import (
     OPEN_STATUSES,
     Case,
     CaseCategory,
+    CaseEvent,
     CaseStatus,
     Contact,
     Direction,
@@ -36,12 +38,16 @@ from models import (
     OfferStatus,
     Organisation,
     Purpose,
+    Role,
     Urgency,
+    User,
     Volunteer,
     utcnow,
 )
 from models.volunteer import canonical_dialect
 from notifications.segments import count_segments
+
+log = logging.getLogger(__name__)
 
 # Points per reason; the breakdown of each offer is written to the timeline with these.
 WEIGHTS = {"skill": 30.0, "dialect": 25.0, "language": 10.0, "home_province": 20.0,
@@ -202,17 +208,35 @@ def rank_candidates(session: Session, case: Case, now: datetime) -> list[Score]:
 # --- offers -------------------------------------------------------------------------------
 
 def staff_numbers(session: Session, case: Case) -> list[str]:
-    """On-duty staff of the case's organisation, else the hotline-wide STAFF_NUMBERS."""
+    """Who is texted about the case: on-duty staff accounts of its organisation that have a
+    phone, plus the organisation's staff_numbers; with neither, the hotline-wide STAFF_NUMBERS."""
     org = session.get(Organisation, case.organisation_id) if case.organisation_id else None
-    return list(org.staff_numbers) if org and org.staff_numbers else list(
-        current_app.config["STAFF_NUMBERS"])
+    on_duty = session.scalars(select(User.phone).where(
+        User.on_duty.is_(True), User.active.is_(True), User.phone.is_not(None),
+        User.role.in_((Role.STAFF, Role.ADMIN)),
+        User.organisation_id == case.organisation_id if case.organisation_id is not None
+        else User.organisation_id.is_(None)).order_by(User.id)).all()
+    numbers = [n for n in [*on_duty, *(org.staff_numbers if org else [])] if n]
+    if not numbers:
+        numbers = list(current_app.config["STAFF_NUMBERS"])
+    return list(dict.fromkeys(numbers))
 
 
 def alert_staff(session: Session, case: Case, key: str, **fields: object) -> list[int]:
-    """Text the case's on-duty staff (sent after commit, on the urgent queue)."""
+    """Text the case's on-duty staff (sent after commit, on the urgent queue).
+
+    Nobody to text is never silent: a warning is logged and the timeline says so, so the
+    case page (and the staff queue) shows that no person was reached."""
     body = say(key, "zh", number=case.number, **fields)
+    numbers = staff_numbers(session, case)
+    if not numbers:
+        log.warning("case %s: %s alert reached nobody (no on-duty staff phone, no "
+                    "STAFF_NUMBERS)", case.number, key)
+        case.log(EventKind.ROUTING, f"no staff could be texted ({key}): nobody is on duty with "
+                 "a phone and STAFF_NUMBERS is empty", data={"alert": key, "texted": []})
+        return []
     ids = [queue_sms(session, to=n, body=body, purpose=Purpose.ALERT, case=case).id
-           for n in staff_numbers(session, case)]
+           for n in numbers]
     send_after_commit(session, ids, urgent=True)
     return ids
 
@@ -223,19 +247,41 @@ def escalate(session: Session, case: Case, reason: str, actor: str = "system") -
     return alert_staff(session, case, "staff_escalation", reason=reason)
 
 
+def urgent_reason(case: Case) -> str | None:
+    """Why the case is urgent: a work injury, a collective dispute, or many workers at once
+    (people affected >= COLLECTIVE_MIN_WORKERS, even in a single report); None if it is not."""
+    if case.category in URGENT_CATEGORIES:
+        return str(case.category)
+    if (case.people_affected or 1) >= current_app.config["COLLECTIVE_MIN_WORKERS"]:
+        return f"{case.people_affected} workers affected"
+    return None
+
+
 def mark_urgent_if_needed(case: Case) -> bool:
-    """Work injuries and collective disputes are urgent; return True if it changed."""
-    if case.category in URGENT_CATEGORIES and case.urgency != Urgency.URGENT:
+    """Make the case urgent when `urgent_reason` says so; return True if it changed."""
+    reason = urgent_reason(case)
+    if reason is not None and case.urgency != Urgency.URGENT:
         case.urgency = Urgency.URGENT
-        case.log(EventKind.ROUTING, f"urgent: {case.category}", data={"urgent": True})
+        case.log(EventKind.ROUTING, f"urgent: {reason}", data={"urgent": True,
+                                                               "reason": reason})
         return True
     return False
 
 
-def current_round(session: Session, case: Case) -> int:
-    """How many offer rounds the case has had."""
+def last_round(session: Session, case: Case) -> int:
+    """The highest offer round number the case has ever had (round numbers never repeat)."""
     return session.scalar(select(func.coalesce(func.max(Offer.round), 0))
                           .where(Offer.case_id == case.id)) or 0
+
+
+def current_round(session: Session, case: Case) -> int:
+    """Offer rounds since the last reset point (a transfer or a staff re-queue)."""
+    return max(0, last_round(session, case) - (case.offer_round_base or 0))
+
+
+def reset_rounds(session: Session, case: Case) -> None:
+    """Start counting OFFER_MAX_TRIES afresh (the case has a new queue or a new chance)."""
+    case.offer_round_base = last_round(session, case)
 
 
 def offer_case(session: Session, case: Case, now: datetime, *, top_up: bool = False
@@ -246,9 +292,9 @@ def offer_case(session: Session, case: Case, now: datetime, *, top_up: bool = Fa
     """
     mark_urgent_if_needed(case)
     urgent = case.urgency == Urgency.URGENT
-    round_no = current_round(session, case) + (0 if top_up else 1)
+    round_no = last_round(session, case) + (0 if top_up else 1)
     max_tries = current_app.config["OFFER_MAX_TRIES"]
-    if not top_up and round_no > max_tries:
+    if not top_up and round_no - (case.offer_round_base or 0) > max_tries:
         return escalate(session, case, f"no volunteer accepted after {max_tries} tries")
     ranked = rank_candidates(session, case, now)
     wanted = current_app.config["URGENT_FANOUT"] if urgent else 1
@@ -303,6 +349,7 @@ def route_case(case_id: int) -> str:
             return "skipped"
         if case.collective_case_id is not None:
             return "part of a collective case"
+        settle_organisation(session, case)
         from hotline.collective import check_collective
 
         check_collective(session, case, utcnow())
@@ -363,16 +410,16 @@ def assign(session: Session, case: Case, volunteer: Volunteer, now: datetime, ac
     assign_members(session, case, volunteer, now)
 
 
-def withdraw_other_offers(session: Session, case: Case, keep: int | None, now: datetime
-                          ) -> list[int]:
-    """Withdraw the case's other pending offers and tell those volunteers it is taken."""
+def withdraw_other_offers(session: Session, case: Case, keep: int | None, now: datetime,
+                          key: str = "offer_taken") -> list[int]:
+    """Withdraw the case's other pending offers and tell those volunteers (text `key`)."""
     ids = []
     for other in session.scalars(select(Offer).where(
             Offer.case_id == case.id, Offer.status == OfferStatus.PENDING, Offer.id != keep)):
         other.answer(OfferStatus.WITHDRAWN, now)
         vol = session.get(Volunteer, other.volunteer_id)
         assert vol is not None
-        ids.append(queue_sms(session, to=vol.phone, body=say("offer_taken", vol.reply_language,
+        ids.append(queue_sms(session, to=vol.phone, body=say(key, vol.reply_language,
                                                               number=case.number),
                              purpose=Purpose.ALERT, case=case, volunteer_id=vol.id).id)
     send_after_commit(session, ids, urgent=case.urgency == Urgency.URGENT)
@@ -436,13 +483,71 @@ def transfer_case(session: Session, case: Case, to: Organisation, note: str, act
     if case.status == CaseStatus.IN_PROGRESS:
         case.move_to(CaseStatus.ESCALATED, actor=actor, note="transfer")
     case.assigned_volunteer_id = None
+    # The office that hands the case over keeps seeing it (seed 004: both manage it).
+    case.origin_organisation_id = source.id if source else None
     case.organisation_id = to.id
+    reset_rounds(session, case)  # the partner's volunteers get their own OFFER_MAX_TRIES
     case.move_to(CaseStatus.NEW, actor=actor, note=f"transferred to {to.name}")
-    case.log(EventKind.TRANSFER, f"transferred to {to.name}: {note}", actor=actor,
+    case.log(EventKind.TRANSFER, f"transferred from {source.name if source else '(none)'} to "
+             f"{to.name}: {note}", actor=actor,
              data={"from": source.id if source else None, "to": to.id, "note": note})
     alert_staff(session, case, "staff_transfer", source=source.name if source else "热线",
                 note=note[:40])
     after_commit(session, route_case, case.id, queue=route_queue(case))
+
+
+def requeue_case(session: Session, case: Case, actor: str, note: str | None = None,
+                 now: datetime | None = None) -> None:
+    """Staff put a case back in the queue: offers withdrawn, owner cleared, rounds restart,
+    routed again after commit."""
+    now = now or utcnow()
+    withdraw_other_offers(session, case, keep=None, now=now)
+    case.assigned_volunteer_id = None
+    reset_rounds(session, case)
+    case.move_to(CaseStatus.NEW, actor=actor, note=note or "re-queued by staff")
+    after_commit(session, route_case, case.id, queue=route_queue(case))
+
+
+def organisation_for(session: Session, case: Case) -> tuple[Organisation | None, str]:
+    """The queue a new case belongs in, and why.
+
+    The organisation whose `region` names the worker's work city wins, then one naming the
+    work province (ties: the oldest organisation); otherwise DEFAULT_ORGANISATION (a name);
+    otherwise none (staff without an organisation and admins see it)."""
+    orgs = list(session.scalars(select(Organisation).where(Organisation.region.is_not(None))
+                                .order_by(Organisation.id)))
+    for field_name, place in (("city", case.work_city), ("province", case.work_province)):
+        key = place_key(place)
+        if not key:
+            continue
+        for org in orgs:
+            if key in unicodedata.normalize("NFKC", org.region or "").casefold():
+                return org, f"work {field_name} {place} is in its region {org.region}"
+    default = current_app.config.get("DEFAULT_ORGANISATION") or ""
+    if default:
+        fallback = session.scalar(select(Organisation).where(Organisation.name == default))
+        if fallback is not None:
+            return fallback, "DEFAULT_ORGANISATION"
+        log.warning("DEFAULT_ORGANISATION %r does not exist", default)
+    return None, "no organisation's region matches and no DEFAULT_ORGANISATION"
+
+
+def settle_organisation(session: Session, case: Case) -> None:
+    """Put a case in its organisation's queue by where the worker works (see organisation_for).
+
+    Intake calls this when the case opens, and routing again before the first offer, once
+    the intake answers (province, city) are in; a case that was transferred or already
+    offered keeps its queue."""
+    transferred = session.scalar(select(CaseEvent.id).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.TRANSFER).limit(1))
+    if transferred is not None or last_round(session, case) > 0:
+        return
+    org, why = organisation_for(session, case)
+    if org is None or org.id == case.organisation_id:
+        return
+    case.organisation_id = org.id
+    case.log(EventKind.ROUTING, f"queue: {org.name} ({why})",
+             data={"organisation_id": org.id, "why": why})
 
 
 def after_worker_message(session: Session, case: Case, message: Message) -> None:

@@ -158,6 +158,9 @@ def case_for_call(session: Session, call: InboundCall) -> tuple[Case, bool]:
     session.flush()
     case.assign_number()
     case.log(EventKind.STATUS, "case opened by phone call", data={"to": str(CaseStatus.NEW)})
+    from hotline.routing import settle_organisation
+
+    settle_organisation(session, case)  # its queue, by where the worker works (issue 4)
     return case, True
 
 
@@ -201,6 +204,7 @@ def second_case(session: Session, row: FlowSession, first: Case, sid: str) -> Ca
              f"case #{first.number} stays as it is)", data={"to": str(CaseStatus.NEW)})
     first.log(EventKind.CALL, f"the worker called about a new problem: case #{case.number}",
               actor="worker", data={"call_sid": sid, "new_case": case.number})
+    case.organisation_id = first.organisation_id  # same worker, same office
     row.case_id = case.id
     call = session.scalar(select(Call).where(Call.sid == sid))
     if call is not None:  # its voicemail belongs to the new problem

@@ -65,8 +65,6 @@ def inbound_sms() -> Response:
         # whose worker goes quiet mid-way is routed by the sweeper after the hold.
         for case_id, urgent in result.route_cases:
             enqueue(route_case, case_id, queue=URGENT if urgent else INTAKE)
-        for case_id in result.reroute_case_ids:
-            enqueue(route_case, case_id, queue=INTAKE)
     return sms_reply(*([result.reply] if result.reply else []))
 
 

@@ -30,10 +30,12 @@ class CaseStatus(enum.StrEnum):
          ▼           ▼        ▼  (given back) ▼                  may reopen to IN_PROGRESS)
       ESCALATED ◄────┴────────┘            CLOSED
          │
-         └──► OFFERED / ASSIGNED / CLOSED
+         └──► NEW (staff re-queue) / OFFERED / ASSIGNED / RESOLVED / REFERRED / CLOSED
 
     NEW: waiting to be routed.  OFFERED: offers out, nobody has accepted.  ESCALATED: nobody
-    eligible or nobody answered; staff must act.  Any open case may also be CLOSED by staff.
+    eligible or nobody answered, or its volunteer let it go stale; staff must act, and a
+    volunteer still assigned may still finish it (RESOLVED / REFERRED, e.g. "DONE 1024 12000").
+    Any open case may also be CLOSED by staff.
     """
 
     NEW = "new"
@@ -52,7 +54,7 @@ CASE_TRANSITIONS: dict[CaseStatus, set[CaseStatus]] = {
     CaseStatus.OFFERED: {CaseStatus.ASSIGNED, CaseStatus.NEW, CaseStatus.ESCALATED,
                          CaseStatus.CLOSED},
     CaseStatus.ESCALATED: {CaseStatus.OFFERED, CaseStatus.ASSIGNED, CaseStatus.NEW,
-                           CaseStatus.CLOSED},
+                           CaseStatus.RESOLVED, CaseStatus.REFERRED, CaseStatus.CLOSED},
     CaseStatus.ASSIGNED: {CaseStatus.IN_PROGRESS, CaseStatus.RESOLVED, CaseStatus.REFERRED,
                           CaseStatus.CLOSED, CaseStatus.NEW, CaseStatus.ESCALATED},
     CaseStatus.IN_PROGRESS: {CaseStatus.RESOLVED, CaseStatus.REFERRED, CaseStatus.CLOSED,
@@ -133,6 +135,12 @@ class Case(Base):
     dialect: Mapped[str | None] = mapped_column(String(40))  # canonical, e.g. "henan"
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
                                                         index=True)  # whose queue it is in
+    # The organisation that last transferred the case away: its staff keep seeing it (seed 004:
+    # origin and destination manage together).
+    origin_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
+                                                               index=True)
+    # Offer rounds before the last transfer or staff re-queue: OFFER_MAX_TRIES counts from here.
+    offer_round_base: Mapped[int] = mapped_column(default=0, server_default="0")
     # Normalised employer name (hotline.employers) for collective-dispute matching.
     employer_key: Mapped[str | None] = mapped_column(String(200), index=True)
     # Set on each worker's case once N workers name one employer: the linked collective case.

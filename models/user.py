@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -43,6 +43,9 @@ class User(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
                                                         index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # Staff on duty with a phone are texted when a case of their organisation escalates.
+    phone: Mapped[str | None] = mapped_column(String(20))
+    on_duty: Mapped[bool] = mapped_column(default=False, server_default=false())
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]

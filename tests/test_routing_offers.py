@@ -217,3 +217,41 @@ def get_current_app() -> Flask:
     from flask import current_app
 
     return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
+def queued_tasks(redis_client: Any, queue: str) -> list[tuple[str, str]]:
+    """(task name, args) of the messages waiting in a real Redis queue."""
+    import json
+
+    out = []
+    for raw in redis_client.lrange(queue, 0, -1):
+        headers = json.loads(raw)["headers"]
+        out.append((headers["task"], headers["argsrepr"]))
+    return out
+
+
+def test_beat_sweeper_expires_due_offers_and_reroutes(app: Flask, redis_client: Any) -> None:
+    """The Celery beat task (not expire_due_offers) finds offers past their time in the
+    database, even when the countdown task was lost; time is controlled by dating the
+    offers: one 11 minutes old (due), one 9 minutes old (not yet)."""
+    from hotline.sweeper import sweep
+
+    app.config.update(OFFER_TIMEOUT_MINUTES=10)
+    add_volunteer()
+    add_volunteer()
+    due_id, _ = add_case()
+    fresh_id, _ = add_case()
+    now = utcnow()
+    route(due_id, now - timedelta(minutes=11))
+    route(fresh_id, now - timedelta(minutes=9))
+    redis_client.delete("intake", "urgent")  # the countdown tasks are "lost"
+    counts = sweep()
+    assert counts["offers_expired"] == 1
+    assert [o.status for o in offers_of(due_id)] == [OfferStatus.EXPIRED]
+    assert [o.status for o in offers_of(fresh_id)] == [OfferStatus.PENDING]
+    assert (case_state(due_id).status, case_state(fresh_id).status) == (CaseStatus.NEW,
+                                                                        CaseStatus.OFFERED)
+    assert ("hotline.routing.route_case", f"({due_id},)") in queued_tasks(redis_client,
+                                                                          "intake")
+    [expired] = [e for e in events(due_id, EventKind.OFFER_ANSWER)]
+    assert expired.text == "offer expired unanswered"

@@ -34,10 +34,13 @@ def guard(*roles: Role) -> Callable[[], Any]:
 
 
 def organisation_clause(user: User) -> ColumnElement[bool]:
-    """Staff see the cases of their own organisation (cases with none: staff with none)."""
+    """Staff see the cases in their organisation's queue and the cases it transferred to a
+    partner, with their whole history (seed 004: origin and destination manage together);
+    staff of no organisation see the cases of none."""
     if user.organisation_id is None:
         return Case.organisation_id.is_(None)
-    return Case.organisation_id == user.organisation_id
+    return or_(Case.organisation_id == user.organisation_id,
+               Case.origin_organisation_id == user.organisation_id)
 
 
 def volunteer_clause(volunteer_id: int | None) -> ColumnElement[bool]:

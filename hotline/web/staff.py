@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from hotline.casework_merge import MergeRefused, merge_cases
 from hotline.db import get_db
+from hotline.deadlines import finish_case
+from hotline.routing import requeue_case
 from hotline.web import casework, relay
 from hotline.web.access import (
     audit,
@@ -41,7 +43,9 @@ from models import (
     Urgency,
     User,
     Volunteer,
+    utcnow,
 )
+from models.case import CASE_TRANSITIONS
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_request(guard(Role.ADMIN, Role.STAFF))
@@ -179,15 +183,29 @@ def change_status(number: int) -> Any:
     user = signed_in_user()
     with get_db().begin() as session:
         case = case_or_404(session, user, number, lock=True)
+        note = request.form.get("note", "").strip()[:500]
         try:
-            new = CaseStatus(request.form.get("status", ""))
-            case.move_to(new, actor=user.actor, note=request.form.get("note", "").strip()[:500]
-                         or None)
+            move_case(session, case, CaseStatus(request.form.get("status", "")), user, note)
         except (ValueError, InvalidTransition) as exc:
             flash(_("Status not changed: {reason}", reason=str(exc)), "error")
             return render_case(session, user, case, status=400)
     flash(_("Status changed."), "info")
     return redirect(url_for("staff.case_page", number=number))
+
+
+def move_case(session: Session, case: Case, new: CaseStatus, user: User, note: str) -> None:
+    """Staff's status change: finishing goes through the volunteers' close path (offers
+    withdrawn, survey sent); back to NEW re-queues (rounds restart, routed at once)."""
+    if new == case.status:
+        return
+    if new in (CaseStatus.RESOLVED, CaseStatus.REFERRED, CaseStatus.CLOSED):
+        finish_case(session, case, str(new), None, note, utcnow(), actor=user.actor)
+    elif new == CaseStatus.NEW:
+        if CaseStatus.NEW not in CASE_TRANSITIONS[case.status]:
+            raise InvalidTransition(f"case {case.number}: {case.status} -> {new} is not allowed")
+        requeue_case(session, case, actor=user.actor, note=note or None)
+    else:
+        case.move_to(new, actor=user.actor, note=note or None)
 
 
 @bp.post("/cases/<int:number>/note")
