@@ -138,9 +138,6 @@ def open_case(session: Session, contact: Contact, sms: InboundSms, language: str
     session.add(case)
     session.flush()
     case.assign_number()
-    from hotline.routing import settle_organisation
-
-    settle_organisation(session, case)  # its queue, by where the worker works (issue 4)
     case.log(EventKind.STATUS, "case opened by SMS", data={"to": str(CaseStatus.NEW)})
     from hotline.routing import settle_organisation
 
