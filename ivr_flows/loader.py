@@ -105,14 +105,47 @@ def load_flow(path: str | Path) -> Flow:
     """Read and validate one flow file; raise FlowError listing every problem."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
+        duplicates = duplicate_keys(yaml.compose(text), str(path))
     except (OSError, yaml.YAMLError) as exc:
         raise FlowError([f"{path}:-: cannot read: {exc}"]) from exc
+    if duplicates:  # YAML keeps the last of two equal keys: a node would vanish silently
+        raise FlowError(duplicates)
     flow = parse_flow(data, str(path))
     problems = validate(flow)
     if problems:
         raise FlowError(problems)
     return flow
+
+
+def duplicate_keys(root: yaml.Node | None, path: str) -> list[str]:
+    """Every key written twice in one mapping, as 'file:node: problem'."""
+    problems: list[str] = []
+
+    def walk(node: yaml.Node, where: str, what: str) -> None:
+        if isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item, where, "key")
+        if not isinstance(node, yaml.MappingNode):
+            return
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            line = key.start_mark.line + 1
+            if name in seen:
+                at = name if what == "node id" else where
+                problems.append(f"{path}:{at}: duplicate {what} {name!r} "
+                                f"(lines {seen[name]} and {line})")
+            seen.setdefault(name, line)
+            if where == "-" and name == "nodes":
+                walk(value, "-", "node id")
+            else:
+                walk(value, name if what == "node id" else where, "key")
+
+    if root is not None:
+        walk(root, "-", "key")
+    return problems
 
 
 @cache
@@ -210,6 +243,11 @@ def _menu_problems(flow: Flow, node: Node) -> list[str]:
         allowed = frozenset(flow.languages)
     for c in node.choices:
         problems += _translation_problems(flow, c.label, f"choice {c.key} label")
+        # Words in one language but not another: that language's workers could not type them.
+        for what, words in (("keywords", c.keywords), ("speech", c.speech)):
+            if any(words.values()):
+                problems += [f"choice {c.key} {what} missing translation {lang!r}"
+                             for lang in flow.languages if not words.get(lang)]
         if allowed is not None and c.value not in allowed:
             problems.append(f"choice {c.key} value {c.value!r} is not valid for {node.field!r}")
     return problems

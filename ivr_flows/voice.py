@@ -68,11 +68,20 @@ def render_voice(flow: Flow, state: FlowState, turn: Turn, links: VoiceLinks,
 def _gather(resp: VoiceResponse, node: Node, lang: str, links: VoiceLinks, *, input_: str,
             **kwargs: object) -> Gather:
     language = VOICES.get(lang, VOICES["zh"])[0]
-    hints = ", ".join(w for c in node.choices for w in c.speech.get(lang, [])
-                      + c.keywords.get(lang, []))
+    hints = ", ".join(speech_hints(node, lang))
     extra = {"hints": hints} if hints else {}
     return resp.gather(input=input_, language=language, action=links.step_url, method="POST",
                        timeout=6, **extra, **kwargs)
+
+
+def speech_hints(node: Node, lang: str) -> list[str]:
+    """Words the recogniser should expect: each choice's speech hints, then its keywords, in
+    the caller's language (every language on a bilingual menu), each once."""
+    langs = list(dict.fromkeys([lang, *(k for c in node.choices for k in c.keywords)])) if (
+        node.bilingual) else [lang]
+    words = [w for c in node.choices for la in langs
+             for w in [*c.speech.get(la, []), *c.keywords.get(la, [])]]
+    return list({w.lower(): w for w in reversed(words)}.values())[::-1]
 
 
 def _menu(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: VoiceLinks,
@@ -84,9 +93,11 @@ def _menu(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: 
             say(gather, prompt_text(flow, node, state, number, lang), lang)
     else:
         lang = state.language
-        options = "".join(PRESS.get(lang, PRESS["zh"]).format(label=c.label.get(lang, ""),
-                                                               key=c.key) for c in node.choices)
-        say(gather, prompt_text(flow, node, state, number) + options, lang)
+        # Chinese sentences run on; English ones need a space between them.
+        gap = "" if lang == "zh" else " "
+        options = [PRESS.get(lang, PRESS["zh"]).format(label=c.label.get(lang, ""), key=c.key)
+                   for c in node.choices]
+        say(gather, gap.join([prompt_text(flow, node, state, number), *options]), lang)
     resp.redirect(links.silence_url, method="POST")
 
 

@@ -85,6 +85,12 @@ BROKEN = [
     ("min above max", breaks(["nodes", "amount", "min"], 99), "amount: min 99 is above max 10"),
     ("branch on nonsense", with_branch("weather"), "b: branch 'on' 'weather' is not"),
     ("branch on unknown field", with_branch("answer:salary"), "b: branch on unknown field"),
+    ("keywords in one language only",
+     breaks(["nodes", "ask", "choices", 0, "keywords"], {"zh": ["工资"]}),
+     "ask: choice 1 keywords missing translation 'en'"),
+    ("speech hints in one language only",
+     breaks(["nodes", "ask", "choices", 1, "speech"], {"en": ["hurt at work"], "zh": []}),
+     "ask: choice 2 speech missing translation 'zh'"),
 ]
 
 
@@ -129,3 +135,27 @@ def test_cli_check_prints_problems_and_fails(tmp_path: Path) -> None:
 def test_cli_check_default_flows() -> None:
     result = CliRunner().invoke(main, ["flows", "check"])
     assert result.exit_code == 0, result.output
+
+
+DUPLICATES = [
+    ("node id", "  amount:\n    type: end\n    prompt: {zh: 再见, en: Bye}\n",
+     "amount: duplicate node id 'amount'"),
+    ("key in a node", "    next: amount\n", "ask: duplicate key 'next'"),
+]
+
+
+@pytest.mark.parametrize("name,extra,expected", DUPLICATES, ids=[d[0] for d in DUPLICATES])
+def test_duplicate_yaml_keys_are_an_error_not_a_silent_merge(tmp_path: Path, name: str,
+                                                              extra: str, expected: str) -> None:
+    text = yaml.safe_dump(base_flow(), allow_unicode=True, sort_keys=False)
+    if name == "key in a node":  # inside 'ask', right before its prompt
+        ask = "    prompt:\n      zh: 什么问题？"
+        text = text.replace(ask, extra + ask)
+    else:
+        text += extra
+    path = tmp_path / "dup.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FlowError) as err:
+        load_flow(path)
+    [problem] = err.value.problems
+    assert problem.startswith(f"{path}:{expected} (lines "), (text, problem)

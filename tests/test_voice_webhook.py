@@ -165,6 +165,8 @@ def test_first_step_asks_language_in_both_voices(app: Flask, post_signed: Any) -
         "dtmf speech", "cmn-CN", "1")
     assert gather.get("action") == "/twilio/voice/step?n=1"
     assert [s.get("language") for s in gather.iter("Say")] == ["cmn-CN", "en-US"]
+    hints = (gather.get("hints") or "").split(", ")
+    assert {"English", "英语", "中文", "普通话"} <= set(hints)  # either language may be spoken
     redirect = caller.twiml.find("Redirect")
     assert redirect is not None and redirect.text == "/twilio/voice/step?n=1&silence=1"
     case = the_case()
@@ -332,7 +334,24 @@ def test_english_caller_hears_english(app: Flask, post_signed: Any) -> None:
     twiml = caller.answer(SpeechResult="English")
     gather = twiml.find("Gather")
     assert gather is not None and gather.get("language") == "en-US"
-    assert "For unpaid wages, press 1." in says(twiml)[0]
+    assert says(twiml)[0].startswith("What is your problem? For unpaid wages, press 1. ")
+    hints = (gather.get("hints") or "").split(", ")
+    assert {"unpaid wages", "work injury", "wages"} <= set(hints) and "欠薪" not in hints
+    twiml = caller.answer(SpeechResult="I lost my job")  # a speech hint is understood too
+    assert "Which province and city" in says(twiml)[0]
+
+
+def test_menus_hint_the_words_of_their_choices(app: Flask, post_signed: Any) -> None:
+    caller = Caller(post_signed)
+    gather = caller.keys("1").find("Gather")
+    assert gather is not None and gather.get("language") == "cmn-CN"
+    hints = (gather.get("hints") or "").split(", ")
+    assert {"欠薪", "没发工资", "工伤", "受了伤", "很多工友"} <= set(hints)
+    assert "English" not in hints and len(hints) == len(set(hints))
+    caller.keys("1")
+    home = caller.answer(SpeechResult="广东深圳").find("Gather")  # the home-province menu
+    assert home is not None and {"河南", "河南人", "四川"} <= set(
+        (home.get("hints") or "").split(", "))
 
 
 def test_repeat_caller_within_30_days_continues_the_case(app: Flask, post_signed: Any) -> None:
