@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -51,6 +53,48 @@ def create(username: str, role: str, password: str, display_name: str | None,
             raise click.ClickException(
                 f"username {username!r} or that volunteer already has an account") from exc
     click.echo(f"created {role} {username}")
+
+
+@users.command("password")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters (prompted when omitted).")
+def password(username: str, password: str) -> None:
+    """Set a new password; every session of the account ends (copied cookies too)."""
+    change_account(username, lambda user: user.set_password(password))
+    click.echo(f"new password for {username}; its sessions have ended")
+
+
+@users.command("sign-out")
+@click.argument("username")
+@click.option("--disable", is_flag=True, help="Also refuse further logins.")
+def sign_out(username: str, disable: bool) -> None:
+    """End every session of an account now (a lost phone, a shared computer)."""
+
+    def revoke(user: User) -> None:
+        user.revoke_sessions()
+        user.active = user.active and not disable
+
+    change_account(username, revoke)
+    click.echo(f"{username}: every session ended" + ("; account disabled" if disable else ""))
+
+
+def change_account(username: str, change: Callable[[User], None]) -> None:
+    """Apply `change` to the account in one transaction; a clear error when it is unknown."""
+    from hotline.cli import make_app
+    from hotline.db import get_db
+
+    app = make_app()
+    with app.app_context():
+        try:
+            with get_db().begin() as session:
+                user = session.scalar(select(User).where(User.username == username)
+                                      .with_for_update())
+                if user is None:
+                    raise click.ClickException(f"no user {username!r}")
+                change(user)
+        except WeakPassword as exc:
+            raise click.BadParameter(str(exc), param_hint="--password") from exc
 
 
 def find_organisation(session: Session, name: str | None) -> int | None:

@@ -67,3 +67,25 @@ def test_staff_and_volunteer_accounts_link_up(app: Flask, run: CliRunner,
     with get_db().begin() as session:
         zhou = session.scalar(select(User).where(User.username == "zhou"))
         assert zhou is not None and zhou.organisation_id == web_world.org_b
+
+
+def test_new_password_and_sign_out_end_sessions(app: Flask, run: CliRunner,
+                                                web_world: WebWorld) -> None:
+    client = app.test_client()
+    assert web_login(client, "staff_a").status_code == 302
+    assert client.get("/staff/").status_code == 200
+    short = run.invoke(main, ["users", "password", "staff_a", "--password", "short"])
+    assert short.exit_code != 0 and "at least 10" in short.output
+    assert client.get("/staff/").status_code == 200  # nothing changed
+    result = run.invoke(main, ["users", "password", "staff_a"],
+                        input="another long pw\nanother long pw\n")
+    assert result.exit_code == 0, result.output
+    assert client.get("/staff/").status_code == 302  # this session is over
+    assert web_login(app.test_client(), "staff_a").status_code == 401  # old password
+    fresh = app.test_client()
+    assert web_login(fresh, "staff_a", "another long pw").status_code == 302
+    result = run.invoke(main, ["users", "sign-out", "staff_a", "--disable"])
+    assert result.exit_code == 0, result.output
+    assert fresh.get("/staff/").status_code == 302
+    assert web_login(app.test_client(), "staff_a", "another long pw").status_code == 401
+    assert run.invoke(main, ["users", "sign-out", "nobody"]).exit_code != 0
