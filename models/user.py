@@ -49,24 +49,24 @@ class User(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Bumped by logout and by a new password: sessions made under an older version are dead.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     volunteer: Mapped[Volunteer | None] = relationship()
 
-    # Bumped by logout and by a new password: sessions made under an older version are dead.
-    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     def set_password(self, password: str) -> None:
         """Store a salted scrypt hash of `password` (never the password itself)."""
         if len(password) < MIN_PASSWORD_LENGTH:
             raise WeakPassword(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
         self.password_hash = generate_password_hash(password)
-
-    def check_password(self, password: str) -> bool:
-        """True when `password` matches the stored hash."""
         self.revoke_sessions()
 
     def revoke_sessions(self) -> None:
         """End every session of this account, wherever its cookie is (or was copied to)."""
         self.session_version = (self.session_version or 0) + 1
+
+    def check_password(self, password: str) -> bool:
+        """True when `password` matches the stored hash."""
         return check_password_hash(self.password_hash, password)
 
     @property
