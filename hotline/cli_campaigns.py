@@ -241,18 +241,22 @@ def follow_progress(campaign_id: int, interval: float = 1.0) -> None:
         time.sleep(interval)
         data = snapshot()
     shown = 0
+
+    def counts_text() -> str:
+        return " ".join(f"{k}={v}" for k, v in data["counts"].items() if v)
+
     with click.progressbar(length=max(data["total"], 1), label="sending",
                            show_pos=True) as bar:
         while True:
             bar.update(data["finished"] - shown)
             shown = data["finished"]
-            counts = {k: v for k, v in data["counts"].items() if v}
-            bar.label = f"{data['status']} " + " ".join(f"{k}={v}" for k, v in counts.items())
+            bar.label = f"{data['status']} {counts_text()}"
             if data["status"] in ("done", "cancelled", "paused", "scheduled"):
                 break
             time.sleep(interval)
             data = snapshot()
-    click.echo(f"campaign {campaign_id}: {data['status']}")
+    # The bar redraws only on a terminal: the final counts are printed for logs and pipes too.
+    click.echo(f"{counts_text()}\ncampaign {campaign_id}: {data['status']}")
 
 
 @campaign.command("status")

@@ -100,6 +100,10 @@ def run_command(session: Session, contact: Contact, parsed: ParsedCommand, langu
         # Confirmed once: a second STOP gets no answer (it would cost them nothing but us a text).
         first = not contact.opted_out
         contact.opt_out()
+        if first:  # a TD answering a campaign counts in that campaign's report
+            from notifications.campaigns import note_campaign_opt_out
+
+            note_campaign_opt_out(session, contact)
         return CommandResult(say("opted_out", language) if first else None)
     if parsed.command == Command.START:
         contact.opt_in()

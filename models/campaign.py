@@ -228,6 +228,8 @@ class Recipient(Base):
     sent_at: Mapped[datetime | None]
     reply: Mapped[str | None] = mapped_column(String(20))  # RSVP keyword they answered
     replied_at: Mapped[datetime | None]
+    # They answered this campaign with TD/退订/STOP (the report's "opted out after send").
+    opted_out_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @classmethod

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from hotline.phones import mask_phone
-from models import Campaign, Contact, Recipient, RecipientStatus
+from models import Campaign, Recipient, RecipientStatus
 from models.campaign import AT_PROVIDER, FINAL
 
 R = RecipientStatus
@@ -58,11 +58,10 @@ def report(session: Session, campaign: Campaign) -> dict[str, Any]:
         Recipient.campaign_id == cid, Recipient.status.in_(AT_PROVIDER))) or 0)
     signups = int(session.scalar(select(func.count()).where(
         Recipient.campaign_id == cid, Recipient.reply.is_not(None))) or 0)
-    # People who asked for no more SMS after this campaign reached them (replied TD/退订).
-    opted_after = int(session.scalar(select(func.count()).select_from(Recipient).join(
-        Contact, Contact.id == Recipient.contact_id).where(
-        Recipient.campaign_id == cid, Recipient.sent_at.is_not(None),
-        Contact.opted_out_at >= Recipient.sent_at)) or 0)
+    # People who answered this campaign with TD/退订/STOP (within its reply window, counted
+    # against the latest campaign they got only), not every later opt-out for any reason.
+    opted_after = int(session.scalar(select(func.count()).where(
+        Recipient.campaign_id == cid, Recipient.opted_out_at.is_not(None))) or 0)
     price = Decimal(campaign.price_per_segment)
     return {
         "id": cid, "name": campaign.name, "kind": str(campaign.kind),

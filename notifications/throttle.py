@@ -14,7 +14,8 @@ from flask import current_app
 
 # KEYS[1]: the bucket hash. ARGV: rate (tokens/s), burst (capacity), then the cumulative cost
 # of each message in order. Grants the longest prefix that fits, and says how long to wait
-# for the first message left out (0 when all fit). Returns {granted_count, wait_seconds_as_string, tokens_left_string}.
+# for the first message left out (0 when all fit).
+# Returns {granted_count, wait_seconds_as_string, tokens_left_string}.
 TAKE_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000

@@ -77,3 +77,21 @@ def test_query_never_loads_opted_out(people: None) -> None:
         assert opted is not None
         assert opted.phone not in set(s.scalars(
             Audience(tags=["henan"]).contacts().with_only_columns(Contact.phone)))
+
+
+def test_stale_and_unverified_numbers_can_be_left_out(app: Flask) -> None:
+    from models import utcnow
+
+    now = utcnow()
+    with get_db().begin() as s:
+        s.add_all([Contact(phone="+8613800000011"),  # never re-checked
+                   Contact(phone="+8613800000012", verified_at=now),
+                   Contact(phone="+8613800000013", stale_at=now)])
+    cases = [(Audience(), {"11", "12", "13"}), (Audience(exclude_stale=True), {"11", "12"}),
+             (Audience(verified=True, exclude_stale=True), {"12"}),
+             (Audience(verified=False), {"11", "13"})]
+    for audience, expected in cases:
+        assert Audience.from_dict(audience.as_dict()) == audience
+        with get_db().begin() as s:
+            phones = set(s.scalars(audience.contacts().with_only_columns(Contact.phone)))
+        assert {p[-2:] for p in phones} == expected, audience

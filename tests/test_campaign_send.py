@@ -32,6 +32,7 @@ from notifications.campaigns import (
     CampaignSpec,
     create_campaign,
     handle_campaign_reply,
+    note_campaign_opt_out,
 )
 from notifications.fake_twilio import FakeTwilio
 from tests.conftest import HOTLINE_NUMBER
@@ -311,7 +312,8 @@ def test_rsvp_signups_and_report(app: Flask, fake_twilio: FakeTwilio) -> None:
         assert handle_campaign_reply(s, c0, " １ ") == "已报名，谢谢！"  # full-width digit
         assert handle_campaign_reply(s, c0, "1") == "您已报名过了。"
         assert handle_campaign_reply(s, c1, "我老板欠我工资") is None  # goes to intake
-        c2.opt_out()
+        c2.opt_out()  # as a TD reply to this campaign does (see sms_commands)
+        note_campaign_opt_out(s, c2)
     with get_db().begin() as s:
         data = report(s, campaign(cid))
     assert data["signups"] == 1 and data["opted_out_after_send"] == 1

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from hotline.db import get_db
-from models import Campaign, Case, Contact
+from models import Campaign, CampaignKind, Case, Contact, Recipient
 from notifications.campaign_report import report
 from notifications.fake_twilio import FakeTwilio
 from tests.conftest import sms_form
@@ -56,3 +56,61 @@ def test_worker_mid_intake_answering_1_is_answering_the_intake(
         case = s.scalars(select(Case)).one()
         assert case.category == "wages"
         assert s.scalars(select(Contact)).one().phone == phone(0)
+
+
+def recheck_campaign(n: int) -> int:
+    """A re-check campaign to n contacts, sent."""
+    from notifications.audience import Audience
+    from notifications.campaigns import CampaignSpec, create_campaign
+    from tests.test_campaign_send import add_contacts as add
+
+    add(n)
+    spec = CampaignSpec(name="号码核实", kind=CampaignKind.RECHECK,
+                        variants={"zh": "工友热线核实号码：如仍是您的号码请回复1"},
+                        audience=Audience(tags=["training"]), quiet_hours="00:00-00:00",
+                        rate_per_second=1000.0)
+    with get_db().begin() as s:
+        cid = create_campaign(s, spec).id
+    run(cid)
+    return cid
+
+
+def test_recheck_answers_other_than_1(app: Flask, post_signed: Any,
+                                      fake_twilio: FakeTwilio) -> None:
+    """Yes-words confirm, no-words mark the number stale at once (and get no answer); a real
+    message still goes to intake."""
+    fake_twilio.callbacks_enabled = False
+    recheck_campaign(3)
+    confirmed = reply_of(post_signed("/twilio/sms", sms_form(phone(0), "是的")))
+    assert confirmed == "谢谢，已确认您的号码。"
+    assert reply_of(post_signed("/twilio/sms", sms_form(phone(1), "不是"))) == ""
+    assert cases() == 0
+    with get_db().begin() as s:
+        people = {c.phone: c for c in s.scalars(select(Contact))}
+        assert people[phone(0)].verified_at is not None and people[phone(0)].stale_at is None
+        assert people[phone(1)].stale_at is not None and people[phone(1)].verified_at is None
+        replies = dict(s.execute(select(Recipient.contact_id, Recipient.reply)).all())
+        assert (replies[people[phone(0)].id], replies[people[phone(1)].id]) == ("1", "不是")
+    answer = reply_of(post_signed("/twilio/sms", sms_form(phone(2), "号码还在用，老板欠我工资")))
+    assert "案件编号" in answer and cases() == 1
+
+
+def test_recheck_campaign_from_the_web_form_leaves_stale_numbers_out(
+        app: Flask, web_world: Any) -> None:
+    from models import utcnow
+    from tests.test_web_forms import logged_in
+
+    with get_db().begin() as s:
+        s.add_all([Contact(phone=phone(i), name=f"工友{i}", stale_at=utcnow() if i else None)
+                   for i in range(3)])
+    client, token = logged_in(app, "admin")
+    form = {"csrf_token": token, "name": "号码核实", "text_zh": "如仍是您的号码请回复1",
+            "footer": "1", "default_language": "zh", "price": "0.05", "quiet": "21:00-08:00",
+            "kind": "recheck", "number": "fresh"}
+    fragment = client.post("/staff/campaigns/estimate", data=form).get_data(as_text=True)
+    assert 'id="audience-count">2<' in fragment  # phone(0) and the world's worker
+    assert client.post("/staff/campaigns/", data=form).status_code == 303
+    with get_db().begin() as s:
+        made = s.scalars(select(Campaign)).one()
+        assert (made.kind, made.rsvp_keywords) == (CampaignKind.RECHECK, ["1"])
+        assert made.audience == {"exclude_stale": True}

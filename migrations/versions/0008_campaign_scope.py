@@ -1,5 +1,5 @@
 """campaign audiences scoped to an organisation: which organisations imported each contact;
-the draft estimate cached on the campaign
+the draft estimate cached on the campaign; opt-outs that answered a campaign
 
 Revision ID: 0008_campaign_scope
 Revises: 0007_routing_organisations
@@ -33,9 +33,14 @@ def upgrade() -> None:
                     ["organisation_id"])
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.add_column(sa.Column("estimate_cache", sa.JSON(), nullable=True))
+    with op.batch_alter_table("campaign_recipients", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("opted_out_at", sa.DateTime(timezone=True),
+                                      nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("campaign_recipients", schema=None) as batch_op:
+        batch_op.drop_column("opted_out_at")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.drop_column("estimate_cache")
     op.drop_index(op.f("ix_contact_organisations_organisation_id"),
