@@ -82,6 +82,14 @@ TEXTS.update({
         "zh": "已上线。现在不在您的值班时间，值班时才会派案。回复 OFF 下线。",
         "en": "You are on duty; cases come during your shifts only. Reply OFF to stop.",
     },
+    "staff_duty_on": {
+        "zh": "已值班：有案件需人工处理时会短信通知您。回复 OFF 下班。",
+        "en": "You are on duty: cases needing staff will be texted to you. Reply OFF to stop.",
+    },
+    "staff_duty_off": {
+        "zh": "已下班，不再短信通知案件。回复 ON 值班。",
+        "en": "You are off duty; no more case alerts. Reply ON to start again.",
+    },
     "duty_off": {
         "zh": "已下线，不再派新案件。回复 ON 上线。",
         "en": "You are off duty; no new cases. Reply ON to start again.",

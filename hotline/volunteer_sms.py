@@ -4,7 +4,7 @@
     R1024 text           text the worker through the hotline number
     CALL 1024            the hotline rings you, then connects you to the worker
     DONE 1024 12000      resolved, ¥12000 recovered;  REFER 1024 note;  CLOSE 1024 note
-    ON / OFF, 上线/下线   go on or off duty
+    ON / OFF, 上线/下线   go on or off duty (staff too: on-duty staff are texted escalations)
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from hotline.deadlines import (
 from hotline.intake import InboundSms, IntakeResult, store_inbound
 from hotline.replies import say
 from hotline.routing import answer_offer, offer_reply
-from models import Case, Contact, EventKind, InvalidTransition, Volunteer, utcnow
+from models import Case, Contact, EventKind, InvalidTransition, Role, User, Volunteer, utcnow
 
 VERBS = {
     "y": "accept", "yes": "accept", "是": "accept", "接受": "accept",
@@ -84,11 +84,33 @@ def find_volunteer(session: Session, phone: str) -> Volunteer | None:
 
 
 def dispatch_sms(session: Session, sms: InboundSms, phone: str) -> IntakeResult | None:
-    """Handle SMS that are not intake: a volunteer's command or a worker's survey answer."""
+    """Handle SMS that are not intake: a volunteer's command, a staff member's ON/OFF, or a
+    worker's survey answer."""
     volunteer = find_volunteer(session, phone)
     if volunteer is not None:
         return handle_volunteer_sms(session, volunteer, sms, phone)
+    staff = handle_staff_duty(session, sms, phone)
+    if staff is not None:
+        return staff
     return handle_survey_answer(session, sms, phone)
+
+
+def handle_staff_duty(session: Session, sms: InboundSms, phone: str) -> IntakeResult | None:
+    """ON/OFF (上线/下线) from the phone of a staff account: go on or off duty for escalation
+    texts. None when the sender is no staff member or the text is something else."""
+    cmd = parse_command(sms.body)
+    if cmd is None or cmd.action not in ("on", "off"):
+        return None
+    user = session.scalar(select(User).where(User.phone == phone, User.active.is_(True),
+                                             User.role.in_((Role.STAFF, Role.ADMIN)))
+                          .order_by(User.id).limit(1))
+    if user is None:
+        return None
+    msg = store_inbound(session, sms, phone=phone)
+    user.on_duty = cmd.action == "on"
+    msg.reply_body = say("staff_duty_on" if user.on_duty else "staff_duty_off",
+                         user.language or "zh")
+    return IntakeResult(message_id=msg.id, reply=msg.reply_body)
 
 
 def handle_volunteer_sms(session: Session, volunteer: Volunteer, sms: InboundSms, phone: str

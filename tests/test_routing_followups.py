@@ -250,6 +250,23 @@ def test_escalation_texts_on_duty_staff_accounts(app: Flask) -> None:
         ("+8613700000011", True)]
 
 
+def test_staff_go_on_and_off_duty_by_sms(app: Flask, post_signed: Any) -> None:
+    org = add_org("珠海市中心")
+    phone = "+8613700000021"
+    with get_db().begin() as s:
+        s.add(User(username="duty", role=Role.STAFF, organisation_id=org, password_hash="x",
+                   phone=phone))
+    assert "已值班" in texts(post_signed, phone, "上线")
+    first, _ = add_case(organisation_id=org)
+    route(first)
+    assert [m.to_number for m in outbound(Purpose.ALERT)] == [phone]
+    assert "已下班" in texts(post_signed, phone, "ＯＦＦ")
+    second, _ = add_case(organisation_id=org)
+    route(second)
+    assert len(outbound(Purpose.ALERT)) == 1  # nobody on duty now: the timeline says so
+    assert any("no staff" in e.text for e in events(second, EventKind.ROUTING))
+
+
 def test_escalation_with_nobody_to_text_is_on_the_timeline(app: Flask, caplog: Any) -> None:
     app.config["STAFF_NUMBERS"] = []
     case_id, _number = add_case()
