@@ -43,15 +43,21 @@ Per type:
 - ``text``: free text (SMS), speech (voice); on voice a silent caller is asked to speak
   after the beep (``<Record>``) instead.
 - ``record``: a voicemail on voice (``max_seconds``); on SMS the text goes to ``sms_field``.
-- ``branch``: ``on: office_hours | volunteer_available | urgent | returning |
+- ``branch``: ``on: office_hours | volunteer_available | urgent | returning | home_known |
   answer:<field>``, ``cases: {value: node}``, ``default: node``. ``returning`` is true when
-  the caller's open case already went through intake (a worker calling back).
+  the caller's open case already went through intake (a worker calling back); ``home_known``
+  when the worker's home province is on file from before (not asked in this run).
 - ``transfer``: voice only: dial an on-duty volunteer with the hotline number as caller id;
   ``timeout`` seconds, ``answered: node`` when they talked, ``next`` when nobody answered.
 - ``end``: say ``prompt`` and finish (the case is then routed).
 
+A menu whose field can read a free answer (``home_province``: "我是河北人") also takes a
+value that is not one of its choices.
+
 ``hotline flows check`` loads every file and prints ``file:node: problem`` for dangling
-targets, unreachable nodes, missing translations, duplicate digits and unknown fields.
+targets, unreachable nodes, missing translations (prompts, labels, and keywords or speech
+hints given in one language only), duplicate digits, unknown fields and keys written twice
+(a node id or a node's key: YAML would silently keep the last).
 """
 
 from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start

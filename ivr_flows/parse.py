@@ -96,5 +96,15 @@ def parse_number(text: str) -> Decimal | None:
 def clean_text(text: str, max_length: int) -> str | None:
     """A free-text answer, whitespace-collapsed and cut to the column's length; None if empty."""
     collapsed = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "")).strip()
-    collapsed = "".join(ch for ch in collapsed if unicodedata.category(ch)[0] != "C")
+    collapsed = "".join(ch for ch in collapsed if _kept(ch))
     return collapsed[:max_length] or None
+
+
+# Invisible format characters that hold emoji together (👨‍👩‍👧, 🏴 subdivision flags);
+# other format characters (bidi overrides, zero-width spaces) are dropped.
+EMOJI_JOINERS = frozenset("\u200c\u200d") | frozenset(map(chr, range(0xE0020, 0xE0080)))
+
+
+def _kept(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return category[0] != "C" or category == "Cn" or ch in EMOJI_JOINERS

@@ -291,3 +291,22 @@ def test_home_province_named_in_free_text_off_the_menu(app: Flask, post_signed: 
     assert case.dialect is None  # no volunteer dialect for 河北
     with get_db().begin() as s:
         assert s.scalars(select(Contact)).one().home_province == "河北"
+
+
+def test_emoji_and_traditional_chinese_are_stored_intact(app: Flask, post_signed: Any) -> None:
+    from models import CaseEvent, Direction, EventKind
+
+    first = "老闆欠我三個月工資😡🙏 怎麼辦？"
+    employer = "宏達電子廠👨‍👩‍👧"  # an emoji held together by zero-width joiners
+    for body in [first, "1", "廣東深圳", "河南", employer]:
+        reply = text(post_signed, body)
+        assert reply and "没看懂" not in reply, (body, reply)
+    case = the_case()
+    assert (case.summary, case.employer) == (first, employer)
+    with get_db().begin() as s:
+        bodies = [m.body for m in s.scalars(select(Message).order_by(Message.id))
+                  if m.direction == Direction.INBOUND]
+        assert bodies == [first, "1", "廣東深圳", "河南", employer]
+        texts = [e.text for e in s.scalars(select(CaseEvent).where(
+            CaseEvent.kind == EventKind.MESSAGE_IN).order_by(CaseEvent.id))]
+        assert texts[0] == first and texts[-1] == employer

@@ -503,3 +503,70 @@ def test_recorded_employer_name_is_kept_on_the_case_and_staff_can_play_it(
     # An event that is not this call's recording is not a back door to another one.
     assert client.post(f"/staff/calls/{call_id}/recording?event={event.id + 1000}",
                        data={"csrf_token": csrf_from(page)}).status_code == 404
+
+
+def test_office_hours_but_nobody_free_goes_to_voicemail(app: Flask, post_signed: Any) -> None:
+    app.config["FLOW_CLOCK"] = lambda: OFFICE_HOURS
+    caller = Caller(post_signed)
+    walk_to_confirm(caller)
+    twiml = caller.keys("1")
+    said = "".join(says(twiml))
+    assert "志愿者都在忙" in said and "下班时间" not in said and "请按1" not in said
+    assert twiml.find("Dial") is None and twiml.find("Record") is not None
+
+
+def test_transfer_not_answered_leaves_a_voicemail_and_an_unassigned_case(
+        app: Flask, post_signed: Any, redis_client: redis_lib.Redis) -> None:
+    app.config["FLOW_CLOCK"] = lambda: OFFICE_HOURS
+    with get_db().begin() as s:
+        s.add(Volunteer(name="张律师", phone=VOLUNTEER, languages=["zh"], on_duty=True))
+    caller = Caller(post_signed)
+    walk_to_confirm(caller)
+    caller.keys("1")  # confirm
+    dial = caller.keys("1").find("Dial")  # talk to a volunteer now
+    assert dial is not None and dial.findtext("Number") == VOLUNTEER
+    twiml = caller.answer(DialCallStatus="no-answer", DialCallDuration="0")
+    assert "志愿者都在忙" in says(twiml)[0] and twiml.find("Record") is not None
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE7"
+    assert caller.answer(RecordingUrl=url, RecordingDuration="20").find("Hangup") is not None
+    case = the_case()
+    assert (case.status, case.assigned_volunteer_id, case.voicemail_url) == (
+        CaseStatus.NEW, None, url)
+    assert routed(redis_client) == [("urgent", "hotline.routing.route_case", f"({case.id},)")]
+
+
+@pytest.mark.parametrize("answers", [[{}, {}, {}], [{"Digits": "7"}, {"Digits": "8"}, {}]],
+                         ids=["silence", "wrong keys"])
+def test_transfer_offer_without_an_answer_falls_back_to_voicemail(
+        app: Flask, post_signed: Any, answers: list[dict[str, str]]) -> None:
+    app.config["FLOW_CLOCK"] = lambda: OFFICE_HOURS
+    with get_db().begin() as s:
+        s.add(Volunteer(name="张律师", phone=VOLUNTEER, languages=["zh"], on_duty=True))
+    caller = Caller(post_signed)
+    walk_to_confirm(caller)
+    caller.keys("1")
+    tags = []
+    for fields in answers:
+        twiml = caller.answer(**fields) if fields else caller.silence()
+        tags.append(next(v.tag for v in twiml if v.tag in ("Gather", "Record", "Dial")))
+    assert tags == ["Gather", "Gather", "Record"]  # asked twice more, then the voicemail
+
+
+def test_two_identical_retries_of_a_step_have_one_effect(app: Flask, post_signed: Any) -> None:
+    app.config["FLOW_CLOCK"] = lambda: NIGHT
+    caller = Caller(post_signed)
+    walk_to_confirm(caller)
+    twiml = caller.keys("1")
+    step = caller.action()
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE8"
+    answers = {ET.tostring(caller.send(step, RecordingUrl=url, RecordingDuration="9"))
+               for _ in range(3)}  # the first delivery and two identical retries
+    assert len(answers) == 1 and twiml.find("Record") is not None
+    with get_db().begin() as s:
+        case = s.scalars(select(Case)).one()
+        notes = [e for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))
+                 if "voicemail=" in e.text]
+        assert len(notes) == 1 and case.voicemail_url == url
+        row = s.scalars(select(FlowSession)).one()
+        assert row.status == FlowStatus.DONE
+        assert s.scalar(select(func.count()).select_from(FlowStep)) == row.seq
