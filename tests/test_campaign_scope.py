@@ -107,3 +107,22 @@ def test_opt_out_list_shows_only_the_organisations_workers(
         shown = {n for n in {p[0] for p in PEOPLE} | {WORLD_WORKER} if f"<td>{n}</td>" in page}
         assert shown == names, username
         assert f"({len(names)})" in page
+
+
+def test_compose_form_shows_recipients_and_cost_per_language(
+        app: Flask, people: dict[str, int], web_world: WebWorld) -> None:
+    with get_db().begin() as s:  # one of staff A's workers reads English
+        s.get_one(Contact, people["甲二"]).language = "en"
+    client, token = logged_in(app, "staff_a")
+    form = {**compose_form(token), "price": "0.10", "signature": "",
+            "text_zh": "周六上午九点社区中心有劳动合同培训，欢迎参加。" * 3,  # 2 segments
+            "text_en": "Training on Saturday at 9 in the community centre."}
+    fragment = client.post("/staff/campaigns/estimate", data=form).get_data(as_text=True)
+    assert re.findall(r'data-lang="(\w+)">\w+: <b class="seg-count">(\d)', fragment) == [
+        ("zh", "2"), ("en", "1")]
+    # zh: 甲一 and the world's worker, 2 segments each at ¥0.10; en: 甲二, 1 segment.
+    found = {lang: (m.group(1), m.group(2)) for lang in ("zh", "en") if (m := re.search(
+        rf'data-lang="{lang}">.*?<span class="recipients">(\d+)</span>.*?'
+        r'<b class="lang-cost">([^<]+)</b>', fragment))}
+    assert found == {"zh": ("2", "¥0.40"), "en": ("1", "¥0.10")}, fragment
+    assert 'id="total-cost">¥0.50<' in fragment
