@@ -60,7 +60,7 @@ def wait_for_offer(database_url: str, message_id_sid: str, timeout: float) -> li
                 case.last_enqueued_at > utcnow())
             if held and case is not None and case.status == CaseStatus.NEW:
                 return ["(the case goes to a volunteer once the intake questions are answered;"
-                        " text the answers too, e.g. … 1 广东深圳 某某厂 12000 3 1 1)"]
+                        " text the answers too, e.g. … 1 广东深圳 1 某某厂 12000 3 1 1)"]
             offers = session.scalars(select(Message).where(
                 Message.case_id == inbound.case_id, Message.purpose == Purpose.OFFER,
                 Message.status.not_in([MessageStatus.QUEUED, MessageStatus.SENDING]))).all()
