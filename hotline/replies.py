@@ -220,13 +220,13 @@ TEXTS.update({
         "zh": "工友热线：上次登记没有完成，我们接着为案件{number}登记。",
         "en": "Hotline: your last sign-up was not finished; let us go on with case {number}.",
     },
-    "flow_media": {
-        "zh": "已收到图片，作为证据保存。",
-        "en": "Got your picture; it is kept as evidence.",
-    },
     "flow_start_again": {  # a quiet thread whose question no longer exists
         "zh": "工友热线：上次登记没有完成，我们为案件{number}重新开始登记。",
         "en": "Hotline: your last sign-up was not finished; let us start case {number} again.",
+    },
+    "flow_media": {
+        "zh": "已收到图片，作为证据保存。",
+        "en": "Got your picture; it is kept as evidence.",
     },
     "flow_language": {
         "zh": "好的，用中文。",

@@ -262,13 +262,13 @@ def continue_call(session: Session, call: InboundCall, n: int, silence: bool
         case = second_case(session, row, case, call.sid)
     if turn.answered.get("transfer") in ("completed", "answered"):
         talked_live(session, case, row)
+    for name, value in turn.answered.items():
+        if name.endswith("_recording"):  # an answer kept in the worker's own voice
+            keep_answer_recording(session, case, call.sid, str(value), name[:-10])
     xml = finish_step(session, row, case, state, turn, n)
     outcome = FlowOutcome()
     if state.done:
         outcome = end_flow(row, case, FlowStatus.DONE, "intake finished by phone")
-    for name, value in turn.answered.items():
-        if name.endswith("_recording"):  # an answer kept in the worker's own voice
-            keep_answer_recording(session, case, call.sid, str(value), name[:-10])
     return xml, outcome
 
 
@@ -379,17 +379,14 @@ def keep_recording(session: Session, sid: str, url: str, node: str) -> str:
         # volunteer's notice) are this callback's, once.
         call.recording_url = case.voicemail_url = url
         voicemail_to_volunteer(session, case)
+    elif recording_logged(session, case, url):  # kept at the step, or a repeated callback
+        return ""
     case.log(EventKind.CALL, f"recording ready ({node or 'call'})", call_id=call.id,
              data={"recording_url": url, "node": node,
                    "duration_s": request.form.get("RecordingDuration")})
     return ""
-    elif recording_logged(session, case, url):  # kept at the step, or a repeated callback
-        return ""
 
 
-def register(app: Flask) -> None:
-    """Attach the voice webhooks to the app."""
-    app.register_blueprint(bp)
 def recording_logged(session: Session, case: Case, url: str) -> bool:
     """True when the case's timeline already holds this recording."""
     events = session.scalars(case.events.select().where(CaseEvent.kind == EventKind.CALL,
@@ -409,3 +406,6 @@ def keep_answer_recording(session: Session, case: Case, sid: str, url: str, fiel
                    "duration_s": request.form.get("RecordingDuration")})
 
 
+def register(app: Flask) -> None:
+    """Attach the voice webhooks to the app."""
+    app.register_blueprint(bp)
