@@ -294,7 +294,7 @@ def offer_case(session: Session, case: Case, now: datetime, *, top_up: bool = Fa
     urgent = case.urgency == Urgency.URGENT
     round_no = last_round(session, case) + (0 if top_up else 1)
     max_tries = current_app.config["OFFER_MAX_TRIES"]
-    if not top_up and round_no - (case.offer_round_base or 0) > max_tries:
+    if not top_up and current_round(session, case) >= max_tries:
         return escalate(session, case, f"no volunteer accepted after {max_tries} tries")
     ranked = rank_candidates(session, case, now)
     wanted = current_app.config["URGENT_FANOUT"] if urgent else 1
