@@ -1,8 +1,10 @@
 """Inbound-SMS webhook and status-callback throughput against a bare Flask baseline.
 
 Both apps run under the same gunicorn (2 sync workers) and take the same load from the same
-generator. The hotline verifies the Twilio signature, writes contact/case/message/timeline in one
-transaction and enqueues routing to a real Redis; the baseline returns constant TwiML.
+generator. Every measured text comes from a worker whose case a volunteer already has, so the
+hotline verifies the Twilio signature, writes message/timeline/forward in one transaction and
+enqueues the forward's send task to a real Redis (counted: one per text); the baseline returns
+constant TwiML.
 """
 
 from __future__ import annotations
@@ -21,7 +23,17 @@ from twilio.request_validator import RequestValidator
 from benchmarks.loadgen import FORM, PreparedRequest, run_load
 from benchmarks.servers import gunicorn
 from hotline.db import Database
-from models import Case, Direction, Message, MessageStatus, Purpose
+from models import (
+    Case,
+    CaseCategory,
+    CaseStatus,
+    Contact,
+    Direction,
+    Message,
+    MessageStatus,
+    Purpose,
+    Volunteer,
+)
 
 AUTH_TOKEN = "bench-auth-token-0123456789"
 PUBLIC_URL = "https://bench.hotline.example"
@@ -53,8 +65,12 @@ def signed(path: str, form: dict[str, str], extra: dict[str, str] | None = None
                            {"Content-Type": FORM, "X-Twilio-Signature": sig, **(extra or {})})
 
 
-def sms_requests(n: int, prefix: str, senders: int = 1000) -> list[PreparedRequest]:
-    """`n` inbound texts from `senders` workers (later texts continue their open case)."""
+SENDERS = 1000  # workers with an assigned case; their texts are forwarded to the volunteer
+ENQUEUE_QUEUES = ("urgent", "intake", "send")
+
+
+def sms_requests(n: int, prefix: str, senders: int = SENDERS) -> list[PreparedRequest]:
+    """`n` inbound texts from `senders` workers (each continues their assigned case)."""
     out = []
     for i in range(n):
         sid = f"SM{prefix}{i:0{32 - len(prefix)}d}"
@@ -92,8 +108,28 @@ def seed_outbound(db_url: str, n: int) -> list[tuple[int, str]]:
     return [(mid, str(sid)) for mid, sid in found]
 
 
+def seed_assigned_cases(db_url: str, senders: int = SENDERS) -> None:
+    """Each sender has a case a volunteer works on: their texts are forwarded (and enqueued)."""
+    db = Database(db_url)
+    with db.begin() as session:
+        volunteers = [Volunteer(name=f"v{i}", phone=f"+86139{i:08d}", languages=["zh"],
+                                capacity=10_000, on_duty=True) for i in range(10)]
+        session.add_all(volunteers)
+        contacts = [Contact(phone=f"+86135{i:08d}", language="zh") for i in range(senders)]
+        session.add_all(contacts)
+        session.flush()
+        for i, contact in enumerate(contacts):
+            case = Case(contact_id=contact.id, status=CaseStatus.ASSIGNED,
+                        category=CaseCategory.WAGES, summary="欠薪",
+                        assigned_volunteer_id=volunteers[i % len(volunteers)].id)
+            session.add(case)
+            session.flush()
+            case.assign_number()
+    db.engine.dispose()
+
+
 def count_rows(db_url: str) -> dict[str, int]:
-    """Rows the runs wrote: measured inbound texts, cases, messages the callbacks delivered."""
+    """Rows the runs wrote: measured inbound texts, forwards, cases, messages delivered."""
     db = Database(db_url)
     with db.begin() as s:
         inbound = s.scalar(select(func.count()).select_from(Message).where(
@@ -101,14 +137,17 @@ def count_rows(db_url: str) -> dict[str, int]:
         delivered = s.scalar(select(func.count()).select_from(Message).where(
             Message.provider_sid.like("SMst%"), Message.status == MessageStatus.DELIVERED)) or 0
         cases = s.scalar(select(func.count()).select_from(Case)) or 0
+        forwarded = s.scalar(select(func.count()).select_from(Message).where(
+            Message.purpose == Purpose.RELAY)) or 0
     db.engine.dispose()
-    return {"inbound_messages": inbound, "cases_opened": cases, "delivered_messages": delivered}
+    return {"inbound_messages": inbound, "cases": cases, "forwarded_to_volunteers": forwarded,
+            "delivered_messages": delivered}
 
 
 def queued_tasks(redis_url: str) -> int:
-    """Routing tasks waiting in the broker (proof that the webhook enqueued)."""
+    """Tasks waiting in the broker (nothing consumes them here: proof that webhooks enqueued)."""
     client = redis.Redis.from_url(redis_url)
-    return sum(int(client.llen(q)) for q in ("urgent", "intake"))
+    return sum(int(client.llen(q)) for q in ENQUEUE_QUEUES)
 
 
 def hotline_env(db_url: str, redis_url: str, instance: str) -> dict[str, str]:
@@ -120,14 +159,16 @@ def hotline_env(db_url: str, redis_url: str, instance: str) -> dict[str, str]:
 
 
 def measure(url: str, sizes: Sizes, sms: list[PreparedRequest],
-            status: list[PreparedRequest]) -> dict[str, Any]:
+            status: list[PreparedRequest], redis_url: str | None = None) -> dict[str, Any]:
     """Warm up, then the SMS run and the status-callback run against one server."""
     run_load(url, sms_requests(sizes.warmup, "warm"), concurrency=sizes.concurrency,
              time_limit=sizes.time_limit)
+    before = queued_tasks(redis_url) if redis_url else 0
     sms_run = run_load(url, sms, concurrency=sizes.concurrency, time_limit=sizes.time_limit)
+    enqueued = queued_tasks(redis_url) - before if redis_url else 0
     status_run = run_load(url, status, concurrency=sizes.concurrency,
                           time_limit=sizes.time_limit)
-    return {"sms": sms_run.summary(), "status": status_run.summary()}
+    return {"sms": sms_run.summary(), "status": status_run.summary(), "enqueued": enqueued}
 
 
 def ratio(app: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None]:
@@ -142,22 +183,21 @@ def ratio(app: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None]:
 def bench_database(db_url: str, redis_url: str, sizes: Sizes) -> dict[str, Any]:
     """Both benchmarks on one database: baseline first, then the hotline."""
     messages = seed_outbound(db_url, sizes.status_messages)
+    seed_assigned_cases(db_url)
     sms, status = sms_requests(sizes.sms, "run"), status_requests(messages)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(tmp)
         with gunicorn("benchmarks.bare_app:create_bare_app()", {}, work) as bare:
             baseline = measure(bare.url, sizes, sms, status)
-        before = queued_tasks(redis_url)
         env = hotline_env(db_url, redis_url, str(work / "instance"))
         with gunicorn("hotline:create_app()", env, work) as app:
-            hotline = measure(app.url, sizes, sms, status)
+            hotline = measure(app.url, sizes, sms, status, redis_url)
     return {
         "webhook": {"hotline": hotline["sms"], "baseline": baseline["sms"],
                     "ratio": ratio(hotline["sms"], baseline["sms"])},
         "status_callbacks": {"hotline": hotline["status"], "baseline": baseline["status"],
                              "ratio": ratio(hotline["status"], baseline["status"])},
-        "checks": {**count_rows(db_url), "routing_tasks_enqueued":
-                   queued_tasks(redis_url) - before,
+        "checks": {**count_rows(db_url), "tasks_enqueued_by_measured_sms": hotline["enqueued"],
                    "sms_sent": sizes.sms, "status_messages": sizes.status_messages},
     }
 
