@@ -5,6 +5,7 @@ timeline, and the opt-out rule for case messages. SQLite and PostgreSQL each."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -219,6 +220,7 @@ def test_origin_and_destination_staff_see_a_transferred_case_a_third_gets_404(
         html = staff_client(app, username).get(page).get_data(as_text=True)
         assert "工友已到珠海" in html  # the transfer note, on the shared timeline
         assert "第一次通话：工地在固始" in html  # and the history from before the transfer
+        assert re.search(r'<p class="queue">[^<]*珠海市中心[^<]*固始县服务站', html)
     assert staff_client(app, "staff_c").get(page).status_code == 404
     listing = staff_client(app, "staff_a").get("/staff/cases?status=all").get_data(as_text=True)
     assert f"#{number}<" in listing

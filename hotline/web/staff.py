@@ -39,6 +39,7 @@ from models import (
     CaseCategory,
     CaseStatus,
     InvalidTransition,
+    Organisation,
     Role,
     Urgency,
     User,
@@ -133,6 +134,9 @@ def render_case(session: Session, user: User, case: Case, *, revealed: bool = Fa
         "staff/case.html", case=case, timeline=casework.timeline(session, case),
         revealed=revealed, volunteers=volunteers, statuses=list(CaseStatus),
         organisations=casework.partner_organisations(session, case),
+        queue=session.get(Organisation, case.organisation_id) if case.organisation_id else None,
+        origin=session.get(Organisation, case.origin_organisation_id)
+        if case.origin_organisation_id else None,
         categories=list(CaseCategory)), status
 
 
