@@ -170,3 +170,19 @@ def test_cli_send_follow_and_status_with_a_real_worker(app: Flask,
     with get_db().begin() as s:
         assert s.get_one(Campaign, cid).status == CampaignStatus.DONE
     assert [str(r.status) for r in recipients(cid)].count("accepted") == 6
+
+
+def test_estimate_with_case_numbers_counts_who_has_none(app: Flask) -> None:
+    from models import Case, CaseStatus
+
+    ids = add_contacts(3)
+    with get_db().begin() as s:
+        for contact_id in ids[:2]:
+            case = Case(contact_id=contact_id, status=CaseStatus.IN_PROGRESS)
+            s.add(case)
+            s.flush()
+            case.assign_number()
+    cid = new_campaign("您的案件{case_number}有新进展")
+    with get_db().begin() as s:
+        [zh] = estimate(s, s.get_one(Campaign, cid))["variants"]
+    assert (zh["recipients"], zh["missing"], zh["segments"]) == (3, 1, 2)
