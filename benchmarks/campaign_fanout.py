@@ -1,9 +1,11 @@
 """Campaign pipeline benchmark: 400,000 recipients from CSV to the provider boundary.
 
-    .venv/bin/python benchmarks/campaign_fanout.py            # 400,000 rows, 60 s throttle run
-    .venv/bin/python benchmarks/campaign_fanout.py --small    # CI smoke: 20,000 rows, 10 s
+    .venv/bin/python -m benchmarks.campaign_fanout            # 400,000 rows, 60 s throttle run
+    .venv/bin/python -m benchmarks.campaign_fanout --small    # 20,000 rows, 10 s
+    .venv/bin/python -m benchmarks.campaign_fanout --db sqlite --rows 2000 --json out.json
 
-Measures, on real PostgreSQL (a scratch schema) and real Redis:
+Measures, on real PostgreSQL (a scratch schema on BENCH_PG_URL) or SQLite (--db sqlite), and a
+real Redis (BENCH_REDIS_URL, a scratch database that is flushed; else a private redis-server):
   1. CSV import rate (streaming, batched upserts) vs a per-row ORM insert baseline;
   2. fan-out rate through real Celery workers with a zero-latency provider, vs a baseline of
      one claim/send/record round trip per message (the single-message send task's pattern);
@@ -11,11 +13,14 @@ Measures, on real PostgreSQL (a scratch schema) and real Redis:
   4. throttle accuracy: messages accepted by the fake Twilio server over a window at a
      configured rate (the fake answers 429 if we exceed it), vs the configured rate.
 Goals (issue 5): fan-out >= 1,000 msg/s, peak memory < 300 MB, throttle within 2 %, no 429s.
+Prints as it goes; the last line printed (and --json PATH) is the JSON of every number.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import os
 import random
 import subprocess
@@ -35,14 +40,20 @@ from hotline import create_app  # noqa: E402
 from hotline.db import get_db  # noqa: E402
 from hotline.embedded_redis import EmbeddedRedis  # noqa: E402
 from hotline.migrate import upgrade  # noqa: E402
-from models import Campaign, CampaignStatus, Contact, Recipient  # noqa: E402
+from models import (  # noqa: E402
+    Campaign,
+    CampaignStatus,
+    Contact,
+    InvalidTransition,
+    Recipient,
+)
 from notifications.audience import Audience  # noqa: E402
 from notifications.campaign_control import cancel, request_start  # noqa: E402
 from notifications.campaigns import CampaignSpec, create_campaign  # noqa: E402
 from notifications.contact_import import import_contacts, rows_from_file  # noqa: E402
 from notifications.fake_twilio import FakeTwilio  # noqa: E402
 
-PG_SERVER = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 # A private Redis per run (set in main): a shared one would let another run's workers take
 # this run's tasks. BENCH_REDIS_URL overrides it.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "")
@@ -201,7 +212,8 @@ def measure_throttle(db_url: str, seconds: float, rate: float) -> dict[str, Any]
             time.sleep(0.05)
         first = fake.messages[0]["date_created"]
         time.sleep(seconds + 3)
-        cancel(cid)
+        with contextlib.suppress(InvalidTransition):  # a small run may have finished already
+            cancel(cid)
         sent = [r for r in fake.requests if r["method"] == "POST"]
     finally:
         worker.terminate()
@@ -221,12 +233,15 @@ def measure_throttle(db_url: str, seconds: float, rate: float) -> dict[str, Any]
 
 
 def main() -> None:
-    """Run the benchmark and print the numbers."""
+    """Run the benchmark, print the numbers as they come, then one JSON line of them all."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="CI smoke size")
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--throttle-seconds", type=float, default=None)
     parser.add_argument("--throttle-rate", type=float, default=50.0)
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql",
+                        help="postgresql (scratch schema on BENCH_PG_URL) or sqlite")
+    parser.add_argument("--json", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     rows = args.rows or (20_000 if args.small else 400_000)
@@ -237,33 +252,42 @@ def main() -> None:
         private = EmbeddedRedis(tempfile.mkdtemp(prefix="bench-redis-"))
         REDIS_URL = private.start()
     else:
-        redis.Redis.from_url(REDIS_URL).flushdb()
-    db_url = scratch_schema()
+        redis.Redis.from_url(REDIS_URL).flushdb()  # a scratch database (the runner's own)
+    if args.db == "sqlite":
+        db_url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-sqlite-')}/bench.db"
+        upgrade(db_url)
+    else:
+        db_url = scratch_schema()
     app = create_app({"DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "HOTLINE_NUMBER": SENDER,
                       "HOTLINE_PROVIDER": "console", "TWILIO_AUTH_TOKEN": "bench-token"},
                      instance_path=tempfile.mkdtemp(prefix="bench-"))
     try:
         with app.app_context():
-            run(app, db_url, rows, window, args.throttle_rate)
+            result = {"db": args.db, **run(db_url, rows, window, args.throttle_rate)}
     finally:
         app.extensions["db"].engine.dispose()
-        drop_schema(db_url)
+        if args.db == "postgresql":
+            drop_schema(db_url)
         if private is not None:
             private.stop()
+    if args.json:
+        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    print(json.dumps(result, ensure_ascii=False))
 
 
-def run(app: Any, db_url: str, rows: int, window: float, rate: float) -> None:
-    """The measurements, printed as they come."""
+def run(db_url: str, rows: int, window: float, rate: float) -> dict[str, Any]:
+    """The measurements, printed as they come and returned as numbers."""
     csv_path = Path(tempfile.mkdtemp(prefix="bench-")) / "contacts.csv"
     write_csv(csv_path, rows)
-    print(f"campaign_fanout: {rows:,} CSV rows, PostgreSQL, Redis {REDIS_URL}")
+    kind = "SQLite" if db_url.startswith("sqlite") else "PostgreSQL"
+    print(f"campaign_fanout: {rows:,} CSV rows, {kind}, Redis {REDIS_URL}")
     errors: list[Any] = []
     started = time.perf_counter()
     summary = import_contacts(get_db(), rows_from_file(str(csv_path)), errors.append)
     elapsed = time.perf_counter() - started
     import_rate = rows / elapsed
     import_mem = vm_hwm_mb()
-    base_rate = baseline_import(2000)
+    base_rate = baseline_import(min(2000, rows))
     print(f"import      {rows:,} rows in {elapsed:.1f}s = {import_rate:,.0f} rows/s "
           f"(created {summary.created:,}, duplicates {summary.duplicates:,}, "
           f"rejected {summary.rejected:,}); per-row ORM baseline {base_rate:,.0f} rows/s "
@@ -271,13 +295,12 @@ def run(app: Any, db_url: str, rows: int, window: float, rate: float) -> None:
 
     cid = new_campaign(None, 1_000_000.0)
     with get_db().begin() as session:
-        audience = session.scalar(select(func.count()).select_from(Contact))
+        audience = session.scalar(select(func.count()).select_from(Contact)) or 0
     env = env_for(db_url, None, CAMPAIGN_CHUNK_SIZE="500", CAMPAIGN_PARALLELISM="2",
                   CAMPAIGN_SEND_THREADS="1")
     worker = start_workers("benchmarks.null_provider_worker", env, 2)
     try:
         time.sleep(3)  # worker boot is not part of the pipeline
-        started = time.perf_counter()
         request_start(cid)
         total = wait_done(cid, timeout=3600)
         memory = worker_memory(worker)
@@ -286,24 +309,40 @@ def run(app: Any, db_url: str, rows: int, window: float, rate: float) -> None:
         worker.wait(30)
     with get_db().begin() as session:
         sent = session.scalar(select(func.count()).where(
-            Recipient.campaign_id == cid, Recipient.provider_sid.is_not(None)))
-        materialize = session.scalar(select(Campaign.materialized_at - Campaign.started_at)
-                                     .where(Campaign.id == cid))
-    fan_rate = (sent or 0) / total
-    base_fan = baseline_fanout(cid, 1000)
+            Recipient.campaign_id == cid, Recipient.provider_sid.is_not(None))) or 0
+        began, materialized = session.execute(
+            select(Campaign.started_at, Campaign.materialized_at).where(Campaign.id == cid)).one()
+    materialize = materialized - began if began and materialized else None
+    fan_rate = sent / total
+    base_fan = baseline_fanout(cid, min(1000, sent))
     print(f"fan-out     {sent:,} of {audience:,} contacts sent in {total:.1f}s "
           f"(recipient rows written in {materialize}) = {fan_rate:,.0f} msg/s "
           f"(goal >= 1,000); one-round-trip-per-message baseline {base_fan:,.0f} msg/s "
           f"-> x{fan_rate / base_fan:.1f}")
     print(f"memory      worker processes peak {', '.join(f'{m:.0f}' for m in memory)} MB; "
           f"importer {import_mem:.0f} MB (goal < 300 MB each)")
-    result = measure_throttle(db_url, window, rate)
-    print(f"throttle    {rate:.0f} msg/s for {window:.0f}s: {result['accepted_in_window']:,} "
-          f"accepted vs {result['expected']:,.0f} expected (rate x time + burst) = "
-          f"{result['error_pct']:+.2f}%; steady-state {result['steady_rate']:.2f} msg/s = "
-          f"{result['steady_error_pct']:+.2f}% (goal within 2 %); "
-          f"429s from provider: {result['http_429']} at {result['429_at']} s")
-    _ = app
+    throttle = measure_throttle(db_url, window, rate)
+    print(f"throttle    {rate:.0f} msg/s for {window:.0f}s: {throttle['accepted_in_window']:,} "
+          f"accepted vs {throttle['expected']:,.0f} expected (rate x time + burst) = "
+          f"{throttle['error_pct']:+.2f}%; steady-state {throttle['steady_rate']:.2f} msg/s = "
+          f"{throttle['steady_error_pct']:+.2f}% (goal within 2 %); "
+          f"429s from provider: {throttle['http_429']} at {throttle['429_at']} s")
+    return {
+        "rows": rows, "audience": audience, "sent": sent, "import_errors": len(errors),
+        "import": {"rows_per_s": round(import_rate, 1), "baseline_rows_per_s": round(base_rate, 1),
+                   "ratio": round(import_rate / base_rate, 2),
+                   "importer_peak_rss_mb": round(import_mem, 1),
+                   "created": summary.created, "duplicates": summary.duplicates,
+                   "rejected": summary.rejected},
+        "fanout": {"msg_per_s": round(fan_rate, 1), "seconds": round(total, 2),
+                   "baseline_msg_per_s": round(base_fan, 1),
+                   "ratio": round(fan_rate / base_fan, 2),
+                   "worker_peak_rss_mb": round(max(memory), 1),
+                   "worker_peak_rss_mb_each": [round(m, 1) for m in memory]},
+        "throttle": {"rate_per_s": rate, "seconds": window,
+                     **{k: (round(v, 3) if isinstance(v, float) else v)
+                        for k, v in throttle.items() if k != "first"}},
+    }
 
 
 if __name__ == "__main__":

@@ -49,34 +49,46 @@ def supported_flags(module: str) -> str:
     return done.stdout if done.returncode == 0 else ""
 
 
-def variants(module: str, help_text: str, small: bool) -> dict[str, list[str]]:
+def variants(module: str, help_text: str, small: bool, databases: tuple[str, ...] = (
+        "sqlite", "postgresql"), rows: int | None = None) -> dict[str, list[str]]:
     """The runs of one script: once per database when it takes --db, else once."""
     base = ["--small"] if small and "--small" in help_text else []
     if small and "--seconds" in help_text:
         base += ["--seconds", "3"]  # CI smoke: a short window is enough to prove it runs
+    if small and "--throttle-seconds" in help_text:
+        base += ["--throttle-seconds", "4"]
+    if rows and "--rows" in help_text:
+        base += ["--rows", str(rows)]
     if "--db" in help_text and "sqlite" in help_text:
-        return {db: [*base, "--db", db] for db in ("sqlite", "postgresql")}
+        return {db: [*base, "--db", db] for db in databases}
     return {"all": base}
 
 
-def run_external(module: str, small: bool) -> dict[str, Any]:
-    """Run one external benchmark (per database if it can); its results, or why there are none."""
+def run_external(module: str, small: bool, *, databases: tuple[str, ...] = (
+        "sqlite", "postgresql"), rows: int | None = None,
+        env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run one external benchmark (per database if it can); its results, or why there are none.
+
+    `env` adds variables (the runner passes BENCH_REDIS_URL of its throwaway redis-server).
+    """
     if not (ROOT / "benchmarks" / f"{module}.py").exists():
         return {"status": "missing", "note": f"benchmarks/{module}.py does not exist yet"}
     help_text = supported_flags(module)
-    runs = {name: run_once(module, args, help_text, small)
-            for name, args in variants(module, help_text, small).items()}
+    runs = {name: run_once(module, args, help_text, small, env or {})
+            for name, args in variants(module, help_text, small, databases, rows).items()}
     failed = any(r["status"] != "ok" for r in runs.values())
     return {"status": "error" if failed else "ok", "runs": runs}
 
 
-def run_once(module: str, extra: list[str], help_text: str, small: bool) -> dict[str, Any]:
+def run_once(module: str, extra: list[str], help_text: str, small: bool,
+             more_env: dict[str, str] | None = None) -> dict[str, Any]:
     """One subprocess run of `python -m benchmarks.<module> ...extra`."""
     with tempfile.TemporaryDirectory(prefix="bench-ext-") as tmp:
         out_path = Path(tmp) / "result.json"
         args = [sys.executable, "-m", f"benchmarks.{module}", *extra]
         args += ["--json", str(out_path)] if "--json" in help_text else []
-        env = {**os.environ, "BENCH_JSON": str(out_path), **({"BENCH_SMALL": "1"} if small else {})}
+        env = {**os.environ, "BENCH_JSON": str(out_path), **({"BENCH_SMALL": "1"} if small else {}),
+               **(more_env or {})}
         started = time.monotonic()
         done = run_in_own_group(args, env, TIME_LIMIT[small])
         if done is None:
