@@ -6,6 +6,7 @@ import copy
 import heapq
 import hmac
 import io
+import json
 import logging
 import math
 import secrets
@@ -13,10 +14,11 @@ import signal
 import threading
 import time
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,6 +46,7 @@ ERRORS: dict[int, tuple[int, str]] = {
     20429: (429, "Too Many Requests"),
     20500: (500, "Internal Server Error"),
     20503: (503, "Service Unavailable"),
+    20001: (400, "Unknown parameter(s) for this resource: {names}"),
     21201: (400, "No 'To' number is specified"),
     21205: (400, "Url parameter is required."),
     21211: (400, "Invalid 'To' Phone Number: {to}"),
@@ -60,6 +63,13 @@ ERRORS: dict[int, tuple[int, str]] = {
     30007: (0, "Message filtered"),
     30008: (0, "Unknown error"),
 }
+# The form parameters Twilio's published spec defines for creating Messages and Calls
+# (extracted from twilio_api_v2010.json; tests check the extract against the spec). The fake is
+# strict on purpose: a parameter outside the spec is answered 400, so the app cannot drift.
+SPEC_FIELDS: dict[str, Any] = json.loads(
+    (Path(__file__).with_name("twilio_v2010_fields.json")).read_text(encoding="utf-8"))
+CREATE_PARAMS = {kind: frozenset(SPEC_FIELDS[f"/{API_VERSION}/Accounts/{{AccountSid}}/{kind}"]
+                                 ["properties"]) for kind in ("Messages.json", "Calls.json")}
 MESSAGE_FLOW = ("queued", "sent", "delivered")
 CALL_FLOW = ("queued", "ringing", "in-progress", "completed")
 
@@ -112,6 +122,13 @@ def _now() -> str:
 
 def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())  # constant time, any charset
+
+
+def _check_params(names: Iterable[str], kind: str) -> None:
+    """Reject form parameters the spec does not define for creating `kind` (400, code 20001)."""
+    unknown = sorted(set(names) - CREATE_PARAMS[kind])
+    if unknown:
+        raise ApiError(20001, names=", ".join(unknown)[:200])
 
 
 def _sid(prefix: str) -> str:
@@ -387,6 +404,7 @@ class FakeTwilio:
         if request.method == "GET":
             return self._page("messages", self._messages)
         form = request.form
+        _check_params(form.keys(), "Messages.json")
         to, sender = form.get("To", ""), form.get("From", "")
         service, body = form.get("MessagingServiceSid", ""), form.get("Body", "")
         media = form.getlist("MediaUrl")
@@ -427,6 +445,7 @@ class FakeTwilio:
         if request.method == "GET":
             return self._page("calls", self._calls)
         form = request.form
+        _check_params(form.keys(), "Calls.json")
         to, sender = form.get("To", ""), form.get("From", "")
         if not to:
             raise ApiError(21201)
