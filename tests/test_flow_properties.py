@@ -1,5 +1,6 @@
-"""Property tests for flow replies: whatever a worker texts or keys in, at whatever point of the
-intake, the hotline answers with well-formed, short replies and never a server error."""
+"""Property tests for flow replies (whatever a worker texts or keys in, at whatever point of the
+intake, the hotline answers with well-formed, short replies and never a server error) and for
+the meaning of SMS keywords (STOP/TD/退订, START/订阅, HELP/帮助, STATUS/查询 + number)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from typing import Any
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
+from hotline.db import get_db
+from hotline.sms_commands import Command, parse_command
+from models import Contact
 from notifications.segments import count_segments
 from tests.conftest import sms_form
 from tests.test_voice_webhook import Caller
@@ -56,3 +61,92 @@ def test_any_key_sequence_keeps_the_call_going_or_ends_it_cleanly(
             caller.silence()
         else:
             caller.keys(key)
+
+
+# --- SMS keyword semantics (hotline.sms_commands) -----------------------------------------------
+# Whatever the phone keyboard does to a keyword (case, full-width forms, spaces around it,
+# a trailing full stop), the meaning must not change; inside a sentence it is not a command.
+STOP_WORDS = ["STOP", "TD", "退订", "停止", "UNSUBSCRIBE"]
+START_WORDS = ["START", "订阅"]
+HELP_WORDS = ["HELP", "帮助"]
+SPACE = st.text(alphabet=" \t\n\u3000", max_size=3)  # \u3000: the ideographic space
+TRAILING = st.sampled_from(["", ".", "。", "!", "！", "~", " ."])
+
+
+def full_width(text: str) -> str:
+    """ASCII letters, digits and signs as their full-width forms (Chinese keyboards)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@st.composite
+def typed(draw: st.DrawFn, word: str) -> str:
+    """`word` as a worker might type it: any case, maybe full-width, spaces, a full stop."""
+    cased = "".join(c.lower() if draw(st.booleans()) else c for c in word)
+    shown = full_width(cased) if draw(st.booleans()) else cased
+    return draw(SPACE) + shown + draw(TRAILING) + draw(SPACE)
+
+
+KEYWORDS = settings(max_examples=300, derandomize=True, deadline=None)
+
+
+@KEYWORDS
+@given(st.sampled_from(STOP_WORDS).flatmap(typed))
+def test_stop_words_in_any_form_opt_out(body: str) -> None:
+    parsed = parse_command(body)
+    assert parsed is not None and parsed.command == Command.STOP, repr(body)
+
+
+@KEYWORDS
+@given(st.sampled_from(START_WORDS).flatmap(typed))
+def test_start_words_in_any_form_opt_in(body: str) -> None:
+    parsed = parse_command(body)
+    assert parsed is not None and parsed.command == Command.START, repr(body)
+
+
+@KEYWORDS
+@given(st.sampled_from(HELP_WORDS).flatmap(typed))
+def test_help_words_in_any_form_ask_for_help(body: str) -> None:
+    parsed = parse_command(body)
+    assert parsed is not None and parsed.command == Command.HELP, repr(body)
+
+
+@KEYWORDS
+@given(word=st.sampled_from(["STATUS", "查询"]).flatmap(typed), number=st.integers(1, 10**9 - 1),
+       gap=st.sampled_from(["", " ", "#", " #", "# ", "\u3000"]), wide=st.booleans())
+def test_status_with_a_case_number_reads_the_number(word: str, number: int, gap: str,
+                                                    wide: bool) -> None:
+    digits = full_width(str(number)) if wide else str(number)
+    body = word.rstrip(" \t\n\u3000.。!！~") + gap + digits
+    parsed = parse_command(body)
+    assert parsed is not None and parsed.command == Command.STATUS, repr(body)
+    assert parsed.argument == str(number), repr(body)
+
+
+@KEYWORDS
+@given(word=st.sampled_from(STOP_WORDS + START_WORDS),
+       before=st.sampled_from(["please ", "我想", "不要", "别"]),
+       after=st.sampled_from([" calling me", "了吗", "报纸", " now please"]))
+def test_a_keyword_inside_a_sentence_is_not_a_command(word: str, before: str, after: str
+                                                      ) -> None:
+    for body in (before + word, word + after, before + word + after):
+        parsed = parse_command(body)
+        assert parsed is None or parsed.command not in (Command.STOP, Command.START), body
+
+
+@FLOW
+@given(stop=st.sampled_from(STOP_WORDS).flatmap(typed),
+       start=st.sampled_from(START_WORDS).flatmap(typed))
+def test_stop_then_start_by_sms_changes_the_workers_opt_out_state(
+        app: Flask, post_signed: Any, stop: str, start: str) -> None:
+    phone = f"+86137{next(_phones):08d}"
+    assert post_signed("/twilio/sms", sms_form(phone, "老板拖欠工资")).status_code == 200
+    assert post_signed("/twilio/sms", sms_form(phone, stop)).status_code == 200
+    assert opted_out(phone), repr(stop)
+    assert post_signed("/twilio/sms", sms_form(phone, start)).status_code == 200
+    assert not opted_out(phone), repr(start)
+
+
+def opted_out(phone: str) -> bool:
+    """The worker's opt-out state in the database."""
+    with get_db().begin() as s:
+        return s.scalars(select(Contact).where(Contact.phone == phone)).one().opted_out
