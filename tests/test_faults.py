@@ -108,18 +108,11 @@ class Worker:
                      "INFO", "-Q", "urgent,intake,send,campaigns", "-c", "2",
                      "--without-mingle", "--without-gossip", "-n", f"{name}@%h", *extra]
         self.env = {**os.environ, **env}
-        self.restarts = 0
         self.process = self._spawn()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         return subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=self.log_file,
                                 stderr=subprocess.STDOUT)
-
-    def supervise(self) -> None:
-        """Start the worker again if it exited, as systemd's Restart=always would."""
-        if self.process.poll() is not None:
-            self.restarts += 1
-            self.process = self._spawn()
 
     def log(self) -> str:
         """Everything the worker printed so far."""
@@ -147,7 +140,6 @@ class Beat(Worker):
         self.args = [sys.executable, "-m", "celery", "-A", "worker", "beat", "--loglevel",
                      "INFO", "-s", str(tmp / "beat-schedule")]
         self.env = {**os.environ, **env}
-        self.restarts = 0
         self.process = self._spawn()
 
 
@@ -307,10 +299,10 @@ def outage_traffic(app: Flask, live: LiveServer, broker: EmbeddedRedis, fake: Fa
     assert len(set(numbers.values())) == len(numbers), "each worker got their own case number"
 
     def recovered() -> bool:
-        # Celery 5.7.0 exits ("Unrecoverable error: AttributeError ... 'hostname'") when the
-        # broker connection drops while it holds unacknowledged messages (the offers' expiry
-        # ETA tasks): production runs workers under a supervisor, and so does this test.
-        worker.supervise()
+        # The worker must ride out the outage on its own: kombu 5.7.0 made it exit here
+        # (unacked offer-expiry ETA messages), hence the pin below 5.7 in pyproject.toml.
+        assert worker.process.poll() is None, "the worker died with the broker:\n" + (
+            worker.log()[-3000:])
         relayed = [m for m in fake.messages if RELAY in m["body"]]
         forwarded = [m for m in fake.messages if FOLLOW_UP in m["body"]]
         return (set(provider_offers(fake)) >= set(numbers.values())
