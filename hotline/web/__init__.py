@@ -19,7 +19,7 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 # Templates and static files (CSS, vendored htmx) of the web UI; no CDN is ever used.
 WEB_BLUEPRINTS = frozenset({"auth", "staff", "office", "volunteer", "campaigns_web",
-                            "staff_volunteers", "staff_flows"})
+                            "staff_volunteers", "staff_flows", "account"})
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/static/web")
 
@@ -27,6 +27,7 @@ assets = Blueprint("web", __name__, template_folder="templates", static_folder="
 def register_web(app: Flask) -> None:
     """Attach login, CSRF, i18n and the auth/staff/volunteer blueprints to the app."""
     from hotline.web import (
+        account,
         auth,
         campaigns,
         staff,
@@ -47,7 +48,7 @@ def register_web(app: Flask) -> None:
     init_i18n(app)
     init_templates(app)
     for bp in (auth.bp, staff.bp, staff_admin.bp, volunteer.bp, campaigns.bp,
-               staff_volunteers.bp, staff_flows.bp):
+               staff_volunteers.bp, staff_flows.bp, account.bp):
         app.register_blueprint(bp)
     app.before_request(forget_previous_request)
     app.before_request(protect_forms)

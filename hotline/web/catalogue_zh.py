@@ -159,6 +159,22 @@ ZH: dict[str, str] = {
     "Capacity (open cases at once)": "同时处理案件上限", "Weekly shifts": "每周值班时间",
     "Empty = any time while on duty.": "留空 = 在岗期间任何时间。", "Time zone": "时区",
     "Organisation": "机构", "Save": "保存", "Back": "返回",
+    # my account (staff phone, duty, password)
+    "My account": "我的账号", "Duty": "值班", "Mobile number": "手机号",
+    "On duty: text me when a case of my organisation escalates": "值班：本机构案件升级时短信通知我",
+    "Change password": "修改密码", "Current password": "当前密码",
+    "New password (at least {n} characters)": "新密码（至少{n}个字符）",
+    "New password again": "再次输入新密码",
+    "Your other sessions (other browsers, phones) will end.":
+        "您在其他浏览器、手机上的登录将失效。",
+    "Not saved: {reason}": "未保存：{reason}",
+    "Give your mobile number to go on duty: escalations are texted to it.":
+        "值班须填写手机号：案件升级时会短信通知您。",
+    "You are on duty.": "您已上岗值班。", "You are off duty.": "您已下岗。",
+    "Your current password is wrong.": "当前密码错误。",
+    "The two new passwords differ.": "两次输入的新密码不一致。",
+    "The new password must have at least {n} characters.": "新密码至少须有{n}个字符。",
+    "Password changed. Your other sessions have ended.": "密码已修改，您的其他登录已失效。",
     "{name}'s profile is saved.": "{name} 的资料已保存。",
     "Flows": "流程", "read-only; edit the files in ivr_flows/flows/ and run hotline flows check":
         "只读；请修改 ivr_flows/flows/ 中的文件并运行 hotline flows check",
