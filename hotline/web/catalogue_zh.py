@@ -159,6 +159,9 @@ ZH: dict[str, str] = {
     "Capacity (open cases at once)": "同时处理案件上限", "Weekly shifts": "每周值班时间",
     "Empty = any time while on duty.": "留空 = 在岗期间任何时间。", "Time zone": "时区",
     "Organisation": "机构", "Save": "保存", "Back": "返回",
+    "Money recovered (yuan), when finishing": "追回金额（元，结案时填写）",
+    "money recovered goes with resolved, referred or closed":
+        "追回金额须在案件办结、转介或关闭时填写",
     # my account (staff phone, duty, password)
     "My account": "我的账号", "Duty": "值班", "Mobile number": "手机号",
     "On duty: text me when a case of my organisation escalates": "值班：本机构案件升级时短信通知我",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from hotline.casework_merge import MergeRefused, merge_cases
 from hotline.db import get_db
-from hotline.deadlines import finish_case
+from hotline.deadlines import BadAmount, finish_case, parse_amount
 from hotline.routing import requeue_case
 from hotline.web import casework, relay
 from hotline.web.access import (
@@ -189,7 +190,14 @@ def change_status(number: int) -> Any:
         case = case_or_404(session, user, number, lock=True)
         note = request.form.get("note", "").strip()[:500]
         try:
-            move_case(session, case, CaseStatus(request.form.get("status", "")), user, note)
+            # The same reading of the money recovered as the volunteer's outcome form.
+            amount = parse_amount(request.form.get("amount_recovered", ""))
+            move_case(session, case, CaseStatus(request.form.get("status", "")), user, note,
+                      amount)
+        except BadAmount:
+            flash(_("Status not changed: {reason}",
+                    reason=_("amount must be yuan, e.g. 12000 or 1.2万")), "error")
+            return render_case(session, user, case, status=400)
         except (ValueError, InvalidTransition) as exc:
             flash(_("Status not changed: {reason}", reason=str(exc)), "error")
             return render_case(session, user, case, status=400)
@@ -197,13 +205,19 @@ def change_status(number: int) -> Any:
     return redirect(url_for("staff.case_page", number=number))
 
 
-def move_case(session: Session, case: Case, new: CaseStatus, user: User, note: str) -> None:
+def move_case(session: Session, case: Case, new: CaseStatus, user: User, note: str,
+              amount: Decimal | None = None) -> None:
     """Staff's status change: finishing goes through the volunteers' close path (offers
-    withdrawn, survey sent); back to NEW re-queues (rounds restart, routed at once)."""
+    withdrawn, money recovered stored, survey sent); back to NEW re-queues (rounds restart,
+    routed at once). Money recovered is only taken when the case is finished."""
+    finishing = new in (CaseStatus.RESOLVED, CaseStatus.REFERRED, CaseStatus.CLOSED)
+    if amount is not None and amount != case.amount_recovered and (
+            not finishing or new == case.status):
+        raise ValueError(_("money recovered goes with resolved, referred or closed"))
     if new == case.status:
         return
-    if new in (CaseStatus.RESOLVED, CaseStatus.REFERRED, CaseStatus.CLOSED):
-        finish_case(session, case, str(new), None, note, utcnow(), actor=user.actor)
+    if finishing:
+        finish_case(session, case, str(new), amount, note, utcnow(), actor=user.actor)
     elif new == CaseStatus.NEW:
         if CaseStatus.NEW not in CASE_TRANSITIONS[case.status]:
             raise InvalidTransition(f"case {case.number}: {case.status} -> {new} is not allowed")

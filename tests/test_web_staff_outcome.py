@@ -1,0 +1,76 @@
+"""Staff finishing a case from the console record the money recovered, as volunteers do."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from flask import Flask
+from sqlalchemy import select
+
+from hotline.db import get_db
+from hotline.web.stats import local_zone
+from models import Case, CaseEvent, CaseStatus, EventKind
+from tests.conftest import WebWorld
+from tests.test_web_forms import case_of, logged_in
+
+
+def report_figures(client: object, month: str) -> dict[str, str]:
+    """The funders' monthly CSV as {figure: value}."""
+    resp = client.get(f"/staff/reports/monthly.csv?month={month}")  # type: ignore[attr-defined]
+    assert resp.status_code == 200
+    return dict(csv.reader(io.StringIO(resp.get_data(as_text=True))))
+
+
+def test_staff_resolve_with_money_recovered_lands_on_case_and_report(
+        app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_a")
+    number = web_world.assigned_to_a
+    url = f"/staff/cases/{number}/status?lang=en"
+    # The volunteer form's rules: yuan, not negative, not words; nothing changes on a refusal.
+    for bad in ("lots", "-500", "12.345"):
+        resp = client.post(url, data={"status": "resolved", "amount_recovered": bad,
+                                      "csrf_token": token})
+        assert resp.status_code == 400, bad
+        assert "amount must be yuan" in resp.get_data(as_text=True)
+    # Money recovered goes with finishing the case only.
+    resp = client.post(url, data={"status": "in_progress", "amount_recovered": "500",
+                                  "csrf_token": token})
+    assert resp.status_code == 400
+    case = case_of(number)
+    assert (case.status, case.amount_recovered) == (CaseStatus.ASSIGNED, None)
+    page = client.get(f"/staff/cases/{number}?lang=zh").get_data(as_text=True)
+    assert 'name="amount_recovered"' in page and "追回金额" in page
+
+    resp = client.post(url, data={"status": "resolved", "amount_recovered": "1.2万",
+                                  "note": "employer paid", "csrf_token": token})
+    assert resp.status_code == 302
+    case = case_of(number)
+    assert (case.status, case.amount_recovered) == (CaseStatus.RESOLVED, Decimal("12000.00"))
+    assert case.survey_sent_at is not None  # the shared close path ran
+    with get_db().begin() as session:
+        finished_at = session.scalars(select(CaseEvent.at).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.STATUS)
+            .order_by(CaseEvent.id.desc())).first()
+        assert finished_at is not None
+        outcome = session.scalars(select(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.NOTE)).one()
+        assert outcome.actor == "user:staff_a" and "12000" in outcome.text
+    month = finished_at.astimezone(local_zone()).strftime("%Y-%m")
+    figures = report_figures(client, month)
+    assert figures["wages_recovered_yuan"] == "12000.00" and figures["cases_finished"] == "1"
+    # Another office's report does not count it.
+    other, _ = logged_in(app, "staff_b")
+    assert report_figures(other, month)["wages_recovered_yuan"] == "0.00"
+
+
+def test_staff_close_without_amount_keeps_none(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_a")
+    number = web_world.declined_by_a
+    resp = client.post(f"/staff/cases/{number}/status",
+                       data={"status": "closed", "amount_recovered": " ", "csrf_token": token})
+    assert resp.status_code == 302
+    with get_db().begin() as session:
+        case = session.scalars(select(Case).where(Case.number == number)).one()
+        assert (case.status, case.amount_recovered) == (CaseStatus.CLOSED, None)
