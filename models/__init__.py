@@ -15,6 +15,7 @@ from models.case import (
     Case,
     CaseCategory,
     CaseEvent,
+    CaseOrganisation,
     CaseStatus,
     Channel,
     EventKind,
@@ -38,8 +39,8 @@ from models.volunteer import Offer, OfferStatus, Volunteer
 
 __all__ = [
     "OPEN_STATUSES", "TWILIO_STATUS", "Base", "Call", "CallStatus", "Case", "CaseCategory",
-    "CaseEvent", "CaseStatus", "Channel", "Contact", "ContactOrganisation", "Direction",
-    "EventKind",
+    "CaseEvent", "CaseOrganisation", "CaseStatus", "Channel", "Contact", "ContactOrganisation",
+    "Direction", "EventKind",
     "InvalidTransition", "Message", "MessageStatus", "Offer", "OfferStatus", "Purpose",
     "Urgency", "Volunteer", "utcnow",
     "AuditAction", "AuditLog", "LoginAttempt", "Role", "User",

@@ -135,7 +135,8 @@ class Case(Base):
     dialect: Mapped[str | None] = mapped_column(String(40))  # canonical, e.g. "henan"
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
                                                         index=True)  # whose queue it is in
-    # The organisation that last transferred the case away: its staff keep seeing it (seed 004:
+    # The organisation that last transferred the case away, shown on the case page; every
+    # office that ever held the case keeps sight of it through `CaseOrganisation` (seed 004:
     # origin and destination manage together).
     origin_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
                                                                index=True)
@@ -191,6 +192,21 @@ class Case(Base):
                           message_id=message_id, offer_id=offer_id, call_id=call_id)
         self.events.add(event)
         return event
+
+
+class CaseOrganisation(Base):
+    """An organisation that held the case before a transfer: its staff keep seeing it.
+
+    A link table, not a column: after A → B → C, both A and B still follow the case.
+    """
+
+    __tablename__ = "case_organisations"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class EventKind(enum.StrEnum):

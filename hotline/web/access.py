@@ -10,7 +10,16 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, or_, select, true
 from sqlalchemy.orm import Session
 
-from models import AuditAction, AuditLog, Case, Offer, OfferStatus, Role, User
+from models import (
+    AuditAction,
+    AuditLog,
+    Case,
+    CaseOrganisation,
+    Offer,
+    OfferStatus,
+    Role,
+    User,
+)
 from models.campaign import Campaign
 
 
@@ -34,13 +43,15 @@ def guard(*roles: Role) -> Callable[[], Any]:
 
 
 def organisation_clause(user: User) -> ColumnElement[bool]:
-    """Staff see the cases in their organisation's queue and the cases it transferred to a
-    partner, with their whole history (seed 004: origin and destination manage together);
-    staff of no organisation see the cases of none."""
+    """Staff see the cases in their organisation's queue and every case it held before a
+    transfer, with their whole history (seed 004: origin and destination manage together;
+    after A → B → C, A and B both still follow it); staff of no organisation see the cases
+    of none."""
     if user.organisation_id is None:
         return Case.organisation_id.is_(None)
-    return or_(Case.organisation_id == user.organisation_id,
-               Case.origin_organisation_id == user.organisation_id)
+    held = select(CaseOrganisation.case_id).where(
+        CaseOrganisation.organisation_id == user.organisation_id)
+    return or_(Case.organisation_id == user.organisation_id, Case.id.in_(held))
 
 
 def volunteer_clause(volunteer_id: int | None) -> ColumnElement[bool]:

@@ -190,6 +190,7 @@ ZH: dict[str, str] = {
     "home province": "同乡", "same city": "同城", "same province": "同省", "load": "负荷",
     "fairness": "轮候", "round": "轮次",
     "transferred from {name}, which still follows it": "由{name}转来，{name}仍可查看和跟进",
+    "held before by {names}, which still follow it": "曾由{names}办理，它们仍可查看和跟进",
     # finished cases in the volunteer inbox
     "Case {number} is finished; ask the office to reopen it.":
         "案件{number}已办结，如需继续处理请联系机构重新开启。",

@@ -38,6 +38,7 @@ from models import (
     AuditAction,
     Case,
     CaseCategory,
+    CaseOrganisation,
     CaseStatus,
     InvalidTransition,
     Organisation,
@@ -136,9 +137,18 @@ def render_case(session: Session, user: User, case: Case, *, revealed: bool = Fa
         revealed=revealed, volunteers=volunteers, statuses=list(CaseStatus),
         organisations=casework.partner_organisations(session, case),
         queue=session.get(Organisation, case.organisation_id) if case.organisation_id else None,
-        origin=session.get(Organisation, case.origin_organisation_id)
-        if case.origin_organisation_id else None,
+        followers=former_offices(session, case),
         categories=list(CaseCategory)), status
+
+
+def former_offices(session: Session, case: Case) -> list[Organisation]:
+    """The offices that held the case before, oldest first (they still follow it)."""
+    return list(session.scalars(
+        select(Organisation).join(CaseOrganisation,
+                                  CaseOrganisation.organisation_id == Organisation.id)
+        .where(CaseOrganisation.case_id == case.id,
+               Organisation.id != func.coalesce(case.organisation_id, 0))
+        .order_by(CaseOrganisation.added_at, Organisation.id)))
 
 
 @bp.get("/cases/<int:number>")
