@@ -108,7 +108,9 @@ def _parse_texts(texts: tuple[str, ...]) -> dict[str, str]:
 @click.option("--quiet-hours", default=None, help="e.g. 21:00-08:00 (recipient's time).")
 @click.option("--price", type=Decimal, default=None, help="Price per segment.")
 @click.option("--organisation", default=None,
-              help="Organisation name: its staff see and steer the campaign (default: admins).")
+              help="Organisation name: only its contacts are texted (imported by it or with a "
+                   "case in its queue, as on the web) and its staff see and steer the campaign "
+                   "(default: every contact, admins only).")
 def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
                languages: tuple[str, ...], provinces: tuple[str, ...], cities: tuple[str, ...],
                categories: tuple[str, ...], open_case: bool | None, exclude_stale: bool,
@@ -119,18 +121,22 @@ def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
     """Create a draft campaign and print its id, audience size and problems."""
     from hotline.db import get_db
     from models import CampaignKind
-    from notifications.audience import Audience, BadAudience
+    from notifications.audience import Audience, BadAudience, audience_size
     from notifications.campaigns import CampaignSpec, TemplateError, check_campaign
     from notifications.campaigns import create_campaign as create
 
     _app()
     variants = _parse_texts(texts)
     try:
+        with get_db().begin() as session:
+            org_id = _organisation_id(session, organisation) if organisation else None
+        # An office's campaign reaches that office's contacts only, as one made on the web by
+        # its staff (notifications.audience.organisation_condition).
         audience = Audience.from_dict({
             "tags": list(tags), "languages": list(languages), "provinces": list(provinces),
             "cities": list(cities), "case_categories": list(categories),
             "has_open_case": open_case, "exclude_stale": exclude_stale or verified_only,
-            "verified": True if verified_only else None})
+            "verified": True if verified_only else None, "organisation_id": org_id})
         spec = CampaignSpec(
             name=name, variants=variants, audience=audience, sender=sender,
             kind=CampaignKind.RECHECK if recheck else CampaignKind.BROADCAST,
@@ -138,13 +144,14 @@ def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
             default_language="zh" if "zh" in variants else next(iter(variants)),
             rate_per_second=rate, quiet_hours=quiet_hours, price_per_segment=price)
         with get_db().begin() as session:
-            org_id = _organisation_id(session, organisation) if organisation else None
             created = create(session, spec)
             created.organisation_id, created.created_by = org_id, "cli"
             problems = check_campaign(session, created)
+            size = audience_size(session, audience)
     except (TemplateError, BadAudience, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    _echo_json({"id": created.id, "status": str(created.status), "problems": problems})
+    _echo_json({"id": created.id, "status": str(created.status), "audience": size,
+                "problems": problems})
 
 
 def _organisation_id(session: Any, name: str) -> int:
