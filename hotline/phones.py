@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 DEFAULT_REGION = "CN"
@@ -49,3 +51,11 @@ def hide_middle(digits: str) -> str:
     tail = 4 if n >= 8 else max(0, n - 4)
     head = min(3, max(0, n - tail - 4))
     return digits[:head] + "****" + (digits[n - tail:] if tail else "")
+
+
+E164_IN_TEXT = re.compile(r"\+\d{6,15}")
+
+
+def mask_numbers_in(text: str) -> str:
+    """`text` with every E.164 number in it masked (for timeline notes and provider errors)."""
+    return E164_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)

@@ -13,6 +13,7 @@ from celery import shared_task
 from flask import current_app
 
 from hotline.db import get_db
+from hotline.phones import mask_numbers_in
 from models import EventKind, Message, MessageStatus
 from models.message import STATUS_RANK, TWILIO_STATUS
 from notifications.providers import (
@@ -94,7 +95,8 @@ def record_outcome(message_id: int, result: SendResult | None, error: ProviderEr
 
             case = session.get(Case, msg.case_id)
             if case is not None:
-                case.log(EventKind.MESSAGE_OUT, note, message_id=msg.id,
+                # The timeline is read by volunteers: no full phone number in it, ever.
+                case.log(EventKind.MESSAGE_OUT, mask_numbers_in(note), message_id=msg.id,
                          data={"purpose": str(msg.purpose), "status": str(msg.status)})
     return retry_in
 
