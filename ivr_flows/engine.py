@@ -236,10 +236,23 @@ def display_answers(flow: Flow, answers: dict[str, Any], language: str) -> dict[
 
 
 def prompt_text(flow: Flow, node: Node, state: FlowState, case_number: str,
-                language: str | None = None, channel: str = "voice") -> str:
-    """The node's prompt (its SMS version on SMS) in the worker's language, filled in."""
+                language: str | None = None, channel: str = "voice",
+                clip: int | None = None) -> str:
+    """The node's prompt (its SMS version on SMS) in the worker's language, filled in; with
+    `clip`, each answer echoed is cut to that many characters (an SMS kept short)."""
     lang = language or state.language
     texts = node.sms_prompt if channel == "sms" and node.sms_prompt else node.prompt
     template = texts.get(lang) or texts.get(flow.languages[0], "")
     values = display_answers(flow, state.answers, lang)
+    if clip is not None:
+        values = {name: clip_text(value, clip) for name, value in values.items()}
     return template.format(case_number=case_number, **values)
+
+
+def clip_text(value: str, limit: int) -> str:
+    """`value` cut to `limit` characters with an ellipsis ('...' in plain ASCII text, so a
+    GSM-7 SMS does not become UCS-2 for one character)."""
+    if len(value) <= limit:
+        return value
+    mark = "..." if value.isascii() else "…"
+    return value[:max(1, limit - len(mark))] + mark
