@@ -14,7 +14,8 @@ import click
 from twilio.request_validator import RequestValidator
 
 SIM_PUBLIC_URL = "http://simulated.hotline"
-SIM_CALLER = "+8613800138000"
+# Not the README's SMS worker (+8613800138000), so a demo call opens its own case.
+SIM_CALLER = "+8613700137000"
 
 
 @click.group("flows")
@@ -62,8 +63,10 @@ class CallPlayer:
 
     def __init__(self, post: Callable[[str, dict[str, str]], str],
                  answers: Iterator[str] | None, echo: Callable[[str], None],
-                 new_recording: Callable[[], str] | None = None) -> None:
+                 new_recording: Callable[[], str] | None = None, caller: str = SIM_CALLER
+                 ) -> None:
         self.post = post
+        self.caller = caller
         self.new_recording = new_recording or made_up_recording
         self.answers = answers
         self.echo = echo
@@ -71,7 +74,7 @@ class CallPlayer:
 
     def form(self, **extra: str) -> dict[str, str]:
         """The fields Twilio sends with every voice webhook of this call."""
-        return {"CallSid": self.sid, "From": SIM_CALLER, "To": "+8610000000000",
+        return {"CallSid": self.sid, "From": self.caller, "To": "+8610000000000",
                 "CallStatus": "in-progress", "Direction": "inbound", **extra}
 
     def ask(self, what: str) -> str | None:
@@ -174,26 +177,51 @@ def http_poster(base: str, auth_token: str) -> Callable[[str, dict[str, str]], s
 @click.option("--keys", default=None,
               help="Comma-separated answers (digits, words, empty = silence, y/n for a transfer);"
                    " without it you answer at the prompt.")
-@click.option("--url", default=None, help="A running hotline's base URL (default: in-process).")
-def simulate_call(keys: str | None, url: str | None) -> None:
+@click.option("--url", default=None,
+              help="A running hotline's base URL (default: the running demo's, if any).")
+@click.option("--from", "caller", default=SIM_CALLER, show_default=True,
+              help="The caller's number.")
+@click.option("--local", is_flag=True,
+              help="Play against a throwaway in-process hotline even if a demo is running.")
+def simulate_call(keys: str | None, url: str | None, caller: str, local: bool) -> None:
     """Play the phone intake: prints what the hotline would say and sends your keys."""
     answers = iter(keys.split(",")) if keys is not None else None
-    if url:
+    if not local:
         from hotline.cli import make_app
         from hotline.simulate import load_state
 
         app = make_app()
-        fake = load_state(app.instance_path).get("fake_twilio_url")
-        CallPlayer(http_poster(url, app.config["TWILIO_AUTH_TOKEN"]), answers, click.echo,
-                   fake_twilio_recording(fake) if fake else None).run()
-        return
+        state = load_state(app.instance_path)
+        url = url or running_demo_url(state)
+        if url:
+            fake = state.get("fake_twilio_url")
+            token = state.get("auth_token") or app.config["TWILIO_AUTH_TOKEN"]
+            click.echo(f"(calling the hotline at {url} from {caller})")
+            CallPlayer(http_poster(url, token), answers, click.echo,
+                       fake_twilio_recording(fake) if fake else None, caller=caller).run()
+            return
+        click.echo("(no demo running: playing against a throwaway in-process hotline)")
     with tempfile.TemporaryDirectory() as tmp:
         app = simulation_app(Path(tmp))
         with app.app_context():
             CallPlayer(local_poster(app.config["TWILIO_AUTH_TOKEN"], app.test_client()),
-                       answers, click.echo).run()
-            click.echo(describe_case(SIM_CALLER))
+                       answers, click.echo, caller=caller).run()
+            click.echo(describe_case(caller))
         app.extensions["db"].engine.dispose()
+
+
+def running_demo_url(state: dict[str, Any]) -> str | None:
+    """The demo's URL when its state file names one that answers (a killed demo leaves one)."""
+    import requests
+
+    url = state.get("url")
+    if not url:
+        return None
+    try:
+        requests.get(f"{url}/login", timeout=2)
+    except requests.RequestException:
+        return None
+    return str(url)
 
 
 def made_up_recording() -> str:

@@ -61,8 +61,15 @@ def wait_for_offer(database_url: str, message_id_sid: str, timeout: float) -> li
             if held and case is not None and case.status == CaseStatus.NEW:
                 return ["(the case goes to a volunteer once the intake questions are answered;"
                         " text the answers too, e.g. … 1 广东深圳 1 某某厂 12000 3 1 1)"]
+            earlier = session.scalar(select(Message.id).where(
+                Message.case_id == inbound.case_id, Message.purpose == Purpose.OFFER,
+                Message.created_at < inbound.created_at).limit(1))
+            if earlier is not None:  # a follow-up on a case already routed: nothing new
+                return [f"(case #{case.number if case else '?'} was already offered; "
+                        f"status {case.status if case else '?'})"]
             offers = session.scalars(select(Message).where(
                 Message.case_id == inbound.case_id, Message.purpose == Purpose.OFFER,
+                Message.created_at >= inbound.created_at,
                 Message.status.not_in([MessageStatus.QUEUED, MessageStatus.SENDING]))).all()
             if offers:
                 lines = []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from click.testing import CliRunner
 
 from hotline.cli import main
@@ -9,7 +12,7 @@ from hotline.cli import main
 
 def test_scripted_call_prints_what_is_said_and_the_case() -> None:
     keys = "1,2,广东深圳,3,某某建筑公司,30000,4,1,1,,,说明情况"
-    result = CliRunner().invoke(main, ["simulate", "call", "--keys", keys])
+    result = CliRunner().invoke(main, ["simulate", "call", "--local", "--keys", keys])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "hotline: 您好，这里是工友热线。普通话请按1。"
@@ -21,7 +24,22 @@ def test_scripted_call_prints_what_is_said_and_the_case() -> None:
 
 
 def test_script_that_runs_out_is_a_hang_up_and_keeps_the_case() -> None:
-    result = CliRunner().invoke(main, ["simulate", "call", "--keys", "1,1"])
+    result = CliRunner().invoke(main, ["simulate", "call", "--local", "--keys", "1,1"])
     assert result.exit_code == 0, result.output
     assert "caller: (hangs up)" in result.output
     assert result.output.splitlines()[-1].startswith("case 1001: wages normal")
+
+
+def test_without_a_running_demo_it_says_so_and_plays_locally(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    # A demo killed with -9 leaves its state file behind: its URL no longer answers.
+    (instance / "demo.json").write_text('{"url": "http://127.0.0.1:9"}')
+    monkeypatch.setenv("HOTLINE_INSTANCE", str(instance))
+    result = CliRunner().invoke(main, ["simulate", "call", "--keys", "1,1",
+                                       "--from", "+8613700000001"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "(no demo running: playing against a throwaway in-process hotline)"
+    assert lines[-1].startswith("case 1001: wages normal")
