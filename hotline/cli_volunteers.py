@@ -30,10 +30,15 @@ def import_csv(csv_file: Path, dry_run: bool) -> None:
     """Create or update volunteers from CSV_FILE; bad rows are listed and skipped."""
     from hotline.db import get_db
     from hotline.volunteer_import import import_volunteers, read_text
+    from notifications.csv_rows import UnreadableCsv
 
+    try:
+        text = read_text(csv_file)
+    except UnreadableCsv as exc:
+        raise click.ClickException(f"{csv_file}: {exc}") from exc
     app = make_app()
     with app.app_context(), get_db().sessions() as session:
-        report = import_volunteers(session, read_text(csv_file))
+        report = import_volunteers(session, text)
         if dry_run:
             session.rollback()
         else:

@@ -29,6 +29,7 @@ from models.volunteer import (
     check_timezone,
     parse_shifts,
 )
+from notifications.csv_rows import decode_csv, numbered_rows
 
 COLUMNS = ("name", "phone", "languages", "dialects", "home_province", "regions", "skills",
            "capacity", "shifts", "timezone", "on_duty", "organisation")
@@ -72,12 +73,8 @@ def split_list(text: str) -> list[str]:
 
 
 def read_text(path: Path) -> str:
-    """The file as text: UTF-8 (with or without BOM), else GB18030 as Excel in China saves it."""
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030")
+    """The file as text (see notifications.csv_rows.decode_csv; UnreadableCsv if it is not)."""
+    return decode_csv(path.read_bytes())
 
 
 def parse_row(row: dict[str, str], line: int) -> tuple[dict[str, Any], list[RowError]]:
@@ -174,8 +171,10 @@ def import_volunteers(session: Session, text: str) -> ImportReport:
                       for h in header if h not in COLUMNS]
     reader.fieldnames = header
     seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
+    for line, row, problem in numbered_rows(reader):
+        if row is None:
+            report.errors.append(RowError(line, "-", problem or "unreadable row"))
+            continue
         values, errors = parse_row(row, line)
         if not errors and values["phone"] in seen:
             errors = [RowError(line, "phone", f"same phone as line {seen[values['phone']]}")]

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from hotline.db import Database
 from hotline.phones import InvalidPhone, normalize_phone
 from models import Contact, ContactOrganisation, ContactTag
+from notifications.csv_rows import numbered_rows
 
 BATCH_ROWS = 2000
 FIELDS = ("name", "language", "home_province", "work_province", "work_city", "timezone")
@@ -244,11 +245,17 @@ def read_rows(lines: Iterable[str], on_error: Callable[[RowError], None],
     """Yield valid rows from a CSV text stream; report each bad one through `on_error`."""
     reader = csv.DictReader(iter(lines))
     mapping = map_header(list(reader.fieldnames or []))
-    for raw in reader:
+    for line, raw, problem in numbered_rows(reader):
+        if raw is None:  # an open quote swallowing lines, binary data: named, never dropped
+            summary.rows += 1
+            summary.rejected += 1
+            summary.errors += 1
+            on_error(RowError(line, "", "", problem or "unreadable row"))
+            continue
         if not any((v or "").strip() for k, v in raw.items() if k is not None):
             continue  # a blank line is not a contact
         summary.rows += 1
-        row, errors = parse_row(reader.line_num, raw, mapping)
+        row, errors = parse_row(line, raw, mapping)
         if row is None:
             summary.rejected += 1
             summary.errors += len(errors)

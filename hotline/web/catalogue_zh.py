@@ -252,4 +252,16 @@ ZH_ERRORS: list[tuple[str, str]] = [
     (r"belongs to a volunteer of another organisation", "属于其他机构的志愿者"),
     (r"must be blank or (?P<org>.+)", "须留空或填写“{org}”"),
     (r"unknown organisation", "未知机构"),
+    # reading CSV files (notifications.csv_rows)
+    (r"the file is neither UTF-8 nor GB18030 text \(byte (?P<b>\d+)\): save it as CSV "
+     r"\(UTF-8\) and try again",
+     "文件既不是UTF-8也不是GB18030文本（第{b}字节）：请另存为CSV（UTF-8）后重试"),
+    (r"the file holds binary data \(NUL bytes\): is it an Excel \.xlsx\? save it as CSV "
+     r"\(UTF-8\) and try again",
+     "文件含二进制数据：是Excel的.xlsx文件吗？请另存为CSV（UTF-8）后重试"),
+    (r"lines (?P<a>\d+)-(?P<b>\d+) read as one row: a quote \(\"\) is not closed; fix it and "
+     r"import these lines again",
+     "第{a}至{b}行被读成了一行：有引号（\"）没有闭合，改正后请重新导入这些行"),
+    (r"binary data \(NUL byte\) in this row", "此行含二进制数据（NUL字节）"),
+    (r"unreadable CSV row: (?P<e>.*)", "无法读取的CSV行：{e}"),
 ]

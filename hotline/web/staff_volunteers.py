@@ -20,9 +20,11 @@ from hotline.volunteer_import import (
     parse_row,
 )
 from hotline.web.access import signed_in_user
+from hotline.web.i18n import error_text
 from hotline.web.i18n import gettext as _
 from hotline.web.staff import volunteer_scope
 from models import CaseCategory, Organisation, Role, User, Volunteer
+from notifications.csv_rows import UnreadableCsv, decode_csv
 
 bp = Blueprint("staff_volunteers", __name__, url_prefix="/staff/volunteers")
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -40,14 +42,6 @@ def staff_or_404() -> Any:
 
 
 bp.before_request(staff_or_404)
-
-
-def decode_upload(raw: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 as Excel in China saves CSV."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("gb18030", errors="replace")
 
 
 def foreign_phone_errors(session: Session, user: User, text: str) -> list[RowError]:
@@ -124,8 +118,13 @@ def import_csv() -> Any:
         flash(_("Choose a CSV file of at most 2 MB."), "error")
         return render_template("staff/volunteer_import.html", report=None), 400
     dry_run = request.form.get("dry_run") == "1"
+    try:
+        text = decode_csv(raw)
+    except UnreadableCsv as exc:
+        flash(error_text(exc), "error")
+        return render_template("staff/volunteer_import.html", report=None), 400
     with get_db().begin() as session:
-        report = run_import(session, signed_in_user(), decode_upload(raw), dry_run=dry_run)
+        report = run_import(session, signed_in_user(), text, dry_run=dry_run)
     return render_template("staff/volunteer_import.html", report=report, dry_run=dry_run,
                            filename=upload.filename if upload else ""), \
         (400 if report.errors and not (report.created or report.updated) else 200)
