@@ -42,6 +42,27 @@ PINYIN_NAMES = (
     "hong-kong", "macau",
 )
 PINYIN = dict(zip(PINYIN_NAMES, PROVINCES, strict=True))
+# The cities most migrant workers text from (a place answer naming only the city still gets its
+# province, and one written in pinyin is stored in characters, so audiences and routing by
+# "深圳" find "Shenzhen" too). Not every city: others are kept as written.
+CITIES = {
+    "深圳": "广东", "东莞": "广东", "广州": "广东", "佛山": "广东", "珠海": "广东", "中山": "广东",
+    "惠州": "广东", "江门": "广东", "苏州": "江苏", "昆山": "江苏", "无锡": "江苏", "南京": "江苏",
+    "常州": "江苏", "杭州": "浙江", "宁波": "浙江", "温州": "浙江", "义乌": "浙江", "金华": "浙江",
+    "绍兴": "浙江", "台州": "浙江", "厦门": "福建", "泉州": "福建", "福州": "福建", "晋江": "福建",
+    "武汉": "湖北", "成都": "四川", "郑州": "河南", "长沙": "湖南", "西安": "陕西", "青岛": "山东",
+    "北京": "北京", "上海": "上海", "天津": "天津", "重庆": "重庆",
+}
+CITY_PINYIN = {
+    "shenzhen": "深圳", "dongguan": "东莞", "guangzhou": "广州", "foshan": "佛山",
+    "zhuhai": "珠海", "zhongshan": "中山", "huizhou": "惠州", "jiangmen": "江门",
+    "suzhou": "苏州", "kunshan": "昆山", "wuxi": "无锡", "nanjing": "南京", "changzhou": "常州",
+    "hangzhou": "杭州", "ningbo": "宁波", "wenzhou": "温州", "yiwu": "义乌", "jinhua": "金华",
+    "shaoxing": "绍兴", "taizhou": "台州", "xiamen": "厦门", "quanzhou": "泉州", "fuzhou": "福州",
+    "jinjiang": "晋江", "wuhan": "武汉", "chengdu": "成都", "zhengzhou": "郑州",
+    "changsha": "长沙", "xian": "西安", "xi'an": "西安", "qingdao": "青岛",
+    "beijing": "北京", "shanghai": "上海", "tianjin": "天津", "chongqing": "重庆",
+}
 DIALECTS = frozenset(DIALECT_ALIASES.values())
 OTHER = "other"  # a home province not on the menu, or not given
 
@@ -75,18 +96,24 @@ URGENT_CATEGORIES = frozenset({CaseCategory.INJURY.value, CaseCategory.COLLECTIV
 
 
 def split_place(text: str) -> tuple[str | None, str | None]:
-    """'广东省深圳市' -> ('广东', '深圳'), 'Guangdong Shenzhen' -> ('广东', 'Shenzhen')."""
+    """'广东省深圳市' -> ('广东', '深圳'); 'Guangdong Shenzhen', 'Shenzhen', '深圳' -> the same."""
     words = re.sub(r"[,，、。.]+", " ", text).split()
     key = (words[0].lower().removesuffix("province") if words else "").replace("_", "-")
+    only_city = " ".join(words).lower().removesuffix(" city")
+    if only_city in CITY_PINYIN:
+        city = CITY_PINYIN[only_city]
+        return CITIES[city], city
     if key in PINYIN:
-        return PINYIN[key], " ".join(words[1:]) or None
+        rest = " ".join(words[1:]).lower().removesuffix(" city")
+        return PINYIN[key], CITY_PINYIN.get(rest, " ".join(words[1:])) or None
     place = "".join(words)
     for province in PROVINCES:
         if place.startswith(province):
             rest = PROVINCE_SUFFIX.sub("", place[len(province):])
             city = rest.removesuffix("市") or (province if province in MUNICIPALITIES else None)
             return province, city
-    return None, (place.removesuffix("市") or None)
+    city = place.removesuffix("市") or None
+    return CITIES.get(city or ""), city
 
 
 def find_province(text: str) -> str | None:
@@ -129,8 +156,11 @@ def apply_answer(case: Case, name: str, value: Any) -> None:
     elif name == "work_place":
         province, city = split_place(str(value))
         case.work_province, case.work_city = province or case.work_province, city
+        remember_workplace(case)
     elif name in ("work_province", "work_city", "employer"):
         setattr(case, name, str(value)[:FIELDS[name].max_length])
+        if name != "employer":
+            remember_workplace(case)
     elif name == "summary":
         joined = "\n".join(p for p in (case.summary, str(value)) if p)
         case.summary = joined[-FIELDS["summary"].max_length:]
@@ -142,6 +172,14 @@ def apply_answer(case: Case, name: str, value: Any) -> None:
         case.voicemail_url = str(value)
     elif name == "home_province":
         set_home_province(case, str(value))
+
+
+def remember_workplace(case: Case) -> None:
+    """Where the worker works now, also on their contact (campaign audiences by city, {city})."""
+    contact = case.contact
+    if contact is not None:
+        contact.work_province = case.work_province or contact.work_province
+        contact.work_city = case.work_city or contact.work_city
 
 
 def set_home_province(case: Case, province: str) -> None:

@@ -105,9 +105,9 @@ class Audience:
         if self.languages:
             conds.append(Contact.language.in_(self.languages))
         if self.provinces:
-            conds.append(Contact.home_province.in_(self.provinces))
+            conds.append(Contact.home_province.in_(place_variants(self.provinces, "省")))
         if self.cities:
-            conds.append(Contact.work_city.in_(self.cities))
+            conds.append(Contact.work_city.in_(place_variants(self.cities, "市")))
         if self.case_categories:
             conds.append(exists().where(Case.contact_id == Contact.id,
                                         Case.category.in_(self.case_categories)))
@@ -160,3 +160,14 @@ def materialize(session: Session, campaign: Campaign, default_timezone: str) -> 
         select(Recipient.timezone).where(Recipient.campaign_id == campaign.id).distinct()))
     campaign.materialized_at = utcnow()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def place_variants(names: list[str], suffix: str) -> list[str]:
+    """Every spelling a place may be stored under: '深圳市' finds '深圳' and the reverse."""
+    from hotline.routing import place_key  # one rule for place names, routing's
+
+    found: set[str] = set()
+    for name in names:
+        base = place_key(name)
+        found |= {name.strip(), base, base + suffix} - {"", suffix}
+    return sorted(found)

@@ -52,8 +52,10 @@ def test_longest_keyword_wins_so_no_beats_yes() -> None:
 @pytest.mark.parametrize("text,expected", [
     ("广东深圳", ("广东", "深圳")), ("广东省深圳市", ("广东", "深圳")),
     ("北京", ("北京", "北京")), ("广西壮族自治区南宁市", ("广西", "南宁")),
-    ("东莞", (None, "东莞")), ("Guangdong Shenzhen", ("广东", "Shenzhen")),
-    ("zhejiang, hangzhou", ("浙江", "hangzhou")), ("Shenzhen", (None, "Shenzhen")),
+    ("东莞", ("广东", "东莞")), ("Guangdong Shenzhen", ("广东", "深圳")),
+    ("zhejiang, hangzhou", ("浙江", "杭州")), ("Shenzhen", ("广东", "深圳")),
+    ("shenzhen city", ("广东", "深圳")), ("Beijing", ("北京", "北京")),
+    ("Henan Xinyang", ("河南", "Xinyang")), ("某某镇", (None, "某某镇")), ("Henan", ("河南", None)),
 ])
 def test_split_place(text: str, expected: tuple[str | None, str | None]) -> None:
     assert split_place(text) == expected

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from hotline.db import get_db
 from models import Case, CaseStatus, Contact, FlowSession, FlowStatus, Message, Urgency, utcnow
+from notifications.audience import Audience
 from notifications.segments import count_segments
 from tests.conftest import sms_form
 
@@ -75,7 +76,13 @@ def test_full_walk_in_chinese_ends_with_a_filled_case(app: Flask, post_signed: A
         Urgency.NORMAL, CaseStatus.NEW, "老板拖欠我三个月工资")
     assert case.dialect == "henan"
     with get_db().begin() as s:
-        assert s.get(Contact, case.contact_id).home_province == "河南"  # type: ignore[union-attr]
+        contact = s.get(Contact, case.contact_id)
+        assert contact is not None and contact.home_province == "河南"
+        # Where they work is on the contact too, so a campaign to "深圳市" finds them.
+        assert (contact.work_province, contact.work_city) == ("广东", "深圳")
+        for cities in (["深圳市"], ["深圳"]):
+            audience = Audience(cities=cities).contacts().subquery()
+            assert s.scalar(select(func.count()).select_from(audience)) == 1
     assert routed(redis_client) == [("intake", f"({case.id},)")]
     assert "已记入" in (text(post_signed, "老板今天说下个月发") or "")  # a follow-up
     assert len(routed(redis_client)) == 1 and count(Case) == 1
@@ -93,7 +100,7 @@ def test_english_walk_with_keywords_and_urgent_category(app: Flask, post_signed:
     case = the_case()
     assert (case.category, case.urgency, case.language) == ("injury", Urgency.URGENT, "en")
     assert (case.work_province, case.work_city, case.employer, case.amount_owed) == (
-        "浙江", "Hangzhou", "ACME Shoes Ltd", 8000)
+        "浙江", "杭州", "ACME Shoes Ltd", 8000)  # a known city in pinyin is stored in characters
     assert (case.months_unpaid, case.people_affected) == (2, 1)
     assert case.dialect == "sichuan"
     assert routed(redis_client) == [("urgent", f"({case.id},)")]
