@@ -110,10 +110,10 @@ def split_place(text: str) -> tuple[str | None, str | None]:
     for province in PROVINCES:
         if place.startswith(province):
             rest = PROVINCE_SUFFIX.sub("", place[len(province):])
-            city = rest.removesuffix("市") or (province if province in MUNICIPALITIES else None)
-            return province, city
-    city = place.removesuffix("市") or None
-    return CITIES.get(city or ""), city
+            found = rest.removesuffix("市") or (province if province in MUNICIPALITIES else None)
+            return province, found
+    city = place.removesuffix("市")
+    return CITIES.get(city), city or None
 
 
 def find_province(text: str) -> str | None:
@@ -177,9 +177,8 @@ def apply_answer(case: Case, name: str, value: Any) -> None:
 def remember_workplace(case: Case) -> None:
     """Where the worker works now, also on their contact (campaign audiences by city, {city})."""
     contact = case.contact
-    if contact is not None:
-        contact.work_province = case.work_province or contact.work_province
-        contact.work_city = case.work_city or contact.work_city
+    contact.work_province = case.work_province or contact.work_province
+    contact.work_city = case.work_city or contact.work_city
 
 
 def set_home_province(case: Case, province: str) -> None:
