@@ -6,9 +6,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from werkzeug.exceptions import HTTPException
 
 from hotline.phones import mask_phone
 from hotline.web import charts
@@ -55,6 +66,8 @@ def register_web(app: Flask) -> None:
     app.after_request(security_headers)
     app.register_blueprint(assets)
     app.register_error_handler(CSRFError, csrf_failed)
+    for code in (403, 404):
+        app.register_error_handler(code, page_refused)
     app.add_url_rule("/", "home", home)
 
 
@@ -81,6 +94,18 @@ def csrf_failed(error: CSRFError) -> tuple[str, int]:
     """A plain 400 page that says why the form was refused."""
     return gettext("The form expired or was not sent from this site. Go back and try again.") + \
         f" ({error.description})", 400
+
+
+def page_refused(error: HTTPException) -> Any:
+    """403/404 as a page of the console in the user's language (Twilio's paths: as they are).
+
+    The 404 text is the same for a page that does not exist and a case that is not yours,
+    so it says nothing about which it was."""
+    if request.path.startswith("/twilio/"):
+        return error
+    message = (gettext("You may not open this page.") if error.code == 403 else
+               gettext("This page does not exist, or it is not yours to see."))
+    return render_template("error.html", code=error.code, message=message), error.code
 
 
 def home() -> Any:
