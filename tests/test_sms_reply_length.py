@@ -34,7 +34,7 @@ def test_a_long_chinese_employer_is_cut_so_the_confirmation_takes_two_sms(
     counted = count_segments(reply)
     assert counted.encoding == "UCS-2" and counted.segments <= 2, reply
     assert "深圳市宝安区某某" in reply and "…" in reply  # recognisable, visibly shortened
-    assert "12000 yuan" in reply and "12 people" in reply  # the numbers are never cut
+    assert "12000 yuan" in reply and "12 worker(s)" in reply  # the numbers are never cut
     assert reply.endswith("Reply with a number: 1 correct, 2 start again")
     assert (text(post_signed, "1") or "").startswith("Thank you.")
     assert the_case().employer == LONG_EMPLOYER  # the case keeps the whole name
