@@ -49,6 +49,7 @@ def simulate() -> None:
 @click.argument("bodies", nargs=-1, required=True)
 def simulate_sms(from_: str, url: str | None, wait: float, bodies: tuple[str, ...]) -> None:
     """Text BODIES in turn as signed webhooks, print each reply, then the volunteer's offer."""
+    from hotline.phones import InvalidPhone, normalize_phone
     from hotline.simulate import (
         load_state,
         reply_texts,
@@ -57,6 +58,10 @@ def simulate_sms(from_: str, url: str | None, wait: float, bodies: tuple[str, ..
         wait_for_offer,
     )
 
+    try:
+        from_ = normalize_phone(from_)
+    except InvalidPhone as exc:  # Twilio never sends such a From; say so instead of "(no reply)"
+        raise click.BadParameter(str(exc), param_hint="--from") from exc
     app = make_app()
     state = load_state(app.instance_path)
     base = (url or state.get("url") or app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000")

@@ -43,3 +43,9 @@ def test_without_a_running_demo_it_says_so_and_plays_locally(
     lines = result.output.splitlines()
     assert lines[0] == "(no demo running: playing against a throwaway in-process hotline)"
     assert lines[-1].startswith("case 1001: wages normal")
+
+
+def test_simulate_sms_refuses_a_malformed_sender_before_sending() -> None:
+    result = CliRunner().invoke(main, ["simulate", "sms", "--from", "abc", "你好"])
+    assert result.exit_code == 2
+    assert "--from" in result.output and "not a phone number" in result.output
