@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from hotline.phones import mask_phone
 from hotline.web import charts
+from hotline.web.event_text import event_text
 from hotline.web.i18n import event_name, gettext, init_i18n, nl2br
 from hotline.web.stats import local_zone
 
@@ -119,7 +120,7 @@ def home() -> Any:
 
 def init_templates(app: Flask) -> None:
     """Filters and helpers the templates use."""
-    app.jinja_env.filters.update(nl2br=nl2br, localtime=localtime)
+    app.jinja_env.filters.update(nl2br=nl2br, localtime=localtime, event_text=event_text)
     app.jinja_env.globals.update(
         csrf_token=generate_csrf, charts=charts, mask=mask_phone, money=money,
         event_name=event_name, url_with=url_with,

@@ -23,6 +23,11 @@ STATUS_NAMES_ZH = {
     "in_progress": "处理中", "resolved": "已解决", "referred": "已转介", "closed": "已结案",
     "pending": "待回复", "accepted": "已接受", "declined": "已拒绝", "expired": "已过期",
     "withdrawn": "已撤回",
+    # a message's and a call's provider status (the timeline)
+    "queued": "排队中", "sending": "发送中", "unknown": "结果未知", "sent": "已发送",
+    "delivered": "已送达", "undelivered": "未送达", "failed": "失败", "received": "已收到",
+    "ringing": "振铃中", "in-progress": "通话中", "completed": "已完成", "busy": "占线",
+    "no-answer": "无人接听", "canceled": "已取消",
 }
 
 
