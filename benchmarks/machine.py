@@ -42,7 +42,7 @@ def redis_version(client: redis.Redis | None) -> str | None:
     """The redis-server version, or None without a server."""
     if client is None:
         return None
-    info: dict[str, Any] = client.info("server")
+    info: dict[str, Any] = client.info("server")  # type: ignore[assignment]
     return str(info.get("redis_version"))
 
 

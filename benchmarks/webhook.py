@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 from benchmarks.loadgen import FORM, PreparedRequest, run_load
 from benchmarks.servers import gunicorn
 from hotline.db import Database
+from hotline.queues import broker_keys
 from models import (
     Case,
     CaseCategory,
@@ -147,7 +148,9 @@ def count_rows(db_url: str) -> dict[str, int]:
 def queued_tasks(redis_url: str) -> int:
     """Tasks waiting in the broker (nothing consumes them here: proof that webhooks enqueued)."""
     client = redis.Redis.from_url(redis_url)
-    return sum(int(client.llen(q)) for q in ENQUEUE_QUEUES)
+    lengths: list[int] = [client.llen(key) for q in ENQUEUE_QUEUES  # type: ignore[misc]
+                          for key in broker_keys(q)]
+    return sum(lengths)
 
 
 def hotline_env(db_url: str, redis_url: str, instance: str) -> dict[str, str]:

@@ -11,9 +11,19 @@ from kombu import Queue
 
 log = logging.getLogger(__name__)
 
-# Workers consume these in this order (queue_order_strategy=priority): urgent cases first.
 URGENT, INTAKE, SEND, CAMPAIGNS = "urgent", "intake", "send", "campaigns"
 QUEUE_ORDER = (URGENT, INTAKE, SEND, CAMPAIGNS)
+# Urgent work jumps ahead by message priority, not by queue order: the Redis transport pops
+# every queue's priority-0 list before any priority-3 one, whatever order it polls the queues
+# in (kombu 5.6 polls them in set order, i.e. at random). 0 is the highest on Redis.
+QUEUE_PRIORITY = {URGENT: 0, INTAKE: 3, SEND: 3, CAMPAIGNS: 6}
+DEFAULT_PRIORITY = 3
+PRIORITY_STEPS = (0, 3, 6, 9)  # kombu's Redis default, spelled out for broker_keys()
+
+
+def broker_keys(queue: str) -> list[str]:
+    """The Redis lists holding a queue's waiting messages, one per priority step."""
+    return [queue if step == 0 else f"{queue}\x06\x16{step}" for step in PRIORITY_STEPS]
 
 
 def celery_config(app: Flask) -> dict[str, Any]:
@@ -26,15 +36,17 @@ def celery_config(app: Flask) -> dict[str, Any]:
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
         "task_default_queue": INTAKE,
+        "task_default_priority": DEFAULT_PRIORITY,
         "task_queues": [Queue(name) for name in QUEUE_ORDER],
         "task_routes": {
             "hotline.routing.*": {"queue": INTAKE},
             "notifications.send.*": {"queue": SEND},
-            "notifications.campaigns.*": {"queue": CAMPAIGNS},
+            "notifications.campaigns.*": {"queue": CAMPAIGNS},  # priority: on the tasks
             "hotline.sweeper.*": {"queue": INTAKE},
         },
         "broker_transport_options": {
             "queue_order_strategy": "priority",
+            "priority_steps": list(PRIORITY_STEPS),
             # Long waits live in the database + sweeper, so an hour is ample.
             "visibility_timeout": 3600,
             "socket_connect_timeout": 2,
@@ -78,7 +90,9 @@ def enqueue(task: Task, *args: Any, queue: str | None = None, countdown: float |
     by the sweeper; the webhook must answer the worker even when Redis is down.
     """
     try:
-        task.apply_async(args=args, queue=queue, countdown=countdown, retry=False)
+        # An explicit priority=None would override task_default_priority and the routes'.
+        extra = {"priority": QUEUE_PRIORITY[queue]} if queue in QUEUE_PRIORITY else {}
+        task.apply_async(args=args, queue=queue, countdown=countdown, retry=False, **extra)
     except Exception as exc:  # kombu raises several unrelated types for a dead broker
         log.warning("could not enqueue %s%r: %s (the sweeper will retry)", task.name, args, exc)
         return False

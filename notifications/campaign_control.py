@@ -14,7 +14,7 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session
 
 from hotline.db import get_db
-from hotline.queues import CAMPAIGNS, enqueue
+from hotline.queues import CAMPAIGNS, QUEUE_PRIORITY, enqueue
 from models import (
     Campaign,
     CampaignKind,
@@ -284,7 +284,7 @@ def tick_now() -> dict[str, int]:
             "refreshed": refresh_lost_outcomes(now), "stale": mark_stale_after_recheck(now)}
 
 
-@shared_task(name="notifications.campaigns.tick")
+@shared_task(name="notifications.campaigns.tick", priority=QUEUE_PRIORITY[CAMPAIGNS])
 def tick() -> dict[str, int]:
     """Celery beat task wrapper around tick_now."""
     return tick_now()

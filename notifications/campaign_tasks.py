@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from hotline.db import get_db
-from hotline.queues import CAMPAIGNS, enqueue
+from hotline.queues import CAMPAIGNS, QUEUE_PRIORITY, enqueue
 from models import (
     Campaign,
     CampaignStatus,
@@ -324,7 +324,7 @@ def kick(campaign_id: int) -> None:
         enqueue(send_chunk, campaign_id, queue=CAMPAIGNS)
 
 
-@shared_task(name="notifications.campaigns.start")
+@shared_task(name="notifications.campaigns.start", priority=QUEUE_PRIORITY[CAMPAIGNS])
 def start(campaign_id: int) -> None:
     """Celery task: write the recipient rows once (idempotent), then start the chunk tasks."""
     with get_db().begin() as session:
@@ -337,7 +337,7 @@ def start(campaign_id: int) -> None:
     kick(campaign_id)
 
 
-@shared_task(name="notifications.campaigns.send_chunk")
+@shared_task(name="notifications.campaigns.send_chunk", priority=QUEUE_PRIORITY[CAMPAIGNS])
 def send_chunk(campaign_id: int) -> None:
     """Celery task: one chunk, then re-enqueue itself (with a countdown when throttled)."""
     again = run_chunk(campaign_id)

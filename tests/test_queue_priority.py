@@ -39,20 +39,22 @@ def offered_case_ids() -> list[int]:
     return seen
 
 
+# The default queues, and an order that puts intake before urgent: priority, not the order in
+# which the worker polls its queues, must put the urgent case first.
+@pytest.mark.parametrize("queues", [(), ("-Q", "intake,campaigns,send,urgent")])
 def test_urgent_case_is_routed_ahead_of_a_backlog(app: Flask, fake_twilio: FakeTwilio,
-                                                  tmp_path: Path) -> None:
+                                                  tmp_path: Path, queues: tuple[str, ...]
+                                                  ) -> None:
     add_volunteer(skills=["wages", "injury"], capacity=BACKLOG + 5)
     backlog = [add_case()[0] for _ in range(BACKLOG)]
     urgent, _ = add_case(category=CaseCategory.INJURY, urgency=Urgency.URGENT)
     for case_id in backlog:
         assert enqueue(route_case, case_id)  # the intake queue, in arrival order
     assert enqueue(route_case, urgent, queue=URGENT)  # published last
-    # No -Q: the worker consumes the queues the app declares, in the app's order, as
-    # `celery -A worker worker` does in production.
     env = {**os.environ, **worker_env(app, fake_twilio, "http://127.0.0.1:9", REDIS_URL)}
     with (tmp_path / "worker.log").open("wb") as log:
         worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "worker", "worker",
-                                   "-P", "solo", "--without-mingle", "--without-gossip"],
+                                   "-P", "solo", "--without-mingle", "--without-gossip", *queues],
                                   env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         try:
             order = wait_until(lambda: (ids := offered_case_ids()) and len(ids) == BACKLOG + 1

@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from hotline.db import get_db
+from hotline.queues import broker_keys
 from hotline.routing import Answer, answer_offer, expire_due_offers, offer_case, route_case
 from hotline.volunteer_sms import parse_command, parse_offer_answer
 from models import Case, CaseCategory, CaseStatus, EventKind, OfferStatus, Purpose, Volunteer
@@ -224,7 +225,7 @@ def queued_tasks(redis_client: Any, queue: str) -> list[tuple[str, str]]:
     import json
 
     out = []
-    for raw in redis_client.lrange(queue, 0, -1):
+    for raw in (r for key in broker_keys(queue) for r in redis_client.lrange(key, 0, -1)):
         headers = json.loads(raw)["headers"]
         out.append((headers["task"], headers["argsrepr"]))
     return out

@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from hotline.db import get_db
+from hotline.queues import broker_keys
 from models import Case, CaseStatus, Contact, FlowSession, FlowStatus, Message, Urgency, utcnow
 from notifications.audience import Audience
 from notifications.segments import count_segments
@@ -40,7 +41,7 @@ def routed(redis_client: redis_lib.Redis) -> list[tuple[str, str]]:
     """(queue, args) of the route_case tasks waiting in the real Redis broker."""
     found = []
     for queue in ("urgent", "intake"):
-        for raw in redis_client.lrange(queue, 0, -1):
+        for raw in (r for key in broker_keys(queue) for r in redis_client.lrange(key, 0, -1)):
             headers = json.loads(raw)["headers"]
             assert headers["task"] == "hotline.routing.route_case"
             found.append((queue, headers["argsrepr"]))

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from hotline.db import get_db
+from hotline.queues import broker_keys
 from models import (
     Call,
     CallStatus,
@@ -106,7 +107,7 @@ def routed(redis_client: redis_lib.Redis) -> list[tuple[str, str, str]]:
     """(queue, task, args) of every task waiting in the real Redis broker."""
     found = []
     for queue in ("urgent", "intake"):
-        for raw in redis_client.lrange(queue, 0, -1):
+        for raw in (r for key in broker_keys(queue) for r in redis_client.lrange(key, 0, -1)):
             headers = json.loads(raw)["headers"]
             found.append((queue, headers["task"], headers["argsrepr"]))
     return found
