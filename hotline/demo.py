@@ -150,8 +150,9 @@ def run_demo(port: int, provider: str) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         server.serve_forever()
     except KeyboardInterrupt:
-        print("\nstopping the demo…", flush=True)
+        pass  # Ctrl-C before the server runs (werkzeug's serve_forever swallows its own)
     finally:
+        print("\nstopping the demo…", flush=True)
         for part in reversed(stack):
             stop_part(part)
         state_file(instance).unlink(missing_ok=True)

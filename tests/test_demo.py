@@ -69,7 +69,7 @@ def test_demo_runs_on_embedded_defaults_and_stops_cleanly(tmp_path: Path) -> Non
         demo.send_signal(signal.SIGINT)
         rest, _ = demo.communicate(timeout=60)
     assert demo.returncode == 0, rest
-    assert "demo stopped." in rest
+    assert "stopping the demo…" in rest and "demo stopped." in rest
     assert not (tmp_path / "instance" / "demo.json").exists()
 
 
