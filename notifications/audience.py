@@ -24,6 +24,7 @@ from models import (
     Campaign,
     Case,
     CaseCategory,
+    CaseOrganisation,
     Contact,
     ContactOrganisation,
     ContactTag,
@@ -43,6 +44,7 @@ class BadAudience(ValueError):
 def organisation_condition(organisation_id: int) -> ColumnElement[bool]:
     """Contacts an organisation may text: imported by it, or with a case in its queue.
 
+    A case that passed through the organisation counts too (`case_organisations`).
     NO_ORGANISATION means contacts that belong to no organisation at all (or have a case
     with none), as staff without an organisation see only cases without one.
     """
@@ -53,7 +55,11 @@ def organisation_condition(organisation_id: int) -> ColumnElement[bool]:
         return or_(case_in.where(Case.organisation_id.is_(None)), and_(~linked, ~in_some))
     imported = exists().where(ContactOrganisation.contact_id == Contact.id,
                               ContactOrganisation.organisation_id == organisation_id)
-    return or_(imported, case_in.where(Case.organisation_id == organisation_id))
+    # An office that transferred a worker's case still serves them (seed 004: the home county
+    # and the city manage together), as it still sees the case.
+    held_before = case_in.where(CaseOrganisation.case_id == Case.id,
+                                CaseOrganisation.organisation_id == organisation_id)
+    return or_(imported, case_in.where(Case.organisation_id == organisation_id), held_before)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,28 @@ def test_every_office_that_held_the_case_keeps_sight_of_it(app: Flask,
     assert staff_d.get(page).status_code == 404
 
 
+def test_former_offices_may_still_text_the_worker(app: Flask, web_world: WebWorld) -> None:
+    from sqlalchemy import func
+
+    from notifications.audience import Audience
+
+    from tests.test_routing_support import add_case
+
+    org_c = add_office("深圳法律援助站", "staff_c")
+    # A worker of their own, known to nobody but through this one case.
+    _case_id, number = add_case("+8613812349999", organisation_id=web_world.org_a)
+    transfer(app, "staff_a", number, web_world.org_b, "工友去了珠海")
+    transfer(app, "staff_b", number, org_c, "需要律师")
+    worker = case_of(number).contact_id
+    other = add_office("东莞服务站", "staff_d")
+    with get_db().begin() as s:
+        for org in (web_world.org_a, web_world.org_b, org_c):
+            scoped = Audience(organisation_id=org).contacts().subquery()
+            assert worker in set(s.scalars(select(scoped.c.id))), org
+        scoped = Audience(organisation_id=other).contacts().subquery()
+        assert s.scalar(select(func.count()).select_from(scoped)) == 0
+
+
 def test_an_untransferred_case_stays_with_its_office(app: Flask, web_world: WebWorld) -> None:
     client, _ = logged_in(app, "staff_b")
     assert client.get(f"/staff/cases/{web_world.assigned_to_a}").status_code == 404
