@@ -90,7 +90,6 @@ def test_former_offices_may_still_text_the_worker(app: Flask, web_world: WebWorl
     from sqlalchemy import func
 
     from notifications.audience import Audience
-
     from tests.test_routing_support import add_case
 
     org_c = add_office("深圳法律援助站", "staff_c")
