@@ -9,8 +9,9 @@ from hotline.phones import mask_numbers_in
 from models import Direction, EventKind, Message, MessageStatus, Purpose
 from notifications.fake_twilio import FakeTwilio
 from notifications.send import deliver
-from tests.conftest import HOTLINE_NUMBER
+from tests.conftest import HOTLINE_NUMBER, WebWorld
 from tests.test_routing_support import add_case, events
+from tests.test_web_forms import logged_in
 
 WORKER = "+8613800138000"
 
@@ -43,3 +44,20 @@ def test_sent_and_failed_notes_mask_the_number(app: Flask, fake_twilio: FakeTwil
     assert any(t.startswith("sent to +86 138****8000") for t in texts), texts
     assert any("send failed" in t for t in texts), texts
     assert not any(n in t for t in texts for n in (WORKER, "+8613900000002")), texts
+
+
+def test_old_send_notes_are_masked_when_shown(app: Flask, web_world: WebWorld) -> None:
+    """Rows written before the mask moved to the source still show no full number."""
+    from sqlalchemy import select
+
+    from models import Case, CaseEvent
+
+    with get_db().begin() as s:
+        case = s.scalars(select(Case).where(Case.number == web_world.assigned_to_a)).one()
+        s.add(CaseEvent(case_id=case.id, kind=EventKind.MESSAGE_OUT,
+                        text=f"sent to {WORKER} (1 segment(s), SMold)", data={"purpose": "relay"}))
+    for username, url in (("vol_a", f"/inbox/cases/{web_world.assigned_to_a}"),
+                          ("staff_a", f"/staff/cases/{web_world.assigned_to_a}")):
+        for lang in ("en", "zh"):
+            html = logged_in(app, username)[0].get(f"{url}?lang={lang}").get_data(as_text=True)
+            assert WORKER not in html and "138****8000" in html, (username, lang)

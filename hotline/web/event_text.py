@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
+from hotline.phones import mask_numbers_in
 from hotline.replies import CATEGORY_NAMES
 from hotline.web.catalogue_events_zh import TRANSLATED_GROUPS, ZH_EVENT_WORDS, ZH_EVENTS
 from hotline.web.i18n import STATUS_NAMES_ZH, current_language
@@ -29,6 +30,10 @@ def event_patterns() -> list[tuple[re.Pattern[str], str]]:
 def event_text(event: object) -> str:
     """Jinja filter: a timeline entry's text in the request's language (English as stored)."""
     text = str(getattr(event, "text", "") or "")
+    if str(getattr(event, "kind", "")) == "message_out":
+        # Send notes name the recipient; rows written before they were masked at the
+        # source must not show a full number either (volunteers read this timeline).
+        text = mask_numbers_in(text)
     if current_language() != "zh" or not is_system_text(event):
         return text
     return zh_event(text) or text
