@@ -12,11 +12,9 @@ from typing import Any
 import redis
 from flask import current_app
 
-# KEYS[1]: the bucket hash. ARGV: rate (tokens/s), burst (capacity), then the cumulative cost
-# of each message in order. Grants the longest prefix that fits, and says how long to wait
-# for the first message left out (0 when all fit).
-# Returns {granted_count, wait_seconds_as_string, tokens_left_string}.
-TAKE_SCRIPT = """
+# Both scripts start by refilling the bucket (KEYS[1]; ARGV[1] rate, ARGV[2] burst) from
+# Redis's own clock, so every worker on every host sees one bucket.
+REFILL_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -24,6 +22,13 @@ local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
 local tokens = tonumber(state[1]) or burst
 local stamp = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+"""
+
+# KEYS[1]: the bucket hash. ARGV: rate (tokens/s), burst (capacity), then the cumulative cost
+# of each message in order. Grants the longest prefix that fits, and says how long to wait
+# for the first message left out (0 when all fit).
+# Returns {granted_count, wait_seconds_as_string, tokens_left_string}.
+TAKE_SCRIPT = REFILL_SCRIPT + """
 local granted = 0
 for i = 3, #ARGV do
   if tonumber(ARGV[i]) <= tokens + 1e-9 then granted = i - 2 else break end
@@ -38,7 +43,7 @@ if granted + 3 <= #ARGV then
   wait = math.max(0, tonumber(ARGV[granted + 3]) - used - tokens) / rate
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
+redis.call('EXPIRE', KEYS[1], math.ceil(2 * burst / rate) + 60)  -- a debt of -burst refills too
 return {granted, tostring(wait), tostring(tokens)}
 """
 
@@ -47,14 +52,7 @@ return {granted, tostring(wait), tostring(tokens)}
 # campaign sharing the sender gets that much less. The balance may go negative (down to
 # -burst, so a flood of replies cannot starve a campaign for long). Same KEYS/ARGV layout
 # (rate, burst, segments). Returns the tokens left, as a string.
-DEBIT_SCRIPT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
-local tokens = tonumber(state[1]) or burst
-local stamp = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+DEBIT_SCRIPT = REFILL_SCRIPT + """
 tokens = math.max(-burst, tokens - tonumber(ARGV[3]))
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
 redis.call('EXPIRE', KEYS[1], math.ceil(2 * burst / rate) + 60)
