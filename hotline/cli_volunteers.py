@@ -129,7 +129,7 @@ def org_add(name: str, region: str | None, staff: str) -> None:
 def transfer(case_number: int, organisation: str, note: str) -> None:
     """Move case CASE_NUMBER to ORGANISATION's queue, keeping its history."""
     from hotline.db import get_db
-    from hotline.routing import transfer_case
+    from hotline.organisations import transfer_case
     from models import Case, Organisation
 
     app = make_app()

@@ -149,8 +149,8 @@ def run_demo(port: int, provider: str) -> None:
         # the demo promises that Ctrl-C (or kill -INT) stops it, so take SIGINT back.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass  # Ctrl-C before the server runs (werkzeug's serve_forever swallows its own)
+    except KeyboardInterrupt:  # while starting up (werkzeug's serve_forever swallows its own)
+        print("\ninterrupted while starting", flush=True)
     finally:
         print("\nstopping the demo…", flush=True)
         for part in reversed(stack):

@@ -139,7 +139,7 @@ def open_case(session: Session, contact: Contact, sms: InboundSms, language: str
     session.flush()
     case.assign_number()
     case.log(EventKind.STATUS, "case opened by SMS", data={"to": str(CaseStatus.NEW)})
-    from hotline.routing import settle_organisation
+    from hotline.organisations import settle_organisation
 
     settle_organisation(session, case)  # its queue, by where the worker works (issue 4)
     return case

@@ -27,8 +27,6 @@ from models import (
     OPEN_STATUSES,
     Case,
     CaseCategory,
-    CaseEvent,
-    CaseOrganisation,
     CaseStatus,
     Contact,
     Direction,
@@ -350,6 +348,8 @@ def route_case(case_id: int) -> str:
             return "skipped"
         if case.collective_case_id is not None:
             return "part of a collective case"
+        from hotline.organisations import settle_organisation
+
         settle_organisation(session, case)
         from hotline.collective import check_collective
 
@@ -469,89 +469,6 @@ def expire_case_offers(case_id: int) -> int:
 def offer_reply(answer: Answer, number: int, lang: str) -> str:
     """The SMS a volunteer gets back after answering an offer."""
     return say(str(answer), lang, number=number)
-
-
-# --- organisations ------------------------------------------------------------------------
-
-def transfer_case(session: Session, case: Case, to: Organisation, note: str, actor: str,
-                  now: datetime | None = None) -> None:
-    """Move the case to a partner organisation's queue with a note, keeping its history."""
-    now = now or utcnow()
-    if not case.is_open:
-        raise ValueError(f"case {case.number} is {case.status}; only open cases move")
-    source = session.get(Organisation, case.organisation_id) if case.organisation_id else None
-    withdraw_other_offers(session, case, keep=None, now=now)
-    if case.status == CaseStatus.IN_PROGRESS:
-        case.move_to(CaseStatus.ESCALATED, actor=actor, note="transfer")
-    case.assigned_volunteer_id = None
-    # The office that hands the case over keeps seeing it (seed 004: both manage it), and so
-    # does every office that held it before (A → B → C: A and B both follow it).
-    case.origin_organisation_id = source.id if source else None
-    if source is not None and session.get(CaseOrganisation, (case.id, source.id)) is None:
-        session.add(CaseOrganisation(case_id=case.id, organisation_id=source.id))
-    case.organisation_id = to.id
-    reset_rounds(session, case)  # the partner's volunteers get their own OFFER_MAX_TRIES
-    case.move_to(CaseStatus.NEW, actor=actor, note=f"transferred to {to.name}")
-    case.log(EventKind.TRANSFER, f"transferred from {source.name if source else '(none)'} to "
-             f"{to.name}: {note}", actor=actor,
-             data={"from": source.id if source else None, "to": to.id, "note": note})
-    alert_staff(session, case, "staff_transfer", source=source.name if source else "热线",
-                note=note[:40])
-    after_commit(session, route_case, case.id, queue=route_queue(case))
-
-
-def requeue_case(session: Session, case: Case, actor: str, note: str | None = None,
-                 now: datetime | None = None) -> None:
-    """Staff put a case back in the queue: offers withdrawn, owner cleared, rounds restart,
-    routed again after commit."""
-    now = now or utcnow()
-    withdraw_other_offers(session, case, keep=None, now=now)
-    case.assigned_volunteer_id = None
-    reset_rounds(session, case)
-    case.move_to(CaseStatus.NEW, actor=actor, note=note or "re-queued by staff")
-    after_commit(session, route_case, case.id, queue=route_queue(case))
-
-
-def organisation_for(session: Session, case: Case) -> tuple[Organisation | None, str]:
-    """The queue a new case belongs in, and why.
-
-    The organisation whose `region` names the worker's work city wins, then one naming the
-    work province (ties: the oldest organisation); otherwise DEFAULT_ORGANISATION (a name);
-    otherwise none (staff without an organisation and admins see it)."""
-    orgs = list(session.scalars(select(Organisation).where(Organisation.region.is_not(None))
-                                .order_by(Organisation.id)))
-    for field_name, place in (("city", case.work_city), ("province", case.work_province)):
-        key = place_key(place)
-        if not key:
-            continue
-        for org in orgs:
-            if key in unicodedata.normalize("NFKC", org.region or "").casefold():
-                return org, f"work {field_name} {place} is in its region {org.region}"
-    default = current_app.config.get("DEFAULT_ORGANISATION") or ""
-    if default:
-        fallback = session.scalar(select(Organisation).where(Organisation.name == default))
-        if fallback is not None:
-            return fallback, "DEFAULT_ORGANISATION"
-        log.warning("DEFAULT_ORGANISATION %r does not exist", default)
-    return None, "no organisation's region matches and no DEFAULT_ORGANISATION"
-
-
-def settle_organisation(session: Session, case: Case) -> None:
-    """Put a case in its organisation's queue by where the worker works (see organisation_for).
-
-    Intake calls this when the case opens, and routing again before the first offer, once
-    the intake answers (province, city) are in; a case that was transferred or already
-    offered keeps its queue."""
-    transferred = session.scalar(select(CaseEvent.id).where(
-        CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.TRANSFER).limit(1))
-    if transferred is not None or last_round(session, case) > 0:
-        return
-    org, why = organisation_for(session, case)
-    if org is None or org.id == case.organisation_id:
-        return
-    case.organisation_id = org.id
-    case.log(EventKind.ROUTING, f"queue: {org.name} ({why})",
-             data={"organisation_id": org.id, "why": why})
 
 
 def after_worker_message(session: Session, case: Case, message: Message) -> None:

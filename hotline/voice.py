@@ -158,7 +158,7 @@ def case_for_call(session: Session, call: InboundCall) -> tuple[Case, bool]:
     session.flush()
     case.assign_number()
     case.log(EventKind.STATUS, "case opened by phone call", data={"to": str(CaseStatus.NEW)})
-    from hotline.routing import settle_organisation
+    from hotline.organisations import settle_organisation
 
     settle_organisation(session, case)  # its queue, by where the worker works (issue 4)
     return case, True

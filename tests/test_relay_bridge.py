@@ -14,7 +14,8 @@ from sqlalchemy import select
 from hotline.bridge import start_bridge_call
 from hotline.db import get_db
 from hotline.deadlines import check_deadlines, parse_amount
-from hotline.routing import answer_offer, offer_case, transfer_case
+from hotline.organisations import transfer_case
+from hotline.routing import answer_offer, offer_case
 from models import Call, Case, CaseStatus, EventKind, Organisation, Purpose, Volunteer
 from models.base import utcnow
 from tests.conftest import HOTLINE_NUMBER

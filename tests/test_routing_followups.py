@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from hotline.db import get_db
 from hotline.deadlines import check_deadlines
-from hotline.routing import expire_due_offers, offer_case, route_case, transfer_case
+from hotline.organisations import transfer_case
+from hotline.routing import expire_due_offers, offer_case, route_case
 from models import (
     Case,
     CaseStatus,

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from hotline import deadlines
 from hotline.bridge import touch
 from hotline.db import get_db
-from hotline.routing import assign, transfer_case, withdraw_other_offers
+from hotline.organisations import transfer_case
+from hotline.routing import assign, withdraw_other_offers
 from hotline.web.access import audit, campaign_scope
 from hotline.web.i18n import gettext as _
 from models import (

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from hotline.casework_merge import MergeRefused, merge_cases
 from hotline.db import get_db
 from hotline.deadlines import BadAmount, finish_case, parse_amount
-from hotline.routing import requeue_case
+from hotline.organisations import requeue_case
 from hotline.web import casework, relay
 from hotline.web.access import (
     audit,
