@@ -32,6 +32,7 @@ from models.message import (
     Message,
     MessageStatus,
     Purpose,
+    WebhookReceipt,
 )
 from models.organisation import Organisation
 from models.user import AuditAction, AuditLog, LoginAttempt, Role, User
@@ -42,7 +43,7 @@ __all__ = [
     "CaseEvent", "CaseOrganisation", "CaseStatus", "Channel", "Contact", "ContactOrganisation",
     "Direction", "EventKind",
     "InvalidTransition", "Message", "MessageStatus", "Offer", "OfferStatus", "Purpose",
-    "Urgency", "Volunteer", "utcnow",
+    "Urgency", "Volunteer", "WebhookReceipt", "utcnow",
     "AuditAction", "AuditLog", "LoginAttempt", "Role", "User",
     "FlowSession", "FlowStatus", "FlowStep",
     "Organisation",

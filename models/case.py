@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from models.base import Base, str_enum, utcnow
@@ -153,6 +153,18 @@ class Case(Base):
     satisfaction: Mapped[int | None]  # the worker's 1-5 answer to the closing survey
     # --- intake flows (issue 3) ---
     voicemail_url: Mapped[str | None] = mapped_column(Text)  # the worker's recorded message
+    # --- what the worker told us, as they said it and as understood ---
+    place_said: Mapped[str | None] = mapped_column(String(100))  # "河楠郑州", kept verbatim
+    # "十几个人": people_affected holds the estimate (12), this says it is one.
+    people_approximate: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Answers of the problem's own intake (injury date, in hospital, contract end, ...):
+    # names and kinds are declared in ivr_flows.fields.DETAILS.
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # Legal-deadline reminders already sent: {rule id: ISO date of the deadline reminded}.
+    legal_reminders: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    # Put in the staff triage queue (nobody described the problem): never offered until sorted.
+    triage_at: Mapped[datetime | None] = mapped_column(index=True)
+    reopened_at: Mapped[datetime | None]  # last reopened after it was finished
 
     # Plain lazy loading: a joined eager load would break SELECT ... FOR UPDATE on PostgreSQL.
     contact: Mapped[Contact] = relationship()

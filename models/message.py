@@ -108,6 +108,9 @@ class Message(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     # For inbound messages: what we answered, so a replayed webhook answers exactly the same.
     reply_body: Mapped[str | None] = mapped_column(Text)
+    # A worker's text that named no problem (thanks, greetings) and opened no case: "open" in
+    # the staff inbox until staff "dismissed" it or turned it into a "case"; None otherwise.
+    inbox_state: Mapped[str | None] = mapped_column(String(16), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -184,3 +187,13 @@ class Call(Base):
             return False
         self.status = new
         return True
+
+
+class WebhookReceipt(Base):
+    """A webhook delivery already handled, by Twilio's I-Twilio-Idempotency-Token."""
+
+    __tablename__ = "webhook_receipts"
+
+    token: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "sms", "status", "voice", ...
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
