@@ -269,3 +269,10 @@ ZH_ERRORS: list[tuple[str, str]] = [
     (r"binary data \(NUL byte\) in this row", "此行含二进制数据（NUL字节）"),
     (r"unreadable CSV row: (?P<e>.*)", "无法读取的CSV行：{e}"),
 ]
+
+# Pages with catalogues of their own, merged into the one the UI reads.
+from hotline.web.catalogue_zh_case import ZH_CASE  # noqa: E402
+from hotline.web.catalogue_zh_manage import ZH_MANAGE  # noqa: E402
+
+ZH.update(ZH_CASE)
+ZH.update(ZH_MANAGE)

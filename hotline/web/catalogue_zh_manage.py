@@ -1,0 +1,4 @@
+"""Chinese translations of case editing, triage, accounts and import, keyed by English."""
+
+ZH_MANAGE: dict[str, str] = {
+}
