@@ -22,7 +22,7 @@ from models.case import (
     InvalidTransition,
     Urgency,
 )
-from models.contact import Contact, ContactOrganisation
+from models.contact import ConsentEvent, Contact, ContactOrganisation
 from models.flow import FlowSession, FlowStatus, FlowStep
 from models.message import (
     TWILIO_STATUS,
@@ -40,7 +40,8 @@ from models.volunteer import Offer, OfferStatus, Volunteer
 
 __all__ = [
     "OPEN_STATUSES", "TWILIO_STATUS", "Base", "Call", "CallStatus", "Case", "CaseCategory",
-    "CaseEvent", "CaseOrganisation", "CaseStatus", "Channel", "Contact", "ContactOrganisation",
+    "CaseEvent", "CaseOrganisation", "CaseStatus", "Channel", "ConsentEvent", "Contact",
+    "ContactOrganisation",
     "Direction", "EventKind",
     "InvalidTransition", "Message", "MessageStatus", "Offer", "OfferStatus", "Purpose",
     "Urgency", "Volunteer", "WebhookReceipt", "utcnow",

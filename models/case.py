@@ -165,6 +165,7 @@ class Case(Base):
     # Put in the staff triage queue (nobody described the problem): never offered until sorted.
     triage_at: Mapped[datetime | None] = mapped_column(index=True)
     reopened_at: Mapped[datetime | None]  # last reopened after it was finished
+    anonymised_at: Mapped[datetime | None]  # personal content removed (erasure or retention)
 
     # Plain lazy loading: a joined eager load would break SELECT ... FOR UPDATE on PostgreSQL.
     contact: Mapped[Contact] = relationship()

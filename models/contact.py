@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, utcnow
@@ -30,6 +30,10 @@ class Contact(Base):
     timezone: Mapped[str | None] = mapped_column(String(40))
     verified_at: Mapped[datetime | None]
     stale_at: Mapped[datetime | None]
+    # Consent to bulk SMS on record (the latest given; ConsentEvent keeps every step as evidence)
+    consent_at: Mapped[datetime | None]
+    consent_source: Mapped[str | None] = mapped_column(String(120))
+    erased_at: Mapped[datetime | None]  # personal data erased on request (hotline.privacy)
 
     @property
     def opted_out(self) -> bool:
@@ -44,6 +48,24 @@ class Contact(Base):
     def opt_in(self) -> None:
         """Record that the worker asked to receive bulk SMS again."""
         self.opted_out_at = None
+
+
+class ConsentEvent(Base):
+    """One step of a worker's consent to bulk SMS, kept as evidence for an auditor.
+
+    action: "given" (texted the hotline, imported with a stated source, START/订阅) or
+    "withdrawn" (STOP/退订, a carrier's opted-out report).
+    """
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
+                                            index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(120))
+    evidence: Mapped[str | None] = mapped_column(Text)
 
 
 class ContactOrganisation(Base):
