@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from models import (
@@ -21,6 +21,7 @@ from models import (
     User,
 )
 from models.campaign import Campaign
+from notifications.audience import NO_ORGANISATION
 
 
 def signed_in_user() -> User:
@@ -73,13 +74,19 @@ def case_scope(user: User) -> ColumnElement[bool]:
 
 
 def campaign_scope(user: User) -> ColumnElement[bool]:
-    """The WHERE clause of the campaigns this user may see and steer (staff: their own org's)."""
+    """The WHERE clause of the campaigns this user may see and steer (staff: their own org's).
+
+    A campaign of no organisation made by an admin or the CLI reaches every contact, so it is
+    the admins' alone; staff of no organisation steer only campaigns whose audience is limited
+    to the contacts of no organisation (the ones they compose themselves).
+    """
     if user.role == Role.ADMIN:
         return true()
     if user.role != Role.STAFF:
         return Campaign.id.is_(None)
     if user.organisation_id is None:
-        return Campaign.organisation_id.is_(None)
+        return and_(Campaign.organisation_id.is_(None),
+                    Campaign.audience["organisation_id"].as_integer() == NO_ORGANISATION)
     return Campaign.organisation_id == user.organisation_id
 
 
