@@ -35,6 +35,7 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "COLLECTIVE_WINDOW_DAYS": "14",  # ...within this many days
     "EMPLOYER_MATCH_SCORE": "80",  # rapidfuzz ratio (0-100) for two names to be one employer
     "DEFAULT_ORGANISATION": "",  # name of the queue for cases whose work place no region names
+    "RECENT_CLOSED_DAYS": "30",  # a worker's text this soon after their case ended lands on it
     # Campaigns (notifications.campaigns, notifications.campaign_tasks):
     "CAMPAIGN_RATE_PER_SECOND": "10",  # segments/s per sender (long code ~1, short code 100+)
     "CAMPAIGN_BURST_SECONDS": "1",  # bucket capacity, in seconds of rate
@@ -58,7 +59,7 @@ CAMPAIGN_FLOATS = ("CAMPAIGN_RATE_PER_SECOND", "CAMPAIGN_BURST_SECONDS",
                    "CAMPAIGN_RECONCILE_AFTER_SECONDS", "CAMPAIGN_STALL_SECONDS")
 ROUTING_INTS = ("OFFER_MAX_TRIES", "URGENT_FANOUT", "STALE_CASE_DAYS", "STALE_ESCALATE_DAYS",
                 "MONTHLY_CONTACT_DAYS", "COLLECTIVE_MIN_WORKERS", "COLLECTIVE_WINDOW_DAYS",
-                "EMPLOYER_MATCH_SCORE")
+                "EMPLOYER_MATCH_SCORE", "RECENT_CLOSED_DAYS")
 
 
 def embedded_redis_socket(instance_path: str) -> str:

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from hotline.cases import (
+    INBOX_OPEN,
+    attach_to_finished_case,
+    open_case,
+    open_case_for,
+    recently_finished_case,
+)
 from hotline.conversation import converse
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.replies import detect_language, say
 from hotline.sms_commands import Command, ParsedCommand, parse_command, run_command
-from ivr_flows.fields import province_dialect
 from models import (
-    OPEN_STATUSES,
     Case,
-    CaseStatus,
     Channel,
     Contact,
     Direction,
@@ -29,11 +33,6 @@ from models import (
     utcnow,
 )
 from notifications.segments import count_segments
-
-# Bodies longer than this are kept whole in the message, but only this much goes in the summary.
-SUMMARY_CHARS = 500
-# A worker texting or calling again within this time continues their open case (issue 3).
-CONTINUE_WINDOW = timedelta(days=30)
 
 
 class BadWebhook(ValueError):
@@ -120,33 +119,13 @@ def find_or_create_contact(session: Session, phone: str, language: str) -> Conta
     return contact
 
 
-def open_case_for(session: Session, contact: Contact, within: timedelta | None = CONTINUE_WINDOW
-                  ) -> Case | None:
-    """The worker's most recent open case active `within` the window, if they have one."""
-    query = select(Case).where(Case.contact_id == contact.id, Case.status.in_(OPEN_STATUSES))
-    if within is not None:
-        query = query.where(Case.updated_at >= utcnow() - within)
-    return session.scalar(query.order_by(Case.id.desc()).limit(1))
-
-
-def open_case(session: Session, contact: Contact, sms: InboundSms, language: str) -> Case:
-    """Open a new case from a worker's first message."""
-    case = Case(contact_id=contact.id, channel=Channel.SMS, language=language,
-                summary=sms.body[:SUMMARY_CHARS] or None, status=CaseStatus.NEW,
-                work_city=contact.work_city, work_province=contact.work_province,
-                dialect=province_dialect(contact.home_province))
-    session.add(case)
-    session.flush()
-    case.assign_number()
-    case.log(EventKind.STATUS, "case opened by SMS", data={"to": str(CaseStatus.NEW)})
-    from hotline.organisations import settle_organisation
-
-    settle_organisation(session, case)  # its queue, by where the worker works (issue 4)
-    return case
-
-
 def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
-    """Store a worker's SMS on their open case (or a new one); nothing is committed here."""
+    """Store a worker's SMS where it belongs and answer it; nothing is committed here.
+
+    A command is answered; a text joins the worker's open case; thanks or a greeting with no
+    open case opens none (staff inbox); a text soon after their case was finished lands on
+    it (its volunteer is told); a problem or a request for help opens a case.
+    """
     try:
         phone = normalize_phone(sms.from_raw)
     except InvalidPhone as exc:
@@ -157,7 +136,7 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
     contact = find_or_create_contact(session, phone, detect_language(sms.body))
     language = detect_language(sms.body, default=contact.language)
     contact.last_contact_at = utcnow()
-    command = parse_command(sms.body)  # HELP, STOP/TD, START, STATUS 1024 (issue 3)
+    command = parse_command(sms.body)  # HELP, STOP/TD, START, STATUS 1024
     if command is not None and command.command != Command.LANGUAGE:
         # Reply in the language the worker has been using with us, not that of "STOP".
         return record_command(session, sms, phone, contact, command, contact.language)
@@ -167,23 +146,49 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
         msg.reply_body = campaign_reply
         return IntakeResult(message_id=msg.id, reply=campaign_reply)
     case = open_case_for(session, contact)
-    opened = case is None
-    if case is None:
-        case = open_case(session, contact, sms, language)
+    if case is not None:
+        return continue_case(session, sms, phone, contact, case, language, command)
+    reading = _read(sms.body) if command is None else None
+    if reading is not None and reading.kind != "problem":
+        finished = recently_finished_case(session, contact)
+        if finished is not None:
+            return write_on_finished(session, sms, phone, contact, finished, language,
+                                     thanks=not reading.opens_case)
+    if reading is not None and not reading.opens_case and not sms.media_urls:
+        return keep_in_inbox(session, sms, phone, contact, language)
+    case = open_case(session, contact, Channel.SMS, language, summary=sms.body)
+    return continue_case(session, sms, phone, contact, case, language, command, opened=True,
+                         known=reading.answers if reading is not None else {})
+
+
+def _read(body: str) -> Any:
+    # TRANSITIONAL until helper "reading" lands ivr_flows/understand.py: without it every
+    # text opens a case as before. Replaced by a plain import once it exists.
+    try:
+        from ivr_flows.understand import read_message
+    except ImportError:
+        return None
+    return read_message(body)
+
+
+def continue_case(session: Session, sms: InboundSms, phone: str, contact: Contact, case: Case,
+                  language: str, command: ParsedCommand | None, *, opened: bool = False,
+                  known: dict[str, Any] | None = None) -> IntakeResult:
+    """Put the text on the (open or just opened) case and let the intake flow answer it."""
     case.updated_at = utcnow()  # the 30-day window runs from the worker's last text
     msg = store_inbound(session, sms, phone=phone, contact=contact, case=case)
     preview = sms.body if len(sms.body) <= 200 else sms.body[:200] + "…"
     case.log(EventKind.MESSAGE_IN, preview + (f" [+{len(sms.media_urls)} media]"
                                               if sms.media_urls else ""),
              actor="worker", message_id=msg.id, data={"media_urls": sms.media_urls})
-    # Intake flow (issue 3): the text answers the waiting question, or starts the flow.
+    # Intake flow: the text answers the waiting question, or starts the flow.
     conv = converse(session, contact, case, "" if command else sms.body, language,
                     opened=opened, has_media=bool(sms.media_urls),
                     switch_to=command.argument if command else None)
     msg.reply_body = conv.reply or say("case_opened" if opened else "case_followup", language,
                                        number=case.number)
     case.log(EventKind.REPLY, msg.reply_body, message_id=msg.id)
-    # ROUTING HOOK (issue 4): forward to the assigned volunteer; detect collective disputes.
+    # Routing: forward to the assigned volunteer; detect collective disputes.
     from hotline.routing import after_worker_message
 
     after_worker_message(session, case, msg)
@@ -192,6 +197,29 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
                         urgent=case.urgency == Urgency.URGENT,
                         route_cases=[(o.route_case_id, o.urgent) for o in conv.outcomes
                                      if o.route_case_id is not None])
+
+
+def write_on_finished(session: Session, sms: InboundSms, phone: str, contact: Contact,
+                      case: Case, language: str, *, thanks: bool) -> IntakeResult:
+    """Thanks or more words soon after the case was finished: on that case, volunteer told."""
+    msg = store_inbound(session, sms, phone=phone, contact=contact, case=case)
+    attach_to_finished_case(session, case, msg)
+    msg.reply_body = say("after_close_thanks" if thanks else "after_close_noted", language,
+                         number=case.number)
+    case.log(EventKind.REPLY, msg.reply_body, message_id=msg.id)
+    return IntakeResult(message_id=msg.id, reply=msg.reply_body, case_id=case.id,
+                        case_number=case.number)
+
+
+def keep_in_inbox(session: Session, sms: InboundSms, phone: str, contact: Contact,
+                  language: str) -> IntakeResult:
+    """Thanks, a greeting, an emoji from a worker with nothing open: no case, staff inbox."""
+    known = session.scalar(select(Case.id).where(Case.contact_id == contact.id).limit(1))
+    msg = store_inbound(session, sms, phone=phone, contact=contact)
+    msg.inbox_state = INBOX_OPEN
+    msg.reply_body = say("pleasantry_known" if known is not None else "pleasantry_new",
+                         language)
+    return IntakeResult(message_id=msg.id, reply=msg.reply_body)
 
 
 def reply_to_campaign(session: Session, contact: Contact, body: str) -> str | None:

@@ -235,6 +235,50 @@ TEXTS.update({
 })
 
 
+# The front door (hotline.intake, hotline.cases): texts that open no case, texts after a case
+# was finished, reopening, and the staff triage queue.
+TEXTS.update({
+    "pleasantry_new": {  # a greeting or thanks from a number we have never heard from
+        "zh": "您好，这里是工友热线。遇到欠薪、工伤等问题，请直接发短信说明情况，"
+              "例如：老板欠我三个月工资。",
+        "en": "Hello, this is the workers' hotline. For unpaid wages, an injury at work or "
+              "other problems, text us what happened, e.g. My boss owes me 3 months' pay.",
+    },
+    "pleasantry_known": {  # thanks or wishes from a worker we know, with nothing open
+        "zh": "工友热线：谢谢您的消息，祝您一切顺利！有问题随时发短信告诉我们。",
+        "en": "Hotline: thank you for your message, all the best! Text us any time you "
+              "need help.",
+    },
+    "after_close_thanks": {  # thanks shortly after their case was finished
+        "zh": "工友热线：不客气，祝您一切顺利！已转告案件{number}的志愿者。",
+        "en": "Hotline: you are welcome, all the best! We told the volunteer of case {number}.",
+    },
+    "after_close_noted": {  # something more on a finished case (not a new problem)
+        "zh": "工友热线：已收到，已记入案件{number}并告知志愿者。"
+              "如有新问题，请直接说明情况。",
+        "en": "Hotline: got it; added to case {number} and its volunteer is told. "
+              "For a new problem, just tell us what happened.",
+    },
+    "worker_wrote_after_close": {
+        "zh": "#{number}工友在结案后又发来短信，请在热线查看。需要继续跟进请回复 重开{number}",
+        "en": "#{number}: the worker wrote again after the case was finished; see it in the "
+              "hotline. To take it up again reply REOPEN {number}",
+    },
+    "case_reopened": {
+        "zh": "案件#{number}已重新打开，请继续跟进。",
+        "en": "Case #{number} is open again; please follow it up.",
+    },
+    "not_finished": {
+        "zh": "案件#{number}还在办理中，无需重开。",
+        "en": "Case #{number} is still open; nothing to reopen.",
+    },
+    "staff_triage": {
+        "zh": "工友热线紧急：案件#{number}还不清楚是什么问题，请尽快分类。",
+        "en": "Hotline URGENT: case #{number} has no known problem yet; please sort it.",
+    },
+})
+
+
 def detect_language(text: str, default: str = "zh") -> str:
     """Guess the reply language from the script of the worker's text."""
     if CJK.search(text or ""):

@@ -356,6 +356,11 @@ def route_case(case_id: int) -> str:
         check_collective(session, case, utcnow())
         if case.collective_case_id is not None:
             return "joined a collective case"
+        from hotline.cases import needs_triage, send_to_triage
+
+        if needs_triage(case):  # no known problem: staff sort it; no volunteer is asked
+            send_to_triage(session, case)
+            return "waiting for staff triage"
         return f"queued {len(offer_case(session, case, utcnow()))} message(s)"
 
 

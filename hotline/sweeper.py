@@ -36,12 +36,16 @@ def expire_offers() -> list[int]:
 
 
 def claim_unrouted_cases() -> list[tuple[int, bool]]:
-    """NEW cases nobody enqueued within the grace period, as (id, urgent), marked enqueued."""
+    """NEW cases nobody enqueued within the grace period, as (id, urgent), marked enqueued.
+
+    A case in staff triage is left out: routing already found it has no known problem
+    (hotline.cases.send_to_triage), and sorting it routes it again."""
     grace = utcnow() - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
     with get_db().begin() as session:
         cases = session.scalars(select(Case).where(
             Case.status == CaseStatus.NEW,
             Case.collective_case_id.is_(None),  # worked with its collective case
+            Case.triage_at.is_(None),  # waits for staff to sort it, never for volunteers
             func.coalesce(Case.last_enqueued_at, Case.created_at) < grace)
             .order_by(Case.id).limit(BATCH).with_for_update(skip_locked=True)).all()
         for case in cases:

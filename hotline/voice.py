@@ -23,14 +23,14 @@ from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
 from hotline.bridge import voicemail_to_volunteer
+from hotline.cases import open_case, open_case_for
 from hotline.conversation import intake_done
 from hotline.db import get_db
-from hotline.intake import BadWebhook, find_or_create_contact, open_case_for
+from hotline.intake import BadWebhook, find_or_create_contact
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.queues import INTAKE, URGENT, enqueue
 from hotline.twilio_signature import require_twilio_signature
 from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
-from ivr_flows.fields import province_dialect
 from ivr_flows.loader import default_flow
 from ivr_flows.store import FlowOutcome, apply_turn, end_flow, save_state, state_of
 from ivr_flows.voice import VoiceLinks, render_voice
@@ -150,18 +150,7 @@ def case_for_call(session: Session, call: InboundCall) -> tuple[Case, bool]:
     if case is not None:
         case.updated_at = utcnow()  # the 30-day window runs from the worker's last contact
         return case, False
-    case = Case(contact_id=contact.id, channel=Channel.VOICE, language=contact.language,
-                status=CaseStatus.NEW, work_city=contact.work_city,
-                work_province=contact.work_province,
-                dialect=province_dialect(contact.home_province))
-    session.add(case)
-    session.flush()
-    case.assign_number()
-    case.log(EventKind.STATUS, "case opened by phone call", data={"to": str(CaseStatus.NEW)})
-    from hotline.organisations import settle_organisation
-
-    settle_organisation(session, case)  # its queue, by where the worker works (issue 4)
-    return case, True
+    return open_case(session, contact, Channel.VOICE, contact.language), True
 
 
 def begin_call(session: Session, call: InboundCall) -> tuple[str, FlowOutcome]:
@@ -194,17 +183,9 @@ def begin_call(session: Session, call: InboundCall) -> tuple[str, FlowOutcome]:
 
 def second_case(session: Session, row: FlowSession, first: Case, sid: str) -> Case:
     """A worker calling back with a new problem: the rest of the call fills a new case."""
-    case = Case(contact_id=first.contact_id, channel=Channel.VOICE, language=first.language,
-                status=CaseStatus.NEW, work_city=first.work_city,
-                work_province=first.work_province, dialect=first.dialect)
-    session.add(case)
-    session.flush()
-    case.assign_number()
-    case.log(EventKind.STATUS, f"case opened by phone call (a new problem; the worker's "
-             f"case #{first.number} stays as it is)", data={"to": str(CaseStatus.NEW)})
+    case = open_case(session, first.contact, Channel.VOICE, first.language, like=first)
     first.log(EventKind.CALL, f"the worker called about a new problem: case #{case.number}",
               actor="worker", data={"call_sid": sid, "new_case": case.number})
-    case.organisation_id = first.organisation_id  # same worker, same office
     row.case_id = case.id
     call = session.scalar(select(Call).where(Call.sid == sid))
     if call is not None:  # its voicemail belongs to the new problem

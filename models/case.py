@@ -26,11 +26,15 @@ class CaseStatus(enum.StrEnum):
 
         NEW ──► OFFERED ──► ASSIGNED ──► IN_PROGRESS ──► RESOLVED ──► CLOSED
          │  ▲     │  │        │   │           │    └───► REFERRED ──► CLOSED
-         │  └─────┘  │        │   └──► NEW    │                 (RESOLVED/REFERRED
-         ▼           ▼        ▼  (given back) ▼                  may reopen to IN_PROGRESS)
+         │  └─────┘  │        │   └──► NEW    │
+         ▼           ▼        ▼  (given back) ▼
       ESCALATED ◄────┴────────┘            CLOSED
          │
          └──► NEW (staff re-queue) / OFFERED / ASSIGNED / RESOLVED / REFERRED / CLOSED
+
+      Reopening, only on purpose (`move_to(..., reopen=True)`, hotline.cases.reopen_case):
+      RESOLVED / REFERRED / CLOSED ──► IN_PROGRESS (its volunteer carries on)
+                                   └─► NEW (routed again: its volunteer is gone or off duty)
 
     NEW: waiting to be routed.  OFFERED: offers out, nobody has accepted.  ESCALATED: nobody
     eligible or nobody answered, or its volunteer let it go stale; staff must act, and a
@@ -63,6 +67,12 @@ CASE_TRANSITIONS: dict[CaseStatus, set[CaseStatus]] = {
     CaseStatus.REFERRED: {CaseStatus.CLOSED, CaseStatus.IN_PROGRESS},
     CaseStatus.CLOSED: set(),
 }
+
+# Only `move_to(..., reopen=True)` (hotline.cases.reopen_case) takes these: a finished case
+# never reopens by itself, and a staff re-queue or transfer cannot revive a closed one.
+REOPEN_TRANSITIONS: dict[CaseStatus, set[CaseStatus]] = {
+    status: {CaseStatus.IN_PROGRESS, CaseStatus.NEW}
+    for status in (CaseStatus.RESOLVED, CaseStatus.REFERRED, CaseStatus.CLOSED)}
 
 OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.OFFERED, CaseStatus.ESCALATED,
                            CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS})
@@ -184,12 +194,15 @@ class Case(Base):
         if self.number is None:
             self.number = self.id + CASE_NUMBER_OFFSET
 
-    def move_to(self, new: CaseStatus, *, actor: str = "system", note: str | None = None) -> None:
-        """Change status if the lifecycle allows it, and write the change on the timeline."""
+    def move_to(self, new: CaseStatus, *, actor: str = "system", note: str | None = None,
+                reopen: bool = False) -> None:
+        """Change status if the lifecycle allows it (`reopen`: also out of a finished state),
+        and write the change on the timeline."""
         old = self.status
         if new == old:
             return
-        if new not in CASE_TRANSITIONS[old]:
+        allowed = CASE_TRANSITIONS[old] | (REOPEN_TRANSITIONS.get(old, set()) if reopen else set())
+        if new not in allowed:
             raise InvalidTransition(f"case {self.number}: {old} -> {new} is not allowed")
         self.status = new
         if new == CaseStatus.CLOSED:

@@ -123,6 +123,18 @@ ZH_EVENTS: list[tuple[str, str]] = [
     (r"offer SMS never reached the provider; not sent late", "派单短信未到达短信平台；不再补发"),
     (r"the provider never received this message; sending it again",
      "短信平台没有收到这条短信；重新发送"),
+    # the front door (hotline.cases): inbox, finished cases, reopening, staff triage
+    (r"case opened by staff", "工作人员立案"),
+    (r"case opened by staff from a text in the inbox", "工作人员根据收件箱里的短信立案"),
+    (r"a text from the inbox was added to this case", "收件箱里的一条短信已并入本案"),
+    (r"the worker wrote after the case was (?P<status>\w+); it stays as it is until someone "
+     r"reopens it", "工友在案件{status}后又发来短信；案件保持不变，需要时可重新打开"),
+    (r"reopened", "重新打开"),
+    (r"reopened; its volunteer is not on duty", "重新打开；原志愿者不在线，重新派单"),
+    (r"waiting for staff to sort: the worker has not said what the problem is, so no "
+     r"volunteer is asked yet", "等待工作人员分类：工友还没说明是什么问题，暂不派给志愿者"),
+    (r"sorted as (?P<key>\w+) \(was (?P<why>\w+)\)", "分类为{key}（原为{why}）"),
+    (r"sorted as (?P<key>\w+)", "分类为{key}"),
 ]
 
 # Single words inside event texts: alert and reminder keys, channels, intake field names.
@@ -135,5 +147,5 @@ ZH_EVENT_WORDS: dict[str, str] = {
     "work_city": "务工城市", "employer": "用人单位", "summary": "情况摘要",
     "amount_owed": "被欠工资", "months_unpaid": "欠薪月数", "people_affected": "涉及人数",
     "voicemail": "语音留言", "home_province": "老家省份", "returning": "再次来电",
-    "live_transfer": "转接人工", "urgent": "紧急",
+    "live_transfer": "转接人工", "urgent": "紧急", "staff_triage": "待分类提醒",
 }
