@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cache
 
@@ -108,3 +110,290 @@ EMOJI_JOINERS = frozenset("\u200c\u200d") | frozenset(map(chr, range(0xE0020, 0x
 def _kept(ch: str) -> bool:
     category = unicodedata.category(ch)
     return category[0] != "C" or category == "Cn" or ch in EMOJI_JOINERS
+
+
+# --- Amounts, months, head counts, dates and yes/no in a worker's own words -------------------
+
+CN_NUMERALS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
+NUMBER = re.compile(
+    rf"(?:\d+(?:\.\d+)?|[{CN_NUMERALS}])(?:[\d{CN_NUMERALS}]|\.(?=\d)|点(?=[\d{CN_NUMERALS}]))*"
+    r"(?:[kw](?![a-z]))?")
+# Two neighbouring digits before a unit are a range: 二三十 (20-30), 两三个 (2-3).
+CN_RANGE = re.compile(r"^([一二两三四五六七八九])([二三四五六七八九])([十百千万]?)$")
+ENGLISH_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "hundred": 100, "a couple of": 2, "a few": 3, "several": 3,
+}
+APPROX_BEFORE = re.compile(r"(大概|大约|约|差不多|将近|估计|可能|about|around|approx\w*|roughly|"
+                           r"nearly|almost|more than|over)\s*$")
+APPROX_AFTER = re.compile(r"^\s*(多|来|余|左右|\+|or so|odd\b)")
+UNIT_MONTHS = re.compile(r"^\s*(个?多?半?个?月(?!份|\d|[一二三四五六七八九十])|多?年|"
+                         r"months?\b|mos?\b|years?\b)")
+UNIT_PEOPLE = re.compile(r"^\s*(个|名|位)?\s*(多|来)?\s*(个)?\s*(人|工友|同事|老乡|兄弟|师傅|员工|"
+                         r"people|persons?|workers?|colleagues|of us|guys)")
+UNIT_OTHER = re.compile(r"^\s*(月|号|日|天|周|星期|礼拜|点|岁|楼|层|栋|路|次|days?\b|weeks?\b|"
+                        r"hours?\b|am\b|pm\b|-\d|/\d)")
+MONEY_BEFORE = re.compile(r"(¥|￥|rmb|\$|工资|欠薪|欠|薪水|工钱|一共|共|总共|还有)\s*$")
+MONEY_AFTER = re.compile(r"^\s*(多|来)?\s*(元|块|圆|万|千|rmb|yuan|kuai)")
+# Below this an answer is no wage debt: "1" is a menu key pressed by habit, "5块" a slip or a
+# joke. Half a day's pay on a building site is well above it, so no real debt is lost.
+MIN_AMOUNT = Decimal(50)
+MAX_AMOUNT = Decimal(100_000_000)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number found in text, with what follows it ('month', 'people', 'money', 'other', '')."""
+
+    value: Decimal
+    start: int
+    end: int
+    approximate: bool
+    unit: str
+
+
+def plain_text(text: str) -> str:
+    """Normalised, lower-cased, thousands separators gone, English number words as digits."""
+    plain = normalize(text).lower()
+    plain = re.sub(r"(?<=\d)[,，](?=\d{3}(?!\d))", "", plain)
+    plain = re.sub(r"\ba dozen\b|\bdozen\b", "12多", plain)
+    plain = re.sub(r"\bdozens\b", "24多", plain)
+    for word, value in ENGLISH_NUMBERS.items():
+        plain = re.sub(rf"\b{word}\b", str(value), plain)
+    return plain
+
+
+def numbers_in(text: str) -> list[Number]:
+    """Every number in a message, Chinese or Arabic, with its unit and whether it is rough."""
+    plain = plain_text(text)
+    found: list[Number] = []
+    for match in NUMBER.finditer(plain):
+        span, start, end = match.group(), match.start(), match.end()
+        if span[0] in "十百千万亿拾佰仟" and span[0] != "十":
+            continue  # 千万 (by all means), 万一 (in case): words, not numbers
+        value, approx = _span_value(span)
+        if value is None:
+            continue
+        before, after = plain[max(0, start - 12):start], plain[end:end + 12]
+        if after.startswith("几"):  # 十几 about a dozen, 二十几 twenty-odd
+            value, approx, after = value + (2 if value == 10 else 5), True, after[1:]
+        elif before.endswith("几") and span in "十百千万":
+            value, approx = 3 * value, True
+        approx = approx or bool(APPROX_BEFORE.search(before) or APPROX_AFTER.search(after))
+        found.append(Number(value, start, end, approx, _unit(before, after)))
+    for match in re.finditer(r"几\s*(个|名|位)", plain):
+        if not any(n.start <= match.start() < n.end for n in found):
+            found.append(Number(Decimal(3), match.start(), match.end(), True,
+                                _unit("", plain[match.start() + 1:])))
+    return sorted(found, key=lambda n: n.start)
+
+
+def _span_value(span: str) -> tuple[Decimal | None, bool]:
+    scale = {"k": 1000, "w": 10000}.get(span[-1], 1)
+    body = span[:-1] if scale > 1 else span
+    ranged = CN_RANGE.match(body)
+    if ranged:
+        low, high = (Decimal(CN_DIGITS[ch]) for ch in ranged.group(1, 2))
+        unit = {"十": 10, "百": 100, "千": 1000, "万": 10000}.get(ranged.group(3), 1)
+        return (low + high) / 2 * unit * scale, True
+    try:
+        value = Decimal(body) if re.fullmatch(r"\d+(\.\d+)?", body) else Decimal(
+            str(cn2an.cn2an(body.replace("点", "."), "smart")))
+    except (ValueError, KeyError, IndexError, TypeError, InvalidOperation):
+        return None, False
+    return value * scale, False
+
+
+def _unit(before: str, after: str) -> str:
+    if UNIT_MONTHS.match(after):
+        return "month"
+    if UNIT_PEOPLE.match(after):
+        return "people"
+    if MONEY_AFTER.match(after) or MONEY_BEFORE.search(before):
+        return "money"
+    return "other" if UNIT_OTHER.match(after) else ""
+
+
+def amount_in(numbers: list[Number]) -> Decimal | None:
+    """The amount owed among a message's numbers: money-marked first, else the largest bare."""
+    money = [n for n in numbers if n.unit == "money"] or [n for n in numbers if n.unit == ""]
+    if not money:
+        return None
+    value = max(n.value for n in money)
+    return value if MIN_AMOUNT <= value <= MAX_AMOUNT else None
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """12000, '12,000元', '¥12000', '1.2万', '1万2', '一万二', '八千块', '5k', '两万多' -> Decimal;
+    None for no number or one too small to be wages owed ('1', '5块')."""
+    value = amount_in(numbers_in(text))
+    if value is None or value != value.to_integral_value():
+        return value.quantize(Decimal("0.01")) if value is not None else None
+    return Decimal(int(value))
+
+
+HALF_YEAR = re.compile(r"(\d+(?:\.\d+)?)?\s*(年半|个半月|年|半年|个月半)")
+
+
+def months_in(text: str, bare: bool = False) -> int | None:
+    """Months stated in text ('三个月', '一年半', 'half a year'); a bare number counts if `bare`."""
+    plain = plain_text(text).replace("half a year", "半年").replace("half year", "半年")
+    plain = re.sub(r"\b(a|an) (year|month)", r"1 \2", plain)
+    numbers = numbers_in(plain)
+    if re.search(r"(?<![\d一二两三四五六七八九十])半年", plain):
+        return 6
+    for number in numbers:
+        after = plain[number.end:number.end + 6]
+        if re.match(r"\s*(年半|years? and a half)", after):
+            return int(number.value * 12 + 6)
+        if re.match(r"\s*(多?年|years?\b)", after):
+            return int(number.value * 12)
+        if number.unit == "month":
+            extra = 1 if re.match(r"\s*个半月", after) else 0
+            return _sane_months(number.value + extra)
+    if bare and len(numbers) == 1 and numbers[0].unit in ("", "other"):
+        return _sane_months(numbers[0].value)
+    return None
+
+
+def _sane_months(value: Decimal) -> int | None:
+    months = int(value + Decimal("0.5"))  # 两三个月 (2.5) -> 3
+    return months if 1 <= months <= 240 else None
+
+
+def parse_months(text: str) -> int | None:
+    """'三个月' 3, '3', '半年' 6, '一年半' 18, '两个多月' 2, '3 months', 'half a year' -> months."""
+    return months_in(text, bare=True)
+
+
+ALONE = re.compile(r"^(就|只有|只是|只)?(我|俺)(一个人?|自己|一人|本人)?$|^(just|only) me$|"
+                   r"^myself$|^(me|i) alone$|^(就|只有)?(我|俺)一个$")
+WITH_OTHERS = re.compile(r"^(我|俺)(和|跟|与|同)|^me and\b")
+
+
+def people_in(text: str, bare: bool = False) -> tuple[int, bool] | None:
+    """Workers affected as stated ('五个人', '我和两个工友', '十几个人'); bare numbers if `bare`."""
+    plain = re.sub(r"[。.!！,，~]+", "", plain_text(text)).strip() if bare else plain_text(text)
+    if bare and ALONE.match(plain):
+        return 1, False
+    numbers = numbers_in(plain)
+    counted = [n for n in numbers if n.unit == "people"]
+    if not counted and bare and len(numbers) == 1 and numbers[0].unit in ("", "other"):
+        counted = numbers
+    if not counted:
+        return None
+    number = counted[0]
+    # "我和两个工友": the two others plus the one writing.
+    count = int(number.value + Decimal("0.5")) + (1 if WITH_OTHERS.search(plain) else 0)
+    return (count, number.approximate) if 1 <= count <= 100_000 else None
+
+
+def parse_people(text: str) -> tuple[int, bool] | None:
+    """'就我一个' (1, False), '5', '我和两个工友' (3, False), '十几个人' (12, True), 'a dozen'."""
+    return people_in(text, bare=True)
+
+
+CN_NUM = rf"(\d+|[{CN_NUMERALS}]+)"
+FULL_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+MONTH_DAY = re.compile(rf"(?:(去年|今年|前年)\s*)?{CN_NUM}\s*月(?:份)?\s*(?:{CN_NUM}\s*[号日])?")
+AGO = re.compile(rf"{CN_NUM}\s*(天|日|周|个?星期|个?礼拜|个月)\s*(前|以前|之前)|"
+                 r"(\d+)\s*(day|week|month)s?\s+ago")
+RELATIVE_DAYS = {"今天": 0, "today": 0, "昨天": 1, "昨日": 1, "yesterday": 1, "前天": 2,
+                 "大前天": 3, "上周": 7, "上个星期": 7, "上星期": 7, "上礼拜": 7, "上个礼拜": 7,
+                 "last week": 7}
+ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                  "dec")
+
+
+def _count(text: str) -> int | None:
+    try:
+        value = int(text) if text.isdigit() else int(cn2an.cn2an(text, "smart"))
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return value
+
+
+def _months_back(today: date, months: int, day: int = 1) -> date:
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1) + timedelta(days=day - 1)
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_date(text: str, today: date) -> date | None:
+    """When something happened: '昨天', '上个月', '3月5号', '去年十月', '两周前', '2026-11-20',
+    'yesterday', '3 days ago'. Never after today; a month alone means its first day."""
+    plain = plain_text(text)
+    found = _parse_date(plain, today)
+    return found if found is not None and found <= today else None
+
+
+def _parse_date(plain: str, today: date) -> date | None:
+    if full := FULL_DATE.search(plain):
+        return _safe_date(*(int(g) for g in full.groups()))
+    if ago := AGO.search(plain):
+        if ago.group(4):
+            count = int(ago.group(4))
+            unit = {"day": "天", "week": "周", "month": "个月"}[ago.group(5)]
+        else:
+            count, unit = _count(ago.group(1)) or 0, ago.group(2)
+        if unit == "个月":
+            return _months_back(today, count, min(today.day, 28))
+        return today - timedelta(days=count * (1 if unit in ("天", "日") else 7))
+    if md := MONTH_DAY.search(plain):
+        month, day = _count(md.group(2)), _count(md.group(3)) if md.group(3) else 1
+        if month is None or day is None:
+            return None
+        year = today.year - {"去年": 1, "前年": 2}.get(md.group(1) or "", 0)
+        found = _safe_date(year, month, day)
+        if found and found > today and not md.group(1):
+            found = _safe_date(year - 1, month, day)  # "3月5号" said in January: last March
+        return found
+    for word, days in sorted(RELATIVE_DAYS.items(), key=lambda kv: -len(kv[0])):
+        if word in plain:
+            return today - timedelta(days=days)
+    if "上个月" in plain or "上月" in plain or "last month" in plain:
+        return _months_back(today, 1)
+    if "这个月" in plain or "本月" in plain or "this month" in plain:
+        return today.replace(day=1)
+    english = re.search(r"\b(" + "|".join(ENGLISH_MONTHS) + r")[a-z]*\.?\s*(\d{1,2})?\b", plain)
+    if english:
+        month, day = ENGLISH_MONTHS.index(english.group(1)) + 1, int(english.group(2) or 1)
+        found = _safe_date(today.year, month, day)
+        return _safe_date(today.year - 1, month, day) if found and found > today else found
+    return None
+
+
+NO_WORDS = ("不是", "没有", "沒有", "没", "否", "不在", "不对", "不用", "不要", "不干了", "走了",
+            "离职", "辞职", "辞工", "不会", "未", "不行", "nope", "no", "not", "n", "nah")
+UNSURE = re.compile(r"不知道|不清楚|不确定|不记得|说不好|不一定|don'?t know|not sure|no idea")
+YES_WORDS = ("是", "对", "有", "在", "还在", "嗯", "好", "行", "可以", "签了", "yes", "y", "yeah",
+             "yep", "sure", "ok", "still")
+
+
+def parse_yes_no(text: str) -> bool | None:
+    """是/对/有/还在/嗯/yes/1 -> True; 不是/没有/不在/走了/离职了/no/2 -> False; else None.
+    The earliest word decides and 'no' words win at the same place, so 没有 never reads as 有."""
+    key = spoken_key(text)
+    if key in ("1", "2"):
+        return key == "1"
+    plain = normalize(text).lower()
+    if UNSURE.search(plain):
+        return None
+    best: tuple[int, int, bool] | None = None  # (position, -length, answer)
+    for answer, words in ((False, NO_WORDS), (True, YES_WORDS)):
+        for word in words:
+            found = (re.search(rf"\b{word}\b", plain) if word.isascii()
+                     else re.search(re.escape(word), plain))
+            if found:
+                rank = (found.start(), -len(word), answer)
+                best = rank if best is None or rank[:2] < best[:2] else best
+    if plain.startswith("不") and (best is None or best[0] > 0):
+        return False  # "不" alone, or "不太清楚"? only when nothing earlier says otherwise
+    return best[2] if best else None

