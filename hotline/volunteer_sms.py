@@ -4,6 +4,7 @@
     R1024 text           text the worker through the hotline number
     CALL 1024            the hotline rings you, then connects you to the worker
     DONE 1024 12000      resolved, ¥12000 recovered;  REFER 1024 note;  CLOSE 1024 note
+    REOPEN 1024 / 重开1024  take up again a case of yours that was finished
     ON / OFF, 上线/下线   go on or off duty (staff too: on-duty staff are texted escalations)
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.bridge import relay_to_worker, request_call
+from hotline.cases import reopen_case
 from hotline.deadlines import (
     BadAmount,
     case_awaiting_survey,
@@ -38,8 +40,10 @@ VERBS = {
     "done": "resolved", "结案": "resolved", "办结": "resolved",
     "refer": "referred", "转介": "referred", "close": "closed", "关闭": "closed",
     "on": "on", "上线": "on", "off": "off", "下线": "off",
+    "reopen": "reopen", "重开": "reopen",
 }
-NEEDS_NUMBER = {"accept", "decline", "relay", "call", "resolved", "referred", "closed"}
+NEEDS_NUMBER = {"accept", "decline", "relay", "call", "resolved", "referred", "closed",
+                "reopen"}
 COMMAND = re.compile(r"^\s*(?P<verb>[a-z]+|[\u4e00-\u9fff]{1,2})\s*#?\s*(?P<number>\d{1,9})?"
                      r"[\s:,，、]*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 
@@ -126,6 +130,8 @@ def handle_volunteer_sms(session: Session, volunteer: Volunteer, sms: InboundSms
         reply = say("need_number", lang, verb=sms.body.strip()[:6] or "Y")
     elif cmd.action in ("on", "off"):
         reply = set_duty(volunteer, cmd.action == "on", lang)
+    elif cmd.action == "reopen":
+        reply, case = reopen_own_case(session, volunteer, cmd, lang)
     elif cmd.action in ("accept", "decline"):
         assert cmd.number is not None
         answer, case = answer_offer(session, volunteer, cmd.number, cmd.action == "accept")
@@ -167,6 +173,19 @@ def work_on_case(session: Session, volunteer: Volunteer, cmd: Command, lang: str
             return say("call_unavailable", lang), case
         return say("call_started", lang, number=case.number), case
     return finish_case(session, case, volunteer, cmd, lang)
+
+
+def reopen_own_case(session: Session, volunteer: Volunteer, cmd: Command, lang: str
+                    ) -> tuple[str, Case | None]:
+    """REOPEN 1024: the volunteer takes up again a finished case of theirs (hotline.cases)."""
+    assert cmd.number is not None
+    case = session.scalar(select(Case).where(Case.number == cmd.number).with_for_update())
+    if case is None or case.assigned_volunteer_id != volunteer.id:
+        return say("not_assigned", lang, number=cmd.number), None
+    if case.is_open:
+        return say("not_finished", lang, number=case.number), None
+    reopen_case(session, case, f"volunteer:{volunteer.id}")
+    return say("case_reopened", lang, number=case.number), case
 
 
 def finish_case(session: Session, case: Case, volunteer: Volunteer, cmd: Command, lang: str
