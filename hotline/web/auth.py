@@ -8,9 +8,11 @@ accounts (password spraying: a few guesses at many accounts).
 from __future__ import annotations
 
 import time
+import unicodedata
 from datetime import timedelta
 from functools import cache
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -151,10 +153,23 @@ def start_session(user: User) -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only follow a local path after login, never another site (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only follow a path on this site after login, never another site (open redirect).
+
+    Browsers strip tabs and newlines and read a backslash as a slash, so "/\t/evil.example"
+    would become "//evil.example": refuse any control or space character, any backslash, a
+    second leading slash and any scheme or host, both as given and once more percent-decoded.
+    """
+    if not target:
+        return None
+    for candidate in (target, unquote(target)):
+        if not candidate.startswith("/") or candidate.startswith("//") or "\\" in candidate:
+            return None
+        if any(ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in candidate):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
+    return target
 
 
 @bp.post("/logout")
