@@ -284,8 +284,10 @@ def people_in(text: str, bare: bool = False) -> tuple[int, bool] | None:
     if not counted:
         return None
     number = counted[0]
-    # "我和两个工友": the two others plus the one writing.
-    count = int(number.value + Decimal("0.5")) + (1 if WITH_OTHERS.search(plain) else 0)
+    # "我和两个工友": the two others plus the one writing; "我和老乡两个人" counts everyone.
+    everyone = re.match(r"\s*(个|名|位)?\s*(多|来)?\s*(个)?\s*(人|people)", plain[number.end:])
+    others = WITH_OTHERS.search(plain) is not None and not everyone
+    count = int(number.value + Decimal("0.5")) + (1 if others else 0)
     return (count, number.approximate) if 1 <= count <= 100_000 else None
 
 

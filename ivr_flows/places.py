@@ -289,7 +289,23 @@ def _resolve(text: str, loose: bool) -> Place | None:
     if chosen is None:
         return None
     province, area = chosen
+    if not loose:  # in a whole message, only the words that name the place
+        said = _naming_words(plain, matches, {province.code, area.code, area.code[:4] + "00"})
     return Place(province.short, _city_name(area, gaz), area.code, said)
+
+
+def _naming_words(plain: str, matches: list[_Match], codes: set[str]) -> str:
+    """The stretch of text naming the chosen place, with a town after it ('东莞长安镇')."""
+    used = [m for m in matches if m.area.code in codes]
+    han = [m for m in used if m.start < 1000]
+    if han:
+        start, end = min(m.start for m in han), max(m.end for m in han)
+        tail = re.match(r"(省|市|区|县|[\u4e00-\u9fff]{1,3}?(镇|街道|乡|开发区|工业园))+",
+                        plain[end:])
+        return plain[start:end + (tail.end() if tail else 0)]
+    tokens = _latin_tokens(plain)
+    first, last = (min(m.start for m in used) - 1000) // 10, (max(m.end for m in used) - 991) // 10
+    return " ".join(tokens[first:last]).title()
 
 
 def _city_name(area: _Area, gaz: _Gazetteer) -> str | None:

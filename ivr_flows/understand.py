@@ -1,0 +1,240 @@
+"""What a worker's first text says: a problem (and its facts), a request, or only a pleasantry.
+
+The keyword tables and the precedence between problems live in flows/reading/words.yaml, beside
+the intake flow, so they can be read and changed without touching code.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ivr_flows.parse import (
+    amount_in,
+    months_in,
+    normalize,
+    numbers_in,
+    parse_date,
+    people_in,
+    plain_text,
+)
+from ivr_flows.places import clean_said, mentioned_place
+
+WORDS_FILE = Path(__file__).resolve().parent / "flows" / "reading" / "words.yaml"
+EMPLOYER_END = ("有限公司", "公司", "集团", "工厂", "厂", "工地", "工程队", "项目部", "酒店",
+                "餐厅", "饭店", "店", "超市", "物流")
+EMPLOYER = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,24}?(?:"
+                      + "|".join(EMPLOYER_END) + r"))")
+# What stands before an employer's name in a sentence, not part of it.
+EMPLOYER_LEAD = re.compile(r"^.*(?:在|给|帮|替|去|到|进|是|跟|被|的|了|从|为)")
+PLACE_LEAD = re.compile(r"^[\u4e00-\u9fff]{1,6}?(?:省|市|区|县|镇|乡|街道)")
+NOT_EMPLOYERS = re.compile(r"^(我们|我的|这个|那个|这家|那家|一个|一家|本|同一个|同一家|该|我|他们|"
+                           r"老板的|他的|工地上|厂里|厂)$")
+ENGLISH_EMPLOYER = re.compile(
+    r"\b(?:at|for|with|from)\s+((?:[A-Z][\w&.'-]*\s+){0,5}?(?:Co\.?|Company|Ltd\.?|Limited|"
+    r"Factory|Inc\.?|Group|Corp\.?|Corporation|Restaurant|Hotel|Plant|Construction))")
+TENURE = re.compile(r"(干了|做了|工作了|上班了|打工了?|来了|入职)[^，。,.；;!！]{0,4}?"
+                    r"(\d+|[一二两三四五六七八九十半几]+)\s*(多)?\s*(个多月|个月|年半|年)")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a message reads: kind 'problem' | 'request' | 'pleasantry', and the facts it states."""
+
+    kind: str
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def opens_case(self) -> bool:
+        """Whether the message asks for help (anything but thanks, greetings, wishes, emoji)."""
+        return self.kind != "pleasantry"
+
+
+@dataclass(frozen=True)
+class _Tables:
+    precedence: tuple[str, ...]
+    collective_min_people: int
+    words: tuple[tuple[str, str, bool], ...]  # (word, category, weak), longest first
+    details: dict[str, tuple[tuple[str, bool], ...]]
+    insurance_kinds: tuple[tuple[str, str], ...]  # (word, kind), longest first
+    pleasantries: tuple[str, ...]  # longest first
+
+
+def _folded(word: str) -> str:
+    return normalize(str(word)).lower()
+
+
+@cache
+def tables() -> _Tables:
+    """The keyword tables of flows/reading/words.yaml, loaded once."""
+    data = yaml.safe_load(WORDS_FILE.read_text(encoding="utf-8"))
+    words = [(_folded(w), name, False) for name, table in data["categories"].items()
+             for lang in ("zh", "en") for w in table.get(lang, [])]
+    words += [(_folded(w), name, True) for name, table in data["categories"].items()
+              for w in table.get("weak", [])]
+    details = {key: tuple((_folded(w), value == "true") for value, ws in table.items() for w in ws)
+               for key, table in data["details"].items()}
+    kinds = [(_folded(w), kind) for kind, ws in data["insurance_kinds"].items() for w in ws]
+    polite = [_folded(w) for table in (data["pleasantries"], data["festival_wishes"])
+              for lang in ("zh", "en") for w in table[lang]]
+    return _Tables(
+        precedence=tuple(data["precedence"]),
+        collective_min_people=int(data["collective_min_people"]),
+        words=tuple(sorted(words, key=lambda w: -len(w[0]))),
+        details={k: tuple(sorted(v, key=lambda w: -len(w[0]))) for k, v in details.items()},
+        insurance_kinds=tuple(sorted(kinds, key=lambda w: -len(w[0]))),
+        pleasantries=tuple(sorted(set(polite), key=len, reverse=True)),
+    )
+
+
+def _find(plain: str, word: str, taken: list[bool]) -> int:
+    """Where `word` first stands in `plain` on characters no longer word claimed; -1 if nowhere."""
+    pattern = rf"\b{re.escape(word)}\b" if word.isascii() else re.escape(word)
+    for match in re.finditer(pattern, plain):
+        if not any(taken[match.start():match.end()]):
+            taken[match.start():match.end()] = [True] * (match.end() - match.start())
+            return match.start()
+    return -1
+
+
+def _categories(plain: str) -> tuple[set[str], set[str]]:
+    """(categories named by their own words, categories named only by weak words)."""
+    taken = [False] * len(plain)
+    strong: set[str] = set()
+    weak: set[str] = set()
+    for word, category, is_weak in tables().words:
+        # Group words ("都被欠") name who is owed; they leave the words of owing ("欠薪") free.
+        claims = [False] * len(plain) if category == "collective" else taken
+        if _find(plain, word, claims) >= 0:
+            (weak if is_weak else strong).add(category)
+    return strong, weak - strong
+
+
+def _is_pleasantry(plain: str) -> bool:
+    rest = plain
+    for word in tables().pleasantries:
+        rest = re.sub(rf"\b{re.escape(word)}\b", " ", rest) if word.isascii() else rest.replace(
+            word, " ")
+    # Nothing left but emoji, punctuation, symbols and spaces.
+    return not any(unicodedata.category(ch)[0] in "LN" for ch in rest)
+
+
+def _category(plain: str, people: tuple[int, bool] | None) -> str | None:
+    strong, weak = _categories(plain)
+    t = tables()
+    # The group words name who is owed, not a problem of their own.
+    group = "collective" in strong or (people is not None and
+                                       people[0] >= t.collective_min_people)
+    strong.discard("collective")
+    named = strong or weak  # weak words count only when no other problem is named
+    if "wages" in named and group:
+        named = named | {"collective"}
+    return next((category for category in t.precedence if category in named), None)
+
+
+def _employer(text: str) -> str | None:
+    english = ENGLISH_EMPLOYER.search(text)
+    if english:
+        return english.group(1).strip()[:200]
+    for clause in re.split(r"[，。,.;；!！?？\s]+", normalize(text)):
+        for match in EMPLOYER.finditer(clause):
+            name = EMPLOYER_LEAD.sub("", match.group(1))
+            name = _strip_place(name)
+            stem = _without_end(name)
+            place = mentioned_place(stem)
+            if place is not None and place.said == normalize(stem):
+                continue  # "广州工地": a place and a kind of workplace, no employer's name
+            if len(name) >= 3 and not NOT_EMPLOYERS.match(stem):
+                return name[:200]
+    return None
+
+
+def _strip_place(name: str) -> str:
+    """'深圳某某电子厂' -> '某某电子厂': leading place names, each alone or with its suffix."""
+    while True:
+        place = mentioned_place(name)
+        shorter = name
+        if place is not None and name.startswith(place.said):
+            shorter = name[len(place.said):]
+        elif match := PLACE_LEAD.match(name):
+            shorter = name[match.end():]
+        if shorter == name or len(shorter) < 3:
+            return name
+        name = shorter
+
+
+def _without_end(name: str) -> str:
+    for end in EMPLOYER_END:
+        if name.endswith(end):
+            return name[: -len(end)] or end
+    return name
+
+
+def _details(plain: str, category: str | None, today: date) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, words in tables().details.items():
+        for word, value in words:
+            if _find(plain, word, [False] * len(plain)) >= 0:
+                found[key] = value
+                break
+    when = parse_date(plain, today)
+    if category == "injury":
+        found = {k: v for k, v in found.items() if k in (
+            "in_hospital", "employer_pays_treatment", "injury_claim_filed")}
+        if when is not None:
+            found["injured_on"] = when.isoformat()
+    elif category in ("wages", "collective"):
+        found = {k: v for k, v in found.items() if k == "still_employed"}
+        if when is not None and found.get("still_employed") is False:
+            found["left_on"] = when.isoformat()
+    elif category == "contract":
+        found = {k: v for k, v in found.items() if k == "written_contract"}
+        if when is not None:
+            found["dismissed_on"] = when.isoformat()
+    elif category == "social_insurance":
+        found = {}
+        kind = next((k for w, k in tables().insurance_kinds if w in plain), None)
+        if kind:
+            found["insurance_kind"] = kind
+    else:
+        found = {}
+    return found
+
+
+def read_message(text: str, today: date | None = None) -> Reading:
+    """Read a worker's message: its kind and only the facts it states (flow field names)."""
+    today = today or date.today()
+    plain = plain_text(clean_said(text) if text else "")
+    if not plain or _is_pleasantry(plain):
+        return Reading("pleasantry")
+    unpaid = TENURE.sub(" ", plain)  # "干了三年" is how long they worked, not months unpaid
+    numbers = numbers_in(plain)
+    people = people_in(plain)
+    category = _category(plain, people)
+    answers: dict[str, Any] = {}
+    if category:
+        answers["category"] = category
+    amount = amount_in([n for n in numbers if n.unit == "money" or (
+        n.unit == "" and n.value >= 100 and len(str(int(n.value))) < 9)])
+    if amount is not None:
+        answers["amount_owed"] = amount
+    months = months_in(unpaid)
+    if months is not None and category in (None, "wages", "collective", "social_insurance"):
+        answers["months_unpaid"] = months
+    if people is not None and people[0] > 1:
+        answers["people_affected"], answers["people_approximate"] = people
+    place = mentioned_place(text)
+    if place is not None:
+        answers["work_place"] = place.said
+    employer = _employer(text)
+    if employer:
+        answers["employer"] = employer
+    answers.update(_details(plain, category, today))
+    return Reading("problem" if category else "request", answers)

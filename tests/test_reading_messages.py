@@ -1,0 +1,162 @@
+"""A worker's first text read whole: problem, request or pleasantry, and the facts it states."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ivr_flows.understand import Reading, read_message
+from models import CaseCategory
+
+TODAY = date(2026, 3, 2)
+
+PLEASANTRIES = [
+    "谢谢", "谢谢你", "谢谢你们！", "多谢", "感谢", "非常感谢🙏", "收到", "收到了", "好的", "好",
+    "嗯嗯", "OK", "ok thanks", "Ok, thank you!", "thx", "👍", "🙏", "😊", "🙏🙏", "👍👍👍",
+    "新年快乐", "春节快乐", "中秋快乐", "祝你们新年快乐🧧", "祝大家新年快乐，万事如意！", "过年好",
+    "你好", "您好", "在吗", "在吗？", "哈哈", "辛苦了", "辛苦了！", "好的谢谢老师", "【谢谢】",
+    "Thanks!", "Happy new year", "Happy New Year!!", "hello", "Hi", "ＯＫ", "謝謝", "好的，知道了",
+    "明白了，谢谢", "  ", "", "。。。", "~~", "谢谢🙏🙏🙏", "恭喜发财🧧", "Merry Christmas",
+]
+
+
+@pytest.mark.parametrize("text", PLEASANTRIES, ids=[t or "empty" for t in PLEASANTRIES])
+def test_pleasantries_open_no_case(text: str) -> None:
+    reading = read_message(text, TODAY)
+    assert reading.kind == "pleasantry" and not reading.opens_case and reading.answers == {}
+
+
+REQUESTS = [
+    ("我想咨询一下", {}), ("有个事想问", {}), ("can someone help me", {}), ("请问怎么办", {}),
+    ("你好，我想问个问题", {}), ("I need help", {}), ("在吗？有事找你们", {}), ("不知道", {}),
+    ("1", {}), ("我在东莞打工，想问点事", {"work_place": "东莞"}),
+    ("我在华润万家超市上班", {"employer": "华润万家超市"}),
+]
+
+
+@pytest.mark.parametrize("text,answers", REQUESTS, ids=[r[0] for r in REQUESTS])
+def test_requests_open_a_case_without_a_category(text: str, answers: dict[str, Any]) -> None:
+    reading = read_message(text, TODAY)
+    assert reading.kind == "request" and reading.opens_case
+    assert reading.answers == answers
+
+
+WAGES, INJURY, CONTRACT = "wages", "injury", "contract"
+INSURANCE, LEGAL, COLLECTIVE = "social_insurance", "other_legal", "collective"
+D = Decimal
+PROBLEMS: list[tuple[str, dict[str, Any]]] = [
+    # wages
+    ("老板拖欠我三个月工资，一共一万二",
+     {"category": WAGES, "months_unpaid": 3, "amount_owed": D(12000)}),
+    ("老板欠我工资", {"category": WAGES}),
+    ("工资没发", {"category": WAGES}),
+    ("工資沒發", {"category": WAGES}),  # Traditional characters
+    ("三个月没发工资了", {"category": WAGES, "months_unpaid": 3}),
+    ("欠薪8000元", {"category": WAGES, "amount_owed": D(8000)}),
+    ("老板欠我12,000元", {"category": WAGES, "amount_owed": D(12000)}),
+    ("老板跑路了，欠了我们工资", {"category": WAGES}),
+    ("包工头不给钱", {"category": WAGES}),
+    ("你好，老板不给钱", {"category": WAGES}),
+    ("被辞退了还欠两个月工资",  # money owed outranks the dismissal
+     {"category": WAGES, "months_unpaid": 2, "still_employed": False}),
+    ("已经离职了，工资还没给", {"category": WAGES, "still_employed": False}),
+    ("辞职了，老板扣着半年工资不给", {"category": WAGES, "months_unpaid": 6,
+                                      "still_employed": False}),
+    ("我还在上班，但老板两个多月没发工资", {"category": WAGES, "months_unpaid": 2,
+                                             "still_employed": True}),
+    ("上个月不干了，还欠我八千块", {"category": WAGES, "amount_owed": D(8000),
+                                    "still_employed": False, "left_on": "2026-02-01"}),
+    ("我在深圳某某电子厂上班，老板三个月没发工资",
+     {"category": WAGES, "months_unpaid": 3, "work_place": "深圳", "employer": "某某电子厂"}),
+    ("在东莞长安镇某某五金厂干了三年，老板欠两个月工资",  # three years is tenure, not unpaid
+     {"category": WAGES, "months_unpaid": 2, "work_place": "东莞长安镇",
+      "employer": "某某五金厂"}),
+    ("加班费一直不给", {"category": WAGES}),
+    ("欠我一万二千五百块工资", {"category": WAGES, "amount_owed": D(12500)}),
+    ("大概欠了1.5万", {"category": WAGES, "amount_owed": D(15000)}),
+    ("【求助】老板欠薪😭😭", {"category": WAGES}),
+    ("ｌａｏｂａｎ欠我５０００块", {"category": WAGES, "amount_owed": D(5000)}),
+    ("The boss has not paid my wages for 3 months", {"category": WAGES, "months_unpaid": 3}),
+    ("I work at ABC Electronics Co in Dongguan, they owe me 8000 yuan",
+     {"category": WAGES, "amount_owed": D(8000), "work_place": "Dongguan",
+      "employer": "ABC Electronics Co"}),
+    ("my salary is unpaid", {"category": WAGES}),
+    # collective: many workers of one employer
+    ("我们三十多个工友都没拿到工资",
+     {"category": COLLECTIVE, "people_affected": 30, "people_approximate": True}),
+    ("全厂都被欠薪", {"category": COLLECTIVE}),
+    ("3个月工资1万2，我们5个人",  # months, amount and head count kept apart
+     {"category": COLLECTIVE, "months_unpaid": 3, "amount_owed": D(12000),
+      "people_affected": 5, "people_approximate": False}),
+    ("广东省东莞市某某鞋业有限公司欠我们40多人工资",
+     {"category": COLLECTIVE, "people_affected": 40, "people_approximate": True,
+      "work_place": "广东省东莞市", "employer": "某某鞋业有限公司"}),
+    ("工地上二三十个人都没拿到工钱",
+     {"category": COLLECTIVE, "people_affected": 25, "people_approximate": True}),
+    ("我和两个工友的工资都没发",
+     {"category": COLLECTIVE, "people_affected": 3, "people_approximate": False}),
+    ("all of us have not been paid", {"category": COLLECTIVE}),
+    ("About 20 workers are owed wages",
+     {"category": COLLECTIVE, "people_affected": 20, "people_approximate": True}),
+    ("我和老乡两个人工资没发",  # two is not many
+     {"category": WAGES, "people_affected": 2, "people_approximate": False}),
+    # injury first, whatever else is said
+    ("工地上摔伤了，老板不给医药费", {"category": INJURY, "employer_pays_treatment": False}),
+    ("昨天在工地摔伤，现在住院",
+     {"category": INJURY, "injured_on": "2026-03-01", "in_hospital": True}),
+    ("手指被机器压断了", {"category": INJURY}),
+    ("3月1号从楼上掉下来，骨折了", {"category": INJURY, "injured_on": "2026-03-01"}),
+    ("受伤了工资也没发", {"category": INJURY}),
+    ("我得了尘肺病", {"category": INJURY}),
+    ("I was injured at work yesterday", {"category": INJURY, "injured_on": "2026-03-01"}),
+    ("I got hurt and the boss won't pay for treatment",
+     {"category": INJURY, "employer_pays_treatment": False}),
+    ("上周在广州工地出了事故", {"category": INJURY, "injured_on": "2026-02-23",
+                                "work_place": "广州"}),
+    # social insurance
+    ("公司不给买社保", {"category": INSURANCE}),
+    ("工资里扣了社保但没交", {"category": INSURANCE}),
+    ("公司没给我买工伤保险", {"category": INSURANCE, "insurance_kind": "工伤"}),
+    ("五险一金都没有", {"category": INSURANCE, "insurance_kind": "全部"}),
+    ("养老保险断交了三个月", {"category": INSURANCE, "insurance_kind": "养老",
+                              "months_unpaid": 3}),
+    ("The company never paid my social insurance", {"category": INSURANCE}),
+    # contract
+    ("没签合同就被开除了", {"category": CONTRACT, "written_contract": False}),
+    ("我被辞退了，没有任何补偿", {"category": CONTRACT}),
+    ("昨天被炒鱿鱼了", {"category": CONTRACT, "dismissed_on": "2026-03-01"}),
+    ("厂里扣了我的身份证不还", {"category": CONTRACT}),
+    ("入职交了押金，现在不退", {"category": CONTRACT}),
+    ("I was fired without notice", {"category": CONTRACT}),
+    ("签了合同但是试用期被解雇", {"category": CONTRACT, "written_contract": True}),
+    # other legal
+    ("被黑中介骗了钱", {"category": LEGAL}),
+    ("想找个律师", {"category": LEGAL}),
+    ("老板打人", {"category": LEGAL}),
+    ("I need a lawyer", {"category": LEGAL}),
+    ("我想申请劳动仲裁要回工资", {"category": WAGES}),  # arbitration for wages is wages
+]
+
+
+@pytest.mark.parametrize("text,answers", PROBLEMS, ids=[p[0] for p in PROBLEMS])
+def test_problems_and_their_facts(text: str, answers: dict[str, Any]) -> None:
+    reading = read_message(text, TODAY)
+    assert reading.kind == "problem" and reading.opens_case
+    assert reading.answers == answers
+    assert CaseCategory(reading.answers["category"])  # a real category value
+
+
+def test_at_least_sixty_phrasings() -> None:
+    assert len(PLEASANTRIES) + len(REQUESTS) + len(PROBLEMS) >= 60
+
+
+def test_reading_is_frozen_and_defaults_to_today() -> None:
+    reading = read_message("昨天在工地摔伤")
+    assert reading.answers["injured_on"] == date.today().replace().fromordinal(
+        date.today().toordinal() - 1).isoformat()
+    with pytest.raises(AttributeError):
+        reading.kind = "pleasantry"  # type: ignore[misc]
+    assert Reading("pleasantry").opens_case is False
