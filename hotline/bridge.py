@@ -55,9 +55,12 @@ def touch(case: Case, now: datetime, *, contacted_worker: bool = False) -> None:
 
 
 def worker_contacts(session: Session, case: Case) -> list[Contact]:
-    """Who a relay reaches: the case's worker, plus every linked worker of a collective case."""
-    ids = [case.contact_id, *session.scalars(
-        select(Case.contact_id).where(Case.collective_case_id == case.id))]
+    """Who a relay reaches: the case's worker, plus the linked workers of a collective case
+    in the same office (another office's workers are that office's to text)."""
+    from hotline.collective import crosses, members_of
+
+    ids = [case.contact_id, *(m.contact_id for m in members_of(session, case)
+                              if not crosses(case, m))]
     return [c for c in (session.get(Contact, i) for i in dict.fromkeys(ids)) if c is not None]
 
 

@@ -4,6 +4,11 @@ The earliest open case among them leads: it becomes category COLLECTIVE, urgent,
 number of workers as people affected; the others link to it (`collective_case_id`) and are
 worked by the lead's volunteer. Staff are texted at once — a mass incident (群体性事件)
 must not wait in a queue.
+
+Across offices the link is made (both offices' staff see it on their own cases and are both
+texted), but nothing is assigned across the boundary: a case of another office stays in that
+office's queue, is offered to that office's volunteers, and the lead's volunteer cannot relay
+to its worker (`crosses`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from hotline.routing import (
     offer_case,
     queue_sms,
     route_case,
+    same_office,
     send_after_commit,
     withdraw_other_offers,
 )
@@ -107,26 +113,52 @@ def form(session: Session, lead: Case, members: list[Case], workers: int, now: d
     for member in members:
         link(session, member, lead, now, count=False)
     alert_staff(session, lead, "staff_collective", count=workers, employer=lead.employer)
+    alerted = {lead.organisation_id}
+    for member in members:  # each other office's staff, once, about a case of their own
+        if crosses(lead, member) and member.organisation_id not in alerted:
+            alerted.add(member.organisation_id)
+            alert_staff(session, member, "staff_collective", count=workers,
+                        employer=lead.employer)
     if lead.status == CaseStatus.NEW:
         after_commit(session, route_case, lead.id, queue=URGENT)
     elif lead.status == CaseStatus.OFFERED:
         offer_case(session, lead, now, top_up=True)
 
 
+def crosses(lead: Case, member: Case) -> bool:
+    """The member case is in another office's queue than the collective case: it is linked,
+    but worked (offered, assigned, texted) only within its own office."""
+    return member.organisation_id is not None and member.organisation_id != lead.organisation_id
+
+
+def worked_with_lead(session: Session, case: Case) -> bool:
+    """A linked case that the collective case's volunteer works (so routing leaves it be)."""
+    lead = session.get(Case, case.collective_case_id) if case.collective_case_id else None
+    return lead is not None and not crosses(lead, case)
+
+
 def link(session: Session, member: Case, lead: Case, now: datetime, count: bool = True) -> None:
-    """Attach a worker's case to the collective case; its volunteer works both."""
+    """Attach a worker's case to the collective case; its volunteer works both (same office)."""
     member.collective_case_id = lead.id
     member.urgency = Urgency.URGENT
+    other_office = crosses(lead, member)
     member.log(EventKind.COLLECTIVE, f"linked to collective case #{lead.number}",
-               data={"lead": lead.number})
-    if member.status == CaseStatus.OFFERED:
+               data={"lead": lead.number, "other_office": other_office})
+    if member.status == CaseStatus.OFFERED and not other_office:
         withdraw_other_offers(session, member, keep=None, now=now)
         member.move_to(CaseStatus.NEW, note=f"worked with collective case #{lead.number}")
     if count:
-        workers = {c.contact_id for c in members_of(session, lead)} | {lead.contact_id}
+        others = members_of(session, lead)
+        workers = {c.contact_id for c in others} | {lead.contact_id}
         lead.people_affected = max(lead.people_affected, len(workers))
         lead.log(EventKind.COLLECTIVE, f"case #{member.number} joined", data={
-            "member": member.number, "workers": lead.people_affected})
+            "member": member.number, "workers": lead.people_affected,
+            "other_office": other_office})
+        if other_office and not any(c.organisation_id == member.organisation_id
+                                    for c in others if c.id != member.id):
+            # The first case of this office in the dispute: its staff hear of it now.
+            alert_staff(session, member, "staff_collective", count=lead.people_affected,
+                        employer=lead.employer)
     owner = session.get(Volunteer, lead.assigned_volunteer_id) if (
         lead.assigned_volunteer_id) else None
     if owner is not None:
@@ -139,11 +171,17 @@ def members_of(session: Session, lead: Case) -> list[Case]:
                                 .order_by(Case.id)))
 
 
-def assign_members(session: Session, lead: Case, volunteer: Volunteer, now: datetime) -> None:
-    """Give the lead's volunteer every linked case nobody owns yet, and tell them."""
+def assign_members(session: Session, case: Case, volunteer: Volunteer, now: datetime) -> None:
+    """Give the volunteer who took a collective case (or one of its cases) every linked case
+    of their own office that nobody owns yet, and tell them; never one of another office."""
+    lead = session.get(Case, case.collective_case_id) if case.collective_case_id else case
+    if lead is None:
+        return
     ids = []
     for member in members_of(session, lead):
-        if member.status not in UNASSIGNED or member.assigned_volunteer_id is not None:
+        if (member.id == case.id or member.status not in UNASSIGNED
+                or member.assigned_volunteer_id is not None
+                or not same_office(volunteer, member)):
             continue
         withdraw_other_offers(session, member, keep=None, now=now)
         member.assigned_volunteer_id = volunteer.id

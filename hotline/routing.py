@@ -17,7 +17,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from flask import current_app
-from sqlalchemy import event, func, select
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.orm import Session
 
 from hotline.db import get_db
@@ -179,18 +179,45 @@ def current_load(session: Session) -> dict[int, int]:
     return load
 
 
-def speaks(volunteer: Volunteer, case: Case) -> bool:
-    """The volunteer speaks the case's language (or exactly its dialect)."""
-    if case.language in (volunteer.languages or []):
+def speaks(volunteer: Volunteer, case: Case, language: str | None = None) -> bool:
+    """The volunteer speaks the case's language (or exactly its dialect); `language`, when
+    given, stands in for the case's (a caller who just chose one on the phone)."""
+    if (language or case.language) in (volunteer.languages or []):
         return True
     dialects = {canonical_dialect(d) for d in volunteer.dialects or []}
     return bool(case.dialect) and canonical_dialect(case.dialect or "") in dialects
 
 
-def rank_candidates(session: Session, case: Case, now: datetime) -> list[Score]:
-    """Eligible volunteers for the case, best first (ties: longest since last offer)."""
+def same_office(volunteer: Volunteer, case: Case) -> bool:
+    """A case in an organisation's queue is worked only by that organisation's volunteers;
+    a case in no queue by anyone."""
+    return case.organisation_id is None or volunteer.organisation_id == case.organisation_id
+
+
+def disabled_volunteers() -> Select[int | None]:
+    """Volunteers whose web account was disabled (they left; keep their history)."""
+    return select(User.volunteer_id).where(User.volunteer_id.is_not(None),
+                                           User.active.is_(False))
+
+
+def eligible(volunteer: Volunteer, case: Case, load: int, now: datetime,
+             language: str | None = None) -> bool:
+    """The one rule of who may take a case (offer or live call): on duty and in a shift,
+    of the case's organisation, speaks its language, below capacity. Whoever passes is then
+    ranked by `score_volunteer` (skill, dialect, hometown, place, load, fairness)."""
+    return (volunteer.on_duty and volunteer.in_shift(now) and same_office(volunteer, case)
+            and speaks(volunteer, case, language) and load < volunteer.capacity)
+
+
+def rank_candidates(session: Session, case: Case, now: datetime, *,
+                    language: str | None = None) -> list[Score]:
+    """Eligible volunteers for the case, best first (ties: longest since last offer).
+
+    Used by routing's offers and by a phone call's live transfer alike; a volunteer who was
+    already offered this case (and declined or let it lapse) is not asked again."""
     already = select(Offer.volunteer_id).where(Offer.case_id == case.id)
-    query = select(Volunteer).where(Volunteer.on_duty.is_(True), Volunteer.id.not_in(already))
+    query = select(Volunteer).where(Volunteer.on_duty.is_(True), Volunteer.id.not_in(already),
+                                    Volunteer.id.not_in(disabled_volunteers()))
     if case.organisation_id is not None:
         query = query.where(Volunteer.organisation_id == case.organisation_id)
     load = current_load(session)
@@ -198,10 +225,21 @@ def rank_candidates(session: Session, case: Case, now: datetime) -> list[Score]:
     home = contact.home_province if contact else None
     scores = [score_volunteer(v, case, home, load.get(v.id, 0), now)
               for v in session.scalars(query)
-              if v.in_shift(now) and speaks(v, case) and load.get(v.id, 0) < v.capacity]
+              if eligible(v, case, load.get(v.id, 0), now, language)]
     epoch = datetime.min.replace(tzinfo=now.tzinfo)
     scores.sort(key=lambda s: (-s.total, s.last_offered_at or epoch, s.volunteer_id))
     return scores
+
+
+def may_keep(session: Session, volunteer: Volunteer, case: Case, now: datetime) -> bool:
+    """The case's own volunteer may still be rung about it: the same rule as `eligible`,
+    except that the case itself does not count against their capacity."""
+    if session.scalar(disabled_volunteers().where(User.volunteer_id == volunteer.id)):
+        return False
+    load = current_load(session).get(volunteer.id, 0)
+    if case.assigned_volunteer_id == volunteer.id and case.status in OPEN_STATUSES:
+        load -= 1
+    return eligible(volunteer, case, max(load, 0), now)
 
 
 # --- offers -------------------------------------------------------------------------------
@@ -346,15 +384,15 @@ def route_case(case_id: int) -> str:
         case = session.get(Case, case_id, with_for_update=True)
         if case is None or case.status != CaseStatus.NEW:
             return "skipped"
-        if case.collective_case_id is not None:
+        from hotline.collective import check_collective, worked_with_lead
+
+        if worked_with_lead(session, case):  # another office's linked cases are routed here
             return "part of a collective case"
         from hotline.organisations import settle_organisation
 
         settle_organisation(session, case)
-        from hotline.collective import check_collective
-
         check_collective(session, case, utcnow())
-        if case.collective_case_id is not None:
+        if worked_with_lead(session, case):
             return "joined a collective case"
         from hotline.cases import needs_triage, send_to_triage
 

@@ -82,21 +82,23 @@ def now() -> datetime:
     return clock()
 
 
-def available_volunteer(session: Session, language: str, case: Case | None = None
-                        ) -> Volunteer | None:
-    """Who to ring now: the case's own volunteer if on duty and in shift; else an on-duty
-    volunteer in shift, same language first, least recently offered."""
+def available_volunteer(session: Session, language: str, case: Case) -> Volunteer | None:
+    """Who a live transfer rings: the case's own volunteer while they may still take it, else
+    the volunteer routing would offer the case to first (`routing.rank_candidates`: same
+    organisation, speaks the language, on duty and in shift, below capacity)."""
+    from hotline.organisations import settle_organisation
+    from hotline.routing import may_keep, rank_candidates
+
+    # The work place answered during this call decides the office whose volunteers may
+    # take it, exactly as routing will decide it after the call.
+    settle_organisation(session, case)
     moment = now()
     own = session.get(Volunteer, case.assigned_volunteer_id) if (
-        case is not None and case.assigned_volunteer_id) else None
-    if own is not None and own.on_duty and own.available(moment):
+        case.assigned_volunteer_id) else None
+    if own is not None and may_keep(session, own, case, moment):
         return own
-    candidates = session.scalars(select(Volunteer).where(Volunteer.on_duty.is_(True)).order_by(
-        Volunteer.last_offered_at.asc().nulls_first(), Volunteer.id)).all()
-    free = [v for v in candidates if v.available(moment)]
-    same = [v for v in free if language in (v.languages or [])]
-    best = same or free
-    return best[0] if best else None
+    ranked = rank_candidates(session, case, moment, language=language)
+    return session.get(Volunteer, ranked[0].volunteer_id) if ranked else None
 
 
 def context(session: Session, case: Case, language: str, *, returning: bool) -> Context:
@@ -254,15 +256,17 @@ def continue_call(session: Session, call: InboundCall, n: int, silence: bool
 
 
 def talked_live(session: Session, case: Case, row: FlowSession) -> None:
-    """The volunteer rung by a live transfer answered: the case is theirs."""
+    """The volunteer rung by a live transfer answered: an unowned case is theirs, if the
+    matching rule still lets them take it (same organisation; the queue may have moved)."""
+    from hotline.routing import assign, same_office
+
     volunteer = session.get(Volunteer, row.answers.get("transfer_volunteer_id") or 0)
     if volunteer is None:
         return
     case.log(EventKind.CALL, f"live transfer answered by {volunteer.name}",
              actor=f"volunteer:{volunteer.id}", data={"volunteer_id": volunteer.id})
-    if case.status == CaseStatus.NEW:
-        case.assigned_volunteer_id = volunteer.id
-        case.move_to(CaseStatus.ASSIGNED, note=f"talked live with {volunteer.name}")
+    if case.status == CaseStatus.NEW and same_office(volunteer, case):
+        assign(session, case, volunteer, now(), actor=f"volunteer:{volunteer.id}")
 
 
 def hangup_xml() -> str:
