@@ -266,8 +266,11 @@ def describe_case(phone: str) -> str:
                               .order_by(Case.id.desc()).limit(1))
         if case is None:
             return "no case was opened"
+        people = f"~{case.people_affected}" if case.people_approximate else case.people_affected
+        details = " ".join(f"{k}={v}" for k, v in sorted((case.details or {}).items()))
         return (f"case {case.number}: {case.category} {case.urgency} "
                 f"{case.work_province or ''}{case.work_city or ''} employer={case.employer} "
                 f"amount={case.amount_owed} months={case.months_unpaid} "
-                f"people={case.people_affected} status={case.status} "
-                f"voicemail={case.voicemail_url} dialect={case.dialect}")
+                f"people={people} status={case.status} "
+                f"voicemail={case.voicemail_url} dialect={case.dialect}"
+                + (f" {details}" if details else ""))

@@ -8,7 +8,7 @@ Once the flow is done, later texts are plain follow-ups.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from ivr_flows.loader import default_flow
 from ivr_flows.model import Flow
 from ivr_flows.sms import render_sms
 from ivr_flows.store import FlowOutcome, apply_turn, end_flow, save_state, state_of
+from ivr_flows.understand import read_message
 from models import (
     Case,
     CaseStatus,
@@ -146,7 +147,13 @@ def answer(session: Session, row: FlowSession, case: Case, text: str, has_media:
             prefix = say("flow_media", state.language)
         save_state(row, state)
         return render_sms(flow, state, waiting_turn(flow, state), case.number, prefix), None
+    before = replace(state, answers=dict(state.answers))
     turn = advance(flow, state, Reply(text=text), sms_context(case))
+    if (not turn.understood or turn.fell_back) and not read_message(text).opens_case:
+        # "谢谢" or "👍" mid-intake is politeness, not a wrong answer: ask the same question
+        # again without counting it as a failed try (hotline.intake's front-door rule).
+        save_state(row, before)
+        return render_sms(flow, before, waiting_turn(flow, before), case.number), None
     save_state(row, state)
     apply_turn(case, row, turn)
     outcome = None

@@ -20,6 +20,7 @@ from hotline.conversation import converse
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.replies import detect_language, say
 from hotline.sms_commands import Command, ParsedCommand, parse_command, run_command
+from ivr_flows.understand import read_message
 from models import (
     Case,
     Channel,
@@ -148,7 +149,7 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
     case = open_case_for(session, contact)
     if case is not None:
         return continue_case(session, sms, phone, contact, case, language, command)
-    reading = _read(sms.body) if command is None else None
+    reading = read_message(sms.body) if command is None else None
     if reading is not None and reading.kind != "problem":
         finished = recently_finished_case(session, contact)
         if finished is not None:
@@ -159,16 +160,6 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
     case = open_case(session, contact, Channel.SMS, language, summary=sms.body)
     return continue_case(session, sms, phone, contact, case, language, command, opened=True,
                          known=reading.answers if reading is not None else {})
-
-
-def _read(body: str) -> Any:
-    # TRANSITIONAL until helper "reading" lands ivr_flows/understand.py: without it every
-    # text opens a case as before. Replaced by a plain import once it exists.
-    try:
-        from ivr_flows.understand import read_message
-    except ImportError:
-        return None
-    return read_message(body)
 
 
 def continue_case(session: Session, sms: InboundSms, phone: str, contact: Contact, case: Case,

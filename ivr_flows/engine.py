@@ -9,16 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from ivr_flows.fields import FIELDS, URGENT_CATEGORIES
-from ivr_flows.model import Flow, Node
+from ivr_flows.fields import FIELDS, URGENT_CATEGORIES, YES_NO
+from ivr_flows.model import Choice, Flow, Node
 from ivr_flows.parse import clean_text, match_choice, parse_number
 
 MAX_HOPS = 100  # non-waiting nodes passed in one turn; more means a loop in the flow
 ANSWERED_DIAL = frozenset({"completed", "answered"})
+# Kept when the worker says the answers are wrong and starts again: how we talk, why they
+# called; "redo" makes the home province be asked again (it may be what was wrong).
+KEPT_ON_REDO = ("language", "returning")
 
 
 @dataclass
@@ -66,6 +70,7 @@ class Turn:
     said: list[Node] = field(default_factory=list)
     waiting: Node | None = None
     answered: dict[str, Any] = field(default_factory=dict)
+    known: dict[str, Any] = field(default_factory=dict)  # read from the first text, at start
     understood: bool = True
     fell_back: bool = False
 
@@ -74,12 +79,21 @@ class FlowLoop(RuntimeError):
     """The flow passed MAX_HOPS nodes without waiting for an answer."""
 
 
-def start(flow: Flow, ctx: Context, language: str) -> tuple[FlowState, Turn]:
-    """A new state at the flow's start, moved on to the first node that waits."""
-    state = FlowState(node=flow.start, language=language)
-    turn = Turn()
+def start(flow: Flow, ctx: Context, language: str, known: dict[str, Any] | None = None
+          ) -> tuple[FlowState, Turn]:
+    """A new state at the flow's start, moved on to the first node that waits; questions
+    whose answers are `known` already (read from the first text, see fields.known_answers)
+    are not asked."""
+    state = FlowState(node=flow.start, language=language, answers=dict(known or {}))
+    turn = Turn(known=dict(known or {}))
     settle(flow, state, ctx, turn)
     return state, turn
+
+
+def local_today(flow: Flow, ctx: Context) -> date:
+    """Today where the workers are (the flow's office time zone, Asia/Shanghai): '昨天'
+    at 01:00 in Shenzhen is not yesterday in UTC."""
+    return ctx.now.astimezone(ZoneInfo(flow.office_hours.timezone)).date()
 
 
 def advance(flow: Flow, state: FlowState, reply: Reply, ctx: Context) -> Turn:
@@ -88,11 +102,14 @@ def advance(flow: Flow, state: FlowState, reply: Reply, ctx: Context) -> Turn:
     if state.done:
         return turn
     node = flow.node(state.node)
-    outcome = interpret(flow, node, reply, ctx.channel)
+    outcome = interpret(flow, node, reply, ctx.channel, local_today(flow, ctx))
     if outcome is None:
         return _failed(flow, state, node, ctx, turn)
     answers, target = outcome
     state.retries = 0
+    if answers.pop("redo", False):
+        state.answers = {k: v for k, v in state.answers.items() if k in KEPT_ON_REDO}
+        state.answers["redo"] = True
     state.answers.update(answers)
     turn.answered = answers
     if answers.get("language") in flow.languages:
@@ -116,6 +133,8 @@ def settle(flow: Flow, state: FlowState, ctx: Context, turn: Turn) -> None:
         elif node.type in ("say", "end"):
             turn.said.append(node)
             state.node = "" if node.type == "end" else node.next or ""
+        elif already_answered(node, state, ctx.channel):
+            state.node = skip_target(node, state)
         else:
             turn.waiting = node
             return
@@ -135,11 +154,34 @@ def branch_target(flow: Flow, node: Node, state: FlowState, ctx: Context) -> str
         value = ctx.returning
     elif on == "home_known":
         # Asked again when the worker redoes the questions in this same run.
-        value = ctx.home_known and "home_province" not in state.answers
+        value = ctx.home_known and "home_province" not in state.answers and (
+            not state.answers.get("redo"))
     else:
         value = state.answers.get(on.removeprefix("answer:"))
     key = str(value).lower() if value is not None else ""
     return node.cases.get(key) or node.default or ""
+
+
+def already_answered(node: Node, state: FlowState, channel: str) -> bool:
+    """True for a question whose answer this run already has (from the first text, or the
+    voicemail of a worker who described their problem on the phone before)."""
+    name = node.answer_field(channel)
+    return node.type != "transfer" and bool(name) and state.answers.get(name or "") is not None
+
+
+def skip_target(node: Node, state: FlowState) -> str:
+    """Where a question answered already leads: its choice's goto, else `next`."""
+    value = state.answers.get(node.answer_field("sms") or "")
+    choice = next((c for c in node.choices if choice_value(node, c) == value), None)
+    return (choice.goto if choice and choice.goto else None) or node.next or ""
+
+
+def choice_value(node: Node, choice: Choice) -> Any:
+    """A choice's value as stored: true/false for a yes/no menu, else its text."""
+    spec = FIELDS.get(node.field or "")
+    if spec is not None and spec.kind == "yesno" and choice.value in YES_NO:
+        return choice.value == "yes"
+    return choice.value
 
 
 def is_urgent(answers: dict[str, Any]) -> bool:
@@ -149,7 +191,10 @@ def is_urgent(answers: dict[str, Any]) -> bool:
 
 def _failed(flow: Flow, state: FlowState, node: Node, ctx: Context, turn: Turn) -> Turn:
     state.retries += 1
-    if state.retries <= flow.max_retries:
+    # A date is hard to key in and speech recognisers mangle them: a caller who cannot make
+    # one understood is not kept at it; the volunteer asks when they call back.
+    retries = 0 if node.type == "date" and ctx.channel == "voice" else flow.max_retries
+    if state.retries <= retries:
         turn.understood = False
         turn.waiting = node
         return turn
@@ -160,45 +205,76 @@ def _failed(flow: Flow, state: FlowState, node: Node, ctx: Context, turn: Turn) 
     return turn
 
 
-def interpret(flow: Flow, node: Node, reply: Reply, channel: str
-              ) -> tuple[dict[str, Any], str] | None:
+Answers = tuple[dict[str, Any], str] | None  # (answers, next node), None: not an answer
+
+
+def interpret(flow: Flow, node: Node, reply: Reply, channel: str, today: date) -> Answers:
     """(answers, next node) for a reply to `node`; None when it is not an answer."""
     handler = _HANDLERS[node.type]
-    return handler(node, reply, channel)
+    return handler(node, reply, channel, today)
 
 
-def _menu(node: Node, reply: Reply, channel: str) -> tuple[dict[str, Any], str] | None:
+def _menu(node: Node, reply: Reply, channel: str, today: date) -> Answers:
     choice = match_choice(node, reply.heard)
     if choice is None:
         spec = FIELDS.get(node.field or "")
         value = spec.free(reply.heard) if spec and spec.free and reply.heard else None
-        return ({node.field or "": value}, node.next or "") if value else None
-    answers: dict[str, Any] = {node.field: choice.value} if node.field else {}
+        return ({node.field or "": value}, node.next or "") if value is not None else None
+    answers: dict[str, Any] = {node.field: choice_value(node, choice)} if node.field else {}
     if choice.urgent:
         answers["urgent"] = True
+    if choice.redo:
+        answers["redo"] = True
     return answers, choice.goto or node.next or ""
 
 
-def _number(node: Node, reply: Reply, channel: str) -> tuple[dict[str, Any], str] | None:
-    value = parse_number(reply.heard.rstrip("#"))
+def _number(node: Node, reply: Reply, channel: str, today: date) -> Answers:
+    spec = FIELDS[node.field or ""]
+    heard = reply.heard.rstrip("#")
+    if spec.read is not None:  # the field's own reading ("半年", "十几个人", not "¥1")
+        answers = spec.read(heard, today) if heard else None
+        value = to_number(answers.get(node.field or "")) if answers else None
+    else:
+        value = parse_number(heard)
+        answers = None
     if value is None or (node.min is not None and value < Decimal(str(node.min))) or (
             node.max is not None and value > Decimal(str(node.max))):
         return None
-    spec = FIELDS[node.field or ""]
     if spec.integer and value != value.to_integral_value():
         return None
-    stored: Any = int(value) if spec.integer else format(value.normalize(), "f")
-    return {node.field or "": stored}, node.next or ""
+    if answers is None:
+        answers = {node.field or "": int(value) if spec.integer else
+                   format(value.normalize(), "f")}
+    return answers, node.next or ""
 
 
-def _text(node: Node, reply: Reply, channel: str) -> tuple[dict[str, Any], str] | None:
+def to_number(value: Any) -> Decimal | None:
+    """An answer's number as Decimal (None when it is not one)."""
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def _date(node: Node, reply: Reply, channel: str, today: date) -> Answers:
+    read = FIELDS[node.field or ""].read
+    heard = reply.heard.rstrip("#")
+    answers = read(heard, today) if read is not None and heard else None
+    return (answers, node.next or "") if answers else None
+
+
+def _text(node: Node, reply: Reply, channel: str, today: date) -> Answers:
     if channel == "voice" and reply.recording_url:
         return {f"{node.field}_recording": reply.recording_url}, node.next or ""
-    text = clean_text(reply.speech or reply.text, FIELDS[node.field or ""].max_length)
+    spec = FIELDS[node.field or ""]
+    text = clean_text(reply.speech or reply.text, spec.max_length)
+    if text and spec.read is not None:  # a place must name a place, not "1"
+        answers = spec.read(text, today)
+        return (answers, node.next or "") if answers else None
     return ({node.field or "": text}, node.next or "") if text else None
 
 
-def _record(node: Node, reply: Reply, channel: str) -> tuple[dict[str, Any], str] | None:
+def _record(node: Node, reply: Reply, channel: str, today: date) -> Answers:
     if channel == "voice":
         if not reply.recording_url:
             return None
@@ -208,44 +284,88 @@ def _record(node: Node, reply: Reply, channel: str) -> tuple[dict[str, Any], str
     return ({name: text}, node.next or "") if text else None
 
 
-def _transfer(node: Node, reply: Reply, channel: str) -> tuple[dict[str, Any], str] | None:
+def _transfer(node: Node, reply: Reply, channel: str, today: date) -> Answers:
     status = reply.dial_status.lower() or "no-answer"
     if status in ANSWERED_DIAL:
         return {"transfer": status}, node.answered or node.next or ""
     return {"transfer": status}, node.next or ""
 
 
-_HANDLERS = {"menu": _menu, "number": _number, "text": _text, "record": _record,
-             "transfer": _transfer}
+_HANDLERS: dict[str, Callable[[Node, Reply, str, date], Answers]] = {
+    "menu": _menu, "number": _number, "date": _date, "text": _text, "record": _record,
+    "transfer": _transfer}
+
+
+UNKNOWN_DATE = {"zh": "不详", "en": "unknown"}
+RECORDED = {"zh": "（录音）", "en": "(recorded)"}
+LEFT_ON = {"zh": "已于{date}离开", "en": "left on {date}"}
+PEOPLE = {"zh": ("{n}人", "约{n}人"), "en": ("{n} worker(s)", "about {n} workers")}
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+             "Dec")
 
 
 def display_answers(flow: Flow, answers: dict[str, Any], language: str) -> dict[str, str]:
-    """Each answer in words for prompts ('欠薪' rather than 'wages'); '—' when not given."""
-    shown = {name: "—" for name in FIELDS}
+    """Each answer in words for prompts ('欠薪' rather than 'wages', '约12人', '2026年11月30日');
+    '—' when not given ('不详' for a date)."""
+    lang = language if language in UNKNOWN_DATE else "zh"
+    shown = {name: UNKNOWN_DATE[lang] if spec.kind == "date" else "—"
+             for name, spec in FIELDS.items()}
     for node in flow.nodes.values():
         for choice in node.choices:
-            if node.field and answers.get(node.field) == choice.value:
+            if node.field and node.field in answers and (
+                    answers[node.field] == choice_value(node, choice)):
                 shown[node.field] = choice.label.get(language, choice.value)
-    recorded = "（录音）" if language == "zh" else "(recorded)"
     for name, value in answers.items():
-        if name.endswith("_recording") and shown.get(name[:-10]) == "—":
-            shown[name[:-10]] = recorded
-        elif name in FIELDS and shown[name] == "—" and value not in (None, ""):
-            shown[name] = recorded if FIELDS[name].kind == "recording" else str(value)
+        if name.endswith("_recording") and shown.get(name[:-10]) in ("—", UNKNOWN_DATE[lang]):
+            shown[name[:-10]] = RECORDED[lang]
+        elif name in FIELDS and shown[name] in ("—", UNKNOWN_DATE[lang]) and (
+                value not in (None, "")):
+            shown[name] = shown_value(name, value, answers, lang)
+    if answers.get("still_employed") is False and answers.get("left_on"):
+        shown["still_employed"] = LEFT_ON[lang].format(date=shown["left_on"])
     return shown
+
+
+def shown_value(name: str, value: Any, answers: dict[str, Any], lang: str) -> str:
+    """One answer that is not a menu choice, in words."""
+    kind = FIELDS[name].kind
+    if kind == "recording":
+        return RECORDED[lang]
+    if kind == "date":
+        return shown_date(str(value), lang)
+    if name == "people_affected":
+        return PEOPLE[lang][bool(answers.get("people_approximate"))].format(n=value)
+    if name == "work_place" and lang == "zh" and answers.get("work_province"):
+        # The place as understood ("河楠郑州" reads back as 河南郑州), so a wrong guess is seen.
+        province, city = answers["work_province"], answers.get("work_city") or ""
+        return province + (city if city != province else "")
+    return str(value)
+
+
+def shown_date(value: str, lang: str) -> str:
+    """'2026-11-30' as '2026年11月30日' or '30 Nov 2026'."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    if lang == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
 
 
 def prompt_text(flow: Flow, node: Node, state: FlowState, case_number: str,
                 language: str | None = None, channel: str = "voice",
-                clip: int | None = None) -> str:
+                clip: int | None = None, clip_all: bool = False) -> str:
     """The node's prompt (its SMS version on SMS) in the worker's language, filled in; with
-    `clip`, each answer echoed is cut to that many characters (an SMS kept short)."""
+    `clip`, each answer in the worker's own words (employer, place) is cut to that many
+    characters (an SMS kept short); with `clip_all`, every answer echoed is."""
     lang = language or state.language
     texts = node.sms_prompt if channel == "sms" and node.sms_prompt else node.prompt
     template = texts.get(lang) or texts.get(flow.languages[0], "")
     values = display_answers(flow, state.answers, lang)
     if clip is not None:
-        values = {name: clip_text(value, clip) for name, value in values.items()}
+        values = {name: clip_text(value, clip) if clip_all or FIELDS[name].kind == "text"
+                  else value for name, value in values.items()}
     return template.format(case_number=case_number, **values)
 
 

@@ -1,28 +1,34 @@
-"""The case fields a flow answer can land in, how each is parsed, shown and written to a Case."""
+"""The case fields a flow answer can land in, how each is read, shown and written to a Case."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ivr_flows.parse import normalize
+from ivr_flows import parse, places
 from models import Case, CaseCategory, Urgency
 from models.volunteer import DIALECT_ALIASES, canonical_dialect
+
+# What one answer becomes: the answers to record ({"people_affected": 12,
+# "people_approximate": True}), or None when the text is not an answer (asked again).
+Reader = Callable[[str, date], "dict[str, Any] | None"]
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """What kind of answer a field takes ('choice', 'number', 'text', 'recording')."""
+    """What kind of answer a field takes ('choice', 'yesno', 'number', 'date', 'text',
+    'recording') and how a typed or spoken answer is read."""
 
     kind: str
     max_length: int = 200
     integer: bool = True
     values: frozenset[str] | None = None  # allowed menu values, when fixed
     # A menu answer that names no choice may still name a value outright ("我是河北人").
-    free: Callable[[str], str | None] | None = None
+    free: Callable[[str], Any] | None = None
+    read: Reader | None = None  # number, date and text answers that must make sense
 
 
 PROVINCES = (
@@ -31,58 +37,116 @@ PROVINCES = (
     "云南", "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港",
     "澳门",
 )
-MUNICIPALITIES = frozenset({"北京", "天津", "上海", "重庆"})
-PROVINCE_SUFFIX = re.compile(r"^(省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区)")
-# Province names in pinyin, in the order of PROVINCES, for workers who write in English.
-PINYIN_NAMES = (
-    "beijing", "tianjin", "shanghai", "chongqing", "hebei", "shanxi", "liaoning", "jilin",
-    "heilongjiang", "jiangsu", "zhejiang", "anhui", "fujian", "jiangxi", "shandong", "henan",
-    "hubei", "hunan", "guangdong", "hainan", "sichuan", "guizhou", "yunnan", "shaanxi", "gansu",
-    "qinghai", "taiwan", "inner-mongolia", "guangxi", "tibet", "ningxia", "xinjiang",
-    "hong-kong", "macau",
-)
-PINYIN = dict(zip(PINYIN_NAMES, PROVINCES, strict=True))
-# The cities most migrant workers text from (a place answer naming only the city still gets its
-# province, and one written in pinyin is stored in characters, so audiences and routing by
-# "深圳" find "Shenzhen" too). Not every city: others are kept as written.
-CITIES = {
-    "深圳": "广东", "东莞": "广东", "广州": "广东", "佛山": "广东", "珠海": "广东", "中山": "广东",
-    "惠州": "广东", "江门": "广东", "苏州": "江苏", "昆山": "江苏", "无锡": "江苏", "南京": "江苏",
-    "常州": "江苏", "杭州": "浙江", "宁波": "浙江", "温州": "浙江", "义乌": "浙江", "金华": "浙江",
-    "绍兴": "浙江", "台州": "浙江", "厦门": "福建", "泉州": "福建", "福州": "福建", "晋江": "福建",
-    "武汉": "湖北", "成都": "四川", "郑州": "河南", "长沙": "湖南", "西安": "陕西", "青岛": "山东",
-    "北京": "北京", "上海": "上海", "天津": "天津", "重庆": "重庆",
-}
-CITY_PINYIN = {
-    "shenzhen": "深圳", "dongguan": "东莞", "guangzhou": "广州", "foshan": "佛山",
-    "zhuhai": "珠海", "zhongshan": "中山", "huizhou": "惠州", "jiangmen": "江门",
-    "suzhou": "苏州", "kunshan": "昆山", "wuxi": "无锡", "nanjing": "南京", "changzhou": "常州",
-    "hangzhou": "杭州", "ningbo": "宁波", "wenzhou": "温州", "yiwu": "义乌", "jinhua": "金华",
-    "shaoxing": "绍兴", "taizhou": "台州", "xiamen": "厦门", "quanzhou": "泉州", "fuzhou": "福州",
-    "jinjiang": "晋江", "wuhan": "武汉", "chengdu": "成都", "zhengzhou": "郑州",
-    "changsha": "长沙", "xian": "西安", "xi'an": "西安", "qingdao": "青岛",
-    "beijing": "北京", "shanghai": "上海", "tianjin": "天津", "chongqing": "重庆",
-}
 DIALECTS = frozenset(DIALECT_ALIASES.values())
 OTHER = "other"  # a home province not on the menu, or not given
+YES_NO = frozenset({"yes", "no"})  # the choice values of a yes/no menu (stored as true/false)
+# Amounts below this are a menu digit typed at the wrong question ("1", "¥1"), not wages owed.
+MIN_AMOUNT = Decimal(10)
 
+
+def read_place(text: str, today: date) -> dict[str, Any] | None:
+    """'广东省深圳市', '河楠郑州', 'Shenzhen' -> the words said and the normalised province and
+    city; None for what names no place ('1', '不知道')."""
+    place = places.resolve_place(text)
+    return place_answers(place, text) if place is not None else None
+
+
+def place_answers(place: Any, said: str) -> dict[str, Any]:
+    """A resolved place as answers: the worker's words kept, the names normalised."""
+    words = str(getattr(place, "said", "") or said).strip()
+    return {"work_place": words[:FIELDS["work_place"].max_length],
+            "work_province": place.province, "work_city": place.city}
+
+
+def read_amount(text: str, today: date) -> dict[str, Any] | None:
+    """'１２０００元', '一万二', '1.2万' -> the amount; None for nothing, '1' or '¥1'."""
+    value = parse.parse_amount(text)
+    if value is None or value < MIN_AMOUNT:
+        return None
+    return {"amount_owed": format(value.normalize(), "f")}
+
+
+def read_months(text: str, today: date) -> dict[str, Any] | None:
+    """'三个月', '半年' (6), '3' -> months."""
+    value = parse.parse_months(text)
+    return {"months_unpaid": value} if value is not None else None
+
+
+def read_insurance_months(text: str, today: date) -> dict[str, Any] | None:
+    """How long the employer has not paid social insurance, in months ('两年' -> 24)."""
+    value = parse.parse_months(text)
+    return {"insurance_months": value} if value is not None else None
+
+
+def read_people(text: str, today: date) -> dict[str, Any] | None:
+    """'就我一个' -> 1; '十几个人' -> 12, marked approximate."""
+    found = parse.parse_people(text)
+    if found is None:
+        return None
+    count, approximate = found
+    return {"people_affected": count, "people_approximate": bool(approximate)}
+
+
+def date_reader(name: str) -> Reader:
+    """A reader for the date field `name`: '昨天', '11月3号', 'last Monday' -> an ISO date."""
+    def read(text: str, today: date) -> dict[str, Any] | None:
+        found = parse.parse_date(text, today)
+        return {name: found.isoformat()} if found is not None else None
+    return read
+
+
+def yes_no(text: str) -> bool | None:
+    """A yes or no said in words that no choice lists ('是的', '没有')."""
+    return parse.parse_yes_no(text)
+
+
+def free_words(text: str) -> str | None:
+    """Any short answer, as written (which insurance: '五险一金都没有')."""
+    return parse.clean_text(text, 40)
+
+
+# The answers of each problem's own questions, kept in case.details (see the shared vocabulary
+# in models.case): name -> kind. Dates are ISO strings, yes/no answers true/false.
+DETAILS: dict[str, str] = {
+    "still_employed": "yesno", "left_on": "date",
+    "injured_on": "date", "injury_place": "text", "in_hospital": "yesno",
+    "employer_pays_treatment": "yesno", "injury_claim_filed": "yesno",
+    "dismissed_on": "date", "written_contract": "yesno",
+    "insurance_kind": "text", "insurance_months": "number",
+}
+_DETAIL_SPECS: dict[str, FieldSpec] = {
+    "still_employed": FieldSpec("yesno", values=YES_NO, free=yes_no),
+    "left_on": FieldSpec("date", read=date_reader("left_on")),
+    "injured_on": FieldSpec("date", read=date_reader("injured_on")),
+    "injury_place": FieldSpec("text", max_length=100),
+    "in_hospital": FieldSpec("yesno", values=YES_NO, free=yes_no),
+    "employer_pays_treatment": FieldSpec("yesno", values=YES_NO, free=yes_no),
+    "injury_claim_filed": FieldSpec("yesno", values=YES_NO, free=yes_no),
+    "dismissed_on": FieldSpec("date", read=date_reader("dismissed_on")),
+    "written_contract": FieldSpec("yesno", values=YES_NO, free=yes_no),
+    "insurance_kind": FieldSpec("choice", max_length=40, free=free_words),
+    "insurance_months": FieldSpec("number", read=read_insurance_months),
+}
 
 FIELDS: dict[str, FieldSpec] = {
     "language": FieldSpec("choice"),  # values: the flow's languages
     "category": FieldSpec("choice", values=frozenset(c.value for c in CaseCategory)),
-    "work_place": FieldSpec("text", max_length=100),  # "广东深圳" -> province + city
+    # The words said ("河楠郑州", case.place_said) and the place read from them.
+    "work_place": FieldSpec("text", max_length=100, read=read_place),
     "work_province": FieldSpec("text", max_length=40),
     "work_city": FieldSpec("text", max_length=60),
     "employer": FieldSpec("text", max_length=200),
     "summary": FieldSpec("text", max_length=2000),
-    "amount_owed": FieldSpec("number", integer=False),
-    "months_unpaid": FieldSpec("number"),
-    "people_affected": FieldSpec("number"),
+    "amount_owed": FieldSpec("number", integer=False, read=read_amount),
+    "months_unpaid": FieldSpec("number", read=read_months),
+    "people_affected": FieldSpec("number", read=read_people),
+    "people_approximate": FieldSpec("yesno"),  # set with people_affected, never asked
     "voicemail": FieldSpec("recording"),
     # The worker's home province (老家): on the contact, and the case's dialect from it.
     "home_province": FieldSpec("choice", max_length=40,
                                values=frozenset((*PROVINCES, OTHER)),
                                free=lambda text: find_province(text)),
+    **_DETAIL_SPECS,
     # Not written to the case: what a worker calling back wants; the voice layer acts on
     # "new" by opening a second case for the rest of the call (hotline.voice).
     "returning": FieldSpec("choice", values=frozenset({"message", "again", "new"})),
@@ -94,36 +158,15 @@ FIELDS: dict[str, FieldSpec] = {
 URGENT_CATEGORIES = frozenset({CaseCategory.INJURY.value, CaseCategory.COLLECTIVE.value})
 
 
-
 def split_place(text: str) -> tuple[str | None, str | None]:
-    """'广东省深圳市' -> ('广东', '深圳'); 'Guangdong Shenzhen', 'Shenzhen', '深圳' -> the same."""
-    words = re.sub(r"[,，、。.]+", " ", text).split()
-    key = (words[0].lower().removesuffix("province") if words else "").replace("_", "-")
-    only_city = " ".join(words).lower().removesuffix(" city")
-    if only_city in CITY_PINYIN:
-        city = CITY_PINYIN[only_city]
-        return CITIES[city], city
-    if key in PINYIN:
-        rest = " ".join(words[1:]).lower().removesuffix(" city")
-        return PINYIN[key], CITY_PINYIN.get(rest, " ".join(words[1:])) or None
-    place = "".join(words)
-    for province in PROVINCES:
-        if place.startswith(province):
-            rest = PROVINCE_SUFFIX.sub("", place[len(province):])
-            found = rest.removesuffix("市") or (province if province in MUNICIPALITIES else None)
-            return province, found
-    city = place.removesuffix("市")
-    return CITIES.get(city), city or None
+    """'广东省深圳市' -> ('广东', '深圳'); 'Shenzhen' -> the same (ivr_flows.places reads it)."""
+    place = places.resolve_place(text)
+    return (place.province, place.city) if place is not None else (None, None)
 
 
 def find_province(text: str) -> str | None:
     """The one province a free answer names ('我是河北人', 'Hebei', '老家河南省'); else None."""
-    plain = normalize(text).lower()
-    found = {p for p in PROVINCES if p in plain}
-    words = set(re.findall(r"[a-z]+(?:-[a-z]+)?", plain.replace("inner mongolia",
-                                                                "inner-mongolia")))
-    found |= {PINYIN[w] for w in words if w in PINYIN}
-    return found.pop() if len(found) == 1 else None
+    return places.find_province(text)
 
 
 def province_dialect(province: str | None) -> str | None:
@@ -145,6 +188,10 @@ def to_decimal(value: Any) -> Decimal | None:
 
 def apply_answer(case: Case, name: str, value: Any) -> None:
     """Write one flow answer onto the case (the SMS/voice layer logs it on the timeline)."""
+    if name == "work_city":  # a province alone ("广东") leaves no city of an older answer
+        case.work_city = str(value)[:FIELDS[name].max_length] if value else None
+        remember_workplace(case)
+        return
     if value is None or name == "language":
         if name == "language" and value:
             case.language = str(value)
@@ -154,10 +201,8 @@ def apply_answer(case: Case, name: str, value: Any) -> None:
         if value in URGENT_CATEGORIES:
             case.urgency = Urgency.URGENT
     elif name == "work_place":
-        province, city = split_place(str(value))
-        case.work_province, case.work_city = province or case.work_province, city
-        remember_workplace(case)
-    elif name in ("work_province", "work_city", "employer"):
+        case.place_said = str(value)[:FIELDS[name].max_length]
+    elif name in ("work_province", "employer"):
         setattr(case, name, str(value)[:FIELDS[name].max_length])
         if name != "employer":
             remember_workplace(case)
@@ -168,10 +213,56 @@ def apply_answer(case: Case, name: str, value: Any) -> None:
         case.amount_owed = to_decimal(value)
     elif name in ("months_unpaid", "people_affected"):
         setattr(case, name, int(value))
+    elif name == "people_approximate":
+        case.people_approximate = bool(value)
     elif name == "voicemail":
         case.voicemail_url = str(value)
     elif name == "home_province":
         set_home_province(case, str(value))
+    elif name in DETAILS:
+        # A new dict, so SQLAlchemy sees the JSON column change (it does not track mutation).
+        case.details = {**(case.details or {}), name: value}
+
+
+def known_answers(known: dict[str, Any] | None) -> dict[str, Any]:
+    """Answers read from a worker's first text (hotline.intake), as the flow keeps them:
+    a place resolved into province and city, an amount as text, dates as ISO strings;
+    anything unknown, empty or not valid for its field is left out (the question is asked)."""
+    found: dict[str, Any] = {}
+    for name, value in (known or {}).items():
+        spec = FIELDS.get(name)
+        if spec is None or value is None or value == "" or name in NOT_PREFILLED:
+            continue
+        if name == "work_place":
+            place = value if hasattr(value, "province") else places.resolve_place(str(value))
+            if place is not None and place.province:
+                found.update(place_answers(place, str(value)))
+        elif spec.kind == "choice" and spec.values is not None:
+            if str(value) in spec.values:
+                found[name] = str(value)
+        elif spec.kind == "yesno":
+            found[name] = bool(value)
+        elif spec.kind == "date":
+            found[name] = value.isoformat() if isinstance(value, date) else str(value)
+        elif name == "amount_owed":
+            amount = to_decimal(value)
+            if amount is not None and amount >= MIN_AMOUNT:
+                found[name] = format(amount.normalize(), "f")
+        elif spec.kind == "number":
+            found[name] = int(value)
+        elif spec.kind == "text":
+            text = parse.clean_text(str(value), spec.max_length)
+            if text:
+                found[name] = text
+    if "people_affected" not in found:
+        found.pop("people_approximate", None)
+    return found
+
+
+# Never taken from a first text: the conversation's own choices, and what only a question
+# asked in this run can tell (the home province has its own branch).
+NOT_PREFILLED = frozenset({"language", "returning", "live_transfer", "voicemail",
+                           "home_province", "summary", "work_province", "work_city"})
 
 
 def remember_workplace(case: Case) -> None:

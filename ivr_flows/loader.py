@@ -28,6 +28,9 @@ DTMF_KEYS = set("0123456789*#")
 BRANCH_ON = re.compile(
     r"^(office_hours|volunteer_available|urgent|returning|home_known|answer:[a-z_]+)$")
 PLACEHOLDERS = frozenset({"case_number", *FIELDS})
+# The kinds of field each node type can fill ("a date node on the employer" cannot be read).
+NODE_FIELD_KINDS = {"number": {"number"}, "date": {"date"}, "menu": {"choice", "yesno"},
+                    "text": {"text"}, "record": {"recording", "text"}}
 
 
 class FlowError(ValueError):
@@ -52,7 +55,7 @@ def _choice(raw: dict[str, Any]) -> Choice:
     return Choice(key=str(raw.get("key", "")), value=str(raw.get("value", "")),
                   label=_texts(raw.get("label")), keywords=_words(raw.get("keywords")),
                   speech=_words(raw.get("speech")), goto=raw.get("goto"),
-                  urgent=bool(raw.get("urgent", False)))
+                  urgent=bool(raw.get("urgent", False)), redo=bool(raw.get("redo", False)))
 
 
 def _branch_on(raw: dict[Any, Any]) -> str | None:
@@ -225,11 +228,15 @@ def _translation_problems(flow: Flow, texts: dict[str, str], what: str) -> list[
 def _field_problems(flow: Flow, node: Node) -> list[str]:
     problems = [f"field {name!r} does not exist (known: {', '.join(sorted(FIELDS))})"
                 for name in (node.field, node.sms_field) if name and name not in FIELDS]
-    if node.type in ("number", "text", "record") and not node.field:
+    if node.type in ("number", "date", "text", "record") and not node.field:
         problems.append(f"a {node.type} node needs a 'field'")
     spec = FIELDS.get(node.field or "")
-    if spec and node.type == "number" and spec.kind != "number":
-        problems.append(f"field {node.field!r} does not take a number")
+    kinds = NODE_FIELD_KINDS.get(node.type)
+    if spec and kinds and spec.kind not in kinds:
+        problems.append(f"field {node.field!r} takes a {spec.kind}, not a {node.type} answer")
+    sms_spec = FIELDS.get(node.sms_field or "")
+    if sms_spec and sms_spec.kind != "text":
+        problems.append(f"sms_field {node.sms_field!r} does not take a written answer")
     return problems
 
 
@@ -250,6 +257,13 @@ def _menu_problems(flow: Flow, node: Node) -> list[str]:
                              for lang in flow.languages if not words.get(lang)]
         if allowed is not None and c.value not in allowed:
             problems.append(f"choice {c.key} value {c.value!r} is not valid for {node.field!r}")
+        if c.redo and not c.goto:
+            problems.append(f"choice {c.key} redoes the questions but has no 'goto'")
+    spec = FIELDS.get(node.field or "")
+    values = sorted(c.value for c in node.choices)
+    if spec and spec.kind == "yesno" and values != ["no", "yes"]:
+        problems.append(f"yes/no menu {node.field!r} needs one 'yes' and one 'no' choice "
+                        f"(has {', '.join(values) or 'none'})")
     return problems
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-NODE_TYPES = ("say", "menu", "number", "text", "record", "branch", "transfer", "end")
+NODE_TYPES = ("say", "menu", "number", "date", "text", "record", "branch", "transfer", "end")
 # Node types that wait for the worker's answer.
-WAITING_TYPES = frozenset({"menu", "number", "text", "record", "transfer"})
+WAITING_TYPES = frozenset({"menu", "number", "date", "text", "record", "transfer"})
 CHANNELS = ("voice", "sms")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -27,6 +27,9 @@ class Choice:
     speech: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     goto: str | None = None
     urgent: bool = False
+    # "That is not right": forget this run's answers (those read from the first text too)
+    # and ask every question again.
+    redo: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,13 @@ class Node:
     def applies_to(self, channel: str) -> bool:
         """True when the node runs on `channel` (otherwise it is skipped to `next`)."""
         return channel in self.channels
+
+    def answer_field(self, channel: str) -> str | None:
+        """The field this node's answer lands in on `channel` (a record node's SMS text may
+        go elsewhere: the voicemail question becomes a written summary)."""
+        if channel == "sms" and self.sms_field:
+            return self.sms_field
+        return self.field
 
     def choice_for_key(self, key: str) -> Choice | None:
         """The menu choice with DTMF digit `key`."""

@@ -28,26 +28,30 @@ def render_sms(flow: Flow, state: FlowState, turn: Turn, case_number: int | None
     a Chinese employer name in an English text makes it all UCS-2 (67 a part). Then the
     answers echoed are cut shorter until it fits (the full answers stay on the case)."""
     text = compose_sms(flow, state, turn, case_number, prefix)
-    for clip in ECHO_CLIPS:
+    # The worker's own words are shortened first; menu labels, dates and numbers only if
+    # that is not enough.
+    for clip, clip_all in [(c, False) for c in ECHO_CLIPS] + [(c, True) for c in ECHO_CLIPS]:
         if count_segments(text).segments <= MAX_SEGMENTS:
             break
-        text = compose_sms(flow, state, turn, case_number, prefix, clip)
+        text = compose_sms(flow, state, turn, case_number, prefix, clip, clip_all)
     return text
 
 
 def compose_sms(flow: Flow, state: FlowState, turn: Turn, case_number: int | None,
-                prefix: str = "", clip: int | None = None) -> str:
-    """One rendering of the reply, answers echoed cut to `clip` characters (None: whole)."""
+                prefix: str = "", clip: int | None = None, clip_all: bool = False) -> str:
+    """One rendering of the reply, answers echoed cut to `clip` characters (None: whole;
+    the worker's own words only unless `clip_all`)."""
     lang = state.language
     number = str(case_number or "")
     parts = [prefix] if prefix else []
     if not turn.understood:
         parts.append(SORRY.get(lang, SORRY["zh"]))
-    parts += [prompt_text(flow, node, state, number, channel="sms", clip=clip)
-              for node in turn.said]
+    parts += [prompt_text(flow, node, state, number, channel="sms", clip=clip,
+                          clip_all=clip_all) for node in turn.said]
     node = turn.waiting
     if node is not None:
-        parts.append(prompt_text(flow, node, state, number, channel="sms", clip=clip))
+        parts.append(prompt_text(flow, node, state, number, channel="sms", clip=clip,
+                                 clip_all=clip_all))
         if node.type == "menu":
             parts.append(REPLY_WITH.get(lang, REPLY_WITH["zh"]) + menu_lines(node, lang))
     return SEPARATOR.get(lang, "").join(p for p in parts if p)

@@ -44,17 +44,25 @@ def save_state(row: FlowSession, state: FlowState) -> None:
 
 
 def apply_turn(case: Case | None, row: FlowSession, turn: Turn, actor: str = "worker") -> None:
-    """Write a step's answers onto the case and its timeline; hold routing while in progress."""
+    """Write a step's answers onto the case and, once each, on its timeline; hold routing
+    while the worker is still answering."""
     if case is None:
         return
-    for name, value in turn.answered.items():
+    for name, value in {**turn.known, **turn.answered}.items():
         apply_answer(case, name, value)
     if turn.answered.get("urgent") or is_urgent(row.answers or {}):
         case.urgency = Urgency.URGENT
-    if turn.answered:
-        shown = ", ".join(f"{k}={_shown(row, v)}" for k, v in turn.answered.items())
-        case.log(EventKind.NOTE, f"intake ({row.channel}) {shown}", actor=actor,
-                 data={"flow": row.flow, "node": row.node, "answers": _jsonable(turn.answered)})
+    if turn.known:
+        case.log(EventKind.NOTE, f"understood from the first text: {answer_words(row, turn.known)}",
+                 actor=actor, data={"flow": row.flow, "node": row.node,
+                                    "answers": _jsonable(turn.known)})
+    # A recording of an answer is logged where it is kept (hotline.voice), playable there.
+    answered = {k: v for k, v in turn.answered.items()
+                if k not in NOT_LOGGED and not k.endswith("_recording")}
+    if answered:
+        case.log(EventKind.NOTE, f"intake ({row.channel}) {answer_words(row, answered)}",
+                 actor=actor, data={"flow": row.flow, "node": row.node,
+                                    "answers": _jsonable(turn.answered)})
     if turn.fell_back:
         case.log(EventKind.NOTE, f"intake ({row.channel}): no usable answer, fallback",
                  data={"flow": row.flow, "node": row.node})
@@ -62,6 +70,29 @@ def apply_turn(case: Case | None, row: FlowSession, turn: Turn, actor: str = "wo
         hold = (timedelta() if case.urgency == Urgency.URGENT
                 else ROUTING_HOLD.get(str(row.channel), timedelta()))
         case.last_enqueued_at = utcnow() + hold
+
+
+# Bookkeeping, not something the worker said: kept in the note's data only.
+NOT_LOGGED = frozenset({"redo", "people_approximate", "work_province", "work_city"})
+
+
+def answer_words(row: FlowSession, answers: dict[str, Any]) -> str:
+    """'category=wages, people_affected=about 12, work_place=广东深圳' for the timeline (the
+    Chinese console shows each name in words; hotline.web.event_text)."""
+    shown = []
+    for name, value in answers.items():
+        if name in NOT_LOGGED:
+            continue
+        if name == "people_affected" and answers.get("people_approximate"):
+            value = f"about {value}"
+        elif name == "work_place" and answers.get("work_province"):
+            place = " ".join(p for p in (answers.get("work_province"), answers.get("work_city"))
+                             if p)
+            value = f"{value} ({place})" if place.replace(" ", "") != value else value
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        shown.append(f"{name}={_shown(row, value)}")
+    return ", ".join(shown)
 
 
 def _shown(row: FlowSession, value: object) -> object:

@@ -109,6 +109,16 @@ def _number(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links
     resp.redirect(links.silence_url, method="POST")
 
 
+def _date(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: VoiceLinks,
+          number: str) -> None:
+    # Said ("上个星期三", "November 5th") or keyed (20261105#); the engine moves on when it
+    # cannot read one, rather than keeping the caller at a question the keypad barely fits.
+    gather = _gather(resp, node, state.language, links, input_="dtmf speech",
+                     finish_on_key="#", speech_timeout="auto")
+    say(gather, prompt_text(flow, node, state, number), state.language)
+    resp.redirect(links.silence_url, method="POST")
+
+
 def _text(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: VoiceLinks,
           number: str) -> None:
     lang = state.language
@@ -144,5 +154,6 @@ def _transfer(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, lin
 
 
 _QUESTION: dict[str, Callable[[VoiceResponse, Flow, Node, FlowState, VoiceLinks, str], None]] = {
-    "menu": _menu, "number": _number, "text": _text, "record": _record, "transfer": _transfer,
+    "menu": _menu, "number": _number, "date": _date, "text": _text, "record": _record,
+    "transfer": _transfer,
 }

@@ -162,18 +162,31 @@ def test_categorise_clears_triage_and_routes(app: Flask) -> None:
         categorise(s, case, "unknown", actor="staff:1")
 
 
-def test_categorise_enqueues_routing_after_commit(app: Flask, redis_client: Any) -> None:
-    from tests.test_sms_flow_conversation import routed
-
+def test_categorise_routes_only_once_committed(app: Flask) -> None:
     case_id, _ = add_case(category=CaseCategory.UNKNOWN)
     route_case(case_id)
-    assert routed(redis_client) == []  # triage enqueues nothing
     with get_db().begin() as s:
         case = s.get(Case, case_id)
         assert case is not None
         categorise(s, case, CaseCategory.WAGES, actor="staff:1")
-        assert routed(redis_client) == []  # nothing before commit
-    assert routed(redis_client) == [("intake", f"({case_id},)")]
+        # waiting for the commit (hotline.routing.after_commit), never sent before it
+        pending = [(task.name, args) for task, args, *_ in s.info["after_commit"]]
+        assert pending == [("hotline.routing.route_case", (case_id,))]
+    with get_db().begin() as s:  # a rolled-back sort routes nothing and stays in triage
+        case = s.get(Case, case_id)
+        assert case is not None
+        case.category, case.triage_at = CaseCategory.UNKNOWN, utcnow()
+    session = get_db().sessions()
+    number = case.number
+    try:
+        case = session.get(Case, case_id)
+        assert case is not None
+        categorise(session, case, CaseCategory.WAGES, actor="staff:1")
+        session.rollback()
+        assert "after_commit" not in session.info
+    finally:
+        session.close()
+    assert number is not None and case_by_number(number).triage_at is not None
 
 
 def add_org(name: str, region: str | None = None) -> int:
@@ -254,7 +267,8 @@ def test_inbox_open_merge_dismiss(app: Flask) -> None:
     merged = [e for e in events(case_id) if e.message_id == thanks]
     assert merged and merged[0].kind == EventKind.MESSAGE_IN and merged[0].text == "谢谢志愿者"
     notes = [e.text for e in events(new_case.id)]
-    assert "case opened by SMS" in notes and "case opened by staff from a text in the inbox" in notes
+    assert "case opened by SMS" in notes
+    assert "case opened by staff from a text in the inbox" in notes
     assert "queued" in route_case(new_case.id)
 
 

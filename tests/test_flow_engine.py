@@ -44,7 +44,7 @@ def test_category_menu_answers(text: str, expected: str | None) -> None:
 
 
 def test_longest_keyword_wins_so_no_beats_yes() -> None:
-    confirm = default_flow().node("confirm")
+    confirm = default_flow().node("confirm_wages")
     assert match_choice(confirm, "不对").value == "no"  # type: ignore[union-attr]
     assert match_choice(confirm, "对").value == "yes"  # type: ignore[union-attr]
 
@@ -55,7 +55,8 @@ def test_longest_keyword_wins_so_no_beats_yes() -> None:
     ("东莞", ("广东", "东莞")), ("Guangdong Shenzhen", ("广东", "深圳")),
     ("zhejiang, hangzhou", ("浙江", "杭州")), ("Shenzhen", ("广东", "深圳")),
     ("shenzhen city", ("广东", "深圳")), ("Beijing", ("北京", "北京")),
-    ("Henan Xinyang", ("河南", "Xinyang")), ("某某镇", (None, "某某镇")), ("Henan", ("河南", None)),
+    ("Henan Xinyang", ("河南", "信阳")), ("Henan", ("河南", None)),
+    ("某某镇", (None, None)), ("1", (None, None)),  # names no place: the question is asked again
 ])
 def test_split_place(text: str, expected: tuple[str | None, str | None]) -> None:
     assert split_place(text) == expected
@@ -71,15 +72,18 @@ def test_sms_walk_fills_answers_and_every_reply_is_short() -> None:
     state, turn = start(flow, sms_ctx(), "zh")
     assert turn.waiting is not None and turn.waiting.id == "category"  # language: voice only
     texts = [render_sms(flow, state, turn, 1001, "工友热线：已收到，案件编号1001。")]
-    for answer in ["6", "广东东莞", "老家河南", "东莞某某鞋厂", "一万二", "３", "40人", "1"]:
+    for answer in ["6", "广东东莞", "老家河南", "东莞某某鞋厂", "一万二", "３", "40人", "还在",
+                   "1"]:
         turn = advance(flow, state, Reply(text=answer), sms_ctx())
         assert turn.understood, answer
         texts.append(render_sms(flow, state, turn, 1001))
     assert state.done
     assert state.answers == {"category": "collective", "urgent": True, "work_place": "广东东莞",
+                             "work_province": "广东", "work_city": "东莞",
                              "home_province": "河南", "employer": "东莞某某鞋厂",
-                             "amount_owed": "12000",
-                             "months_unpaid": 3, "people_affected": 40}
+                             "amount_owed": "12000", "months_unpaid": 3,
+                             "people_affected": 40, "people_approximate": False,
+                             "still_employed": True}
     assert "1001" in texts[-1]
     assert max(count_segments(t).segments for t in texts) <= 2, texts
 
@@ -128,7 +132,7 @@ def test_voice_after_confirm_transfer_or_voicemail(hour_utc: int, volunteer: boo
     assert turn.waiting is not None and turn.waiting.id == "language"
     answers = [Reply(digits="1"), Reply(digits="1"), Reply(speech="广东深圳"), Reply(digits="9"),
                Reply(speech="某某公司"), Reply(digits="5000"), Reply(digits="2"),
-               Reply(digits="1"), Reply(digits="1")]
+               Reply(digits="1"), Reply(digits="1"), Reply(digits="1")]
     for reply in answers:
         turn = advance(flow, state, reply, ctx)
     assert turn.waiting is not None and turn.waiting.id == waiting
@@ -179,10 +183,14 @@ def test_a_known_home_province_is_not_asked_again_unless_redone() -> None:
     for text in ["1", "广东深圳"]:
         advance(flow, state, Reply(text=text), known)
     assert state.node == "employer"
-    state.answers["home_province"] = "河南"  # answered in this run: a redo asks again
-    state.node = "place"
-    advance(flow, state, Reply(text="广东深圳"), known)
-    assert state.node == "home"
+    for text in ["某厂", "12000", "3", "1", "1"]:
+        advance(flow, state, Reply(text=text), known)
+    assert state.node == "confirm_wages"
+    advance(flow, state, Reply(text="不对"), known)  # the answers are wrong: all asked again
+    assert state.node == "category" and "employer" not in state.answers
+    for text in ["1", "广东深圳"]:
+        advance(flow, state, Reply(text=text), known)
+    assert state.node == "home"  # the home province may be what was wrong
 
 
 @pytest.mark.parametrize("reply,waiting", [

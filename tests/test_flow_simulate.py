@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +13,9 @@ from hotline.cli import main
 
 
 def test_scripted_call_prints_what_is_said_and_the_case() -> None:
-    keys = "1,2,广东深圳,3,某某建筑公司,30000,4,1,1,,,说明情况"
+    # Mandarin, work injury, place, home 湖南, employer, when, where, in hospital, the employer
+    # does not pay, no claim filed, confirmed; then two silences at the voicemail and words.
+    keys = "1,2,广东深圳,3,某某建筑公司,昨天,工地,1,2,2,1,,,说明情况"
     result = CliRunner().invoke(main, ["simulate", "call", "--local", "--keys", keys])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -19,8 +23,17 @@ def test_scripted_call_prints_what_is_said_and_the_case() -> None:
     assert "caller (keys or words): 2" in lines
     assert any("您的案件编号是一、零、零、一" in line for line in lines)
     assert lines[-1].startswith("case 1001: injury urgent 广东深圳 employer=某某建筑公司 "
-                                "amount=30000.00 months=4 people=1")
-    assert lines[-1].endswith(" dialect=hunan")  # home province key 3: 湖南
+                                "amount=None months=None people=1")  # no wage questions
+    assert " dialect=hunan " in lines[-1]  # home province key 3: 湖南
+    assert lines[-1].endswith(" employer_pays_treatment=False in_hospital=True injured_on="
+                              f"{shanghai_yesterday()} injury_claim_filed=False "
+                              "injury_place=工地")
+    assert not any("多少钱" in line or "几个月" in line for line in lines)
+
+
+def shanghai_yesterday() -> str:
+    """Yesterday's date where the workers are, as the case keeps it."""
+    return (datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)).isoformat()
 
 
 def test_script_that_runs_out_is_a_hang_up_and_keeps_the_case() -> None:

@@ -14,10 +14,9 @@ from tests.test_sms_flow_conversation import text, the_case
 LONG_EMPLOYER = "深圳市宝安区某某建筑劳务工程有限公司第三分公司"
 
 
-def walk_to_confirmation(post_signed: Any, category: str, place: str, employer: str) -> str:
+def walk_to_confirmation(post_signed: Any, answers: list[str]) -> str:
     """An English SMS intake up to the 'You said: … 1 correct, 2 start again' question."""
-    replies = [text(post_signed, body) for body in
-               ["Hello, I need help", category, place, "河南", employer, "12000", "3", "12"]]
+    replies = [text(post_signed, body) for body in ["Hello, I need help", *answers]]
     confirmation = replies[-1]
     assert confirmation is not None and confirmation.startswith("You said:"), replies
     return confirmation
@@ -25,24 +24,30 @@ def walk_to_confirmation(post_signed: Any, category: str, place: str, employer: 
 
 def test_a_long_chinese_employer_is_cut_so_the_confirmation_takes_two_sms(
         app: Flask, post_signed: Any) -> None:
-    # 'contract or dismissal', a Chinese place and a 23-character Chinese employer: echoed
-    # whole, this English text would be UCS-2 and take 3 segments.
-    reply = walk_to_confirmation(post_signed, "3", "广东省深圳市宝安区", LONG_EMPLOYER)
-    whole = ("You said: contract or dismissal, 广东省深圳市宝安区, " + LONG_EMPLOYER
-             + ", 12000 yuan, 3 months, 12 people. Reply with a number: 1 correct, 2 start again")
+    # A Chinese place and a 23-character Chinese employer: echoed whole, this English
+    # text would be UCS-2 and take 3 segments.
+    reply = walk_to_confirmation(post_signed, ["1", "广东省深圳市宝安区", "河南", LONG_EMPLOYER,
+                                               "12000", "3", "12", "yes"])
+    whole = ("You said: unpaid wages, 广东省深圳市宝安区, " + LONG_EMPLOYER
+             + ", ¥12000, 3 months, 12 worker(s), still there. "
+               "Reply with a number: 1 correct, 2 start again")
     assert count_segments(whole).segments == 3  # what the worker would have paid for
     counted = count_segments(reply)
     assert counted.encoding == "UCS-2" and counted.segments <= 2, reply
-    assert "深圳市宝安区某某" in reply and "…" in reply  # recognisable, visibly shortened
-    assert "12000 yuan" in reply and "12 worker(s)" in reply  # the numbers are never cut
+    assert "深圳市宝" in reply and "…" in reply  # recognisable, visibly shortened
+    # Only the worker's own words are cut: the menu answers and the numbers are whole.
+    assert "unpaid wages" in reply and "¥12000, 3 months, 12 worker(s), still there" in reply
     assert reply.endswith("Reply with a number: 1 correct, 2 start again")
     assert (text(post_signed, "1") or "").startswith("Thank you.")
     assert the_case().employer == LONG_EMPLOYER  # the case keeps the whole name
 
 
 def test_a_confirmation_that_fits_is_left_whole(app: Flask, post_signed: Any) -> None:
-    reply = walk_to_confirmation(post_signed, "1", "广东省深圳市", "深圳市某某电子有限公司")
-    assert "深圳市某某电子有限公司, 12000 yuan" in reply and "…" not in reply
+    reply = walk_to_confirmation(post_signed, ["3", "Guangdong Dongguan", "Henan",
+                                               "Dongguan Hongda Shoe Factory", "1 November",
+                                               "no"])
+    assert ("Dongguan Hongda Shoe Factory, ended 1 Nov 2026, no written contract." in reply
+            and "..." not in reply), reply
     assert count_segments(reply).segments <= 2
 
 

@@ -79,7 +79,7 @@ def route_url(app: Flask, endpoint: str, rule: str, world: WebWorld, ids: dict[s
 
 def world_rows(world: WebWorld) -> dict[str, int]:
     """A call with a recording on case A and a draft campaign of organisation A."""
-    from models import Call, CallStatus, Direction
+    from models import Call, CallStatus, Direction, MessageStatus, User
     from models.campaign import Campaign
 
     with get_db().begin() as session:
@@ -90,9 +90,15 @@ def world_rows(world: WebWorld) -> dict[str, int]:
                     recording_url="https://api.twilio.com/x/Recordings/RE" + "0" * 32)
         campaign = Campaign(name="csrf", sender="+8610086000000", organisation_id=world.org_a,
                             created_by="staff_a")
-        session.add_all([call, campaign])
+        # A text waiting in the staff inbox, and another account (triage, account admin).
+        text = Message(direction=Direction.INBOUND, status=MessageStatus.RECEIVED,
+                       from_number=world.worker_phone, to_number="+8610086000000", body="x",
+                       contact_id=case.contact_id, inbox_state="open")
+        session.add_all([call, campaign, text])
         session.flush()
-        return {"call_id": call.id, "campaign_id": campaign.id}
+        account = session.scalars(select(User.id).where(User.username == "staff_b")).one()
+        return {"call_id": call.id, "campaign_id": campaign.id, "message_id": text.id,
+                "user_id": account}
 
 
 def test_every_post_route_needs_a_csrf_token_and_changes_nothing(

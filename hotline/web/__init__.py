@@ -31,7 +31,8 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 # Templates and static files (CSS, vendored htmx) of the web UI; no CDN is ever used.
 WEB_BLUEPRINTS = frozenset({"auth", "staff", "office", "volunteer", "campaigns_web",
-                            "staff_volunteers", "staff_flows", "account"})
+                            "staff_volunteers", "staff_flows", "account", "case_edit", "triage",
+                            "users_admin", "contacts_import"})
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/static/web")
 
@@ -42,10 +43,14 @@ def register_web(app: Flask) -> None:
         account,
         auth,
         campaigns,
+        case_edit,
+        contacts_import,
         staff,
         staff_admin,
         staff_flows,
         staff_volunteers,
+        triage,
+        users_admin,
         volunteer,
     )
 
@@ -60,7 +65,8 @@ def register_web(app: Flask) -> None:
     init_i18n(app)
     init_templates(app)
     for bp in (auth.bp, staff.bp, staff_admin.bp, volunteer.bp, campaigns.bp,
-               staff_volunteers.bp, staff_flows.bp, account.bp):
+               staff_volunteers.bp, staff_flows.bp, account.bp, case_edit.bp, triage.bp,
+               users_admin.bp, contacts_import.bp):
         app.register_blueprint(bp)
     app.before_request(forget_previous_request)
     app.before_request(protect_forms)

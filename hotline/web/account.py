@@ -1,4 +1,4 @@
-"""My account: a staff member's own phone, on-duty flag and password."""
+"""My account: everyone's own password; staff also their phone and on-duty flag."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from hotline.db import get_db
 from hotline.phones import InvalidPhone, normalize_phone
-from hotline.web.access import guard, signed_in_user
+from hotline.web.access import audit, guard, signed_in_user
 from hotline.web.auth import start_session
 from hotline.web.i18n import gettext as _
-from models import Role, User
+from models import AuditAction, Role, User
 from models.user import MIN_PASSWORD_LENGTH, WeakPassword
 
 bp = Blueprint("account", __name__, url_prefix="/account")
-bp.before_request(guard(Role.ADMIN, Role.STAFF))
+bp.before_request(guard(Role.ADMIN, Role.STAFF, Role.VOLUNTEER))
 
 
 def render_account(user: User, status: int = 200, phone: str | None = None) -> Any:
@@ -26,7 +26,7 @@ def render_account(user: User, status: int = 200, phone: str | None = None) -> A
 
 @bp.get("/")
 def show() -> Any:
-    """The form: phone and on-duty flag, and the password change."""
+    """The form: the password change, and for staff the phone and on-duty flag."""
     return render_account(signed_in_user())
 
 
@@ -35,6 +35,8 @@ def duty() -> Any:
     """Save the phone (E.164) and the on-duty flag: on-duty staff with a phone are texted
     when a case of their organisation escalates (as `hotline users duty` and ON/OFF do)."""
     user = signed_in_user()
+    if not user.is_staff:  # volunteers go on and off duty by SMS (ON/OFF) or in their inbox
+        abort(403)
     raw = request.form.get("phone", "").strip()
     on = request.form.get("on_duty") == "1"
     try:
@@ -80,6 +82,7 @@ def password() -> Any:
         if error:  # nothing was changed: set_password checks before it writes
             flash(error, "error")
             return render_account(user, 400)
+        audit(session, me, AuditAction.CHANGE_PASSWORD, detail="own password changed")
     start_session(me)  # a fresh session under the new version, for this browser only
     flash(_("Password changed. Your other sessions have ended."), "info")
     return redirect(url_for("account.show"), code=303)

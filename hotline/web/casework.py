@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +16,11 @@ from hotline.bridge import touch
 from hotline.db import get_db
 from hotline.organisations import transfer_case
 from hotline.routing import assign, withdraw_other_offers
+from hotline.web import case_view
 from hotline.web.access import audit, campaign_scope
+from hotline.web.case_summary import case_facts
 from hotline.web.i18n import gettext as _
+from hotline.web.stats import local_zone
 from models import (
     AuditAction,
     Call,
@@ -26,7 +29,6 @@ from models import (
     CaseStatus,
     EventKind,
     InvalidTransition,
-    Message,
     Offer,
     OfferStatus,
     Organisation,
@@ -38,27 +40,24 @@ from models.campaign import Campaign, CampaignStatus
 from notifications.campaign_report import progress
 from notifications.providers import ProviderError, RecordingStore, get_provider
 
-
-@dataclass
-class TimelineEntry:
-    """One timeline row with the message or call it points at, ready for a template."""
-
-    event: CaseEvent
-    message: Message | None = None
-    call: Call | None = None
+CHANNEL_NAMES = {"sms": "SMS", "voice": "Phone call", "web": "Web"}
 
 
-def timeline(session: Session, case: Case) -> list[TimelineEntry]:
-    """The case's whole history in order, each event with its message or call loaded."""
-    events = session.scalars(case.events.select().order_by(CaseEvent.at, CaseEvent.id)).all()
-    message_ids = {e.message_id for e in events if e.message_id}
-    call_ids = {e.call_id for e in events if e.call_id}
-    messages = {m.id: m for m in session.scalars(
-        select(Message).where(Message.id.in_(message_ids)))} if message_ids else {}
-    calls = {c.id: c for c in session.scalars(
-        select(Call).where(Call.id.in_(call_ids)))} if call_ids else {}
-    return [TimelineEntry(e, messages.get(e.message_id or 0), calls.get(e.call_id or 0))
-            for e in events]
+def page_context(session: Session, case: Case, before: int | None = None) -> dict[str, Any]:
+    """What both case pages show: the summary card's facts and a page of the conversation."""
+    chat = case_view.conversation(session, case, before)
+    return {"chat": chat, "facts": case_facts(case, local_today()),
+            "channel_name": _(CHANNEL_NAMES.get(str(case.channel), str(case.channel)))}
+
+
+def intake_transcript(session: Session, case: Case) -> case_view.Conversation:
+    """The intake questions and answers folded on the case page, for when they are opened."""
+    return case_view.conversation(session, case, transcript=True)
+
+
+def local_today() -> date:
+    """Today in the office's time zone (legal deadlines count calendar days)."""
+    return utcnow().astimezone(local_zone()).date()
 
 
 def add_note(case: Case, user: User, text: str) -> CaseEvent:

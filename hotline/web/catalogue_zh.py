@@ -272,7 +272,8 @@ ZH_ERRORS: list[tuple[str, str]] = [
 
 # Pages with catalogues of their own, merged into the one the UI reads.
 from hotline.web.catalogue_zh_case import ZH_CASE  # noqa: E402
-from hotline.web.catalogue_zh_manage import ZH_MANAGE  # noqa: E402
+from hotline.web.catalogue_zh_manage import ZH_MANAGE, ZH_MANAGE_ERRORS  # noqa: E402
 
 ZH.update(ZH_CASE)
 ZH.update(ZH_MANAGE)
+ZH_ERRORS.extend(ZH_MANAGE_ERRORS)

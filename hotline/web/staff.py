@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from hotline import cases as front_door
 from hotline.casework_merge import MergeRefused, merge_cases
 from hotline.db import get_db
 from hotline.deadlines import BadAmount, finish_case, parse_amount
@@ -82,8 +83,36 @@ def dashboard() -> Any:
             "stale": stale_cases(session, scope),
             "collective": collective_alerts(session, scope),
             "campaigns": casework.campaigns_in_flight(session, user),
+            "waiting": waiting_for_staff(session, scope, user),
         }
         return render_template("staff/dashboard.html", **data)
+
+
+WAITING_SHOWN = 15
+INBOX_COUNTED = 100  # more than this many texts in the inbox shows as "99+"
+
+
+def waiting_for_staff(session: Session, scope: Any, user: User) -> dict[str, Any]:
+    """What only staff can move: escalated cases, cases to sort (triage), inbox texts."""
+    urgent_first = (Case.urgency == Urgency.URGENT).desc()
+    escalated = select(Case).where(scope, Case.status == CaseStatus.ESCALATED)
+    # A case nobody said the problem of waits for staff even before routing marked it.
+    triage = select(Case).where(scope, Case.status.in_(OPEN_STATUSES),
+                                Case.status != CaseStatus.ESCALATED,
+                                or_(Case.triage_at.is_not(None),
+                                    Case.category == CaseCategory.UNKNOWN))
+    counted = select(func.count()).select_from
+    offices = None if user.role == Role.ADMIN else [user.organisation_id]
+    inbox = len(front_door.inbox_messages(session, offices, limit=INBOX_COUNTED))
+    return {
+        "escalated": session.scalars(escalated.order_by(urgent_first, Case.updated_at)
+                                     .limit(WAITING_SHOWN)).all(),
+        "escalated_total": session.scalar(counted(escalated.subquery())) or 0,
+        "triage": session.scalars(triage.order_by(urgent_first, Case.created_at)
+                                  .limit(WAITING_SHOWN)).all(),
+        "triage_total": session.scalar(counted(triage.subquery())) or 0,
+        "inbox": inbox, "inbox_more": inbox >= INBOX_COUNTED,
+    }
 
 
 def filtered_cases(user: User, args: Any) -> Select[Case]:
@@ -133,8 +162,9 @@ def render_case(session: Session, user: User, case: Case, *, revealed: bool = Fa
     volunteers = session.scalars(select(Volunteer).where(volunteer_scope(user))
                                  .order_by(Volunteer.name)).all()
     return render_template(
-        "staff/case.html", case=case, timeline=casework.timeline(session, case),
-        revealed=revealed, volunteers=volunteers, statuses=list(CaseStatus),
+        "staff/case.html", case=case, **casework.page_context(session, case, earlier_than()),
+        intake_url=url_for("staff.case_intake", number=case.number), revealed=revealed,
+        volunteers=volunteers, statuses=list(CaseStatus),
         organisations=casework.partner_organisations(session, case),
         queue=session.get(Organisation, case.organisation_id) if case.organisation_id else None,
         followers=former_offices(session, case),
@@ -157,6 +187,20 @@ def case_page(number: int) -> Any:
     user = signed_in_user()
     with get_db().begin() as session:
         return render_case(session, user, case_or_404(session, user, number))
+
+
+def earlier_than() -> int | None:
+    """?before=N: the page of the conversation older than event N."""
+    return request.args.get("before", type=int)
+
+
+@bp.get("/cases/<int:number>/intake")
+def case_intake(number: int) -> Any:
+    """The intake questions and answers the case page folds into one line (htmx fragment)."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        case = case_or_404(session, user, number)
+        return render_template("_intake.html", chat=casework.intake_transcript(session, case))
 
 
 @bp.post("/cases/<int:number>/reveal")

@@ -96,8 +96,10 @@ def answer(number: int) -> Any:
 def render_case(session: Session, user: User, case: Case, status: int = 200) -> Any:
     """The volunteer's case page: no full phone number, the timeline, and the forms."""
     mine = case.assigned_volunteer_id == user.volunteer_id
-    return render_template("volunteer/case.html", case=case, mine=mine,
-                           timeline=casework.timeline(session, case), outcomes=OUTCOMES,
+    return render_template("volunteer/case.html", case=case, mine=mine, outcomes=OUTCOMES,
+                           **casework.page_context(session, case,
+                                                   request.args.get("before", type=int)),
+                           intake_url=url_for("volunteer.case_intake", number=case.number),
                            can_call=relay.can_call()), status
 
 
@@ -107,6 +109,15 @@ def case_page(number: int) -> Any:
     user = signed_in_user()
     with get_db().begin() as session:
         return render_case(session, user, case_or_404(session, user, number))
+
+
+@bp.get("/cases/<int:number>/intake")
+def case_intake(number: int) -> Any:
+    """The intake questions and answers folded on the case page (htmx fragment)."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        case = case_or_404(session, user, number)
+        return render_template("_intake.html", chat=casework.intake_transcript(session, case))
 
 
 def assigned_case(session: Session, user: User, number: int) -> Case:

@@ -1,0 +1,108 @@
+"""Import workers' contacts from a CSV on the web: the CLI's importer, the same row report.
+
+`hotline campaign import-contacts` and this page both call notifications.contact_import, so a
+row is imported, merged into an earlier row of the same phone, or reported with its line,
+column and reason: never dropped silently. Staff import into their own organisation (its
+campaigns may then text these contacts); admins choose the organisation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, render_template, request
+from sqlalchemy import select
+
+from hotline.db import get_db
+from hotline.phones import mask_numbers_in
+from hotline.web.access import audit, guard, signed_in_user
+from hotline.web.i18n import error_text
+from hotline.web.i18n import gettext as _
+from models import AuditAction, Organisation, Role, User
+from notifications.contact_import import BadHeader, ImportSummary, RowError, import_contacts
+from notifications.csv_rows import UnreadableCsv, decode_csv
+
+bp = Blueprint("contacts_import", __name__, url_prefix="/staff/contacts")
+bp.before_request(guard(Role.ADMIN, Role.STAFF))
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # ~400,000 rows of phone, name, province and tags
+SHOWN_ERRORS = 1000  # rows listed on the page; the count says how many more there were
+SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
+# The importer's column names as the page shows them (translated by the catalogue).
+COLUMNS = {"phone": "Phone", "name": "Name", "language": "Language",
+           "home_province": "Home province", "work_province": "Province of work",
+           "work_city": "City of work", "tags": "Tags", "timezone": "Time zone"}
+
+
+def render(status: int = 200, **context: Any) -> Any:
+    """The upload form, with the last import's report when there is one."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        orgs = session.scalars(select(Organisation).order_by(Organisation.name)).all() \
+            if user.role == Role.ADMIN else []
+        own = session.get(Organisation, user.organisation_id) if user.organisation_id else None
+        return render_template("staff/contacts_import.html", organisations=orgs,
+                               own=own, **{"summary": None, **context}), status
+
+
+def target_organisation(user: User) -> int | None:
+    """Staff: their own organisation. Admins: the one chosen (blank: none)."""
+    if user.role != Role.ADMIN:
+        return user.organisation_id
+    raw = request.form.get("organisation_id", "").strip()
+    if not raw:
+        return None
+    with get_db().begin() as session:
+        if not raw.isdigit() or session.get(Organisation, int(raw)) is None:
+            abort(400)
+    return int(raw)
+
+
+def shown_error(error: RowError) -> dict[str, Any]:
+    """One rejected row for the page: numbers masked as everywhere in the console."""
+    column = _(COLUMNS[error.column]) if error.column in COLUMNS else error.column
+    return {"row": error.row, "column": column,
+            "value": mask_numbers_in(error.value)[:80],
+            "reason": error_text(mask_numbers_in(error.reason))}
+
+
+@bp.get("/import")
+def form() -> Any:
+    """The upload form."""
+    return render()
+
+
+@bp.post("/import")
+def upload() -> Any:
+    """Import the uploaded CSV; show how many rows were imported and every rejected row."""
+    user = signed_in_user()
+    upload_file = request.files.get("file")
+    name = (upload_file.filename or "") if upload_file else ""
+    if name.lower().endswith(SPREADSHEETS):
+        flash(_("This is a spreadsheet, not a CSV: in Excel choose Save As, CSV UTF-8, "
+                "and upload that file."), "error")
+        return render(400)
+    raw = upload_file.read(MAX_UPLOAD_BYTES + 1) if upload_file else b""
+    if not raw.strip() or len(raw) > MAX_UPLOAD_BYTES:
+        flash(_("Choose a CSV file of at most 20 MB."), "error")
+        return render(400)
+    try:
+        text = decode_csv(raw)
+    except UnreadableCsv as exc:
+        flash(error_text(exc), "error")
+        return render(400)
+    org_id = target_organisation(user)
+    errors: list[RowError] = []
+    try:
+        summary: ImportSummary = import_contacts(get_db(), text.splitlines(keepends=True),
+                                                 errors.append, organisation_id=org_id)
+    except BadHeader as exc:
+        flash(_("The file was not imported: {reason}", reason=error_text(exc)), "error")
+        return render(400)
+    with get_db().begin() as session:
+        audit(session, user, AuditAction.IMPORT_CONTACTS,
+              detail=f"{name[:80]}: {summary.created} new, {summary.updated} updated, "
+                     f"{summary.rejected} rejected")
+    imported = summary.created + summary.updated
+    return render(400 if errors and not imported else 200, summary=summary, filename=name,
+                  errors=[shown_error(e) for e in errors[:SHOWN_ERRORS]],
+                  more_errors=max(0, len(errors) - SHOWN_ERRORS))

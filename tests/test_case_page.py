@@ -1,0 +1,269 @@
+"""The case page people read: a summary in words, the conversation as a chat, no internal codes.
+
+Runs on SQLite and PostgreSQL (web_world and the stories use the `app` fixture's database).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, select
+
+from hotline.db import get_db
+from hotline.web import case_view
+from models import (
+    Case,
+    CaseCategory,
+    CaseStatus,
+    Contact,
+    Direction,
+    EventKind,
+    Message,
+    MessageStatus,
+    Urgency,
+    utcnow,
+)
+from tests.case_stories import NEWEST, RELAYED, Stories, write_stories
+from tests.conftest import WebWorld, sms_form, web_login
+
+# Strings that must not be anywhere in the page (attributes included: titles show them).
+HIDDEN = [
+    re.compile(r"volunteer:\d"), re.compile(r"user:\w"), re.compile(r">\s*(True|False|None)\s*<"),
+    re.compile(r"employer_recording"), re.compile(r"\bSM[0-9a-f]{32}\b"),
+    re.compile(r"\bCA[0-9a-f]{32}\b"),
+]
+# Codes a person reading the page must never see (CSS classes may use them).
+INTERNAL = [
+    re.compile(r"intake \((sms|voice)\)"),
+    re.compile(r"\b(category|amount_owed|people_affected|work_place|home_province)="),
+    re.compile(r"\b(in_progress|still_employed|injury_claim_filed|in_hospital|left_on)\b"),
+    re.compile(r"·\s*(zh|en|sms|voice)\s*<"), re.compile(r"segment\(s\)"),
+]
+
+
+@pytest.fixture
+def stories(web_world: WebWorld) -> Stories:
+    """The long wages conversation and the urgent injury case, held by volunteer A."""
+    return write_stories(web_world.vol_a, web_world.org_a, rounds=12)
+
+
+def page(app: Flask, username: str, url: str) -> str:
+    """The HTML of `url` for a signed-in user (200 asserted)."""
+    client = app.test_client()
+    web_login(client, username)
+    resp = client.get(url)
+    assert resp.status_code == 200, url
+    return resp.get_data(as_text=True)
+
+
+def visible(html: str) -> str:
+    """The page's body without the attributes and scripts (what a person can read)."""
+    body = html[max(0, html.find("<main>")):]
+    return re.sub(r"<[^>]*>", " ", body)
+
+
+def summary_of(html: str) -> str:
+    """The summary card's text."""
+    start = html.index('<dl class="summary">')
+    return visible("<main>" + html[start:html.index("</dl>", start)])
+
+
+def chat_of(html: str) -> str:
+    """The conversation box's HTML."""
+    return html[html.index('id="timeline"'):html.index('id="latest"')]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("who,prefix", [("staff_a", "/staff/cases"), ("vol_a", "/inbox/cases")])
+def test_no_internal_codes_on_the_case_pages(app: Flask, stories: Stories, lang: str,
+                                             who: str, prefix: str) -> None:
+    for number in (stories.wages, stories.injury):
+        html = page(app, who, f"{prefix}/{number}?lang={lang}")
+        for code in HIDDEN:
+            found = code.search(html)
+            assert found is None, (who, number, lang, found and found.group(0))
+        for code in INTERNAL:
+            found = code.search(visible(html))
+            assert found is None, (who, number, lang, found and found.group(0))
+        assert "李律师" in html  # actors in words: the volunteer's display name
+
+
+def test_actors_are_named_in_words(app: Flask, stories: Stories) -> None:
+    chat = visible(chat_of(page(app, "staff_a", f"/staff/cases/{stories.wages}?lang=zh")))
+    for words in ("工友", "志愿者 李律师", "系统"):
+        assert words in chat, words
+    english = visible(chat_of(page(app, "staff_a", f"/staff/cases/{stories.wages}?lang=en")))
+    for words in ("Worker", "Volunteer 李律师", "System"):
+        assert words in english, words
+
+
+def test_the_summary_shows_only_the_categorys_fields(app: Flask, stories: Stories) -> None:
+    wages = summary_of(page(app, "staff_a", f"/staff/cases/{stories.wages}?lang=zh"))
+    for shown in ("欠薪", "广东 深圳", "河南", "深圳市宏达电子厂", "¥12,000", "3个月", "约12人",
+                  "已离职", "2026年10月31日", "李律师", "处理中"):
+        assert shown in wages, shown
+    for absent in ("受伤日期", "是否住院", "工伤认定", "书面劳动合同", "工友原话："):
+        assert absent not in wages, absent  # "广东省深圳市" says the same place: not repeated
+    injury = summary_of(page(app, "vol_a", f"/inbox/cases/{stories.injury}?lang=zh"))
+    for shown in ("工伤", "受伤日期", "2026年11月20日", "工地脚手架", "是否住院", "工伤认定",
+                  "未申请", "四川 成都", "工友原话：四川成都郫县", "紧急"):
+        assert shown in injury, shown
+    for absent in ("被欠工资", "¥0", "涉及人数", "欠薪月数", "是否在职"):
+        assert absent not in injury, absent
+    english = summary_of(page(app, "vol_a", f"/inbox/cases/{stories.injury}?lang=en"))
+    assert "In hospital" in english and "yes" in english and "not applied for" in english
+    assert "20 Nov 2026" in english and "Wages owed" not in english
+
+
+@pytest.mark.parametrize("details,shown,absent", [
+    ({"dismissed_on": "2026-09-30", "written_contract": False}, ["2026年9月30日", "没有"],
+     ["被欠工资"]),
+    ({"written_contract": True}, ["书面劳动合同", "有"], ["辞退或合同结束日期"]),
+    ({}, [], ["书面劳动合同", "辞退或合同结束日期"]),
+])
+def test_contract_details_only_when_known(app: Flask, web_world: WebWorld,
+                                          details: dict[str, Any], shown: list[str],
+                                          absent: list[str]) -> None:
+    with get_db().begin() as s:
+        case = s.scalar(select(Case).where(Case.number == web_world.assigned_to_a))
+        assert case is not None
+        case.category, case.details, case.amount_owed = CaseCategory.CONTRACT, details, None
+    summary = summary_of(page(app, "vol_a", f"/inbox/cases/{web_world.assigned_to_a}?lang=zh"))
+    for text in shown:
+        assert text in summary, text
+    for text in absent:
+        assert text not in summary, text
+    assert ">True<" not in summary and ">False<" not in summary
+
+
+def test_intake_answers_appear_once_as_the_summary(app: Flask, stories: Stories) -> None:
+    html = page(app, "staff_a", f"/staff/cases/{stories.wages}?lang=zh")
+    text = visible(html)
+    assert text.count("深圳市宏达电子厂") == 1  # the summary; not the answer nor the echo
+    bubbles = re.findall(r'<div class="bubble">(.*?)</div>', chat_of(html), re.DOTALL)
+    assert not {"十几个", "１２０００元", "我是河南人", "1"} & {b.strip() for b in bubbles}
+    assert "问答（短信）" not in text and "被欠工资：12000" not in text
+    assert re.search(r"登记问答（(\d+)条短信）", text)
+    # The worker's own description of the problem stays in the chat, once.
+    assert text.count("老板拖欠我们三个月工资，厂里十几个人都没拿到！") == 1
+    # Opening the folded line shows the exchange (the htmx fragment).
+    transcript = page(app, "staff_a", f"/staff/cases/{stories.wages}/intake?lang=zh")
+    assert "被拖欠多少钱（元）？" in transcript and "１２０００元" in transcript
+    assert "intake (sms)" not in transcript
+
+
+def test_chinese_punctuation_survives(app: Flask, stories: Stories) -> None:
+    for url in (f"/staff/cases/{stories.wages}", f"/inbox/cases/{stories.wages}"):
+        html = page(app, "staff_a" if url.startswith("/staff") else "vol_a", url + "?lang=zh")
+        assert RELAYED in html
+        assert NEWEST in html
+
+
+def test_a_relay_by_sms_keeps_the_volunteers_punctuation(app: Flask, post_signed: Any,
+                                                         web_world: WebWorld) -> None:
+    """The SMS command path folds the text with NFKC ('，' -> ','); the page shows the text
+    as the volunteer wrote it."""
+    text = "明天上午来，带上工资条！好吗？（别忘了）"
+    number = web_world.assigned_to_a
+    resp = post_signed("/twilio/sms", sms_form("+8613900000001", f"R{number} {text}"))
+    assert resp.status_code == 200
+    chat = chat_of(page(app, "vol_a", f"/inbox/cases/{number}?lang=zh"))
+    assert text in chat
+    assert "明天上午来," not in chat
+
+
+def test_the_newest_message_is_last_in_the_chat(app: Flask, stories: Stories) -> None:
+    html = page(app, "vol_a", f"/inbox/cases/{stories.wages}?lang=zh")
+    bubbles = re.findall(r'<div class="bubble">(.*?)</div>', chat_of(html), re.DOTALL)
+    assert NEWEST in bubbles[-1]
+    # Oldest first in the box, which opens at its bottom (column-reverse) right above the
+    # reply form.
+    assert html.index('id="latest"') < html.index('class="reply-form"')
+    css = app.test_client().get("/static/web/web.css").get_data(as_text=True)
+    assert re.search(r"\.chat \{[^}]*flex-direction: column-reverse", css)
+
+
+def test_system_events_are_single_lines_and_runs_fold(app: Flask, stories: Stories) -> None:
+    chat = chat_of(page(app, "staff_a", f"/staff/cases/{stories.wages}?lang=zh"))
+    assert "条系统记录" in chat  # routing, offer, status changes folded into one line
+    assert "李律师接受了派单" in chat
+    # Delivery notes of a relayed text are its bubble's status, not lines of their own.
+    assert "短信平台确认已收到" not in chat and "已送达" in chat
+
+
+def count_queries(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements run while the block runs."""
+    seen: list[str] = []
+    engine = app.extensions["db"].engine
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_long_timelines_page_without_a_query_per_event(app: Flask, web_world: WebWorld,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(case_view, "PAGE_EVENTS", 60)
+    stories = write_stories(web_world.vol_a, web_world.org_a, rounds=40)
+    client = app.test_client()
+    web_login(client, "staff_a")
+    counts = []
+    for rounds_url in (f"/staff/cases/{stories.injury}", f"/staff/cases/{stories.wages}"):
+        gen = count_queries(app)
+        seen = next(gen)
+        html = client.get(rounds_url + "?lang=zh").get_data(as_text=True)
+        counts.append(len(seen))
+        gen.close()
+    assert counts[1] <= counts[0] + 2, counts  # 10 events or 300: the same few queries
+    assert "更早的消息" in html and NEWEST in html
+    before = re.search(r'href="[^"]*before=(\d+)', html)
+    assert before is not None
+    older = client.get(f"/staff/cases/{stories.wages}?lang=zh&before={before.group(1)}")
+    older_html = older.get_data(as_text=True)
+    assert NEWEST not in older_html and "第1次" not in chat_of(html)
+    assert "更早的消息" in older_html or "登记问答" in older_html
+
+
+def waiting_world(web_world: WebWorld) -> None:
+    """An escalated case and a case to sort in org A, one of each in org B, an inbox text."""
+    with get_db().begin() as s:
+        worker = s.scalar(select(Contact).where(Contact.phone == web_world.worker_phone))
+        assert worker is not None
+        # The worker's last case is org A's: the inbox text is org A's.
+        for org, status, category, employer in [
+                (web_world.org_b, CaseStatus.ESCALATED, CaseCategory.WAGES, "乙方escalated厂"),
+                (web_world.org_a, CaseStatus.ESCALATED, CaseCategory.WAGES, "甲方escalated厂"),
+                (web_world.org_a, CaseStatus.NEW, CaseCategory.UNKNOWN, None)]:
+            case = Case(contact_id=worker.id, organisation_id=org, status=status,
+                        category=category, employer=employer, urgency=Urgency.URGENT,
+                        summary="帮帮我" if category == CaseCategory.UNKNOWN else None,
+                        triage_at=utcnow() if category == CaseCategory.UNKNOWN else None)
+            s.add(case)
+            s.flush()
+            case.assign_number()
+            case.log(EventKind.STATUS, f"new → {status}")
+        s.add(Message(direction=Direction.INBOUND, status=MessageStatus.RECEIVED,
+                      from_number=worker.phone, to_number="+8610000", body="谢谢你们！",
+                      contact_id=worker.id, inbox_state="open"))
+
+
+def test_dashboard_shows_what_waits_on_staff(app: Flask, web_world: WebWorld) -> None:
+    waiting_world(web_world)
+    html = page(app, "staff_a", "/staff/?lang=zh")
+    panel = html[html.index('id="waiting"'):html.index("</section>", html.index('id="waiting"'))]
+    assert "甲方escalated厂" in panel and "乙方escalated厂" not in panel  # organisation-scoped
+    assert "帮帮我" in panel  # the case nobody sorted yet
+    assert "收件箱短信：1条" in panel
+    assert re.search(r'href="/staff/cases/\d+"', panel)
+    admin = page(app, "admin", "/staff/?lang=en")
+    admin_panel = admin[admin.index('id="waiting"'):]
+    assert "乙方escalated厂" in admin_panel and "Waiting for staff" in admin_panel

@@ -1,0 +1,161 @@
+"""What opens a case: a person's problem or a request for help, never "谢谢", "好的", "👍" or
+"新年快乐". Real texts through the signed SMS webhook, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from hotline.cases import inbox_messages
+from hotline.db import get_db
+from hotline.routing import current_load, route_case
+from hotline.sweeper import claim_unrouted_cases
+from models import Case, CaseStatus, Contact, FlowSession, Message, Offer, Urgency, utcnow
+from notifications.fake_twilio import FakeTwilio
+from tests.conftest import sms_form
+from tests.test_campaign_send import add_contacts, new_campaign, phone, run
+from tests.test_routing_support import add_case, add_volunteer, texts
+
+# Thanks, acknowledgements, greetings, festival wishes and emoji: no case, the staff inbox.
+PLEASANTRIES = [
+    "谢谢", "谢谢！", "多谢多谢", "收到", "收到，谢谢", "好的", "好", "嗯嗯", "知道了", "了解",
+    "辛苦了", "好的，谢谢您", "【谢谢】", "ＯＫ", "OK", "ok thanks", "OK thanks", "Thanks!",
+    "thank you", "👍", "🙏🙏", "😊", "👍👍👍", "新年快乐", "新年快乐！恭喜发财🧧", "中秋节快乐",
+    "春节快乐", "Happy new year", "你好", "您好", "hello", "Hi", "早上好", "在吗", "在吗？",
+    "哈哈", "祝你们工作顺利",
+]
+# A problem (with facts) or a request for help: a case, answered with its number.
+OPENERS = [
+    "老板欠我三个月工资", "我在工地摔伤了", "公司不给我交社保", "被辞退了没有补偿",
+    "工资一万二没发", "【求助】老板拖欠工资两个月", "我需要帮助", "请帮帮我", "有事想咨询",
+    "My boss owes me 3 months wages", "I got hurt at work", "please help me", "帮忙",
+    "你好，老板欠我工资", "在吗？工资被拖欠了", "新年快乐，老板还欠我一万块",
+    "我们十几个人都没拿到工资", "１２０００元没给", "谢谢，我还有个问题",
+]
+ENGLISH = {"OK", "ok thanks", "OK thanks", "Thanks!", "thank you", "Happy new year", "hello",
+           "Hi"}
+
+
+def count(model: Any) -> int:
+    with get_db().begin() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def inbound(phone_number: str) -> Message:
+    with get_db().begin() as s:
+        return s.scalars(select(Message).where(Message.from_number == phone_number)
+                         .order_by(Message.id.desc()).limit(1)).one()
+
+
+def test_the_table_of_texts_from_new_numbers(app: Flask, post_signed: Any) -> None:
+    assert len(PLEASANTRIES) + len(OPENERS) >= 40
+    wrong: list[str] = []
+    for i, body in enumerate(PLEASANTRIES):
+        number = f"+861380000{i:04d}"
+        reply = texts(post_signed, number, body)
+        msg = inbound(number)
+        if count(Case) != 0 or (msg.case_id, msg.inbox_state) != (None, "open"):
+            wrong.append(f"{body!r} opened a case or missed the inbox")
+        hint = "text us what happened" if body in ENGLISH else "请直接发短信说明情况"
+        if hint not in reply or msg.reply_body != reply:
+            wrong.append(f"{body!r} got {reply!r}")
+    assert wrong == []
+    with get_db().begin() as s:
+        assert len(inbox_messages(s, None)) == len(PLEASANTRIES)
+        assert s.scalar(select(func.count()).select_from(Contact)) == len(PLEASANTRIES)
+    for i, body in enumerate(OPENERS):
+        number = f"+861390000{i:04d}"
+        reply = texts(post_signed, number, body)
+        msg = inbound(number)
+        expected = 1001 + i
+        if msg.case_id is None or msg.inbox_state is not None or str(expected) not in reply:
+            wrong.append(f"{body!r} did not open case {expected}: {reply!r}")
+    assert wrong == []
+    assert count(Case) == len(OPENERS)
+
+
+def test_pleasantries_from_a_known_worker_with_nothing_open(app: Flask,
+                                                            post_signed: Any) -> None:
+    worker = "+8613800138222"
+    add_case(worker, status=CaseStatus.CLOSED, closed_at=utcnow() - timedelta(days=90))
+    for body in ["谢谢", "新年快乐🧧", "👍", "Thanks!", "收到"]:
+        reply = texts(post_signed, worker, body)
+        assert ("thank you for your message" if body == "Thanks!" else "谢谢您的消息") in reply
+        msg = inbound(worker)
+        assert (msg.case_id, msg.inbox_state) == (None, "open")
+    assert count(Case) == 1
+
+
+def test_a_text_joins_the_open_case_and_thanks_mid_intake_burns_no_retry(
+        app: Flask, post_signed: Any) -> None:
+    worker = "+8613800138333"
+    first = texts(post_signed, worker, "我需要帮助")  # a request: the flow asks the problem
+    assert "1001" in first
+    question = first.split("1001", 1)[1][-20:]
+
+    def flow() -> FlowSession:
+        with get_db().begin() as s:
+            return s.scalars(select(FlowSession).order_by(FlowSession.id.desc())).first()  # type: ignore[return-value]
+
+    start = flow()
+    for body in ["谢谢", "👍", "好的", "谢谢", "收到", "嗯嗯"]:  # more than the retries allowed
+        reply = texts(post_signed, worker, body)
+        assert question in reply, (body, reply)
+        row = flow()
+        assert (row.node, row.retries, row.id) == (start.node, 0, start.id)
+        msg = inbound(worker)
+        assert msg.case_id is not None and msg.inbox_state is None  # on the case, as today
+    assert count(Case) == 1
+    reply = texts(post_signed, worker, "1")  # a real answer moves on
+    assert flow().node != start.node
+
+
+def test_a_pleasantry_reply_to_a_campaign_goes_to_the_inbox(app: Flask, post_signed: Any,
+                                                            fake_twilio: FakeTwilio) -> None:
+    fake_twilio.callbacks_enabled = False
+    add_contacts(3)
+    run(new_campaign())
+    signup = texts(post_signed, phone(0), "1")
+    assert signup == "已报名，谢谢！"
+    for i, body in [(1, "收到，谢谢"), (2, "👍")]:
+        texts(post_signed, phone(i), body)
+        msg = inbound(phone(i))
+        assert (msg.case_id, msg.inbox_state) == (None, "open")
+    assert count(Case) == 0
+    assert "案件编号" in texts(post_signed, phone(1), "老板欠我工资")
+    assert count(Case) == 1
+
+
+def test_thanks_cannot_fill_volunteers_so_an_urgent_case_reaches_one(app: Flask,
+                                                                     post_signed: Any) -> None:
+    """The incident: a dozen thank-you texts filled every volunteer, an urgent case found
+    nobody. Now they open nothing; the injury is offered at once."""
+    vols = [add_volunteer(capacity=1, skills=["injury"]) for _ in range(2)]
+    for i, body in enumerate(["谢谢", "收到", "好的", "👍", "新年快乐", "OK thanks", "辛苦了",
+                              "您好", "🙏", "哈哈", "谢谢！", "好"]):
+        texts(post_signed, f"+861370000{i:04d}", body)
+    with get_db().begin() as s:
+        for msg in s.scalars(select(Message)):
+            msg.created_at = utcnow() - timedelta(hours=1)  # long past the quiet period
+    assert claim_unrouted_cases() == [] and count(Case) == 0
+    reply = texts(post_signed, "+8613700009999", "我在工地摔伤了，老板不管")
+    assert "1001" in reply
+    with get_db().begin() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.urgency == Urgency.URGENT
+        case_id = case.id
+    assert "queued" in route_case(case_id)
+    with get_db().begin() as s:
+        assert {o.volunteer_id for o in s.scalars(select(Offer))} == set(vols)
+        assert current_load(s) == {v: 1 for v in vols}
+
+
+def test_replayed_pleasantry_is_answered_the_same_and_stored_once(app: Flask,
+                                                                  post_signed: Any) -> None:
+    form = sms_form("+8613800138444", "谢谢")
+    first = post_signed("/twilio/sms", form)
+    again = post_signed("/twilio/sms", form)
+    assert first.data == again.data and count(Message) == 1 and count(Case) == 0
