@@ -113,12 +113,6 @@ class AuditAction(enum.StrEnum):
     MANAGE_USER = "manage_user"
     CHANGE_PASSWORD = "change_password"
     IMPORT_CONTACTS = "import_contacts"
-    # Staff's changes (a VARCHAR column without a CHECK: new values need no migration).
-    EDIT_CASE = "edit_case"
-    TRIAGE = "triage"
-    MANAGE_USER = "manage_user"
-    CHANGE_PASSWORD = "change_password"
-    IMPORT_CONTACTS = "import_contacts"
 
 
 class AuditLog(Base):

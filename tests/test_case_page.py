@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -195,6 +196,7 @@ def test_system_events_are_single_lines_and_runs_fold(app: Flask, stories: Stori
     assert "短信平台确认已收到" not in chat and "已送达" in chat
 
 
+@contextmanager
 def count_queries(app: Flask) -> Iterator[list[str]]:
     """Collect the SQL statements run while the block runs."""
     seen: list[str] = []
@@ -218,11 +220,9 @@ def test_long_timelines_page_without_a_query_per_event(app: Flask, web_world: We
     web_login(client, "staff_a")
     counts = []
     for rounds_url in (f"/staff/cases/{stories.injury}", f"/staff/cases/{stories.wages}"):
-        gen = count_queries(app)
-        seen = next(gen)
-        html = client.get(rounds_url + "?lang=zh").get_data(as_text=True)
+        with count_queries(app) as seen:
+            html = client.get(rounds_url + "?lang=zh").get_data(as_text=True)
         counts.append(len(seen))
-        gen.close()
     assert counts[1] <= counts[0] + 2, counts  # 10 events or 300: the same few queries
     assert "更早的消息" in html and NEWEST in html
     before = re.search(r'href="[^"]*before=(\d+)', html)

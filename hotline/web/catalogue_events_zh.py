@@ -160,17 +160,6 @@ from hotline.web.catalogue_zh_manage import (  # noqa: E402
 ZH_EVENTS += ZH_EDIT_EVENTS
 ZH_EVENT_WORDS.update(ZH_EDIT_WORDS)
 TRANSLATED_GROUPS |= EDIT_EVENT_GROUPS
-
-# A staff correction of a case (hotline.web.case_edit): its lines live with that page's catalogue.
-from hotline.web.catalogue_zh_manage import (  # noqa: E402
-    EDIT_EVENT_GROUPS,
-    ZH_EDIT_EVENTS,
-    ZH_EDIT_WORDS,
-)
-
-ZH_EVENTS += ZH_EDIT_EVENTS
-ZH_EVENT_WORDS.update(ZH_EDIT_WORDS)
-TRANSLATED_GROUPS |= EDIT_EVENT_GROUPS
     # each problem's own intake questions (ivr_flows.fields.DETAILS)
     "still_employed": "是否还在职", "left_on": "离职日期", "injured_on": "受伤日期",
     "injury_place": "受伤地点", "in_hospital": "是否住院",
