@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Flask, Response, request
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, or_, select, update
 
 from hotline.db import get_db
+from hotline.optout import CARRIER_OPT_OUT_CODES
 from hotline.twilio_signature import require_twilio_signature
-from models import Recipient, RecipientStatus
+from models import Contact, Recipient, RecipientStatus, utcnow
 from models.campaign import TWILIO_RECIPIENT_STATUS
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,8 @@ bp = Blueprint("campaign_webhooks", __name__, url_prefix="/twilio/status")
 @require_twilio_signature
 def campaign_status() -> Response:
     """Status callback for a campaign recipient (?r=<recipient id>); unknown SIDs are ignored."""
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    # MessageSid alone (never the legacy SmsSid: a re-cut signed form could smuggle one in).
+    sid = request.form.get("MessageSid") or ""
     new = TWILIO_RECIPIENT_STATUS.get((request.form.get("MessageStatus") or "").lower())
     raw_id = request.args.get("r", "")
     if not sid or new is None:
@@ -44,6 +46,11 @@ def campaign_status() -> Response:
     where = where & (Recipient.status != RecipientStatus.PENDING)  # never sent: no report
     with get_db().begin() as session:
         result = session.execute(Recipient.transition(new, where, **values))
+        if values.get("error_code") in CARRIER_OPT_OUT_CODES:
+            # The carrier says they unsubscribed (as a send-time 21610 does): opt them out.
+            session.execute(update(Contact).where(
+                Contact.id.in_(select(Recipient.contact_id).where(Recipient.provider_sid == sid)),
+                Contact.opted_out_at.is_(None)).values(opted_out_at=utcnow()))
     if not getattr(result, "rowcount", 0):
         log.debug("campaign status %s for %s (r=%s) changed nothing", new, sid, raw_id)
     return Response("", status=204)

@@ -1,20 +1,100 @@
-"""The one opt-out rule (issue 3): STOP ends bulk messages; case messages need a later text.
+"""The one opt-out rule: which texts mean "stop texting me", and what an opt-out stops.
 
-A worker who texted STOP (or whose carrier reported them opted out) gets no campaign SMS.
-Case messages (relays from their volunteer or staff, the closing survey, confirmations) still
-reach them only if they have texted us something other than STOP since opting out: the
-worker who keeps writing about their case wants the answers; one who only phoned, or only
-said STOP, hears nothing more by SMS. START clears the opt-out altogether.
+A worker who texted STOP (or whose carrier reported them opted out, Twilio error 21610, at
+send time or in a status callback) gets no campaign SMS. Case messages (relays from their
+volunteer or staff, the closing survey, confirmations) still reach them only if they have
+texted us something other than an opt-out since: the worker who keeps writing about their case
+wants the answers; one who only phoned, or only said STOP, hears nothing more by SMS. START
+clears the opt-out altogether.
+
+What counts as an opt-out (`is_opt_out`, used by inbound commands and by the send-time check):
+the WHOLE message, once brackets, punctuation, spaces, full-width forms and case are folded
+away and polite words around it are dropped (请/回复/麻烦 before, 谢谢/了/吧 after, PLEASE,
+THANKS), is one of the opt-out words: Twilio's (STOP, UNSUBSCRIBE, CANCEL, END, QUIT, ...),
+TD, 退订 and TD退订 (the Chinese SMS convention 回复TD退订), 取消订阅, 停止(发送), and plain
+requests to stop sending such as 不要再发了 / 别再发了 (a worker who writes that means it; answering
+them with more bulk SMS would be harassment). A sentence that merely contains the word in
+another sense is not one: 老板不退订金 (deposit), 退订单怎么办 (a cancelled order), "stop
+paying me", "when will it end".
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.sms_commands import Command, parse_command
 from models import Contact, Direction, Message, Purpose
 
+# The cores, written as folded: Latin upper-case words separated by one space, Chinese joined.
+OPT_OUT_CORES = frozenset({
+    "STOP", "STOPALL", "STOP ALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
+    "OPTOUT", "OPT OUT", "TD", "TD 退订", "退订 TD", "退订", "退订短信", "短信退订",
+    "取消订阅", "取消短信订阅", "停止", "停止发送", "停止发短信", "不要再发了", "不要再发",
+    "别再发了", "别再发", "不要发了", "别发了", "不要再发短信了", "不要再发短信",
+    "别再发短信了", "别再给我发了", "不要再给我发了", "别给我发短信了", "不要给我发短信了",
+    "拒收", "拒收短信",
+})
+# Polite words around the request: English as whole words, Chinese as a prefix or suffix.
+LEADING_WORDS = frozenset({"PLEASE", "PLS", "PLZ", "REPLY", "OK", "OKAY", "HI", "HELLO"})
+TRAILING_WORDS = frozenset({"PLEASE", "PLS", "PLZ", "THANKS", "THX", "THANK YOU", "THANKYOU",
+                            "NOW", "OK"})
+LEADING_ZH = ("回复", "回", "请帮我", "请", "麻烦", "帮我", "我要", "我想", "申请",
+              "您好", "你好", "好的", "谢谢")
+TRAILING_ZH = ("谢谢你", "谢谢您", "谢谢", "多谢", "谢了", "感谢",
+               "了", "吧", "啦", "啊", "呀", "哦", "喔")
+# A long message is something to say to the hotline, whatever words it holds.
+MAX_FOLDED = 24
+_NOT_WORD = re.compile(r"[\W_]+")
+_SCRIPT_EDGE = re.compile(r"(?<=[A-Z0-9])(?=[^\sA-Z0-9])|(?<=[^\sA-Z0-9])(?=[A-Z0-9])")
+
+
+def fold(text: str) -> str:
+    """Full-width to ASCII, upper case, punctuation and brackets to spaces, Latin words apart."""
+    folded = _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text or "").upper())
+    return " ".join(_SCRIPT_EDGE.sub(" ", folded).split())
+
+
+def _strip_once(core: str) -> str:
+    """`core` without one polite word at its start or end (unchanged if it has none)."""
+    for word in LEADING_WORDS:
+        if core.startswith(word + " "):
+            return core[len(word) + 1:]
+    for word in TRAILING_WORDS:
+        if core.endswith(" " + word):
+            return core[:-len(word) - 1]
+    for word in LEADING_ZH:
+        if core.startswith(word) and len(core) > len(word):
+            return core[len(word):].lstrip()
+    for word in TRAILING_ZH:
+        if core.endswith(word) and len(core) > len(word):
+            return core[:-len(word)].rstrip()
+    return core
+
+
+def opt_out_core(text: str) -> str | None:
+    """The opt-out word a whole message comes down to ("TD", "退订", "STOP"...), or None."""
+    core = fold(text)
+    if not core or len(core) > MAX_FOLDED:
+        return None
+    while True:
+        if core in OPT_OUT_CORES:
+            return core
+        shorter = _strip_once(core)
+        if shorter == core or not shorter:
+            return None
+        core = shorter
+
+
+def is_opt_out(text: str) -> bool:
+    """True when the whole message asks us to stop texting (see the module docstring)."""
+    return opt_out_core(text) is not None
+
+
+# Twilio: "Attempt to send to unsubscribed recipient" (they texted STOP at the carrier).
+CARRIER_OPT_OUT_CODES = frozenset({21610})
 OPTED_OUT = "recipient opted out"
 NOT_TEXTED_SINCE = "recipient opted out and has not texted since"
 
@@ -26,11 +106,15 @@ def texted_since_opt_out(session: Session, contact: Contact) -> bool:
     bodies = session.scalars(select(Message.body).where(
         Message.contact_id == contact.id, Message.direction == Direction.INBOUND,
         Message.created_at >= contact.opted_out_at))
-    for body in bodies:
-        parsed = parse_command(body or "")
-        if parsed is None or parsed.command != Command.STOP:
-            return True
-    return False
+    return any(not is_opt_out(body or "") for body in bodies)
+
+
+def opt_out_by_carrier(contact: Contact | None, error_code: int | None) -> bool:
+    """Opt the contact out when the provider says they unsubscribed; True if it did."""
+    if contact is None or error_code not in CARRIER_OPT_OUT_CODES:
+        return False
+    contact.opt_out()
+    return True
 
 
 def refusal(session: Session, contact: Contact | None, purpose: Purpose) -> str | None:

@@ -1,7 +1,8 @@
 """Words a worker can text at any point: HELP, STOP (and TD/退订), START, STATUS 1024, EN/中文.
 
 Only a whole message is a command ("STOP" inside a sentence is not), after folding full-width
-letters and digits, case and trailing punctuation.
+letters and digits, case and trailing punctuation. Whether a text opts out is decided by the
+one rule in hotline.optout (brackets, polite words, 回复TD退订 and the like included).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.optout import opt_out_core
 from hotline.replies import CATEGORY_NAMES, say
 from models import Case, CaseStatus, Contact
 
@@ -30,9 +32,6 @@ class Command(enum.StrEnum):
 
 WORDS = {
     Command.HELP: {"HELP", "INFO", "帮助", "求助说明", "?", "？"},
-    # Twilio's English opt-out words plus the Chinese convention (回复TD退订).
-    Command.STOP: {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
-                   "OPTOUT", "TD", "退订", "停止", "取消订阅"},
     Command.START: {"START", "UNSTOP", "订阅", "恢复订阅"},
 }
 # Latin letters, but the Chinese SMS convention (回复TD退订): answer in Chinese.
@@ -75,6 +74,9 @@ class CommandResult:
 
 def parse_command(body: str) -> ParsedCommand | None:
     """The command a whole message is, or None when it is something to say to the hotline."""
+    stop = opt_out_core(body)  # the one opt-out rule (hotline.optout), also used at send time
+    if stop is not None:
+        return ParsedCommand(Command.STOP, word="TD" if "TD" in stop.split() else stop)
     text = TRAILING.sub("", unicodedata.normalize("NFKC", body or "").strip()).upper()
     if not text or len(text) > 20:
         return None

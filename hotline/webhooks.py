@@ -17,13 +17,14 @@ from hotline.intake import (
     find_duplicate,
     record_inbound_sms,
 )
+from hotline.optout import opt_out_by_carrier
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.queues import INTAKE, URGENT, enqueue
 from hotline.routing import route_case
 from hotline.twilio_signature import require_twilio_signature
 from hotline.twiml import sms_reply
 from hotline.volunteer_sms import dispatch_sms
-from models import TWILIO_STATUS, Message
+from models import TWILIO_STATUS, Contact, Message
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
@@ -72,7 +73,9 @@ def inbound_sms() -> Response:
 @require_twilio_signature
 def message_status() -> Response:
     """Delivery report for an outbound message; never moves a status backwards."""
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    # MessageSid alone: the signature runs keys and values together, so a re-cut form could
+    # carry a second id in a legacy field (SmsSid) that a fallback would believe.
+    sid = request.form.get("MessageSid") or ""
     new = TWILIO_STATUS.get((request.form.get("MessageStatus") or "").lower())
     if not sid or new is None:
         return Response("", status=204)
@@ -87,6 +90,8 @@ def message_status() -> Response:
             log.info("status callback for unknown SID %s ignored", sid)
             return Response("", status=204)
         msg.advance(new, error_code=error_code)
+        if msg.contact_id is not None:  # 21610 later, as at send time: no more SMS to them
+            opt_out_by_carrier(session.get(Contact, msg.contact_id), error_code)
     return Response("", status=204)
 
 

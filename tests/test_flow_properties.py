@@ -124,8 +124,9 @@ def test_status_with_a_case_number_reads_the_number(word: str, number: int, gap:
 
 @KEYWORDS
 @given(word=st.sampled_from(STOP_WORDS + START_WORDS),
-       before=st.sampled_from(["please ", "我想", "不要", "别"]),
-       after=st.sampled_from([" calling me", "了吗", "报纸", " now please"]))
+       # Polite words around an opt-out still opt out (hotline.optout): "please STOP", "我想退订".
+       before=st.sampled_from(["why ", "不要", "别"]),
+       after=st.sampled_from([" calling me", "了吗", "报纸", " paying me"]))
 def test_a_keyword_inside_a_sentence_is_not_a_command(word: str, before: str, after: str
                                                       ) -> None:
     for body in (before + word, word + after, before + word + after):
