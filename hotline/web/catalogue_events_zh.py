@@ -83,6 +83,7 @@ ZH_EVENTS: list[tuple[str, str]] = [
     (r"intake \((?P<channel>\w+)\): no usable answer, fallback",
      "问答（{channel}）：没有可用的回答，转入备用步骤"),
     (r"intake \((?P<channel>\w+)\) (?P<answers>.+)", "问答（{channel}）：{answers}"),
+    (r"understood from the first text: (?P<answers>.+)", "从第一条短信读懂：{answers}"),
     (r"intake finished by SMS", "短信问答完成"),
     (r"intake finished by phone", "电话问答完成"),
     (r"SMS intake ended unfinished \(no reply for 24 h\)", "短信问答未完成即结束（24小时无回复）"),
@@ -148,6 +149,12 @@ ZH_EVENT_WORDS: dict[str, str] = {
     "amount_owed": "被欠工资", "months_unpaid": "欠薪月数", "people_affected": "涉及人数",
     "voicemail": "语音留言", "home_province": "老家省份", "returning": "再次来电",
     "live_transfer": "转接人工", "urgent": "紧急", "staff_triage": "待分类提醒",
+    # each problem's own intake questions (ivr_flows.fields.DETAILS)
+    "still_employed": "是否还在职", "left_on": "离职日期", "injured_on": "受伤日期",
+    "injury_place": "受伤地点", "in_hospital": "是否住院",
+    "employer_pays_treatment": "老板是否出医药费", "injury_claim_filed": "是否已申请工伤认定",
+    "dismissed_on": "辞退或合同到期日期", "written_contract": "是否签书面合同",
+    "insurance_kind": "未交的保险", "insurance_months": "社保未交月数",
 }
 
 # A staff correction of a case (hotline.web.case_edit): its lines live with that page's catalogue.
