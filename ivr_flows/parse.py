@@ -128,13 +128,17 @@ ENGLISH_NUMBERS = {
 APPROX_BEFORE = re.compile(r"(大概|大约|约|差不多|将近|估计|可能|about|around|approx\w*|roughly|"
                            r"nearly|almost|more than|over)\s*$")
 APPROX_AFTER = re.compile(r"^\s*(多|来|余|左右|\+|or so|odd\b)")
-UNIT_MONTHS = re.compile(r"^\s*(个?多?半?个?月(?!份|\d|[一二三四五六七八九十])|多?年|"
+# "3个月" is a count of months, "3月" the month of March.
+UNIT_MONTHS = re.compile(r"^\s*(个多?半?月|多个月|个半月|多?年(?![\d一二三四五六七八九十])|"
                          r"months?\b|mos?\b|years?\b)")
+# A wage rate is no debt: "月薪4000", "一个月4000", "一天两百".
+RATE_BEFORE = re.compile(r"(每个?月|(?<![\d一二三四五六七八九十两个])(一个月|月薪|月工资)|底薪|"
+                         r"日薪|每天|一天|时薪|每小时|工资是|a month|per month|a day|per day)\s*$")
 UNIT_PEOPLE = re.compile(r"^\s*(个|名|位)?\s*(多|来)?\s*(个)?\s*(人|工友|同事|老乡|兄弟|师傅|员工|"
                          r"people|persons?|workers?|colleagues|of us|guys)")
-UNIT_OTHER = re.compile(r"^\s*(月|号|日|天|周|星期|礼拜|点|岁|楼|层|栋|路|次|days?\b|weeks?\b|"
+UNIT_OTHER = re.compile(r"^\s*(年|月|号|日|天|周|星期|礼拜|点|岁|楼|层|栋|路|次|days?\b|weeks?\b|"
                         r"hours?\b|am\b|pm\b|-\d|/\d)")
-MONEY_BEFORE = re.compile(r"(¥|￥|rmb|\$|工资|欠薪|欠|薪水|工钱|一共|共|总共|还有)\s*$")
+MONEY_BEFORE = re.compile(r"(¥|￥|rmb|\$|工资|欠薪|欠了?我?们?|薪水|工钱|一共|共|总共|还有)\s*$")
 MONEY_AFTER = re.compile(r"^\s*(多|来)?\s*(元|块|圆|万|千|rmb|yuan|kuai)")
 # Below this an answer is no wage debt: "1" is a menu key pressed by habit, "5块" a slip or a
 # joke. Half a day's pay on a building site is well above it, so no real debt is lost.
@@ -181,7 +185,13 @@ def numbers_in(text: str) -> list[Number]:
         elif before.endswith("几") and span in "十百千万":
             value, approx = 3 * value, True
         approx = approx or bool(APPROX_BEFORE.search(before) or APPROX_AFTER.search(after))
-        found.append(Number(value, start, end, approx, _unit(before, after)))
+        unit = _unit(before, after)
+        rate = value == 1 and re.match(r"\s*个月\s*[\d一二三四五六七八九两]", after)
+        if unit == "month" and (value >= 1900 or before.endswith("每") or rate):
+            unit = "other"  # "2025年" is a year, "每个月" a rate
+        elif unit in ("money", "") and RATE_BEFORE.search(before):
+            unit = "rate"
+        found.append(Number(value, start, end, approx, unit))
     for match in re.finditer(r"几\s*(个|名|位)", plain):
         if not any(n.start <= match.start() < n.end for n in found):
             found.append(Number(Decimal(3), match.start(), match.end(), True,
@@ -217,11 +227,9 @@ def _unit(before: str, after: str) -> str:
 
 def amount_in(numbers: list[Number]) -> Decimal | None:
     """The amount owed among a message's numbers: money-marked first, else the largest bare."""
-    money = [n for n in numbers if n.unit == "money"] or [n for n in numbers if n.unit == ""]
-    if not money:
-        return None
-    value = max(n.value for n in money)
-    return value if MIN_AMOUNT <= value <= MAX_AMOUNT else None
+    sane = [n for n in numbers if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
+    money = [n for n in sane if n.unit == "money"] or [n for n in sane if n.unit == ""]
+    return max(n.value for n in money) if money else None
 
 
 def parse_amount(text: str) -> Decimal | None:
@@ -245,10 +253,12 @@ def months_in(text: str, bare: bool = False) -> int | None:
         return 6
     for number in numbers:
         after = plain[number.end:number.end + 6]
+        if number.unit != "month":
+            continue
         if re.match(r"\s*(年半|years? and a half)", after):
-            return int(number.value * 12 + 6)
+            return _sane_months(number.value * 12 + 6)
         if re.match(r"\s*(多?年|years?\b)", after):
-            return int(number.value * 12)
+            return _sane_months(number.value * 12)
         if number.unit == "month":
             extra = 1 if re.match(r"\s*个半月", after) else 0
             return _sane_months(number.value + extra)
@@ -296,7 +306,7 @@ def parse_people(text: str) -> tuple[int, bool] | None:
     return people_in(text, bare=True)
 
 
-CN_NUM = rf"(\d+|[{CN_NUMERALS}]+)"
+CN_NUM = rf"(\d{{1,4}}|[{CN_NUMERALS}]{{1,6}})"  # bounded: no backtracking blow-up on long runs
 FULL_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 MONTH_DAY = re.compile(rf"(?:(去年|今年|前年)\s*)?{CN_NUM}\s*月(?:份)?\s*(?:{CN_NUM}\s*[号日])?")
 AGO = re.compile(rf"{CN_NUM}\s*(天|日|周|个?星期|个?礼拜|个月)\s*(前|以前|之前)|"

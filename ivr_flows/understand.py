@@ -25,7 +25,7 @@ from ivr_flows.parse import (
     people_in,
     plain_text,
 )
-from ivr_flows.places import clean_said, mentioned_place
+from ivr_flows.places import MESSAGE_LENGTH, clean_said, mentioned_place
 
 WORDS_FILE = Path(__file__).resolve().parent / "flows" / "reading" / "words.yaml"
 EMPLOYER_END = ("有限公司", "公司", "集团", "工厂", "厂", "工地", "工程队", "项目部", "酒店",
@@ -211,7 +211,7 @@ def _details(plain: str, category: str | None, today: date) -> dict[str, Any]:
 def read_message(text: str, today: date | None = None) -> Reading:
     """Read a worker's message: its kind and only the facts it states (flow field names)."""
     today = today or date.today()
-    plain = plain_text(clean_said(text) if text else "")
+    plain = plain_text(clean_said(text, MESSAGE_LENGTH) if text else "")
     if not plain or _is_pleasantry(plain):
         return Reading("pleasantry")
     unpaid = TENURE.sub(" ", plain)  # "干了三年" is how long they worked, not months unpaid
@@ -221,8 +221,11 @@ def read_message(text: str, today: date | None = None) -> Reading:
     answers: dict[str, Any] = {}
     if category:
         answers["category"] = category
+    # A bare number in a message is money only when it looks like money: not a year, not a
+    # phone number, not a handful.
     amount = amount_in([n for n in numbers if n.unit == "money" or (
-        n.unit == "" and n.value >= 100 and len(str(int(n.value))) < 9)])
+        n.unit == "" and n.value >= 100 and not 1990 <= n.value <= 2100
+        and len(str(int(n.value))) < 9)])
     if amount is not None:
         answers["amount_owed"] = amount
     months = months_in(unpaid)

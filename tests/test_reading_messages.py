@@ -20,10 +20,12 @@ PLEASANTRIES = [
     "你好", "您好", "在吗", "在吗？", "哈哈", "辛苦了", "辛苦了！", "好的谢谢老师", "【谢谢】",
     "Thanks!", "Happy new year", "Happy New Year!!", "hello", "Hi", "ＯＫ", "謝謝", "好的，知道了",
     "明白了，谢谢", "  ", "", "。。。", "~~", "谢谢🙏🙏🙏", "恭喜发财🧧", "Merry Christmas",
+    "谢谢您的帮助", "谢谢你们的帮忙🙏", "工资拿到了，谢谢", "问题解决了，感谢！", "[微笑][强]",
+    "3Q", "好嘞", "Thank you for your help!", "I got paid, thanks", "\u202e\u200b谢谢\x00",
 ]
 
 
-@pytest.mark.parametrize("text", PLEASANTRIES, ids=[t or "empty" for t in PLEASANTRIES])
+@pytest.mark.parametrize("text", PLEASANTRIES, ids=[t[:40] or "empty" for t in PLEASANTRIES])
 def test_pleasantries_open_no_case(text: str) -> None:
     reading = read_message(text, TODAY)
     assert reading.kind == "pleasantry" and not reading.opens_case and reading.answers == {}
@@ -138,10 +140,22 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("老板打人", {"category": LEGAL}),
     ("I need a lawyer", {"category": LEGAL}),
     ("我想申请劳动仲裁要回工资", {"category": WAGES}),  # arbitration for wages is wages
+    # a wage rate, a year or a phone number is no amount owed; tenure is no months unpaid
+    ("每个月4000，欠了3个月", {"category": WAGES, "months_unpaid": 3}),
+    ("一个月4000块，老板欠了我两个月", {"category": WAGES, "months_unpaid": 2}),
+    ("月薪5000，欠薪三个月", {"category": WAGES, "months_unpaid": 3}),
+    ("一天200，干了30天没给钱", {"category": WAGES}),
+    ("3月工资没发", {"category": WAGES}),  # March's wages: no count of months
+    ("2025年10月到现在没发工资", {"category": WAGES}),
+    ("从2025开始没发工资", {"category": WAGES}),
+    ("我的电话13800138000，老板欠我8000", {"category": WAGES, "amount_owed": D(8000)}),
+    ("欠了2000", {"category": WAGES, "amount_owed": D(2000)}),
+    ("老板欠我工资" * 300 + "在深圳", {"category": WAGES, "work_place": "深圳"}),  # long text
+    ("工地上摔伤了" + "🙏" * 500, {"category": INJURY}),
 ]
 
 
-@pytest.mark.parametrize("text,answers", PROBLEMS, ids=[p[0] for p in PROBLEMS])
+@pytest.mark.parametrize("text,answers", PROBLEMS, ids=[p[0][:40] for p in PROBLEMS])
 def test_problems_and_their_facts(text: str, answers: dict[str, Any]) -> None:
     reading = read_message(text, TODAY)
     assert reading.kind == "problem" and reading.opens_case

@@ -61,6 +61,17 @@ PLACES = [
     ("安徽宿州", "安徽", "宿州", "3413"),
     ("仙桃", "湖北", "仙桃", "4290"),  # governed by the province directly
     ("廣東東莞", "广东", "东莞", "4419"),  # Traditional characters
+    ("广东深圳龙华", "广东", "深圳", "440309"), ("深圳龙岗", "广东", "深圳", "440307"),
+    ("东莞市长安镇", "广东", "东莞", "4419"), ("苏州工业园区", "江苏", "苏州", "3205"),
+    ("浙江义乌", "浙江", "金华", "330782"), ("福建晋江", "福建", "泉州", "350582"),
+    ("Kunshan", "江苏", "苏州", "320583"), ("佛山顺德", "广东", "佛山", "440606"),
+    ("Hangzhou, Zhejiang", "浙江", "杭州", "3301"), ("zhengzhou henan", "河南", "郑州", "4101"),
+    ("Guangdong province Shenzhen city", "广东", "深圳", "4403"),
+    ("taizhou jiangsu", "江苏", "泰州", "3212"), ("江苏泰州", "江苏", "泰州", "3212"),
+    ("北京市朝阳区", "北京", "北京", "110105"), ("上海浦东", "上海", "上海", "310115"),
+    ("天津滨海新区", "天津", "天津", "120116"), ("重庆江北区", "重庆", "重庆", "50"),
+    ("石河子", "新疆", "石河子", "659001"), ("三亚", "海南", "三亚", "4602"),
+    ("哈尔滨", "黑龙江", "哈尔滨", "2301"), ("xian", "陕西", "西安", "6101"),
 ]
 
 
@@ -84,7 +95,7 @@ def test_province_only(said: str, province: str) -> None:
 
 @pytest.mark.parametrize("said", [
     "1", "123", "不知道", "好的", "谢谢", "", "   ", "😊🙏", "🙏🙏🙏", "老板", "hello", "ok thanks",
-    "某某镇", "工地", "不记得了", "？？",
+    "某某镇", "工地", "不记得了", "？？", "在外地", "老家", "北区", "南山",  # 南山: 深圳 or 鹤岗
 ])
 def test_not_places(said: str) -> None:
     assert resolve_place(said) is None
@@ -106,6 +117,8 @@ def test_said_keeps_the_workers_words_cleaned() -> None:
     ("祝您安康", None),
     ("工地上受伤害了", None),  # 伤害 sounds like 上海: only answers are read that loosely
     ("老板拖欠工资三个月", None),
+    ("我在东北区域打工", None),  # 北区 is a district of Hong Kong and of Taiwan's cities
+    ("广东省东莞市某某鞋业有限公司欠我们工资", ("广东", "东莞")),
 ])
 def test_places_in_whole_messages_are_read_strictly(
         text: str, expected: tuple[str, str] | None) -> None:
