@@ -58,6 +58,15 @@ def with_branch(on: str) -> dict:
     return flow
 
 
+def yes_no_menu(values: list[str]) -> dict:
+    """base_flow() whose second question is a yes/no menu with these choice values."""
+    choices = [{"key": i + 1, "value": v, "label": {"zh": v, "en": v}}
+               for i, v in enumerate(values)]
+    return breaks(["nodes", "amount"], {"type": "menu", "field": "in_hospital", "next": "bye",
+                                        "prompt": {"zh": "住院吗？", "en": "In hospital?"},
+                                        "choices": choices})
+
+
 BROKEN = [
     ("dangling next", breaks(["nodes", "amount", "next"], "nowhere"),
      "amount: target 'nowhere' does not exist"),
@@ -91,6 +100,24 @@ BROKEN = [
     ("speech hints in one language only",
      breaks(["nodes", "ask", "choices", 1, "speech"], {"en": ["hurt at work"], "zh": []}),
      "ask: choice 2 speech missing translation 'zh'"),
+    ("date node on a text field", breaks(["nodes", "amount"], {
+        "type": "date", "field": "employer", "next": "bye",
+        "prompt": {"zh": "哪天？", "en": "When?"}}),
+     "amount: field 'employer' takes a text, not a date answer"),
+    ("date node without a field", breaks(["nodes", "amount"], {
+        "type": "date", "next": "bye", "prompt": {"zh": "哪天？", "en": "When?"}}),
+     "amount: a date node needs a 'field'"),
+    ("number node on a date field", breaks(["nodes", "amount", "field"], "injured_on"),
+     "amount: field 'injured_on' takes a date, not a number answer"),
+    ("text node on a yes/no field", breaks(["nodes", "amount"], {
+        "type": "text", "field": "in_hospital", "next": "bye", "prompt": {"zh": "?", "en": "?"}}),
+     "amount: field 'in_hospital' takes a yesno, not a text answer"),
+    ("yes/no menu without a no", yes_no_menu(["yes", "maybe"]),
+     "amount: choice 2 value 'maybe' is not valid for 'in_hospital'"),
+    ("yes/no menu with two yeses", yes_no_menu(["yes", "yes"]),
+     "amount: yes/no menu 'in_hospital' needs one 'yes' and one 'no' choice (has yes, yes)"),
+    ("redo without a goto", breaks(["nodes", "ask", "choices", 1, "redo"], True),
+     "ask: choice 2 redoes the questions but has no 'goto'"),
 ]
 
 
@@ -103,6 +130,17 @@ def test_broken_flow_names_file_node_and_problem(tmp_path: Path, name: str, data
         load_flow(path)
     assert any(p.startswith(f"{path}:") for p in err.value.problems)
     assert any(expected in p for p in err.value.problems), err.value.problems
+
+
+def test_valid_yes_no_menu_and_date_node_load(tmp_path: Path) -> None:
+    data = yes_no_menu(["yes", "no"])
+    data["nodes"]["amount"]["next"] = "when"
+    data["nodes"]["when"] = {"type": "date", "field": "injured_on", "next": "bye",
+                             "prompt": {"zh": "哪天？", "en": "When?"}}
+    path = tmp_path / "mini.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    flow = load_flow(path)
+    assert flow.nodes["when"].waits and flow.fallback_for(flow.nodes["when"]) == "bye"
 
 
 def test_valid_mini_flow_loads(tmp_path: Path) -> None:
