@@ -197,8 +197,15 @@ def simulate_call(keys: str | None, url: str | None, caller: str, local: bool) -
             fake = state.get("fake_twilio_url")
             token = state.get("auth_token") or app.config["TWILIO_AUTH_TOKEN"]
             click.echo(f"(calling the hotline at {url} from {caller})")
-            CallPlayer(http_poster(url, token), answers, click.echo,
-                       fake_twilio_recording(fake) if fake else None, caller=caller).run()
+            player = CallPlayer(http_poster(url, token), answers, click.echo,
+                                fake_twilio_recording(fake) if fake else None, caller=caller)
+            player.run()
+            from hotline.simulate import call_outcome
+
+            demo_db = state.get("database_url") if url == state.get("url") else None
+            for line in call_outcome(demo_db or app.config["DATABASE_URL"], player.sid,
+                                     timeout=20):
+                click.echo(line)
             return
         click.echo("(no demo running: playing against a throwaway in-process hotline)")
     with tempfile.TemporaryDirectory() as tmp:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -59,15 +61,26 @@ def seed_volunteers(app: Flask) -> int:
 DEMO_PASSWORD = "hotline-demo-2026"  # printed on start; the demo is local to this machine
 DEMO_LOGINS = [("admin", None), ("zhang", "+8613900000001"), ("li", "+8613900000002"),
                ("anna", "+8613900000003")]
+# The on-duty staff member: escalations and urgent alerts are texted to this phone
+# (routing.staff_numbers picks on-duty staff with a phone), so no alert reaches nobody.
+DEMO_STAFF = ("wang", "王值班", "+8613700000001")
 
 
 def seed_accounts(app: Flask) -> int:
-    """Web logins for the demo: one admin and one per demo volunteer; return how many added."""
+    """Web logins for the demo: an admin, an on-duty staff member with a phone, and one per
+    demo volunteer; return how many were added."""
     from hotline.db import get_db
     from models import Role, User, Volunteer
 
     added = 0
     with app.app_context(), get_db().begin() as session:
+        staff_login, staff_name, staff_phone = DEMO_STAFF
+        if session.scalar(select(User).where(User.username == staff_login)) is None:
+            staff = User(username=staff_login, display_name=staff_name, role=Role.STAFF,
+                         phone=staff_phone, on_duty=True)
+            staff.set_password(DEMO_PASSWORD)
+            session.add(staff)
+            added += 1
         for username, phone in DEMO_LOGINS:
             if session.scalar(select(User).where(User.username == username)) is not None:
                 continue
@@ -100,16 +113,88 @@ def worker_log(instance_path: str) -> Path:
     return Path(instance_path) / "worker.log"
 
 
+class DemoRefused(Exception):
+    """The demo cannot start here; the message says why and what to do, in both languages."""
+
+
+def claim_instance(instance_path: str) -> IO[str]:
+    """Hold the instance folder's demo lock for as long as this demo runs (the system drops
+    it when the process dies, so a killed demo never blocks the next); raise DemoRefused
+    naming the running demo when another holds it."""
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    lock = (Path(instance_path) / "demo.lock").open("a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.seek(0)
+        pid = lock.read().strip() or "?"
+        lock.close()
+        raise DemoRefused(already_running(instance_path, pid)) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(str(os.getpid()))
+    lock.flush()
+    return lock
+
+
+def already_running(instance_path: str, pid: str) -> str:
+    """What a second `hotline demo` on the same instance folder says."""
+    path = state_file(instance_path)
+    url = json.loads(path.read_text()).get("url") if path.exists() else None
+    if url is None:
+        return (f"演示正在启动（进程 {pid}），请稍候再用它。\n"
+                f"The demo is already starting (process {pid}); use that one.")
+    return (f"演示已在运行：{url}（进程 {pid}）。可直接使用；要重新启动，请先在它的终端按 "
+            "Ctrl-C 停止它，或换一个 HOTLINE_INSTANCE 目录。\n"
+            f"The demo is already running: {url} (process {pid}). Use it, or stop it with "
+            "Ctrl-C in its terminal first, or start another with a different HOTLINE_INSTANCE.")
+
+
+def check_port(port: int) -> None:
+    """Refuse, before anything starts, a port that something else already listens on."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise port_taken(port) from None
+
+
+def port_taken(port: int) -> DemoRefused:
+    """The refusal for a port another program holds."""
+    return DemoRefused(f"端口 {port} 已被其他程序占用。请换一个端口，例如：hotline demo --port "
+                       f"{port + 1}\nPort {port} is already in use by another program. Pick "
+                       f"another, e.g. hotline demo --port {port + 1}")
+
+
 def run_demo(port: int, provider: str) -> None:
     """Start Redis, the fake Twilio server, a worker and the web app; stop all on Ctrl-C."""
+    from hotline import create_app
+
+    probe = create_app({"HOTLINE_PROVIDER": "console"})
+    instance = probe.instance_path
+    try:
+        lock = claim_instance(instance)
+    except DemoRefused as exc:
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    try:
+        check_port(port)
+        serve_demo(instance, probe.config["DATABASE_URL"], port, provider)
+    except DemoRefused as exc:
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    finally:
+        lock.close()  # after the state file is gone: the next demo may start
+
+
+def serve_demo(instance: str, database_url: str, port: int, provider: str) -> None:
+    """Run every part of the demo on this instance folder (its lock held) until Ctrl-C."""
     from hotline import create_app
     from hotline.config import embedded_redis_socket
     from hotline.embedded_redis import EmbeddedRedis
     from hotline.migrate import upgrade
     from notifications.fake_twilio import FakeTwilio
 
-    probe = create_app({"HOTLINE_PROVIDER": "console"})
-    instance = probe.instance_path
     stack: list[Any] = []
     try:
         env = dict(os.environ)
@@ -121,7 +206,7 @@ def run_demo(port: int, provider: str) -> None:
         public = f"http://127.0.0.1:{port}"
         env.update(PUBLIC_URL=public, TWILIO_AUTH_TOKEN=DEMO_TOKEN,
                    TWILIO_ACCOUNT_SID=DEMO_ACCOUNT, HOTLINE_INSTANCE=instance,
-                   DATABASE_URL=probe.config["DATABASE_URL"])
+                   DATABASE_URL=database_url)
         fake_url = None
         if provider == "fake":
             fake = FakeTwilio(account_sid=DEMO_ACCOUNT, auth_token=DEMO_TOKEN)
@@ -137,7 +222,10 @@ def run_demo(port: int, provider: str) -> None:
         seed_accounts(app)
         worker = start_worker(instance, env)
         stack.append(worker)
-        server = make_server("127.0.0.1", port, app, threaded=True)
+        try:
+            server = make_server("127.0.0.1", port, app, threaded=True)
+        except OSError as exc:  # taken since check_port looked
+            raise port_taken(port) from exc
         state = {"url": public, "auth_token": DEMO_TOKEN, "account_sid": DEMO_ACCOUNT,
                  "worker_log": str(worker_log(instance)),
                  "database_url": app.config["DATABASE_URL"], "redis_url": env["REDIS_URL"],
@@ -185,7 +273,10 @@ def print_welcome(state: dict[str, Any], seeded: int) -> None:
                       if state['fake_twilio_url'] else "console (SMS written to the worker log)"}
     worker log       {state['worker_log']}
     volunteers       {len(DEMO_VOLUNTEERS)} on duty ({seeded} added now)
-    web console      {state['url']}/login   staff: admin / {DEMO_PASSWORD}
+    staff on duty    {DEMO_STAFF[1]} ({DEMO_STAFF[0]}), phone {DEMO_STAFF[2]}: escalations and
+                     urgent cases (injury, collective) are texted to this phone
+    web console      {state['url']}/login   admin: admin / {DEMO_PASSWORD}
+                     staff: {DEMO_STAFF[0]} / {DEMO_PASSWORD}
                      volunteers (phone-sized inbox): zhang, li, anna / {DEMO_PASSWORD}
 
   In another terminal, text the hotline as a worker and answer its intake questions
@@ -195,7 +286,8 @@ def print_welcome(state: dict[str, Any], seeded: int) -> None:
         1 广东深圳 1 某某电子厂 12000 3 5 1
   then accept the offer as the volunteer who got it (the command prints who):
     .venv/bin/hotline simulate sms --from +8613900000001 "Y 1001"
-  or call the hotline (press keys, or script them with --keys):
+  or call the hotline (press keys, or script them with --keys); it prints the case the
+  call opened and who it went to:
     .venv/bin/hotline simulate call --url {state['url']}
 
   Ctrl-C stops everything.

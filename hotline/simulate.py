@@ -80,3 +80,73 @@ def wait_for_offer(database_url: str, message_id_sid: str, timeout: float) -> li
                 return lines
         time.sleep(0.3)
     return ["(no offer yet — is a volunteer on duty? is the worker running?)"]
+
+
+def call_outcome(database_url: str, call_sid: str, timeout: float) -> list[str]:
+    """Lines saying which case a simulated call opened (or continued) and where it went:
+    the volunteer who has it, the offers sent, or that it waits for staff."""
+    from sqlalchemy import select
+
+    from hotline.db import Database
+    from models import Call, Case
+
+    db = Database(database_url)
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.begin() as session:
+            call = session.scalar(select(Call).where(Call.sid == call_sid))
+            if call is None or call.case_id is None:
+                return ["(the call opened no case)"]
+            case = session.get(Case, call.case_id)
+            assert case is not None
+            went = where_case_went(session, case)
+            if went is not None or time.monotonic() >= deadline:
+                return [case_line(case), *(went or [
+                    f"(case #{case.number} is not routed yet — is the worker running?)"])]
+        time.sleep(0.3)
+
+
+def case_line(case: Any) -> str:
+    """One line naming the case: number, problem, urgency, place, employer."""
+    place = f"{case.work_province or ''}{case.work_city or ''}" or "place not given"
+    return (f"case #{case.number}: {case.category}, {case.urgency}, {place}, "
+            f"employer {case.employer or 'not given'} [{case.status}]")
+
+
+def where_case_went(session: Any, case: Any) -> list[str] | None:
+    """Who has the case or was offered it, or that staff must act; None while still routing."""
+    from sqlalchemy import select
+
+    from hotline.collective import crosses
+    from models import CaseStatus, Message, MessageStatus, Purpose, Volunteer
+
+    lead = session.get(type(case), case.collective_case_id) if case.collective_case_id else None
+    if case.assigned_volunteer_id is not None:
+        v = session.get(Volunteer, case.assigned_volunteer_id)
+        return [(f"assigned to {v.name} {v.phone}" if v else "assigned")
+                + (f" (with collective case #{lead.number})" if lead else "")]
+    if lead is not None and case.status == CaseStatus.NEW and not crosses(lead, case):
+        return [f"linked to collective case #{lead.number}; worked by its volunteer"]
+    if case.status == CaseStatus.OFFERED:
+        offers = session.scalars(select(Message).where(
+            Message.case_id == case.id, Message.purpose == Purpose.OFFER).order_by(Message.id)
+        ).all()
+        if any(m.status in (MessageStatus.QUEUED, MessageStatus.SENDING) for m in offers):
+            return None
+        lines = []
+        for m in offers:
+            v = session.get(Volunteer, m.volunteer_id) if m.volunteer_id else None
+            lines.append(f"offer to {v.name + ' ' if v else ''}{m.to_number} [{m.status}]: "
+                         f"{m.body}")
+        return lines
+    if case.status == CaseStatus.ESCALATED:
+        where = "waits for staff"
+    elif case.status == CaseStatus.NEW and case.triage_at is not None:
+        where = "waits in the staff triage queue (no problem named yet)"
+    else:
+        return None if case.status == CaseStatus.NEW else []
+    alerts = list(dict.fromkeys(session.scalars(select(Message.to_number).where(
+        Message.case_id == case.id, Message.purpose == Purpose.ALERT,
+        Message.volunteer_id.is_(None))).all()))
+    return [f"{where}; " + (f"staff texted: {', '.join(alerts)}" if alerts
+                            else "no staff phone was texted")]
