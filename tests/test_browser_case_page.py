@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.case_stories import NEWEST, RELAYED, Stories, write_stories
 from tests.conftest import LiveServer, WebWorld
 from tests.test_browser_web import PHONE, browser, live, log_in, shot
+from tests.test_case_page import waiting_world
 
 __all__ = ["browser", "live"]  # fixtures shared with the other browser tests
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -71,7 +72,8 @@ def test_volunteer_phone_lands_on_the_newest_message(phone_page: Page, live: Liv
     shot(page, "case-phone-injury")
 
 
-def test_staff_desktop_case_pages(browser: Browser, live: LiveServer, stories: Stories) -> None:
+def test_staff_desktop_case_pages(browser: Browser, live: LiveServer, stories: Stories,
+                                  web_world: WebWorld) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     log_in(page, live.url, "staff_a")
     page.goto(f"{live.url}/staff/cases/{stories.wages}")
@@ -82,7 +84,8 @@ def test_staff_desktop_case_pages(browser: Browser, live: LiveServer, stories: S
     page.goto(f"{live.url}/staff/cases/{stories.injury}")
     expect(page.locator(".summary")).to_contain_text("工伤认定")
     shot(page, "case-staff-injury")
+    waiting_world(web_world)
     page.goto(f"{live.url}/staff/")
-    expect(page.locator("#waiting")).to_be_visible()
+    expect(page.locator("#waiting")).to_contain_text("帮帮我")
     shot(page, "dashboard-waiting")
     page.close()
