@@ -119,7 +119,7 @@ NUMBER = re.compile(
     rf"(?:\d+(?:\.\d+)?|[{CN_NUMERALS}])(?:[\d{CN_NUMERALS}]|\.(?=\d)|点(?=[\d{CN_NUMERALS}]))*"
     r"(?:[kw](?![a-z]))?")
 # Two neighbouring digits before a unit are a range: 二三十 (20-30), 两三个 (2-3).
-CN_RANGE = re.compile(r"^([一二两三四五六七八九])([二三四五六七八九])([十百千万]?)$")
+CN_RANGE = re.compile(r"^([一二两三四五六七八九])([二两三四五六七八九])([十百千万]?)$")
 ENGLISH_NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
@@ -174,16 +174,19 @@ def numbers_in(text: str) -> list[Number]:
     found: list[Number] = []
     for match in NUMBER.finditer(plain):
         span, start, end = match.group(), match.start(), match.end()
-        if span[0] in "十百千万亿拾佰仟" and span[0] != "十":
+        before, after = plain[max(0, start - 12):start], plain[end:end + 12]
+        rough = before.endswith(("几", "上")) or after.startswith(("来", "多", "把"))
+        if span[0] in "百千万亿佰仟" and not (span in "百千万" and rough):
             continue  # 千万 (by all means), 万一 (in case): words, not numbers
-        value, approx = _span_value(span)
+        value, approx = _span_value("一" + span if span in "百千万" else span)
         if value is None:
             continue
-        before, after = plain[max(0, start - 12):start], plain[end:end + 12]
         if after.startswith("几"):  # 十几 about a dozen, 二十几 twenty-odd
             value, approx, after = value + (2 if value == 10 else 5), True, after[1:]
-        elif before.endswith("几") and span in "十百千万":
+        elif before.endswith("几") and span in "十百千万":  # 几十 a few tens, 好几万
             value, approx = 3 * value, True
+        elif span in "百千万":  # 上百 a hundred or so, 百来人, 万把块
+            approx = True
         approx = approx or bool(APPROX_BEFORE.search(before) or APPROX_AFTER.search(after))
         unit = _unit(before, after)
         rate = value == 1 and re.match(r"\s*个月\s*[\d一二三四五六七八九两]", after)

@@ -345,10 +345,15 @@ def find_province(text: str) -> str | None:
     gaz = _gazetteer()
     han = "".join(ch if _is_han(ch) else " " for ch in plain)
     matches = _han_matches(han, gaz, strict=False) + _latin_matches(plain, gaz, loose=True)
-    named = {m.area.short for m in matches if m.area.level == PROVINCE}
+    provinces = [m for m in matches if m.area.level == PROVINCE]
+    named = {m.area.short for m in provinces}
+    if len(named) > 1:  # "河南人，在广东打工": the one said to be home
+        named = {m.area.short for m in provinces if m.start < LATIN and (
+            re.search(r"(老家|家在|家乡|是)(在)?$", han[:m.start])
+            or re.match(r"(省|自治区)?(人|老家)", han[m.end:]))}
     if len(named) == 1:
         return named.pop()
-    if named:
+    if provinces:
         return None
     place = resolve_place(text)
     return place.province if place else None

@@ -128,7 +128,8 @@ def test_places_in_whole_messages_are_read_strictly(
 
 @pytest.mark.parametrize("text,expected", [
     ("我是河北人", "河北"), ("Hebei", "河北"), ("老家河南省", "河南"), ("老家信阳", "河南"),
-    ("四川", "四川"), ("hunan", "湖南"), ("河南人在广东", None), ("hello", None), ("", None),
+    ("四川", "四川"), ("hunan", "湖南"), ("河南人在广东", "河南"), ("在广东打工，老家河南", "河南"),
+    ("河南和河北", None), ("hello", None), ("", None), ("河楠", "河南"),
 ])
 def test_find_province(text: str, expected: str | None) -> None:
     assert find_province(text) == expected
