@@ -267,3 +267,41 @@ def test_dashboard_shows_what_waits_on_staff(app: Flask, web_world: WebWorld) ->
     admin = page(app, "admin", "/staff/?lang=en")
     admin_panel = admin[admin.index('id="waiting"'):]
     assert "乙方escalated厂" in admin_panel and "Waiting for staff" in admin_panel
+
+
+def test_a_phone_intake_keeps_its_recordings_and_hides_its_notes(app: Flask,
+                                                                 web_world: WebWorld) -> None:
+    from models import Call, CallStatus
+
+    number = web_world.assigned_to_a
+    with get_db().begin() as s:
+        case = s.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        asked = Message(direction=Direction.INBOUND, status=MessageStatus.RECEIVED,
+                        from_number=web_world.worker_phone, to_number="+8610000",
+                        body="我想问一下工资的事。", case_id=case.id)
+        call = Call(sid="CA" + "0" * 32, direction=Direction.INBOUND,
+                    status=CallStatus.COMPLETED, from_number=web_world.worker_phone,
+                    to_number="+8610000", case_id=case.id, duration_s=95,
+                    recording_url="https://api.example/Recordings/RE" + "1" * 32)
+        s.add_all([asked, call])
+        s.flush()
+        case.log(EventKind.MESSAGE_IN, asked.body, actor="worker", message_id=asked.id)
+        case.log(EventKind.CALL, "incoming call (continues this case)", actor="worker",
+                 call_id=call.id)
+        case.log(EventKind.NOTE, "intake (voice) category=wages, employer=(recording)",
+                 actor="worker", data={"flow": "intake", "node": "employer",
+                                       "answers": {"category": "wages"}})
+        case.log(EventKind.CALL, "recording ready (employer)", call_id=call.id,
+                 data={"recording_url": call.recording_url, "node": "employer"})
+        case.log(EventKind.NOTE, "intake finished by phone",
+                 data={"flow": "intake", "node": "confirm", "status": "done"})
+        case.log(EventKind.CALL, "call ended (completed) at step 'confirm'", actor="worker",
+                 call_id=call.id)
+    html = page(app, "vol_a", f"/inbox/cases/{number}?lang=zh")
+    chat = chat_of(html)
+    assert "我想问一下工资的事。" in chat  # a text before the call is no intake answer
+    assert "问答（电话）" not in chat and "employer=" not in chat
+    assert chat.count("播放录音") == 2  # the call's recording and the employer's answer
+    assert "95秒" in chat
+    assert "CA" + "0" * 32 not in html and "RE" + "1" * 32 not in html

@@ -113,6 +113,11 @@ def is_intake_note(e: CaseEvent) -> bool:
         "status" not in data or data.get("status") == "done")
 
 
+def by_phone(e: CaseEvent) -> bool:
+    """An intake note written during a phone call."""
+    return str(e.text).startswith("intake (voice)") or e.text == "intake finished by phone"
+
+
 def intake_events(events: list[CaseEvent]) -> set[int]:
     """The ids of the intake questions and answers: a worker's text answering a question,
     the hotline's question replies around it, and the notes of the answers.
@@ -130,7 +135,9 @@ def intake_events(events: list[CaseEvent]) -> set[int]:
                          if e.kind == EventKind.MESSAGE_IN and e.actor == "worker"), None)
     folded: set[int] = set()
     for i, turn in enumerate(turns):
-        if not any(is_intake_note(e) for e in turn):
+        # Answers given on a phone call do not make the text before the call an answer.
+        if not any(is_intake_note(e) and not by_phone(e) for e in turn):
+            folded.update(e.id for e in turn if is_intake_note(e))
             continue
         folded.update(e.id for e in turn if e.id != first_worker and e.kind in (
             EventKind.MESSAGE_IN, EventKind.REPLY) or is_intake_note(e))
