@@ -229,7 +229,9 @@ def read_message(text: str, today: date | None = None) -> Reading:
     if amount is not None:
         answers["amount_owed"] = amount
     months = months_in(unpaid)
-    if months is not None and category in (None, "wages", "collective", "social_insurance"):
+    if months is not None and category == "social_insurance":
+        answers["insurance_months"] = months  # months of contributions missing
+    elif months is not None and category in (None, "wages", "collective"):
         answers["months_unpaid"] = months
     if people is not None and people[0] > 1:
         answers["people_affected"], answers["people_approximate"] = people

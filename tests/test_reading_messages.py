@@ -124,7 +124,8 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("公司没给我买工伤保险", {"category": INSURANCE, "insurance_kind": "工伤"}),
     ("五险一金都没有", {"category": INSURANCE, "insurance_kind": "全部"}),
     ("养老保险断交了三个月", {"category": INSURANCE, "insurance_kind": "养老",
-                              "months_unpaid": 3}),
+                              "insurance_months": 3}),
+    ("干了两年，公司一直没交社保", {"category": INSURANCE}),  # tenure, not months missing
     ("The company never paid my social insurance", {"category": INSURANCE}),
     # contract
     ("没签合同就被开除了", {"category": CONTRACT, "written_contract": False}),
