@@ -230,6 +230,7 @@ def test_long_timelines_page_without_a_query_per_event(app: Flask, web_world: We
     older = client.get(f"/staff/cases/{stories.wages}?lang=zh&before={before.group(1)}")
     older_html = older.get_data(as_text=True)
     assert NEWEST not in older_html and "第1次" not in chat_of(html)
+    assert "回到最新消息" in older_html and "回到最新消息" not in html
     assert "更早的消息" in older_html or "登记问答" in older_html
 
 

@@ -22,6 +22,7 @@ ZH_CASE: dict[str, str] = {
     "System": "系统", "Hotline": "热线自动回复",
     "texted the hotline: {text}": "发短信给热线：{text}",
     "{n} s": "{n}秒", "{n} photos or files": "{n}张照片或文件", "Earlier messages": "更早的消息",
+    "Back to the newest messages": "回到最新消息",
     "Note": "备注", "answered automatically": "已自动回复",
     "forwarded to the volunteer's phone": "已转发到志愿者手机",
     "Intake questions: {n} messages, the answers are in the summary above":
