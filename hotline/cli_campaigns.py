@@ -4,7 +4,6 @@ report. Every command is a thin layer over notifications.campaigns and friends."
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import sys
 import time
@@ -14,6 +13,8 @@ from typing import Any
 
 import click
 from flask import Flask
+
+from notifications.csv_safe import safe_writer
 
 
 def _app() -> Flask:
@@ -58,7 +59,7 @@ def import_contacts_cmd(path: str, errors_path: str | None, encoding: str,
     with contextlib.ExitStack() as stack:
         out = (stack.enter_context(open(errors_path, "w", newline="", encoding="utf-8"))
                if errors_path else sys.stderr)
-        writer = csv.writer(out)
+        writer = safe_writer(out)
         writer.writerow(["row", "column", "value", "reason"])
 
         def report(error: RowError) -> None:
@@ -312,7 +313,7 @@ def report_cmd(campaign_id: int, csv_path: str | None, recipients_path: str | No
         data = report(session, _get(session, campaign_id))
         if recipients_path:
             with open(recipients_path, "w", newline="", encoding="utf-8") as out:
-                csv.writer(out).writerows(recipient_rows(session, campaign_id, full_phones))
+                safe_writer(out).writerows(recipient_rows(session, campaign_id, full_phones))
     if csv_path:
         with open(csv_path, "w", newline="", encoding="utf-8") as out:
             write_report_csv(data, out)

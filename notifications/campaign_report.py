@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO, Any
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 from hotline.phones import mask_phone
 from models import Campaign, Recipient, RecipientStatus
 from models.campaign import AT_PROVIDER, FINAL
+from notifications.csv_safe import safe_writer
 
 R = RecipientStatus
 
@@ -78,7 +78,7 @@ def report(session: Session, campaign: Campaign) -> dict[str, Any]:
 
 def write_report_csv(data: dict[str, Any], out: IO[str]) -> None:
     """The report as a two-column CSV (metric, value), failures one row per error code."""
-    writer = csv.writer(out)
+    writer = safe_writer(out)
     writer.writerow(["metric", "value"])
     for key in ("id", "name", "kind", "status", "recipients", "reached_provider", "delivered",
                 "delivery_rate", "opted_out_before_send", "opted_out_after_send", "signups",

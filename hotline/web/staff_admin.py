@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
@@ -19,6 +18,7 @@ from hotline.web.staff import volunteer_scope
 from hotline.web.stats import MonthlyReport, local_zone, monthly_report
 from models import AuditAction, AuditLog, Contact, Role, Volunteer, utcnow
 from notifications.audience import organisation_condition
+from notifications.csv_safe import safe_writer
 
 bp = Blueprint("office", __name__, url_prefix="/staff")
 bp.before_request(guard(Role.ADMIN, Role.STAFF))
@@ -119,7 +119,7 @@ def report_csv() -> Any:
             return Response(_("Month must look like 2024-05."), status=400, mimetype="text/plain")
         audit(session, user, AuditAction.EXPORT_REPORT, detail=f"monthly report {month}")
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_writer(out)
     writer.writerow(["figure", "value"])
     writer.writerows(report_rows(figures))
     # A BOM so Excel (common in these offices) opens the UTF-8 file with Chinese intact.
