@@ -51,8 +51,6 @@ CONTINUE_WINDOW = timedelta(days=30)
 FINISHED_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.REFERRED, CaseStatus.CLOSED})
 QUEUE_LIMIT = 200  # rows of a staff queue page
 INBOX_OPEN, INBOX_DISMISSED, INBOX_CASE = "open", "dismissed", "case"
-OPENED_BY = {Channel.SMS: "case opened by SMS", Channel.VOICE: "case opened by phone call",
-             Channel.WEB: "case opened by staff"}
 
 
 # --- opening and finding ----------------------------------------------------------------
@@ -83,7 +81,9 @@ def open_case(session: Session, contact: Contact, channel: Channel, language: st
                  f"case #{like.number} stays as it is)", data={"to": str(CaseStatus.NEW)})
         case.organisation_id = like.organisation_id  # same worker, same office
         return case
-    case.log(EventKind.STATUS, OPENED_BY[channel], data={"to": str(CaseStatus.NEW)})
+    case.log(EventKind.STATUS, "case opened by SMS" if channel == Channel.SMS
+             else "case opened by phone call" if channel == Channel.VOICE
+             else "case opened by staff", data={"to": str(CaseStatus.NEW)})
     from hotline.organisations import settle_organisation
 
     settle_organisation(session, case)  # its queue, by where the worker works
