@@ -134,6 +134,7 @@ UNIT_MONTHS = re.compile(r"^\s*(个多?半?月|多个月|个半月|多?年(?![\d
 # A wage rate is no debt: "月薪4000", "一个月4000", "一天两百".
 RATE_BEFORE = re.compile(r"(每个?月|(?<![\d一二三四五六七八九十两个])(一个月|月薪|月工资)|底薪|"
                          r"日薪|每天|一天|时薪|每小时|工资是|a month|per month|a day|per day)\s*$")
+PAID_BEFORE = re.compile(r"(给了|只给|才给|发了|付了|赔了|补了|预支了?|借了|paid me|gave me)\s*$")
 UNIT_PEOPLE = re.compile(r"^\s*(个|名|位)?\s*(多|来)?\s*(个)?\s*(人|工友|同事|老乡|兄弟|师傅|员工|"
                          r"people|persons?|workers?|colleagues|of us|guys)")
 UNIT_OTHER = re.compile(r"^\s*(年|月|号|日|天|周|星期|礼拜|点|岁|楼|层|栋|路|次|days?\b|weeks?\b|"
@@ -194,6 +195,8 @@ def numbers_in(text: str) -> list[Number]:
             unit = "other"  # "2025年" is a year, "每个月" a rate
         elif unit in ("money", "") and RATE_BEFORE.search(before):
             unit = "rate"
+        elif unit in ("money", "") and PAID_BEFORE.search(before):
+            unit = "paid"  # "只给了两千块": what was paid, not what is owed
         found.append(Number(value, start, end, approx, unit))
     for match in re.finditer(r"几\s*(个|名|位)", plain):
         if not any(n.start <= match.start() < n.end for n in found):

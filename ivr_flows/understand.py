@@ -37,6 +37,7 @@ EMPLOYER_LEAD = re.compile(r"^.*(?:在|给|帮|替|去|到|进|是|跟|被|的|�
 PLACE_LEAD = re.compile(r"^[\u4e00-\u9fff]{1,6}?(?:省|市|区|县|镇|乡|街道)")
 NOT_EMPLOYERS = re.compile(r"^(我们|我的|这个|那个|这家|那家|一个|一家|本|同一个|同一家|该|我|他们|"
                            r"老板的|他的|工地上|厂里|厂)$")
+GENERIC_LEAD = re.compile(r"^(一|这|那|某|每|哪)(家|个|间|座)")
 ENGLISH_EMPLOYER = re.compile(
     r"\b(?:at|for|with|from)\s+((?:[A-Z][\w&.'-]*\s+){0,5}?(?:Co\.?|Company|Ltd\.?|Limited|"
     r"Factory|Inc\.?|Group|Corp\.?|Corporation|Restaurant|Hotel|Plant|Construction))")
@@ -145,8 +146,9 @@ def _employer(text: str) -> str | None:
         return english.group(1).strip()[:200]
     for clause in re.split(r"[，。,.;；!！?？\s]+", normalize(text)):
         for match in EMPLOYER.finditer(clause):
-            name = EMPLOYER_LEAD.sub("", match.group(1))
-            name = _strip_place(name)
+            name = _strip_place(EMPLOYER_LEAD.sub("", match.group(1)))
+            if GENERIC_LEAD.match(name):
+                continue  # "一家电子厂": a kind of workplace, not its name
             stem = _without_end(name)
             place = mentioned_place(stem)
             if place is not None and place.said == normalize(stem):

@@ -22,6 +22,7 @@ PLEASANTRIES = [
     "明白了，谢谢", "  ", "", "。。。", "~~", "谢谢🙏🙏🙏", "恭喜发财🧧", "Merry Christmas",
     "谢谢您的帮助", "谢谢你们的帮忙🙏", "工资拿到了，谢谢", "问题解决了，感谢！", "[微笑][强]",
     "3Q", "好嘞", "Thank you for your help!", "I got paid, thanks", "\u202e\u200b谢谢\x00",
+    "谢谢你们帮我要回了工资！", "新年好！祝你们身体健康！", "你好在吗", "哦", "？",
 ]
 
 
@@ -34,7 +35,8 @@ def test_pleasantries_open_no_case(text: str) -> None:
 REQUESTS = [
     ("我想咨询一下", {}), ("有个事想问", {}), ("can someone help me", {}), ("请问怎么办", {}),
     ("你好，我想问个问题", {}), ("I need help", {}), ("在吗？有事找你们", {}), ("不知道", {}),
-    ("1", {}), ("我在东莞打工，想问点事", {"work_place": "东莞"}),
+    ("1", {}), ("我在东莞打工，想问点事", {"work_place": "东莞"}), ("你们是干什么的", {}),
+    ("怎么收费", {}),
     ("我在华润万家超市上班", {"employer": "华润万家超市"}),
 ]
 
@@ -126,6 +128,24 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("养老保险断交了三个月", {"category": INSURANCE, "insurance_kind": "养老",
                               "insurance_months": 3}),
     ("干了两年，公司一直没交社保", {"category": INSURANCE}),  # tenure, not months missing
+    ("您好，我是在昆山一家电子厂上班的，厂里已经两个月没发工资了，我们有一百多个人",
+     {"category": COLLECTIVE, "months_unpaid": 2, "people_affected": 100,
+      "people_approximate": True, "work_place": "昆山"}),  # "一家电子厂" names no employer
+    ("包工头欠我们班组12个人的工钱，总共十八万，已经拖了半年",
+     {"category": COLLECTIVE, "amount_owed": D(180000), "months_unpaid": 6,
+      "people_affected": 12, "people_approximate": False}),
+    ("我老公在工地上从架子上摔下来了，现在在医院，老板不管",
+     {"category": INJURY, "in_hospital": True, "employer_pays_treatment": False}),
+    ("公司要把我调到外地，不去就让我辞职", {"category": CONTRACT}),
+    ("hi i work in guangzhou factory, boss owe me 2 month salary 9000",
+     {"category": WAGES, "amount_owed": D(9000), "months_unpaid": 2, "work_place": "Guangzhou"}),
+    ("我去年在北京工地干活，包工头到现在还欠我两万八",
+     {"category": WAGES, "amount_owed": D(28000), "work_place": "北京"}),
+    ("我的手被机器压了，厂里只给了两千块", {"category": INJURY}),  # paid, not owed
+    ("老板只给了一千，还欠我五千", {"category": WAGES, "amount_owed": D(5000)}),
+    ("东莞的厂倒闭了，老板跑了，全厂三百多人没拿到工资",
+     {"category": COLLECTIVE, "people_affected": 300, "people_approximate": True,
+      "work_place": "东莞"}),
     ("The company never paid my social insurance", {"category": INSURANCE}),
     # contract
     ("没签合同就被开除了", {"category": CONTRACT, "written_contract": False}),
