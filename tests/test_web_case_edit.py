@@ -187,7 +187,30 @@ def test_people_and_place_are_corrected_keeping_what_the_worker_said(
     assert case.urgency == Urgency.URGENT  # 12 workers: urgent, as routing decides
 
 
+@pytest.mark.parametrize(("province", "city", "saved"), [
+    ("广东省", "东莞市", ("广东", "东莞")),
+    ("", "东莞", ("广东", "东莞")),
+    ("", "Shenzhen", ("广东", "深圳")),
+    ("河楠", "郑州", ("河南", "郑州")),  # a same-sound typo of the province
+    ("【广东】", "深圳宝安", ("广东", "深圳")),
+    ("广东", "", ("广东", None)),
+    ("广东", "某某镇", ("广东", "某某镇")),  # a place the gazetteer does not know: kept
+    ("", "", (None, None)),
+])
+def test_the_place_is_read_as_routing_matches_it(app: Flask, web_world: WebWorld,
+                                                 province: str, city: str,
+                                                 saved: tuple[str | None, str | None]) -> None:
+    number = web_world.declined_by_a
+    client, token = logged_in(app, "staff_a")
+    assert post_edit(client, token, number, work_province=province,
+                     work_city=city).status_code == 303
+    case = case_of(number)
+    assert (case.work_province, case.work_city) == saved
+
+
 BAD_VALUES = [
+    ({"work_province": "广东", "work_city": "郑州"}, "work_city", "郑州 is in 河南",
+     "郑州在河南"),
     ({"amount_owed": "-500"}, "amount_owed", "cannot be negative", "金额不能为负数"),
     ({"amount_owed": "－５００"}, "amount_owed", "cannot be negative", "金额不能为负数"),
     ({"amount_owed": "好多钱"}, "amount_owed", "Write the amount in yuan", "请填写金额"),

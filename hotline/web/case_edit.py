@@ -25,6 +25,7 @@ from hotline.routing import after_commit, mark_urgent_if_needed, offer_case, rou
 from hotline.web.access import audit, case_or_404, case_scope, guard, signed_in_user
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import local_zone
+from ivr_flows.places import find_province, resolve_place
 from models import (
     AuditAction,
     Case,
@@ -141,6 +142,22 @@ def read_bool(raw: str) -> bool | None:
     return None if raw == "" else raw == "yes"
 
 
+def read_place(province: str | None, city: str | None) -> tuple[str | None, str | None]:
+    """Province and city as routing matches them ('广东省', '东莞市' -> 广东, 东莞; a city
+    alone finds its province; pinyin and typos are read); a place the gazetteer does not know
+    is kept as typed. A city of another province than the one typed is refused."""
+    if not (province or city):
+        return None, None
+    place = resolve_place(f"{province or ''} {city or ''}".strip())
+    if place is None:
+        return province, city
+    if province and city and place.city and find_province(province) not in (None,
+                                                                            place.province):
+        raise Invalid(_("{city} is in {province}: correct the province or the city.",
+                        city=place.city, province=place.province))
+    return place.province, place.city or city
+
+
 def read_detail(detail: Detail, raw: str) -> Any:
     """One detail answer from the form, as stored in case.details."""
     if detail.kind == "date":
@@ -164,8 +181,10 @@ def choice(kind: type[CaseCategory] | type[Urgency], raw: str) -> Any:
         raise Invalid(_("Choose one of the listed values.")) from exc
 
 
-def read_form(form: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
-    """The core facts, the chosen category's details and the errors (field name → message)."""
+def read_form(form: Any, place: tuple[str | None, str | None]
+              ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """The core facts, the chosen category's details and the errors (field name → message);
+    `place` is the stored (province, city)."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
 
@@ -179,6 +198,13 @@ def read_form(form: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]
     take("urgency", lambda raw: choice(Urgency, raw))
     for name, limit in TEXT_LIMITS.items():
         take(name, lambda raw, limit=limit: raw.strip()[:limit] or None)
+    typed = (values.get("work_province"), values.get("work_city"))
+    try:
+        # An untouched place is left as stored (older cases hold '广东省', '深圳市').
+        if typed != place:
+            values["work_province"], values["work_city"] = read_place(*typed)
+    except Invalid as exc:
+        errors["work_city"] = str(exc)
     take("amount_owed", read_amount)
     take("months_unpaid", lambda raw: read_int(raw, 0, MAX_MONTHS))
     take("people_affected", lambda raw: read_int(raw, 1, MAX_PEOPLE) or 1)
@@ -311,7 +337,7 @@ def save(number: int) -> Any:
     user = signed_in_user()
     with get_db().begin() as session:
         case = case_or_404(session, user, number, lock=True)
-        values, details, errors = read_form(request.form)
+        values, details, errors = read_form(request.form, (case.work_province, case.work_city))
         if errors:
             flash(_("Nothing was saved: correct the fields marked below."), "error")
             return render_form(case, request.form.to_dict(), errors, 400)

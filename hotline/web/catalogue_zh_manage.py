@@ -38,6 +38,8 @@ ZH_MANAGE: dict[str, str] = {
     "Choose yes or no.": "请选择“是”或“否”。",
     "Choose one of the listed insurances.": "请从列表中选择保险种类。",
     "Choose one of the listed values.": "请从列表中选择。",
+    "{city} is in {province}: correct the province or the city.":
+        "{city}在{province}：请改正省份或城市。",
     # triage (hotline.web.triage)
     "Cases waiting to be sorted": "等待分类的案件",
     "Nobody has said what the problem is yet, so no volunteer has been asked. Choose the "
