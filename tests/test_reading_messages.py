@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from ivr_flows.understand import Reading, read_message
+from ivr_flows.understand import Reading, read_message, tables
 from models import CaseCategory
 
 TODAY = date(2026, 3, 2)
@@ -190,8 +190,18 @@ def test_at_least_sixty_phrasings() -> None:
 
 def test_reading_is_frozen_and_defaults_to_today() -> None:
     reading = read_message("昨天在工地摔伤")
-    assert reading.answers["injured_on"] == date.today().replace().fromordinal(
-        date.today().toordinal() - 1).isoformat()
+    assert reading.answers["injured_on"] == (date.today() - timedelta(days=1)).isoformat()
     with pytest.raises(AttributeError):
         reading.kind = "pleasantry"  # type: ignore[misc]
     assert Reading("pleasantry").opens_case is False
+
+
+def test_word_tables_name_real_categories_in_a_full_precedence() -> None:
+    known = {c.value for c in CaseCategory} - {"unknown"}
+    table = tables()
+    assert set(table.precedence) == known and len(table.precedence) == len(known)
+    assert {category for _, category, _ in table.words} == known
+    # A word in two categories would make the precedence, not the tables, decide silently.
+    seen: dict[str, str] = {}
+    for word, category, _ in table.words:
+        assert seen.setdefault(word, category) == category, word
