@@ -391,6 +391,9 @@ def _parse_date(plain: str, today: date) -> date | None:
 NO_WORDS = ("不是", "没有", "沒有", "没", "否", "不在", "不对", "不用", "不要", "不干了", "走了",
             "离职", "辞职", "辞工", "不会", "未", "不行", "nope", "no", "not", "n", "nah")
 UNSURE = re.compile(r"不知道|不清楚|不确定|不记得|说不好|不一定|don'?t know|not sure|no idea")
+# Words that hold a yes/no character without saying yes or no ("现在" holds 在, "但是" 是).
+NOT_YES_NO = re.compile(r"现在|实在|存在|正在|所在|在哪|但是|还是|可是|要是|于是|总是|老是|是否|"
+                        r"对方|对于|针对|面对|所有|有点|有些|好像|只好|最好|好多|银行|行业")
 YES_WORDS = ("是", "对", "有", "在", "还在", "嗯", "好", "行", "可以", "签了", "yes", "y", "yeah",
              "yep", "sure", "ok", "still")
 
@@ -401,7 +404,7 @@ def parse_yes_no(text: str) -> bool | None:
     key = spoken_key(text)
     if key in ("1", "2"):
         return key == "1"
-    plain = normalize(text).lower()
+    plain = NOT_YES_NO.sub("  ", normalize(text).lower())
     if UNSURE.search(plain):
         return None
     best: tuple[int, int, bool] | None = None  # (position, -length, answer)

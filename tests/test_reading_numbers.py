@@ -101,6 +101,8 @@ YES_NO = [
     ("不是", False), ("没有", False), ("没", False), ("否", False), ("不在", False),
     ("走了", False), ("离职了", False), ("已经离职了", False), ("没有签", False), ("不", False),
     ("no", False), ("No.", False), ("n", False), ("2", False), ("没有了", False),
+    ("现在不在那里了", False), ("对，现在还在", True), ("好像没有", False), ("不可以", False),
+    ("不对", False), ("但是没签", False),
     ("不知道", None), ("hello", None), ("", None), ("😊", None), ("not sure", None),
 ]
 
