@@ -1,0 +1,351 @@
+"""Each problem has its own questions: whole SMS conversations per branch through the real
+webhook, voice walks per branch (TwiML parsed as XML), first texts that answer questions
+already, answers that must make sense, the SMS fallback text and one timeline line per answer.
+
+Runs on SQLite and PostgreSQL (the `app` fixture).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from hotline.db import get_db
+from models import CaseEvent, EventKind, Urgency
+from tests.test_sms_flow_conversation import HELP_ME, the_case
+from tests.test_sms_flow_conversation import text as sms
+from tests.test_voice_webhook import NIGHT, Caller, says
+
+# Words only one problem's questions use (the category menu's labels are not among them).
+MARKERS = {
+    "wages": ["多少钱", "拖欠了几个月", "共几人被欠", "还在那里做工", "How much are you owed",
+              "For how many months", "How many workers", "still working there"],
+    "injury": ["受的伤", "住院", "医药费", "工伤认定", "When were you injured", "hospital",
+               "paying for treatment", "work-injury assessment"],
+    "contract": ["被辞退或合同到期", "书面劳动合同", "When were you dismissed",
+                 "written contract?"],
+    "social_insurance": ["哪种保险没交", "几个月没交了", "Which insurance is unpaid",
+                         "has it been unpaid"],
+    "other_legal": ["写一下您遇到的问题", "describe your problem"],
+}
+
+
+def shanghai_today() -> date:
+    """Today where the workers are: relative dates ('昨天') are read against it."""
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def days_ago(n: int) -> str:
+    """The ISO date `n` days before today in Shanghai."""
+    return (shanghai_today() - timedelta(days=n)).isoformat()
+
+
+@dataclass
+class Walk:
+    """One SMS conversation: (text, words its reply must hold) and the case it leaves."""
+
+    name: str
+    branch: str
+    steps: list[tuple[str, str]]
+    case: dict[str, Any]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+SMS_WALKS = [
+    Walk("wages zh, the first text says how long and how much", "wages", [
+        ("老板拖欠我三个月工资，一共一万二", "您在哪个省市打工"),
+        ("广东省东莞市", "老家"), ("我是河南人", "公司"), ("东莞宏达鞋厂", "共几人被欠"),
+        ("就我一个", "还在那里做工"), ("已经离职了", "哪天离开"),
+        ("2026年11月15日", "欠薪，广东东莞，东莞宏达鞋厂，欠12000元，3个月，1人，"
+                         "已于2026年11月15日离开"),
+        ("对", "1001")],
+        {"category": "wages", "amount_owed": Decimal(12000), "months_unpaid": 3,
+         "people_affected": 1, "people_approximate": False, "work_province": "广东",
+         "work_city": "东莞", "place_said": "广东省东莞市", "employer": "东莞宏达鞋厂"},
+        {"still_employed": False, "left_on": "2026-11-15"}),
+    Walk("wages en, amounts in words, a typo'd place", "wages", [
+        ("Hello, I need help", "What is your problem"), ("1", "Which province and city"),
+        ("shen zhen", "hometown"), ("Sichuan", "employer"), ("ACME Shoes Ltd", "How much"),
+        ("8,000 yuan", "how many months"), ("half a year", "How many workers"),
+        ("just me", "still working there"), ("yes", "unpaid wages, shen zhen, ACME Shoes Ltd, "
+                                                  "¥8000, 6 months, 1 worker(s), still there"),
+        ("correct", "1001")],
+        {"category": "wages", "amount_owed": Decimal(8000), "months_unpaid": 6,
+         "people_affected": 1, "work_province": "广东", "work_city": "深圳",
+         "place_said": "shen zhen", "employer": "ACME Shoes Ltd"},
+        {"still_employed": True}),
+    Walk("collective zh, many facts in one text, an approximate head count", "wages", [
+        ("老板欠我们十几个人两个月工资，深圳宏达电子厂", "老家"), ("9", "多少钱"),
+        ("１２万", "还在那里做工"), ("还在", "很多工友被欠薪或紧急，广东深圳，宏达电子厂，"
+                                        "欠120000元，2个月，约12人，还在那里做"),
+        ("1", "1001")],
+        {"category": "collective", "amount_owed": Decimal(120000), "months_unpaid": 2,
+         "people_affected": 12, "people_approximate": True, "work_city": "深圳",
+         "employer": "宏达电子厂", "urgency": Urgency.URGENT},
+        {"still_employed": True}),
+    Walk("injury zh, the first text names the place", "injury", [
+        ("我在东莞的鞋厂上班，受伤了", "老家"), ("四川", "公司"), ("宏达鞋厂", "哪天受的伤"),
+        ("昨天", "在哪里受的伤"), ("车间", "住院"), ("在医院", "医药费"),
+        ("老板不管", "工伤认定"), ("还没有", "工伤，广东东莞，宏达鞋厂，受伤日期"),
+        ("对", "1001")],
+        {"category": "injury", "urgency": Urgency.URGENT, "work_city": "东莞",
+         "employer": "宏达鞋厂", "amount_owed": None, "months_unpaid": None},
+        {"injured_on": days_ago(1), "injury_place": "车间", "in_hospital": True,
+         "employer_pays_treatment": False, "injury_claim_filed": False}),
+    Walk("injury en, an ISO date, yes/no in words", "injury", [
+        ("I was injured at work", "Which province"), ("Dongguan", "hometown"),
+        ("9", "employer"), ("Hongda Shoes", "When were you injured"),
+        ("2026-11-20", "Where were you injured"), ("on the building site", "hospital"),
+        ("no", "treatment"), ("yes they pay", "assessment"),
+        ("yes", "work injury, Dongguan, Hongda Shoes, injured 20 Nov 2026 at on the building "
+                "site, not in hospital, employer pays, claim filed"),
+        ("yes", "1001")],
+        {"category": "injury", "work_city": "东莞", "amount_owed": None},
+        {"injured_on": "2026-11-20", "injury_place": "on the building site",
+         "in_hospital": False, "employer_pays_treatment": True, "injury_claim_filed": True}),
+    Walk("contract zh, full-width and Traditional characters", "contract", [
+        ("被辭退了沒有補償", "省市"), ("浙江杭州", "老家"), ("湖南", "公司"),
+        ("杭州某某服装厂", "被辞退或合同到期"), ("２０２６年１１月１日", "书面劳动合同"),
+        ("没签", "合同或辞退，浙江杭州，杭州某某服装厂，辞退或合同到期日期2026年11月1日，"
+                "没签书面合同"),
+        ("正确", "1001")],
+        {"category": "contract", "work_province": "浙江", "work_city": "杭州",
+         "amount_owed": None, "people_affected": 1},
+        {"dismissed_on": "2026-11-01", "written_contract": False}),
+    Walk("contract en, by menu number", "contract", [
+        (HELP_ME, "您遇到什么问题"), ("3", "省市"), ("Guangzhou", "老家"), ("5", "公司"),
+        ("某某物流公司", "被辞退"), ("1 Nov 2026", "书面劳动合同"), ("1", "签了书面合同"),
+        ("1", "1001")],
+        {"category": "contract", "work_city": "广州"},
+        {"dismissed_on": "2026-11-01", "written_contract": True}),
+    Walk("social insurance zh, a kind in free words", "social_insurance", [
+        ("公司不给交社保", "省市"), ("江苏苏州", "老家"), ("安徽", "公司"),
+        ("苏州某电子厂", "哪种保险没交"), ("五险一金一个都没交", "几个月没交了"),
+        ("两年", "社保，江苏苏州，苏州某电子厂，全都没交，24个月没交"), ("1", "1001")],
+        {"category": "social_insurance", "work_city": "苏州", "amount_owed": None},
+        {"insurance_kind": "全部", "insurance_months": 24}),
+    Walk("social insurance en, menu key then months", "social_insurance", [
+        ("Hello, I need help", "What is your problem"), ("4", "Which province"),
+        ("Guangdong Shenzhen", "hometown"), ("Henan", "employer"), ("Foxlink", "insurance"),
+        ("2", "How many months"), ("18", "medical, unpaid for 18 months"), ("yes", "1001")],
+        {"category": "social_insurance", "work_city": "深圳"},
+        {"insurance_kind": "医疗", "insurance_months": 18}),
+    Walk("other legal aid zh: no employer, the problem in the worker's words", "other_legal", [
+        ("我想咨询离婚的问题", "您遇到什么问题"), ("5", "省市"), ("上海", "老家"),
+        ("9", "写一下您遇到的问题"), ("老婆要离婚，孩子归谁？", "其他法律援助，上海（老婆要离婚"),
+        ("对", "1001")],
+        {"category": "other_legal", "work_city": "上海", "employer": None},
+        {}),
+]
+
+
+@pytest.mark.parametrize("walk", SMS_WALKS, ids=[w.name for w in SMS_WALKS])
+def test_sms_walk_asks_only_its_problems_questions(app: Flask, post_signed: Any,
+                                                   walk: Walk) -> None:
+    replies = []
+    for body, expected in walk.steps:
+        reply = sms(post_signed, body) or ""
+        assert expected in reply, (body, reply)
+        assert "没看懂" not in reply and "Sorry" not in reply, (body, reply)
+        replies.append(reply)
+    others = [m for branch, words in MARKERS.items() if branch != walk.branch for m in words]
+    assert not [(m, r) for r in replies for m in others if m in r]
+    if walk.branch != "other_legal":
+        assert any(m in r for r in replies for m in MARKERS[walk.branch])
+    else:  # a question about a divorce has no employer to name
+        assert not [r for r in replies if "公司" in r or "employer" in r]
+    case = the_case()
+    for name, value in walk.case.items():
+        assert getattr(case, name) == value, (name, getattr(case, name))
+    assert case.details == walk.details
+    if walk.branch == "other_legal":
+        assert "孩子归谁" in (case.summary or "")
+
+
+# (first text, the first question asked, what was understood from it)
+PREFILLED = [
+    ("老板拖欠我三个月工资，一共一万二", "省市",
+     {"category": "wages", "months_unpaid": 3, "amount_owed": Decimal(12000)}),
+    ("老闆欠我三個月工資😡🙏 怎麼辦？", "省市", {"category": "wages", "months_unpaid": 3}),
+    ("【求助】工地老板欠我们十几个人两个月工资，深圳宏达电子厂", "老家",
+     {"category": "collective", "months_unpaid": 2, "people_affected": 12,
+      "people_approximate": True, "work_city": "深圳", "employer": "宏达电子厂"}),
+    ("我在东莞的鞋厂上班，受伤了", "老家", {"category": "injury", "work_city": "东莞"}),
+    ("公司不给交社保", "省市", {"category": "social_insurance"}),
+    ("工资没发", "省市", {"category": "wages"}),
+    ("I was injured at work", "Which province", {"category": "injury"}),
+    ("请帮帮我", "您遇到什么问题", {"category": "unknown"}),
+]
+
+
+@pytest.mark.parametrize("first,asked,known", PREFILLED, ids=[p[0] for p in PREFILLED])
+def test_a_first_text_that_says_it_is_not_asked_again(app: Flask, post_signed: Any, first: str,
+                                                      asked: str, known: dict[str, Any]) -> None:
+    reply = sms(post_signed, first) or ""
+    assert asked in reply and "1001" in reply, reply
+    if known["category"] != "unknown":
+        assert "您遇到什么问题" not in reply and "What is your problem" not in reply
+    case = the_case()
+    for name, value in known.items():
+        assert getattr(case, name) == value, name
+    with get_db().begin() as s:
+        notes = [e.text for e in s.scalars(select(CaseEvent).where(
+            CaseEvent.kind == EventKind.NOTE)) if "understood from the first text" in e.text]
+    assert len(notes) == (0 if known["category"] == "unknown" else 1), notes
+    if notes:
+        assert f"category={known['category']}" in notes[0]
+
+
+def test_prefilled_answers_are_read_back_and_never_asked(app: Flask, post_signed: Any) -> None:
+    replies = [sms(post_signed, body) or "" for body in [
+        "老板拖欠我三个月工资，一共一万二", "广东深圳", "河南", "某某电子厂", "3", "还在"]]
+    assert not [r for r in replies if "多少钱" in r or "几个月" in r or "什么问题" in r]
+    assert "欠薪，广东深圳，某某电子厂，欠12000元，3个月，3人，还在那里做" in replies[-1]
+    sms(post_signed, "不对")  # wrong: everything is asked again, the first text's too
+    assert "您遇到什么问题" in (sms(post_signed, "") or sms(post_signed, "1") or "")
+
+
+# (question reached by these texts, a reply that is not an answer, the reply that is)
+NOT_ANSWERS = [
+    (["老板拖欠我三个月工资"], "1", "省市", "广东深圳"),
+    (["老板拖欠我三个月工资"], "不知道", "省市", "河楠郑州"),  # a typo'd province is fine
+    (["工资没发", "广东深圳", "河南", "某厂"], "1", "多少钱", "一万二"),
+    (["工资没发", "广东深圳", "河南", "某厂"], "¥1", "多少钱", "¥12,000"),
+    (["工资没发", "广东深圳", "河南", "某厂", "12000"], "很久了", "几个月", "半年"),
+    (["工资没发", "广东深圳", "河南", "某厂", "12000", "3"], "很多", "几人", "十几个人"),
+    (["我受伤了", "广东深圳", "河南", "某厂"], "不记得了", "哪天", "前天"),
+]
+
+
+@pytest.mark.parametrize("before,bad,question,good", NOT_ANSWERS,
+                         ids=[f"{n[2]}:{n[1]}" for n in NOT_ANSWERS])
+def test_an_answer_that_makes_no_sense_is_asked_again(app: Flask, post_signed: Any,
+                                                      before: list[str], bad: str,
+                                                      question: str, good: str) -> None:
+    for body in before:
+        sms(post_signed, body)
+    reply = sms(post_signed, bad) or ""
+    assert reply.startswith("没看懂您的回复。") and question in reply, reply
+    reply = sms(post_signed, good) or ""
+    assert "没看懂" not in reply and question not in reply, reply
+
+
+def test_answers_that_make_sense_are_stored_normalised(app: Flask, post_signed: Any) -> None:
+    for body in ["工资没发", "河楠郑州", "河南", "某厂", "¥12,000", "半年", "十几个人"]:
+        sms(post_signed, body)
+    case = the_case()
+    assert (case.place_said, case.work_province, case.work_city) == ("河楠郑州", "河南", "郑州")
+    assert (case.amount_owed, case.months_unpaid) == (Decimal(12000), 6)
+    assert (case.people_affected, case.people_approximate) == (12, True)
+
+
+@pytest.mark.parametrize("lang,first,bad,sorry,fallback,done", [
+    ("zh", HELP_ME, ["不知道", "随便你们", "说不清楚"], "没看懂",
+     "我们没能看懂您的回复", "志愿者会发短信或打电话联系您"),
+    ("en", "Hello, I need help", ["dunno", "no idea", "not sure"], "Sorry",
+     "We could not understand your reply", "A volunteer will text or call you"),
+])
+def test_sms_worker_not_understood_gets_a_text_not_a_phone_goodbye(
+        app: Flask, post_signed: Any, lang: str, first: str, bad: list[str], sorry: str,
+        fallback: str, done: str) -> None:
+    sms(post_signed, first)
+    replies = [sms(post_signed, body) or "" for body in bad]
+    assert sorry in replies[0] and sorry in replies[1]
+    assert fallback in replies[2]
+    last = sms(post_signed, "老板跑了，厂也关了" if lang == "zh" else "The boss ran away") or ""
+    assert done in last
+    for phone_words in ["回电", "再见", "call you back", "Goodbye"]:
+        assert phone_words not in last and phone_words not in replies[2]
+
+
+def test_each_answer_is_on_the_timeline_once(app: Flask, post_signed: Any) -> None:
+    for body in ["老板拖欠我三个月工资", "广东深圳", "河南", "宏达鞋厂", "12000", "5", "还在",
+                 "1"]:
+        sms(post_signed, body)
+    with get_db().begin() as s:
+        notes = [e.text for e in s.scalars(select(CaseEvent).where(
+            CaseEvent.kind == EventKind.NOTE))]
+    for answer in ["category=wages", "months_unpaid=3", "work_place=广东深圳",
+                   "home_province=河南", "employer=宏达鞋厂", "amount_owed=12000",
+                   "people_affected=5", "still_employed=yes"]:
+        assert len([n for n in notes if answer in n]) == 1, (answer, notes)
+
+
+# --- the phone: the same branches, keys and speech ---
+
+VOICE_WALKS = [
+    ("wages", [("keys", "1"), ("speech", "广东省深圳市"), ("keys", "1"),
+               ("speech", "深圳某某电子厂"), ("keys", "12000"), ("keys", "3"), ("keys", "40"),
+               ("keys", "2"), ("speech", "十月三十一号")],
+     {"amount_owed": Decimal(12000), "months_unpaid": 3, "people_affected": 40},
+     {"still_employed": False, "left_on": "2025-10-31"}),  # the last 31 October before NIGHT
+    ("injury", [("keys", "2"), ("speech", "广东东莞"), ("keys", "2"), ("speech", "宏达鞋厂"),
+                ("speech", "昨天"), ("speech", "车间"), ("keys", "1"), ("keys", "2"),
+                ("keys", "2")],
+     {"amount_owed": None, "months_unpaid": None, "urgency": Urgency.URGENT},
+     {"injured_on": "2026-03-02", "injury_place": "车间", "in_hospital": True,
+      "employer_pays_treatment": False, "injury_claim_filed": False}),
+    ("contract", [("keys", "3"), ("speech", "浙江杭州"), ("keys", "3"), ("speech", "某服装厂"),
+                  ("silence", ""), ("keys", "2")],  # a date not given: moved on at once
+     {"amount_owed": None}, {"written_contract": False}),
+    ("social_insurance", [("keys", "4"), ("speech", "江苏苏州"), ("keys", "4"),
+                          ("speech", "苏州某电子厂"), ("keys", "1"), ("keys", "24")],
+     {"amount_owed": None}, {"insurance_kind": "养老", "insurance_months": 24}),
+]
+
+
+@pytest.mark.parametrize("branch,answers,fields,details", VOICE_WALKS,
+                         ids=[w[0] for w in VOICE_WALKS])
+def test_voice_walk_asks_only_its_problems_questions(
+        app: Flask, post_signed: Any, branch: str, answers: list[tuple[str, str]],
+        fields: dict[str, Any], details: dict[str, Any]) -> None:
+    # Dates are read against the call's clock: NIGHT is 3 March 2026, 00:00 in Shanghai.
+    app.config["FLOW_CLOCK"] = lambda: NIGHT
+    caller = Caller(post_signed)
+    heard = says(caller.keys("1"))  # Mandarin
+    for how, value in answers:
+        if how == "keys":
+            twiml = caller.keys(value)
+        elif how == "speech":
+            twiml = caller.answer(SpeechResult=value, Confidence="0.9")
+        else:
+            twiml = caller.silence()
+        assert "对不起" not in "".join(says(twiml)), (value, says(twiml))
+        heard += says(twiml)
+    confirmation = heard[-1]
+    assert confirmation.startswith("您说的是：") and "正确请按1" in confirmation
+    heard += says(caller.keys("1"))
+    assert any("下班时间" in h for h in heard) and caller.twiml.find("Record") is not None
+    others = [m for b, words in MARKERS.items() if b != branch for m in words]
+    assert not [(m, h) for h in heard for m in others if m in h]
+    case = the_case()
+    for name, value in fields.items():
+        assert getattr(case, name) == value, name
+    assert case.details == details
+
+
+def test_voice_other_legal_records_the_problem_and_no_second_voicemail(
+        app: Flask, post_signed: Any) -> None:
+    app.config["FLOW_CLOCK"] = lambda: NIGHT
+    caller = Caller(post_signed)
+    for digits in ["1", "5"]:
+        caller.keys(digits)
+    caller.answer(SpeechResult="上海", Confidence="0.9")
+    twiml = caller.keys("9")
+    assert "嘀声后简单说说您遇到的问题" in says(twiml)[0] and twiml.find("Record") is not None
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE9"
+    twiml = caller.answer(RecordingUrl=url, RecordingDuration="40")
+    assert "您的问题已录下" in says(twiml)[0]
+    twiml = caller.keys("1")
+    # Already said on the recording: the after-hours message, then goodbye, no second beep.
+    assert twiml.find("Record") is None and twiml.find("Hangup") is not None
+    assert "回电" in says(twiml)[-1]
+    case = the_case()
+    assert (case.category, case.voicemail_url, case.employer) == ("other_legal", url, None)
