@@ -149,6 +149,9 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
     case = open_case_for(session, contact)
     if case is not None:
         return continue_case(session, sms, phone, contact, case, language, command)
+    if command is not None and command.argument:  # "EN" / "中文" with nothing open: no case
+        contact.language = command.argument
+        return keep_in_inbox(session, sms, phone, contact, command.argument, inbox=False)
     reading = read_message(sms.body) if command is None else None
     if reading is not None and reading.kind != "problem":
         finished = recently_finished_case(session, contact)
@@ -203,11 +206,12 @@ def write_on_finished(session: Session, sms: InboundSms, phone: str, contact: Co
 
 
 def keep_in_inbox(session: Session, sms: InboundSms, phone: str, contact: Contact,
-                  language: str) -> IntakeResult:
-    """Thanks, a greeting, an emoji from a worker with nothing open: no case, staff inbox."""
+                  language: str, *, inbox: bool = True) -> IntakeResult:
+    """Thanks, a greeting, an emoji from a worker with nothing open: no case, staff inbox
+    (a bare language switch is answered the same way but needs no staff)."""
     known = session.scalar(select(Case.id).where(Case.contact_id == contact.id).limit(1))
     msg = store_inbound(session, sms, phone=phone, contact=contact)
-    msg.inbox_state = INBOX_OPEN
+    msg.inbox_state = INBOX_OPEN if inbox else None
     msg.reply_body = say("pleasantry_known" if known is not None else "pleasantry_new",
                          language)
     return IntakeResult(message_id=msg.id, reply=msg.reply_body)

@@ -31,7 +31,7 @@ PLEASANTRIES = [
 OPENERS = [
     "老板欠我三个月工资", "我在工地摔伤了", "公司不给我交社保", "被辞退了没有补偿",
     "工资一万二没发", "【求助】老板拖欠工资两个月", "我需要帮助", "请帮帮我", "有事想咨询",
-    "My boss owes me 3 months wages", "I got hurt at work", "please help me", "帮忙",
+    "My boss owes me 3 months wages", "I got hurt at work", "please help me", "求助",
     "你好，老板欠我工资", "在吗？工资被拖欠了", "新年快乐，老板还欠我一万块",
     "我们十几个人都没拿到工资", "１２０００元没给", "谢谢，我还有个问题",
 ]
@@ -159,3 +159,14 @@ def test_replayed_pleasantry_is_answered_the_same_and_stored_once(app: Flask,
     first = post_signed("/twilio/sms", form)
     again = post_signed("/twilio/sms", form)
     assert first.data == again.data and count(Message) == 1 and count(Case) == 0
+
+
+def test_a_language_switch_with_nothing_open_opens_no_case(app: Flask, post_signed: Any) -> None:
+    worker = "+8613800138555"
+    reply = texts(post_signed, worker, "EN")
+    assert "text us what happened" in reply and count(Case) == 0
+    msg = inbound(worker)
+    assert (msg.case_id, msg.inbox_state) == (None, None)  # nothing for staff to read
+    assert "1001" in texts(post_signed, worker, "my boss has not paid me")
+    with get_db().begin() as s:
+        assert s.scalars(select(Case)).one().language == "en"
