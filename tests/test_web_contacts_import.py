@@ -130,3 +130,17 @@ def test_volunteers_and_forged_forms_cannot_import(app: Flask, web_world: WebWor
                       ).status_code == 400
     assert organisations_of("+8613700137003") == set()
     assert organisations_of("+8613700137004") == set()
+
+
+def test_a_file_larger_than_a_webhook_is_imported(app: Flask, web_world: WebWorld) -> None:
+    """The app caps requests at 1 MB (Twilio's webhooks); this form takes up to 20 MB, from
+    staff only."""
+    rows = "".join(f"1380{n:07d},{'工' * 40}\n" for n in range(12_000))
+    data = ("手机号,姓名\n" + rows).encode()
+    assert len(data) > 1024 * 1024
+    staff, token = logged_in(app, "staff_a")
+    resp = upload(staff, token, data, lang="zh")
+    assert resp.status_code == 200 and "12000" in resp.get_data(as_text=True)
+    assert organisations_of("+8613800011999") == {web_world.org_a}
+    volunteer, vtoken = logged_in(app, "vol_a")
+    assert upload(volunteer, vtoken, data).status_code == 413
