@@ -82,6 +82,8 @@ def test_admin_creates_staff_and_volunteer_logins(app: Flask, web_world: WebWorl
     assert web_login(client, "zhao", NEW_PASSWORD).status_code == 302
     assert client.get("/inbox/").status_code == 200
     assert audit_details() == ["created staff account li4", "created volunteer account zhao"]
+    log = admin.get("/staff/audit?lang=zh").get_data(as_text=True)
+    assert "账号变更" in log and "manage_user" not in log
 
 
 BAD_ACCOUNTS = [

@@ -86,6 +86,14 @@ ZH_MANAGE: dict[str, str] = {
     "You cannot disable your own account.": "不能停用自己的账号。",
     "{name} can log in again.": "{name}可以重新登录了。",
     "{name} is disabled: every session has ended.": "{name}已停用，所有会话均已结束。",
+    # the audit log (staff/audit.html)
+    "Also every correction of a case, every sorting in triage, every change to an account and "
+    "every contacts import.": "以及每次修改案件、每次分类、每次账号变更和每次导入联系人。",
+    "full number viewed": "查看完整号码", "recording played": "播放录音",
+    "report exported": "导出报告", "logged in": "登录", "case corrected": "修改案件",
+    "triage": "分类", "account changed": "账号变更", "own password changed": "修改自己的密码",
+    "contacts imported": "导入联系人",
+    "worker's data erased": "删除工友个人信息", "worker's data exported": "导出工友个人信息",
     # contacts import (hotline.web.contacts_import)
     "A CSV file with a header row. Columns: phone (手机号, required), name, language, "
     "home_province, work_province, work_city, tags, timezone.":
