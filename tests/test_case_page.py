@@ -43,6 +43,7 @@ INTERNAL = [
     re.compile(r"\b(category|amount_owed|people_affected|work_place|home_province)="),
     re.compile(r"\b(in_progress|still_employed|injury_claim_filed|in_hospital|left_on)\b"),
     re.compile(r"·\s*(zh|en|sms|voice)\s*<"), re.compile(r"segment\(s\)"),
+    re.compile(r"[(（]#\d+[)）]"),  # a volunteer's row id
 ]
 
 

@@ -193,9 +193,14 @@ def system_item(e: CaseEvent, who: str, call: Call | None, message: Message | No
 SID = re.compile(r"\s*[,，]?\s*\b(?:SM|MM|CA|RE)[0-9a-fA-F]{32}\b")
 
 
+VOLUNTEER_ID = re.compile(r"\s?[(（]#\d+[)）]")
+
+
 def strip_sids(text: str) -> str:
-    """A provider's message or call id is no use to a person reading the case."""
-    return SID.sub("", text).replace("（）", "").replace("()", "")
+    """A provider's message or call id, or a volunteer's row id ('李律师 (#3)'), is no use to
+    a person reading the case."""
+    text = VOLUNTEER_ID.sub("", SID.sub("", text))
+    return text.replace("（）", "").replace("()", "")
 
 
 def conversation(session: Session, case: Case, before: int | None = None,
