@@ -7,7 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ivr_flows.parse import parse_amount, parse_date, parse_months, parse_people, parse_yes_no
+from ivr_flows.places import resolve_place
 from ivr_flows.understand import Reading, read_message, tables
 from models import CaseCategory
 
@@ -205,3 +209,24 @@ def test_word_tables_name_real_categories_in_a_full_precedence() -> None:
     seen: dict[str, str] = {}
     for word, category, _ in table.words:
         assert seen.setdefault(word, category) == category, word
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(
+    list("老板欠我工资三个月一万二千五百人在深圳广东东莞厂年月号昨天没有是不受伤谢谢🙏【】，。 ")
+    + list("0123456789kKwW¥.,-/ abcdefghijklmnopqrstuvwxyz") + ["\u200b", "\x00", "ｓ", "１"]),
+    max_size=60))
+def test_any_text_reads_without_error(text: str) -> None:
+    reading = read_message(text, TODAY)
+    assert reading.kind in ("problem", "request", "pleasantry")
+    assert reading.opens_case == (reading.kind != "pleasantry")
+    if reading.kind == "pleasantry":
+        assert reading.answers == {}
+    amount = reading.answers.get("amount_owed")
+    assert amount is None or Decimal(50) <= amount
+    place = resolve_place(text)
+    assert place is None or (place.province and len(place.code) == 6 and len(place.said) <= 100)
+    for parse in (parse_amount, parse_months, parse_people, parse_yes_no):
+        parse(text)
+    found = parse_date(text, TODAY)
+    assert found is None or found <= TODAY
