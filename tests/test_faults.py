@@ -213,7 +213,8 @@ def isolated(db_url: str, fake_twilio: FakeTwilio, tmp_path: Path
 # the real beat schedule (-B) does the sweeping once Redis is back.
 # The intake asks its questions in the flow's order (which may change): answer by what is asked.
 ANSWERS = [("正确", "1"), ("什么问题", "1"), ("哪个省市打工", "广东深圳"), ("老家", "河南"),
-           ("名字", "{employer}"), ("多少钱", "12000"), ("几个月", "3"), ("几人", "1")]
+           ("名字", "{employer}"), ("多少钱", "12000"), ("几个月", "3"), ("几人", "1"),
+           ("还在那里做工", "还在")]
 # Each worker names another employer: three naming one would make a collective case instead.
 EMPLOYERS = ["富士康精密", "美的电器", "格力空调", "比亚迪汽车", "海底捞火锅", "顺丰速运",
              "万科物业", "碧桂园工地", "立白洗涤", "九阳小家电"]
