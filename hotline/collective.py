@@ -22,6 +22,7 @@ from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from hotline.employers import employer_key, matching_keys
+from hotline.matching import same_office
 from hotline.queues import URGENT
 from hotline.replies import say
 from hotline.routing import (
@@ -31,7 +32,6 @@ from hotline.routing import (
     offer_case,
     queue_sms,
     route_case,
-    same_office,
     send_after_commit,
     withdraw_other_offers,
 )

@@ -1,34 +1,33 @@
-"""Routing: who may take a case, who should, the offer SMS, first accept wins, escalation.
+"""Routing: the offer SMS to the best volunteers, first accept wins, expiry, escalation.
 
-Matching follows the source reports' rule 行业相近、地域相邻、时间匹配 (trade, place, time):
-eligibility (on duty, in a shift, same organisation's queue, speaks the language, has room,
-not offered this case before), then a score whose parts are stored on the case timeline.
+Who may take a case and who should (the matching rule, shared with a call's live transfer)
+is `hotline.matching`; the score parts of every offer are stored on the case timeline.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Task, shared_task
 from flask import current_app
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from hotline.db import get_db
+from hotline.matching import WEIGHTS, Score, rank_candidates
+from hotline.matching import current_load as current_load  # re-exported: one load count
+from hotline.matching import place_key as place_key  # re-exported: one rule for place names
+from hotline.matching import score_volunteer as score_volunteer
 from hotline.queues import INTAKE, SEND, URGENT, enqueue
 from hotline.replies import offer_text, say
 from models import (
-    OPEN_STATUSES,
     Case,
     CaseCategory,
     CaseStatus,
-    Contact,
     Direction,
     EventKind,
     Message,
@@ -43,17 +42,11 @@ from models import (
     Volunteer,
     utcnow,
 )
-from models.volunteer import canonical_dialect
 from notifications.segments import count_segments
 
 log = logging.getLogger(__name__)
 
-# Points per reason; the breakdown of each offer is written to the timeline with these.
-WEIGHTS = {"skill": 30.0, "dialect": 25.0, "language": 10.0, "home_province": 20.0,
-           "city": 20.0, "province": 10.0, "load": -30.0, "fairness": 15.0}
-FAIRNESS_WINDOW_MINUTES = 240  # a volunteer not offered anything for 4 h gets the full bonus
 URGENT_CATEGORIES = frozenset({CaseCategory.INJURY, CaseCategory.COLLECTIVE})
-PLACE_SUFFIXES = ("特别行政区", "自治区", "省", "市", "地区", "州", "县", "区")
 
 
 # --- after-commit hooks ---------------------------------------------------------------
@@ -106,140 +99,6 @@ def queue_sms(session: Session, *, to: str, body: str, purpose: Purpose, case: C
     session.add(msg)
     session.flush()
     return msg
-
-
-# --- scoring ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Score:
-    """One eligible volunteer's score for one case, with the points of each reason."""
-
-    volunteer_id: int
-    total: float
-    parts: dict[str, float] = field(default_factory=dict)
-    last_offered_at: datetime | None = None
-
-    def as_data(self) -> dict[str, Any]:
-        """JSON for the timeline."""
-        return {"volunteer_id": self.volunteer_id, "total": self.total, "parts": self.parts}
-
-
-def place_key(name: str | None) -> str:
-    """'河南省' and '河南', '深圳市' and '深圳' compare equal."""
-    text = unicodedata.normalize("NFKC", name or "").strip().casefold()
-    for suffix in PLACE_SUFFIXES:
-        if text.endswith(suffix) and len(text) > len(suffix) + 1:
-            return text[: -len(suffix)]
-    return text
-
-
-def score_volunteer(volunteer: Volunteer, case: Case, worker_home: str | None, load: int,
-                    now: datetime) -> Score:
-    """Score one eligible volunteer: skill, dialect/language, hometown, region, load, fairness."""
-    parts: dict[str, float] = {}
-    if case.category in (volunteer.skills or []):
-        parts["skill"] = WEIGHTS["skill"]
-    dialects = {canonical_dialect(d) for d in volunteer.dialects or []}
-    if case.dialect and canonical_dialect(case.dialect) in dialects:
-        parts["dialect"] = WEIGHTS["dialect"]
-    elif case.language in (volunteer.languages or []):
-        parts["language"] = WEIGHTS["language"]
-    if worker_home and place_key(worker_home) == place_key(volunteer.home_province):
-        parts["home_province"] = WEIGHTS["home_province"]
-    regions = {place_key(r) for r in volunteer.regions or []}
-    if case.work_city and place_key(case.work_city) in regions:
-        parts["city"] = WEIGHTS["city"]
-    elif case.work_province and place_key(case.work_province) in regions:
-        parts["province"] = WEIGHTS["province"]
-    parts["load"] = round(WEIGHTS["load"] * load / max(volunteer.capacity, 1), 2)
-    parts["fairness"] = round(WEIGHTS["fairness"] * _idle_share(volunteer.last_offered_at, now), 2)
-    return Score(volunteer.id, round(sum(parts.values()), 2), parts, volunteer.last_offered_at)
-
-
-def _idle_share(last_offered_at: datetime | None, now: datetime) -> float:
-    if last_offered_at is None:
-        return 1.0
-    minutes = (now - last_offered_at).total_seconds() / 60
-    return max(0.0, min(1.0, minutes / FAIRNESS_WINDOW_MINUTES))
-
-
-def current_load(session: Session) -> dict[int, int]:
-    """Open assigned cases plus pending offers, per volunteer."""
-    load: dict[int, int] = {}
-    assigned = session.execute(
-        select(Case.assigned_volunteer_id, func.count())
-        .where(Case.assigned_volunteer_id.is_not(None), Case.status.in_(OPEN_STATUSES))
-        .group_by(Case.assigned_volunteer_id)).all()
-    pending = session.execute(
-        select(Offer.volunteer_id, func.count()).where(Offer.status == OfferStatus.PENDING)
-        .group_by(Offer.volunteer_id)).all()
-    for vid, n in [*assigned, *pending]:
-        if vid is not None:
-            load[vid] = load.get(vid, 0) + n
-    return load
-
-
-def speaks(volunteer: Volunteer, case: Case, language: str | None = None) -> bool:
-    """The volunteer speaks the case's language (or exactly its dialect); `language`, when
-    given, stands in for the case's (a caller who just chose one on the phone)."""
-    if (language or case.language) in (volunteer.languages or []):
-        return True
-    dialects = {canonical_dialect(d) for d in volunteer.dialects or []}
-    return bool(case.dialect) and canonical_dialect(case.dialect or "") in dialects
-
-
-def same_office(volunteer: Volunteer, case: Case) -> bool:
-    """A case in an organisation's queue is worked only by that organisation's volunteers;
-    a case in no queue by anyone."""
-    return case.organisation_id is None or volunteer.organisation_id == case.organisation_id
-
-
-def disabled_volunteers() -> Select[int | None]:
-    """Volunteers whose web account was disabled (they left; keep their history)."""
-    return select(User.volunteer_id).where(User.volunteer_id.is_not(None),
-                                           User.active.is_(False))
-
-
-def eligible(volunteer: Volunteer, case: Case, load: int, now: datetime,
-             language: str | None = None) -> bool:
-    """The one rule of who may take a case (offer or live call): on duty and in a shift,
-    of the case's organisation, speaks its language, below capacity. Whoever passes is then
-    ranked by `score_volunteer` (skill, dialect, hometown, place, load, fairness)."""
-    return (volunteer.on_duty and volunteer.in_shift(now) and same_office(volunteer, case)
-            and speaks(volunteer, case, language) and load < volunteer.capacity)
-
-
-def rank_candidates(session: Session, case: Case, now: datetime, *,
-                    language: str | None = None) -> list[Score]:
-    """Eligible volunteers for the case, best first (ties: longest since last offer).
-
-    Used by routing's offers and by a phone call's live transfer alike; a volunteer who was
-    already offered this case (and declined or let it lapse) is not asked again."""
-    already = select(Offer.volunteer_id).where(Offer.case_id == case.id)
-    query = select(Volunteer).where(Volunteer.on_duty.is_(True), Volunteer.id.not_in(already),
-                                    Volunteer.id.not_in(disabled_volunteers()))
-    if case.organisation_id is not None:
-        query = query.where(Volunteer.organisation_id == case.organisation_id)
-    load = current_load(session)
-    contact = session.get(Contact, case.contact_id)
-    home = contact.home_province if contact else None
-    scores = [score_volunteer(v, case, home, load.get(v.id, 0), now)
-              for v in session.scalars(query)
-              if eligible(v, case, load.get(v.id, 0), now, language)]
-    epoch = datetime.min.replace(tzinfo=now.tzinfo)
-    scores.sort(key=lambda s: (-s.total, s.last_offered_at or epoch, s.volunteer_id))
-    return scores
-
-
-def may_keep(session: Session, volunteer: Volunteer, case: Case, now: datetime) -> bool:
-    """The case's own volunteer may still be rung about it: the same rule as `eligible`,
-    except that the case itself does not count against their capacity."""
-    if session.scalar(disabled_volunteers().where(User.volunteer_id == volunteer.id)):
-        return False
-    load = current_load(session).get(volunteer.id, 0)
-    if case.assigned_volunteer_id == volunteer.id and case.status in OPEN_STATUSES:
-        load -= 1
-    return eligible(volunteer, case, max(load, 0), now)
 
 
 # --- offers -------------------------------------------------------------------------------

@@ -84,10 +84,10 @@ def now() -> datetime:
 
 def available_volunteer(session: Session, language: str, case: Case) -> Volunteer | None:
     """Who a live transfer rings: the case's own volunteer while they may still take it, else
-    the volunteer routing would offer the case to first (`routing.rank_candidates`: same
+    the volunteer routing would offer the case to first (`matching.rank_candidates`: same
     organisation, speaks the language, on duty and in shift, below capacity)."""
+    from hotline.matching import may_keep, rank_candidates
     from hotline.organisations import settle_organisation
-    from hotline.routing import may_keep, rank_candidates
 
     # The work place answered during this call decides the office whose volunteers may
     # take it, exactly as routing will decide it after the call.
@@ -258,7 +258,8 @@ def continue_call(session: Session, call: InboundCall, n: int, silence: bool
 def talked_live(session: Session, case: Case, row: FlowSession) -> None:
     """The volunteer rung by a live transfer answered: an unowned case is theirs, if the
     matching rule still lets them take it (same organisation; the queue may have moved)."""
-    from hotline.routing import assign, same_office
+    from hotline.matching import same_office
+    from hotline.routing import assign
 
     volunteer = session.get(Volunteer, row.answers.get("transfer_volunteer_id") or 0)
     if volunteer is None:

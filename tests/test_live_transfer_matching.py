@@ -11,7 +11,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from hotline.db import get_db
-from hotline.routing import offer_case, rank_candidates
+from hotline.matching import rank_candidates
+from hotline.routing import offer_case
 from hotline.voice import available_volunteer
 from models import Case, CaseStatus, Organisation, Role, User, Volunteer
 from tests.test_routing_support import add_case, add_volunteer, case_state, offers_of
