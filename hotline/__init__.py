@@ -6,13 +6,33 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, abort, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from hotline.config import load_config
 from hotline.db import init_db
 from hotline.queues import celery_init_app
 
 MAX_WEBHOOK_BYTES = 1024 * 1024  # Twilio's largest webhooks are a few KB
+# Ids and case numbers are 32-bit INTEGER columns: a larger number in a URL names nothing.
+INT4_MAX = 2**31 - 1
+ERROR_PAGES = {
+    400: {"zh": "请求无效，请返回重试。",
+          "en": "This request is not valid. Go back and try again."},
+    405: {"zh": "此页面不接受这种操作。", "en": "This page does not accept that kind of request."},
+    500: {"zh": "出错了，我们已记录。请稍后再试。",
+          "en": "Something went wrong on our side. Try again in a moment."},
+}
+
+
+class DatabaseInt(IntegerConverter):
+    """Werkzeug's int converter capped at the database's INTEGER: a bigger number is a 404
+    page, never an overflow inside the database driver (a 500)."""
+
+    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                 max: int | None = None, signed: bool = False) -> None:  # noqa: A002
+        super().__init__(map, fixed_digits, min, INT4_MAX if max is None else max, signed)
 
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None
@@ -29,7 +49,10 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     init_db(app)
     celery_init_app(app)
+    # Before any route is added: every <int:...> in a URL stops at what the database holds.
+    app.url_map.converters["int"] = DatabaseInt
     register_routes(app)
+    register_error_pages(app)
     return app
 
 
@@ -55,3 +78,38 @@ def register_routes(app: Flask) -> None:
         with get_db().engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return jsonify(status="ok")
+
+
+def refuse_nul_bytes() -> None:
+    """A NUL in a query string or form is nothing a person typed (and PostgreSQL refuses it in
+    text): answer 400 before any view runs. Twilio's webhooks clean their own fields."""
+    if request.path.startswith("/twilio/"):
+        return
+    fields = [*request.args.items(multi=True)]
+    if request.method not in ("GET", "HEAD") and request.mimetype in (
+            "application/x-www-form-urlencoded", "multipart/form-data"):
+        fields += request.form.items(multi=True)
+    if any("\x00" in key or "\x00" in value for key, value in fields):
+        abort(400)
+
+
+def error_page(error: HTTPException | Exception) -> Any:
+    """400, 405 and 500 as a page of the console in the user's language, saying nothing of
+    what failed (the log has that); Twilio's paths keep the plain answer."""
+    code = error.code if isinstance(error, HTTPException) and error.code else 500
+    if request.path.startswith("/twilio/"):
+        return error if isinstance(error, HTTPException) else ("", 500)
+    try:
+        from hotline.web.i18n import current_language
+
+        message = ERROR_PAGES[code][current_language()]
+        return render_template("error.html", code=code, message=message), code
+    except Exception:  # the page itself failed (database down): plain text, still no details
+        return Response(ERROR_PAGES[code]["zh"], status=code, mimetype="text/plain")
+
+
+def register_error_pages(app: Flask) -> None:
+    """NUL bytes refused; 400, 405 and 500 answered with a page, never a traceback."""
+    app.before_request(refuse_nul_bytes)
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, error_page)
