@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.replies import say
 from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
+from ivr_flows.fields import known_answers
 from ivr_flows.loader import default_flow
 from ivr_flows.model import Flow
 from ivr_flows.sms import render_sms
@@ -61,9 +63,13 @@ def intake_done(session: Session, case: Case) -> bool:
 
 
 def converse(session: Session, contact: Contact, case: Case, text: str, language: str, *,
-             opened: bool, has_media: bool = False, switch_to: str | None = None
-             ) -> ConversationReply:
-    """Feed one worker text to their flow on `case` and return the reply to send."""
+             opened: bool, has_media: bool = False, switch_to: str | None = None,
+             known: dict[str, Any] | None = None) -> ConversationReply:
+    """Feed one worker text to their flow on `case` and return the reply to send.
+
+    `known`: what this text itself already says (ivr_flows.understand's Reading.answers);
+    a flow starting with it does not ask those questions (the confirmation reads them back).
+    """
     result = ConversationReply(reply=None)
     row = active_session(session, contact)
     quiet: FlowSession | None = None  # the same case's thread that went quiet: resume it
@@ -80,8 +86,8 @@ def converse(session: Session, contact: Contact, case: Case, text: str, language
             result.reply = resume(session, quiet, case)
             return result
         key = "flow_welcome" if opened else "flow_start_again"
-        result.reply = begin(session, contact, case, language, say(key, language,
-                                                                   number=case.number))
+        result.reply = begin(session, contact, case, language,
+                             say(key, language, number=case.number), known)
         return result
     result.reply, outcome = answer(session, row, case, text, has_media, switch_to)
     if outcome is not None:
@@ -94,10 +100,12 @@ def sms_context(case: Case) -> Context:
     return Context(channel="sms", now=utcnow(), home_known=bool(case.contact.home_province))
 
 
-def begin(session: Session, contact: Contact, case: Case, language: str, prefix: str) -> str:
-    """Start the flow for this case and return its first question."""
+def begin(session: Session, contact: Contact, case: Case, language: str, prefix: str,
+          known: dict[str, Any] | None = None) -> str:
+    """Start the flow for this case and return its first question (skipping those the first
+    text answered already)."""
     flow = default_flow()
-    state, turn = start(flow, sms_context(case), language)
+    state, turn = start(flow, sms_context(case), language, known_answers(known))
     row = FlowSession(channel=Channel.SMS, flow=flow.name, contact_id=contact.id,
                       case_id=case.id, node=state.node, language=state.language,
                       expires_at=utcnow() + SESSION_TTL)
