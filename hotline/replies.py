@@ -279,6 +279,27 @@ TEXTS.update({
 })
 
 
+# Legal deadlines (hotline.legal_clocks): reminders to the case's volunteer, alerts to staff.
+TEXTS.update({
+    "legal_deadline_reminder": {
+        "zh": "提醒：案件#{number}的{title}还剩{days}天（{due}届满），请尽快帮工友申请。",
+        "en": "Reminder: case #{number}: {title} ends {due} ({days} days left). "
+              "Please help the worker act in time.",
+    },
+    "legal_deadline_today": {
+        "zh": "紧急：案件#{number}的{title}今天（{due}）届满，请立即帮工友申请。",
+        "en": "URGENT: case #{number}: {title} ends today ({due}). Please act now.",
+    },
+    "staff_legal_deadline": {
+        "zh": "工友热线：案件#{number}无人负责，{title}还剩{days}天（{due}届满），请尽快安排。",
+        "en": "Hotline: nobody holds case #{number}; {title} ends {due} ({days} days left).",
+    },
+    "staff_legal_deadline_passed": {
+        "zh": "工友热线：案件#{number}的{title}已于{due}届满，请核实是否已申请并告知工友。",
+        "en": "Hotline: case #{number}: {title} ended {due}. Check whether the worker applied.",
+    },
+})
+
 def detect_language(text: str, default: str = "zh") -> str:
     """Guess the reply language from the script of the worker's text."""
     if CJK.search(text or ""):
@@ -309,6 +330,9 @@ def offer_text(case: Case, lang: str = "zh") -> str:
                  f"{case.people_affected}人" if case.people_affected > 1 else "",
                  f"约¥{amount}" if amount else "",
                  f"回复 Y{case.number} 接受 N{case.number} 拒绝"]
+    from hotline.legal_clocks import offer_note  # here: legal_clocks reads this module's texts
+
+    parts.insert(-1, offer_note(case, lang, " ".join(p for p in parts if p)))
     return " ".join(p for p in parts if p)
 
 

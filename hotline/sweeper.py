@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from hotline.db import get_db
 from hotline.deadlines import check_deadlines
+from hotline.legal_clocks import remind_legal_deadlines
 from hotline.queues import INTAKE, SEND, URGENT, enqueue
 from hotline.routing import expire_due_offers, route_case
 from models import (
@@ -89,6 +90,7 @@ def sweep_now() -> dict[str, int]:
     counts.update({f"reconcile_{k}": v for k, v in reconcile_messages(utcnow()).items()})
     counts["outcomes_refreshed"] = refresh_messages(utcnow())
     counts.update(check_deadlines())  # routing: reminders and escalation of idle cases
+    counts.update(remind_legal_deadlines())  # limitation periods: reminders before they end
     if any(counts.values()):
         log.info("sweep: %s", counts)
     return counts

@@ -167,3 +167,9 @@ from hotline.web.catalogue_zh_manage import (  # noqa: E402
 ZH_EVENTS += ZH_EDIT_EVENTS
 ZH_EVENT_WORDS.update(ZH_EDIT_WORDS)
 TRANSLATED_GROUPS |= EDIT_EVENT_GROUPS
+
+# Legal-deadline reminders (hotline.legal_clocks): their lines and the rules' titles.
+from hotline.legal_clocks import ZH_LEGAL_EVENTS, zh_legal_words  # noqa: E402
+
+ZH_EVENTS += ZH_LEGAL_EVENTS
+ZH_EVENT_WORDS.update(zh_legal_words())
