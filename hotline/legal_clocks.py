@@ -226,8 +226,8 @@ def read_date(value: Any) -> date | None:
         return value
     if not isinstance(value, str):
         return None
-    try:
-        return date.fromisoformat(value.strip()[:10]) if len(value.strip()) == 10 else None
+    try:  # exactly YYYY-MM-DD (fromisoformat would also take '20250710')
+        return date.fromisoformat(value.strip()) if len(value.strip()) == 10 else None
     except ValueError:
         return None
 
@@ -313,28 +313,34 @@ def remind_legal_deadlines(now: datetime | None = None) -> dict[str, int]:
     today = local_today(now)
     rules = [r for r in load_rules() if not r.informational]
     counts = {"legal_reminded": 0, "legal_staff_reminded": 0, "legal_passed": 0}
-    if not rules:
-        return counts
     last_id = 0
-    while True:
+    while rules:
         with get_db().begin() as session:
+            # Read without locks (most cases in the window have nothing due today); lock only
+            # the few that do, skipping any another worker holds (the next sweep takes them).
             cases = session.scalars(select(Case).where(
                 Case.id > last_id, Case.status.in_(OPEN_STATUSES),
-                or_(*(_window(r, today) for r in rules)))
-                .order_by(Case.id).limit(BATCH).with_for_update(skip_locked=True)).all()
-            for case in cases:
-                for key, n in remind_case(session, case, today).items():
-                    counts[key] += n
+                or_(*(_window(r, today) for r in rules))).order_by(Case.id).limit(BATCH)).all()
+            due = [c.id for c in cases if pending(c, today)]
+            if due:
+                locked = session.scalars(select(Case).where(
+                    Case.id.in_(due), Case.status.in_(OPEN_STATUSES)).order_by(Case.id)
+                    .with_for_update(skip_locked=True)
+                    .execution_options(populate_existing=True)).all()
+                for case in locked:
+                    for key, n in remind_case(session, case, today).items():
+                        counts[key] += n
         if len(cases) < BATCH:
-            return counts
+            break
         last_id = cases[-1].id
+    return counts
 
 
-def remind_case(session: Any, case: Case, today: date) -> dict[str, int]:
-    """Send what one case's deadlines need today; record it in case.legal_reminders."""
-    counts = {"legal_reminded": 0, "legal_staff_reminded": 0, "legal_passed": 0}
-    reminders = dict(case.legal_reminders or {})
+def pending(case: Case, today: date) -> list[tuple[LegalDeadline, str, dict[str, Any]]]:
+    """What the case's deadlines need today: (deadline, "remind" | "passed", its new record)."""
+    reminders = case.legal_reminders or {}
     opened = local_today(case.created_at) if case.created_at else today
+    out: list[tuple[LegalDeadline, str, dict[str, Any]]] = []
     for deadline in deadlines_for(case, today):
         if deadline.informational or deadline.due is None or deadline.days_left is None:
             continue
@@ -343,18 +349,25 @@ def remind_case(session: Any, case: Case, today: date) -> dict[str, int]:
         if record.get("due") != due:  # a new or corrected start date: its own reminders
             record = {"due": due, "sent": [], "passed_alert": False}
         if deadline.state == "running":
-            leads = [n for n in deadline.rule.remind_days
-                     if deadline.days_left <= n and n not in record["sent"]]
-            if not leads:
-                continue
-            counts[_send_reminder(session, case, deadline)] += 1
-            record["sent"] = sorted({*record["sent"], *leads}, reverse=True)
+            leads = {n for n in deadline.rule.remind_days if deadline.days_left <= n}
+            if leads - set(record["sent"]):
+                record["sent"] = sorted(leads | set(record["sent"]), reverse=True)
+                out.append((deadline, "remind", record))
         elif not record.get("passed_alert") and deadline.due >= opened:
+            out.append((deadline, "passed", {**record, "passed_alert": True}))
+    return out
+
+
+def remind_case(session: Any, case: Case, today: date) -> dict[str, int]:
+    """Send what one case's deadlines need today; record it in case.legal_reminders."""
+    counts = {"legal_reminded": 0, "legal_staff_reminded": 0, "legal_passed": 0}
+    reminders = dict(case.legal_reminders or {})
+    for deadline, action, record in pending(case, today):
+        if action == "remind":
+            counts[_send_reminder(session, case, deadline)] += 1
+        else:
             _alert_passed(session, case, deadline)
             counts["legal_passed"] += 1
-            record["passed_alert"] = True
-        else:
-            continue
         reminders[deadline.rule_id] = record
     if reminders != (case.legal_reminders or {}):
         case.legal_reminders = reminders  # a new dict: SQLAlchemy does not track JSON mutation

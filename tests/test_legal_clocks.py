@@ -317,3 +317,22 @@ def test_the_sweep_runs_the_legal_reminders(app: Flask) -> None:
     assert sweep_now().get("legal_reminded", 0) == 0
     legal = [m for m in outbound(Purpose.ALERT, to=vphone) if "仲裁时效" in m.body]
     assert len(legal) == 1 and "还剩7天" in legal[0].body
+
+
+def test_an_english_volunteer_is_reminded_in_english_and_a_filed_claim_is_not(
+        app: Flask) -> None:
+    vid = add_volunteer(languages=["en", "zh"])
+    case_id, number = add_case(category=CaseCategory.INJURY, created_at=NOW - timedelta(days=9),
+                               details={"injured_on": (TODAY - timedelta(days=358)).isoformat()})
+    set_case(case_id, assigned_volunteer_id=vid, status=CaseStatus.IN_PROGRESS)
+    filed_id, _n = add_case(category=CaseCategory.INJURY, created_at=NOW - timedelta(days=9),
+                            details={"injured_on": (TODAY - timedelta(days=358)).isoformat(),
+                                     "injury_claim_filed": True})
+    set_case(filed_id, assigned_volunteer_id=vid, status=CaseStatus.IN_PROGRESS)
+    assert remind_legal_deadlines(NOW)["legal_reminded"] == 1
+    [sms] = outbound(Purpose.ALERT, to=volunteer_phone(vid))
+    assert sms.body == (f"Reminder: case #{number}: Work injury recognition claim (by the "
+                        f"worker) ends {TODAY + timedelta(days=7)} (7 days left). Please help "
+                        "the worker act in time.")
+    assert sms.encoding == "GSM-7" and sms.segments <= 2
+    assert case_state(filed_id).legal_reminders == {}
