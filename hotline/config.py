@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+# The token `hotline demo` signs with: public (it is in this file), so never a real one.
+DEMO_AUTH_TOKEN = "demo-auth-token"
 # Each variable the hotline reads, with its default; the README documents the same list.
 ENV_DEFAULTS: dict[str, str | None] = {
     "DATABASE_URL": None,  # default: SQLite file hotline.db in the instance folder
@@ -87,11 +91,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     if cfg["HOTLINE_PROVIDER"] not in ("twilio", "console"):
         raise ValueError(f"HOTLINE_PROVIDER must be 'twilio' or 'console', "
                          f"not {cfg['HOTLINE_PROVIDER']!r}")
-    if not cfg.get("TWILIO_AUTH_TOKEN"):
-        # Without a token no webhook can be verified; refuse to run in production mode.
-        if cfg["HOTLINE_PROVIDER"] == "twilio" and not cfg.get("TWILIO_API_URL"):
-            raise ValueError("TWILIO_AUTH_TOKEN is required with HOTLINE_PROVIDER=twilio")
-        cfg["TWILIO_AUTH_TOKEN"] = "demo-auth-token"
+    check_auth_token(cfg)
     cfg["OFFER_TIMEOUT_MINUTES"] = int(cfg["OFFER_TIMEOUT_MINUTES"])
     cfg["SWEEP_GRACE_SECONDS"] = int(cfg["SWEEP_GRACE_SECONDS"])
     cfg["MESSAGE_RECONCILE_AFTER_SECONDS"] = float(cfg["MESSAGE_RECONCILE_AFTER_SECONDS"])
@@ -105,6 +105,48 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     cfg["STAFF_NUMBERS"] = [n.strip() for n in str(cfg["STAFF_NUMBERS"]).split(",") if n.strip()]
     web_session_cookies(cfg)
     return cfg
+
+
+def is_loopback_url(url: str | None) -> bool:
+    """True for http(s)://127.x.x.x, localhost or [::1] (the demo's own address)."""
+    return is_loopback_host(urlsplit(url or "").hostname or "")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1 (never for a name that merely starts so)."""
+    host = host.lower().strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name such as 127.0.0.1.evil.example
+        return False
+
+
+def check_auth_token(cfg: dict[str, Any]) -> None:
+    """Refuse to start without a real TWILIO_AUTH_TOKEN, except in tests and a local setup.
+
+    DEMO_AUTH_TOKEN is printed in this repository, so anyone could sign webhooks with it. It
+    is accepted only under TESTING, or when nothing reaches beyond this machine: PUBLIC_URL
+    unset or a loopback address, and texts going to the console or a loopback fake Twilio
+    (`hotline demo`, `hotline simulate`); the signature check then also wants a loopback
+    caller (hotline.twilio_signature)."""
+    token = cfg.get("TWILIO_AUTH_TOKEN") or None
+    if token not in (None, DEMO_AUTH_TOKEN) or cfg.get("TESTING"):
+        cfg["TWILIO_AUTH_TOKEN"] = token or DEMO_AUTH_TOKEN
+        return
+    public = cfg.get("PUBLIC_URL")
+    local_provider = cfg["HOTLINE_PROVIDER"] == "console" or is_loopback_url(
+        cfg.get("TWILIO_API_URL"))
+    if (public and not is_loopback_url(public)) or not local_provider:
+        where = f"PUBLIC_URL={public}" if public and not is_loopback_url(public) else \
+            "HOTLINE_PROVIDER=twilio"
+        raise ValueError(
+            "TWILIO_AUTH_TOKEN is not set to a real Twilio auth token (" + where + "): "
+            "without it anyone can forge webhooks. Set TWILIO_AUTH_TOKEN to the auth token "
+            f"of your Twilio account; {DEMO_AUTH_TOKEN!r} is public and only for `hotline "
+            "demo` on 127.0.0.1.")
+    cfg["TWILIO_AUTH_TOKEN"] = DEMO_AUTH_TOKEN
 
 
 def web_session_cookies(cfg: dict[str, Any]) -> None:

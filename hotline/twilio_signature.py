@@ -11,6 +11,8 @@ from urllib.parse import quote
 from flask import Response, abort, current_app, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
+from hotline.config import DEMO_AUTH_TOKEN, is_loopback_host
+
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,7 +34,14 @@ def is_valid_twilio_request() -> bool:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature:
         return False
-    validator = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"])
+    token = current_app.config["TWILIO_AUTH_TOKEN"]
+    if token == DEMO_AUTH_TOKEN and not current_app.config.get("TESTING") and not \
+            is_loopback_host(request.remote_addr or ""):
+        # The public demo token signs only the demo's own loopback traffic.
+        log.error("webhook from %s refused: TWILIO_AUTH_TOKEN is the public demo token",
+                  request.remote_addr)
+        return False
+    validator = RequestValidator(token)
     algorithm = get_signature_algorithm(
         request.headers.get("X-Twilio-Webhooks-Signature-Settings", ""))
     if any(not isinstance(name, str) for name in request.form):
