@@ -307,3 +307,22 @@ def test_a_phone_intake_keeps_its_recordings_and_hides_its_notes(app: Flask,
     assert chat.count("播放录音") == 2  # the call's recording and the employer's answer
     assert "95秒" in chat
     assert "CA" + "0" * 32 not in html and "RE" + "1" * 32 not in html
+
+
+@pytest.mark.parametrize("details,shown", [
+    ({"still_employed": False, "left_on": "2026-10-31"}, ["法律时限", "还剩", "截止"]),
+    ({"still_employed": False, "left_on": "2023-01-15"}, ["法律时限", "已于2024年1月15日过期"]),
+    ({"still_employed": True}, ["法律时限", "尚未开始计算"]),
+    ({}, ["法律时限", "需要补充信息"]),
+])
+def test_legal_deadlines_in_words(app: Flask, web_world: WebWorld, details: dict[str, Any],
+                                  shown: list[str]) -> None:
+    with get_db().begin() as s:
+        case = s.scalar(select(Case).where(Case.number == web_world.assigned_to_a))
+        assert case is not None
+        case.details = details
+    html = page(app, "vol_a", f"/inbox/cases/{web_world.assigned_to_a}?lang=zh")
+    summary = summary_of(html)
+    for text in shown:
+        assert text in summary, (text, summary)
+    assert not re.search(r"\b(running|passed|not_running|needs_info)\b", visible(html))

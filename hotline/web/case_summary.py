@@ -7,13 +7,13 @@ is left out rather than shown as a dash.
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from hotline.legal_clocks import deadlines_for
 from hotline.web.i18n import category_name, current_language, status_name
 from hotline.web.i18n import gettext as _
 from models import Case, CaseCategory, Urgency
@@ -109,27 +109,26 @@ def detail_facts(case: Case) -> list[Fact]:
 
 
 def deadline_facts(case: Case, today: date) -> list[dict[str, str]]:
-    """Legal deadlines from hotline.legal_clocks (when it is installed), in words."""
-    try:
-        clocks = importlib.import_module("hotline.legal_clocks")
-    except ImportError:
-        return []
+    """The case's legal deadlines (hotline.legal_clocks), in words."""
     lang = current_language()
     shown = []
-    for clock in clocks.deadlines_for(case, today):
+    for clock in deadlines_for(case, today):
         state = str(clock.state)
         if state == "running":
             when = _("{n} days left (until {day})", n=clock.days_left, day=day_words(clock.due))
         elif state == "passed":
             when = _("passed on {day}", day=day_words(clock.due))
         elif state == "needs_info":
-            when = _("needs information")
+            asked = clock.question(lang)
+            when = _("needs information") + (f"：{asked}" if asked and lang == "zh" else
+                                              f": {asked}" if asked else "")
         elif state == "done":
             when = _("done")
         else:
             when = _("not running")
         shown.append({"title": clock.title(lang), "when": when, "state": state,
-                      "why": clock.explanation(lang) or ""})
+                      "why": clock.explanation(lang) or "",
+                      "source": clock.source or ""})
     return shown
 
 
