@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,12 @@ class BadWebhook(ValueError):
     """A webhook missing a field Twilio always sends."""
 
 
+# A Twilio SID: two capital letters, then letters and digits (32 hex digits in practice).
+SID_SHAPE = re.compile(r"[A-Z]{2}[0-9A-Za-z]{1,62}")
+TWILIO_FIELD_NAMES = ("Sid", "NumMedia", "NumSegments", "To", "From", "Body", "ApiVersion",
+                      "MediaUrl", "MediaContentType", "Status", "OptOutType", "Account")
+
+
 @dataclass(frozen=True)
 class InboundSms:
     """The fields of Twilio's inbound-SMS webhook that the hotline uses."""
@@ -52,10 +59,17 @@ class InboundSms:
 
     @classmethod
     def from_form(cls, form: MultiDict[str, str]) -> InboundSms:
-        """Read the webhook form; raise BadWebhook when MessageSid or From is missing."""
-        sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
-        if not sid or len(sid) > 64 or not sid.isprintable():
+        """Read the webhook form; raise BadWebhook when MessageSid or From is missing.
+
+        The message is named by MessageSid alone. Twilio's signature runs keys and values
+        together, so a captured form can be re-cut (a key glued onto a neighbour's value) and
+        still verify: a fallback to SmsSid, or a SID holding another field's name, would let
+        such a replay pass for a new message."""
+        sid = (form.get("MessageSid") or "").strip()
+        if not SID_SHAPE.fullmatch(sid) or any(name in sid for name in TWILIO_FIELD_NAMES):
             raise BadWebhook("MessageSid missing or malformed")
+        if form.get("SmsSid") not in (None, sid):  # Twilio sends both, always equal
+            raise BadWebhook("SmsSid differs from MessageSid")
         if not form.get("From"):
             raise BadWebhook("From missing")
         try:
@@ -178,7 +192,7 @@ def continue_case(session: Session, sms: InboundSms, phone: str, contact: Contac
     # Intake flow: the text answers the waiting question, or starts the flow.
     conv = converse(session, contact, case, "" if command else sms.body, language,
                     opened=opened, has_media=bool(sms.media_urls),
-                    switch_to=command.argument if command else None)
+                    switch_to=command.argument if command else None, known=known)
     msg.reply_body = conv.reply or say("case_opened" if opened else "case_followup", language,
                                        number=case.number)
     case.log(EventKind.REPLY, msg.reply_body, message_id=msg.id)

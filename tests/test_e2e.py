@@ -128,7 +128,7 @@ def test_redis_down_commits_case_and_sweeper_routes_it_later(
     with app.app_context():
         add_volunteer()
         resp = app.test_client().post(
-            "/twilio/sms", data=(form := sms_form(WORKER, "工资被扣了")),
+            "/twilio/sms", data=(form := sms_form(WORKER, "我需要帮助")),
             headers={"X-Twilio-Signature": _sign("https://hotline.example.org/twilio/sms",
                                                  form)})
         assert resp.status_code == 200
