@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -70,8 +70,9 @@ class Rule:
     months: int
     days: int
     remind_days: tuple[int, ...]
-    texts: dict[str, dict[str, str]]  # title / short / explanation / needs_info -> {zh, en}
-    source: dict[str, str]
+    # title / short / explanation / needs_info -> {zh, en}; not hashed, so deadlines can be
+    texts: dict[str, dict[str, str]] = field(hash=False)
+    source: dict[str, str] = field(hash=False)
     done_when: str | None = None
     informational: bool = False
 

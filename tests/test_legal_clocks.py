@@ -135,6 +135,7 @@ def test_a_deadline_reads_in_both_languages_and_cites_its_source() -> None:
 def test_the_nearest_deadline_is_the_workers_own_and_running() -> None:
     injury = case_of("injury", {"injured_on": "2026-06-01"})
     nearest = nearest_deadline(injury, TODAY)  # the employer's 30 days end sooner: not it
+    assert len(set(deadlines_for(injury, TODAY))) == 2  # frozen values: usable in sets
     assert nearest is not None and nearest.rule_id == "injury_claim_worker"
     assert nearest_deadline(case_of("wages", {"still_employed": True}), TODAY) is None
     assert nearest_deadline(case_of("contract", {"dismissed_on": "2025-01-01"}), TODAY) is None
