@@ -10,10 +10,12 @@ import logging
 
 from flask import Blueprint, Flask, Response, request
 from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from hotline.db import get_db
 from hotline.optout import CARRIER_OPT_OUT_CODES
 from hotline.twilio_signature import require_twilio_signature
+from hotline.webhooks import idempotency_token, seen_before
 from models import Contact, Recipient, RecipientStatus, utcnow
 from models.campaign import TWILIO_RECIPIENT_STATUS
 
@@ -44,13 +46,19 @@ def campaign_status() -> Response:
     else:
         where = Recipient.provider_sid == sid
     where = where & (Recipient.status != RecipientStatus.PENDING)  # never sent: no report
-    with get_db().begin() as session:
-        result = session.execute(Recipient.transition(new, where, **values))
-        if values.get("error_code") in CARRIER_OPT_OUT_CODES:
-            # The carrier says they unsubscribed (as a send-time 21610 does): opt them out.
-            session.execute(update(Contact).where(
-                Contact.id.in_(select(Recipient.contact_id).where(Recipient.provider_sid == sid)),
-                Contact.opted_out_at.is_(None)).values(opted_out_at=utcnow()))
+    try:
+        with get_db().begin() as session:
+            if seen_before(session, idempotency_token(), "campaign"):
+                return Response("", status=204)
+            result = session.execute(Recipient.transition(new, where, **values))
+            if values.get("error_code") in CARRIER_OPT_OUT_CODES:
+                # The carrier says they unsubscribed (as a send-time 21610 does): opt out.
+                session.execute(update(Contact).where(
+                    Contact.id.in_(select(Recipient.contact_id)
+                                   .where(Recipient.provider_sid == sid)),
+                    Contact.opted_out_at.is_(None)).values(opted_out_at=utcnow()))
+    except IntegrityError:  # a retry raced the first delivery of this token: it applied it
+        return Response("", status=204)
     if not getattr(result, "rowcount", 0):
         log.debug("campaign status %s for %s (r=%s) changed nothing", new, sid, raw_id)
     return Response("", status=204)

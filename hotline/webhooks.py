@@ -24,18 +24,46 @@ from hotline.routing import route_case
 from hotline.twilio_signature import require_twilio_signature
 from hotline.twiml import sms_reply
 from hotline.volunteer_sms import dispatch_sms
-from models import TWILIO_STATUS, Contact, Message
+from models import TWILIO_STATUS, Contact, Message, MessageStatus, WebhookReceipt
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 
 
-def record_sms(sms: InboundSms) -> IntakeResult:
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+
+
+def idempotency_token() -> str | None:
+    """Twilio's I-Twilio-Idempotency-Token of this delivery (the same on every retry of one
+    webhook), or None when absent or not something Twilio would send."""
+    token = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if not token or len(token) > 128 or not (token.isascii() and token.isprintable()):
+        return None
+    return token
+
+
+def seen_before(session: Session, token: str | None, kind: str) -> bool:
+    """True when this delivery was handled already; else record it in the caller's
+    transaction (two racing retries: the loser's INSERT fails, and it is answered as a
+    replay when the caller tries again)."""
+    if token is None:
+        return False
+    if session.get(WebhookReceipt, token) is not None:
+        return True
+    session.add(WebhookReceipt(token=token, kind=kind))
+    session.flush()
+    return False
+
+
+def record_sms(sms: InboundSms, token: str | None = None) -> IntakeResult:
     """Record one inbound SMS in a single transaction; a replay returns the first result."""
     with get_db().begin() as session:
         duplicate = find_duplicate(session, sms.sid)
         if duplicate is not None:
             return duplicate
+        if seen_before(session, token, "sms"):
+            # The same delivery under another MessageSid (a re-cut form): write nothing.
+            return IntakeResult(message_id=0, reply=None, duplicate=True)
         try:
             phone: str | None = normalize_phone(sms.from_raw)
         except InvalidPhone:
@@ -55,12 +83,14 @@ def inbound_sms() -> Response:
         sms = InboundSms.from_form(request.form)
     except BadWebhook as exc:
         return Response(str(exc), status=400, mimetype="text/plain")
+    token = idempotency_token()
     try:
-        result = record_sms(sms)
+        result = record_sms(sms, token)
     except IntegrityError:
         # Twilio retried while the first delivery was still committing: the unique
-        # MessageSid (or phone) constraint caught it; answer from what the winner wrote.
-        result = record_sms(sms)
+        # MessageSid, idempotency token (or phone) constraint caught it; answer from what
+        # the winner wrote.
+        result = record_sms(sms, token)
     if not result.duplicate:
         # A worker's case is routed when their intake conversation ends (issue 3); a case
         # whose worker goes quiet mid-way is routed by the sweeper after the hold.
@@ -82,7 +112,16 @@ def message_status() -> Response:
     if len(sid) > 64 or not sid.isprintable():
         return Response("MessageSid malformed", status=400, mimetype="text/plain")
     error_code = small_int(request.form.get("ErrorCode"))
+    try:
+        return _apply_status(sid, new, error_code)
+    except IntegrityError:  # a retry raced the first delivery: that one applied it
+        return Response("", status=204)
+
+
+def _apply_status(sid: str, new: MessageStatus, error_code: int | None) -> Response:
     with get_db().begin() as session:
+        if seen_before(session, idempotency_token(), "status"):
+            return Response("", status=204)
         msg = session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
         if msg is None:
             msg = _by_our_id(session, request.args.get("m"), sid)
