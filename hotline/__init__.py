@@ -10,6 +10,7 @@ from flask import Flask, Response, abort, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
+from hotline import log_privacy
 from hotline.config import load_config
 from hotline.db import init_db
 from hotline.queues import celery_init_app
@@ -47,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # twilio's client logs every request's headers at INFO; keep logs about our work.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+    log_privacy.install()  # no worker's number or words in any log line
     init_db(app)
     celery_init_app(app)
     # Before any route is added: every <int:...> in a URL stops at what the database holds.

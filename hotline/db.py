@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; on SQLite, make every transaction BEGIN IMMEDIATE with WAL."""
+    # A database error's text would otherwise repeat its parameters (a worker's number, text).
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_immediate(engine)
