@@ -32,6 +32,8 @@ def login_to(app: Flask, next_: str, *, raw: bool) -> str:
     token = csrf_from(client.get("/login").get_data(as_text=True))
     response = client.post(f"/login?next={query}", data={
         "username": "staff_a", "password": "correct horse battery", "csrf_token": token})
+    if response.status_code == 400:  # a NUL anywhere in the request is refused outright
+        return "/"
     assert response.status_code == 302
     return str(response.headers["Location"])
 
