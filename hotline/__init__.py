@@ -60,7 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
 def register_routes(app: Flask) -> None:
     """Blueprints and the health check; importing them also registers their Celery tasks."""
-    from hotline import bridge, campaign_webhooks, sweeper, voice, webhooks  # noqa: F401
+    from hotline import bridge, campaign_webhooks, privacy, sweeper, voice, webhooks  # noqa: F401
     from hotline.web import register_web
     from notifications import campaign_control, campaign_tasks, send  # noqa: F401
 

@@ -140,6 +140,9 @@ main.add_command(campaign)
 from hotline.cli_flows import flows, simulate_call  # noqa: E402  (intake flows, issue 3)
 
 main.add_command(flows)
+from hotline.cli_privacy import privacy  # noqa: E402  (access, erasure, retention)
+
+main.add_command(privacy)
 simulate.add_command(simulate_call)
 
 

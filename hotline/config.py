@@ -52,6 +52,9 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "CAMPAIGN_RECONCILE_AFTER_SECONDS": "120",  # a send stuck in SENDING this long is checked
     "CAMPAIGN_STALL_SECONDS": "60",  # no progress this long: the tick restarts chunk tasks
     "CAMPAIGN_SIGNATURE": "",  # default 【签名】 for new campaigns
+    # Privacy (hotline.privacy):
+    "RETENTION_MONTHS": "24",  # a finished case is anonymised this long after it closed
+    "RECORDING_RETENTION_DAYS": "90",  # call recordings are deleted (at the provider too)
     # Web console (hotline.web):
     "HOTLINE_TIMEZONE": "Asia/Shanghai",  # days and months of the dashboard and reports
     "SESSION_IDLE_MINUTES": "120",  # a login unused this long must log in again

@@ -113,6 +113,8 @@ class AuditAction(enum.StrEnum):
     MANAGE_USER = "manage_user"
     CHANGE_PASSWORD = "change_password"
     IMPORT_CONTACTS = "import_contacts"
+    ERASE_CONTACT = "erase_contact"  # a worker's personal data erased on request
+    EXPORT_CONTACT = "export_contact"  # everything held about a worker exported for them
 
 
 class AuditLog(Base):

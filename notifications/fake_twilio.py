@@ -323,6 +323,19 @@ class FakeTwilio:
             self._record_request(200)
             return Response(audio, mimetype="audio/x-wav")
 
+        @app.delete(f"{base}/Recordings/<name>")
+        def delete_recording(account_sid: str, name: str) -> ResponseReturnValue:
+            # DELETE .../Recordings/{Sid}.json answers 204 with no body, 404 when unknown.
+            sid = name.removesuffix(".json")
+            if not self._authorized(account_sid):
+                return self._api(account_sid, lambda: ({}, 200))
+            with self._lock:
+                found = self._recordings.pop(sid, None) is not None
+            if not found:
+                return self._api(account_sid, lambda: self._not_found())
+            self._record_request(204)
+            return Response(status=204)
+
         @app.get("/_fake/<what>")
         def dump(what: str) -> ResponseReturnValue:
             data = {"messages": self.messages, "calls": self.calls,

@@ -101,3 +101,7 @@ class RecordingStore(Protocol):
     def fetch_recording(self, url: str) -> Recording:
         """The audio behind a RecordingUrl the provider gave us; ProviderError if it cannot."""
         ...
+
+    def delete_recording(self, url: str) -> None:
+        """Delete a recording at the provider (already gone is fine); ProviderError if not."""
+        ...

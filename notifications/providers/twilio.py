@@ -124,6 +124,21 @@ class TwilioProvider:
         return Recording(audio=audio, content_type=resp.headers.get("Content-Type", "audio/wav"))
 
 
+    def delete_recording(self, url: str) -> None:
+        """Delete one of this account's recordings at Twilio (a 404 means already deleted)."""
+        match = RECORDING_PATH.fullmatch(urlsplit(url).path)
+        if match is None or match.group(1) != self.client.username:
+            raise PermanentFailure("not a recording of this account")
+        sid = urlsplit(url).path.rsplit("/", 1)[1].split(".")[0]
+        try:
+            self.client.recordings(sid).delete()
+        except TwilioRestException as exc:
+            if exc.status != 404:
+                raise translate_error(exc) from exc
+        except requests.RequestException as exc:
+            raise translate_error(exc) from exc
+
+
 def _as_provider_message(msg: MessageInstance) -> ProviderMessage:
     return ProviderMessage(sid=str(msg.sid), to=str(msg.to), from_=msg.from_,
                            body=str(msg.body or ""), status=str(msg.status or ""),

@@ -1,0 +1,105 @@
+"""`hotline privacy ...`: a worker's right of access and erasure, and the retention period."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.phones import InvalidPhone, normalize_phone
+from models import AuditLog, Role, User
+from models.user import AuditAction
+
+
+@click.group("privacy")
+def privacy() -> None:
+    """Export or erase one worker's data; apply the retention period now."""
+
+
+def accountable_user(session: Session, username: str) -> User:
+    """The admin or staff account answerable for this request (it goes in the audit log)."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None or user.role not in (Role.ADMIN, Role.STAFF):
+        raise click.BadParameter("no active admin or staff account of that name", param_hint="--by")
+    return user
+
+
+def phone_of(raw: str) -> str:
+    """The E.164 number, or a usage error that says why."""
+    try:
+        return normalize_phone(raw)
+    except InvalidPhone as exc:
+        raise click.BadParameter(str(exc), param_hint="PHONE") from exc
+
+
+@privacy.command("export")
+@click.argument("phone")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write (JSON, UTF-8, readable).")
+@click.option("--by", "username", required=True, help="Your admin/staff username (audited).")
+def export(phone: str, out: Path, username: str) -> None:
+    """Write everything held about one worker to a file (their right of access)."""
+    from hotline.cli import make_app
+    from hotline.db import get_db
+    from hotline.privacy import export_contact, find_contact
+
+    number = phone_of(phone)
+    with make_app().app_context(), get_db().begin() as session:
+        user = accountable_user(session, username)
+        contact = find_contact(session, number)
+        if contact is None:
+            raise click.ClickException("no worker with that number is on record")
+        data = export_contact(session, contact)
+        session.add(AuditLog(user_id=user.id, action=AuditAction.EXPORT_CONTACT,
+                             contact_id=contact.id, detail="cli export"))
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    click.echo(f"wrote {len(data['cases'])} case(s), {len(data['messages'])} message(s), "
+               f"{len(data['calls'])} call(s) to {out}")
+
+
+@privacy.command("erase")
+@click.argument("phone")
+@click.option("--by", "username", required=True, help="Your admin username (audited).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase(phone: str, username: str, yes: bool) -> None:
+    """Erase one worker's personal data, keeping anonymous rows so figures stay the same."""
+    from hotline.cli import make_app
+    from hotline.db import get_db
+    from hotline.privacy import RecordingNotDeleted, erase_contact, find_contact
+
+    number = phone_of(phone)
+    if not yes:
+        click.confirm("This removes the worker's number, name, texts and recordings for good. "
+                      "Go on?", abort=True)
+    with make_app().app_context():
+        try:
+            with get_db().begin() as session:
+                user = accountable_user(session, username)
+                if user.role != Role.ADMIN:
+                    raise click.BadParameter("only an admin may erase", param_hint="--by")
+                contact = find_contact(session, number)
+                if contact is None:
+                    raise click.ClickException("no worker with that number is on record")
+                report = erase_contact(session, contact)
+                session.add(AuditLog(user_id=user.id, action=AuditAction.ERASE_CONTACT,
+                                     contact_id=contact.id,
+                                     detail=json.dumps(report.as_dict())))
+        except RecordingNotDeleted as exc:
+            raise click.ClickException(f"{exc}; nothing was erased, try again later") from exc
+    click.echo("erased: " + ", ".join(f"{k} {v}" for k, v in report.as_dict().items()))
+    for note in report.notes:
+        click.echo(f"note: {note}")
+
+
+@privacy.command("retention")
+def retention() -> None:
+    """Apply the retention period now (the beat does it daily)."""
+    from hotline.cli import make_app
+    from hotline.privacy import run_retention
+
+    with make_app().app_context():
+        counts = run_retention()
+    click.echo("retention: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
