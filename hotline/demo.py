@@ -279,11 +279,13 @@ def print_welcome(state: dict[str, Any], seeded: int) -> None:
                      staff: {DEMO_STAFF[0]} / {DEMO_PASSWORD}
                      volunteers (phone-sized inbox): zhang, li, anna / {DEMO_PASSWORD}
 
-  In another terminal, text the hotline as a worker and answer its intake questions
-  (category 1 = unpaid wages, place, home province 1 = 河南, employer, amount, months,
-  co-workers, confirm):
+  In another terminal, text the hotline as a worker. The first text already says the
+  problem and how long, so the intake asks the rest (place, home province 1 = 河南,
+  employer, amount, co-workers, still working there 1 = yes, confirm):
     .venv/bin/hotline simulate sms --from +8613800138000 "老板拖欠我三个月工资" \\
-        1 广东深圳 1 某某电子厂 12000 3 5 1
+        广东深圳 1 某某电子厂 12000 5 1 1
+  A thank-you opens no case (it waits in the staff inbox):
+    .venv/bin/hotline simulate sms --from +8613800138001 "谢谢"
   then accept the offer as the volunteer who got it (the command prints who):
     .venv/bin/hotline simulate sms --from +8613900000001 "Y 1001"
   or call the hotline (press keys, or script them with --keys); it prints the case the
