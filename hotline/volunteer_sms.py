@@ -48,6 +48,16 @@ COMMAND = re.compile(r"^\s*(?P<verb>[a-z]+|[\u4e00-\u9fff]{1,2})\s*#?\s*(?P<numb
                      r"[\s:,，、]*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 
 
+def unfolded_rest(body: str, head: int) -> str:
+    """What follows the command's first `head` folded characters, as the volunteer typed it:
+    the text relayed to a worker keeps its Chinese punctuation (，！？ stay full-width)."""
+    original = body.strip()
+    for i in range(len(original) + 1):
+        if len(unicodedata.normalize("NFKC", original[:i])) >= head:
+            return original[i:].strip()
+    return ""
+
+
 @dataclass(frozen=True)
 class Command:
     """One parsed volunteer SMS."""
@@ -68,7 +78,7 @@ def parse_command(body: str) -> Command | None:
     if action is None:
         return None
     number = int(match["number"]) if match["number"] else None
-    rest = match["rest"].strip()
+    rest = unfolded_rest(body or "", len(text) - len(match["rest"]))
     if action in ("accept", "decline", "on", "off", "call") and rest.strip(".。!！~"):
         return None  # "Yes please call me" is chat, not a command
     return Command(action, number, rest)
