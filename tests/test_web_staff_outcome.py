@@ -74,3 +74,25 @@ def test_staff_close_without_amount_keeps_none(app: Flask, web_world: WebWorld) 
     with get_db().begin() as session:
         case = session.scalars(select(Case).where(Case.number == number)).one()
         assert (case.status, case.amount_recovered) == (CaseStatus.CLOSED, None)
+
+
+def test_staff_reopen_a_finished_case_from_the_console(app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_a")
+    number = web_world.assigned_to_a
+    # An open case has nothing to reopen: refused, nothing changes.
+    resp = client.post(f"/staff/cases/{number}/reopen?lang=zh", data={"csrf_token": token})
+    assert resp.status_code == 400 and "只有已办结" in resp.get_data(as_text=True)
+    client.post(f"/staff/cases/{number}/status", data={"status": "resolved",
+                                                       "csrf_token": token})
+    page = client.get(f"/staff/cases/{number}?lang=zh").get_data(as_text=True)
+    assert "重新打开案件" in page
+    resp = client.post(f"/staff/cases/{number}/reopen", data={"csrf_token": token})
+    assert resp.status_code == 302
+    case = case_of(number)
+    assert case.status in (CaseStatus.IN_PROGRESS, CaseStatus.NEW)
+    assert case.reopened_at is not None and case.closed_at is None
+    # Without the form's token nothing happens.
+    client.post(f"/staff/cases/{number}/status", data={"status": "resolved",
+                                                       "csrf_token": token})
+    assert client.post(f"/staff/cases/{number}/reopen").status_code == 400
+    assert case_of(number).status == CaseStatus.RESOLVED

@@ -37,4 +37,6 @@ ZH_CASE: dict[str, str] = {
     "To sort: the problem is not known yet": "待分类：还不清楚是什么问题",
     "(no description)": "（没有描述）", "Texts in the inbox: {n}": "收件箱短信：{n}条",
     "open the triage page": "打开分类页面",
+    "Reopen the case": "重新打开案件", "Case reopened.": "案件已重新打开。",
+    "Only a finished case can be reopened.": "只有已办结、已转介或已结案的案件才能重新打开。",
 }

@@ -280,6 +280,22 @@ def move_case(session: Session, case: Case, new: CaseStatus, user: User, note: s
         case.move_to(new, actor=user.actor, note=note or None)
 
 
+@bp.post("/cases/<int:number>/reopen")
+def reopen(number: int) -> Any:
+    """Reopen a finished case (a worker wrote again about it): back to its volunteer if they
+    are on duty, else routed again."""
+    user = signed_in_user()
+    with get_db().begin() as session:
+        case = case_or_404(session, user, number, lock=True)
+        try:
+            front_door.reopen_case(session, case, user.actor)
+        except ValueError:
+            flash(_("Only a finished case can be reopened."), "error")
+            return render_case(session, user, case, status=400)
+    flash(_("Case reopened."), "info")
+    return redirect(url_for("staff.case_page", number=number))
+
+
 @bp.post("/cases/<int:number>/note")
 def add_note(number: int) -> Any:
     """Write a note on the case timeline."""
