@@ -156,8 +156,14 @@ def answer(session: Session, row: FlowSession, case: Case, text: str, has_media:
         save_state(row, state)
         return render_sms(flow, state, waiting_turn(flow, state), case.number, prefix), None
     before = replace(state, answers=dict(state.answers))
+    polite = not read_message(text).opens_case
+    if polite and flow.node(state.node).type in ("text", "record"):
+        # A free-text question takes any words, so "谢谢" would become the employer or the
+        # place: politeness is never an answer, ask again without counting a failed try.
+        save_state(row, before)
+        return render_sms(flow, before, waiting_turn(flow, before), case.number), None
     turn = advance(flow, state, Reply(text=text), sms_context(case))
-    if (not turn.understood or turn.fell_back) and not read_message(text).opens_case:
+    if (not turn.understood or turn.fell_back) and polite:
         # "谢谢" or "👍" mid-intake is politeness, not a wrong answer: ask the same question
         # again without counting it as a failed try (hotline.intake's front-door rule).
         save_state(row, before)

@@ -113,6 +113,19 @@ def test_a_text_joins_the_open_case_and_thanks_mid_intake_burns_no_retry(
     assert flow().node != start.node
 
 
+def test_thanks_never_becomes_a_free_text_answer(app: Flask, post_signed: Any) -> None:
+    worker = "+8613800138334"
+    assert "打工" in texts(post_signed, worker, "老板拖欠我三个月工资")  # asks the place
+    for body in ["谢谢", "好的👍", "OK thanks", "收到"]:  # the place is asked again each time
+        assert "打工" in texts(post_signed, worker, body), body
+    with get_db().begin() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.work_city is None and case.place_said is None
+    assert "老家" in texts(post_signed, worker, "广东东莞")  # a real place moves on
+    with get_db().begin() as s:
+        assert s.scalars(select(Case.work_city)).one() == "东莞"
+
+
 def test_a_pleasantry_reply_to_a_campaign_goes_to_the_inbox(app: Flask, post_signed: Any,
                                                             fake_twilio: FakeTwilio) -> None:
     fake_twilio.callbacks_enabled = False
