@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from alembic import command
@@ -19,12 +20,11 @@ from models import (
     Case,
     CaseEvent,
     CaseOrganisation,
-    CaseStatus,
-    Contact,
     EventKind,
     Organisation,
     Role,
     User,
+    utcnow,
 )
 from tests.conftest import PG_SERVER, WebWorld
 from tests.test_web_forms import case_of, logged_in
@@ -139,15 +139,21 @@ def test_migration_links_every_office_a_case_came_from(old_db: str) -> None:
     engine = create_engine(old_db)
     with Session(engine) as s, s.begin():
         a, b, c = (Organisation(name=n) for n in ("A", "B", "C"))
-        worker = Contact(phone="+8613800138000")
-        s.add_all([a, b, c, worker])
-        s.flush()
-        # A → B → C before the link table: the column only remembers B.
-        moved = Case(contact_id=worker.id, organisation_id=c.id, origin_organisation_id=b.id,
-                     status=CaseStatus.NEW)
-        stayed = Case(contact_id=worker.id, organisation_id=a.id, status=CaseStatus.NEW)
-        s.add_all([moved, stayed])
-        s.flush()
+        s.add_all([a, b, c])
+        # Plain SQL with the columns an 0009 database has (the models have grown since).
+        now = utcnow()
+        worker = SimpleNamespace(id=s.execute(text(
+            "INSERT INTO contacts (phone, language, created_at) VALUES ('+8613800138000', 'zh', "
+            ":now) RETURNING id"), {"now": now}).scalar_one())
+        add_case = text(
+            "INSERT INTO cases (contact_id, status, category, urgency, channel, language, "
+            "people_affected, offer_round_base, created_at, updated_at, organisation_id, "
+            "origin_organisation_id) VALUES (:contact, 'new', 'unknown', 'normal', 'sms', 'zh', "
+            "1, 0, :now, :now, :org, :origin) RETURNING id")
+        moved = SimpleNamespace(id=s.execute(add_case, {
+            "contact": worker.id, "now": now, "org": c.id, "origin": b.id}).scalar_one())
+        stayed = SimpleNamespace(id=s.execute(add_case, {
+            "contact": worker.id, "now": now, "org": a.id, "origin": None}).scalar_one())
         for source, target in ((a, b), (b, c)):
             s.add(CaseEvent(case_id=moved.id, kind=EventKind.TRANSFER, text="t",
                             data={"from": source.id, "to": target.id, "note": "x"}))
