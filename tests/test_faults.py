@@ -477,7 +477,7 @@ def test_two_worker_processes_split_routing_and_do_nothing_twice(
                    for i, url in enumerate(two_names(fake_twilio))]
         try:
             wait_for_workers(app, 2)
-            forms = [sms_form(f"+86136{i:08d}", f"第{i}位工友：工伤没人管") for i in range(cases)]
+            forms = [sms_form(f"+86136{i:08d}", f"工号{i}：老板拖欠工资不给") for i in range(cases)]
             with ThreadPoolExecutor(4) as pool:
                 answers = list(pool.map(
                     lambda f: http_post_signed(live.url + "/twilio/sms", f), forms))
