@@ -137,7 +137,7 @@ main.add_command(users)
 from hotline.cli_campaigns import campaign  # noqa: E402  (bulk SMS: hotline.cli_campaigns)
 
 main.add_command(campaign)
-from hotline.cli_flows import flows, simulate_call  # noqa: E402  (intake flows, issue 3)
+from hotline.cli_flows import flows, simulate_call  # noqa: E402  (intake flows)
 
 main.add_command(flows)
 from hotline.cli_privacy import privacy  # noqa: E402  (access, erasure, retention)

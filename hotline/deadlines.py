@@ -1,7 +1,7 @@
 """Finishing cases and keeping them moving: outcomes, the closing survey, reminders.
 
-Seed 002 keeps "a ledger of open problems with deadlines and a monthly review"; seed 000 asks
-volunteers to contact each person at least once a month; seed 002 measures satisfaction.
+Field offices keep "a ledger of open problems with deadlines and a monthly review", ask
+volunteers to contact each person at least once a month, and measure satisfaction.
 """
 
 from __future__ import annotations

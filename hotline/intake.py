@@ -232,7 +232,7 @@ def keep_in_inbox(session: Session, sms: InboundSms, phone: str, contact: Contac
 
 
 def reply_to_campaign(session: Session, contact: Contact, body: str) -> str | None:
-    """A sign-up or re-check answer to a recent campaign (issue 5), unless mid-intake.
+    """A sign-up or re-check answer to a recent campaign, unless mid-intake.
 
     A worker answering an intake menu with "1" is answering the intake, not a training offer.
     """

@@ -40,8 +40,9 @@ def transfer_case(session: Session, case: Case, to: Organisation, note: str, act
     if case.status == CaseStatus.IN_PROGRESS:
         case.move_to(CaseStatus.ESCALATED, actor=actor, note="transfer")
     case.assigned_volunteer_id = None
-    # The office that hands the case over keeps seeing it (seed 004: both manage it), and so
-    # does every office that held it before (A → B → C: A and B both follow it).
+    # The office that hands the case over keeps seeing it (home county and work city manage
+    # it together), and so does every office that held it before (A → B → C: A and B both
+    # follow it).
     case.origin_organisation_id = source.id if source else None
     if source is not None and session.get(CaseOrganisation, (case.id, source.id)) is None:
         session.add(CaseOrganisation(case_id=case.id, organisation_id=source.id))

@@ -54,7 +54,7 @@ TEXTS = {
 }
 
 
-# Routing (issue 4): offers, duty, relays, calls, outcomes, deadlines, survey, staff alerts.
+# Routing: offers, duty, relays, calls, outcomes, deadlines, survey, staff alerts.
 TEXTS.update({
     "offer_taken": {
         "zh": "案件#{number}已由其他志愿者接手，无需回复，谢谢！",
@@ -185,7 +185,7 @@ TEXTS.update({
     },
 })
 
-# Intake flows (issue 3): worker commands and the SMS conversation.
+# Intake flows: worker commands and the SMS conversation.
 TEXTS.update({
     "worker_help": {
         "zh": "工友热线：发短信说明问题即可登记。查询+案件号 查进度，TD退订，EN English。",

@@ -92,7 +92,7 @@ def inbound_sms() -> Response:
         # the winner wrote.
         result = record_sms(sms, token)
     if not result.duplicate:
-        # A worker's case is routed when their intake conversation ends (issue 3); a case
+        # A worker's case is routed when their intake conversation ends; a case
         # whose worker goes quiet mid-way is routed by the sweeper after the hold.
         for case_id, urgent in result.route_cases:
             enqueue(route_case, case_id, queue=URGENT if urgent else INTAKE)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from models.volunteer import Volunteer
 
 # Case numbers are read out digit by digit on the phone; starting at 1001 keeps them 4 digits
-# for the first ~9,000 cases (seed 001: 8,800 worker records) and never starts with 0.
+# for the first ~9,000 cases (a real centre keeps 8,800 worker records) and never starts with 0.
 CASE_NUMBER_OFFSET = 1000
 
 
@@ -141,13 +141,13 @@ class Case(Base):
     # When routing was last handed to the queue; the sweeper re-enqueues NEW cases left behind.
     last_enqueued_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    # --- routing (issue 4) ---
+    # --- routing ---
     dialect: Mapped[str | None] = mapped_column(String(40))  # canonical, e.g. "henan"
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
                                                         index=True)  # whose queue it is in
     # The organisation that last transferred the case away, shown on the case page; every
-    # office that ever held the case keeps sight of it through `CaseOrganisation` (seed 004:
-    # origin and destination manage together).
+    # office that ever held the case keeps sight of it through `CaseOrganisation` (the home
+    # county and the work city manage a case together).
     origin_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
                                                                index=True)
     # Offer rounds before the last transfer or staff re-queue: OFFER_MAX_TRIES counts from here.
@@ -161,7 +161,7 @@ class Case(Base):
     reminded_at: Mapped[datetime | None]  # deadline reminder sent; escalates if still idle
     survey_sent_at: Mapped[datetime | None]
     satisfaction: Mapped[int | None]  # the worker's 1-5 answer to the closing survey
-    # --- intake flows (issue 3) ---
+    # --- intake flows ---
     voicemail_url: Mapped[str | None] = mapped_column(Text)  # the worker's recorded message
     # --- what the worker told us, as they said it and as understood ---
     place_said: Mapped[str | None] = mapped_column(String(100))  # "河楠郑州", kept verbatim
@@ -170,7 +170,7 @@ class Case(Base):
     # Answers of the problem's own intake (injury date, in hospital, contract end, ...):
     # names and kinds are declared in ivr_flows.fields.DETAILS.
     details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
-    # Legal-deadline reminders already sent: {rule id: ISO date of the deadline reminded}.
+    # Legal-deadline reminders already sent, per rule: {"due", "sent": [lead days], ...}.
     legal_reminders: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
     # Put in the staff triage queue (nobody described the problem): never offered until sorted.
     triage_at: Mapped[datetime | None] = mapped_column(index=True)

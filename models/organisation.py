@@ -1,7 +1,7 @@
 """Organisations: the home-county office, the city centre, a legal-aid partner.
 
 Volunteers and staff belong to one; a case sits in one organisation's queue and can be
-transferred to a partner's queue (seed 004: origin and destination manage together).
+transferred to a partner's queue (origin and destination manage together).
 """
 
 from __future__ import annotations

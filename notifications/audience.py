@@ -55,7 +55,7 @@ def organisation_condition(organisation_id: int) -> ColumnElement[bool]:
         return or_(case_in.where(Case.organisation_id.is_(None)), and_(~linked, ~in_some))
     imported = exists().where(ContactOrganisation.contact_id == Contact.id,
                               ContactOrganisation.organisation_id == organisation_id)
-    # An office that transferred a worker's case still serves them (seed 004: the home county
+    # An office that transferred a worker's case still serves them (the home county
     # and the city manage together), as it still sees the case.
     held_before = case_in.where(CaseOrganisation.case_id == Case.id,
                                 CaseOrganisation.organisation_id == organisation_id)

@@ -45,7 +45,7 @@ def guard(*roles: Role) -> Callable[[], Any]:
 
 def organisation_clause(user: User) -> ColumnElement[bool]:
     """Staff see the cases in their organisation's queue and every case it held before a
-    transfer, with their whole history (seed 004: origin and destination manage together;
+    transfer, with their whole history (origin and destination manage together;
     after A → B → C, A and B both still follow it); staff of no organisation see the cases
     of none."""
     if user.organisation_id is None:
