@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ivr_flows.model import OfficeHours
+
 # The token `hotline demo` signs with: public (it is in this file), so never a real one.
 DEMO_AUTH_TOKEN = "demo-auth-token"
 # Each variable the hotline reads, with its default; the README documents the same list.
@@ -55,6 +57,8 @@ ENV_DEFAULTS: dict[str, str | None] = {
     # Privacy (hotline.privacy):
     "RETENTION_MONTHS": "24",  # a finished case is anonymised this long after it closed
     "RECORDING_RETENTION_DAYS": "90",  # call recordings are deleted (at the provider too)
+    # Calls (hotline.voice): when a caller may be put through to a volunteer live.
+    "OFFICE_HOURS": "",  # e.g. "mon-sat 09:00-21:00" or "always"; default: the call flow's
     # Web console (hotline.web):
     "HOTLINE_TIMEZONE": "Asia/Shanghai",  # days and months of the dashboard and reports
     "SESSION_IDLE_MINUTES": "120",  # a login unused this long must log in again
@@ -105,6 +109,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         cfg[key] = int(cfg[key])
     for key in CAMPAIGN_FLOATS:
         cfg[key] = float(cfg[key])
+    cfg["OFFICE_HOURS"] = OfficeHours.parse(
+        cfg["OFFICE_HOURS"], cfg["HOTLINE_TIMEZONE"]) if cfg.get("OFFICE_HOURS") else None
     cfg["STAFF_NUMBERS"] = [n.strip() for n in str(cfg["STAFF_NUMBERS"]).split(",") if n.strip()]
     web_session_cookies(cfg)
     return cfg

@@ -104,6 +104,7 @@ def available_volunteer(session: Session, language: str, case: Case) -> Voluntee
 def context(session: Session, case: Case, language: str, *, returning: bool) -> Context:
     """The engine's context for a voice step of a call about `case`."""
     return Context(channel="voice", now=now(), returning=returning,
+                   office_hours=current_app.config.get("OFFICE_HOURS"),
                    home_known=bool(case.contact.home_province),
                    volunteer_available=lambda: available_volunteer(
                        session, language, case) is not None)

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ivr_flows.fields import FIELDS, URGENT_CATEGORIES, YES_NO
-from ivr_flows.model import Choice, Flow, Node
+from ivr_flows.model import Choice, Flow, Node, OfficeHours
 from ivr_flows.parse import clean_text, match_choice, parse_number
 
 MAX_HOPS = 100  # non-waiting nodes passed in one turn; more means a loop in the flow
@@ -50,6 +50,8 @@ class Context:
     volunteer_available: Callable[[], bool] = lambda: False
     returning: bool = False  # the caller's open case already went through intake
     home_known: bool = False  # the worker's home province is on file from before
+    # The centre's own hours (OFFICE_HOURS) when set; else the flow file's.
+    office_hours: OfficeHours | None = None
 
 
 @dataclass
@@ -145,7 +147,7 @@ def branch_target(flow: Flow, node: Node, state: FlowState, ctx: Context) -> str
     """The node a branch leads to for this state and moment."""
     on = node.on or ""
     if on == "office_hours":
-        value: Any = flow.office_hours.is_open(ctx.now)
+        value: Any = (ctx.office_hours or flow.office_hours).is_open(ctx.now)
     elif on == "volunteer_available":
         value = ctx.volunteer_available()
     elif on == "urgent":

@@ -95,7 +95,27 @@ class OfficeHours:
     def is_open(self, now: datetime) -> bool:
         """True when `now` (timezone-aware) falls within office hours."""
         local = now.astimezone(ZoneInfo(self.timezone))
+        if self.open == self.close:  # "always": open round the clock on its days
+            return local.weekday() in self.days
         return local.weekday() in self.days and self.open <= local.time() < self.close
+
+    @classmethod
+    def parse(cls, text: str, timezone: str = "Asia/Shanghai") -> OfficeHours:
+        """Read "mon-sat 09:00-21:00", "mon,wed,fri 14:00-18:00" or "always"; ValueError else."""
+        words = text.strip().lower().split()
+        if words == ["always"]:
+            return cls(timezone=timezone, days=tuple(range(7)), open=time(0), close=time(0))
+        if len(words) != 2 or "-" not in words[1]:
+            raise ValueError(f"office hours {text!r}: write e.g. 'mon-sat 09:00-21:00' or 'always'")
+        days: list[int] = []
+        for part in words[0].split(","):
+            first, _, last = part.partition("-")
+            if first not in WEEKDAYS or (last and last not in WEEKDAYS):
+                raise ValueError(f"office hours {text!r}: days are {', '.join(WEEKDAYS)}")
+            start, end = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+            days.extend(d % 7 for d in range(start, end + 1 if end >= start else end + 8))
+        opens, closes = (time.fromisoformat(x) for x in words[1].split("-", 1))
+        return cls(timezone=timezone, days=tuple(sorted(set(days))), open=opens, close=closes)
 
 
 @dataclass(frozen=True)

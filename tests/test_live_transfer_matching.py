@@ -14,9 +14,10 @@ from hotline.db import get_db
 from hotline.matching import rank_candidates
 from hotline.routing import offer_case
 from hotline.voice import available_volunteer
+from ivr_flows.model import OfficeHours
 from models import Case, CaseStatus, Organisation, Role, User, Volunteer
 from tests.test_routing_support import add_case, add_volunteer, case_state, offers_of
-from tests.test_voice_webhook import OFFICE_HOURS, Caller, says, walk_to_confirm
+from tests.test_voice_webhook import NIGHT, OFFICE_HOURS, Caller, says, walk_to_confirm
 
 PEARL = "珠三角工友中心"  # region 广东: the calls below are from workers in 广东深圳
 HENAN = "河南固始服务站"
@@ -200,3 +201,17 @@ def test_the_cases_own_volunteer_is_rung_while_they_may_keep_it(app: Flask) -> N
         s.get(Volunteer, owner).on_duty = False  # type: ignore[union-attr]
         other = available_volunteer(s, "zh", case)
         assert other is not None and other.id != owner and other.organisation_id == pearl
+
+
+@pytest.mark.parametrize(("hours", "rings"), [("always", True), ("mon-sat 09:00-21:00", False),
+                                              ("mon-fri 22:00-23:00", False)])
+def test_the_centre_s_own_hours_decide_a_night_call(app: Flask, post_signed: Any, hours: str,
+                                                    rings: bool) -> None:
+    app.config["FLOW_CLOCK"] = lambda: NIGHT  # Tuesday 00:00 in Shanghai
+    app.config["OFFICE_HOURS"] = OfficeHours.parse(hours)
+    add_volunteer(name="夜班社工", phone="+8613900000103")
+    caller, rung = call_until_dial(post_signed)
+    if rings:
+        assert rung == "+8613900000103"
+    else:  # after hours: straight to a message, no live transfer offered
+        assert rung is None and caller.twiml.find("Record") is not None
