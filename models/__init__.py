@@ -35,6 +35,7 @@ from models.message import (
     WebhookReceipt,
 )
 from models.organisation import Organisation
+from models.template import SmsTemplate, TemplateApproval, TemplateKind
 from models.user import AuditAction, AuditLog, LoginAttempt, Role, User
 from models.volunteer import Offer, OfferStatus, Volunteer
 
@@ -47,7 +48,7 @@ __all__ = [
     "Urgency", "Volunteer", "WebhookReceipt", "utcnow",
     "AuditAction", "AuditLog", "LoginAttempt", "Role", "User",
     "FlowSession", "FlowStatus", "FlowStep",
-    "Organisation",
+    "Organisation", "SmsTemplate", "TemplateApproval", "TemplateKind",
     "Campaign", "CampaignKind", "CampaignStatus", "CampaignVariant", "ContactTag",
     "Recipient", "RecipientStatus",
 ]
