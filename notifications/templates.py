@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from models import SmsTemplate, TemplateApproval, TemplateKind
@@ -63,7 +63,7 @@ def literal_length(text: str) -> int:
 def candidates(session: Session, provider: str, organisation_id: int | None
                ) -> list[SmsTemplate]:
     """Approved templates of `provider` this organisation may use, most specific first."""
-    scope = SmsTemplate.organisation_id.is_(None)
+    scope: ColumnElement[bool] = SmsTemplate.organisation_id.is_(None)
     if organisation_id is not None:
         scope = or_(scope, SmsTemplate.organisation_id == organisation_id)
     rows = session.scalars(select(SmsTemplate).where(
