@@ -114,7 +114,9 @@ class Case(Base):
 
     __tablename__ = "cases"
     # AUTOINCREMENT on SQLite: a case id (and so its number) is never reused.
+    # created_at alone: the monthly report and the dashboard read one month / 30 days of cases.
     __table_args__ = (Index("ix_cases_status_created", "status", "created_at"),
+                      Index("ix_cases_created_at", "created_at"),
                       {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -256,6 +258,8 @@ class CaseEvent(Base):
     """One line of a case's timeline: a message, call, offer, status change or note."""
 
     __tablename__ = "case_events"
+    # The monthly report counts one kind of event (status changes, surveys) in one month.
+    __table_args__ = (Index("ix_case_events_kind_at", "kind", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

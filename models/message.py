@@ -114,7 +114,8 @@ class Message(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the monthly report, which reads one month of texts / calls.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     def advance(self, new: MessageStatus, *, error_code: int | None = None,
@@ -177,7 +178,8 @@ class Call(Base):
     recording_url: Mapped[str | None] = mapped_column(Text)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed for the monthly report, which reads one month of texts / calls.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     def advance(self, new: CallStatus) -> bool:
