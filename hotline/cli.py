@@ -92,6 +92,21 @@ def fake_twilio(host: str, port: int) -> None:
                   os.environ.get("TWILIO_AUTH_TOKEN", "demo-auth-token"))
 
 
+@main.command("fake-alibaba")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8766, show_default=True)
+@click.option("--push-url", default=None, help="Base the reports (+/report) and replies (+/up) "
+              "are pushed to.")
+@click.option("--templates", default=None, help='JSON file: [{"code", "text", "kind"}, ...].')
+def fake_alibaba(host: str, port: int, push_url: str | None, templates: str | None) -> None:
+    """Run the local Alibaba-Cloud-SMS-shaped server (the SDK's endpoint host:port)."""
+    from notifications.fakes.alibaba_sms import serve_forever
+
+    serve_forever(host, port, push_url, templates,
+                  os.environ.get("ALIBABA_ACCESS_KEY_ID", "LTAItestkey0000"),
+                  os.environ.get("ALIBABA_ACCESS_KEY_SECRET", "test-secret"))
+
+
 @main.group()
 def db() -> None:
     """Database schema commands."""
@@ -143,6 +158,9 @@ main.add_command(flows)
 from hotline.cli_privacy import privacy  # noqa: E402  (access, erasure, retention)
 
 main.add_command(privacy)
+from hotline.cli_templates import templates  # noqa: E402  (carrier templates: hotline.cli_templates)
+
+main.add_command(templates)
 simulate.add_command(simulate_call)
 
 
