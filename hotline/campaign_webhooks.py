@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Flask, Response, request
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from hotline.consent import CARRIER_OPT_OUT, withdraw_many
 from hotline.db import get_db
 from hotline.optout import CARRIER_OPT_OUT_CODES
 from hotline.twilio_signature import require_twilio_signature
 from hotline.webhooks import idempotency_token, seen_before
-from models import Contact, Recipient, RecipientStatus, utcnow
+from models import Recipient, RecipientStatus
 from models.campaign import TWILIO_RECIPIENT_STATUS
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,8 @@ def campaign_status() -> Response:
             result = session.execute(Recipient.transition(new, where, **values))
             if values.get("error_code") in CARRIER_OPT_OUT_CODES:
                 # The carrier says they unsubscribed (as a send-time 21610 does): opt out.
-                session.execute(update(Contact).where(
-                    Contact.id.in_(select(Recipient.contact_id)
-                                   .where(Recipient.provider_sid == sid)),
-                    Contact.opted_out_at.is_(None)).values(opted_out_at=utcnow()))
+                withdraw_many(session, select(Recipient.contact_id).where(
+                    Recipient.provider_sid == sid), CARRIER_OPT_OUT, "campaign status callback")
     except IntegrityError:  # a retry raced the first delivery of this token: it applied it
         return Response("", status=204)
     if not getattr(result, "rowcount", 0):

@@ -44,16 +44,36 @@ def campaign() -> None:
               help="File encoding (gbk for Excel files from Chinese Windows).")
 @click.option("--organisation", default=None,
               help="Organisation name: its staff may then text these contacts.")
+@click.option("--consent-source", default=None,
+              help="How these workers agreed to bulk SMS, kept as evidence, e.g. "
+                   "'2026年春节返乡登记表，本人勾选同意'. Without it (or a 同意来源 column) the "
+                   "contacts have no consent on record: campaigns requiring consent leave "
+                   "them out.")
 def import_contacts_cmd(path: str, errors_path: str | None, encoding: str,
-                        organisation: str | None) -> None:
+                        organisation: str | None, consent_source: str | None) -> None:
     """Import contacts from a CSV (phone, name, language, province, city, tags, timezone)."""
+    import getpass
+    import os
+
+    from hotline.consent import BadConsentSource, clean_source
     from hotline.db import get_db
-    from notifications.contact_import import BadHeader, RowError, import_contacts, rows_from_file
+    from notifications.contact_import import (
+        BadHeader,
+        ImportConsent,
+        RowError,
+        import_contacts,
+        rows_from_file,
+    )
 
     _app()
     try:
         with get_db().begin() as session:
             org_id = _organisation_id(session, organisation) if organisation else None
+        consent = ImportConsent(clean_source(consent_source), f"imported from "
+                                f"{os.path.basename(path)} with the command line by "
+                                f"{getpass.getuser()}")
+    except BadConsentSource as exc:
+        raise click.BadParameter(str(exc), param_hint="--consent-source") from exc
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     with contextlib.ExitStack() as stack:
@@ -68,7 +88,7 @@ def import_contacts_cmd(path: str, errors_path: str | None, encoding: str,
         started = time.monotonic()
         try:
             summary = import_contacts(get_db(), rows_from_file(path, encoding), report,
-                                      organisation_id=org_id)
+                                      organisation_id=org_id, consent=consent)
         except BadHeader as exc:
             raise click.ClickException(str(exc)) from exc
     elapsed = time.monotonic() - started
@@ -100,6 +120,9 @@ def _parse_texts(texts: tuple[str, ...]) -> dict[str, str]:
               help="Leave out numbers a re-check found stale.")
 @click.option("--verified-only", is_flag=True,
               help="Only numbers confirmed by a re-check (implies --exclude-stale).")
+@click.option("--require-consent", is_flag=True,
+              help="Only contacts with explicit consent on record (imported with a consent "
+                   "source, or texted 订阅/START); having texted the hotline is not enough.")
 @click.option("--recheck", is_flag=True, help="A 'reply 1 if still your number' re-check.")
 @click.option("--sender", default=None, help="From number or Messaging Service SID (MG...).")
 @click.option("--signature", default=None, help="Shown as 【签名】 at the start.")
@@ -115,11 +138,12 @@ def _parse_texts(texts: tuple[str, ...]) -> dict[str, str]:
 def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
                languages: tuple[str, ...], provinces: tuple[str, ...], cities: tuple[str, ...],
                categories: tuple[str, ...], open_case: bool | None, exclude_stale: bool,
-               verified_only: bool, recheck: bool,
+               verified_only: bool, require_consent: bool, recheck: bool,
                sender: str | None, signature: str | None, no_footer: bool,
                rsvp: tuple[str, ...], rate: float | None, quiet_hours: str | None,
                price: Decimal | None, organisation: str | None) -> None:
     """Create a draft campaign and print its id, audience size and problems."""
+    from hotline.consent import left_out_for_consent
     from hotline.db import get_db
     from models import CampaignKind
     from notifications.audience import Audience, BadAudience, audience_size
@@ -137,7 +161,8 @@ def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
             "tags": list(tags), "languages": list(languages), "provinces": list(provinces),
             "cities": list(cities), "case_categories": list(categories),
             "has_open_case": open_case, "exclude_stale": exclude_stale or verified_only,
-            "verified": True if verified_only else None, "organisation_id": org_id})
+            "verified": True if verified_only else None, "organisation_id": org_id,
+            "require_consent": require_consent})
         spec = CampaignSpec(
             name=name, variants=variants, audience=audience, sender=sender,
             kind=CampaignKind.RECHECK if recheck else CampaignKind.BROADCAST,
@@ -149,9 +174,11 @@ def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
             created.organisation_id, created.created_by = org_id, "cli"
             problems = check_campaign(session, created)
             size = audience_size(session, audience)
+            no_consent = left_out_for_consent(session, audience)
     except (TemplateError, BadAudience, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     _echo_json({"id": created.id, "status": str(created.status), "audience": size,
+                **({"left_out_without_consent": no_consent} if require_consent else {}),
                 "problems": problems})
 
 
@@ -170,13 +197,19 @@ def _organisation_id(session: Any, name: str) -> int:
 @click.argument("campaign_id", type=int)
 def estimate_cmd(campaign_id: int) -> None:
     """Exact segments per variant over the audience, and the cost."""
+    from hotline.consent import left_out_for_consent
     from hotline.db import get_db
+    from notifications.audience import Audience
     from notifications.campaigns import check_campaign, estimate
 
     _app()
     with get_db().begin() as session:
         found = _get(session, campaign_id)
-        _echo_json({**estimate(session, found), "problems": check_campaign(session, found)})
+        audience = Audience.from_dict(found.audience)
+        no_consent = ({"left_out_without_consent": left_out_for_consent(session, audience)}
+                      if audience.require_consent else {})
+        _echo_json({**estimate(session, found), **no_consent,
+                    "problems": check_campaign(session, found)})
 
 
 @campaign.command("preview")

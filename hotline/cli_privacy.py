@@ -103,3 +103,71 @@ def retention() -> None:
     with make_app().app_context():
         counts = run_retention()
     click.echo("retention: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def _write_consent_csv(out: Path, username: str, organisation: str | None, what: str) -> int:
+    """Write the consent log or the opt-out list as CSV (audited); how many rows."""
+    from hotline.cli import make_app
+    from hotline.consent import (
+        LOG_COLUMNS,
+        OPT_OUT_COLUMNS,
+        consent_log,
+        opt_out_list,
+        stamp,
+    )
+    from hotline.db import get_db
+    from hotline.web.stats import local_zone
+    from models import Organisation
+    from notifications.audience import organisation_condition
+    from notifications.csv_safe import safe_writer
+
+    with make_app().app_context(), get_db().begin() as session:
+        user = accountable_user(session, username)
+        scope = None
+        if organisation:
+            org_id = session.scalar(select(Organisation.id).where(
+                Organisation.name == organisation))
+            if org_id is None:
+                raise click.BadParameter("no organisation of that name",
+                                         param_hint="--organisation")
+            scope = organisation_condition(org_id)
+        zone, count = local_zone(), 0
+        with out.open("w", newline="", encoding="utf-8") as handle:
+            writer = safe_writer(handle)
+            if what == "consent log":
+                writer.writerow(LOG_COLUMNS)
+                for at, phone, action, source, evidence in consent_log(session, scope):
+                    writer.writerow([stamp(at, zone), phone or "(erased)", action, source,
+                                     evidence or ""])
+                    count += 1
+            else:
+                writer.writerow(OPT_OUT_COLUMNS)
+                for phone, when, how, evidence in opt_out_list(session, scope):
+                    writer.writerow([phone, stamp(when, zone), how or "", evidence or ""])
+                    count += 1
+        session.add(AuditLog(user_id=user.id, action=AuditAction.EXPORT_CONSENT,
+                             detail=f"cli {what}{f' of {organisation}' if organisation else ''}"
+                                    f": {count} rows"))
+    return count
+
+
+@privacy.command("consent-log")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV file to write (UTF-8).")
+@click.option("--by", "username", required=True, help="Your admin/staff username (audited).")
+@click.option("--organisation", default=None, help="Only this organisation's contacts.")
+def consent_log_cmd(out: Path, username: str, organisation: str | None) -> None:
+    """Every consent given or withdrawn, with how and the evidence, for an auditor."""
+    count = _write_consent_csv(out, username, organisation, "consent log")
+    click.echo(f"wrote {count} consent record(s) to {out}")
+
+
+@privacy.command("opt-outs")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="CSV file to write (UTF-8).")
+@click.option("--by", "username", required=True, help="Your admin/staff username (audited).")
+@click.option("--organisation", default=None, help="Only this organisation's contacts.")
+def opt_outs_cmd(out: Path, username: str, organisation: str | None) -> None:
+    """Every worker who asked for no bulk SMS (or whose carrier said so), for an auditor."""
+    count = _write_consent_csv(out, username, organisation, "opt-out list")
+    click.echo(f"wrote {count} opted-out number(s) to {out}")

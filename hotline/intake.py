@@ -17,6 +17,7 @@ from hotline.cases import (
     open_case_for,
     recently_finished_case,
 )
+from hotline.consent import first_text
 from hotline.conversation import converse
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.replies import detect_language, say
@@ -152,6 +153,8 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
     language = detect_language(sms.body, default=contact.language)
     contact.last_contact_at = utcnow()
     command = parse_command(sms.body)  # HELP, STOP/TD, START, STATUS 1024
+    if command is None or command.command not in (Command.STOP, Command.START):
+        first_text(session, contact)  # they agreed to be answered: implied consent on record
     if command is not None and command.command != Command.LANGUAGE:
         # Reply in the language the worker has been using with us, not that of "STOP".
         return record_command(session, sms, phone, contact, command, contact.language)

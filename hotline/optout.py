@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextvars import ContextVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from hotline.consent import CARRIER_OPT_OUT, withdraw
 from models import Contact, Direction, Message, Purpose
 
 # The cores, written as folded: Latin upper-case words separated by one space, Chinese joined.
@@ -74,13 +76,19 @@ def _strip_once(core: str) -> str:
     return core
 
 
+# Words that opt out only where a provider's text offered them (Alibaba's promotional
+# templates end 拒收请回复R): set around one inbound text by that provider's webhook.
+PROVIDER_OPT_OUT_WORDS: ContextVar[frozenset[str]] = ContextVar("provider_opt_out_words",
+                                                               default=frozenset())
+
+
 def opt_out_core(text: str) -> str | None:
     """The opt-out word a whole message comes down to ("TD", "退订", "STOP"...), or None."""
     core = fold(text)
     if not core or len(core) > MAX_FOLDED:
         return None
     while True:
-        if core in OPT_OUT_CORES:
+        if core in OPT_OUT_CORES or core in PROVIDER_OPT_OUT_WORDS.get():
             return core
         shorter = _strip_once(core)
         if shorter == core or not shorter:
@@ -91,6 +99,27 @@ def opt_out_core(text: str) -> str | None:
 def is_opt_out(text: str) -> bool:
     """True when the whole message asks us to stop texting (see the module docstring)."""
     return opt_out_core(text) is not None
+
+
+# Asking to be texted again (START lifts an opt-out and records consent), folded and stripped
+# of polite words the same way: 订阅, 【订阅】, 我要订阅, 请恢复订阅, 重新订阅, Start please.
+OPT_IN_CORES = frozenset({
+    "START", "UNSTOP", "SUBSCRIBE", "RESUBSCRIBE", "订阅", "恢复订阅", "重新订阅", "继续订阅",
+    "订阅短信", "恢复短信", "重新订阅短信", "恢复接收", "恢复接收短信", "重新接收短信",
+})
+
+
+def opt_in_core(text: str) -> str | None:
+    """The opt-in word a whole message comes down to ("订阅", "START"...), or None."""
+    core = fold(text)
+    if not core or len(core) > MAX_FOLDED:
+        return None
+    while core not in OPT_IN_CORES:
+        shorter = _strip_once(core)
+        if shorter == core or not shorter:
+            return None
+        core = shorter
+    return core
 
 
 # Twilio: "Attempt to send to unsubscribed recipient" (they texted STOP at the carrier).
@@ -109,11 +138,17 @@ def texted_since_opt_out(session: Session, contact: Contact) -> bool:
     return any(not is_opt_out(body or "") for body in bodies)
 
 
-def opt_out_by_carrier(contact: Contact | None, error_code: int | None) -> bool:
-    """Opt the contact out when the provider says they unsubscribed; True if it did."""
+def opt_out_by_carrier(contact: Contact | None, error_code: int | None,
+                       evidence: str = "status callback") -> bool:
+    """Opt the contact out when the provider says they unsubscribed (their consent is
+    withdrawn on record, in the contact's own transaction); True if it did."""
     if contact is None or error_code not in CARRIER_OPT_OUT_CODES:
         return False
-    contact.opt_out()
+    session = object_session(contact)
+    if session is None:
+        contact.opt_out()
+    else:
+        withdraw(session, contact, CARRIER_OPT_OUT, evidence)
     return True
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.optout import opt_out_core
+from hotline.consent import OPTED_OUT_BY_TEXT, SUBSCRIBED_BY_TEXT, give, withdraw
+from hotline.optout import opt_in_core, opt_out_core
 from hotline.replies import CATEGORY_NAMES, say
 from models import Case, CaseStatus, Contact
 
@@ -32,7 +33,6 @@ class Command(enum.StrEnum):
 
 WORDS = {
     Command.HELP: {"HELP", "INFO", "帮助", "求助说明", "?", "？"},
-    Command.START: {"START", "UNSTOP", "订阅", "恢复订阅"},
 }
 # Latin letters, but the Chinese SMS convention (回复TD退订): answer in Chinese.
 CHINESE_WORDS = frozenset({"TD"})
@@ -77,6 +77,9 @@ def parse_command(body: str) -> ParsedCommand | None:
     stop = opt_out_core(body)  # the one opt-out rule (hotline.optout), also used at send time
     if stop is not None:
         return ParsedCommand(Command.STOP, word="TD" if "TD" in stop.split() else stop)
+    start = opt_in_core(body)  # 订阅, 重新订阅, 【订阅】, Start please (hotline.optout)
+    if start is not None:
+        return ParsedCommand(Command.START, word=start)
     text = TRAILING.sub("", unicodedata.normalize("NFKC", body or "").strip()).upper()
     if not text or len(text) > 20:
         return None
@@ -101,14 +104,14 @@ def run_command(session: Session, contact: Contact, parsed: ParsedCommand, langu
     if parsed.command == Command.STOP:
         # Confirmed once: a second STOP gets no answer (it would cost them nothing but us a text).
         first = not contact.opted_out
-        contact.opt_out()
+        withdraw(session, contact, OPTED_OUT_BY_TEXT, f"replied {parsed.word}")
         if first:  # a TD answering a campaign counts in that campaign's report
             from notifications.campaigns import note_campaign_opt_out
 
             note_campaign_opt_out(session, contact)
         return CommandResult(say("opted_out", language) if first else None)
     if parsed.command == Command.START:
-        contact.opt_in()
+        give(session, contact, SUBSCRIBED_BY_TEXT, f"replied {parsed.word}", opt_in=True)
         return CommandResult(say("opted_in", language))
     if parsed.command == Command.STATUS:
         return case_status(session, contact, parsed.argument, language)

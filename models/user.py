@@ -115,6 +115,7 @@ class AuditAction(enum.StrEnum):
     IMPORT_CONTACTS = "import_contacts"
     ERASE_CONTACT = "erase_contact"  # a worker's personal data erased on request
     EXPORT_CONTACT = "export_contact"  # everything held about a worker exported for them
+    EXPORT_CONSENT = "export_consent"  # the consent log or opt-out list, for an auditor
 
 
 class AuditLog(Base):

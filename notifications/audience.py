@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from hotline.consent import explicit_consent
 from models import (
     OPEN_STATUSES,
     Campaign,
@@ -75,6 +76,9 @@ class Audience:
     has_open_case: bool | None = None
     verified: bool | None = None  # re-check: True = confirmed their number, False = not
     exclude_stale: bool = False  # leave out numbers a re-check found stale (no reply)
+    # Only contacts with explicit consent on record (hotline.consent: imported with a stated
+    # source, or 订阅/START); having texted the hotline is not enough here.
+    require_consent: bool = False
     # Only contacts of this organisation (staff's audiences); None = everyone (admins, CLI).
     organisation_id: int | None = None
 
@@ -91,13 +95,16 @@ class Audience:
         org = data.get("organisation_id")
         if org is not None and (not isinstance(org, int) or isinstance(org, bool)):
             raise BadAudience(f"organisation_id must be a number, not {org!r}")
+        if not isinstance(data.get("require_consent", False), bool):
+            raise BadAudience("require_consent must be true or false")
         return cls(**data)
 
     def as_dict(self) -> dict[str, Any]:
         """The filter as JSON-able data (only the conditions set)."""
         data = {k: v for k, v in asdict(self).items() if v is not None and v != []}
-        if not self.exclude_stale:
-            del data["exclude_stale"]
+        for flag in ("exclude_stale", "require_consent"):
+            if not data[flag]:
+                del data[flag]
         return data
 
     def conditions(self) -> list[ColumnElement[bool]]:
@@ -125,6 +132,8 @@ class Audience:
                          else Contact.verified_at.is_(None))
         if self.exclude_stale:
             conds.append(Contact.stale_at.is_(None))
+        if self.require_consent:
+            conds.append(explicit_consent())
         return conds + self.scope_conditions()
 
     def scope_conditions(self) -> list[ColumnElement[bool]]:

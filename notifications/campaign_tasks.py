@@ -265,11 +265,11 @@ def record_outcomes(outcomes: list[Outcome]) -> float | None:
 
 
 def opt_out_contacts(session: Session, recipient_ids: list[int]) -> None:
-    """The provider says these people opted out (21610): record it on their contacts."""
+    """The provider says these people opted out (21610): their consent is withdrawn."""
+    from hotline.consent import CARRIER_OPT_OUT, withdraw_many
+
     contact_ids = select(Recipient.contact_id).where(Recipient.id.in_(recipient_ids))
-    session.execute(update(Contact).where(Contact.id.in_(contact_ids),
-                                          Contact.opted_out_at.is_(None))
-                    .values(opted_out_at=utcnow()))
+    withdraw_many(session, contact_ids, CARRIER_OPT_OUT, "campaign send refused")
 
 
 def run_chunk(campaign_id: int) -> float | None:

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from hotline.consent import BadConsentSource, Grant, clean_source, give_many
 from hotline.db import Database
 from hotline.phones import InvalidPhone, normalize_phone
 from models import Contact, ContactOrganisation, ContactTag
@@ -39,6 +40,8 @@ ALIASES = {
     "work_city": {"work_city", "city", "城市", "务工城市"},
     "tags": {"tags", "tag", "标签"},
     "timezone": {"timezone", "tz", "时区"},
+    # How this worker agreed to bulk SMS (a sign-up sheet's wording): consent on record.
+    "consent_source": {"consent_source", "consent", "同意来源", "同意方式", "授权来源"},
 }
 LANGUAGE_ALIASES = {"中文": "zh", "汉语": "zh", "普通话": "zh", "chinese": "zh", "zh-cn": "zh",
                     "zh_cn": "zh", "英文": "en", "英语": "en", "english": "en"}
@@ -81,6 +84,7 @@ class ImportSummary:
     rejected: int = 0
     errors: int = 0
     tags: int = 0
+    consent: int = 0  # contacts whose consent was recorded (a stated source, not opted out)
 
     def as_dict(self) -> dict[str, int]:
         """The counts, for JSON and the CLI."""
@@ -94,6 +98,8 @@ class ContactRow:
     phone: str
     values: dict[str, str | None]
     tags: set[str] = field(default_factory=set)
+    consent: str | None = None  # this row's own consent source (the file's otherwise)
+    line: int = 0
 
     def merge(self, other: ContactRow) -> None:
         """Later non-empty values win; tags add up."""
@@ -101,6 +107,19 @@ class ContactRow:
             if value:
                 self.values[key] = value
         self.tags |= other.tags
+        if other.consent:
+            self.consent, self.line = other.consent, other.line
+
+
+@dataclass(frozen=True)
+class ImportConsent:
+    """Consent stated for a whole file, and who imported it from where (the evidence).
+
+    `source` None: only rows with their own consent source column get consent on record.
+    """
+
+    source: str | None
+    evidence: str
 
 
 def map_header(header: list[str] | None) -> dict[str, str]:
@@ -180,12 +199,18 @@ def parse_row(line: int, raw: dict[str, str], mapping: dict[str, str]
             out[key] = (checker(value) if checker else value) if value else None
         except ValueError as exc:
             errors.append(RowError(line, key, value, str(exc)))
+    consent = None
+    try:
+        consent = clean_source(values.get("consent_source"))
+    except BadConsentSource as exc:
+        errors.append(RowError(line, "consent_source", values.get("consent_source", ""),
+                               str(exc)))
     tags = {t.lower() for t in TAG_SPLIT.split(values.get("tags", "")) if t}
     errors += [RowError(line, "tags", t, "tag longer than 40 characters")
                for t in tags if len(t) > MAX_LEN["tag"]]
     if errors:
         return None, errors
-    return ContactRow(phone, out, tags), []
+    return ContactRow(phone, out, tags, consent, line), []
 
 
 def _upsert_new(conn: Connection, rows: list[ContactRow]) -> None:
@@ -209,11 +234,13 @@ def _update_existing(conn: Connection, rows: list[ContactRow]) -> None:
 
 def write_batch(conn: Connection, batch: dict[str, ContactRow], summary: ImportSummary,
                 repeats: set[str] | frozenset[str] = frozenset(),
-                organisation_id: int | None = None) -> None:
+                organisation_id: int | None = None,
+                consent: ImportConsent | None = None) -> None:
     """Insert new contacts, update existing ones (non-empty values win), add their tags.
 
     `repeats` are phones first imported by an earlier batch of the same file: written, but
-    already counted (their rows here are duplicates). `organisation_id` records the importer.
+    already counted (their rows here are duplicates). `organisation_id` records the importer;
+    `consent` the consent stated for the file (a row's own source column wins).
     """
     table = CONTACTS
     phones = list(batch)
@@ -228,7 +255,9 @@ def write_batch(conn: Connection, batch: dict[str, ContactRow], summary: ImportS
     summary.updated += sum(1 for r in old if r.phone not in repeats)
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     tagged = [p for p, r in batch.items() if r.tags]
-    if tagged or organisation_id is not None:
+    default = consent.source if consent else None
+    consenting = [p for p, r in batch.items() if r.consent or default]
+    if tagged or organisation_id is not None or consenting:
         ids = dict(conn.execute(select(table.c.phone, table.c.id).where(
             table.c.phone.in_(phones))).all())
     if tagged:
@@ -238,6 +267,11 @@ def write_batch(conn: Connection, batch: dict[str, ContactRow], summary: ImportS
     if organisation_id is not None:
         conn.execute(insert(LINKS).on_conflict_do_nothing(), [
             {"contact_id": ids[p], "organisation_id": organisation_id} for p in phones])
+    if consenting:
+        evidence = consent.evidence if consent else "imported from a CSV file"
+        summary.consent += give_many(conn, [
+            Grant(ids[p], batch[p].consent or default or "",
+                  f"{evidence}, row {batch[p].line}") for p in consenting])
 
 
 def read_rows(lines: Iterable[str], on_error: Callable[[RowError], None],
@@ -267,11 +301,13 @@ def read_rows(lines: Iterable[str], on_error: Callable[[RowError], None],
 
 def import_contacts(db: Database, lines: Iterable[str], on_error: Callable[[RowError], None],
                     batch_rows: int = BATCH_ROWS,
-                    organisation_id: int | None = None) -> ImportSummary:
+                    organisation_id: int | None = None,
+                    consent: ImportConsent | None = None) -> ImportSummary:
     """Import contacts from CSV lines; each batch commits on its own so progress is kept.
 
     With `organisation_id`, every imported contact is recorded as that organisation's, so its
-    staff may put them in campaign audiences.
+    staff may put them in campaign audiences. With `consent`, each row's stated consent is
+    recorded (hotline.consent); rows with no source stated get none.
     """
     summary = ImportSummary()
     seen: set[int] = set()  # phones as ints: 400,000 of them in ~20 MB
@@ -288,17 +324,18 @@ def import_contacts(db: Database, lines: Iterable[str], on_error: Callable[[RowE
         seen.add(key)
         batch[row.phone] = row
         if len(batch) >= batch_rows:
-            _commit(db, batch, summary, repeats, organisation_id)
+            _commit(db, batch, summary, repeats, organisation_id, consent)
             batch, repeats = {}, set()
     if batch:
-        _commit(db, batch, summary, repeats, organisation_id)
+        _commit(db, batch, summary, repeats, organisation_id, consent)
     return summary
 
 
 def _commit(db: Database, batch: dict[str, ContactRow], summary: ImportSummary,
-            repeats: set[str], organisation_id: int | None) -> None:
+            repeats: set[str], organisation_id: int | None,
+            consent: ImportConsent | None = None) -> None:
     with db.engine.begin() as conn:
-        write_batch(conn, batch, summary, repeats, organisation_id)
+        write_batch(conn, batch, summary, repeats, organisation_id, consent)
 
 
 def rows_from_file(path: str, encoding: str = "utf-8-sig") -> Iterator[str]:

@@ -85,11 +85,12 @@ def record_outcome(message_id: int, result: SendResult | None, error: ProviderEr
             msg.advance(MessageStatus.FAILED, error_code=error.code, error_message=str(error))
             note = f"send failed: {error}"
             if isinstance(error, RecipientOptedOut) and msg.contact_id is not None:
+                from hotline.consent import CARRIER_OPT_OUT, withdraw
                 from models import Contact
 
                 contact = session.get(Contact, msg.contact_id)
                 if contact is not None:
-                    contact.opt_out()
+                    withdraw(session, contact, CARRIER_OPT_OUT, f"message {msg.id} refused")
         if msg.case_id is not None:
             from models import Case
 
