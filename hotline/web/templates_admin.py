@@ -1,0 +1,66 @@
+"""Carrier templates on the web (admins only): which texts the hotline sends have no approved
+template yet, the templates the office registered, and the carrier's review to record.
+
+On a carrier that sends only approved templates (Alibaba Cloud SMS) a text without one is
+refused, so the page leads with those gaps; the same data as `hotline templates list`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from hotline.db import get_db
+from hotline.web.access import guard
+from hotline.web.i18n import gettext as _
+from models import Organisation, Role, SmsTemplate, TemplateApproval
+from notifications.template_rules import check_template
+from notifications.templates import PROVIDER_OPT_OUT, coverage, requires_templates
+
+bp = Blueprint("templates_admin", __name__, url_prefix="/staff/templates")
+bp.before_request(guard(Role.ADMIN))
+
+
+def page_provider() -> str:
+    """The carrier shown: ?provider=, else the one the hotline sends through, else Alibaba."""
+    asked = request.args.get("provider", "")
+    if asked in PROVIDER_OPT_OUT:
+        return asked
+    configured = str(current_app.config.get("HOTLINE_PROVIDER", ""))
+    return configured if requires_templates(configured) else "alibaba"
+
+
+@bp.get("/")
+def index() -> Any:
+    """Texts without an approved template first, then every registered template."""
+    provider = page_provider()
+    with get_db().begin() as session:
+        gaps = coverage(session, provider)
+        rows = session.scalars(select(SmsTemplate).where(SmsTemplate.provider == provider)
+                               .order_by(SmsTemplate.approval, SmsTemplate.purpose,
+                                         SmsTemplate.code)).all()
+        offices: dict[int | None, str] = dict(
+            session.execute(select(Organisation.id, Organisation.name)).tuples().all())
+        templates = [{"row": t, "office": offices.get(t.organisation_id),
+                      "findings": [f.zh for f in check_template(t.text, t.kind, t.signature)]}
+                     for t in rows]
+        return render_template("staff/sms_templates.html", provider=provider, gaps=gaps,
+                               templates=templates,
+                               in_use=current_app.config.get("HOTLINE_PROVIDER") == provider)
+
+
+@bp.post("/<int:template_id>/<any(approve, reject):action>")
+def review(template_id: int, action: str) -> Any:
+    """Record the carrier's review of a registered template."""
+    with get_db().begin() as session:
+        template = session.get(SmsTemplate, template_id)
+        if template is None:
+            abort(404)
+        template.approval = (TemplateApproval.APPROVED if action == "approve"
+                             else TemplateApproval.REJECTED)
+        code, provider = template.code, template.provider
+    flash(_("Template {code} marked approved.", code=code) if action == "approve" else
+          _("Template {code} marked rejected: it will not be sent.", code=code), "info")
+    return redirect(url_for("templates_admin.index", provider=provider), code=303)
