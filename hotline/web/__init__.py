@@ -32,7 +32,8 @@ login_manager = LoginManager()
 # Templates and static files (CSS, vendored htmx) of the web UI; no CDN is ever used.
 WEB_BLUEPRINTS = frozenset({"auth", "staff", "office", "volunteer", "campaigns_web",
                             "staff_volunteers", "staff_flows", "account", "case_edit", "triage",
-                            "users_admin", "contacts_import"})
+                            "users_admin", "contacts_import", "privacy_admin",
+                            "templates_admin"})
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/static/web")
 
@@ -45,10 +46,12 @@ def register_web(app: Flask) -> None:
         campaigns,
         case_edit,
         contacts_import,
+        privacy_admin,
         staff,
         staff_admin,
         staff_flows,
         staff_volunteers,
+        templates_admin,
         triage,
         users_admin,
         volunteer,
@@ -66,7 +69,7 @@ def register_web(app: Flask) -> None:
     init_templates(app)
     for bp in (auth.bp, staff.bp, staff_admin.bp, volunteer.bp, campaigns.bp,
                staff_volunteers.bp, staff_flows.bp, account.bp, case_edit.bp, triage.bp,
-               users_admin.bp, contacts_import.bp):
+               users_admin.bp, contacts_import.bp, privacy_admin.bp, templates_admin.bp):
         app.register_blueprint(bp)
     app.before_request(forget_previous_request)
     app.before_request(protect_forms)

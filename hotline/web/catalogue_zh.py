@@ -273,7 +273,12 @@ ZH_ERRORS: list[tuple[str, str]] = [
 # Pages with catalogues of their own, merged into the one the UI reads.
 from hotline.web.catalogue_zh_case import ZH_CASE  # noqa: E402
 from hotline.web.catalogue_zh_manage import ZH_MANAGE, ZH_MANAGE_ERRORS  # noqa: E402
+from hotline.web.catalogue_zh_privacy import ZH_PRIVACY  # noqa: E402
 
 ZH.update(ZH_CASE)
 ZH.update(ZH_MANAGE)
+ZH.update(ZH_PRIVACY)
+from hotline.web.catalogue_zh_templates import ZH_TEMPLATES  # noqa: E402
+
+ZH.update(ZH_TEMPLATES)
 ZH_ERRORS.extend(ZH_MANAGE_ERRORS)
