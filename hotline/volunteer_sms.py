@@ -32,6 +32,7 @@ from hotline.intake import InboundSms, IntakeResult, store_inbound
 from hotline.replies import say
 from hotline.routing import answer_offer, offer_reply
 from models import Case, Contact, EventKind, InvalidTransition, Role, User, Volunteer, utcnow
+from notifications.templates import relay_reply
 
 VERBS = {
     "y": "accept", "yes": "accept", "是": "accept", "接受": "accept",
@@ -176,8 +177,10 @@ def work_on_case(session: Session, volunteer: Volunteer, cmd: Command, lang: str
     if cmd.action == "relay":
         if not cmd.rest:
             return say("relay_empty", lang, number=case.number), None
-        relay_to_worker(session, case, volunteer, cmd.rest, now)
-        return say("relay_sent", lang, number=case.number), case
+        reply, can_send = relay_reply(session, case, cmd.rest, lang)  # carrier's templates
+        if can_send:
+            relay_to_worker(session, case, volunteer, cmd.rest, now)
+        return reply, case
     if cmd.action == "call":
         if request_call(session, case, volunteer, now) is None:
             return say("call_unavailable", lang), case

@@ -312,12 +312,13 @@ def relay_body(session: Session, case: Case, body: str) -> Deliverable:
     return deliverable_body(session, configured_provider(), body, notice, case.organisation_id)
 
 
-def relay_outcome(session: Session, case: Case, text: str) -> str:
-    """How a volunteer's words `text` would reach the worker: "sent" as written, "notice"
-    (relay_notice instead) or "refused" (no approved template carries either)."""
+def relay_outcome(session: Session, case: Case, text: str, key: str = "relay_to_worker") -> str:
+    """How a volunteer's (key staff_to_worker: a staff member's) words `text` would reach the
+    worker: "sent" as written, "notice" (relay_notice instead) or "refused" (no approved
+    template carries either)."""
     from hotline.replies import say
 
-    relayed = say("relay_to_worker", case.language, number=case.number, text=text)
+    relayed = say(key, case.language, number=case.number, text=text)
     try:
         return "notice" if relay_body(session, case, relayed).fell_back else "sent"
     except NoTemplate:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from hotline.bridge import relay_to_worker, request_call, staff_to_worker
 from hotline.web.i18n import gettext as _
+from hotline.web.templates_admin import relay_problem
 from models import Case, User, Volunteer, utcnow
 
 MAX_RELAY_CHARS = 500  # ~8 UCS-2 segments: longer texts cost too much on a worker's phone
@@ -33,7 +34,7 @@ def text_problem(body: str) -> str | None:
 
 def send_text(session: Session, case: Case, volunteer: Volunteer, body: str) -> str | None:
     """Queue a volunteer's text to the worker; return an error message, or None when queued."""
-    problem = text_problem(body)
+    problem = text_problem(body) or relay_problem(session, case, body)  # carrier's templates
     if problem is None:
         relay_to_worker(session, case, volunteer, body, utcnow())
     return problem
@@ -41,7 +42,7 @@ def send_text(session: Session, case: Case, volunteer: Volunteer, body: str) -> 
 
 def staff_text(session: Session, case: Case, user: User, body: str) -> str | None:
     """Queue a staff member's text to the worker; return an error message, or None."""
-    problem = text_problem(body)
+    problem = text_problem(body) or relay_problem(session, case, body, "staff_to_worker")
     if problem is None:
         staff_to_worker(session, case, user.actor, body, utcnow())
     return problem

@@ -11,13 +11,19 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hotline.db import get_db
 from hotline.web.access import guard
 from hotline.web.i18n import gettext as _
-from models import Organisation, Role, SmsTemplate, TemplateApproval
+from models import Case, Organisation, Role, SmsTemplate, TemplateApproval
 from notifications.template_rules import check_template
-from notifications.templates import PROVIDER_OPT_OUT, coverage, requires_templates
+from notifications.templates import (
+    PROVIDER_OPT_OUT,
+    coverage,
+    relay_outcome,
+    requires_templates,
+)
 
 bp = Blueprint("templates_admin", __name__, url_prefix="/staff/templates")
 bp.before_request(guard(Role.ADMIN))
@@ -64,3 +70,18 @@ def review(template_id: int, action: str) -> Any:
     flash(_("Template {code} marked approved.", code=code) if action == "approve" else
           _("Template {code} marked rejected: it will not be sent.", code=code), "info")
     return redirect(url_for("templates_admin.index", provider=provider), code=303)
+
+
+def relay_problem(session: Session, case: Case, body: str, key: str = "relay_to_worker"
+                  ) -> str | None:
+    """Why a text typed for the worker cannot go on this carrier (None: it goes); when only
+    the "call the hotline" notice can go, the writer is told so and it goes."""
+    outcome = relay_outcome(session, case, body, key)
+    if outcome == "refused":
+        return _("The SMS carrier has no approved template for this yet; nothing was sent to "
+                 "the worker.")
+    if outcome == "notice":
+        flash(_("The SMS carrier only sends approved fixed texts, so your words were not sent "
+                "as written: the worker was texted that there is a new message and to call the "
+                "hotline."), "warning")
+    return None
