@@ -13,9 +13,11 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -54,13 +56,21 @@ def organisation_condition(organisation_id: int) -> ColumnElement[bool]:
         linked = exists().where(ContactOrganisation.contact_id == Contact.id)
         in_some = case_in.where(Case.organisation_id.is_not(None))
         return or_(case_in.where(Case.organisation_id.is_(None)), and_(~linked, ~in_some))
-    imported = exists().where(ContactOrganisation.contact_id == Contact.id,
-                              ContactOrganisation.organisation_id == organisation_id)
+    # One correlated EXISTS over a UNION ALL, each branch probing one index by contact: the
+    # planner runs the branches in turn and stops at the first row. Three ORed EXISTS were
+    # costed so high at 400,000 contacts that PostgreSQL compiled them with JIT on each call.
+    one = literal_column("1")
+    imported = select(one).where(ContactOrganisation.contact_id == Contact.id,
+                                 ContactOrganisation.organisation_id == organisation_id)
+    queued = select(one).select_from(Case).where(Case.contact_id == Contact.id,
+                                                 Case.organisation_id == organisation_id)
     # An office that transferred a worker's case still serves them (the home county
     # and the city manage together), as it still sees the case.
-    held_before = case_in.where(CaseOrganisation.case_id == Case.id,
-                                CaseOrganisation.organisation_id == organisation_id)
-    return or_(imported, case_in.where(Case.organisation_id == organisation_id), held_before)
+    held_before = (select(one).select_from(Case)
+                   .join(CaseOrganisation, CaseOrganisation.case_id == Case.id)
+                   .where(Case.contact_id == Contact.id,
+                          CaseOrganisation.organisation_id == organisation_id))
+    return exists(union_all(imported, queued, held_before))
 
 
 @dataclass(frozen=True)
