@@ -108,8 +108,12 @@ def _parse_texts(texts: tuple[str, ...]) -> dict[str, str]:
 
 @campaign.command("create")
 @click.option("--name", required=True)
-@click.option("--text", "texts", multiple=True, required=True,
+@click.option("--text", "texts", multiple=True,
               help="LANG=TEXT, e.g. 'zh={name}您好，培训周六开始，回复1报名' (repeatable).")
+@click.option("--template", "template_code", default=None,
+              help="An approved carrier template's code: the text is the template's.")
+@click.option("--param", "params", multiple=True, help="name=value for a template parameter "
+              "(the campaign's own fields such as name, case_number are filled per recipient).")
 @click.option("--tag", "tags", multiple=True, help="Contacts with any of these tags.")
 @click.option("--language", "languages", multiple=True)
 @click.option("--province", "provinces", multiple=True, help="Home province.")
@@ -135,7 +139,8 @@ def _parse_texts(texts: tuple[str, ...]) -> dict[str, str]:
               help="Organisation name: only its contacts are texted (imported by it or with a "
                    "case in its queue, as on the web) and its staff see and steer the campaign "
                    "(default: every contact, admins only).")
-def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
+def create_cmd(name: str, texts: tuple[str, ...], template_code: str | None,
+               params: tuple[str, ...], tags: tuple[str, ...],
                languages: tuple[str, ...], provinces: tuple[str, ...], cities: tuple[str, ...],
                categories: tuple[str, ...], open_case: bool | None, exclude_stale: bool,
                verified_only: bool, require_consent: bool, recheck: bool,
@@ -151,6 +156,8 @@ def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
     from notifications.campaigns import create_campaign as create
 
     _app()
+    if bool(texts) == bool(template_code):
+        raise click.UsageError("give either --text or --template")
     variants = _parse_texts(texts)
     try:
         with get_db().begin() as session:
@@ -167,9 +174,10 @@ def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
             name=name, variants=variants, audience=audience, sender=sender,
             kind=CampaignKind.RECHECK if recheck else CampaignKind.BROADCAST,
             signature=signature, footer=not no_footer, rsvp_keywords=list(rsvp),
-            default_language="zh" if "zh" in variants else next(iter(variants)),
+            default_language="zh" if "zh" in variants else next(iter(variants), "zh"),
             rate_per_second=rate, quiet_hours=quiet_hours, price_per_segment=price)
         with get_db().begin() as session:
+            _use_template(session, spec, template_code, params, org_id)
             created = create(session, spec)
             created.organisation_id, created.created_by = org_id, "cli"
             problems = check_campaign(session, created)
@@ -180,6 +188,19 @@ def create_cmd(name: str, texts: tuple[str, ...], tags: tuple[str, ...],
     _echo_json({"id": created.id, "status": str(created.status), "audience": size,
                 **({"left_out_without_consent": no_consent} if require_consent else {}),
                 "problems": problems})
+
+
+def _use_template(session: Any, spec: Any, code: str | None, params: tuple[str, ...],
+                  org_id: int | None) -> None:
+    """A campaign from an approved carrier template: its text, signature and no TD footer
+    (the template carries the carrier's own opt-out wording)."""
+    from notifications.templates import configured_provider, parse_params, templated_variants
+
+    if code:
+        language, body, template = templated_variants(
+            session, configured_provider(), code, parse_params(list(params)), org_id)
+        spec.variants, spec.default_language = {language: body}, language
+        spec.signature, spec.footer = template.signature, False
 
 
 def _organisation_id(session: Any, name: str) -> int:
