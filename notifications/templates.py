@@ -339,6 +339,15 @@ def relay_reply(session: Session, case: Case, text: str, lang: str) -> tuple[str
 
 # --- campaigns on a template provider -------------------------------------------------------
 
+class TemplateChoiceError(ValueError):
+    """A campaign's template or its values cannot be used; `msgid` and `values` let the web
+    layer say it in the reader's language."""
+
+    def __init__(self, msgid: str, **values: str) -> None:
+        super().__init__(msgid.format(**values))
+        self.msgid, self.values = msgid, values
+
+
 def campaign_body(template: str, params: Mapping[str, str]) -> str:
     """A template's text as a campaign body: given parameters filled in, the campaign's own
     per-recipient fields ({name}, {case_number}...) left for the per-recipient rendering."""
@@ -350,7 +359,8 @@ def campaign_body(template: str, params: Mapping[str, str]) -> str:
             return params[name].replace("{", "{{").replace("}", "}}")
         if name in FIELDS:
             return "{" + name + "}"
-        raise ValueError(f"the template needs a value for ${{{name}}}: add --param {name}=...")
+        raise TemplateChoiceError("the template needs a value for {name}: add {name}=...",
+                                  name=name)
 
     out, at = [], 0
     for found in PARAMETER.finditer(template):
@@ -358,7 +368,8 @@ def campaign_body(template: str, params: Mapping[str, str]) -> str:
         at = found.end()
     unknown = sorted(set(params) - set(parameters(template)))
     if unknown:
-        raise ValueError(f"the template has no parameter {', '.join(unknown)}")
+        raise TemplateChoiceError("the template has no parameter {names}",
+                                  names=", ".join(unknown))
     return "".join([*out, template[at:].replace("{", "{{").replace("}", "}}")])
 
 
@@ -370,7 +381,8 @@ def parse_params(items: list[str]) -> dict[str, str]:
             continue
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise ValueError(f"write a parameter as name=value, not {item.strip()!r}")
+            raise TemplateChoiceError("write a template value as name=value, not {item}",
+                                      item=item.strip())
         out[name.strip()] = value.strip()
     return out
 
@@ -381,8 +393,7 @@ def approved_template(session: Session, provider: str, code: str,
     for template in candidates(session, provider, organisation_id):
         if template.code == code:
             return template
-    raise ValueError(f"no approved {provider} template {code} for this office "
-                     "(hotline templates list)")
+    raise TemplateChoiceError("no approved template {code} for this office", code=code)
 
 
 def templated_variants(session: Session, provider: str, code: str, params: Mapping[str, str],

@@ -35,4 +35,9 @@ ZH_TEMPLATES: dict[str, str] = {
     "Template values, one name=value a line": "模板变量，每行一个“名称=内容”",
     "On this SMS carrier a campaign must use an approved template.":
         "在这家短信平台上，群发必须使用已审核的模板。",
+    "the template needs a value for {name}: add {name}=...":
+        "模板需要填写变量{name}：请加一行 {name}=内容",
+    "the template has no parameter {names}": "模板里没有变量{names}",
+    "write a template value as name=value, not {item}": "模板变量请写成“名称=内容”，不是：{item}",
+    "no approved template {code} for this office": "本机构没有已审核通过的模板{code}",
 }

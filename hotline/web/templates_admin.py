@@ -10,19 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.db import get_db
 from hotline.web.access import guard
 from hotline.web.i18n import gettext as _
-from models import Case, Organisation, Role, SmsTemplate, TemplateApproval
+from models import Case, Organisation, Role, SmsTemplate, TemplateApproval, User
+from notifications.campaigns import CampaignSpec
 from notifications.template_rules import check_template
 from notifications.templates import (
     PROVIDER_OPT_OUT,
+    TemplateChoiceError,
+    candidates,
+    configured_provider,
     coverage,
+    parse_params,
     relay_outcome,
     requires_templates,
+    templated_variants,
 )
 
 bp = Blueprint("templates_admin", __name__, url_prefix="/staff/templates")
@@ -85,3 +92,40 @@ def relay_problem(session: Session, case: Case, body: str, key: str = "relay_to_
                 "as written: the worker was texted that there is a new message and to call the "
                 "hotline."), "warning")
     return None
+
+
+@bp.app_context_processor
+def campaign_template_choices() -> dict[str, Any]:
+    """The compose form's template list: approved templates of the carrier the hotline sends
+    through, when it sends only templates (empty otherwise, and the form looks as before)."""
+
+    def carrier_templates() -> list[SmsTemplate]:
+        provider = configured_provider()
+        if not requires_templates(provider) or not current_user.is_authenticated:
+            return []
+        with get_db().begin() as session:
+            found = candidates(session, provider, current_user.organisation_id)
+            session.expunge_all()
+            return found
+
+    return {"carrier_templates": carrier_templates}
+
+
+def campaign_with_template(spec: CampaignSpec, form: Any, user: User) -> CampaignSpec:
+    """The compose form's campaign with the chosen approved template's text, values filled in,
+    its signature and no TD footer (the template carries the carrier's opt-out wording)."""
+    code = (form.get("template") or "").strip()
+    provider = configured_provider()
+    if not code:  # a typed text may still be an approved template's: checked before sending
+        return spec
+    try:
+        with get_db().begin() as session:
+            language, body, template = templated_variants(
+                session, provider, code,
+                parse_params((form.get("template_params") or "").splitlines()),
+                user.organisation_id)
+            spec.signature = template.signature
+    except TemplateChoiceError as exc:
+        raise ValueError(_(exc.msgid, **exc.values)) from exc
+    spec.variants, spec.default_language, spec.footer = {language: body}, language, False
+    return spec
