@@ -60,7 +60,15 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
 def register_routes(app: Flask) -> None:
     """Blueprints and the health check; importing them also registers their Celery tasks."""
-    from hotline import bridge, campaign_webhooks, privacy, sweeper, voice, webhooks  # noqa: F401
+    from hotline import (  # noqa: F401
+        alibaba_webhooks,
+        bridge,
+        campaign_webhooks,
+        privacy,
+        sweeper,
+        voice,
+        webhooks,
+    )
     from hotline.web import register_web
     from notifications import campaign_control, campaign_tasks, send  # noqa: F401
 
@@ -68,6 +76,7 @@ def register_routes(app: Flask) -> None:
     voice.register(app)  # the phone menu: /twilio/voice/...
     bridge.register(app)  # volunteer <-> worker call bridge: /twilio/bridge/...
     campaign_webhooks.register(app)  # POST /twilio/status/campaign?r=<recipient>
+    alibaba_webhooks.register(app)  # POST /alibaba/<secret>/report and /up (Alibaba pushes)
     register_web(app)  # staff console, volunteer inbox, login: /login, /staff, /inbox
 
     @app.get("/healthz")

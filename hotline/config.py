@@ -25,7 +25,11 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "TWILIO_API_URL": None,  # e.g. http://127.0.0.1:8765 for `hotline fake-twilio`
     "HOTLINE_NUMBER": "+8610000000000",
     "PUBLIC_URL": None,  # e.g. https://hotline.example.org; Twilio signs this URL
-    "HOTLINE_PROVIDER": "console",  # twilio | console
+    "HOTLINE_PROVIDER": "console",  # twilio | alibaba | console
+    "ALIBABA_ACCESS_KEY_ID": None,  # Alibaba Cloud SMS (dysmsapi) access key
+    "ALIBABA_ACCESS_KEY_SECRET": None,
+    "ALIBABA_SMS_ENDPOINT": "dysmsapi.aliyuncs.com",  # http://127.0.0.1:PORT for the fake
+    "ALIBABA_PUSH_SECRET": None,  # path secret of /alibaba/<secret>/report and /up
     "STAFF_NUMBERS": "",  # comma-separated E.164 numbers alerted when a case escalates
     "OFFER_TIMEOUT_MINUTES": "10",
     "SWEEP_GRACE_SECONDS": "30",
@@ -95,10 +99,11 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         cfg["REDIS_EMBEDDED"] = True
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = os.urandom(32).hex()
-    if cfg["HOTLINE_PROVIDER"] not in ("twilio", "console"):
-        raise ValueError(f"HOTLINE_PROVIDER must be 'twilio' or 'console', "
+    if cfg["HOTLINE_PROVIDER"] not in ("twilio", "alibaba", "console"):
+        raise ValueError(f"HOTLINE_PROVIDER must be 'twilio', 'alibaba' or 'console', "
                          f"not {cfg['HOTLINE_PROVIDER']!r}")
     check_auth_token(cfg)
+    check_alibaba_push_secret(cfg)
     cfg["OFFER_TIMEOUT_MINUTES"] = int(cfg["OFFER_TIMEOUT_MINUTES"])
     cfg["SWEEP_GRACE_SECONDS"] = int(cfg["SWEEP_GRACE_SECONDS"])
     cfg["MESSAGE_RECONCILE_AFTER_SECONDS"] = float(cfg["MESSAGE_RECONCILE_AFTER_SECONDS"])
@@ -156,6 +161,23 @@ def check_auth_token(cfg: dict[str, Any]) -> None:
             f"of your Twilio account; {DEMO_AUTH_TOKEN!r} is public and only for `hotline "
             "demo` on 127.0.0.1.")
     cfg["TWILIO_AUTH_TOKEN"] = DEMO_AUTH_TOKEN
+
+
+def check_alibaba_push_secret(cfg: dict[str, Any]) -> None:
+    """On Alibaba, refuse to start without a long ALIBABA_PUSH_SECRET (the push URLs' only
+    authentication), except in tests and when nothing reaches beyond this machine."""
+    if cfg["HOTLINE_PROVIDER"] != "alibaba" or cfg.get("TESTING"):
+        return
+    secret = cfg.get("ALIBABA_PUSH_SECRET") or ""
+    public = cfg.get("PUBLIC_URL")
+    local = is_loopback_url(cfg.get("ALIBABA_SMS_ENDPOINT")) and (
+        not public or is_loopback_url(public))
+    if len(secret) < 16 and not local:
+        raise ValueError(
+            "ALIBABA_PUSH_SECRET must be set to a random string of at least 16 characters "
+            "with HOTLINE_PROVIDER=alibaba: it is the secret part of the delivery-report and "
+            "reply URLs configured in the Alibaba SMS console; without it anyone could forge "
+            "pushes.")
 
 
 def web_session_cookies(cfg: dict[str, Any]) -> None:

@@ -35,6 +35,12 @@ def get_provider() -> Provider:
 
             ext["provider"] = TwilioProvider(cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"],
                                              api_url=cfg["TWILIO_API_URL"])
+        elif cfg["HOTLINE_PROVIDER"] == "alibaba":
+            from notifications.providers.alibaba import AlibabaProvider
+
+            ext["provider"] = AlibabaProvider(
+                cfg["ALIBABA_ACCESS_KEY_ID"] or "", cfg["ALIBABA_ACCESS_KEY_SECRET"] or "",
+                endpoint=cfg["ALIBABA_SMS_ENDPOINT"])
         else:
             from notifications.providers.console import ConsoleProvider
 

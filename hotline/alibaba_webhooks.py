@@ -1,0 +1,215 @@
+"""Alibaba Cloud SMS pushes: delivery reports (SmsReport) and replies (SmsUp).
+
+Alibaba pushes a JSON array to the URLs set in its console, with no signature of its own: the
+URL carries ALIBABA_PUSH_SECRET (/alibaba/<secret>/report and /up), compared in constant time;
+a wrong secret gets 403 and nothing is read. Each item is applied once (a webhook receipt per
+item, in the item's own transaction), so a push Alibaba repeats changes nothing. Replies enter
+the same front door as a Twilio text (hotline.webhooks.record_sms); what the hotline answers is
+queued as an ordinary outbound message, since Alibaba cannot answer inline. Reports move the
+message or campaign recipient with the same transitions Twilio's callbacks use.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from datetime import UTC, datetime
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hotline.db import get_db
+from hotline.intake import InboundSms, IntakeResult
+from hotline.optout import PROVIDER_OPT_OUT_WORDS
+from hotline.queues import INTAKE, URGENT, enqueue
+from hotline.routing import queue_sms, route_case, send_after_commit
+from hotline.webhooks import record_sms, seen_before
+from models import Contact, Direction, Message, Purpose, Recipient, RecipientStatus
+from notifications.providers.alibaba.push import (
+    PUSH_ANSWER,
+    BadPush,
+    Reply,
+    Report,
+    parse_replies,
+    parse_reports,
+)
+
+log = logging.getLogger(__name__)
+bp = Blueprint("alibaba", __name__, url_prefix="/alibaba")
+SYNTHETIC = "out:"  # a sid adopted from a lookup, before the report told us the BizId
+# The opt-out wording Alibaba requires at the end of a promotional template.
+PROMOTIONAL_OPT_OUT = "回复R"
+MAX_PUSH_BYTES = 2 * 1024 * 1024
+
+
+def secret_ok(given: str) -> bool:
+    """True when the path secret is the configured one (never when none is configured)."""
+    expected = current_app.config.get("ALIBABA_PUSH_SECRET") or ""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def answer() -> Response:
+    """What Alibaba expects back from a push it may stop retrying."""
+    return jsonify(PUSH_ANSWER)
+
+
+def refuse(status: int, why: str) -> Response:
+    """A refused push; Alibaba retries anything but HTTP 200."""
+    return Response(why, status=status, mimetype="text/plain")
+
+
+def _body() -> bytes | None:
+    if (request.content_length or 0) > MAX_PUSH_BYTES:
+        return None
+    return request.get_data(cache=False)
+
+
+@bp.post("/<secret>/report")
+def report_push(secret: str) -> Response:
+    """SmsReport: each item settles the message or campaign recipient it reports on."""
+    if not secret_ok(secret):
+        return refuse(403, "forbidden")
+    raw = _body()
+    try:
+        reports = parse_reports(raw) if raw is not None else None
+    except BadPush as exc:
+        return refuse(400, str(exc))
+    if reports is None:
+        return refuse(413, "push too large")
+    for report in reports:
+        try:
+            apply_report(report)
+        except IntegrityError:  # a repeated push raced the first: that one applied it
+            continue
+    return answer()
+
+
+@bp.post("/<secret>/up")
+def up_push(secret: str) -> Response:
+    """SmsUp: each reply enters the front door like a Twilio text; answers are texted back."""
+    if not secret_ok(secret):
+        return refuse(403, "forbidden")
+    raw = _body()
+    try:
+        replies = parse_replies(raw) if raw is not None else None
+    except BadPush as exc:
+        return refuse(400, str(exc))
+    if replies is None:
+        return refuse(413, "push too large")
+    for reply in replies:
+        receive(reply)
+    return answer()
+
+
+def receive(reply: Reply) -> IntakeResult:
+    """Record one reply through the front door, then text back what the hotline answered."""
+    sms = InboundSms(sid=reply.key, from_raw=reply.phone,
+                     to=current_app.config["HOTLINE_NUMBER"], body=reply.content)
+    token = "alibaba-up:" + reply.key
+    with get_db().begin() as session:
+        promotional = answers_promotional(session, reply.phone)
+    # "R" is an opt-out only as the answer to a promotional text that offered it.
+    words = PROVIDER_OPT_OUT_WORDS.set(frozenset({"R"}) if promotional else frozenset())
+    try:
+        try:
+            result = record_sms(sms, token)
+        except IntegrityError:  # the same push, twice at once: answer from what won
+            result = record_sms(sms, token)
+    finally:
+        PROVIDER_OPT_OUT_WORDS.reset(words)
+    if result.duplicate:
+        return result
+    if result.reply:
+        text_back(result)
+    for case_id, urgent in result.route_cases:
+        enqueue(route_case, case_id, queue=URGENT if urgent else INTAKE)
+    return result
+
+
+def text_back(result: IntakeResult) -> None:
+    """Queue the hotline's answer to an inbound text as an outbound message of its own."""
+    assert result.reply is not None
+    with get_db().begin() as session:
+        inbound = session.get(Message, result.message_id)
+        if inbound is None:
+            return
+        msg = queue_sms(session, to=inbound.from_number, body=result.reply,
+                        purpose=Purpose.REPLY, volunteer_id=inbound.volunteer_id,
+                        contact_id=inbound.contact_id)
+        msg.case_id = inbound.case_id
+        send_after_commit(session, [msg.id], urgent=True)
+
+
+def answers_promotional(session: Session, phone: str) -> bool:
+    """True when the latest text we sent this number offered 回复R (a promotional one)."""
+    last_message = session.execute(select(Message.body, Message.created_at).where(
+        Message.direction == Direction.OUTBOUND, Message.to_number == phone)
+        .order_by(Message.id.desc()).limit(1)).first()
+    last_campaign = session.execute(select(Recipient.body, Recipient.sent_at).join(
+        Contact, Contact.id == Recipient.contact_id).where(
+        Contact.phone == phone, Recipient.sent_at.is_not(None))
+        .order_by(Recipient.sent_at.desc()).limit(1)).first()
+    sent = [(_aware(row[1]), row[0] or "") for row in (last_message, last_campaign)
+            if row is not None and row[1] is not None]
+    return bool(sent) and PROMOTIONAL_OPT_OUT in max(sent)[1]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def apply_report(report: Report) -> None:
+    """Apply one delivery report in its own transaction; a report seen before does nothing."""
+    with get_db().begin() as session:
+        if seen_before(session, report.key, "alibaba-report"):
+            return
+        if report.kind != "r" and _apply_to_message(session, report):
+            return
+        if report.kind != "m" and _apply_to_recipient(session, report):
+            return
+        log.info("Alibaba report for unknown BizId %s ignored", report.biz_id)
+
+
+def _apply_to_message(session: Session, report: Report) -> bool:
+    msg = session.scalar(select(Message).where(Message.provider_sid == report.biz_id)
+                         .with_for_update())
+    if msg is None and report.kind == "m" and report.our_id is not None:
+        # A send whose answer was lost (or was adopted from a lookup): OutId names the row.
+        msg = session.get(Message, report.our_id, with_for_update=True)
+        if msg is None or msg.direction != Direction.OUTBOUND or not (
+                msg.provider_sid is None or msg.provider_sid.startswith(SYNTHETIC)):
+            return False
+        msg.provider_sid = report.biz_id
+    if msg is None:
+        return False
+    msg.advance(report.status, error_message=report.error_message)
+    return True
+
+
+def _apply_to_recipient(session: Session, report: Report) -> bool:
+    where: ColumnElement[bool]
+    if report.kind == "r" and report.our_id is not None:
+        # Matching the BizId, or a row whose BizId was never stored, guards against an OutId
+        # pointing at somebody else's row.
+        where = (Recipient.id == report.our_id) & or_(
+            Recipient.provider_sid.is_(None), Recipient.provider_sid == report.biz_id,
+            Recipient.provider_sid.startswith(SYNTHETIC))
+    else:
+        where = Recipient.provider_sid == report.biz_id
+    where = where & (Recipient.status != RecipientStatus.PENDING)  # never sent: no report
+    values: dict[str, object] = {"provider_sid": report.biz_id}
+    if report.error_message:
+        values["error_message"] = report.error_message
+    result = session.execute(Recipient.transition(report.recipient_status, where, **values))
+    if getattr(result, "rowcount", 0):
+        return True
+    # Already final (a report after reconciliation settled it): known, nothing to change.
+    return session.scalar(select(Recipient.id).where(
+        Recipient.provider_sid == report.biz_id)) is not None
+
+
+def register(app: Flask) -> None:
+    """Attach the Alibaba push endpoints to the app."""
+    app.register_blueprint(bp)
