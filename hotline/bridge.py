@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from celery import shared_task
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -23,7 +26,8 @@ from hotline.queues import URGENT
 from hotline.replies import say
 from hotline.routing import after_commit, queue_sms, send_after_commit
 from hotline.twilio_signature import require_twilio_signature
-from hotline.twiml import twiml_response
+from hotline.twiml import public_url, twiml_response
+from ivr_flows.voice import say as speak
 from models import (
     Call,
     CallStatus,
@@ -38,6 +42,7 @@ from models import (
     Volunteer,
 )
 from notifications.providers import ProviderError, get_provider
+from notifications.templates import relay_body  # a carrier may carry only approved templates
 
 log = logging.getLogger(__name__)
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
@@ -67,8 +72,8 @@ def worker_contacts(session: Session, case: Case) -> list[Contact]:
 def relay_to_worker(session: Session, case: Case, volunteer: Volunteer, text: str,
                     now: datetime) -> list[int]:
     """Send the volunteer's text to the worker(s) from the hotline number; return message ids."""
-    return text_workers(session, case, say("relay_to_worker", case.language,
-                                           number=case.number, text=text),
+    return text_workers(session, case, relay_body(session, case, say(
+        "relay_to_worker", case.language, number=case.number, text=text)).body,
                         f"volunteer → worker: {text}", f"volunteer:{volunteer.id}", now)
 
 
@@ -76,8 +81,8 @@ def staff_to_worker(session: Session, case: Case, actor: str, text: str, now: da
                     ) -> list[int]:
     """Send a staff member's text to the worker(s) from the hotline number (escalated cases
     wait in the staff queue, and staff answer them); return message ids."""
-    return text_workers(session, case, say("staff_to_worker", case.language,
-                                           number=case.number, text=text),
+    return text_workers(session, case, relay_body(session, case, say(
+        "staff_to_worker", case.language, number=case.number, text=text)).body,
                         f"staff → worker: {text}", actor, now)
 
 
@@ -145,7 +150,7 @@ def request_call(session: Session, case: Case, volunteer: Volunteer, now: dateti
 
 def bridge_url(case_id: int, suffix: str = "") -> str:
     """Absolute URL of the bridge TwiML (Twilio signs and fetches exactly this)."""
-    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/twilio/bridge/{case_id}{suffix}"
+    return public_url(f"/twilio/bridge/{case_id}{suffix}")
 
 
 def claim_call(call_id: int) -> Call | None:
@@ -199,6 +204,27 @@ def _volunteer_for(session: Session, case: Case | None, to: str) -> Volunteer | 
     return volunteer if volunteer is not None and volunteer.phone == to else None
 
 
+def once_per_delivery(kind: str, write: Callable[[Session], None]) -> None:
+    """Run `write` in one transaction unless Twilio delivered this webhook before (the same
+    I-Twilio-Idempotency-Token): a retry, or its twin racing it, writes nothing."""
+    from hotline.webhooks import idempotency_token, seen_before
+
+    token = idempotency_token()
+    try:
+        with get_db().begin() as session:
+            if not seen_before(session, token, kind):
+                write(session)
+    except IntegrityError:
+        pass  # the twin delivery committed the same token first: it wrote this
+
+
+def log_call(session: Session, case_id: int, note: str, data: dict[str, Any]) -> None:
+    """A call entry on the case's timeline (when the case still exists)."""
+    case = session.get(Case, case_id)
+    if case is not None:
+        case.log(EventKind.CALL, note, data=data)
+
+
 @bp.post("/<int:case_id>")
 @require_twilio_signature
 def bridge_twiml(case_id: int) -> Response:
@@ -207,19 +233,20 @@ def bridge_twiml(case_id: int) -> Response:
     with get_db().begin() as session:
         case = session.get(Case, case_id)
         volunteer = _volunteer_for(session, case, request.form.get("To", ""))
-        if case is None or volunteer is None:
-            resp.say(say("bridge_refused", "zh"), language="cmn-CN")
+        contact = (session.get(Contact, case.contact_id)
+                   if case is not None and volunteer is not None else None)
+        if case is None or contact is None:
+            speak(resp, say("bridge_refused", "zh"), "zh")
             resp.hangup()
             return twiml_response(resp)
-        contact = session.get(Contact, case.contact_id)
-        assert contact is not None
-        case.log(EventKind.CALL, "volunteer answered; dialling the worker",
-                 data={"call_sid": request.form.get("CallSid")})
-        number = case.number
-    resp.say(say("bridge_connecting", "zh", number=number), language="cmn-CN")
+        number, phone = case.number, contact.phone
+    once_per_delivery("bridge", lambda session: log_call(
+        session, case_id, "volunteer answered; dialling the worker",
+        {"call_sid": request.form.get("CallSid")}))
+    speak(resp, say("bridge_connecting", "zh", number=number), "zh")
     dial = resp.dial(caller_id=current_app.config["HOTLINE_NUMBER"], timeout=30,
                      action=bridge_url(case_id, "/dialed"))
-    dial.number(contact.phone)
+    dial.number(phone)
     return twiml_response(resp)
 
 
@@ -229,12 +256,9 @@ def bridge_dialed(case_id: int) -> Response:
     """The <Dial> ended: write how it went on the timeline, then hang up."""
     status = request.form.get("DialCallStatus", "unknown")
     duration = request.form.get("DialCallDuration")
-    with get_db().begin() as session:
-        case = session.get(Case, case_id)
-        if case is not None:
-            case.log(EventKind.CALL, f"worker call {status}"
-                     + (f", {duration}s" if duration else ""),
-                     data={"dial_status": status, "duration_s": duration})
+    once_per_delivery("bridge", lambda session: log_call(
+        session, case_id, f"worker call {status}" + (f", {duration}s" if duration else ""),
+        {"dial_status": status, "duration_s": duration}))
     resp = VoiceResponse()
     resp.hangup()
     return twiml_response(resp)
@@ -249,13 +273,16 @@ def bridge_status(case_id: int) -> Response:
         new = CallStatus(request.form.get("CallStatus", ""))
     except ValueError:
         return Response("", status=204)
-    with get_db().begin() as session:
+
+    def advance(session: Session) -> None:
         call = session.scalar(select(Call).where(Call.sid == sid, Call.case_id == case_id)
                               .with_for_update())
         if call is not None and call.advance(new):
             duration = request.form.get("CallDuration")
             if duration and duration.isdigit():
                 call.duration_s = int(duration)
+
+    once_per_delivery("bridge-status", advance)
     return Response("", status=204)
 
 

@@ -1,10 +1,38 @@
-"""The one helper that turns a twilio TwiML object into a Flask response."""
+"""TwiML responses, and the URLs of this app that it hands Twilio (in TwiML and API calls).
+
+Behind a reverse proxy the app may live under a path prefix (PUBLIC_URL=https://host/hotline):
+every URL Twilio is given keeps that prefix, or the call would leave the app.
+"""
 
 from __future__ import annotations
 
-from flask import Response
+from urllib.parse import urlsplit
+
+from flask import Response, current_app, has_request_context, request
 from twilio.twiml import TwiML
 from twilio.twiml.messaging_response import MessagingResponse
+
+
+def public_url(path: str) -> str:
+    """The absolute URL Twilio must request for `path` (from the app's root, '/twilio/...'):
+    PUBLIC_URL and its path prefix, else the URL this request came in on."""
+    base = current_app.config.get("PUBLIC_URL")
+    if not base:
+        if not has_request_context():
+            raise RuntimeError("PUBLIC_URL is needed to hand Twilio a URL outside a request")
+        base = request.url_root  # scheme, host and the prefix the app is mounted under
+    return base.rstrip("/") + path
+
+
+def public_path(path: str) -> str:
+    """`path` as a root-relative URL for TwiML, under PUBLIC_URL's path prefix (else the prefix
+    this request came in under): Twilio resolves it against the URL it just requested."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        prefix = urlsplit(base).path.rstrip("/")
+    else:
+        prefix = request.script_root if has_request_context() else ""
+    return prefix + path
 
 
 def twiml_response(twiml: TwiML, status: int = 200) -> Response:

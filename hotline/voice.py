@@ -7,6 +7,8 @@ POST /twilio/voice/recording?node=X  recording status callback: the voicemail UR
 
 Every step is idempotent on (CallSid, step): the TwiML answered for step K is stored, so a
 Twilio retry of step K gets the same answer and never advances the flow twice or skips a step.
+Every webhook is also idempotent on Twilio's I-Twilio-Idempotency-Token: a delivery seen before
+writes nothing and is answered as the first time.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from hotline.intake import BadWebhook, find_or_create_contact
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.queues import INTAKE, URGENT, enqueue
 from hotline.twilio_signature import require_twilio_signature
+from hotline.twiml import public_path
 from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
 from ivr_flows.loader import default_flow
 from ivr_flows.store import FlowOutcome, apply_turn, end_flow, save_state, state_of
@@ -111,10 +114,11 @@ def context(session: Session, case: Case, language: str, *, returning: bool) -> 
 
 
 def links(n: int, node: str, dial_to: str | None = None) -> VoiceLinks:
-    """Step URLs for step n (relative: Twilio resolves them against the URL it called)."""
-    return VoiceLinks(step_url=f"/twilio/voice/step?n={n}",
-                      silence_url=f"/twilio/voice/step?n={n}&silence=1",
-                      recording_callback=f"/twilio/voice/recording?node={node}",
+    """Step URLs for step n, root-relative (Twilio resolves them against the URL it called)
+    under PUBLIC_URL's path prefix, so a hotline served at https://host/hotline keeps the call."""
+    return VoiceLinks(step_url=public_path(f"/twilio/voice/step?n={n}"),
+                      silence_url=public_path(f"/twilio/voice/step?n={n}&silence=1"),
+                      recording_callback=public_path(f"/twilio/voice/recording?node={node}"),
                       caller_id=current_app.config["HOTLINE_NUMBER"], dial_to=dial_to)
 
 
@@ -138,6 +142,39 @@ def stored_step(session: Session, sid: str, n: int) -> str | None:
     """The TwiML already answered for step n of this call."""
     return session.scalar(select(FlowStep.response).where(FlowStep.call_sid == sid,
                                                           FlowStep.step == n))
+
+
+def once(kind: str, replay: Callable[[Session], str],
+         work: Callable[[Session], tuple[str, FlowOutcome]]
+         ) -> Callable[[Session], tuple[str, FlowOutcome]]:
+    """`work` for a delivery seen for the first time; for a retry of one (Twilio's
+    I-Twilio-Idempotency-Token again), `replay`'s answer with nothing written. The token
+    also stops a captured request re-cut into another CallSid or RecordingUrl, which still
+    carries a valid signature, from opening a second call or recording."""
+    from hotline.webhooks import idempotency_token, seen_before
+
+    token = idempotency_token()
+
+    def guarded(session: Session) -> tuple[str, FlowOutcome]:
+        if seen_before(session, token, kind):
+            return replay(session), FlowOutcome()
+        return work(session)
+
+    return guarded
+
+
+def replay_step(session: Session, sid: str, n: int) -> str:
+    """The TwiML the first delivery of step n of this call was answered with, read only."""
+    exact = stored_step(session, sid, n)
+    if exact is not None:
+        return exact or hangup_xml()  # an erased call keeps no TwiML: end it
+    row = session.scalar(select(FlowSession).where(FlowSession.call_sid == sid))
+    if row is None or not row.active:  # a re-cut CallSid, or a call whose flow had ended
+        return hangup_xml()
+    # A step from the future was answered with the last question asked.
+    latest = session.scalar(select(FlowStep.response).where(
+        FlowStep.call_sid == sid, FlowStep.step < n).order_by(FlowStep.step.desc()).limit(1))
+    return latest or hangup_xml()
 
 
 def case_for_call(session: Session, call: InboundCall) -> tuple[Case, bool]:
@@ -286,7 +323,8 @@ def incoming_call() -> Response:
         call = InboundCall.from_form()
     except BadWebhook as exc:
         return Response(str(exc), status=400, mimetype="text/plain")
-    return run_step(lambda session: begin_call(session, call))
+    return run_step(once("voice", lambda session: replay_step(session, call.sid, 0),
+                         lambda session: begin_call(session, call)))
 
 
 @bp.post("/step")
@@ -300,7 +338,8 @@ def call_step() -> Response:
         return Response("CallSid and step number n are required", status=400,
                         mimetype="text/plain")
     silence = request.args.get("silence") == "1"
-    return run_step(lambda session: continue_call(session, call, n, silence))
+    return run_step(once("voice", lambda session: replay_step(session, call.sid, n),
+                         lambda session: continue_call(session, call, n, silence)))
 
 
 @bp.post("/status")
@@ -320,7 +359,7 @@ def call_status() -> Response:
             call.duration_s = int(duration) if duration.isdigit() else call.duration_s
         return "", call_ended(session, sid, status) if status in ENDED else FlowOutcome()
 
-    run_step(update)
+    run_step(once("voice-status", lambda session: "", update))
     return Response("", status=204)
 
 
@@ -347,7 +386,8 @@ def recording_status() -> Response:
     if not sid or not url or (request.form.get("RecordingStatus") or "completed") != "completed":
         return Response("", status=204)
     node = request.args.get("node", "")
-    run_step(lambda session: (keep_recording(session, sid, url, node), FlowOutcome()))
+    run_step(once("recording", lambda session: "",
+                  lambda session: (keep_recording(session, sid, url, node), FlowOutcome())))
     return Response("", status=204)
 
 

@@ -14,8 +14,14 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from ivr_flows.engine import FlowState, Turn, prompt_text
 from ivr_flows.model import Flow, Node
 
-# Twilio <Say> language and Amazon Polly voice per flow language.
-VOICES = {"zh": ("cmn-CN", "Polly.Zhiyu"), "en": ("en-US", "Polly.Joanna")}
+# The language codes of each TwiML verb, per flow language: the one place they are chosen.
+# <Say> speaks through Amazon Polly, whose Mandarin code is cmn-CN and whose Mandarin voice is
+# Zhiyu (the default voice speaks no Mandarin). <Gather> recognises speech with its own list of
+# codes, where Mandarin is cmn-Hans-CN: cmn-CN there is an invalid language and every spoken
+# answer would go unrecognised.
+SAY_VOICES = {"zh": ("cmn-CN", "Polly.Zhiyu"), "en": ("en-US", "Polly.Joanna")}
+GATHER_LANGUAGES = {"zh": "cmn-Hans-CN", "en": "en-US"}
+DEFAULT_LANGUAGE = "zh"
 SORRY = {"zh": "对不起，没有听清。", "en": "Sorry, I did not get that."}
 SPEAK_AFTER_BEEP = {"zh": "请在嘀声后说，说完请按井号键。",
                     "en": "Please speak after the beep, then press the pound key."}
@@ -42,10 +48,20 @@ def spoken_digits(number: int | str | None, language: str) -> str:
     return ", ".join(digits)
 
 
+def say_attributes(language: str) -> dict[str, str]:
+    """<Say>'s language and voice for a flow language (Mandarin for one we do not speak)."""
+    lang, voice = SAY_VOICES.get(language, SAY_VOICES[DEFAULT_LANGUAGE])
+    return {"language": lang, "voice": voice}
+
+
+def gather_language(language: str) -> str:
+    """<Gather>'s speech recognition language for a flow language (Mandarin by default)."""
+    return GATHER_LANGUAGES.get(language, GATHER_LANGUAGES[DEFAULT_LANGUAGE])
+
+
 def say(parent: VoiceResponse | Gather, text: str, language: str) -> None:
     """One <Say> in the language's voice (Mandarin by default)."""
-    lang, voice = VOICES.get(language, VOICES["zh"])
-    parent.say(text, language=lang, voice=voice)
+    parent.say(text, **say_attributes(language))
 
 
 def render_voice(flow: Flow, state: FlowState, turn: Turn, links: VoiceLinks,
@@ -67,11 +83,10 @@ def render_voice(flow: Flow, state: FlowState, turn: Turn, links: VoiceLinks,
 
 def _gather(resp: VoiceResponse, node: Node, lang: str, links: VoiceLinks, *, input_: str,
             **kwargs: object) -> Gather:
-    language = VOICES.get(lang, VOICES["zh"])[0]
     hints = ", ".join(speech_hints(node, lang))
     extra = {"hints": hints} if hints else {}
-    return resp.gather(input=input_, language=language, action=links.step_url, method="POST",
-                       timeout=6, **extra, **kwargs)
+    return resp.gather(input=input_, language=gather_language(lang), action=links.step_url,
+                       method="POST", timeout=6, **extra, **kwargs)
 
 
 def speech_hints(node: Node, lang: str) -> list[str]:

@@ -163,7 +163,7 @@ def test_first_step_asks_language_in_both_voices(app: Flask, post_signed: Any) -
     gather = caller.twiml.find("Gather")
     assert gather is not None
     assert (gather.get("input"), gather.get("language"), gather.get("numDigits")) == (
-        "dtmf speech", "cmn-CN", "1")
+        "dtmf speech", "cmn-Hans-CN", "1")
     assert gather.get("action") == "/twilio/voice/step?n=1"
     assert [s.get("language") for s in gather.iter("Say")] == ["cmn-CN", "en-US"]
     hints = (gather.get("hints") or "").split(", ")
@@ -348,7 +348,7 @@ def test_english_caller_hears_english(app: Flask, post_signed: Any) -> None:
 def test_menus_hint_the_words_of_their_choices(app: Flask, post_signed: Any) -> None:
     caller = Caller(post_signed)
     gather = caller.keys("1").find("Gather")
-    assert gather is not None and gather.get("language") == "cmn-CN"
+    assert gather is not None and gather.get("language") == "cmn-Hans-CN"
     hints = (gather.get("hints") or "").split(", ")
     assert {"欠薪", "没发工资", "工伤", "受了伤", "很多工友"} <= set(hints)
     assert "English" not in hints and len(hints) == len(set(hints))
