@@ -20,6 +20,9 @@ from models import Campaign, Case, SmsTemplate, TemplateApproval, TemplateKind
 from notifications.providers.base import PermanentFailure
 
 PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Parameters the hotline fills with a count or a case number: only digits, so a short template
+# ("已记入案件${number}。") never swallows a longer text's words into its number.
+NUMERIC_PARAMS = frozenset({"number", "lead", "days", "count"})
 # A campaign body starts with its 【签名】; the carrier adds the registered one itself.
 SIGNATURE_PREFIX = re.compile(r"^\s*【([^】]{1,20})】\s*")
 
@@ -50,7 +53,8 @@ def pattern(text: str) -> re.Pattern[str]:
         out.append(re.escape(text[at:m.start()]))
         name = m.group(1)
         # A parameter used twice must render the same both times.
-        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+        value = r"\d+" if name in NUMERIC_PARAMS else ".+?"
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>{value})")
         seen.add(name)
         at = m.end()
     out.append(re.escape(text[at:]))
