@@ -8,8 +8,11 @@ cut out: SQL parameters ("[parameters: ...]", also hidden at the source with
 "Key (phone)=(...)" details, which quote a row's values, message bodies included. Provider
 errors ("Invalid 'To' Phone Number: +86...") keep their code and meaning, not the number.
 
-The console provider's log (logger "hotline.console") is left whole: it is the demo's screen,
-showing on this machine the texts a real provider would have sent.
+Numbers are found as people and libraries write them: E.164 with a plus (any country), the
+international 00 prefix (0044 20 7946 0958), Chinese mobiles with or without 86, and Chinese
+landlines with an area code (010-12345678, (0755) 2345 6789, 86-21-5555-1234). Service
+numbers without an area code (400-810-5050, 95588, 12333) say nothing about a person and stay.
+No logger is exempt: the console provider logs masked numbers and shows texts elsewhere.
 """
 
 from __future__ import annotations
@@ -21,11 +24,20 @@ from typing import Any
 
 from hotline.phones import mask_phone
 
-UNSCRUBBED_LOGGERS = frozenset({"hotline.console"})
 # +86 138 0013 8000, +8613800138000, +1 (415) 555-0100: a plus, then 7-15 digits.
-E164 = re.compile(r"(?<![\w+])\+\d(?:[ \-().]{0,2}\d){6,16}(?!\d)")
-# 13800138000, 8613800138000, 008613800138000, 138-0013-8000 without the plus.
-CN_MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:00)?(?:86[ \-]?)?1[3-9]\d(?:[ \-]?\d){8}(?!\d)")
+# Lookbehinds are ASCII: Chinese text runs straight into a number ("电话010-12345678").
+E164 = re.compile(r"(?<![0-9A-Za-z_+])\+\d(?:[ \-().]{0,2}\d){6,16}(?!\d)")
+# 0044 20 7946 0958, 001-415-555-0100, 00852 2345 6789: China's international prefix (00),
+# a country code that never starts with 0, then the rest.
+IDD = re.compile(r"(?<![0-9A-Za-z_+.])00[1-9](?:[ \-().]{0,2}\d){6,15}(?!\.?\d)")
+# An area code (010, 02x or 0xxx; after the country code its 0 is optional) and a local number
+# of 7 or 8 digits that does not start with 0 (the area code keeps mobiles, dates and 400
+# numbers out).
+CN_LANDLINE = re.compile(
+    r"(?<![0-9A-Za-z_+.])(?:(?P<cc>86)[ \-]?\(?0?|\(?0)(?P<area>10|2\d|[3-9]\d{2})\)?[ \-]?"
+    r"(?P<local>[1-9]\d{2,3}[ \-]?\d{4})(?!\.?\d)")
+# 13800138000, 8613800138000, 008613800138000, 138-0013-8000, 013800138000 without the plus.
+CN_MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:00)?(?:86[ \-]?)?0?1[3-9]\d(?:[ \-]?\d){8}(?!\d)")
 REDACTIONS = [
     (re.compile(r"\[parameters: .*?\](?=\s*(?:\n|\(Background|$))", re.S),
      "[SQL parameters hidden]"),
@@ -44,6 +56,9 @@ def scrub(text: str) -> str:
     for pattern, replacement in REDACTIONS:
         text = pattern.sub(replacement, text)
     text = E164.sub(lambda m: mask_phone("+" + _digits(m.group(0))), text)
+    text = IDD.sub(lambda m: mask_phone("+" + _digits(m.group(0))[2:]), text)
+    text = CN_LANDLINE.sub(
+        lambda m: mask_phone("+86" + m.group("area") + _digits(m.group("local"))), text)
 
     def mobile(match: re.Match[str]) -> str:
         digits = _digits(match.group(0))
@@ -76,8 +91,7 @@ def install() -> None:
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
-        if record.name not in UNSCRUBBED_LOGGERS:
-            _scrub_record(record)
+        _scrub_record(record)
         return record
 
     _installed["factory"] = factory
