@@ -88,11 +88,14 @@ class Pusher:
             self._pending = 0
             self._wake.notify_all()
 
-    def schedule(self, kind: str, maker: Callable[[], dict[str, Any] | None],
+    def schedule(self, kind: str, makers: list[Callable[[], dict[str, Any] | None]],
                  delay: float) -> None:
-        """Make one item (a report or a reply) `delay` seconds from now and push it."""
+        """Make these items (reports or replies) `delay` seconds from now and push them
+        together, MAX_BATCH to a request."""
         with self._wake:
-            self._push_entry(_Entry(time.monotonic() + delay, 0, kind, makers=[maker]))
+            due = time.monotonic() + delay
+            for i in range(0, len(makers), MAX_BATCH):
+                self._push_entry(_Entry(due, 0, kind, makers=makers[i:i + MAX_BATCH]))
 
     def wait(self, timeout: float = 5.0) -> bool:
         """Block until nothing is scheduled or being pushed; False on timeout."""
@@ -122,7 +125,7 @@ class Pusher:
         now = time.monotonic()
         while (entry.attempt == 0 and self._heap and self._heap[0].due <= now
                and self._heap[0].kind == entry.kind and self._heap[0].attempt == 0
-               and len(entry.makers) < MAX_BATCH):
+               and len(entry.makers) + len(self._heap[0].makers) <= MAX_BATCH):
             entry.makers.extend(heapq.heappop(self._heap).makers)
             self._pending -= 1
         return entry

@@ -17,6 +17,7 @@ import signal
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -147,10 +148,14 @@ class FakeAlibaba:
         return template
 
     # --- test controls -------------------------------------------------------------------
-    def reset(self) -> None:
-        """Forget sends, requests, pushes, injected failures and limits (not templates)."""
+    def reset(self, keep_account: bool = True) -> None:
+        """Forget sends, requests, pushes, injected failures and limits; with
+        keep_account=False also the approved signatures and templates."""
         with self._lock:
             self._generation += 1
+            if not keep_account:
+                self._signatures.clear()
+                self._templates.clear()
             self._sent: list[dict[str, Any]] = []
             self._requests: list[dict[str, Any]] = []
             self._replies: list[dict[str, Any]] = []
@@ -206,7 +211,7 @@ class FakeAlibaba:
                     "content": content, "sign_name": sign_name, "dest_code": dest_code,
                     "sequence_id": sequence_id}
             self._replies.append(item)
-        self._pusher.schedule("up", lambda: copy.deepcopy(item), 0.0)
+        self._pusher.schedule("up", [partial(copy.deepcopy, item)], 0.0)
         return copy.deepcopy(item)
 
     def wait_for_pushes(self, timeout: float = 5.0) -> bool:
@@ -371,6 +376,7 @@ class FakeAlibaba:
             self._check_limits(keys, now)
             for key in keys:
                 self._history[key].append(now)
+            makers: list[Callable[[], dict[str, Any] | None]] = []
             for phone, sign, values, extend in rows:
                 text = template.render(sign, values)
                 message: dict[str, Any] = {
@@ -379,9 +385,8 @@ class FakeAlibaba:
                            "extend_code": extend, "sent_at": sent_at, "status": "waiting",
                            "err_code": "", "received_at": "", "sms_size": sms_size(text)}
                 self._sent.append(message)
-                generation = self._generation
-                self._pusher.schedule("report", partial(self._report, message, generation),
-                                      self.report_delay)
+                makers.append(partial(self._report, message, self._generation))
+            self._pusher.schedule("report", makers, self.report_delay)
         return biz_id
 
     def _report(self, message: dict[str, Any], generation: int) -> dict[str, Any] | None:
