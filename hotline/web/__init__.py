@@ -33,7 +33,7 @@ login_manager = LoginManager()
 WEB_BLUEPRINTS = frozenset({"auth", "staff", "office", "volunteer", "campaigns_web",
                             "staff_volunteers", "staff_flows", "account", "case_edit", "triage",
                             "users_admin", "contacts_import", "privacy_admin",
-                            "templates_admin"})
+                            "templates_admin", "consent_export"})
 assets = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/static/web")
 
@@ -45,6 +45,7 @@ def register_web(app: Flask) -> None:
         auth,
         campaigns,
         case_edit,
+        consent_export,
         contacts_import,
         privacy_admin,
         staff,
@@ -69,7 +70,8 @@ def register_web(app: Flask) -> None:
     init_templates(app)
     for bp in (auth.bp, staff.bp, staff_admin.bp, volunteer.bp, campaigns.bp,
                staff_volunteers.bp, staff_flows.bp, account.bp, case_edit.bp, triage.bp,
-               users_admin.bp, contacts_import.bp, privacy_admin.bp, templates_admin.bp):
+               users_admin.bp, contacts_import.bp, privacy_admin.bp, templates_admin.bp,
+               consent_export.bp):
         app.register_blueprint(bp)
     app.before_request(forget_previous_request)
     app.before_request(protect_forms)

@@ -14,13 +14,20 @@ from flask import Blueprint, abort, flash, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from hotline.consent import BadConsentSource, clean_source
 from hotline.db import get_db
 from hotline.phones import mask_numbers_in
 from hotline.web.access import audit, guard, signed_in_user
 from hotline.web.i18n import error_text
 from hotline.web.i18n import gettext as _
 from models import AuditAction, Organisation, Role, User
-from notifications.contact_import import BadHeader, ImportSummary, RowError, import_contacts
+from notifications.contact_import import (
+    BadHeader,
+    ImportConsent,
+    ImportSummary,
+    RowError,
+    import_contacts,
+)
 from notifications.csv_rows import UnreadableCsv, decode_csv
 
 bp = Blueprint("contacts_import", __name__, url_prefix="/staff/contacts")
@@ -31,7 +38,8 @@ SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 # The importer's column names as the page shows them (translated by the catalogue).
 COLUMNS = {"phone": "Phone", "name": "Name", "language": "Language",
            "home_province": "Home province", "work_province": "Province of work",
-           "work_city": "City of work", "tags": "Tags", "timezone": "Time zone"}
+           "work_city": "City of work", "tags": "Tags", "timezone": "Time zone",
+           "consent_source": "How they agreed to bulk SMS"}
 
 
 @bp.before_app_request
@@ -102,17 +110,27 @@ def upload() -> Any:
         flash(error_text(exc), "error")
         return render(400)
     org_id = target_organisation(user)
+    try:  # how these workers agreed to bulk SMS: without it they have no consent on record
+        stated = clean_source(request.form.get("consent_source"))
+    except BadConsentSource:
+        flash(_("Say in at most 120 characters how these workers agreed to receive SMS."),
+              "error")
+        return render(400)
+    consent = ImportConsent(stated, f"imported from {name[:80] or 'a CSV file'} by "
+                                    f"{user.role.value} {user.username}")
     errors: list[RowError] = []
     try:
         summary: ImportSummary = import_contacts(get_db(), text.splitlines(keepends=True),
-                                                 errors.append, organisation_id=org_id)
+                                                 errors.append, organisation_id=org_id,
+                                                 consent=consent)
     except BadHeader as exc:
         flash(_("The file was not imported: {reason}", reason=error_text(exc)), "error")
         return render(400)
     with get_db().begin() as session:
         audit(session, user, AuditAction.IMPORT_CONTACTS,
               detail=f"{name[:80]}: {summary.created} new, {summary.updated} updated, "
-                     f"{summary.rejected} rejected")
+                     f"{summary.rejected} rejected"
+                     + (f", consent recorded for {summary.consent}" if summary.consent else ""))
     imported = summary.created + summary.updated
     return render(400 if errors and not imported else 200, summary=summary, filename=name,
                   errors=[shown_error(e) for e in errors[:SHOWN_ERRORS]],
