@@ -413,8 +413,9 @@ def test_delivery_reports_are_pushed_in_alibabas_batch_format(
     assert [p["ok"] for p in fake_alibaba.pushes] == [True]
 
 
-@pytest.mark.parametrize("refusal", [(500, "error"), (200, '{"code": 1, "msg": "失败"}'),
-                                     (200, "not json"), (404, '{"code": 0}')])
+@pytest.mark.parametrize("refusal", [(500, "error"), (503, '{"code": 0}'), (200, "not json"),
+                                     (200, '{"code": "0"}'), (200, '{"msg": "接收成功"}'),
+                                     (200, "[0]")])
 def test_a_refused_push_is_retried_until_it_is_accepted(
         fake_alibaba: FakeAlibaba, client: Client, receiver: Receiver,
         refusal: tuple[int, str]) -> None:
@@ -426,6 +427,16 @@ def test_a_refused_push_is_retried_until_it_is_accepted(
                                                                       (2, True)]
     bodies = [r["body"] for r in receiver.received]
     assert len(bodies) == 3 and bodies[0] == bodies[1] == bodies[2]
+
+
+def test_a_numeric_code_on_200_counts_as_received_whatever_the_number(
+        fake_alibaba: FakeAlibaba, client: Client, receiver: Receiver) -> None:
+    # Alibaba checks only that `code` is a number, so {"code": 1} is not a refusal.
+    fake_alibaba.push_url = receiver.url
+    receiver.answers = [(200, '{"code": 1, "msg": "失败"}')]
+    send(client)
+    assert fake_alibaba.wait_for_pushes()
+    assert [p["ok"] for p in fake_alibaba.pushes] == [True] and len(receiver.received) == 1
 
 
 def test_pushes_give_up_after_three_retries(fake_alibaba: FakeAlibaba, client: Client,

@@ -261,8 +261,9 @@ class FakeAlibaba:
     def _api(self) -> ResponseReturnValue:
         rid = request_id()
         body = request.get_data(cache=True)
-        query = parse_qsl(request.query_string.decode("utf-8"), keep_blank_values=True)
-        form = (parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        query = parse_qsl(request.query_string.decode("utf-8", "replace"),
+                          keep_blank_values=True)
+        form = (parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
                 if request.mimetype == "application/x-www-form-urlencoded" else [])
         params = dict(query) | dict(form)
         action = request.headers.get("x-acs-action") or params.get("Action", "")
