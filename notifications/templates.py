@@ -354,15 +354,17 @@ class TemplateChoiceError(ValueError):
 
 def campaign_body(template: str, params: Mapping[str, str]) -> str:
     """A template's text as a campaign body: given parameters filled in, the campaign's own
-    per-recipient fields ({name}, {case_number}...) left for the per-recipient rendering."""
+    per-recipient fields ({name}, {case_number}...) left for the per-recipient rendering (a
+    value given for one of those is its fallback: name=工友 → {name|工友})."""
     from notifications.campaigns import FIELDS
 
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
+        if name in FIELDS:
+            fallback = re.sub(r"[{}|]", "", params.get(name, ""))
+            return "{" + name + (f"|{fallback}" if fallback else "") + "}"
         if name in params:
             return params[name].replace("{", "{{").replace("}", "}}")
-        if name in FIELDS:
-            return "{" + name + "}"
         raise TemplateChoiceError("the template needs a value for {name}: add {name}=...",
                                   name=name)
 

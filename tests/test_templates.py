@@ -47,7 +47,8 @@ def register(texts: list[Any], approval: TemplateApproval = TemplateApproval.APP
 
 @pytest.mark.parametrize(("reply", "template"), [
     ("案件#{number}已分配给您，请尽快联系当事人。", "案件#${number}已分配给您，请尽快联系当事人。"),
-    ("工友热线：案件#{number}由{source}转来：{note}", "工友热线：案件#${number}由${source}转来：${note}"),
+    ("工友热线：案件#{number}由{source}转来：{note}",
+     "工友热线：案件#${number}由${source}转来：${note}"),
     ("Cannot read the amount {text!r}; write e.g. DONE {number} 12000",
      "Cannot read the amount '${text}'; write e.g. DONE ${number} 12000"),
     ("braces {{as typed}} stay: {number}", "braces {as typed} stay: ${number}"),
@@ -120,7 +121,8 @@ def test_real_offers_match_the_offer_template(app: Flask) -> None:
     ("案件${1abc}已受理", "notification", ["error: variable ${1abc}: a name starts"]),
     ("【工友热线】您的案件${number}已受理", "notification", ["error: 【】 are for the signature"]),
     ("欠薪约¥${amount}，已登记", "notification", ["warning: the symbols ¥"]),
-    ("工友维权热线：案件${number}已受理", "notification", ["warning: '维权' reads as legal rights"]),
+    ("工友维权热线：案件${number}已受理", "notification",
+     ["warning: '维权' reads as legal rights"]),
     ("案" * 501, "notification", ["error: the template has 501 characters"]),
     ("", "notification", ["error: the template is empty"]),
 ])

@@ -54,8 +54,9 @@ def index() -> Any:
         rows = session.scalars(select(SmsTemplate).where(SmsTemplate.provider == provider)
                                .order_by(SmsTemplate.approval, SmsTemplate.purpose,
                                          SmsTemplate.code)).all()
-        offices: dict[int | None, str] = dict(
-            session.execute(select(Organisation.id, Organisation.name)).tuples().all())
+        offices: dict[int | None, str] = {
+            oid: name for oid, name in session.execute(select(Organisation.id,
+                                                              Organisation.name))}
         templates = [{"row": t, "office": offices.get(t.organisation_id),
                       "findings": [f.zh for f in check_template(t.text, t.kind, t.signature)]}
                      for t in rows]
