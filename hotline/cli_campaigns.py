@@ -113,7 +113,8 @@ def _parse_texts(texts: tuple[str, ...]) -> dict[str, str]:
 @click.option("--template", "template_code", default=None,
               help="An approved carrier template's code: the text is the template's.")
 @click.option("--param", "params", multiple=True, help="name=value for a template parameter "
-              "(the campaign's own fields such as name, case_number are filled per recipient).")
+              "(the campaign's own fields such as name, case_number are filled per recipient; "
+              "a value given for one is used where a recipient has none).")
 @click.option("--tag", "tags", multiple=True, help="Contacts with any of these tags.")
 @click.option("--language", "languages", multiple=True)
 @click.option("--province", "provinces", multiple=True, help="Home province.")
