@@ -28,6 +28,7 @@ from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from notifications.fakes.alibaba_control import add_control_routes
 from notifications.fakes.alibaba_push import Pusher
 from notifications.fakes.alibaba_rules import (
     DEFAULT_SIGNATURE,
@@ -253,8 +254,6 @@ class FakeAlibaba:
         app = Flask(__name__)
         app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Alibaba answers UTF-8
         app.add_url_rule("/", "api", self._api, methods=["GET", "POST"])
-        from notifications.fakes.alibaba_control import add_control_routes
-
         add_control_routes(app, self)
         return app
 
