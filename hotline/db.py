@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -21,7 +21,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # JIT compilation only pays for long analytic queries; for a console's short ones it
+    # cost 175-207 ms a statement once plans looked expensive. Kept with any options the URL
+    # already passes (a search_path).
+    given = make_url(url).query.get("options") or ""
+    given = " ".join(given) if isinstance(given, tuple) else given
+    options = f"{given} -c jit=off".strip()
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": options}, **kwargs)
 
 
 def _sqlite_immediate(engine: Engine) -> None:

@@ -26,9 +26,10 @@ def status_counts(session: Session, campaign_id: int) -> dict[str, int]:
     return counts
 
 
-def progress(session: Session, campaign: Campaign) -> dict[str, Any]:
+def progress(session: Session, campaign: Campaign, counts: dict[str, int] | None = None
+             ) -> dict[str, Any]:
     """What the web UI and `hotline campaign send --follow` show, as JSON-able data."""
-    counts = status_counts(session, campaign.id)
+    counts = status_counts(session, campaign.id) if counts is None else counts
     total = sum(counts.values())
     finished = sum(counts[str(s)] for s in FINAL)
     return {

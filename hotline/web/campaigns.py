@@ -19,6 +19,7 @@ from hotline.db import get_db
 from hotline.web.access import campaign_or_404, campaign_scope, guard, signed_in_user
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import local_zone
+from hotline.web.templates_admin import campaign_with_template
 from models import CaseCategory, Contact, Role, User
 from models.campaign import Campaign, CampaignKind, CampaignStatus
 from notifications import campaign_control as control
@@ -68,6 +69,7 @@ def audience_from(form: MultiDict[str, str], user: User) -> Audience:
         "tags": split_list(form.get("tags")), "case_categories": form.getlist("case_categories"),
         "has_open_case": has_open, "exclude_stale": number in ("fresh", "verified"),
         "verified": True if number == "verified" else None,
+        "require_consent": form.get("require_consent") == "1",
         "organisation_id": audience_organisation(user)})
 
 
@@ -82,13 +84,13 @@ def spec_from(form: MultiDict[str, str], user: User) -> CampaignSpec:
         price = Decimal(form["price"]) if form.get("price") else None
     except InvalidOperation as exc:
         raise ValueError(_("Price per segment must be a number.")) from exc
-    return CampaignSpec(
+    return campaign_with_template(CampaignSpec(  # on a template carrier: the template's text
         name=name, variants=variants, audience=audience_from(form, user),
         kind=CampaignKind.RECHECK if form.get("kind") == "recheck" else CampaignKind.BROADCAST,
         signature=form.get("signature", "").strip()[:20] or None,
         footer=form.get("footer") == "1", default_language=form.get("default_language", "zh"),
         rsvp_keywords=split_list(form.get("rsvp")), quiet_hours=form.get("quiet") or None,
-        price_per_segment=price)
+        price_per_segment=price), form, user)
 
 
 @bp.get("/")
@@ -98,7 +100,7 @@ def list_campaigns() -> Any:
         rows = session.scalars(select(Campaign).where(campaign_scope(signed_in_user()))
                                .order_by(Campaign.id.desc()).limit(100)).all()
         return render_template("campaigns/list.html",
-                               campaigns=[progress(session, c) for c in rows])
+                               campaigns=control.progress_many(session, rows))
 
 
 @bp.get("/new")

@@ -37,7 +37,7 @@ from models import (
     utcnow,
 )
 from models.campaign import Campaign, CampaignStatus
-from notifications.campaign_report import progress
+from notifications.campaign_control import progress_many
 from notifications.providers import ProviderError, RecordingStore, get_provider
 
 CHANNEL_NAMES = {"sms": "SMS", "voice": "Phone call", "web": "Web"}
@@ -127,9 +127,9 @@ def transfer(session: Session, case: Case, user: User, organisation_id: int | No
 def campaigns_in_flight(session: Session, user: User) -> list[dict[str, Any]]:
     """The user's scheduled, sending and paused campaigns with their progress."""
     live = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
-    return [progress(session, c) for c in session.scalars(
+    return progress_many(session, session.scalars(
         select(Campaign).where(Campaign.status.in_(live), campaign_scope(user))
-        .order_by(Campaign.id.desc()).limit(10))]
+        .order_by(Campaign.id.desc()).limit(10)).all())
 
 
 def play_recording(user: User, call_id: int, load_case: Callable[[Session, User, int], Case],

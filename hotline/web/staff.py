@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from hotline import cases as front_door
@@ -54,6 +56,7 @@ from models.case import CASE_TRANSITIONS
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 bp.before_request(guard(Role.ADMIN, Role.STAFF))
 PAGE_SIZE = 50
+CASE_NUMBER = re.compile(r"[0-9]{1,9}")  # within a database integer
 
 
 def volunteer_scope(user: User) -> Any:
@@ -130,11 +133,16 @@ def filtered_cases(user: User, args: Any) -> Select[Case]:
     if (args.get("volunteer") or "").isdigit():
         query = query.where(Case.assigned_volunteer_id == int(args["volunteer"]))
     text = (args.get("q") or "").strip()[:100]
-    if text:
+    digits = unicodedata.normalize("NFKC", text)  # full-width １０２４ is a number too
+    if CASE_NUMBER.fullmatch(digits):
+        # A case number: one probe of its unique index (casting every number to text and
+        # matching the words too read the whole table).
+        query = query.where(Case.number == int(digits))
+    elif text:
+        # On PostgreSQL a trigram index (pg_trgm, migration 0014) serves these ILIKEs.
         like = f"%{text}%"
-        query = query.where(or_(cast(Case.number, String) == text, Case.employer.ilike(like),
-                                Case.summary.ilike(like), Case.work_city.ilike(like),
-                                Case.work_province.ilike(like)))
+        query = query.where(or_(Case.employer.ilike(like), Case.summary.ilike(like),
+                                Case.work_city.ilike(like), Case.work_province.ilike(like)))
     return query
 
 
@@ -145,9 +153,14 @@ def cases() -> Any:
     page = max(1, request.args.get("page", 1, type=int) or 1)
     query = filtered_cases(user, request.args)
     with get_db().begin() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(query.order_by(Case.created_at.desc())
-                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        # The page and the total in one statement (a window count), not a count and a page.
+        found = session.execute(query.add_columns(func.count().over())
+                                .order_by(Case.created_at.desc(), Case.id.desc())
+                                .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+        rows = [case for case, _ in found]
+        total = found[0][1] if found else (
+            0 if page == 1 else session.scalar(select(func.count())
+                                               .select_from(query.subquery())) or 0)
         volunteers = session.scalars(select(Volunteer).where(volunteer_scope(user))
                                      .order_by(Volunteer.name)).all()
         return render_template("staff/cases.html", cases=rows, total=total, page=page,

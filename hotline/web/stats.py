@@ -6,11 +6,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, case, distinct, exists, func, literal, select, union_all
+from sqlalchemy.orm import Session, joinedload
 
 from hotline.routing import current_load
 from models import (
@@ -111,13 +112,15 @@ def stale_cases(session: Session, scope: ColumnElement[bool], limit: int = 20) -
     activity = func.coalesce(Case.last_activity_at, Case.created_at)
     contacted = func.coalesce(Case.worker_contacted_at, Case.created_at)
     unanswered = Case.reminded_at.is_not(None) & (activity <= Case.reminded_at)
+    # The worst first, ordered in SQL (breach_of's rule): only `limit` cases are loaded.
+    rank = case((unanswered, 0), (activity < stale, 1), else_=2)
+    since = case((unanswered, Case.reminded_at), (activity < stale, activity), else_=contacted)
     cases = session.scalars(select(Case).where(
         scope, Case.status.in_(WORKING), Case.assigned_volunteer_id.is_not(None),
         unanswered | (activity < stale) | (contacted < monthly))
-        .order_by(activity).limit(500)).all()
-    breaches = [breach_of(case, stale, monthly) for case in cases]
-    order = {"reminder": 0, "idle": 1, "monthly": 2}
-    return sorted(breaches, key=lambda b: (order[b.reason], b.since))[:limit]
+        .options(joinedload(Case.assigned_volunteer))
+        .order_by(rank, since, Case.id).limit(limit)).all()
+    return [breach_of(c, stale, monthly) for c in cases]
 
 
 def breach_of(case: Case, stale: datetime, monthly: datetime) -> Breach:
@@ -176,61 +179,79 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 
 
 def monthly_report(session: Session, scope: ColumnElement[bool], month: str) -> MonthlyReport:
-    """Contacts, consultations, cases by category, wages and satisfaction for one month."""
+    """Contacts, consultations, cases by category, wages and satisfaction for one month.
+
+    Every figure is counted in SQL over the month's rows only (the date indexes find them),
+    so the cost follows the month's activity, not the years of history before it.
+    """
     start, end = month_bounds(month)
     report = MonthlyReport(month=month)
-    in_month = Case.created_at.between(start, end - timedelta(microseconds=1))
-    scoped_ids = select(Case.id).where(scope)
-    opened = session.execute(select(Case.category, func.count(),
-                                    func.coalesce(func.sum(Case.people_affected), 0))
-                             .where(scope, in_month).group_by(Case.category)).all()
-    report.by_category = {str(cat): n for cat, n, _ in opened}
-    report.cases_opened = sum(n for _, n, _ in opened)
-    report.people_affected = int(sum(p for _, _, p in opened))
-    report.wages_claimed = Decimal(session.scalar(select(
-        func.coalesce(func.sum(Case.amount_owed), 0)).where(scope, in_month)) or 0)
-    _count_contacts(session, report, scoped_ids, start, end)
-    _count_finished(session, report, scoped_ids, start, end)
-    report.satisfaction = satisfaction_scores(session, scoped_ids, start, end)
+    opened = session.execute(
+        select(Case.category, func.count(), func.coalesce(func.sum(Case.people_affected), 0),
+               func.coalesce(func.sum(Case.amount_owed), 0))
+        .where(scope, Case.created_at >= start, Case.created_at < end)
+        .group_by(Case.category)).all()
+    report.by_category = {str(cat): n for cat, n, _, _ in opened}
+    report.cases_opened = sum(n for _, n, _, _ in opened)
+    report.people_affected = int(sum(p for _, _, p, _ in opened))
+    report.wages_claimed = Decimal(sum((Decimal(w or 0) for _, _, _, w in opened), Decimal(0)))
+    _count_contacts(session, report, scope, start, end)
+    _count_finished(session, report, scope, start, end)
+    report.satisfaction = satisfaction_scores(session, scope, start, end)
     return report
 
 
-def _count_contacts(session: Session, report: MonthlyReport, scoped_ids: object,
+def _in_scope(column: Any, scope: ColumnElement[bool]) -> ColumnElement[bool]:
+    """`column` (a case id) names a case in scope: one probe of the case by its key."""
+    return exists().where(Case.id == column, scope)
+
+
+def _count_contacts(session: Session, report: MonthlyReport, scope: ColumnElement[bool],
                     start: datetime, end: datetime) -> None:
     """Workers served, first-time workers, and inbound SMS/calls on the office's cases."""
-    msgs = select(Message.contact_id).where(
-        Message.direction == Direction.INBOUND, Message.case_id.in_(scoped_ids),  # type: ignore[arg-type]
-        Message.created_at >= start, Message.created_at < end)
-    calls = select(Call.contact_id).where(
-        Call.direction == Direction.INBOUND, Call.case_id.in_(scoped_ids),  # type: ignore[arg-type]
-        Call.created_at >= start, Call.created_at < end)
-    contact_ids = {c for c in session.scalars(msgs.union_all(calls)) if c is not None}
-    report.sms_in = session.scalar(select(func.count()).select_from(msgs.subquery())) or 0
-    report.calls_in = session.scalar(select(func.count()).select_from(calls.subquery())) or 0
-    report.contacts_served = len(contact_ids)
-    report.new_contacts = session.scalar(select(func.count()).select_from(Contact).where(
-        Contact.id.in_(contact_ids), Contact.created_at >= start, Contact.created_at < end)) or 0
+    sms = select(Message.contact_id.label("contact_id"), literal(1).label("sms"),
+                 literal(0).label("call")).where(
+        Message.created_at >= start, Message.created_at < end,
+        Message.direction == Direction.INBOUND, _in_scope(Message.case_id, scope))
+    calls = select(Call.contact_id, literal(0), literal(1)).where(
+        Call.created_at >= start, Call.created_at < end,
+        Call.direction == Direction.INBOUND, _in_scope(Call.case_id, scope))
+    inbound = union_all(sms, calls).subquery()
+    first_time = case(((Contact.created_at >= start) & (Contact.created_at < end),
+                       inbound.c.contact_id))
+    row = session.execute(select(
+        func.coalesce(func.sum(inbound.c.sms), 0), func.coalesce(func.sum(inbound.c.call), 0),
+        func.count(distinct(inbound.c.contact_id)), func.count(distinct(first_time)))
+        .select_from(inbound).outerjoin(Contact, Contact.id == inbound.c.contact_id)).one()
+    report.sms_in, report.calls_in = int(row[0]), int(row[1])
+    report.contacts_served, report.new_contacts = int(row[2]), int(row[3])
     report.consultations = report.sms_in + report.calls_in
 
 
-def _count_finished(session: Session, report: MonthlyReport, scoped_ids: object,
+def _count_finished(session: Session, report: MonthlyReport, scope: ColumnElement[bool],
                     start: datetime, end: datetime) -> None:
     """Cases resolved/referred/closed in the month, and the wages they recovered."""
-    finished = {str(CaseStatus.RESOLVED), str(CaseStatus.REFERRED), str(CaseStatus.CLOSED)}
-    events = session.execute(select(CaseEvent.case_id, CaseEvent.data).where(
-        CaseEvent.kind == EventKind.STATUS, CaseEvent.case_id.in_(scoped_ids),  # type: ignore[arg-type]
-        CaseEvent.at >= start, CaseEvent.at < end)).all()
-    case_ids = {cid for cid, data in events if (data or {}).get("to") in finished}
-    report.cases_finished = len(case_ids)
-    report.wages_recovered = Decimal(session.scalar(select(
-        func.coalesce(func.sum(Case.amount_recovered), 0)).where(Case.id.in_(case_ids))) or 0)
+    finished = [str(CaseStatus.RESOLVED), str(CaseStatus.REFERRED), str(CaseStatus.CLOSED)]
+    closed_in_month = select(CaseEvent.case_id).where(
+        CaseEvent.kind == EventKind.STATUS, CaseEvent.at >= start, CaseEvent.at < end,
+        CaseEvent.data["to"].as_string().in_(finished))
+    count, recovered = session.execute(select(
+        func.count(), func.coalesce(func.sum(Case.amount_recovered), 0))
+        .where(Case.id.in_(closed_in_month), scope)).one()
+    report.cases_finished = int(count)
+    report.wages_recovered = Decimal(recovered or 0)
 
 
-def satisfaction_scores(session: Session, scoped_ids: object, start: datetime, end: datetime
-                        ) -> dict[int, int]:
+def satisfaction_scores(session: Session, scope: ColumnElement[bool], start: datetime,
+                        end: datetime) -> dict[int, int]:
     """Closing-survey answers (1-5) given in the month, counted by score."""
-    events = session.scalars(select(CaseEvent.data).where(
-        CaseEvent.kind == EventKind.SURVEY, CaseEvent.case_id.in_(scoped_ids),  # type: ignore[arg-type]
-        CaseEvent.at >= start, CaseEvent.at < end)).all()
-    return dict(Counter(int(d["satisfaction"]) for d in events
-                        if isinstance(d, dict) and str(d.get("satisfaction", "")).isdigit()))
+    score = CaseEvent.data["satisfaction"].as_string()
+    rows = session.execute(select(score, func.count()).where(
+        CaseEvent.kind == EventKind.SURVEY, CaseEvent.at >= start, CaseEvent.at < end,
+        _in_scope(CaseEvent.case_id, scope)).group_by(score)).all()
+    # A handful of groups; the answer may be stored as 5 or "5" (SQLite keeps the JSON type).
+    counts: Counter[int] = Counter()
+    for value, n in rows:
+        if value is not None and str(value).isdigit():
+            counts[int(value)] += n
+    return dict(counts)
