@@ -219,19 +219,13 @@ def _organisation_id(session: Any, name: str) -> int:
 @click.argument("campaign_id", type=int)
 def estimate_cmd(campaign_id: int) -> None:
     """Exact segments per variant over the audience, and the cost."""
-    from hotline.consent import left_out_for_consent
     from hotline.db import get_db
-    from notifications.audience import Audience
     from notifications.campaigns import check_campaign, estimate
 
     _app()
     with get_db().begin() as session:
         found = _get(session, campaign_id)
-        audience = Audience.from_dict(found.audience)
-        no_consent = ({"left_out_without_consent": left_out_for_consent(session, audience)}
-                      if audience.require_consent else {})
-        _echo_json({**estimate(session, found), **no_consent,
-                    "problems": check_campaign(session, found)})
+        _echo_json({**estimate(session, found), "problems": check_campaign(session, found)})
 
 
 @campaign.command("preview")

@@ -39,7 +39,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models import ConsentEvent, Contact, utcnow
 
@@ -224,9 +224,9 @@ def opt_out_list(session: Session, scope: ColumnElement[bool] | None = None
                  ) -> Iterator[tuple[str, datetime, str | None, str | None]]:
     """Every opted-out contact in `scope` whose number is still held, newest first:
     (phone, opted out at, how and evidence of the latest withdrawal on record, if any)."""
-    latest = (select(ConsentEvent.id).where(ConsentEvent.contact_id == Contact.id,
-                                            ConsentEvent.action == WITHDRAWN)
-              .order_by(ConsentEvent.id.desc()).limit(1).scalar_subquery())
+    step = aliased(ConsentEvent)  # the subquery's own, not the outer join's
+    latest = (select(step.id).where(step.contact_id == Contact.id, step.action == WITHDRAWN)
+              .order_by(step.id.desc()).limit(1).correlate(Contact).scalar_subquery())
     query = (select(Contact.phone, Contact.opted_out_at, ConsentEvent.source,
                     ConsentEvent.evidence)
              .outerjoin(ConsentEvent, ConsentEvent.id == latest)

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from hotline.consent import left_out_for_consent
 from hotline.phones import mask_phone
 from hotline.replies import say
 from models import (
@@ -274,8 +275,12 @@ def estimate(session: Session, campaign: Campaign) -> dict[str, Any]:
     variants = [{**est.__dict__, "encodings": sorted(est.encodings),
                  "cost": str(price * est.segments)} for est in out.values()]
     total = sum(e.segments for e in out.values())
+    # An audience requiring consent on record says whom that leaves out (hotline.consent).
+    consent = ({"left_out_without_consent": left_out_for_consent(session, audience)}
+               if audience.require_consent else {})
     return {"variants": variants, "recipients": sum(e.recipients for e in out.values()),
-            "segments": total, "price_per_segment": str(price), "cost": str(price * total)}
+            "segments": total, "price_per_segment": str(price), "cost": str(price * total),
+            **consent}
 
 
 def cached_estimate(session: Session, campaign: Campaign) -> dict[str, Any]:

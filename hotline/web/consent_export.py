@@ -34,7 +34,7 @@ from hotline.web.catalogue_zh import ZH
 from hotline.web.catalogue_zh_consent import ZH_CONSENT
 from hotline.web.stats import local_zone
 from models import AuditAction, ConsentEvent, Contact, Role, User, utcnow
-from notifications.audience import Audience, BadAudience, organisation_condition
+from notifications.audience import BadAudience, organisation_condition
 from notifications.csv_safe import safe_writer
 
 # Until the main catalogue imports this one, its strings join it here (the app imports this
@@ -144,14 +144,13 @@ def opt_outs_csv() -> Response:
 
 
 @bp.app_template_global("consent_left_out")
-def consent_left_out(audience: dict[str, Any] | None = None) -> int | None:
-    """For the estimate: how many an audience requiring consent leaves out for lack of it
-    (a stored campaign audience, or the compose form being typed); None if it is invalid."""
+def consent_left_out() -> int | None:
+    """For the compose form's live estimate (rendered after its transaction): how many the
+    audience being typed leaves out for lack of consent; None if the filter is invalid."""
     from hotline.web.campaigns import audience_from
 
     try:
-        wanted = (Audience.from_dict(audience) if audience is not None
-                  else audience_from(request.form, signed_in_user()))
+        wanted = audience_from(request.form, signed_in_user())
     except BadAudience:
         return None
     with get_db().begin() as session:
