@@ -122,14 +122,16 @@ def test_the_admin_page_lists_gaps_and_records_reviews(app: Flask, web_world: We
     for user in ("staff_a", "vol_a"):
         client, _ = logged_in(app, user)
         assert client.get("/staff/templates/").status_code == 403
-        assert client.post("/staff/templates/1/approve").status_code in (400, 403)
+        assert client.post("/staff/templates/review", data={
+            "template_id": "1", "action": "approve"}).status_code in (400, 403)
     client, token = logged_in(app, "admin")
     page = visible_text(client.get("/staff/templates/?lang=zh").get_data(as_text=True))
     assert "尚无已审核模板的短信" in page and "审核中" in page and "SMS_7" in page
     assert "工友热线：已收到您的求助，案件编号1024。" in page  # a gap, as it is sent
     assert "case_opened" not in page and "notification" not in page  # no English keys
     [template] = templates()
-    done = client.post(f"/staff/templates/{template.id}/approve", data={"csrf_token": token})
+    done = client.post("/staff/templates/review", data={
+        "template_id": str(template.id), "action": "approve", "csrf_token": token})
     assert done.status_code == 303
     assert templates()[0].approval == TemplateApproval.APPROVED
     page = visible_text(client.get("/staff/templates/?lang=zh").get_data(as_text=True))

@@ -65,11 +65,15 @@ def index() -> Any:
                                in_use=current_app.config.get("HOTLINE_PROVIDER") == provider)
 
 
-@bp.post("/<int:template_id>/<any(approve, reject):action>")
-def review(template_id: int, action: str) -> Any:
-    """Record the carrier's review of a registered template."""
+@bp.post("/review")
+def review() -> Any:
+    """Record the carrier's review of a registered template (form: template_id, action)."""
+    action = request.form.get("action", "")
+    raw_id = request.form.get("template_id", "")
+    if action not in ("approve", "reject") or not raw_id.isdigit():
+        abort(400)
     with get_db().begin() as session:
-        template = session.get(SmsTemplate, template_id)
+        template = session.get(SmsTemplate, int(raw_id))
         if template is None:
             abort(404)
         template.approval = (TemplateApproval.APPROVED if action == "approve"
