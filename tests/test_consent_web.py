@@ -192,3 +192,12 @@ def test_cli_exports_for_an_auditor(app: Flask, people: dict[str, int], tmp_path
     nobody = CliRunner().invoke(main, ["privacy", "opt-outs", "--out", str(opt_outs), "--by",
                                        "vol_a"], env=env)
     assert nobody.exit_code != 0 and len(exports_audited()) == 2
+
+
+def test_a_consent_column_too_long_is_reported_in_plain_chinese(
+        app: Flask, web_world: WebWorld) -> None:
+    client, token = logged_in(app, "staff_a")
+    data = f"手机号,同意来源\n13800138001,{'同' * 121}\n13800138002,普法讲座签到表勾选同意\n"
+    page = upload(client, token, data.encode(), lang="zh").get_data(as_text=True)
+    assert "同意接收短信的方式" in page and "同意来源超过120个字" in page
+    assert 'id="consent-recorded">1<' in page

@@ -39,3 +39,8 @@ ZH_CONSENT: dict[str, str] = {
     "Download CSV": "下载CSV",
     "consent records exported": "导出同意记录",
 }
+
+# Errors made outside the web layer (hotline.consent), merged into ZH_ERRORS.
+ZH_CONSENT_ERRORS: list[tuple[str, str]] = [
+    (r"consent source longer than (?P<n>\d+) characters", "同意来源超过{n}个字"),
+]
