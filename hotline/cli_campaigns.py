@@ -195,7 +195,8 @@ def _use_template(session: Any, spec: Any, code: str | None, params: tuple[str, 
                   org_id: int | None) -> None:
     """A campaign from an approved carrier template: its text, signature and no TD footer
     (the template carries the carrier's own opt-out wording)."""
-    from notifications.templates import configured_provider, parse_params, templated_variants
+    from notifications.template_campaigns import parse_params, templated_variants
+    from notifications.templates import configured_provider
 
     if code:
         language, body, template = templated_variants(

@@ -214,7 +214,7 @@ def check_campaign(session: Session, campaign: Campaign) -> list[str]:
             if count:
                 problems.append(f"{language} text uses {{{name}}} but {count} recipient(s) have "
                                 f"none; add a fallback like {{{name}|...}} or narrow the audience")
-    from notifications.templates import campaign_template_problems  # here: it imports us
+    from notifications.template_campaigns import campaign_template_problems  # here: it imports us
 
     return problems + campaign_template_problems(session, campaign)
 

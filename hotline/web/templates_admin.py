@@ -19,17 +19,19 @@ from hotline.web.access import guard
 from hotline.web.i18n import gettext as _
 from models import Case, Organisation, Role, SmsTemplate, TemplateApproval, User
 from notifications.campaigns import CampaignSpec
+from notifications.template_campaigns import (
+    TemplateChoiceError,
+    parse_params,
+    templated_variants,
+)
 from notifications.template_rules import check_template
 from notifications.templates import (
     PROVIDER_OPT_OUT,
-    TemplateChoiceError,
     candidates,
     configured_provider,
     coverage,
-    parse_params,
     relay_outcome,
     requires_templates,
-    templated_variants,
 )
 
 bp = Blueprint("templates_admin", __name__, url_prefix="/staff/templates")
