@@ -44,22 +44,25 @@ class BadAudience(ValueError):
     """An audience filter that names an unknown field or value."""
 
 
-def organisation_condition(organisation_id: int) -> ColumnElement[bool]:
+def organisation_condition(organisation_id: int, *, few: bool = False) -> ColumnElement[bool]:
     """Contacts an organisation may text: imported by it, or with a case in its queue.
 
     A case that passed through the organisation counts too (`case_organisations`).
     NO_ORGANISATION means contacts that belong to no organisation at all (or have a case
     with none), as staff without an organisation see only cases without one.
+
+    `few`: the contacts tested are already few (the opt-out list: a partial index finds
+    them), so each is probed through one correlated EXISTS over a UNION ALL that stops at
+    its first hit. Otherwise (a whole audience), three ORed EXISTS, which PostgreSQL runs as
+    hashed subplans reading each branch once: at 400,000 contacts that is ~7x faster than
+    probing every contact, while for 12,000 opted-out contacts probing is ~2x faster.
     """
     case_in = exists().where(Case.contact_id == Contact.id)
     if organisation_id == NO_ORGANISATION:
         linked = exists().where(ContactOrganisation.contact_id == Contact.id)
         in_some = case_in.where(Case.organisation_id.is_not(None))
         return or_(case_in.where(Case.organisation_id.is_(None)), and_(~linked, ~in_some))
-    # One correlated EXISTS over a UNION ALL, each branch probing one index by contact: the
-    # planner runs the branches in turn and stops at the first row. Three ORed EXISTS were
-    # costed so high at 400,000 contacts that PostgreSQL compiled them with JIT on each call.
-    one = literal_column("1")
+    one: ColumnElement[int] = literal_column("1")
     imported = select(one).where(ContactOrganisation.contact_id == Contact.id,
                                  ContactOrganisation.organisation_id == organisation_id)
     queued = select(one).select_from(Case).where(Case.contact_id == Contact.id,
@@ -70,7 +73,9 @@ def organisation_condition(organisation_id: int) -> ColumnElement[bool]:
                    .join(CaseOrganisation, CaseOrganisation.case_id == Case.id)
                    .where(Case.contact_id == Contact.id,
                           CaseOrganisation.organisation_id == organisation_id))
-    return exists(union_all(imported, queued, held_before))
+    if few:
+        return exists(union_all(imported, queued, held_before))
+    return or_(imported.exists(), queued.exists(), held_before.exists())
 
 
 @dataclass(frozen=True)
