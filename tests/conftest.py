@@ -33,7 +33,9 @@ PG_SERVER = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0
 # Each pytest process gets its own schema, so parallel runs (and helpers) never collide.
 PG_SCHEMA = f"t{os.getpid()}"
 PG_URL = f"{PG_SERVER}?options=-csearch_path%3D{PG_SCHEMA}"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+# pytest-xdist workers (gw0, gw1...) each get their own Redis database: tests flush theirs.
+REDIS_DB = 9 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{REDIS_DB}")
 AUTH_TOKEN = "test-auth-token-0123456789"
 ACCOUNT_SID = "AC" + "1" * 32
 PUBLIC_URL = "https://hotline.example.org"
@@ -76,18 +78,39 @@ def redis_client() -> redis_lib.Redis:
     return client
 
 
+_ENGINES: dict[str, Any] = {}
+
+
+def _engine(url: str) -> Any:
+    """One engine per database URL for the whole run (a new connection per test is slow)."""
+    if url not in _ENGINES:
+        _ENGINES[url] = create_engine(url, pool_size=1, pool_pre_ping=True)
+    return _ENGINES[url]
+
+
 def wipe(url: str) -> None:
-    """Delete every row (keeps the migrated schema)."""
-    engine = create_engine(url)
+    """Delete every row and restart the ids (keeps the migrated schema).
+
+    Only tables that hold rows are touched, with DELETE: on PostgreSQL, TRUNCATE of ~35 tables
+    costs about a second per test (it rewrites every table's files), DELETE of a few rows does
+    not."""
+    engine = _engine(url)
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    probe = " UNION ALL ".join(
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
+        used = {row[0] for row in conn.execute(text(probe))}
+        for name in tables:  # children before parents
+            if name in used:
                 conn.execute(text(f"DELETE FROM {name}"))
+        if engine.dialect.name == "postgresql":
+            for name in tables:
+                if name in used and "id" in Base.metadata.tables[name].c:
+                    conn.execute(text(
+                        "SELECT setval(s, 1, false) FROM pg_get_serial_sequence(:t, 'id') AS s "
+                        "WHERE s IS NOT NULL"), {"t": name})
+        else:
             conn.execute(text("DELETE FROM sqlite_sequence"))  # restart case numbers
-    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
