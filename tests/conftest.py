@@ -104,11 +104,11 @@ def wipe(url: str) -> None:
             if name in used:
                 conn.execute(text(f"DELETE FROM {name}"))
         if engine.dialect.name == "postgresql":
-            for name in tables:
-                if name in used and "id" in Base.metadata.tables[name].c:
-                    conn.execute(text(
-                        "SELECT setval(s, 1, false) FROM pg_get_serial_sequence(:t, 'id') AS s "
-                        "WHERE s IS NOT NULL"), {"t": name})
+            # Every sequence that moved, even for a table whose rows were rolled back.
+            conn.execute(text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+                "FROM pg_sequences WHERE schemaname = current_schema() "
+                "AND last_value IS NOT NULL"))
         else:
             conn.execute(text("DELETE FROM sqlite_sequence"))  # restart case numbers
 
