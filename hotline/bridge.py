@@ -26,7 +26,7 @@ from hotline.queues import URGENT
 from hotline.replies import say
 from hotline.routing import after_commit, queue_sms, send_after_commit
 from hotline.twilio_signature import require_twilio_signature
-from hotline.twiml import public_url, twiml_response
+from hotline.twiml import first_delivery, public_url, twiml_response
 from ivr_flows.voice import say as speak
 from models import (
     Call,
@@ -205,14 +205,11 @@ def _volunteer_for(session: Session, case: Case | None, to: str) -> Volunteer | 
 
 
 def once_per_delivery(kind: str, write: Callable[[Session], None]) -> None:
-    """Run `write` in one transaction unless Twilio delivered this webhook before (the same
-    I-Twilio-Idempotency-Token): a retry, or its twin racing it, writes nothing."""
-    from hotline.webhooks import idempotency_token, seen_before
-
-    token = idempotency_token()
+    """Run `write` in one transaction unless Twilio delivered this webhook before: a retry,
+    or its twin racing it, writes nothing."""
     try:
         with get_db().begin() as session:
-            if not seen_before(session, token, kind):
+            if first_delivery(session, kind):
                 write(session)
     except IntegrityError:
         pass  # the twin delivery committed the same token first: it wrote this

@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, has_request_context, request
+from sqlalchemy.orm import Session
 from twilio.twiml import TwiML
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -33,6 +34,15 @@ def public_path(path: str) -> str:
     else:
         prefix = request.script_root if has_request_context() else ""
     return prefix + path
+
+
+def first_delivery(session: Session, kind: str) -> bool:
+    """False when Twilio delivered this webhook before (its I-Twilio-Idempotency-Token, the
+    same on every retry, is recorded in the caller's transaction): a retry, or a captured
+    request re-cut so that its signature still verifies, must then write nothing."""
+    from hotline.webhooks import idempotency_token, seen_before  # it imports this module
+
+    return not seen_before(session, idempotency_token(), kind)
 
 
 def twiml_response(twiml: TwiML, status: int = 200) -> Response:

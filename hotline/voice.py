@@ -32,7 +32,7 @@ from hotline.intake import BadWebhook, find_or_create_contact
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.queues import INTAKE, URGENT, enqueue
 from hotline.twilio_signature import require_twilio_signature
-from hotline.twiml import public_path
+from hotline.twiml import first_delivery, public_path
 from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
 from ivr_flows.loader import default_flow
 from ivr_flows.store import FlowOutcome, apply_turn, end_flow, save_state, state_of
@@ -147,16 +147,11 @@ def stored_step(session: Session, sid: str, n: int) -> str | None:
 def once(kind: str, replay: Callable[[Session], str],
          work: Callable[[Session], tuple[str, FlowOutcome]]
          ) -> Callable[[Session], tuple[str, FlowOutcome]]:
-    """`work` for a delivery seen for the first time; for a retry of one (Twilio's
-    I-Twilio-Idempotency-Token again), `replay`'s answer with nothing written. The token
-    also stops a captured request re-cut into another CallSid or RecordingUrl, which still
-    carries a valid signature, from opening a second call or recording."""
-    from hotline.webhooks import idempotency_token, seen_before
-
-    token = idempotency_token()
+    """`work` for a first delivery of this webhook; for a repeated one, `replay`'s answer
+    with nothing written (a re-cut CallSid would otherwise open a second call)."""
 
     def guarded(session: Session) -> tuple[str, FlowOutcome]:
-        if seen_before(session, token, kind):
+        if not first_delivery(session, kind):
             return replay(session), FlowOutcome()
         return work(session)
 
@@ -164,17 +159,14 @@ def once(kind: str, replay: Callable[[Session], str],
 
 
 def replay_step(session: Session, sid: str, n: int) -> str:
-    """The TwiML the first delivery of step n of this call was answered with, read only."""
-    exact = stored_step(session, sid, n)
-    if exact is not None:
-        return exact or hangup_xml()  # an erased call keeps no TwiML: end it
+    """Step n's answer read again, writing nothing: its TwiML, else the last question asked (a
+    step from the future), else a hang-up (a re-cut CallSid, a call already ended or erased)."""
+    answer = stored_step(session, sid, n)
     row = session.scalar(select(FlowSession).where(FlowSession.call_sid == sid))
-    if row is None or not row.active:  # a re-cut CallSid, or a call whose flow had ended
-        return hangup_xml()
-    # A step from the future was answered with the last question asked.
-    latest = session.scalar(select(FlowStep.response).where(
-        FlowStep.call_sid == sid, FlowStep.step < n).order_by(FlowStep.step.desc()).limit(1))
-    return latest or hangup_xml()
+    if answer is None and row is not None and row.active:
+        answer = session.scalar(select(FlowStep.response).where(
+            FlowStep.call_sid == sid, FlowStep.step < n).order_by(FlowStep.step.desc()).limit(1))
+    return answer or hangup_xml()
 
 
 def case_for_call(session: Session, call: InboundCall) -> tuple[Case, bool]:
