@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from twilio.request_validator import RequestValidator
@@ -165,6 +166,10 @@ def http_poster(base: str, auth_token: str) -> Callable[[str, dict[str, str]], s
     from hotline.simulate import signed_sms_post
 
     def post(path: str, form: dict[str, str]) -> str:
+        # TwiML's URLs carry the hotline's path prefix already (Twilio resolves them against
+        # the host); the simulator's own first requests name paths inside the app.
+        prefix = urlsplit(base).path.rstrip("/")
+        path = path[len(prefix):] if prefix and path.startswith(prefix + "/") else path
         resp = signed_sms_post(base.rstrip("/") + path, auth_token, form)
         if resp.status_code >= 400:
             raise click.ClickException(f"{path} answered {resp.status_code}: {resp.text[:300]}")

@@ -8,6 +8,7 @@ requested, signs the absolute URL it calls, and the proxy in front of the app fo
 
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -226,3 +227,33 @@ def test_every_url_in_api_calls_and_bridge_twiml_keeps_the_prefix(
     assert any("/twilio/status/campaign?r=" in v for v in every)
     assert any("/twilio/status?m=" in v for v in every)
     assert f"{PREFIXED}/twilio/bridge/{case_id}/status" in every
+
+
+def test_simulated_call_over_http_follows_the_prefixed_urls(prefixed_app: Flask) -> None:
+    """`hotline simulate call --url https://host/hotline`: the hotline behind a real HTTP
+    server mounted at /hotline, played by the simulator as Twilio would play it."""
+    from werkzeug.exceptions import NotFound
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from werkzeug.serving import make_server
+
+    from hotline.cli_flows import CallPlayer, http_poster
+
+    mounted = DispatcherMiddleware(NotFound(), {"/hotline": prefixed_app.wsgi_app})
+    server = make_server("127.0.0.1", 0, mounted, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    public = f"http://127.0.0.1:{server.server_port}/hotline"
+    prefixed_app.config["PUBLIC_URL"] = public
+    heard: list[str] = []
+    try:
+        # Mandarin, work injury, place, home 湖南, employer, when, where, in hospital, the
+        # employer does not pay, no claim filed, confirmed; then a message after the beep.
+        keys = "1,2,广东深圳,3,某某建筑公司,昨天,工地,1,2,2,1,说明情况"
+        CallPlayer(http_poster(public, AUTH_TOKEN), iter(keys.split(",")), heard.append).run()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert any("您的案件编号是" in line for line in heard), heard
+    with get_db().begin() as s:
+        case = s.scalars(select(Case)).one()
+        assert (case.employer, case.work_city) == ("某某建筑公司", "深圳")
