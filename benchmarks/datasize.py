@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.datasize_generate import generate, sizes
-from benchmarks.datasize_pages import PAGES, seed_base, time_audiences, time_pages
+from benchmarks.datasize_pages import (
+    PAGES,
+    existing_base,
+    seed_base,
+    time_audiences,
+    time_pages,
+)
 from benchmarks.servers import postgres_database, redis_server, sqlite_database
 from benchmarks.webhook import pg_server_url
 from hotline import create_app
@@ -37,6 +43,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="comma-separated subset of postgresql,sqlite")
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per page")
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write results")
+    parser.add_argument("--url", help="only time the pages of a database this command "
+                        "filled before (e.g. the same data before and after a code change)")
     args = parser.parse_args(argv)
     if args.small:
         args.scale, args.repeat = 0.01, 2
@@ -85,9 +93,36 @@ def print_table(results: dict[str, Any]) -> None:
             print(f"audience: {what}: {ms} ms")
 
 
+def time_existing(args: argparse.Namespace) -> int:
+    """Time every page (and the audiences) of an already filled database."""
+    with redis_server() as redis_url, tempfile.TemporaryDirectory(prefix="datasize-") as tmp:
+        app = create_app({"DATABASE_URL": args.url, "REDIS_URL": redis_url,
+                          "SECRET_KEY": "bench", "HOTLINE_PROVIDER": "console",
+                          "TESTING": True}, instance_path=tmp)
+        base = existing_base(app)
+        pages = time_pages(app, base, args.repeat)
+        audiences = time_audiences(app, base)
+        app.extensions["db"].engine.dispose()
+    for role, timed in pages.items():
+        for path, t in timed.items():
+            flag = "" if t.status < 400 else f" [{t.status}]"
+            print(f"{role:<10} {path:<42} {t.median_ms:>8} / {t.max_ms:<8} "
+                  f"({t.statements:>3}){flag}")
+    for what, ms in audiences.items():
+        print(f"audience: {what}: {ms} ms")
+    report = {"url": "given", "repeat": args.repeat, "audiences_ms": audiences,
+              "pages": {role: {path: asdict(t) for path, t in timed.items()}
+                        for role, timed in pages.items()}}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every selected database; print the table; write the JSON."""
     args = parse_args(argv)
+    if args.url:
+        return time_existing(args)
     results: dict[str, Any] = {}
     with redis_server() as redis_url, tempfile.TemporaryDirectory(prefix="datasize-") as tmp:
         for name in args.databases.split(","):

@@ -90,6 +90,22 @@ def seed_base(app: Flask) -> Base:
         return Base([o.id for o in orgs], volunteers, admin.id)
 
 
+def existing_base(app: Flask) -> Base:
+    """The offices, volunteers and admin that `seed_base` wrote into a database before."""
+    with app.app_context(), get_db().begin() as session:
+        orgs = list(session.scalars(select(Organisation.id).where(Organisation.name.in_(OFFICES))
+                                    .order_by(Organisation.id)))
+        volunteers: dict[int, list[int]] = {org: [] for org in orgs}
+        for vid, org in session.execute(select(Volunteer.id, Volunteer.organisation_id)
+                                        .where(Volunteer.organisation_id.in_(orgs))
+                                        .order_by(Volunteer.id)):
+            volunteers[int(org or 0)].append(vid)
+        admin = session.scalar(select(User.id).where(User.username == "bench_admin"))
+    if not orgs or admin is None:
+        raise RuntimeError("this database was not filled by benchmarks.datasize")
+    return Base(orgs, volunteers, admin)
+
+
 def login(app: Flask, username: str) -> Any:
     """A test client logged in through the real form."""
     client = app.test_client()

@@ -29,12 +29,11 @@ from hotline.web.i18n import category_name
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import (
     by_place,
+    case_totals,
     cases_per_day,
     collective_alerts,
-    open_closed,
     stale_cases,
     volunteer_load,
-    wages,
 )
 from models import (
     OPEN_STATUSES,
@@ -75,12 +74,13 @@ def dashboard() -> Any:
     scope = case_scope(user)
     with get_db().begin() as session:
         days, per_category = cases_per_day(session, scope)
+        counts, money = case_totals(session, scope)
         data = {
             "days": days,
             "per_day": {category_name(c): v for c, v in sorted(per_category.items())},
-            "open_closed": open_closed(session, scope),
+            "open_closed": counts,
             "places": by_place(session, scope),
-            "wages": wages(session, scope),
+            "wages": money,
             "load": (load := volunteer_load(session, volunteer_scope(user))),
             "load_bars": [(f"{v.name} {n}/{v.capacity}", n) for v, n in load],
             "stale": stale_cases(session, scope),
@@ -153,14 +153,11 @@ def cases() -> Any:
     page = max(1, request.args.get("page", 1, type=int) or 1)
     query = filtered_cases(user, request.args)
     with get_db().begin() as session:
-        # The page and the total in one statement (a window count), not a count and a page.
-        found = session.execute(query.add_columns(func.count().over())
-                                .order_by(Case.created_at.desc(), Case.id.desc())
-                                .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-        rows = [case for case, _ in found]
-        total = found[0][1] if found else (
-            0 if page == 1 else session.scalar(select(func.count())
-                                               .select_from(query.subquery())) or 0)
+        # Two statements, not one with a window count: the count reads only an index, where
+        # a window over the page query fetched every matching case's whole row.
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.order_by(Case.created_at.desc())
+                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
         volunteers = session.scalars(select(Volunteer).where(volunteer_scope(user))
                                      .order_by(Volunteer.name)).all()
         return render_template("staff/cases.html", cases=rows, total=total, page=page,

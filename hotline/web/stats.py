@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, case, distinct, exists, func, literal, select, union_all
+from sqlalchemy import ColumnElement, case, exists, func, literal, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from hotline.routing import current_load
@@ -57,12 +57,18 @@ def cases_per_day(session: Session, scope: ColumnElement[bool], days: int = 30
     return labels, dict(series)
 
 
-def open_closed(session: Session, scope: ColumnElement[bool]) -> tuple[int, int]:
-    """(open, finished) case counts; resolved/referred/closed count as finished."""
-    rows = session.execute(select(Case.status, func.count()).where(scope)
-                           .group_by(Case.status)).all()
-    opened = sum(n for status, n in rows if status in OPEN_STATUSES)
-    return opened, sum(n for _, n in rows) - opened
+def case_totals(session: Session, scope: ColumnElement[bool]
+                ) -> tuple[tuple[int, int], tuple[Decimal, Decimal]]:
+    """(open, finished) case counts and (claimed, recovered) yuan, in one pass over the
+    cases; resolved/referred/closed count as finished."""
+    rows = session.execute(select(Case.status, func.count(),
+                                  func.coalesce(func.sum(Case.amount_owed), 0),
+                                  func.coalesce(func.sum(Case.amount_recovered), 0))
+                           .where(scope).group_by(Case.status)).all()
+    opened = sum(n for status, n, _, _ in rows if status in OPEN_STATUSES)
+    claimed = sum((Decimal(c or 0) for _, _, c, _ in rows), Decimal(0))
+    recovered = sum((Decimal(r or 0) for _, _, _, r in rows), Decimal(0))
+    return (opened, sum(n for _, n, _, _ in rows) - opened), (claimed, recovered)
 
 
 def by_place(session: Session, scope: ColumnElement[bool], limit: int = 10
@@ -73,14 +79,6 @@ def by_place(session: Session, scope: ColumnElement[bool], limit: int = 10
         .group_by(Case.work_province, Case.work_city)
         .order_by(func.count().desc()).limit(limit)).all()
     return [(" ".join(p for p in (prov, city) if p) or "?", n) for prov, city, n in rows]
-
-
-def wages(session: Session, scope: ColumnElement[bool]) -> tuple[Decimal, Decimal]:
-    """(claimed, recovered) yuan over the cases in scope."""
-    claimed, recovered = session.execute(select(
-        func.coalesce(func.sum(Case.amount_owed), 0),
-        func.coalesce(func.sum(Case.amount_recovered), 0)).where(scope)).one()
-    return Decimal(claimed or 0), Decimal(recovered or 0)
 
 
 def volunteer_load(session: Session, volunteer_scope: ColumnElement[bool]
@@ -217,12 +215,17 @@ def _count_contacts(session: Session, report: MonthlyReport, scope: ColumnElemen
         Call.created_at >= start, Call.created_at < end,
         Call.direction == Direction.INBOUND, _in_scope(Call.case_id, scope))
     inbound = union_all(sms, calls).subquery()
-    first_time = case(((Contact.created_at >= start) & (Contact.created_at < end),
-                       inbound.c.contact_id))
+    # One row per worker first (a few thousand), then each worker's own row is looked up
+    # by its key: joining the month to every contact would read all 400,000 of them.
+    per_worker = select(inbound.c.contact_id, func.sum(inbound.c.sms).label("sms"),
+                        func.sum(inbound.c.call).label("call")
+                        ).group_by(inbound.c.contact_id).subquery()
+    first_time = exists().where(Contact.id == per_worker.c.contact_id,
+                                Contact.created_at >= start, Contact.created_at < end)
     row = session.execute(select(
-        func.coalesce(func.sum(inbound.c.sms), 0), func.coalesce(func.sum(inbound.c.call), 0),
-        func.count(distinct(inbound.c.contact_id)), func.count(distinct(first_time)))
-        .select_from(inbound).outerjoin(Contact, Contact.id == inbound.c.contact_id)).one()
+        func.coalesce(func.sum(per_worker.c.sms), 0),
+        func.coalesce(func.sum(per_worker.c.call), 0), func.count(per_worker.c.contact_id),
+        func.count(case((first_time, per_worker.c.contact_id))))).one()
     report.sms_in, report.calls_in = int(row[0]), int(row[1])
     report.contacts_served, report.new_contacts = int(row[2]), int(row[3])
     report.consultations = report.sms_in + report.calls_in
