@@ -19,6 +19,7 @@ from hotline.privacy import export_contact, find_contact
 from hotline.web.privacy_admin import typed_confirmation
 from models import AuditLog, Contact, User
 from notifications.fake_twilio import FakeTwilio
+from notifications.providers.console import ConsoleProvider
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, WebWorld
 from tests.test_privacy import (
     EMPLOYER,
@@ -221,6 +222,25 @@ def test_a_recording_the_provider_keeps_stops_the_erasure_and_says_so(
     [entry] = audit_rows("erase_contact")
     assert entry.detail is not None and entry.detail.startswith("not erased")
     assert admin.get(f"/staff/privacy/{cid}/erased").status_code == 404
+
+
+def test_a_provider_that_cannot_delete_recordings_is_said_before_and_after(
+        app: Flask, held: dict[str, Any]) -> None:
+    # As with HOTLINE_PROVIDER=console: no recording API, so the audio stays at Twilio.
+    app.extensions["provider"] = ConsoleProvider(show_texts=False)
+    admin, token = logged_in(app, "admin")
+    cid = held["contact_id"]
+    first = admin.get(f"/staff/privacy/{cid}/erase?lang=zh").get_data(as_text=True)
+    assert "1段录音只会在本系统里去掉链接" in first
+    confirm_step_one(admin, token, cid)
+    resp = admin.post(f"/staff/privacy/{cid}/erase/final",
+                      data={"csrf_token": token, "confirm": "删除"})
+    assert resp.status_code == 303
+    done = admin.get(f"/staff/privacy/{cid}/erased?lang=zh").get_data(as_text=True)
+    assert "1段录音没能在电话服务商那里删除" in done and "0段录音已在电话服务商那里删除" in done
+    assert requests.get(held["recording"], auth=(ACCOUNT_SID, AUTH_TOKEN),
+                        timeout=5).status_code == 200
+    assert personal_hits(SECRETS) == []
 
 
 @pytest.mark.parametrize("username", ["staff_a", "staff_b", "vol_a"])
