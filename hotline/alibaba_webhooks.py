@@ -178,8 +178,10 @@ def _apply_to_message(session: Session, report: Report) -> bool:
     if msg is None and report.kind == "m" and report.our_id is not None:
         # A send whose answer was lost (or was adopted from a lookup): OutId names the row.
         msg = session.get(Message, report.our_id, with_for_update=True)
+        # (The send's own answer may have stored the BizId while we waited for the row.)
         if msg is None or msg.direction != Direction.OUTBOUND or not (
-                msg.provider_sid is None or msg.provider_sid.startswith(SYNTHETIC)):
+                msg.provider_sid in (None, report.biz_id)
+                or msg.provider_sid.startswith(SYNTHETIC)):
             return False
         msg.provider_sid = report.biz_id
     if msg is None:

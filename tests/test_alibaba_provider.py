@@ -2,6 +2,7 @@
 becomes SendSms with the approved template's code, signature and parameters, its delivery report
 settles the row, each class of error code lands where it should, and a text no approved
 template carries is refused before sending, visibly."""
+# ruff: noqa: F811  (pytest fixtures imported from a sibling module are parameters here)
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from notifications.providers.alibaba import AlibabaProvider
 from notifications.providers.alibaba.errors import CODES, from_code
 from notifications.send import deliver
 from tests.alibaba_support import ALIBABA_SIGNATURE, fake_alibaba  # noqa: F401
-from tests.conftest import REDIS_URL, LiveServer, app_config, wait_until
+from tests.conftest import LiveServer, app_config, wait_until
 
 PUSH_SECRET = "push-secret-0123456789abcdef"
 WORKER = "+8613800138000"
@@ -72,7 +73,7 @@ def alibaba_config(db_url: str, fake: FakeAlibaba, **extra: Any) -> dict[str, An
 
 
 @pytest.fixture
-def ali_app(db_url: str, fake_alibaba: FakeAlibaba,  # noqa: F811
+def ali_app(db_url: str, fake_alibaba: FakeAlibaba,
             redis_client: redis_lib.Redis, tmp_path: Path) -> Iterator[Flask]:
     """The hotline on the parametrised database, sending through the fake Alibaba."""
     redis_client.flushdb()
@@ -86,7 +87,7 @@ def ali_app(db_url: str, fake_alibaba: FakeAlibaba,  # noqa: F811
 
 
 @pytest.fixture
-def pushed(ali_app: Flask, fake_alibaba: FakeAlibaba) -> Iterator[LiveServer]:  # noqa: F811
+def pushed(ali_app: Flask, fake_alibaba: FakeAlibaba) -> Iterator[LiveServer]:
     """The app over real HTTP, and the fake pushing its reports and replies to it."""
     server = LiveServer(ali_app)
     ali_app.config["PUBLIC_URL"] = server.url
@@ -110,7 +111,7 @@ def message(message_id: int) -> Message:
 
 
 def test_send_is_the_approved_template_and_its_report_delivers_the_row(
-        ali_app: Flask, fake_alibaba: FakeAlibaba, pushed: LiveServer) -> None:  # noqa: F811
+        ali_app: Flask, fake_alibaba: FakeAlibaba, pushed: LiveServer) -> None:
     mid = queued("您的案件#1024已受理，志愿者会尽快联系您。")
     assert deliver(mid) is None
     [sent] = fake_alibaba.sent
@@ -132,7 +133,7 @@ def test_send_is_the_approved_template_and_its_report_delivers_the_row(
 
 
 def test_a_text_no_template_carries_is_refused_before_sending_and_says_why(
-        ali_app: Flask, fake_alibaba: FakeAlibaba) -> None:  # noqa: F811
+        ali_app: Flask, fake_alibaba: FakeAlibaba) -> None:
     with get_db().begin() as s:
         contact = Contact(phone=WORKER, name="工友")
         s.add(contact)
@@ -174,7 +175,7 @@ ERROR_CASES = [
 
 @pytest.mark.parametrize(("code", "status", "becomes"), ERROR_CASES)
 def test_each_error_code_class_through_the_sdk(
-        ali_app: Flask, fake_alibaba: FakeAlibaba,  # noqa: F811
+        ali_app: Flask, fake_alibaba: FakeAlibaba,
         code: str, status: int | None, becomes: MessageStatus) -> None:
     fake_alibaba.fail_next(code, status=status, action="SendSms")
     mid = queued("您的案件#1024已受理，志愿者会尽快联系您。")
@@ -190,7 +191,7 @@ def test_each_error_code_class_through_the_sdk(
 
 
 def test_unreachable_endpoint_is_not_sent_and_waits(
-        ali_app: Flask, fake_alibaba: FakeAlibaba) -> None:  # noqa: F811
+        ali_app: Flask, fake_alibaba: FakeAlibaba) -> None:
     ali_app.extensions["provider"] = AlibabaProvider(
         fake_alibaba.access_key_id, fake_alibaba.access_key_secret,
         endpoint="http://127.0.0.1:9", timeout=2)
@@ -236,7 +237,7 @@ def test_push_secret_is_required_outside_tests_and_loopback(tmp_path: Path,
         load_config(str(tmp_path), {**base, "HOTLINE_PROVIDER": "tencent"})
 
 
-def test_receipts_are_kept_per_report(ali_app: Flask, fake_alibaba: FakeAlibaba,  # noqa: F811
+def test_receipts_are_kept_per_report(ali_app: Flask, fake_alibaba: FakeAlibaba,
                                       pushed: LiveServer) -> None:
     ids = [queued(f"您的案件#{n}已受理，志愿者会尽快联系您。") for n in (1001, 1002)]
     for mid in ids:
