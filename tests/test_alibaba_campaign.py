@@ -110,7 +110,7 @@ def test_worker_killed_mid_campaign_sends_each_recipient_exactly_once(
         assert message["out_id"] == f"r{rid}s"  # the text carried its own 【signature】
         if note == "reconciled from the provider":
             adopted += 1
-            assert sid.startswith(f"out:r{rid}s:")  # found by lookup, which gives no BizId
+            assert (sid or "").startswith(f"out:r{rid}s:")  # found by lookup, which gives no BizId
         else:
             assert sid == message["biz_id"]
         assert status in (RecipientStatus.ACCEPTED, RecipientStatus.DELIVERED), status
