@@ -7,6 +7,7 @@ template carries is refused before sending, visibly."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from models import (
     TemplateApproval,
     TemplateKind,
     WebhookReceipt,
+    utcnow,
 )
 from notifications.fakes.alibaba_sms import FakeAlibaba
 from notifications.providers import (
@@ -40,7 +42,8 @@ from notifications.providers import (
 )
 from notifications.providers.alibaba import AlibabaProvider
 from notifications.providers.alibaba.errors import CODES, from_code
-from notifications.send import deliver
+from notifications.reconcile import reconcile_messages
+from notifications.send import deliver, status_callback_url
 from tests.alibaba_support import ALIBABA_SIGNATURE, fake_alibaba  # noqa: F401
 from tests.conftest import LiveServer, app_config, wait_until
 
@@ -248,3 +251,33 @@ def test_receipts_are_kept_per_report(ali_app: Flask, fake_alibaba: FakeAlibaba,
         kinds = s.scalars(select(WebhookReceipt.kind)).all()
         assert kinds.count("alibaba-report") == 2
         assert s.scalar(select(func.count()).select_from(Message)) == 2
+
+
+def test_a_send_whose_answer_was_lost_is_adopted_from_alibaba_not_sent_again(
+        ali_app: Flask, fake_alibaba: FakeAlibaba) -> None:
+    body = "您的案件#1024已受理，志愿者会尽快联系您。"
+    went, lost = queued(body), queued(body.replace("1024", "1025"))
+    # The worker died after Alibaba accepted the first text and before it wrote the answer;
+    # the second never reached Alibaba.
+    get_provider().send_sms(WORKER, body, from_="+8610086000000",
+                            status_callback=status_callback_url(went))
+    assert fake_alibaba.wait_for_pushes(5)  # the carrier's receipt is in
+    with get_db().begin() as s:
+        for mid in (went, lost):
+            row = s.get(Message, mid)
+            assert row is not None
+            row.advance(MessageStatus.SENDING)
+            row.advance(MessageStatus.UNKNOWN, error_message="timed out")
+    later = utcnow() + timedelta(hours=1)
+    assert reconcile_messages(later) == {"adopted": 1, "resent": 1, "dropped": 0,
+                                         "unresolved": 0, "settled_meanwhile": 0}
+    adopted = message(went)
+    assert adopted.status == MessageStatus.DELIVERED
+    assert (adopted.provider_sid or "").startswith(f"out:m{went}:")  # a lookup has no BizId
+    assert message(lost).status == MessageStatus.QUEUED  # Alibaba never had it: sent again
+    assert len(fake_alibaba.sent) == 1
+    # The adopted row can still be asked about later (the lost-callback refresh).
+    provider = get_provider()
+    assert isinstance(provider, AlibabaProvider)
+    found = provider.fetch_sms(adopted.provider_sid or "")
+    assert found is not None and found.status == "delivered" and found.body == body
