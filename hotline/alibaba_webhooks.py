@@ -143,13 +143,15 @@ def text_back(result: IntakeResult) -> None:
 
 
 def answers_promotional(session: Session, phone: str) -> bool:
-    """True when the latest text we sent this number offered 回复R (a promotional one)."""
+    """True when the latest text we sent this worker offered 回复R (a promotional one)."""
+    contact_id = session.scalar(select(Contact.id).where(Contact.phone == phone))
+    if contact_id is None:
+        return False
     last_message = session.execute(select(Message.body, Message.created_at).where(
-        Message.direction == Direction.OUTBOUND, Message.to_number == phone)
+        Message.contact_id == contact_id, Message.direction == Direction.OUTBOUND)
         .order_by(Message.id.desc()).limit(1)).first()
-    last_campaign = session.execute(select(Recipient.body, Recipient.sent_at).join(
-        Contact, Contact.id == Recipient.contact_id).where(
-        Contact.phone == phone, Recipient.sent_at.is_not(None))
+    last_campaign = session.execute(select(Recipient.body, Recipient.sent_at).where(
+        Recipient.contact_id == contact_id, Recipient.sent_at.is_not(None))
         .order_by(Recipient.sent_at.desc()).limit(1)).first()
     sent = [(_aware(row[1]), row[0] or "") for row in (last_message, last_campaign)
             if row is not None and row[1] is not None]

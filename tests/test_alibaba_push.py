@@ -9,6 +9,7 @@ answer to a promotional text, TD and 退订 always."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,13 +19,18 @@ from sqlalchemy import func, select
 
 from hotline.db import get_db
 from models import (
+    Campaign,
+    CampaignStatus,
     Case,
     Contact,
     Direction,
     Message,
     MessageStatus,
     Purpose,
+    Recipient,
+    RecipientStatus,
     WebhookReceipt,
+    utcnow,
 )
 from notifications.fakes.alibaba_sms import FakeAlibaba
 from notifications.send import deliver
@@ -218,3 +224,27 @@ def test_opt_out_words_follow_the_text_answered(ali_app: Flask, earlier: str, re
     sent_before(earlier)
     assert post(ali_app.test_client(), "up", [up_item(reply)]).status_code == 200
     assert opted_out() == opts_out
+
+
+def test_r_answering_a_promotional_campaign_opts_out_and_counts_for_it(ali_app: Flask) -> None:
+    with get_db().begin() as s:
+        contact = Contact(phone=WORKER, name="工友")
+        s.add(contact)
+        s.flush()
+        # An older case text, then the campaign: the campaign is what R answers.
+        s.add(Message(direction=Direction.OUTBOUND, purpose=Purpose.REPLY,
+                      status=MessageStatus.DELIVERED, from_number="+8610086000000",
+                      to_number=WORKER, body="您的案件#1024已受理，志愿者会尽快联系您。",
+                      contact_id=contact.id, created_at=utcnow() - timedelta(days=2)))
+        campaign = Campaign(name="法律咨询日", sender="+8610086000000", status=CampaignStatus.DONE,
+                            signature="工友热线", footer=False)
+        s.add(campaign)
+        s.flush()
+        s.add(Recipient(campaign_id=campaign.id, contact_id=contact.id, phone=WORKER,
+                        language="zh", timezone="Asia/Shanghai",
+                        status=RecipientStatus.DELIVERED, sent_at=utcnow(),
+                        body="【工友热线】工友，本周六下午服务站有免费劳动法咨询。拒收请回复R"))
+    assert post(ali_app.test_client(), "up", [up_item("R")]).status_code == 200
+    assert opted_out()
+    with get_db().begin() as s:  # the campaign's report counts it as an opt-out it caused
+        assert s.scalar(select(Recipient.opted_out_at)) is not None
