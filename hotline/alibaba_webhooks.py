@@ -120,6 +120,10 @@ def receive(reply: Reply) -> IntakeResult:
     finally:
         PROVIDER_OPT_OUT_WORDS.reset(words)
     if result.duplicate:
+        # Pushed again because our answer never reached Alibaba: the answer may be what was
+        # lost (a crash between the two commits), so it is queued if it is not there.
+        if result.reply and result.message_id:
+            text_back(result, again=True)
         return result
     if result.reply:
         text_back(result)
@@ -128,12 +132,20 @@ def receive(reply: Reply) -> IntakeResult:
     return result
 
 
-def text_back(result: IntakeResult) -> None:
-    """Queue the hotline's answer to an inbound text as an outbound message of its own."""
+def text_back(result: IntakeResult, *, again: bool = False) -> None:
+    """Queue the hotline's answer to an inbound text as an outbound message of its own; for
+    a push seen `again`, only when no answer was queued for it (the inbound row is locked)."""
     assert result.reply is not None
     with get_db().begin() as session:
-        inbound = session.get(Message, result.message_id)
+        inbound = session.get(Message, result.message_id, with_for_update=True)
         if inbound is None:
+            return
+        if again and session.scalar(select(Message.id).where(
+                Message.direction == Direction.OUTBOUND, Message.purpose == Purpose.REPLY,
+                Message.contact_id == inbound.contact_id,
+                Message.volunteer_id == inbound.volunteer_id,
+                Message.to_number == inbound.from_number, Message.body == result.reply,
+                Message.created_at >= inbound.created_at).limit(1)) is not None:
             return
         msg = queue_sms(session, to=inbound.from_number, body=result.reply,
                         purpose=Purpose.REPLY, volunteer_id=inbound.volunteer_id,

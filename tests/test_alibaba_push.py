@@ -248,3 +248,19 @@ def test_r_answering_a_promotional_campaign_opts_out_and_counts_for_it(ali_app: 
     assert opted_out()
     with get_db().begin() as s:  # the campaign's report counts it as an opt-out it caused
         assert s.scalar(select(Recipient.opted_out_at)) is not None
+
+
+def test_a_push_repeated_after_a_crash_queues_the_lost_answer_once(ali_app: Flask) -> None:
+    client = ali_app.test_client()
+    push = [up_item("老板拖欠我三个月工资，不给钱")]
+    assert post(client, "up", push).status_code == 200
+    # The process died after recording the text and before queueing its answer: Alibaba,
+    # unanswered, pushes the same item again.
+    with get_db().begin() as s:
+        for row in s.scalars(select(Message).where(Message.direction == Direction.OUTBOUND)):
+            s.delete(row)
+    assert post(client, "up", push).status_code == 200
+    assert post(client, "up", push).status_code == 200
+    [answer] = outbound_replies()
+    assert answer.to_number == WORKER
+    assert counts()["cases"] == 1
