@@ -29,6 +29,7 @@ from hotline.webhooks import record_sms, seen_before
 from models import Contact, Direction, Message, Purpose, Recipient, RecipientStatus
 from notifications.providers.alibaba.push import (
     PUSH_ANSWER,
+    SYNTHETIC,
     BadPush,
     Reply,
     Report,
@@ -38,7 +39,6 @@ from notifications.providers.alibaba.push import (
 
 log = logging.getLogger(__name__)
 bp = Blueprint("alibaba", __name__, url_prefix="/alibaba")
-SYNTHETIC = "out:"  # a sid adopted from a lookup, before the report told us the BizId
 # The opt-out wording Alibaba requires at the end of a promotional template.
 PROMOTIONAL_OPT_OUT = "回复R"
 MAX_PUSH_BYTES = 2 * 1024 * 1024

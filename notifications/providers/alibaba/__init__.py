@@ -31,13 +31,13 @@ from hotline.db import Database, get_db
 from models import Campaign, Case, Message, Recipient
 from notifications.providers.alibaba import errors
 from notifications.providers.alibaba.push import (
+    SYNTHETIC,
     out_id,
     parse_out_id,
     to_alibaba,
 )
 from notifications.providers.base import (
     PermanentFailure,
-    ProviderError,
     ProviderMessage,
     SendResult,
 )
@@ -51,7 +51,6 @@ CHINA = ZoneInfo("Asia/Shanghai")  # Alibaba's SendDate and send_time are Beijin
 PAGE_SIZE = 50  # QuerySendDetails allows 1-50
 # QuerySendDetails SendStatus -> the status vocabulary reconciliation reads.
 SEND_STATUS = {1: "accepted", 2: "failed", 3: "delivered"}
-SYNTHETIC = "out:"  # sid of a send found by lookup (the lookup gives no BizId)
 
 
 class AlibabaProvider:
@@ -211,4 +210,4 @@ def sent_row(session: Any, sid: str) -> tuple[str, datetime] | None:
     return str(found[0]), found[1]
 
 
-__all__ = ["AlibabaProvider", "ProviderError", "callback_row"]
+__all__ = ["AlibabaProvider"]

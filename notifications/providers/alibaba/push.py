@@ -19,6 +19,9 @@ from models import MessageStatus, RecipientStatus
 PUSH_ANSWER = {"code": 0, "msg": "成功"}
 MAX_ITEMS = 1000
 DOMESTIC = re.compile(r"1\d{10}")
+# The sid of a send found by lookup: QuerySendDetails gives no BizId, so OutId and time stand
+# in until the delivery report names the BizId.
+SYNTHETIC = "out:"
 OUT_ID = re.compile(r"(?:(?P<kind>[mr])(?P<id>\d{1,12}))?(?P<signed>s)?")
 
 
