@@ -35,6 +35,8 @@ def is_valid_twilio_request() -> bool:
     if not signature:
         return False
     token = current_app.config["TWILIO_AUTH_TOKEN"]
+    if not token:  # no Twilio account (a domestic provider only): nothing is Twilio's
+        return False
     if token == DEMO_AUTH_TOKEN and not current_app.config.get("TESTING") and not \
             is_loopback_host(request.remote_addr or ""):
         # The public demo token signs only the demo's own loopback traffic.

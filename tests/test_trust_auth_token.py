@@ -15,7 +15,8 @@ from hotline import create_app
 from hotline.config import DEMO_AUTH_TOKEN, load_config
 from tests.conftest import REDIS_URL, sms_form
 
-ENV = ("TWILIO_AUTH_TOKEN", "PUBLIC_URL", "HOTLINE_PROVIDER", "TWILIO_API_URL", "TESTING")
+ENV = ("TWILIO_AUTH_TOKEN", "PUBLIC_URL", "HOTLINE_PROVIDER", "TWILIO_API_URL", "TESTING",
+       "ALIBABA_PUSH_SECRET", "ALIBABA_SMS_ENDPOINT")
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +88,29 @@ def test_demo_token_signs_only_loopback_webhooks(local_app: Flask) -> None:
     for remote in ("203.0.113.5", "10.0.0.8", "192.168.1.20", "2001:db8::1"):
         assert post_demo_signed(local_app, remote) == 403, remote
     assert post_demo_signed(local_app, "127.0.0.1") == 200
+
+
+# An office in mainland China on Alibaba Cloud SMS, with no Twilio account at all.
+ALIBABA_OFFICE = {"HOTLINE_PROVIDER": "alibaba", "PUBLIC_URL": "https://hotline.example.cn",
+                  "ALIBABA_PUSH_SECRET": "s" * 24}
+
+
+def test_an_office_on_alibaba_starts_without_a_twilio_account(tmp_path: Path) -> None:
+    assert load_config(str(tmp_path), ALIBABA_OFFICE)["TWILIO_AUTH_TOKEN"] is None
+
+
+def test_without_a_twilio_account_every_twilio_webhook_is_refused(db_url: str,
+                                                                  tmp_path: Path) -> None:
+    app = create_app({**ALIBABA_OFFICE, "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL},
+                     instance_path=str(tmp_path / "instance"))
+    form = sms_form("+8613800138000", "老板欠我工资")
+    signature = RequestValidator(DEMO_AUTH_TOKEN).compute_signature(
+        "https://hotline.example.cn/twilio/sms", form)
+    with app.app_context():
+        # Signed for the public URL with the public demo token, even arriving from the
+        # machine itself (a proxy): nothing is Twilio's without a Twilio account.
+        for remote in ("127.0.0.1", "203.0.113.5"):
+            response = app.test_client().post("/twilio/sms", data=form, headers={
+                "X-Twilio-Signature": signature}, environ_base={"REMOTE_ADDR": remote})
+            assert response.status_code == 403, remote
+    app.extensions["db"].engine.dispose()
