@@ -272,13 +272,13 @@ ZH_ERRORS: list[tuple[str, str]] = [
 
 # Pages with catalogues of their own, merged into the one the UI reads.
 from hotline.web.catalogue_zh_case import ZH_CASE  # noqa: E402
+from hotline.web.catalogue_zh_consent import ZH_CONSENT, ZH_CONSENT_ERRORS  # noqa: E402
 from hotline.web.catalogue_zh_manage import ZH_MANAGE, ZH_MANAGE_ERRORS  # noqa: E402
 from hotline.web.catalogue_zh_privacy import ZH_PRIVACY  # noqa: E402
-
-ZH.update(ZH_CASE)
-ZH.update(ZH_MANAGE)
-ZH.update(ZH_PRIVACY)
 from hotline.web.catalogue_zh_templates import ZH_TEMPLATES  # noqa: E402
 
-ZH.update(ZH_TEMPLATES)
+for _catalogue in (ZH_CASE, ZH_MANAGE, ZH_PRIVACY, ZH_TEMPLATES, ZH_CONSENT):
+    ZH.update(_catalogue)
+# The consent errors are more specific than the general ones: they are tried first.
+ZH_ERRORS[:0] = ZH_CONSENT_ERRORS
 ZH_ERRORS.extend(ZH_MANAGE_ERRORS)

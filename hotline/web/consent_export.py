@@ -30,17 +30,10 @@ from hotline.consent import (
 )
 from hotline.db import get_db
 from hotline.web.access import audit, guard, signed_in_user
-from hotline.web.catalogue_zh import ZH, ZH_ERRORS
-from hotline.web.catalogue_zh_consent import ZH_CONSENT, ZH_CONSENT_ERRORS
 from hotline.web.stats import local_zone
 from models import AuditAction, ConsentEvent, Contact, Role, User, utcnow
 from notifications.audience import BadAudience, organisation_condition
 from notifications.csv_safe import safe_writer
-
-# Until the main catalogue imports this one, its strings join it here (the app imports this
-# module whenever the web UI is registered).
-ZH.update({k: v for k, v in ZH_CONSENT.items() if k not in ZH})
-ZH_ERRORS[:0] = [e for e in ZH_CONSENT_ERRORS if e not in ZH_ERRORS]  # before the general ones
 
 bp = Blueprint("consent_export", __name__, url_prefix="/staff/consent")
 bp.before_request(guard(Role.ADMIN, Role.STAFF))
