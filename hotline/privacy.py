@@ -21,6 +21,7 @@ from flask import current_app
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from hotline.consent import withdraw
 from hotline.db import get_db
 from models import (
     Call,
@@ -210,12 +211,14 @@ def erase_contact(session: Session, contact: Contact) -> ErasureReport:
     session.execute(delete(ContactTag).where(ContactTag.contact_id == contact.id))
     session.execute(update(ConsentEvent).where(ConsentEvent.contact_id == contact.id)
                     .values(evidence=None))
+    # The consent log keeps, without evidence, that this contact's consent ended here.
+    withdraw(session, contact, "erased on request", None)
     for entry in session.scalars(select(AuditLog).where(AuditLog.detail.is_not(None))):
         if any(v in (entry.detail or "") for v in phone_variants(phone)):
             entry.detail = scrub(entry.detail, secrets)
     contact.phone = f"erased-{contact.id}"
     contact.name = None
-    contact.opt_out()  # the number is gone; never in an audience again
+    contact.opt_out()  # the number is gone; never in an audience again (withdraw did it too)
     contact.erased_at = utcnow()
     report.contacts = 1
     return report

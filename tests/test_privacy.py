@@ -35,6 +35,7 @@ from models import (
     CaseCategory,
     CaseEvent,
     CaseStatus,
+    ConsentEvent,
     Contact,
     Direction,
     EventKind,
@@ -145,6 +146,12 @@ def test_erase_removes_everything_personal_and_keeps_the_figures(
         assert other is not None and other.contact.name == "李四"
         erased = s.scalar(select(Contact).where(Contact.erased_at.is_not(None)))
         assert erased is not None and erased.opted_out and erased.phone.startswith("erased-")
+        # Texting the hotline gave implied consent; erasure ends it, and the log says so.
+        assert erased.consent_at is None and erased.consent_source is None
+        log = s.scalars(select(ConsentEvent).where(ConsentEvent.contact_id == erased.id)
+                        .order_by(ConsentEvent.id)).all()
+        assert [(e.action, e.source) for e in log][-1] == ("withdrawn", "erased on request")
+        assert all(e.evidence is None for e in log)
         case = s.scalar(select(Case).where(Case.number == made["case_number"]))
         assert case is not None and case.anonymised_at is not None
         assert case.category == CaseCategory.WAGES and case.amount_owed == Decimal("12000")
