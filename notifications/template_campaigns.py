@@ -1,5 +1,9 @@
 """Campaigns on a carrier that sends only approved templates: a campaign's text is an
 approved template with its values filled in, and a campaign no template carries cannot start.
+
+A promotional template goes out only within the carriers' sending hours (08:00-21:00 in the
+recipient's own time): a campaign on one whose quiet hours leave any other time open cannot
+start, and says which quiet hours to set.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from models import Campaign, SmsTemplate
+from models import Campaign, SmsTemplate, TemplateKind
 from notifications.templates import (
     PARAMETER,
     NoTemplate,
@@ -19,6 +23,11 @@ from notifications.templates import (
     parameters,
     requires_templates,
 )
+
+# When carriers let promotional SMS reach a handset, in the recipient's time (Alibaba, Tencent
+# and Huawei restrict marketing texts to about 8:00-21:00; notifications are not restricted).
+PROMOTIONAL_HOURS = ("08:00", "21:00")
+MINUTES_A_DAY = 24 * 60
 
 
 class TemplateChoiceError(ValueError):
@@ -99,12 +108,48 @@ def campaign_template_problems(session: Session, campaign: Campaign) -> list[str
         return []
     templates = candidates(session, provider, campaign.organisation_id)
     problems = []
+    promotional = False
     for language, body in sorted(variant_bodies(session, campaign.id).items()):
         try:
             values = {name: "示例" for name, _ in placeholders(body)}
-            match_body(templates, compose(campaign, render(body, values), language))
+            found = match_body(templates, compose(campaign, render(body, values), language))
         except (NoTemplate, ValueError):
             problems.append(f"{language} text matches no approved {provider} template: "
                             "create the campaign from one (--template CODE; hotline templates "
                             "list) and without the TD footer")
-    return problems
+            continue
+        promotional = promotional or found.kind == TemplateKind.PROMOTIONAL
+    hours = promotional_hours_problem(campaign) if promotional else None
+    return problems + ([hours] if hours else [])
+
+
+def _minutes(hhmm: str) -> int:
+    hours, mins = hhmm.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+def sends_outside_hours(quiet_start: str, quiet_end: str,
+                        hours: tuple[str, str] = PROMOTIONAL_HOURS) -> bool:
+    """True when quiet hours quiet_start-quiet_end (recipient's time, wrapping past midnight;
+    equal ends mean none) leave some minute outside `hours` open for sending."""
+    start, end = _minutes(quiet_start), _minutes(quiet_end)
+    open_from, open_until = (_minutes(h) for h in hours)
+
+    def quiet(minute: int) -> bool:
+        if start == end:
+            return False
+        return start <= minute < end if start < end else (minute >= start or minute < end)
+
+    return any(not quiet(m) for m in range(MINUTES_A_DAY)
+               if not open_from <= m < open_until)
+
+
+def promotional_hours_problem(campaign: Campaign) -> str | None:
+    """Why a campaign on a promotional template may not start with its quiet hours, or None."""
+    if not sends_outside_hours(campaign.quiet_start, campaign.quiet_end):
+        return None
+    opens, closes = PROMOTIONAL_HOURS
+    return (f"a promotional template may only be sent {opens}-{closes} in the recipient's time, "
+            f"but this campaign's quiet hours ({campaign.quiet_start}-{campaign.quiet_end}) let "
+            f"it send outside them: set quiet hours to {closes}-{opens} or longer "
+            f"(--quiet-hours {closes}-{opens})")

@@ -4,6 +4,17 @@ Business refusals come back as HTTP 200 with a `Code` other than "OK" (isv.* for
 side, isp.* for Alibaba's); gateway refusals (throttling, signing, credentials) as HTTP 4xx/5xx,
 raised by the SDK. An error's text names the code and what it means, never the number or the
 words of the message: the SDK's own exception text carries the request URL, so it is not used.
+
+Sending caps are never retried every few seconds (that only hammers a cap that lifts in hours):
+- isv.BUSINESS_LIMIT_CONTROL is per number, signature and template. Alibaba counts over a
+  rolling 24 hours (50 notification or promotional texts of one template to one number by
+  default; minute and hour windows only where the office set them in its console). The answer's
+  Message names the window ("触发分钟级流控", "小时级", "天级"): a minute window is waited out
+  like a throttle; an hour or day window (or none named) fails that one text with the reason,
+  so a campaign goes on to its other recipients and a reply shows staff why it did not go.
+- isv.DAY_LIMIT_CONTROL / isv.MONTH_LIMIT_CONTROL are the account's own daily or monthly cap,
+  set in Alibaba's console: nothing more goes until it resets or an administrator raises it,
+  so each text fails with that reason rather than waiting unseen until midnight.
 """
 
 from __future__ import annotations
@@ -24,10 +35,18 @@ RETRY = "retry"  # refused before anything was sent: safe to send again
 
 # Code -> (class, what it means). Documented API codes of dysmsapi 2017-05-25.
 CODES: dict[str, tuple[str, str]] = {
-    # Slow down: per-number frequency control, the account's own caps, the gateway's QPS.
-    "isv.BUSINESS_LIMIT_CONTROL": (THROTTLED, "sending frequency to this number exceeded"),
-    "isv.DAY_LIMIT_CONTROL": (THROTTLED, "the account's daily sending cap is reached"),
-    "isv.MONTH_LIMIT_CONTROL": (THROTTLED, "the account's monthly sending cap is reached"),
+    # Caps that lift in hours or days: the text fails with the reason (see the docstring).
+    "isv.BUSINESS_LIMIT_CONTROL": (PERMANENT, "this number got the most texts of this template "
+                                              "Alibaba allows in 24 hours (50 by default); not "
+                                              "sent, send it again tomorrow if still needed"),
+    "isv.DAY_LIMIT_CONTROL": (PERMANENT, "the account's daily sending cap (set in Alibaba's SMS "
+                                         "console) is reached; nothing more goes out today "
+                                         "unless an administrator raises it"),
+    "isv.MONTH_LIMIT_CONTROL": (PERMANENT, "the account's monthly sending cap (set in "
+                                           "Alibaba's SMS console) is reached; nothing more "
+                                           "goes out this month unless an administrator "
+                                           "raises it"),
+    # Slow down: the gateway's request rate.
     "Throttling": (THROTTLED, "request rate limited"),
     "Throttling.User": (THROTTLED, "request rate of the account limited"),
     "Throttling.Api": (THROTTLED, "request rate of the API limited"),
@@ -79,8 +98,22 @@ CODES: dict[str, tuple[str, str]] = {
 }
 
 
-def classify(code: str, status: int | None = None) -> tuple[str, str]:
-    """(class, meaning) of an Alibaba code; unknown codes by their family and HTTP status."""
+# isv.BUSINESS_LIMIT_CONTROL's Message names its window: 触发分钟级流控Permits:1, 触发小时级...
+LIMIT_WINDOWS = (("分钟", THROTTLED, "this number's per-minute limit for this template; "
+                                    "retried shortly"),
+                 ("小时", PERMANENT, "this number got the most texts of this template allowed "
+                                   "in an hour; not sent, send it again later if still needed"))
+# Longest a text on an Alibaba code may be (the row's error message and the timeline).
+MAX_TEXT = 240
+
+
+def classify(code: str, status: int | None = None, message: str = "") -> tuple[str, str]:
+    """(class, meaning) of an Alibaba code; unknown codes by their family and HTTP status;
+    a per-number limit by the window its `message` names."""
+    if code == "isv.BUSINESS_LIMIT_CONTROL":
+        for word, kind, meaning in LIMIT_WINDOWS:
+            if word in (message or ""):
+                return kind, meaning
     if code in CODES:
         return CODES[code]
     if code.startswith("Throttling") or status == 429:
@@ -92,10 +125,11 @@ def classify(code: str, status: int | None = None) -> tuple[str, str]:
     return PERMANENT, "refused by Alibaba"
 
 
-def from_code(code: str, status: int | None = None) -> ProviderError:
-    """The typed error for an Alibaba `Code` (answered in the body or by the gateway)."""
-    kind, meaning = classify(code, status)
-    text = f"Alibaba {code or 'error'}: {meaning}"[:200]
+def from_code(code: str, status: int | None = None, message: str = "") -> ProviderError:
+    """The typed error for an Alibaba `Code` (answered in the body or by the gateway); its
+    `Message` is read only for a limit's window, never copied into the error's text."""
+    kind, meaning = classify(code, status, message)
+    text = f"Alibaba {code or 'error'}: {meaning}"[:MAX_TEXT]
     if kind == THROTTLED:
         return Throttled(text)
     if kind == RETRY:
@@ -122,8 +156,9 @@ def from_exception(exc: BaseException) -> ProviderError:
     """The typed error for what the SDK raised: a gateway answer, or a network failure."""
     status = getattr(exc, "status_code", None) or getattr(exc, "statusCode", None)
     code = getattr(exc, "code", None)
+    said = str(getattr(exc, "message", "") or "")
     if isinstance(code, str) and code and code != "None" and isinstance(status, int):
-        return from_code(code, status)
+        return from_code(code, status, said)
     causes = _causes(exc)
     network = [c for c in causes if isinstance(c, requests.RequestException)]
     if network:
@@ -135,7 +170,7 @@ def from_exception(exc: BaseException) -> ProviderError:
         return TransientFailure(f"network error talking to Alibaba ({type(first).__name__})",
                                 maybe_sent=not not_sent)
     if isinstance(code, str) and code and code != "None":
-        return from_code(code, status if isinstance(status, int) else None)
+        return from_code(code, status if isinstance(status, int) else None, said)
     # Anything else (a malformed answer, an SDK bug): it may have gone, so reconcile.
     return TransientFailure(f"unexpected Alibaba SDK error ({type(exc).__name__})",
                             maybe_sent=True)
