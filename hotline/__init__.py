@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, abort, jsonify, render_template, request
@@ -44,8 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, test_config))
     app.config["MAX_CONTENT_LENGTH"] = MAX_WEBHOOK_BYTES
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     # twilio's client logs every request's headers at INFO; keep logs about our work.
     logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
     log_privacy.install()  # no worker's number or words in any log line
@@ -56,6 +56,22 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     register_routes(app)
     register_error_pages(app)
     return app
+
+
+class UTCFormatter(logging.Formatter):
+    """Log times in UTC with their offset (2026-12-03T14:49:17.123+00:00): lines from hosts
+    in different time zones, or with TZ unset, line up and say what they mean."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        """The record's time in ISO 8601, UTC, to the millisecond."""
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+
+def configure_logging() -> None:
+    """The root logger's format, once per process (a no-op when something set it up)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(UTCFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
 def register_routes(app: Flask) -> None:

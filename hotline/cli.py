@@ -116,11 +116,11 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Apply Alembic migrations up to REVISION (default: head)."""
-    from hotline.migrate import upgrade
+    from hotline.migrate import masked_url, upgrade
 
     app = make_app()
     upgrade(app.config["DATABASE_URL"], revision)
-    click.echo(f"database at {revision}: {app.config['DATABASE_URL']}")
+    click.echo(f"database at {revision}: {masked_url(app.config['DATABASE_URL'])}")
 
 
 @main.command()

@@ -21,3 +21,14 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "heads") -> None:
     """Bring the database schema up to `revision`."""
     command.upgrade(alembic_config(database_url), revision)
+
+
+def masked_url(database_url: str) -> str:
+    """The URL as it may be printed or logged: its password replaced by ***."""
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL SQLAlchemy reads: print nothing of it
+        return "(unreadable DATABASE_URL)"

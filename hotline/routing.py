@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from hotline.clock import database_now, db_now
 from hotline.db import get_db
 from hotline.matching import WEIGHTS, Score, rank_candidates
 from hotline.matching import current_load as current_load  # re-exported: one load count
@@ -258,7 +259,9 @@ def route_case(case_id: int) -> str:
         if needs_triage(case):  # no known problem: staff sort it; no volunteer is asked
             send_to_triage(session, case)
             return "waiting for staff triage"
-        return f"queued {len(offer_case(session, case, utcnow()))} message(s)"
+        # The offer's expiry is set by the database's clock: the sweeper comparing it with
+        # the database's now may run on a host whose own clock disagrees with this one's.
+        return f"queued {len(offer_case(session, case, db_now(session)))} message(s)"
 
 
 # --- answers and expiry -------------------------------------------------------------------
@@ -364,8 +367,11 @@ def expire_due_offers(now: datetime, case_id: int | None = None) -> list[int]:
 
 @shared_task(name="hotline.routing.expire_case_offers")
 def expire_case_offers(case_id: int) -> int:
-    """Celery task (countdown = offer timeout): expire this case's offers if still unanswered."""
-    return len(expire_due_offers(utcnow(), case_id))
+    """Celery task (countdown = offer timeout): expire this case's offers if still unanswered.
+
+    The countdown is only a shortcut, run on whichever host's clock: what is due is decided
+    by the database's clock, and the sweeper expires anything this task missed."""
+    return len(expire_due_offers(database_now(), case_id))
 
 
 def offer_reply(answer: Answer, number: int, lang: str) -> str:

@@ -1,4 +1,7 @@
-"""The periodic sweeper: whatever the queue lost, the database still knows, and re-enqueues."""
+"""The periodic sweeper: whatever the queue lost, the database still knows, and re-enqueues.
+
+Every grace period and expiry here is measured with the database's clock (hotline.clock):
+the rows were written by other hosts, whose own clocks may disagree with this one's."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy import func, select
 
+from hotline.clock import database_now, db_now
 from hotline.db import get_db
 from hotline.deadlines import check_deadlines
 from hotline.legal_clocks import remind_legal_deadlines
@@ -22,7 +26,6 @@ from models import (
     MessageStatus,
     Purpose,
     Urgency,
-    utcnow,
 )
 
 log = logging.getLogger(__name__)
@@ -33,7 +36,7 @@ STUCK_SENDING = timedelta(minutes=10)
 
 def expire_offers() -> list[int]:
     """Expire unanswered offers; their cases are re-routed after commit (hotline.routing)."""
-    return expire_due_offers(utcnow())
+    return expire_due_offers(database_now())
 
 
 def claim_unrouted_cases() -> list[tuple[int, bool]]:
@@ -41,8 +44,9 @@ def claim_unrouted_cases() -> list[tuple[int, bool]]:
 
     A case in staff triage is left out: routing already found it has no known problem
     (hotline.cases.send_to_triage), and sorting it routes it again."""
-    grace = utcnow() - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
     with get_db().begin() as session:
+        now = db_now(session)
+        grace = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
         cases = session.scalars(select(Case).where(
             Case.status == CaseStatus.NEW,
             Case.collective_case_id.is_(None),  # worked with its collective case
@@ -50,15 +54,15 @@ def claim_unrouted_cases() -> list[tuple[int, bool]]:
             func.coalesce(Case.last_enqueued_at, Case.created_at) < grace)
             .order_by(Case.id).limit(BATCH).with_for_update(skip_locked=True)).all()
         for case in cases:
-            case.last_enqueued_at = utcnow()
+            case.last_enqueued_at = now
         return [(c.id, c.urgency == Urgency.URGENT) for c in cases]
 
 
 def claim_unsent_messages() -> list[int]:
     """Non-campaign messages QUEUED past the grace period; stale SENDING becomes UNKNOWN."""
-    now = utcnow()
-    grace = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
     with get_db().begin() as session:
+        now = db_now(session)
+        grace = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
         out = (Message.direction == Direction.OUTBOUND) & (Message.purpose != Purpose.CAMPAIGN)
         stuck = session.scalars(select(Message).where(
             out, Message.status == MessageStatus.SENDING, Message.updated_at < now - STUCK_SENDING)
@@ -87,8 +91,8 @@ def sweep_now() -> dict[str, int]:
     for message_id in messages:
         enqueue(send_message, message_id, queue=SEND)
     counts = {"offers_expired": len(reroute), "cases": len(cases), "messages": len(messages)}
-    counts.update({f"reconcile_{k}": v for k, v in reconcile_messages(utcnow()).items()})
-    counts["outcomes_refreshed"] = refresh_messages(utcnow())
+    counts.update({f"reconcile_{k}": v for k, v in reconcile_messages(database_now()).items()})
+    counts["outcomes_refreshed"] = refresh_messages(database_now())
     counts.update(check_deadlines())  # routing: reminders and escalation of idle cases
     counts.update(remind_legal_deadlines())  # limitation periods: reminders before they end
     if any(counts.values()):
