@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 
+from models import MessageStatus
 from notifications.providers import ProviderMessage, SendResult
 
 _ids = itertools.count()
@@ -16,12 +17,12 @@ class NullProvider:
     def send_sms(self, to: str, body: str, *, from_: str, status_callback: str | None = None
                  ) -> SendResult:
         """Accept instantly with a unique SID."""
-        return SendResult(sid=f"SMnull{os.getpid()}x{next(_ids)}", status="queued")
+        return SendResult(sid=f"SMnull{os.getpid()}x{next(_ids)}", status=MessageStatus.ACCEPTED)
 
     def start_call(self, to: str, *, from_: str, url: str, status_callback: str | None = None
                    ) -> SendResult:
         """Accept instantly."""
-        return SendResult(sid=f"CAnull{os.getpid()}x{next(_ids)}", status="queued")
+        return SendResult(sid=f"CAnull{os.getpid()}x{next(_ids)}", status=MessageStatus.ACCEPTED)
 
     def find_sms(self, to: str, *, from_: str | None = None, limit: int = 20
                  ) -> list[ProviderMessage]:

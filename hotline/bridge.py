@@ -25,7 +25,6 @@ from hotline.db import get_db
 from hotline.queues import URGENT
 from hotline.replies import say
 from hotline.routing import after_commit, queue_sms, send_after_commit
-from hotline.twilio_signature import require_twilio_signature
 from hotline.twiml import first_delivery, public_url, twiml_response
 from ivr_flows.voice import say as speak
 from models import (
@@ -42,6 +41,7 @@ from models import (
     Volunteer,
 )
 from notifications.providers import ProviderError, get_provider
+from notifications.providers.twilio.signature import require_twilio_signature
 from notifications.templates import relay_body  # a carrier may carry only approved templates
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline.consent import CARRIER_OPT_OUT, withdraw_many
 from hotline.db import get_db
-from hotline.optout import CARRIER_OPT_OUT_CODES
-from hotline.twilio_signature import require_twilio_signature
 from hotline.webhooks import idempotency_token, seen_before
 from models import Recipient, RecipientStatus
-from models.campaign import TWILIO_RECIPIENT_STATUS
+from notifications.providers.twilio.callbacks import status_report
+from notifications.providers.twilio.signature import require_twilio_signature
 
 log = logging.getLogger(__name__)
 bp = Blueprint("campaign_webhooks", __name__, url_prefix="/twilio/status")
@@ -28,16 +27,15 @@ bp = Blueprint("campaign_webhooks", __name__, url_prefix="/twilio/status")
 @require_twilio_signature
 def campaign_status() -> Response:
     """Status callback for a campaign recipient (?r=<recipient id>); unknown SIDs are ignored."""
-    # MessageSid alone (never the legacy SmsSid: a re-cut signed form could smuggle one in).
-    sid = request.form.get("MessageSid") or ""
-    new = TWILIO_RECIPIENT_STATUS.get((request.form.get("MessageStatus") or "").lower())
+    report = status_report(request.form)
+    new = report.recipient_status if report is not None else None
     raw_id = request.args.get("r", "")
-    if not sid or new is None:
+    if report is None or new is None:
         return Response("", status=204)
-    code = request.form.get("ErrorCode", "")
+    sid = report.sid
     values: dict[str, object] = {"provider_sid": sid}
-    if code.isdigit():
-        values["error_code"] = int(code)
+    if report.error_code is not None:
+        values["error_code"] = report.error_code
     # Matching the SID (or a row whose SID was never stored, found by our id) guards
     # against a forged or stale r= pointing at somebody else's row.
     where: ColumnElement[bool]
@@ -52,8 +50,8 @@ def campaign_status() -> Response:
             if seen_before(session, idempotency_token(), "campaign"):
                 return Response("", status=204)
             result = session.execute(Recipient.transition(new, where, **values))
-            if values.get("error_code") in CARRIER_OPT_OUT_CODES:
-                # The carrier says they unsubscribed (as a send-time 21610 does): opt out.
+            if report.opted_out:
+                # The carrier says they unsubscribed (as a refusal at send time does): opt out.
                 withdraw_many(session, select(Recipient.contact_id).where(
                     Recipient.provider_sid == sid), CARRIER_OPT_OUT, "campaign status callback")
     except IntegrityError:  # a retry raced the first delivery of this token: it applied it

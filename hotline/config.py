@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ivr_flows.model import OfficeHours
+from notifications.providers import PROVIDERS
 
 # The token `hotline demo` signs with: public (it is in this file), so never a real one.
 DEMO_AUTH_TOKEN = "demo-auth-token"
@@ -25,7 +26,7 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "TWILIO_API_URL": None,  # e.g. http://127.0.0.1:8765 for `hotline fake-twilio`
     "HOTLINE_NUMBER": "+8610000000000",
     "PUBLIC_URL": None,  # e.g. https://hotline.example.org; Twilio signs this URL
-    "HOTLINE_PROVIDER": "console",  # twilio | alibaba | console
+    "HOTLINE_PROVIDER": "console",  # a name in notifications.providers.PROVIDERS
     "ALIBABA_ACCESS_KEY_ID": None,  # Alibaba Cloud SMS (dysmsapi) access key
     "ALIBABA_ACCESS_KEY_SECRET": None,
     "ALIBABA_SMS_ENDPOINT": "dysmsapi.aliyuncs.com",  # http://127.0.0.1:PORT for the fake
@@ -99,8 +100,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         cfg["REDIS_EMBEDDED"] = True
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = os.urandom(32).hex()
-    if cfg["HOTLINE_PROVIDER"] not in ("twilio", "alibaba", "console"):
-        raise ValueError(f"HOTLINE_PROVIDER must be 'twilio', 'alibaba' or 'console', "
+    if cfg["HOTLINE_PROVIDER"] not in PROVIDERS:
+        raise ValueError(f"HOTLINE_PROVIDER must be one of {', '.join(map(repr, PROVIDERS))}, "
                          f"not {cfg['HOTLINE_PROVIDER']!r}")
     check_auth_token(cfg)
     check_alibaba_push_secret(cfg)
@@ -144,7 +145,7 @@ def check_auth_token(cfg: dict[str, Any]) -> None:
     is accepted only under TESTING, or when nothing reaches beyond this machine: PUBLIC_URL
     unset or a loopback address, and texts going to the console or a loopback fake Twilio
     (`hotline demo`, `hotline simulate`); the signature check then also wants a loopback
-    caller (hotline.twilio_signature)."""
+    caller (notifications.providers.twilio.signature)."""
     token = cfg.get("TWILIO_AUTH_TOKEN") or None
     if token not in (None, DEMO_AUTH_TOKEN) or cfg.get("TESTING"):
         cfg["TWILIO_AUTH_TOKEN"] = token or DEMO_AUTH_TOKEN

@@ -1,7 +1,7 @@
 """The one opt-out rule: which texts mean "stop texting me", and what an opt-out stops.
 
-A worker who texted STOP (or whose carrier reported them opted out, Twilio error 21610, at
-send time or in a status callback) gets no campaign SMS. Case messages (relays from their
+A worker who texted STOP (or whose carrier reported them opted out, at send time or in a
+status callback) gets no campaign SMS. Case messages (relays from their
 volunteer or staff, the closing survey, confirmations) still reach them only if they have
 texted us something other than an opt-out since: the worker who keeps writing about their case
 wants the answers; one who only phoned, or only said STOP, hears nothing more by SMS. START
@@ -122,8 +122,6 @@ def opt_in_core(text: str) -> str | None:
     return core
 
 
-# Twilio: "Attempt to send to unsubscribed recipient" (they texted STOP at the carrier).
-CARRIER_OPT_OUT_CODES = frozenset({21610})
 OPTED_OUT = "recipient opted out"
 NOT_TEXTED_SINCE = "recipient opted out and has not texted since"
 
@@ -138,11 +136,10 @@ def texted_since_opt_out(session: Session, contact: Contact) -> bool:
     return any(not is_opt_out(body or "") for body in bodies)
 
 
-def opt_out_by_carrier(contact: Contact | None, error_code: int | None,
-                       evidence: str = "status callback") -> bool:
-    """Opt the contact out when the provider says they unsubscribed (their consent is
-    withdrawn on record, in the contact's own transaction); True if it did."""
-    if contact is None or error_code not in CARRIER_OPT_OUT_CODES:
+def opt_out_by_carrier(contact: Contact | None, evidence: str = "status callback") -> bool:
+    """Opt the contact out: the provider says they unsubscribed at the carrier (their consent
+    is withdrawn on record, in the contact's own transaction); True if it did."""
+    if contact is None:
         return False
     session = object_session(contact)
     if session is None:

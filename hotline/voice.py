@@ -31,7 +31,6 @@ from hotline.db import get_db
 from hotline.intake import BadWebhook, find_or_create_contact
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.queues import INTAKE, URGENT, enqueue
-from hotline.twilio_signature import require_twilio_signature
 from hotline.twiml import first_delivery, public_path
 from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
 from ivr_flows.loader import default_flow
@@ -52,6 +51,7 @@ from models import (
     Volunteer,
     utcnow,
 )
+from notifications.providers.twilio.signature import require_twilio_signature
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")

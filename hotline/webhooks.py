@@ -21,10 +21,11 @@ from hotline.optout import opt_out_by_carrier
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.queues import INTAKE, URGENT, enqueue
 from hotline.routing import route_case
-from hotline.twilio_signature import require_twilio_signature
 from hotline.twiml import sms_reply
 from hotline.volunteer_sms import dispatch_sms
-from models import TWILIO_STATUS, Contact, Message, MessageStatus, WebhookReceipt
+from models import Contact, Message, WebhookReceipt
+from notifications.providers.twilio.callbacks import StatusReport, status_report
+from notifications.providers.twilio.signature import require_twilio_signature
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
@@ -103,22 +104,19 @@ def inbound_sms() -> Response:
 @require_twilio_signature
 def message_status() -> Response:
     """Delivery report for an outbound message; never moves a status backwards."""
-    # MessageSid alone: the signature runs keys and values together, so a re-cut form could
-    # carry a second id in a legacy field (SmsSid) that a fallback would believe.
-    sid = request.form.get("MessageSid") or ""
-    new = TWILIO_STATUS.get((request.form.get("MessageStatus") or "").lower())
-    if not sid or new is None:
+    report = status_report(request.form)
+    if report is None:
         return Response("", status=204)
-    if len(sid) > 64 or not sid.isprintable():
+    if len(report.sid) > 64 or not report.sid.isprintable():
         return Response("MessageSid malformed", status=400, mimetype="text/plain")
-    error_code = small_int(request.form.get("ErrorCode"))
     try:
-        return _apply_status(sid, new, error_code)
+        return _apply_status(report)
     except IntegrityError:  # a retry raced the first delivery: that one applied it
         return Response("", status=204)
 
 
-def _apply_status(sid: str, new: MessageStatus, error_code: int | None) -> Response:
+def _apply_status(report: StatusReport) -> Response:
+    sid = report.sid
     with get_db().begin() as session:
         if seen_before(session, idempotency_token(), "status"):
             return Response("", status=204)
@@ -128,9 +126,10 @@ def _apply_status(sid: str, new: MessageStatus, error_code: int | None) -> Respo
         if msg is None:
             log.info("status callback for unknown SID %s ignored", sid)
             return Response("", status=204)
-        msg.advance(new, error_code=error_code)
-        if msg.contact_id is not None:  # 21610 later, as at send time: no more SMS to them
-            opt_out_by_carrier(session.get(Contact, msg.contact_id), error_code)
+        msg.advance(report.status, error_code=report.error_code)
+        if report.opted_out and msg.contact_id is not None:
+            # Unsubscribed at the carrier, as a refusal at send time says: no more SMS to them.
+            opt_out_by_carrier(session.get(Contact, msg.contact_id))
     return Response("", status=204)
 
 

@@ -25,7 +25,6 @@ from models.case import (
 from models.contact import ConsentEvent, Contact, ContactOrganisation
 from models.flow import FlowSession, FlowStatus, FlowStep
 from models.message import (
-    TWILIO_STATUS,
     Call,
     CallStatus,
     Direction,
@@ -40,7 +39,7 @@ from models.user import AuditAction, AuditLog, LoginAttempt, Role, User
 from models.volunteer import Offer, OfferStatus, Volunteer
 
 __all__ = [
-    "OPEN_STATUSES", "TWILIO_STATUS", "Base", "Call", "CallStatus", "Case", "CaseCategory",
+    "OPEN_STATUSES", "Base", "Call", "CallStatus", "Case", "CaseCategory",
     "CaseEvent", "CaseOrganisation", "CaseStatus", "Channel", "ConsentEvent", "Contact",
     "ContactOrganisation",
     "Direction", "EventKind",

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, str_enum, utcnow
 from models.case import InvalidTransition
+from models.message import MessageStatus
 
 
 class CampaignKind(enum.StrEnum):
@@ -75,7 +76,7 @@ class RecipientStatus(enum.StrEnum):
         PENDING ──► SENDING ──► ACCEPTED ──► SENT ──► DELIVERED
          │  ▲  ▲     │ │ │         │          └────► UNDELIVERED
          │  │  └─────┘ │ │         └───────────────► FAILED / UNDELIVERED / DELIVERED
-         │  │ throttled│ └──► FAILED (21211/21614...) / OPTED_OUT (21610)
+         │  │ throttled│ └──► FAILED (invalid number...) / OPTED_OUT (carrier STOP)
          │  │          ▼
          │  └─────── UNKNOWN ──► ACCEPTED / SENT / DELIVERED / ... (found at the provider)
          │  (not found at the provider: safe to send)
@@ -123,11 +124,12 @@ RECIPIENT_SOURCES: dict[RecipientStatus, tuple[RecipientStatus, ...]] = {
 AT_PROVIDER = (_R.UNKNOWN, _R.ACCEPTED, _R.SENT, _R.DELIVERED, _R.UNDELIVERED)
 FINAL = tuple(s for s, targets in RECIPIENT_TRANSITIONS.items() if not targets)
 
-# Twilio's MessageStatus values (callbacks and API) onto recipient statuses.
-TWILIO_RECIPIENT_STATUS = {
-    "accepted": _R.ACCEPTED, "scheduled": _R.ACCEPTED, "queued": _R.ACCEPTED,
-    "sending": _R.ACCEPTED, "sent": _R.SENT, "delivered": _R.DELIVERED, "read": _R.DELIVERED,
-    "undelivered": _R.UNDELIVERED, "failed": _R.FAILED, "canceled": _R.FAILED,
+# What a provider's report of a message (in the hotline's own MessageStatus) means for a campaign
+# recipient; each provider package maps its own words onto MessageStatus first.
+RECIPIENT_STATUS_OF: dict[MessageStatus, RecipientStatus] = {
+    MessageStatus.ACCEPTED: _R.ACCEPTED, MessageStatus.SENT: _R.SENT,
+    MessageStatus.DELIVERED: _R.DELIVERED, MessageStatus.UNDELIVERED: _R.UNDELIVERED,
+    MessageStatus.FAILED: _R.FAILED,
 }
 
 

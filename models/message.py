@@ -61,21 +61,6 @@ STATUS_RANK = {
     MessageStatus.RECEIVED: 5,
 }
 
-# Twilio's MessageStatus values (callbacks and API) onto ours.
-TWILIO_STATUS = {
-    "accepted": MessageStatus.ACCEPTED,
-    "scheduled": MessageStatus.ACCEPTED,
-    "queued": MessageStatus.ACCEPTED,
-    "sending": MessageStatus.ACCEPTED,
-    "sent": MessageStatus.SENT,
-    "delivered": MessageStatus.DELIVERED,
-    "read": MessageStatus.DELIVERED,
-    "undelivered": MessageStatus.UNDELIVERED,
-    "failed": MessageStatus.FAILED,
-    "canceled": MessageStatus.FAILED,
-}
-
-
 class Purpose(enum.StrEnum):
     """Why an outbound message exists (inbound ones are INTAKE)."""
 

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from hotline.db import get_db
 from models import Case, Direction, EventKind, Message, MessageStatus, Purpose
-from models.message import TWILIO_STATUS
 from notifications.providers import MessageLookup, ProviderError, ProviderMessage, get_provider
 
 log = logging.getLogger(__name__)
@@ -97,8 +96,8 @@ def _apply(session: Session, msg: Message, found: ProviderMessage | None) -> str
     if found is not None:
         msg.provider_sid = found.sid
         msg.segments = found.segments
-        msg.advance(TWILIO_STATUS.get(found.status, MessageStatus.ACCEPTED),
-                    error_code=found.error_code, error_message="reconciled from the provider")
+        msg.advance(found.status, error_code=found.error_code,
+                    error_message="reconciled from the provider")
         _log(session, msg, f"send confirmed by the provider ({found.sid}, {found.status})")
         return "adopted"
     if msg.purpose == Purpose.OFFER:
@@ -140,9 +139,7 @@ def refresh_messages(now: datetime) -> int:
             msg = session.get(Message, message_id, with_for_update=True)
             if msg is None or msg.status != MessageStatus.ACCEPTED:
                 continue  # a callback came meanwhile
-            new = TWILIO_STATUS.get(found.status) if found else None
-            if found is not None and new is not None and msg.advance(
-                    new, error_code=found.error_code):
+            if found is not None and msg.advance(found.status, error_code=found.error_code):
                 settled += 1
             else:  # still on its way there: ask again after another quiet spell
                 msg.updated_at = now

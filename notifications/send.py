@@ -11,18 +11,17 @@ import random
 
 from celery import shared_task
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from hotline.db import get_db
 from hotline.phones import mask_numbers_in
 from models import EventKind, Message, MessageStatus
-from models.message import STATUS_RANK, TWILIO_STATUS
+from models.message import STATUS_RANK
 from notifications.providers import (
-    PermanentFailure,
+    ErrorOutcome,
     ProviderError,
-    RecipientOptedOut,
     SendResult,
-    Throttled,
-    TransientFailure,
+    error_outcome,
     get_provider,
 )
 
@@ -69,28 +68,11 @@ def record_outcome(message_id: int, result: SendResult | None, error: ProviderEr
             msg.provider_sid = msg.provider_sid or result.sid
             msg.segments = result.segments
             # A provider may answer with a later state than "accepted" (the console says "sent").
-            reported = TWILIO_STATUS.get(result.status, MessageStatus.ACCEPTED)
-            msg.advance(max(MessageStatus.ACCEPTED, reported, key=STATUS_RANK.__getitem__))
+            msg.advance(max(MessageStatus.ACCEPTED, result.status, key=STATUS_RANK.__getitem__))
             note = f"sent to {msg.to_number} ({result.segments} segment(s), {result.sid})"
-        elif isinstance(error, Throttled | TransientFailure) and not getattr(
-                error, "maybe_sent", False):
-            msg.requeue()
-            retry_in = 1.0 + random.random() * 4  # jitter so throttled chunks do not stampede
-            note = f"provider busy ({error}); retrying in {retry_in:.0f}s"
-        elif isinstance(error, TransientFailure):
-            msg.advance(MessageStatus.UNKNOWN, error_code=error.code, error_message=str(error))
-            note = f"outcome unknown ({error}); will be reconciled, not resent"
         else:
             assert error is not None
-            msg.advance(MessageStatus.FAILED, error_code=error.code, error_message=str(error))
-            note = f"send failed: {error}"
-            if isinstance(error, RecipientOptedOut) and msg.contact_id is not None:
-                from hotline.consent import CARRIER_OPT_OUT, withdraw
-                from models import Contact
-
-                contact = session.get(Contact, msg.contact_id)
-                if contact is not None:
-                    withdraw(session, contact, CARRIER_OPT_OUT, f"message {msg.id} refused")
+            note, retry_in = _record_error(session, msg, error)
         if msg.case_id is not None:
             from models import Case
 
@@ -100,6 +82,28 @@ def record_outcome(message_id: int, result: SendResult | None, error: ProviderEr
                 case.log(EventKind.MESSAGE_OUT, mask_numbers_in(note), message_id=msg.id,
                          data={"purpose": str(msg.purpose), "status": str(msg.status)})
     return retry_in
+
+
+def _record_error(session: Session, msg: Message, error: ProviderError
+                  ) -> tuple[str, float | None]:
+    """Apply the shared decision on a provider error; (timeline note, retry delay)."""
+    outcome = error_outcome(error)
+    if outcome == ErrorOutcome.RETRY:
+        msg.requeue()
+        retry_in = 1.0 + random.random() * 4  # jitter so throttled chunks do not stampede
+        return f"provider busy ({error}); retrying in {retry_in:.0f}s", retry_in
+    if outcome == ErrorOutcome.UNKNOWN:
+        msg.advance(MessageStatus.UNKNOWN, error_code=error.code, error_message=str(error))
+        return f"outcome unknown ({error}); will be reconciled, not resent", None
+    msg.advance(MessageStatus.FAILED, error_code=error.code, error_message=str(error))
+    if outcome == ErrorOutcome.OPTED_OUT and msg.contact_id is not None:
+        from hotline.consent import CARRIER_OPT_OUT, withdraw
+        from models import Contact
+
+        contact = session.get(Contact, msg.contact_id)
+        if contact is not None:
+            withdraw(session, contact, CARRIER_OPT_OUT, f"message {msg.id} refused")
+    return f"send failed: {error}", None
 
 
 def debit_sender(sender: str, body: str) -> None:
@@ -129,7 +133,7 @@ def deliver(message_id: int) -> float | None:
         result = get_provider().send_sms(
             msg.to_number, msg.body, from_=msg.from_number,
             status_callback=status_callback_url(msg.id))
-    except (PermanentFailure, RecipientOptedOut, Throttled, TransientFailure) as exc:
+    except ProviderError as exc:
         log.warning("message %s: %s", message_id, exc)
         return record_outcome(message_id, None, exc)
     return record_outcome(message_id, result, None)

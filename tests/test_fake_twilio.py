@@ -22,6 +22,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from models import MessageStatus
 from notifications import fake_twilio
 from notifications.fake_twilio import FakeTwilio
 from notifications.providers.base import (
@@ -110,7 +111,7 @@ def test_send_records_form_and_returns_twilio_json(
 ) -> None:
     result = provider.send_sms(TO, "Hola 😀", from_=FROM, status_callback="http://x.test/cb?a=1")
     assert result.sid.startswith("SM") and len(result.sid) == 34
-    assert result.status == "queued"
+    assert result.status == MessageStatus.ACCEPTED
     assert result.segments == 1
     (req,) = fake.requests
     assert req["method"] == "POST"
@@ -285,7 +286,7 @@ def test_fail_next_is_transient_then_recovers(fake: FakeTwilio, provider: Twilio
         with pytest.raises(TransientFailure) as info:
             provider.send_sms(TO, "hi", from_=FROM)
         assert info.value.code == 20503
-    assert provider.send_sms(TO, "hi", from_=FROM).status == "queued"
+    assert provider.send_sms(TO, "hi", from_=FROM).status == MessageStatus.ACCEPTED
     fake.fail_next(1)
     with pytest.raises(TransientFailure):
         provider.send_sms(TO, "hi", from_=FROM)
@@ -345,7 +346,7 @@ def test_unreachable_is_accepted_then_undelivered(
 ) -> None:
     fake.fail_number(TO, 30003)
     result = provider.send_sms(TO, "hi", from_=FROM, status_callback=receiver.url + "/cb")
-    assert result.status == "queued"
+    assert result.status == MessageStatus.ACCEPTED
     got = receiver.wait_for(3)
     assert [c["params"]["MessageStatus"] for c in got] == ["queued", "sent", "undelivered"]
     assert got[-1]["params"]["ErrorCode"] == "30003"
@@ -366,7 +367,7 @@ def test_failed_status_option(fake: FakeTwilio, provider: TwilioProvider) -> Non
 def test_call_callbacks(fake: FakeTwilio, provider: TwilioProvider, receiver: Receiver) -> None:
     url = receiver.url + "/voice/status"
     result = provider.start_call(TO, from_=FROM, url="http://app.test/twiml", status_callback=url)
-    assert result.sid.startswith("CA") and result.status == "queued"
+    assert result.sid.startswith("CA") and result.status == MessageStatus.ACCEPTED
     got = receiver.wait_for(4)
     assert [c["params"]["CallStatus"] for c in got] == [
         "queued", "ringing", "in-progress", "completed"]
@@ -389,7 +390,7 @@ def test_callback_failures_are_recorded_not_fatal(
     cbs = fake.callbacks
     assert [c["status"] for c in cbs] == ["queued", "sent", "delivered"]
     assert all(c["status_code"] is None and c["error"] for c in cbs)
-    assert provider.send_sms(TO, "still serving", from_=FROM).status == "queued"
+    assert provider.send_sms(TO, "still serving", from_=FROM).status == MessageStatus.ACCEPTED
 
 
 def test_callbacks_disabled(receiver: Receiver) -> None:

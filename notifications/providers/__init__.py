@@ -1,10 +1,38 @@
-"""Provider selection: the one place that decides which sender the app uses."""
+"""Providers (carriers): the one place that decides which sender the app uses.
+
+The rest of the hotline sees only base.py: the `Provider` interface, `SendResult` and
+`ProviderMessage` in the hotline's own `MessageStatus`, and the typed errors (`Throttled`,
+`RecipientOptedOut`, `PermanentFailure`, `TransientFailure`). A carrier's own words (status
+names, error codes, callback fields, request signing) stay inside its package.
+
+Adding a provider is one folder and one line in PROVIDERS below. The folder
+`notifications/providers/<name>/` holds:
+
+- `__init__.py`: `from_config(config)` building the provider from the app's settings, and a
+  docstring listing the package's files;
+- `client.py` (or the provider class in `__init__.py`): `send_sms`, `start_call`, and where the
+  carrier can, `find_sms` / `fetch_sms` (MessageLookup) and recordings (RecordingStore);
+- `statuses.py`: the carrier's status words onto `MessageStatus` (and campaign recipients'
+  `RecipientStatus` through `models.campaign.RECIPIENT_STATUS_OF`);
+- `errors.py`: the carrier's error codes onto the typed errors, in one table;
+- its callbacks (delivery reports, replies) parsed into the hotline's words, and how they are
+  authenticated (Twilio: `callbacks.py`, `signature.py`; Alibaba: `push.py`).
+
+A carrier that needs settings of its own (credentials, an endpoint) reads them in `from_config`;
+new environment variables are declared in hotline/config.py ENV_DEFAULTS like every other.
+tests/test_provider_words.py checks each registered provider's status and error tables.
+"""
 
 from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any
 
 from flask import current_app
 
 from notifications.providers.base import (
+    ErrorOutcome,
     MessageLookup,
     PermanentFailure,
     Provider,
@@ -16,34 +44,36 @@ from notifications.providers.base import (
     SendResult,
     Throttled,
     TransientFailure,
+    error_outcome,
 )
 
 __all__ = [
-    "MessageLookup", "ProviderMessage", "Recording", "RecordingStore",
+    "PROVIDERS", "ErrorOutcome", "MessageLookup", "ProviderMessage", "Recording", "RecordingStore",
     "PermanentFailure", "Provider", "ProviderError", "RecipientOptedOut", "SendResult",
-    "Throttled", "TransientFailure", "get_provider",
+    "Throttled", "TransientFailure", "error_outcome", "get_provider",
 ]
+
+# HOTLINE_PROVIDER -> "module:factory". Named rather than imported: a carrier's SDK is loaded
+# only when it is the configured one, and its package may use the app (models, the database).
+PROVIDERS: dict[str, str] = {
+    "twilio": "notifications.providers.twilio:from_config",
+    "alibaba": "notifications.providers.alibaba:from_config",
+    "console": "notifications.providers.console:from_config",
+}
+
+
+def build_provider(name: str, config: Mapping[str, Any]) -> Provider:
+    """A new provider of the registered `name`, from the app's settings."""
+    module, factory = PROVIDERS[name].split(":")
+    provider: Provider = getattr(importlib.import_module(module), factory)(config)
+    return provider
 
 
 def get_provider() -> Provider:
     """The app's provider, built on first use (never at import time) and then reused."""
     ext = current_app.extensions
     if "provider" not in ext:
-        cfg = current_app.config
-        if cfg["HOTLINE_PROVIDER"] == "twilio":
-            from notifications.providers.twilio import TwilioProvider
-
-            ext["provider"] = TwilioProvider(cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"],
-                                             api_url=cfg["TWILIO_API_URL"])
-        elif cfg["HOTLINE_PROVIDER"] == "alibaba":
-            from notifications.providers.alibaba import AlibabaProvider
-
-            ext["provider"] = AlibabaProvider(
-                cfg["ALIBABA_ACCESS_KEY_ID"] or "", cfg["ALIBABA_ACCESS_KEY_SECRET"] or "",
-                endpoint=cfg["ALIBABA_SMS_ENDPOINT"])
-        else:
-            from notifications.providers.console import ConsoleProvider
-
-            ext["provider"] = ConsoleProvider()
+        ext["provider"] = build_provider(current_app.config["HOTLINE_PROVIDER"],
+                                         current_app.config)
     provider: Provider = ext["provider"]
     return provider

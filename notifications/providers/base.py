@@ -1,17 +1,25 @@
-"""The narrow provider interface every sender implements, and its typed errors."""
+"""The narrow provider interface every sender implements, its typed errors, and the one rule
+for what a send does after each of them.
+
+Statuses here are the hotline's own `MessageStatus`: each provider maps its carrier's words in
+its own package. A provider reports an outbound message it has as ACCEPTED or later.
+"""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from models.message import MessageStatus
 
 
 @dataclass(frozen=True)
 class SendResult:
-    """What a provider said when it accepted a message or call."""
+    """What a provider said when it accepted a message or call (a call: ACCEPTED)."""
 
     sid: str
-    status: str
+    status: MessageStatus
     segments: int = 1
 
 
@@ -24,11 +32,11 @@ class ProviderError(Exception):
 
 
 class Throttled(ProviderError):
-    """The provider asked us to slow down (HTTP 429 / Twilio 20429); safe to retry later."""
+    """The provider asked us to slow down; nothing was sent, so it is safe to retry later."""
 
 
 class RecipientOptedOut(ProviderError):
-    """The recipient replied STOP at the carrier (Twilio 21610); never send to them again."""
+    """The recipient unsubscribed at the carrier (replied STOP); never send to them again."""
 
 
 class PermanentFailure(ProviderError):
@@ -41,6 +49,27 @@ class TransientFailure(ProviderError):
     def __init__(self, message: str, code: int | None = None, *, maybe_sent: bool = True) -> None:
         super().__init__(message, code)
         self.maybe_sent = maybe_sent
+
+
+class ErrorOutcome(enum.StrEnum):
+    """What a send does after a provider error: the same for single messages and campaigns."""
+
+    RETRY = "retry"  # the provider surely did not act: send again after a pause
+    UNKNOWN = "unknown"  # it may have acted: reconcile with the provider, never resend blindly
+    OPTED_OUT = "opted_out"  # unsubscribed at the carrier: withdraw consent, send nothing more
+    FAILED = "failed"  # can never succeed as it is
+
+
+def error_outcome(error: ProviderError) -> ErrorOutcome:
+    """The one decision on a provider error, shared by the send task and campaign chunks."""
+    if isinstance(error, Throttled) or (
+            isinstance(error, TransientFailure) and not error.maybe_sent):
+        return ErrorOutcome.RETRY
+    if isinstance(error, TransientFailure):
+        return ErrorOutcome.UNKNOWN
+    if isinstance(error, RecipientOptedOut):
+        return ErrorOutcome.OPTED_OUT
+    return ErrorOutcome.FAILED  # PermanentFailure, and any error no subclass names
 
 
 class Provider(Protocol):
@@ -67,7 +96,7 @@ class ProviderMessage:
     to: str
     from_: str | None
     body: str
-    status: str
+    status: MessageStatus  # ACCEPTED or later: the provider has it
     error_code: int | None = None
     segments: int = 1
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from flask import current_app, has_app_context
 
 from hotline.config import DEMO_AUTH_TOKEN
 from hotline.phones import mask_phone
+from models import MessageStatus
 from notifications.providers.base import ProviderMessage, SendResult
 from notifications.segments import count_segments
 
@@ -28,6 +31,11 @@ log = logging.getLogger("hotline.console")
 def local_only() -> bool:
     """True when the app signs with the public demo token, i.e. no real worker can reach it."""
     return has_app_context() and current_app.config.get("TWILIO_AUTH_TOKEN") == DEMO_AUTH_TOKEN
+
+
+def from_config(config: Mapping[str, Any]) -> ConsoleProvider:
+    """The provider for HOTLINE_PROVIDER=console (it needs no settings)."""
+    return ConsoleProvider()
 
 
 class ConsoleProvider:
@@ -56,7 +64,7 @@ class ConsoleProvider:
         else:
             log.info("SMS %s -> %s: %d characters, %d segment(s), text not logged",
                      mask_phone(from_), mask_phone(to), len(body), segments)
-        return SendResult(sid=sid, status="sent", segments=segments)
+        return SendResult(sid=sid, status=MessageStatus.SENT, segments=segments)
 
     def start_call(
         self, to: str, *, from_: str, url: str, status_callback: str | None = None
@@ -67,7 +75,7 @@ class ConsoleProvider:
             self._show(f"CALL {from_} -> {to} (TwiML from {url})")
         else:
             log.info("CALL %s -> %s (TwiML from %s)", mask_phone(from_), mask_phone(to), url)
-        return SendResult(sid=sid, status="queued")
+        return SendResult(sid=sid, status=MessageStatus.ACCEPTED)
 
     def find_sms(self, to: str, *, from_: str | None = None, limit: int = 20
                  ) -> list[ProviderMessage]:
@@ -75,12 +83,12 @@ class ConsoleProvider:
         found = [m for m in reversed(self.sent)
                  if m["to"] == to and (from_ is None or m["from"] == from_)]
         return [ProviderMessage(sid=m["sid"], to=m["to"], from_=m["from"], body=m["body"],
-                                status="sent") for m in found[:limit]]
+                                status=MessageStatus.SENT) for m in found[:limit]]
 
     def fetch_sms(self, sid: str) -> ProviderMessage | None:
         """A message this process recorded, by SID."""
         for m in self.sent:
             if m["sid"] == sid:
                 return ProviderMessage(sid=sid, to=m["to"], from_=m["from"], body=m["body"],
-                                       status="sent")
+                                       status=MessageStatus.SENT)
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,7 +29,7 @@ from darabonba.runtime import RuntimeOptions
 from sqlalchemy import select
 
 from hotline.db import Database, get_db
-from models import Campaign, Case, Message, Recipient
+from models import Campaign, Case, Message, MessageStatus, Recipient
 from notifications.providers.alibaba import errors
 from notifications.providers.alibaba.push import (
     SYNTHETIC,
@@ -49,8 +50,17 @@ PROVIDER = "alibaba"
 DEFAULT_ENDPOINT = "dysmsapi.aliyuncs.com"
 CHINA = ZoneInfo("Asia/Shanghai")  # Alibaba's SendDate and send_time are Beijing time
 PAGE_SIZE = 50  # QuerySendDetails allows 1-50
-# QuerySendDetails SendStatus -> the status vocabulary reconciliation reads.
-SEND_STATUS = {1: "accepted", 2: "failed", 3: "delivered"}
+# QuerySendDetails SendStatus (1 awaiting the handset's receipt, 2 failed, 3 delivered) in the
+# hotline's own words; a value Alibaba adds later reads as 1: Alibaba has the text.
+SEND_STATUS: dict[int, MessageStatus] = {1: MessageStatus.ACCEPTED, 2: MessageStatus.FAILED,
+                                         3: MessageStatus.DELIVERED}
+
+
+def from_config(config: Mapping[str, Any]) -> AlibabaProvider:
+    """The provider for HOTLINE_PROVIDER=alibaba, from the app's ALIBABA_* settings."""
+    return AlibabaProvider(config["ALIBABA_ACCESS_KEY_ID"] or "",
+                           config["ALIBABA_ACCESS_KEY_SECRET"] or "",
+                           endpoint=config["ALIBABA_SMS_ENDPOINT"])
 
 
 class AlibabaProvider:
@@ -95,7 +105,7 @@ class AlibabaProvider:
             raise errors.from_code(str(getattr(answer, "code", "") or ""))
         # Alibaba counts (and bills) the signature as part of the text.
         content = text if carries_signature else f"【{found.signature}】{text}"
-        return SendResult(sid=str(answer.biz_id), status="accepted",
+        return SendResult(sid=str(answer.biz_id), status=MessageStatus.ACCEPTED,
                           segments=count_segments(content).segments)
 
     def start_call(
@@ -155,7 +165,7 @@ def _as_message(to: str, dto: Any) -> ProviderMessage:
         cut = SIGNATURE_PREFIX.match(content)
         content = content[cut.end():] if cut else content
     stamp = "".join(ch for ch in str(dto.send_date or "") if ch.isdigit())
-    status = SEND_STATUS.get(int(dto.send_status or 1), "accepted")
+    status = SEND_STATUS.get(int(dto.send_status or 1), MessageStatus.ACCEPTED)
     return ProviderMessage(
         sid=f"{SYNTHETIC}{dto.out_id or ''}:{stamp}", to=to, from_=None, body=content,
         status=status, error_code=None, segments=count_segments(dto.content or "").segments)
@@ -210,4 +220,4 @@ def sent_row(session: Any, sid: str) -> tuple[str, datetime] | None:
     return str(found[0]), found[1]
 
 
-__all__ = ["AlibabaProvider"]
+__all__ = ["AlibabaProvider", "from_config"]

@@ -1,4 +1,6 @@
-"""Checking X-Twilio-Signature on every webhook, correctly behind a proxy."""
+"""Twilio's callback authentication: X-Twilio-Signature on every Twilio webhook, correctly
+behind a proxy. A view wrapped in `require_twilio_signature` answers 403 to an unsigned or
+forged request before it can write anything."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Twilio provider: the one module that imports `twilio.rest`."""
+"""Twilio's REST API: sending, starting calls, looking messages up, recordings.
+
+The one module that imports `twilio.rest`. Errors are typed by errors.py, status words read
+by statuses.py.
+"""
 
 from __future__ import annotations
 
@@ -11,26 +15,21 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from twilio.rest.api.v2010.account.message import MessageInstance
 
+from models import MessageStatus
 from notifications.providers.base import (
     PermanentFailure,
-    ProviderError,
     ProviderMessage,
-    RecipientOptedOut,
     Recording,
     SendResult,
-    Throttled,
     TransientFailure,
 )
+from notifications.providers.twilio.errors import from_exception
+from notifications.providers.twilio.statuses import reported_status
 
-# Twilio error codes that mean "this will never work for this recipient".
-PERMANENT_CODES = {21211, 21212, 21214, 21217, 21408, 21606, 21612, 21614, 21635,
-                   30003, 30005, 30006}
-THROTTLE_CODES = {20429, 14107}
 # Only our own account's recordings are fetched with our credentials, whatever a URL says.
 RECORDING_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recordings/RE[0-9a-fA-F]{32}"
                             r"(\.(wav|mp3))?")
 MAX_RECORDING_BYTES = 64 * 1024 * 1024
-OPTED_OUT_CODES = {21610}
 
 
 class TwilioProvider:
@@ -60,8 +59,8 @@ class TwilioProvider:
         try:
             msg = self.client.messages.create(**kwargs)
         except (TwilioRestException, requests.RequestException) as exc:
-            raise translate_error(exc) from exc
-        return SendResult(sid=msg.sid or "", status=msg.status or "queued",
+            raise from_exception(exc) from exc
+        return SendResult(sid=msg.sid or "", status=reported_status(msg.status),
                           segments=int(msg.num_segments or 1))
 
     def start_call(
@@ -74,8 +73,9 @@ class TwilioProvider:
         try:
             call = self.client.calls.create(**kwargs)
         except (TwilioRestException, requests.RequestException) as exc:
-            raise translate_error(exc) from exc
-        return SendResult(sid=call.sid or "", status=str(call.status or "queued"))
+            raise from_exception(exc) from exc
+        # Twilio took the call request; how the call goes, its own callbacks tell.
+        return SendResult(sid=call.sid or "", status=MessageStatus.ACCEPTED)
 
     def find_sms(self, to: str, *, from_: str | None = None, limit: int = 20
                  ) -> list[ProviderMessage]:
@@ -86,7 +86,7 @@ class TwilioProvider:
         try:
             found = self.client.messages.list(limit=limit, page_size=limit, **kwargs)
         except (TwilioException, requests.RequestException) as exc:
-            raise translate_error(exc) from exc
+            raise from_exception(exc) from exc
         return [_as_provider_message(m) for m in found]
 
     def fetch_sms(self, sid: str) -> ProviderMessage | None:
@@ -96,9 +96,9 @@ class TwilioProvider:
         except TwilioRestException as exc:
             if exc.status == 404:
                 return None
-            raise translate_error(exc) from exc
+            raise from_exception(exc) from exc
         except requests.RequestException as exc:
-            raise translate_error(exc) from exc
+            raise from_exception(exc) from exc
 
     def fetch_recording(self, url: str) -> Recording:
         """Download a recording with the account's credentials (media may need HTTP auth)."""
@@ -134,34 +134,14 @@ class TwilioProvider:
             self.client.recordings(sid).delete()
         except TwilioRestException as exc:
             if exc.status != 404:
-                raise translate_error(exc) from exc
+                raise from_exception(exc) from exc
         except requests.RequestException as exc:
-            raise translate_error(exc) from exc
+            raise from_exception(exc) from exc
 
 
 def _as_provider_message(msg: MessageInstance) -> ProviderMessage:
     return ProviderMessage(sid=str(msg.sid), to=str(msg.to), from_=msg.from_,
-                           body=str(msg.body or ""), status=str(msg.status or ""),
+                           body=str(msg.body or ""), status=reported_status(msg.status),
                            error_code=int(msg.error_code) if msg.error_code else None,
                            segments=int(msg.num_segments or 1))
 
-
-def translate_error(exc: Exception) -> ProviderError:
-    """Turn a Twilio or network exception into one of the typed provider errors."""
-    if isinstance(exc, requests.RequestException):
-        # Only a refused or timed-out *connection* proves nothing reached Twilio.
-        not_sent = isinstance(exc, requests.ConnectTimeout) or (
-            isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc))
-        return TransientFailure(f"network error talking to Twilio: {exc}",
-                                maybe_sent=not not_sent)
-    if not isinstance(exc, TwilioRestException):
-        # Paging (list) raises the bare TwilioException("Unable to fetch page", response).
-        return TransientFailure(f"Twilio: {exc}", maybe_sent=False)
-    code, status, text = exc.code, exc.status, str(exc.msg)
-    if status == 429 or code in THROTTLE_CODES:
-        return Throttled(text, code)
-    if code in OPTED_OUT_CODES:
-        return RecipientOptedOut(text, code)
-    if code in PERMANENT_CODES or (400 <= status < 500 and status not in (408, 409)):
-        return PermanentFailure(text, code)
-    return TransientFailure(text, code)
