@@ -143,6 +143,14 @@ SAMPLE_VALUES = {
     "employer": "深圳某建筑公司", "source": "固始县服务站", "note": "工友已回老家",
     "status": "已结案", "category": "欠薪", "state": "处理中", "title": "劳动仲裁时效",
     "due": "2027-03-01", "details": "欠薪 深圳市 约¥12000", "hotline": "01012345678",
+    # The SMS intake's lead and the answers a confirmation reads back (notifications/
+    # intake_templates.py).
+    "intro": "工友热线：已收到，案件编号1024。", "work_place": "广东深圳", "amount_owed": "12000",
+    "months_unpaid": "3", "people_affected": "5人", "still_employed": "还在那里做",
+    "injured_on": "2026年11月5日", "injury_place": "车间", "in_hospital": "在住院",
+    "employer_pays_treatment": "老板不出医药费", "injury_claim_filed": "未申请工伤认定",
+    "dismissed_on": "2026年11月1日", "written_contract": "没签书面合同",
+    "insurance_kind": "养老保险", "insurance_months": "12", "summary": "房东不退押金",
 }
 PROVIDER_OPT_OUT = {"alibaba": "拒收请回复R"}
 TEMPLATE_PROVIDERS = frozenset(PROVIDER_OPT_OUT)
@@ -202,15 +210,19 @@ class HotlineText:
 
 
 def hotline_texts(include_free_text: bool = False) -> list[HotlineText]:
-    """Every text the hotline sends by SMS (both languages), in catalogue order."""
+    """Every text the hotline sends by SMS (both languages), in catalogue order: the replies,
+    then every reply the SMS intake composes from the flow file (its questions, with a lead)."""
     from hotline.replies import TEXTS
+    from ivr_flows.loader import default_flow
+    from notifications.intake_templates import intake_formats
 
     out = []
     for purpose, variants in {**TEXTS, **EXTRA_TEXTS}.items():
         if purpose in NOT_SMS or (purpose in FREE_TEXT and not include_free_text):
             continue
         out += [HotlineText(purpose, lang, text) for lang, text in variants.items()]
-    return out
+    return out + [HotlineText(purpose, lang, text)
+                  for purpose, lang, text in intake_formats(default_flow())]
 
 
 def say_extra(purpose: str, lang: str, **fields: object) -> str:
