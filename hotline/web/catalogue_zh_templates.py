@@ -2,6 +2,7 @@
 
 ZH_TEMPLATES: dict[str, str] = {
     "SMS templates": "短信模板",
+    "Show the texts": "展开查看这些短信",
     "This SMS carrier only sends texts it approved in advance as templates. A text with no "
     "approved template is not sent.":
         "这家短信平台只发送事先审核通过的模板短信。没有已审核模板的短信发不出去。",
