@@ -147,6 +147,12 @@ def print_external_rows(results: dict[str, Any]) -> None:
                   f"{f['worker_peak_rss_mb']} MB; import {r['import']['rows_per_s']:,} rows/s; "
                   f"throttle {t['rate_per_s']}/s -> steady {t['steady_rate']}/s, "
                   f"{t['http_429']} x 429")
+        p = r.get("providers")
+        if p:
+            print(f"campaign fan-out through the provider clients ({db}, {p['audience']:,} "
+                  f"recipients): Twilio {p['twilio']['msg_per_s']:,} msg/s, Alibaba "
+                  f"{p['alibaba']['msg_per_s']:,} msg/s (Alibaba/Twilio x"
+                  f"{p['alibaba_over_twilio']})")
     for db, run in (results.get("routing_latency") or {}).get("runs", {}).items():
         r = run.get("result") or {}
         if "routing" in r:

@@ -10,7 +10,9 @@ real Redis (BENCH_REDIS_URL, a scratch database that is flushed; else a private 
   2. fan-out rate through real Celery workers with a zero-latency provider, vs a baseline of
      one claim/send/record round trip per message (the single-message send task's pattern);
   3. peak memory (VmHWM) of the importer and of every worker process;
-  4. throttle accuracy: messages accepted by the fake Twilio server over a window at a
+  4. fan-out through each real provider client to its fake server, Twilio beside Alibaba
+     (benchmarks/provider_fanout.py), with Alibaba's rate over Twilio's;
+  5. throttle accuracy: messages accepted by the fake Twilio server over a window at a
      configured rate (the fake answers 429 if we exceed it), vs the configured rate.
 Goals (issue 5): fan-out >= 1,000 msg/s, peak memory < 300 MB, throttle within 2 %, no 429s.
 Prints as it goes; the last line printed (and --json PATH) is the JSON of every number.
@@ -36,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 import redis  # noqa: E402
 from sqlalchemy import create_engine, func, select, text, update  # noqa: E402
 
+from benchmarks.provider_fanout import measure as measure_providers  # noqa: E402
 from hotline import create_app  # noqa: E402
 from hotline.db import get_db  # noqa: E402
 from hotline.embedded_redis import EmbeddedRedis  # noqa: E402
@@ -62,6 +65,7 @@ GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英�
 PROVINCES = ["河南", "四川", "湖南", "湖北", "安徽", "江西", "贵州", "广西"]
 CITIES = ["东莞", "深圳", "广州", "佛山", "苏州", "杭州", "宁波", "珠海"]
 SENDER = "+8610690000"
+PROVIDER_ROWS = 20_000  # recipients of the fan-out through each provider's client (full size)
 
 
 def vm_hwm_mb(pid: int | str = "self") -> float:
@@ -321,6 +325,13 @@ def run(db_url: str, rows: int, window: float, rate: float) -> dict[str, Any]:
           f"-> x{fan_rate / base_fan:.1f}")
     print(f"memory      worker processes peak {', '.join(f'{m:.0f}' for m in memory)} MB; "
           f"importer {import_mem:.0f} MB (goal < 300 MB each)")
+    providers = measure_providers(min(PROVIDER_ROWS, max(1000, rows // 20)), SENDER, db_url,
+                                  env_for, start_workers, wait_done)
+    tw, ali = providers["twilio"], providers["alibaba"]
+    print(f"providers   {providers['audience']:,} recipients through each real client to its "
+          f"fake server: Twilio {tw['msg_per_s']:,} msg/s ({tw['sent']:,} sent), Alibaba "
+          f"{ali['msg_per_s']:,} msg/s ({ali['sent']:,} sent) -> Alibaba/Twilio "
+          f"x{providers['alibaba_over_twilio']}")
     throttle = measure_throttle(db_url, window, rate)
     print(f"throttle    {rate:.0f} msg/s for {window:.0f}s: {throttle['accepted_in_window']:,} "
           f"accepted vs {throttle['expected']:,.0f} expected (rate x time + burst) = "
@@ -339,6 +350,7 @@ def run(db_url: str, rows: int, window: float, rate: float) -> dict[str, Any]:
                    "ratio": round(fan_rate / base_fan, 2),
                    "worker_peak_rss_mb": round(max(memory), 1),
                    "worker_peak_rss_mb_each": [round(m, 1) for m in memory]},
+        "providers": providers,
         "throttle": {"rate_per_s": rate, "seconds": window,
                      **{k: (round(v, 3) if isinstance(v, float) else v)
                         for k, v in throttle.items() if k != "first"}},
