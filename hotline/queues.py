@@ -48,7 +48,10 @@ def celery_config(app: Flask) -> dict[str, Any]:
         "broker_transport_options": {
             "queue_order_strategy": "priority",
             "priority_steps": list(PRIORITY_STEPS),
-            # Long waits live in the database + sweeper, so an hour is ample.
+            # Long waits live in the database + sweeper, so an hour is ample. A killed worker's
+            # unacknowledged task comes back only after this, so nothing waits for it: the
+            # sweeper re-enqueues from the database, and a campaign's chains are restarted
+            # by the watch below within seconds (notifications.campaign_lease).
             "visibility_timeout": 3600,
             "socket_connect_timeout": 2,
             # Publishing gives up at once when Redis is down (kombu would retry for ~6 s):
@@ -62,6 +65,9 @@ def celery_config(app: Flask) -> dict[str, Any]:
         "beat_schedule": {
             "sweep": {"task": "hotline.sweeper.sweep", "schedule": 15.0},
             "campaign-tick": {"task": "notifications.campaigns.tick", "schedule": 15.0},
+            # Restarts a campaign's chain whose worker died: ahead of any queued chunk.
+            "campaign-watch": {"task": "notifications.campaigns.watch", "schedule": 2.0,
+                               "options": {"priority": 0}},
             # 19:30 UTC is 03:30 in China: the quietest hour for a pass over old cases.
             "privacy-retention": {"task": "hotline.privacy.retention",
                                   "schedule": crontab(minute=30, hour=19)},

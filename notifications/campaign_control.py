@@ -1,6 +1,7 @@
 """Starting, scheduling, pausing, resuming and cancelling campaigns; the periodic tick that
 starts scheduled ones, lifts quiet-hour holds, restarts stalled ones and reconciles sends whose
-outcome was lost (asking the provider, never resending blindly)."""
+outcome was lost (asking the provider, never resending blindly). Every time compared here
+comes from the database's clock (hotline.clock), never the host's own."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flask import current_app
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from hotline.clock import database_now, db_now
 from hotline.db import get_db
 from hotline.queues import CAMPAIGNS, QUEUE_PRIORITY, enqueue
 from models import (
@@ -23,9 +25,8 @@ from models import (
     Contact,
     Recipient,
     RecipientStatus,
-    utcnow,
 )
-from models.campaign import TWILIO_RECIPIENT_STATUS
+from models.campaign import RECIPIENT_STATUS_OF
 from notifications.campaign_report import progress
 from notifications.campaign_tasks import kick, settle_campaign, start
 from notifications.campaigns import CampaignNotReady, check_campaign
@@ -68,12 +69,13 @@ def request_start(campaign_id: int, at: datetime | None = None) -> Campaign:
         problems = check_campaign(session, campaign)
         if problems:
             raise CampaignNotReady(problems)
-        if at is not None and at > utcnow():
+        now = db_now(session)
+        if at is not None and at > now:
             campaign.scheduled_at = at
             campaign.move_to(CampaignStatus.SCHEDULED)
             return campaign
         campaign.move_to(CampaignStatus.SENDING)
-        campaign.last_progress_at = utcnow()
+        campaign.last_progress_at = now
     enqueue(start, campaign_id, queue=CAMPAIGNS)
     return campaign
 
@@ -92,9 +94,10 @@ def resume(campaign_id: int) -> Campaign:
         campaign = _load(session, campaign_id)
         if campaign.status != CampaignStatus.PAUSED:
             raise CampaignNotReady([f"campaign {campaign_id} is {campaign.status}, not paused"])
-        due = campaign.scheduled_at is None or campaign.scheduled_at <= utcnow()
+        now = db_now(session)
+        due = campaign.scheduled_at is None or campaign.scheduled_at <= now
         campaign.move_to(CampaignStatus.SENDING if due else CampaignStatus.SCHEDULED)
-        campaign.last_progress_at = utcnow()
+        campaign.last_progress_at = now
     if due:
         enqueue(start, campaign_id, queue=CAMPAIGNS)
     return campaign
@@ -139,7 +142,7 @@ def campaigns_to_wake(now: datetime) -> list[int]:
 
 
 def _adopt(session: Session, recipient_id: int, found: ProviderMessage) -> None:
-    new = TWILIO_RECIPIENT_STATUS.get(found.status, R.ACCEPTED)
+    new = RECIPIENT_STATUS_OF.get(found.status, R.ACCEPTED)
     session.execute(Recipient.transition(
         new, Recipient.id == recipient_id, provider_sid=found.sid, segments=found.segments,
         error_code=found.error_code, error_message="reconciled from the provider"))
@@ -150,7 +153,7 @@ def reconcile(campaign_id: int) -> dict[str, int]:
     (or cancel it, when the campaign was cancelled meanwhile)."""
     after = timedelta(seconds=current_app.config["CAMPAIGN_RECONCILE_AFTER_SECONDS"])
     provider = get_provider()
-    counts = {"adopted": 0, "requeued": 0, "unresolved": 0}
+    counts = {"adopted": 0, "requeued": 0, "unresolved": 0, "still_sending": 0}
     with get_db().begin() as session:
         found = session.execute(select(Campaign.sender, Campaign.status).where(
             Campaign.id == campaign_id)).first()
@@ -161,13 +164,16 @@ def reconcile(campaign_id: int) -> dict[str, int]:
         # is cancelled, not queued again. A paused one sends it when resumed.
         stopped = status not in (CampaignStatus.SENDING, CampaignStatus.PAUSED,
                                  CampaignStatus.SCHEDULED)
+        # The lease: `claimed_at` is written and renewed with the database's clock while a
+        # chunk sends (notifications.campaign_lease), and compared with the same clock here.
+        expired = db_now(session) - after
         rows = session.execute(select(Recipient.id, Recipient.phone, Recipient.body).where(
             Recipient.campaign_id == campaign_id, Recipient.status.in_([R.SENDING, R.UNKNOWN]),
-            Recipient.claimed_at < utcnow() - after).limit(RECONCILE_BATCH)).all()
+            Recipient.claimed_at < expired).limit(RECONCILE_BATCH)).all()
     # Each provider lookup runs outside any transaction (on SQLite one is the write lock) and
     # its answer is applied on its own; `transition` lists the statuses it may move from.
     for rid, phone, body in rows:
-        outcome = _reconcile_one(provider, sender, rid, phone, body, stopped)
+        outcome = _reconcile_one(provider, sender, rid, phone, body, stopped, expired)
         counts[outcome] += 1
         if outcome == "unresolved":
             break  # the provider cannot answer now; the next tick goes on
@@ -177,7 +183,8 @@ def reconcile(campaign_id: int) -> dict[str, int]:
 
 
 def _reconcile_one(provider: object, sender: str, rid: int, phone: str,
-                   body: str | None, stopped: bool = False) -> str:
+                   body: str | None, stopped: bool = False,
+                   expired: datetime | None = None) -> str:
     if not isinstance(provider, MessageLookup):
         with get_db().begin() as session:
             session.execute(Recipient.transition(R.UNKNOWN, Recipient.id == rid,
@@ -193,8 +200,14 @@ def _reconcile_one(provider: object, sender: str, rid: int, phone: str,
         if match is not None:
             _adopt(session, rid, match)
             return "adopted"
-        session.execute(Recipient.transition(
-            R.PENDING, Recipient.id == rid, error_message="not found at the provider; sent again"))
+        # Only while the lease is still out: a sender that renewed it meanwhile is alive and
+        # may be sending this very text now (the provider had not seen it yet).
+        leased = Recipient.claimed_at < expired if expired is not None else Recipient.id == rid
+        moved = session.execute(Recipient.transition(
+            R.PENDING, (Recipient.id == rid) & leased,
+            error_message="not found at the provider; sent again"))
+        if not getattr(moved, "rowcount", 1):
+            return "still_sending"
         if stopped:
             session.execute(Recipient.transition(
                 R.CANCELLED, Recipient.id == rid,
@@ -238,7 +251,7 @@ def refresh_lost_outcomes(now: datetime) -> int:
         except ProviderError as exc:
             log.warning("refresh recipient %s: provider lookup failed: %s", rid, exc)
             break  # the provider is struggling: the next tick tries again
-        new = TWILIO_RECIPIENT_STATUS.get(found.status) if found else None
+        new = RECIPIENT_STATUS_OF.get(found.status) if found else None
         with get_db().begin() as session:
             if found is not None and new is not None and new != R.ACCEPTED:
                 session.execute(Recipient.transition(new, Recipient.id == rid,
@@ -275,7 +288,7 @@ def mark_stale_after_recheck(now: datetime) -> int:
 
 def tick_now() -> dict[str, int]:
     """One tick: start due campaigns, wake held or stalled ones, reconcile, finish."""
-    now = utcnow()
+    now = database_now()
     started = start_due_campaigns(now)
     for campaign_id in started:
         enqueue(start, campaign_id, queue=CAMPAIGNS)
@@ -303,3 +316,25 @@ def tick_now() -> dict[str, int]:
 def tick() -> dict[str, int]:
     """Celery beat task wrapper around tick_now."""
     return tick_now()
+
+
+def watch_now() -> int:
+    """Start a chain in every free slot of each sending campaign with recipients waiting;
+    return how many chains started. A chain whose worker died frees its slot within
+    seconds (notifications.campaign_lease), so its work goes on long before the broker's
+    visibility timeout would hand its task to another worker."""
+    with get_db().begin() as session:
+        ids = list(session.scalars(select(Campaign.id).where(
+            Campaign.status == CampaignStatus.SENDING, Campaign.hold_until.is_(None),
+            Campaign.materialized_at.is_not(None),
+            exists().where(Recipient.campaign_id == Campaign.id, Recipient.status == R.PENDING))))
+    started = sum(kick(campaign_id) for campaign_id in ids)
+    if started:
+        log.info("campaign watch: %d chain(s) restarted", started)
+    return started
+
+
+@shared_task(name="notifications.campaigns.watch", priority=0)
+def watch() -> int:
+    """Celery beat task (every few seconds) wrapper around watch_now."""
+    return watch_now()

@@ -3,8 +3,10 @@
 Each chunk task commits its recipients as SENDING (with the exact text) before any provider
 call, so a task that is killed or redelivered never sends twice: rows left in SENDING or
 UNKNOWN are reconciled by asking the provider what it has, and only sent again if it has
-nothing. Chunk tasks re-enqueue themselves (with a countdown when throttled, never sleeping);
-a periodic tick starts scheduled campaigns, lifts quiet-hour holds and restarts stalled ones.
+nothing. Each chain of chunk tasks re-enqueues itself without a Celery countdown (see
+send_chunk) and holds a slot that the watch task restarts within seconds if its worker dies
+(notifications.campaign_lease); a periodic tick starts scheduled campaigns, lifts quiet-hour
+holds and reconciles. Every time that another host compares is the database's.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
+from hotline.clock import db_now
 from hotline.db import get_db
 from hotline.queues import CAMPAIGNS, QUEUE_PRIORITY, enqueue
 from models import (
@@ -31,9 +34,9 @@ from models import (
     Contact,
     Recipient,
     RecipientStatus,
-    utcnow,
 )
 from notifications.audience import materialize, open_case_number
+from notifications.campaign_lease import Chain, SendingLease, resume_chain, take_free_slots
 from notifications.campaigns import (
     MissingField,
     compose,
@@ -45,13 +48,12 @@ from notifications.campaigns import (
     variant_bodies,
 )
 from notifications.providers import (
-    PermanentFailure,
+    ErrorOutcome,
     Provider,
     ProviderError,
-    RecipientOptedOut,
     SendResult,
-    Throttled,
     TransientFailure,
+    error_outcome,
     get_provider,
 )
 from notifications.segments import count_segments
@@ -59,8 +61,11 @@ from notifications.throttle import TokenBucket, sender_bucket
 
 log = logging.getLogger(__name__)
 R = RecipientStatus
-MIN_COUNTDOWN = 0.05  # below this Celery's ETA handling costs more than it waits
+MIN_COUNTDOWN = 0.05  # the shortest wait run_chunk asks for when throttled
 THROTTLED_BACKOFF = 2.0  # seconds after a 429 from the provider (plus jitter)
+# The longest a chain waits inside its task before re-enqueueing itself; below the slot's
+# time-to-live, so a waiting chain is never taken for a dead one.
+MAX_PAUSE = 2.0
 
 
 @dataclass
@@ -122,11 +127,11 @@ def claim_chunk(campaign_id: int) -> tuple[Campaign | None, list[Claimed], float
     Opted-out contacts and texts with a missing field are settled here without a send.
     `wait` is set when the token bucket let only part (or none) of the chunk through.
     """
-    now = utcnow()
     with get_db().begin() as session:
         campaign = session.get(Campaign, campaign_id)
         if campaign is None or campaign.status != CampaignStatus.SENDING:
             return None, [], None, 0
+        now = db_now(session)  # the claim is the lease the reconciler reads on another host
         rows = _pending_rows(session, campaign, now)
         session.execute(update(Campaign).where(Campaign.id == campaign_id)
                         .values(last_progress_at=now))
@@ -209,11 +214,9 @@ def send_items(provider: Provider, sender: str, items: list[Claimed], threads: i
         try:
             return Outcome(item, result=provider.send_sms(item.phone, item.body, from_=sender,
                                                           status_callback=urls[item.id]))
-        except (Throttled, TransientFailure) as exc:
-            if isinstance(exc, Throttled) or not exc.maybe_sent:
-                stop = True
-            return Outcome(item, error=exc)
         except ProviderError as exc:
+            if error_outcome(exc) == ErrorOutcome.RETRY:
+                stop = True  # throttled or refused: the rest of the chunk waits too
             return Outcome(item, error=exc)
         except Exception as exc:  # a bug or an unexpected library error: it may have gone
             log.exception("campaign send to recipient %s raised", item.id)
@@ -236,20 +239,22 @@ def record_outcomes(outcomes: list[Outcome]) -> float | None:
     backoff: float | None = None
     for out in outcomes:
         err = out.error
+        outcome = error_outcome(err) if err is not None else None
         if out.result is not None:
             accepted.append({"b_id": out.item.id, "b_sid": out.result.sid,
                              "b_seg": out.result.segments})
-        elif not out.attempted or isinstance(err, Throttled) or (
-                isinstance(err, TransientFailure) and not err.maybe_sent):
+        elif not out.attempted or outcome == ErrorOutcome.RETRY:
             requeue.append({"b_id": out.item.id})  # the provider surely did not act
             if err is not None:
                 backoff = THROTTLED_BACKOFF + random.random()
-        elif isinstance(err, TransientFailure):
-            unknown.append({"b_id": out.item.id, "b_code": err.code, "b_err": str(err)[:500]})
-        elif isinstance(err, RecipientOptedOut):
-            opted.append({"b_id": out.item.id, "b_code": err.code, "b_err": str(err)[:500]})
-        elif isinstance(err, PermanentFailure | ProviderError):
-            failed.append({"b_id": out.item.id, "b_code": err.code, "b_err": str(err)[:500]})
+        elif err is not None:
+            row = {"b_id": out.item.id, "b_code": err.code, "b_err": str(err)[:500]}
+            if outcome == ErrorOutcome.UNKNOWN:
+                unknown.append(row)
+            elif outcome == ErrorOutcome.OPTED_OUT:
+                opted.append(row)
+            else:
+                failed.append(row)
     with get_db().begin() as session:
         _execute(session, Recipient.transition(R.ACCEPTED, by_id, provider_sid=bindparam(
             "b_sid"), segments=bindparam("b_seg")), accepted)
@@ -265,14 +270,14 @@ def record_outcomes(outcomes: list[Outcome]) -> float | None:
 
 
 def opt_out_contacts(session: Session, recipient_ids: list[int]) -> None:
-    """The provider says these people opted out (21610): their consent is withdrawn."""
+    """The provider says these people unsubscribed at the carrier: their consent is withdrawn."""
     from hotline.consent import CARRIER_OPT_OUT, withdraw_many
 
     contact_ids = select(Recipient.contact_id).where(Recipient.id.in_(recipient_ids))
     withdraw_many(session, contact_ids, CARRIER_OPT_OUT, "campaign send refused")
 
 
-def run_chunk(campaign_id: int) -> float | None:
+def run_chunk(campaign_id: int, chain: Chain | None = None) -> float | None:
     """Claim, send and record one chunk; return when to run again (None: this task ends)."""
     # Build the provider client before taking tokens: sends must follow their grant at once.
     provider = get_provider()
@@ -286,8 +291,10 @@ def run_chunk(campaign_id: int) -> float | None:
     if items:
         cfg = current_app.config
         budget = cfg["CAMPAIGN_RECONCILE_AFTER_SECONDS"] / 2
-        backoff = record_outcomes(send_items(provider, campaign.sender, items,
-                                             cfg["CAMPAIGN_SEND_THREADS"], budget))
+        with SendingLease([item.id for item in items], chain):
+            outcomes = send_items(provider, campaign.sender, items,
+                                  cfg["CAMPAIGN_SEND_THREADS"], budget)
+        backoff = record_outcomes(outcomes)
     if backoff is not None:
         return backoff
     return max(wait, MIN_COUNTDOWN) if wait is not None else 0.0
@@ -295,11 +302,11 @@ def run_chunk(campaign_id: int) -> float | None:
 
 def settle_campaign(campaign_id: int) -> str:
     """With nothing claimable now: finish the campaign, hold it for quiet hours, or wait."""
-    now = utcnow()
     with get_db().begin() as session:
         campaign = session.get(Campaign, campaign_id, with_for_update=True)
         if campaign is None or campaign.status != CampaignStatus.SENDING:
             return "stopped"
+        now = db_now(session)
         if campaign.materialized_at is None:
             return "waiting"  # the start task has not written the recipients yet
         counts = dict(session.execute(
@@ -318,10 +325,14 @@ def settle_campaign(campaign_id: int) -> str:
         return "waiting"
 
 
-def kick(campaign_id: int) -> None:
-    """Start the configured number of chunk tasks for a campaign (after commit)."""
-    for _ in range(current_app.config["CAMPAIGN_PARALLELISM"]):
-        enqueue(send_chunk, campaign_id, queue=CAMPAIGNS)
+def kick(campaign_id: int) -> int:
+    """Start a chain of chunk tasks in each slot no live chain holds (after commit); return
+    how many started. Safe to call any number of times: live chains are never doubled."""
+    chains = take_free_slots(campaign_id, current_app.config["CAMPAIGN_PARALLELISM"])
+    for chain in chains:
+        if not enqueue(send_chunk, campaign_id, chain.slot, chain.token, queue=CAMPAIGNS):
+            chain.release()  # the broker is down: the next watch tries again
+    return len(chains)
 
 
 @shared_task(name="notifications.campaigns.start", priority=QUEUE_PRIORITY[CAMPAIGNS])
@@ -338,8 +349,22 @@ def start(campaign_id: int) -> None:
 
 
 @shared_task(name="notifications.campaigns.send_chunk", priority=QUEUE_PRIORITY[CAMPAIGNS])
-def send_chunk(campaign_id: int) -> None:
-    """Celery task: one chunk, then re-enqueue itself (with a countdown when throttled)."""
-    again = run_chunk(campaign_id)
-    if again is not None:
-        enqueue(send_chunk, campaign_id, queue=CAMPAIGNS, countdown=again or None)
+def send_chunk(campaign_id: int, slot: int | None = None, token: str | None = None) -> None:
+    """Celery task: one chunk of a chain, then the chain's next step (re-enqueued at once).
+
+    No Celery countdown: it becomes an absolute ETA on the sending host's clock that the
+    consuming host compares with its own, so a host minutes ahead would park the campaign
+    for minutes. The throttle's wait is a duration from Redis's clock, waited here on this
+    process's monotonic clock (a few seconds at most), renewing the chain's slot first."""
+    chain = resume_chain(campaign_id, slot, token)
+    if chain is None:
+        return  # a newer chain holds this slot (this one was taken for dead): end quietly
+    again = run_chunk(campaign_id, chain)
+    if again is None:
+        chain.release()
+        return
+    if again > 0:
+        chain.renew()
+        time.sleep(min(again, MAX_PAUSE))
+    if chain.renew():
+        enqueue(send_chunk, campaign_id, chain.slot, chain.token, queue=CAMPAIGNS)

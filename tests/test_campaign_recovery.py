@@ -137,8 +137,9 @@ class Clock:
 def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
     """Freeze the engine's clock (sending, holds, wake-ups) at a winter morning in Shanghai."""
     fixed = Clock(datetime(2027, 1, 15, 2, 0, tzinfo=UTC))  # 10:00 Shanghai, 21:00 New York
-    for module in (campaign_tasks, control):
-        monkeypatch.setattr(module, "utcnow", fixed)
+    for module in (campaign_tasks, control):  # the engine reads the database's clock
+        monkeypatch.setattr(module, "db_now", lambda _session: fixed())
+    monkeypatch.setattr(control, "database_now", fixed)
     yield fixed
 
 

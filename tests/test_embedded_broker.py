@@ -1,4 +1,4 @@
-"""REDIS_URL unset means the embedded Redis everywhere, not only inside `hotline demo`."""
+"""REDIS_URL unset means the embedded Redis, inside `hotline demo` or where one machine is said."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_configured_redis_is_never_replaced(tmp_path: Path) -> None:
 
 def test_celery_worker_without_redis_url_consumes_from_embedded_redis(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
-    env = newcomer_env(instance)
+    env = {**newcomer_env(instance), "HOTLINE_SINGLE_MACHINE": "1"}  # one machine on purpose
     log = (tmp_path / "worker.log").open("wb")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "worker", "worker", "-c", "1", "-P", "solo",
