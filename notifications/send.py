@@ -88,22 +88,25 @@ def _record_error(session: Session, msg: Message, error: ProviderError
                   ) -> tuple[str, float | None]:
     """Apply the shared decision on a provider error; (timeline note, retry delay)."""
     outcome = error_outcome(error)
+    retry_in: float | None = None
     if outcome == ErrorOutcome.RETRY:
         msg.requeue()
         retry_in = 1.0 + random.random() * 4  # jitter so throttled chunks do not stampede
-        return f"provider busy ({error}); retrying in {retry_in:.0f}s", retry_in
-    if outcome == ErrorOutcome.UNKNOWN:
+        note = f"provider busy ({error}); retrying in {retry_in:.0f}s"
+    elif outcome == ErrorOutcome.UNKNOWN:
         msg.advance(MessageStatus.UNKNOWN, error_code=error.code, error_message=str(error))
-        return f"outcome unknown ({error}); will be reconciled, not resent", None
-    msg.advance(MessageStatus.FAILED, error_code=error.code, error_message=str(error))
-    if outcome == ErrorOutcome.OPTED_OUT and msg.contact_id is not None:
-        from hotline.consent import CARRIER_OPT_OUT, withdraw
-        from models import Contact
+        note = f"outcome unknown ({error}); will be reconciled, not resent"
+    else:
+        msg.advance(MessageStatus.FAILED, error_code=error.code, error_message=str(error))
+        note = f"send failed: {error}"
+        if outcome == ErrorOutcome.OPTED_OUT and msg.contact_id is not None:
+            from hotline.consent import CARRIER_OPT_OUT, withdraw
+            from models import Contact
 
-        contact = session.get(Contact, msg.contact_id)
-        if contact is not None:
-            withdraw(session, contact, CARRIER_OPT_OUT, f"message {msg.id} refused")
-    return f"send failed: {error}", None
+            contact = session.get(Contact, msg.contact_id)
+            if contact is not None:
+                withdraw(session, contact, CARRIER_OPT_OUT, f"message {msg.id} refused")
+    return note, retry_in
 
 
 def debit_sender(sender: str, body: str) -> None:
