@@ -12,15 +12,17 @@ Adding a provider is one folder and one line in PROVIDERS below. The folder
   docstring listing the package's files;
 - `client.py` (or the provider class in `__init__.py`): `send_sms`, `start_call`, and where the
   carrier can, `find_sms` / `fetch_sms` (MessageLookup) and recordings (RecordingStore);
-- `statuses.py`: the carrier's status words onto `MessageStatus` (and campaign recipients'
-  `RecipientStatus` through `models.campaign.RECIPIENT_STATUS_OF`);
+- `statuses.py` (Alibaba: `SEND_STATUS` beside its client): the carrier's status words onto
+  `MessageStatus` (campaign recipients' `RecipientStatus` through
+  `models.campaign.RECIPIENT_STATUS_OF`);
 - `errors.py`: the carrier's error codes onto the typed errors, in one table;
 - its callbacks (delivery reports, replies) parsed into the hotline's words, and how they are
   authenticated (Twilio: `callbacks.py`, `signature.py`; Alibaba: `push.py`).
 
 A carrier that needs settings of its own (credentials, an endpoint) reads them in `from_config`;
 new environment variables are declared in hotline/config.py ENV_DEFAULTS like every other.
-tests/test_provider_words.py checks each registered provider's status and error tables.
+tests/test_provider_words.py checks each provider's status and error tables (add the new one's
+there) and that every registered name resolves to a factory in its own package.
 """
 
 from __future__ import annotations
