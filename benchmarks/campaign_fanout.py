@@ -325,7 +325,7 @@ def run(db_url: str, rows: int, window: float, rate: float) -> dict[str, Any]:
           f"-> x{fan_rate / base_fan:.1f}")
     print(f"memory      worker processes peak {', '.join(f'{m:.0f}' for m in memory)} MB; "
           f"importer {import_mem:.0f} MB (goal < 300 MB each)")
-    providers = measure_providers(min(PROVIDER_ROWS, max(1000, rows // 20)), SENDER, db_url,
+    providers = measure_providers(min(PROVIDER_ROWS, max(200, rows // 20)), SENDER, db_url,
                                   env_for, start_workers, wait_done)
     tw, ali = providers["twilio"], providers["alibaba"]
     print(f"providers   {providers['audience']:,} recipients through each real client to its "
