@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
@@ -46,6 +47,7 @@ def parameters(text: str) -> list[str]:
     return list(dict.fromkeys(PARAMETER.findall(text)))
 
 
+@lru_cache(maxsize=4096)  # every send tries each approved template (hundreds with the intake)
 def pattern(text: str) -> re.Pattern[str]:
     """A regex that matches any rendering of a template text and captures its parameters."""
     out, seen, at = [], set(), 0
