@@ -28,7 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from hotline.consent import CARRIER_OPT_OUT, withdraw
+from hotline.replies import TEXTS
 from models import Contact, Direction, Message, Purpose
+
+# What the hotline answers to an opt-out, in every language.
+OPT_OUT_CONFIRMATIONS = frozenset(TEXTS["opted_out"].values())
 
 # The cores, written as folded: Latin upper-case words separated by one space, Chinese joined.
 OPT_OUT_CORES = frozenset({
@@ -149,9 +153,13 @@ def opt_out_by_carrier(contact: Contact | None, evidence: str = "status callback
     return True
 
 
-def refusal(session: Session, contact: Contact | None, purpose: Purpose) -> str | None:
+def refusal(session: Session, contact: Contact | None, purpose: Purpose,
+            body: str | None = None) -> str | None:
     """Why a message of `purpose` must not go to this worker, or None when it may."""
     if contact is None or contact.opted_out_at is None:
+        return None
+    if purpose == Purpose.REPLY and body in OPT_OUT_CONFIRMATIONS:
+        # The answer to the STOP itself: Twilio gives it inline, other carriers as a text.
         return None
     if purpose == Purpose.CAMPAIGN:
         return OPTED_OUT

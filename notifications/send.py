@@ -45,7 +45,8 @@ def claim_for_sending(message_id: int) -> Message | None:
             from hotline.optout import refusal
             from models import Case, Contact
 
-            reason = refusal(session, session.get(Contact, msg.contact_id), msg.purpose)
+            reason = refusal(session, session.get(Contact, msg.contact_id), msg.purpose,
+                             msg.body)
             if reason is not None:
                 msg.advance(MessageStatus.FAILED, error_message=reason)
                 case = session.get(Case, msg.case_id) if msg.case_id else None

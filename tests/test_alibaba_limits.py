@@ -78,6 +78,17 @@ def test_a_number_at_its_daily_cap_fails_that_text_once_and_others_still_go(
     assert [m["phone"] for m in fake_alibaba.sent] == ["13800138000", "13800138999"]
 
 
+def test_a_number_at_its_minute_cap_waits_and_is_not_failed(ali_app: Flask,
+                                                          fake_alibaba: FakeAlibaba) -> None:
+    # The provider hands Alibaba's Message on, so a minute window reads as a short wait.
+    fake_alibaba.set_frequency_limits(per_minute=1)
+    first, waiting = queued(TEXT), queued(TEXT)
+    assert deliver(first) is None
+    assert deliver(waiting) is not None  # a retry is scheduled
+    assert message(waiting).status == MessageStatus.QUEUED
+    assert [m["phone"] for m in fake_alibaba.sent] == ["13800138000"]
+
+
 @pytest.mark.parametrize("code", ["isv.DAY_LIMIT_CONTROL", "isv.MONTH_LIMIT_CONTROL"])
 def test_the_accounts_cap_fails_the_text_with_what_to_do(
         ali_app: Flask, fake_alibaba: FakeAlibaba, code: str) -> None:

@@ -102,7 +102,8 @@ class AlibabaProvider:
         except Exception as exc:  # the SDK raises its own and requests' exception types
             raise errors.from_exception(exc) from None
         if answer is None or answer.code != "OK" or not answer.biz_id:
-            raise errors.from_code(str(getattr(answer, "code", "") or ""))
+            raise errors.from_code(str(getattr(answer, "code", "") or ""),
+                                   message=str(getattr(answer, "message", "") or ""))
         # Alibaba counts (and bills) the signature as part of the text.
         content = text if carries_signature else f"【{found.signature}】{text}"
         return SendResult(sid=str(answer.biz_id), status=MessageStatus.ACCEPTED,
@@ -151,7 +152,8 @@ class AlibabaProvider:
         except Exception as exc:
             raise errors.from_exception(exc) from None
         if answer is None or answer.code != "OK":
-            raise errors.from_code(str(getattr(answer, "code", "") or ""))
+            raise errors.from_code(str(getattr(answer, "code", "") or ""),
+                                   message=str(getattr(answer, "message", "") or ""))
         dtos = answer.sms_send_detail_dtos.sms_send_detail_dto if (
             answer.sms_send_detail_dtos and answer.sms_send_detail_dtos.sms_send_detail_dto
         ) else []
