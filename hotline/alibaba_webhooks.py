@@ -11,9 +11,12 @@ message or campaign recipient with the same transitions Twilio's callbacks use.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from sqlalchemy import ColumnElement, or_, select
@@ -38,6 +41,7 @@ from notifications.providers.alibaba.push import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 bp = Blueprint("alibaba", __name__, url_prefix="/alibaba")
 # The opt-out wording Alibaba requires at the end of a promotional template.
 PROMOTIONAL_OPT_OUT = "回复R"
@@ -66,41 +70,40 @@ def _body() -> bytes | None:
     return request.get_data(cache=False)
 
 
-@bp.post("/<secret>/report")
-def report_push(secret: str) -> Response:
-    """SmsReport: each item settles the message or campaign recipient it reports on."""
+def _take_push(secret: str, parse: Callable[[bytes], list[T]],
+               apply: Callable[[T], object]) -> Response:
+    """The shared shape of both pushes: the path secret, a size cap, the whole push parsed
+    before anything is written, then each item applied."""
     if not secret_ok(secret):
         return refuse(403, "forbidden")
     raw = _body()
+    if raw is None:
+        return refuse(413, "push too large")
     try:
-        reports = parse_reports(raw) if raw is not None else None
+        items = parse(raw)
     except BadPush as exc:
         return refuse(400, str(exc))
-    if reports is None:
-        return refuse(413, "push too large")
-    for report in reports:
-        try:
-            apply_report(report)
-        except IntegrityError:  # a repeated push raced the first: that one applied it
-            continue
+    for item in items:
+        apply(item)
     return answer()
+
+
+def _report_once(report: Report) -> None:
+    """Apply one delivery report; a repeated push that raced the first changes nothing."""
+    with contextlib.suppress(IntegrityError):  # the first push applied it
+        apply_report(report)
+
+
+@bp.post("/<secret>/report")
+def report_push(secret: str) -> Response:
+    """SmsReport: each item settles the message or campaign recipient it reports on."""
+    return _take_push(secret, parse_reports, _report_once)
 
 
 @bp.post("/<secret>/up")
 def up_push(secret: str) -> Response:
     """SmsUp: each reply enters the front door like a Twilio text; answers are texted back."""
-    if not secret_ok(secret):
-        return refuse(403, "forbidden")
-    raw = _body()
-    try:
-        replies = parse_replies(raw) if raw is not None else None
-    except BadPush as exc:
-        return refuse(400, str(exc))
-    if replies is None:
-        return refuse(413, "push too large")
-    for reply in replies:
-        receive(reply)
-    return answer()
+    return _take_push(secret, parse_replies, receive)
 
 
 def receive(reply: Reply) -> IntakeResult:
