@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 
 import pytest
@@ -57,8 +58,12 @@ def test_rejects_a_zero_rate(client: redis_lib.Redis) -> None:
         TokenBucket(client, "x", rate=0, burst=1)
 
 
-def _pump(url: str, seconds: float, out: multiprocessing.Queue[int]) -> None:
+def _pump(url: str, seconds: float, out: multiprocessing.Queue[int],
+          start: threading.Barrier) -> None:
     bucket = TokenBucket(redis_for_url(url), "+8610003", rate=50.0, burst=5)
+    # One window for all four: on a busy machine the processes start seconds apart, and
+    # windows one after another would let each take the full rate.
+    start.wait(timeout=60)
     taken, end = 0, time.monotonic() + seconds
     while time.monotonic() < end:
         grant = bucket.take([1, 1, 1])
@@ -70,7 +75,8 @@ def _pump(url: str, seconds: float, out: multiprocessing.Queue[int]) -> None:
 
 def test_four_processes_share_one_rate(client: redis_lib.Redis) -> None:
     queue: multiprocessing.Queue[int] = multiprocessing.Queue()
-    procs = [multiprocessing.Process(target=_pump, args=(REDIS_URL, 2.0, queue))
+    start = multiprocessing.Barrier(4)
+    procs = [multiprocessing.Process(target=_pump, args=(REDIS_URL, 2.0, queue, start))
              for _ in range(4)]
     for proc in procs:
         proc.start()
