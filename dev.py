@@ -109,8 +109,11 @@ def test(args: list[str]) -> None:
     ensure_services()
     ensure_browser()
     run([str(BIN / "ruff"), "check", "."])
-    code = subprocess.call([str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
-                           cwd=ROOT)
+    # One pytest worker per core, at most four: each worker has its own PostgreSQL schema and
+    # Redis database (tests/conftest.py), and Redis has 16 databases.
+    workers = ["-n", str(min(os.cpu_count() or 1, 4))] if "-n" not in args else []
+    code = subprocess.call([str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers,
+                            *args], cwd=ROOT)
     if code == 5:
         log("pytest collected no tests: that is a failure here")
         sys.exit(1)
