@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import Base, str_enum, utcnow
 from models.volunteer import Volunteer
+
+if TYPE_CHECKING:
+    from models.case import Case
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -135,6 +139,8 @@ class AuditLog(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship(lazy="joined")
+    # Staff know a case by its number, never by its row id.
+    case: Mapped[Case | None] = relationship(lazy="selectin")
 
 
 class LoginAttempt(Base):

@@ -122,6 +122,11 @@ def test_phone_is_masked_and_reveal_is_audited(app: Flask, web_world: WebWorld) 
         assert user is not None and user.username == "staff_a"
         assert case is not None and case.number == web_world.assigned_to_a
         assert entry.action == AuditAction.REVEAL_PHONE and entry.at is not None
+        case_id = case.id
+    # The audit page names the case by the number staff know, not by its row id.
+    audit_page = client_as(app, "admin").get("/staff/audit").get_data(as_text=True)
+    assert f"#{web_world.assigned_to_a}" in audit_page
+    assert f"<td>{case_id}</td>" not in audit_page
 
 
 def test_staff_cannot_reveal_another_organisations_number(app: Flask,
