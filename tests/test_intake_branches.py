@@ -42,9 +42,23 @@ def shanghai_today() -> date:
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
-def days_ago(n: int) -> str:
-    """The ISO date `n` days before today in Shanghai."""
-    return (shanghai_today() - timedelta(days=n)).isoformat()
+@dataclass(frozen=True)
+class DaysAgo:
+    """A date `n` days before today in Shanghai, worked out when the test compares (the walks
+    are built at import, and a run that crosses midnight in China would expect yesterday's)."""
+
+    n: int
+
+    def __eq__(self, other: object) -> bool:
+        return other == (shanghai_today() - timedelta(days=self.n)).isoformat()
+
+    def __hash__(self) -> int:
+        return hash(self.n)
+
+
+def days_ago(n: int) -> DaysAgo:
+    """The ISO date `n` days before today in Shanghai, as of the comparison."""
+    return DaysAgo(n)
 
 
 @dataclass
