@@ -8,6 +8,7 @@ caller ID. Every step is written on the case timeline.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -207,12 +208,10 @@ def _volunteer_for(session: Session, case: Case | None, to: str) -> Volunteer | 
 def once_per_delivery(kind: str, write: Callable[[Session], None]) -> None:
     """Run `write` in one transaction unless Twilio delivered this webhook before: a retry,
     or its twin racing it, writes nothing."""
-    try:
-        with get_db().begin() as session:
-            if first_delivery(session, kind):
-                write(session)
-    except IntegrityError:
-        pass  # the twin delivery committed the same token first: it wrote this
+    # IntegrityError: the twin delivery committed the same token first, and it wrote this.
+    with contextlib.suppress(IntegrityError), get_db().begin() as session:
+        if first_delivery(session, kind):
+            write(session)
 
 
 def log_call(session: Session, case_id: int, note: str, data: dict[str, Any]) -> None:
