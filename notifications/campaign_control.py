@@ -13,6 +13,7 @@ from typing import Any
 from celery import shared_task
 from flask import current_app
 from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hotline.clock import database_now, db_now
@@ -105,12 +106,20 @@ def resume(campaign_id: int) -> Campaign:
 
 def cancel(campaign_id: int) -> Campaign:
     """Cancel: nobody still waiting gets the text; what was sent stays recorded."""
-    with get_db().begin() as session:
-        campaign = _load(session, campaign_id)
-        campaign.move_to(CampaignStatus.CANCELLED)
-        session.execute(Recipient.transition(
-            R.CANCELLED, and_(Recipient.campaign_id == campaign_id, Recipient.status == R.PENDING)))
-        return campaign
+    for attempt in range(3):
+        try:
+            with get_db().begin() as session:
+                campaign = _load(session, campaign_id)
+                campaign.move_to(CampaignStatus.CANCELLED)
+                session.execute(Recipient.transition(R.CANCELLED, and_(
+                    Recipient.campaign_id == campaign_id, Recipient.status == R.PENDING)))
+                return campaign
+        except OperationalError as exc:
+            # A sending worker holds recipient rows and then the campaign row, the reverse
+            # of this order: PostgreSQL breaks the deadlock by failing one side; try again.
+            if getattr(exc.orig, "sqlstate", None) != "40P01" or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def start_due_campaigns(now: datetime) -> list[int]:
