@@ -1,5 +1,8 @@
 """`python -m benchmarks [--small]`: every benchmark, one table, one JSON file.
 
+`datasize` (the console at a centre's three-year size, benchmarks/datasize.py) runs last:
+at scale 1.0 by default (several minutes per database), 0.01 with `--small`.
+
 Full sizes by default; `--small` is the CI smoke. Needs a PostgreSQL server (BENCH_PG_URL,
 default postgresql+psycopg://postgres@127.0.0.1:5432/test; each benchmark creates and drops a
 schema of its own) and starts one throwaway redis-server that every part (the external scripts
@@ -27,7 +30,8 @@ from benchmarks.servers import postgres_database, redis_server, sqlite_database
 from benchmarks.webhook import FULL, SMALL, Sizes, bench_database, pg_server_url
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SECTIONS = ("webhook", *EXTERNAL)
+DATASIZE = "datasize"  # the console at three years of data (benchmarks/datasize.py)
+SECTIONS = ("webhook", *EXTERNAL, DATASIZE)
 CALLBACKS_PER_MESSAGE = 3  # queued/sent/delivered: why callbacks must keep up 3× the send rate
 
 
@@ -40,6 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--databases", default="sqlite,postgresql",
                         help="comma-separated subset of sqlite,postgresql")
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write results")
+    parser.add_argument("--readme", action="store_true",
+                        help="rewrite README.md's benchmark table from this run")
     parser.add_argument("--fanout-rows", type=int, default=None,
                         help="campaign fan-out size (default 400,000; 20,000 with --small)")
     return parser.parse_args(argv)
@@ -76,7 +82,7 @@ def send_rate_comparison(webhooks: dict[str, Any], fanout: dict[str, Any] | None
     the send rate MEASURED through the fake Twilio at a configured throttle; and the
     CONFIGURED CAMPAIGN_RATE_PER_SECOND, the rate production really sends at.
     """
-    from hotline.config import ENV_DEFAULTS
+    from hotline.infra.config import ENV_DEFAULTS
 
     configured = float(os.environ.get("CAMPAIGN_RATE_PER_SECOND")
                        or ENV_DEFAULTS.get("CAMPAIGN_RATE_PER_SECOND") or 10)
@@ -104,26 +110,30 @@ def webhook_rows(webhooks: dict[str, Any]) -> list[list[str]]:
     for db, result in webhooks.items():
         if result.get("status") != "ok":
             rows.append([f"webhook/status ({db})", "error", result.get("note", "")[:60],
-                         "", "", "", ""])
+                         "", "", "", "", ""])
             continue
-        for label, key in (("inbound SMS webhook", "webhook"),
+        for label, key in (("inbound SMS webhook, first text", "first_text"),
+                           ("inbound SMS webhook, assigned case", "assigned_case"),
                            ("status callback", "status_callbacks")):
             r = result[key]
+            load = (r["hotline"]["machine"].get("load_average") or {}).get("mean")
             rows.append([f"{label} ({db})", f"{r['hotline']['req_per_s']}",
                          f"{r['hotline']['p50_ms']}", f"{r['hotline']['p99_ms']}",
                          f"{r['baseline']['req_per_s']}", f"{r['baseline']['p50_ms']}",
-                         f"{r['ratio']['throughput']}"])
+                         f"{r['ratio']['throughput']}", f"{load}"])
     return rows
 
 
 def print_table(results: dict[str, Any]) -> None:
     """The human summary; the JSON holds everything."""
-    header = ["benchmark", "req/s", "p50 ms", "p99 ms", "bare req/s", "bare p50", "ratio"]
+    header = ["benchmark", "req/s", "p50 ms", "p99 ms", "bare req/s", "bare p50", "ratio",
+              "load avg"]
     rows = webhook_rows(results.get("webhook", {}))
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, ["-" * w for w in widths], *rows]:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
     print_external_rows(results)
+    print_datasize_rows(results.get(DATASIZE))
     print_send_rate(results.get("status_vs_send_rate"))
     for name in EXTERNAL:
         ext = results.get(name)
@@ -153,13 +163,38 @@ def print_external_rows(results: dict[str, Any]) -> None:
                   f"recipients): Twilio {p['twilio']['msg_per_s']:,} msg/s, Alibaba "
                   f"{p['alibaba']['msg_per_s']:,} msg/s (Alibaba/Twilio x"
                   f"{p['alibaba_over_twilio']})")
-    for db, run in (results.get("routing_latency") or {}).get("runs", {}).items():
+            print(p.get("readme_row", ""))  # the README table line, pasted as printed
+    for db, run in [*(results.get("routing_latency") or {}).get("runs", {}).items(),
+                    *(results.get("routing_during_campaign") or {}).get("runs", {}).items()]:
         r = run.get("result") or {}
-        if "routing" in r:
+        if "campaign" in r and "urgent" in r:
+            o, u, c = r["routing"], r["urgent"], r["campaign"]
+            print(f"case -> offer during a {c['recipients']:,}-recipient campaign "
+                  f"({r['db']}, {r['rate_per_s']}/s, n={o['n']}): p95 {o['p95_ms']} ms "
+                  f"(goal < 300), urgent p95 {u['p95_ms']} ms (goal < 150); campaign sent "
+                  f"{c['sent_per_s_during_routing']}/s meanwhile")
+        elif "routing" in r:
             o, b = r["routing"], r["baseline"]
             print(f"case -> offer ({db}, {r['rate_per_s']}/s, n={o['n']}): p50 {o['p50_ms']} / "
                   f"p95 {o['p95_ms']} / p99 {o['p99_ms']} ms; baseline SMS p50 {b['p50_ms']} ms "
                   f"(x{r['p50_ratio']}); worker peak RSS {r['worker_peak_rss_mb']} MB")
+
+
+def print_datasize_rows(datasize: dict[str, Any] | None) -> None:
+    """Per database: pages timed, the slowest page full, statements empty vs full."""
+    for db, run in ((datasize or {}).get("runs") or {}).items():
+        report = run.get("result") or {}
+        for name, result in (report.get("results") or {}).items():
+            pages = [(role, path, r["empty"], r["full"])
+                     for role, timed in result["pages"].items() for path, r in timed.items()]
+            if not pages:
+                continue
+            role, path, _, slowest = max(pages, key=lambda p: p[3]["median_ms"])
+            grew = sum(1 for *_, e, f in pages if f["statements"] > e["statements"])
+            print(f"console at size ({name}, scale {report.get('scale')}, "
+                  f"{sum(result['rows'].values()):,} rows): {len(pages)} pages, slowest "
+                  f"{role} {path} {slowest['median_ms']} ms median; {grew} page(s) sent more "
+                  f"statements full than empty [{run.get('status', db)}]")
 
 
 def print_send_rate(comparison: dict[str, Any] | None) -> None:
@@ -191,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
                 results[name] = run_external(
                     name, args.small, databases=databases, env={"BENCH_REDIS_URL": redis_url},
                     rows=args.fanout_rows if name == "campaign_fanout" else None)
+        if DATASIZE in only:  # its own process: the filled databases are dropped with it
+            results[DATASIZE] = run_external(DATASIZE, args.small, databases=databases,
+                                             env={"BENCH_REDIS_URL": redis_url})
     if "webhook" in results:
         results["status_vs_send_rate"] = send_rate_comparison(
             results["webhook"], results.get("campaign_fanout"))
@@ -201,6 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(f"results written to {args.json}")
+    if args.readme:
+        from benchmarks.readme_table import README, rewrite
+
+        rewrite(README, report)
+        print(f"benchmark table rewritten in {README}")
     failed = [k for k, v in _statuses(results) if v == "error"]
     if failed:
         print("FAILED:", ", ".join(failed), file=sys.stderr)

@@ -61,7 +61,7 @@ def run_database(name: str, url: str, redis_url: str, scale: float, repeat: int,
     empty = time_pages(app, base, repeat)
     started = time.perf_counter()
     with app.app_context():
-        from hotline.db import get_db
+        from hotline.infra.db import get_db
 
         counts = generate(get_db().engine, base, scale)
     generation_s = round(time.perf_counter() - started, 1)
@@ -138,7 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(f"results written to {args.json}")
     print(json.dumps({"scale": args.scale, "databases": list(results)}))
-    return 0
+    broken = [f"{db} {role} {path}" for db, result in results.items()
+              for role, pages in result["pages"].items() for path, r in pages.items()
+              if r["full"]["status"] >= 500 or r["empty"]["status"] >= 500]
+    if broken:
+        print("pages that failed: " + ", ".join(broken), file=sys.stderr)
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, event, func, select
 from werkzeug.security import generate_password_hash
 
 from benchmarks.datasize_generate import Base, month_start
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import Campaign, Case, Organisation, Recipient, Role, User, Volunteer
 
 PASSWORD = "datasize-bench-2026"
@@ -181,7 +181,7 @@ def time_pages(app: Flask, base: Base, repeat: int, warm_up: bool = True
 def time_audiences(app: Flask, base: Base) -> dict[str, float]:
     """Milliseconds to count a campaign audience (everyone; the big office's) and to
     materialise the office's into recipient rows (rolled back)."""
-    from notifications.audience import Audience, audience_size, materialize
+    from notifications.campaigns.audience import Audience, audience_size, materialize
 
     out: dict[str, float] = {}
     with app.app_context():

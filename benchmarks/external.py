@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-EXTERNAL = ("campaign_fanout", "routing_latency")
+EXTERNAL = ("campaign_fanout", "routing_latency", "routing_during_campaign")
 TIME_LIMIT = {True: 900.0, False: 3600.0}  # per run: small (CI smoke) / full
 
 

@@ -10,6 +10,6 @@ from __future__ import annotations
 from benchmarks.null_provider import NullProvider
 from hotline import create_app
 
-flask_app = create_app()
+flask_app = create_app(role="celery")  # a Celery process, not the WSGI app (hotline.infra.config)
 flask_app.extensions["provider"] = NullProvider()
 celery = flask_app.extensions["celery"]

@@ -13,19 +13,22 @@ the run is over, so neither load generator takes the measured cores for more tha
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
 
-from hotline.db import get_db
+from devtools.fake_alibaba.server import DEFAULT_SIGNATURE, FakeAlibaba
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
 from models import Recipient, SmsTemplate, TemplateApproval, TemplateKind
-from notifications.audience import Audience
-from notifications.campaign_control import request_start
-from notifications.campaigns import CampaignSpec, create_campaign
-from notifications.fake_twilio import FakeTwilio
-from notifications.fakes.alibaba_sms import DEFAULT_SIGNATURE, FakeAlibaba
+from notifications.campaigns.audience import Audience
+from notifications.campaigns.compose import CampaignSpec, create_campaign
+from notifications.campaigns.control import request_start
 
 TAG = "providers"
 TEMPLATE_CODE = "SMS_BENCH1"
@@ -72,6 +75,16 @@ def new_campaign(sender: str) -> int:
         return create_campaign(session, spec).id
 
 
+def worker_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a worker's pool processes so far (/proc, Linux)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    ticks = 0
+    for child in children:
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def run_one(provider: str, sender: str, db_url: str,
             env_for: Callable[..., dict[str, str]], start_workers: Callable[..., Any],
             wait_done: Callable[[int, float], float]) -> dict[str, Any]:
@@ -82,6 +95,7 @@ def run_one(provider: str, sender: str, db_url: str,
         base = twilio.start()
         env = env_for(db_url, base, **SETTINGS)
         received: Callable[[], int] = lambda: len(twilio.messages)  # noqa: E731
+        calls_made: Callable[[], int] = received
         stop: Callable[[], None] = twilio.stop
     else:
         alibaba = FakeAlibaba()
@@ -94,14 +108,18 @@ def run_one(provider: str, sender: str, db_url: str,
                       ALIBABA_ACCESS_KEY_SECRET=alibaba.access_key_secret,
                       ALIBABA_SMS_ENDPOINT=alibaba.base_url, **SETTINGS)
         received = lambda: len(alibaba.sent)  # noqa: E731
+        calls_made = lambda: len(alibaba.requests)  # noqa: E731
         stop = alibaba.stop
     worker = start_workers("worker", env, 2)
     try:
         time.sleep(3)  # worker boot is not part of the pipeline
         cid = new_campaign(sender)
+        cpu_before = worker_cpu_seconds(worker.pid)
         request_start(cid)
         seconds = wait_done(cid, 3600)
+        cpu = worker_cpu_seconds(worker.pid) - cpu_before
         arrived = received()
+        calls = calls_made()
     finally:
         worker.terminate()
         worker.wait(30)
@@ -112,7 +130,8 @@ def run_one(provider: str, sender: str, db_url: str,
         failed = int(session.scalar(select(func.count()).where(
             Recipient.campaign_id == cid, Recipient.provider_sid.is_(None))) or 0)
     return {"sent": sent, "not_sent": failed, "at_fake_server": arrived,
-            "seconds": round(seconds, 2), "msg_per_s": round(sent / seconds, 1)}
+            "seconds": round(seconds, 2), "msg_per_s": round(sent / seconds, 1),
+            "api_calls": calls, "worker_cpu_ms_per_msg": round(1000 * cpu / max(sent, 1), 2)}
 
 
 def measure(n: int, sender: str, db_url: str, env_for: Callable[..., dict[str, str]],
@@ -124,4 +143,22 @@ def measure(n: int, sender: str, db_url: str, env_for: Callable[..., dict[str, s
     runs = {name: run_one(name, sender, db_url, env_for, start_workers, wait_done)
             for name in ("twilio", "alibaba")}
     ratio = runs["alibaba"]["msg_per_s"] / runs["twilio"]["msg_per_s"]
-    return {"audience": audience, **runs, "alibaba_over_twilio": round(ratio, 2)}
+    return {"audience": audience, **runs, "alibaba_over_twilio": round(ratio, 2),
+            "load_average": round(os.getloadavg()[0], 1),
+            "date": datetime.now(UTC).date().isoformat()}
+
+
+def readme_row(result: dict[str, Any], db: str, command: str) -> str:
+    """The README benchmark table's line for this measurement (paste it as printed)."""
+    tw, ali = result["twilio"], result["alibaba"]
+    measured = (f"Twilio {tw['msg_per_s']:,} msg/s, Alibaba {ali['msg_per_s']:,} msg/s "
+                f"({ali['api_calls']:,} Alibaba API calls for {ali['sent']:,} texts)")
+    cells = {"SQLite": "not run", "PostgreSQL": "not run"}
+    cells["SQLite" if db == "sqlite" else "PostgreSQL"] = measured
+    return (f"| campaign fan-out through each real provider client to its fake server, "
+            f"{result['audience']:,} recipients each (2 worker processes × 4 send threads, no "
+            f"throttle; run "
+            f"{result['date']} with `{command}`, load average {result['load_average']} on "
+            f"{os.cpu_count()} vCPU) | {cells['SQLite']} | {cells['PostgreSQL']} | Alibaba ÷ "
+            f"Twilio ×{result['alibaba_over_twilio']} (worker CPU per message: Twilio "
+            f"{tw['worker_cpu_ms_per_msg']} ms, Alibaba {ali['worker_cpu_ms_per_msg']} ms) |")

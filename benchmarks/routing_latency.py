@@ -4,8 +4,17 @@ A case is committed and `route_case` enqueued, as the intake does; the latency r
 offer SMS was accepted by the (fake) Twilio server and recorded. The baseline, measured in
 the same run at the same rate, is the bare send path: a committed message and its send task.
 
+With `--campaign N` the routing run happens while an N-recipient campaign fans out on the same
+machine and the same workers (the realistic case: an urgent call during a policy notice), and
+one case in five is a work injury (urgent: offered to several volunteers at once, on the
+priority queue), reported apart. The campaign runs on its own worker (`-Q campaigns`), as the
+README's commands run it; `--shared-worker` puts every queue on one worker instead, to show why
+(a chunk task holds a worker process for seconds, and priorities only pick the NEXT task);
+`--urgent-worker` adds a dedicated `-Q urgent` worker.
+
     .venv/bin/python -m benchmarks.routing_latency [--seconds 10] [--rate 20] [--db sqlite]
-                                                   [--json PATH]
+                                                   [--campaign 100000] [--shared-worker]
+                                                   [--urgent-worker] [--json PATH]
 
 Needs PostgreSQL (BENCH_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/test; a
 scratch schema) or --db sqlite. Redis: BENCH_REDIS_URL names a scratch database (flushed), else
@@ -28,17 +37,19 @@ from pathlib import Path
 from typing import Any
 
 import redis
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, func, insert, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from devtools.embedded_redis import EmbeddedRedis  # noqa: E402
+from devtools.fake_twilio import FakeTwilio  # noqa: E402
 from hotline import create_app  # noqa: E402
-from hotline.db import get_db  # noqa: E402
-from hotline.embedded_redis import EmbeddedRedis  # noqa: E402
-from hotline.migrate import upgrade  # noqa: E402
-from hotline.queues import SEND, enqueue  # noqa: E402
-from hotline.routing import queue_sms, route_case  # noqa: E402
+from hotline.infra.db import get_db  # noqa: E402
+from hotline.infra.migrate import upgrade  # noqa: E402
+from hotline.infra.queues import INTAKE, SEND, URGENT, enqueue  # noqa: E402
+from hotline.outbox import queue_sms  # noqa: E402
+from hotline.routing import route_case  # noqa: E402
 from models import (  # noqa: E402
     Case,
     CaseCategory,
@@ -46,9 +57,13 @@ from models import (  # noqa: E402
     Message,
     MessageStatus,
     Purpose,
+    Recipient,
+    RecipientStatus,
     Volunteer,
 )
-from notifications.fake_twilio import FakeTwilio  # noqa: E402
+from notifications.campaigns.audience import Audience  # noqa: E402
+from notifications.campaigns.compose import CampaignSpec, create_campaign  # noqa: E402
+from notifications.campaigns.control import request_start  # noqa: E402
 from notifications.send import send_message  # noqa: E402
 
 ACCOUNT, TOKEN = "AC" + "b" * 32, "bench-token"
@@ -85,19 +100,27 @@ def paced(n: int, rate: float, step: Callable[[int], None]) -> None:
         step(i)
 
 
-def new_case(i: int) -> None:
-    """Commit one wages case and enqueue its routing, as the intake does."""
+URGENT_EVERY = 5  # with a campaign running, one case in five is a work injury (urgent)
+CAMPAIGN_RATE = 200.0  # segments/s the campaign is throttled to (a fast domestic channel)
+
+
+def new_case(i: int, *, mixed: bool = False) -> None:
+    """Commit one case (a wages case; with `mixed`, every fifth a work injury) and enqueue
+    its routing, as the intake does (an injury on the urgent queue)."""
+    injury = mixed and i % URGENT_EVERY == 0
     with get_db().begin() as s:
         contact = Contact(phone=f"+86137{i:08d}", home_province="河南")
         s.add(contact)
         s.flush()
-        case = Case(contact_id=contact.id, category=CaseCategory.WAGES, work_city="深圳",
-                    work_province="广东", people_affected=1 + i % 5)
+        case = Case(contact_id=contact.id,
+                    category=CaseCategory.INJURY if injury else CaseCategory.WAGES,
+                    work_city="深圳", work_province="广东", people_affected=1 + i % 5)
         s.add(case)
         s.flush()
         case.assign_number()
         case_id = case.id
-    enqueue(route_case, case_id)
+    # As the intake publishes it: a case the worker said is an injury on the urgent queue.
+    enqueue(route_case, case_id, queue=URGENT if injury else INTAKE)
 
 
 def new_message(i: int) -> None:
@@ -188,6 +211,12 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--rate", type=float, default=20)
     ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    ap.add_argument("--campaign", type=int, default=0,
+                    help="route while a campaign to this many recipients fans out")
+    ap.add_argument("--shared-worker", action="store_true",
+                    help="with --campaign: one worker for every queue, campaigns included")
+    ap.add_argument("--urgent-worker", action="store_true",
+                    help="also run a dedicated -Q urgent worker (one process)")
     ap.add_argument("--json", type=Path, default=None, help="also write the JSON here")
     args = ap.parse_args()
     n = int(args.seconds * args.rate)
@@ -199,18 +228,23 @@ def main() -> None:
                "TWILIO_AUTH_TOKEN": TOKEN, "HOTLINE_INSTANCE": str(Path(tmp) / "inst")}
         app = create_app(dict(cfg), instance_path=cfg["HOTLINE_INSTANCE"])
         log = open(Path(tmp) / "worker.log", "wb")  # noqa: SIM115 - closed below
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q",
-             "urgent,intake,send", "-c", "2", "--without-mingle", "--without-gossip",
-             "--loglevel", "WARNING"], env={**os.environ, **cfg}, cwd=ROOT, stdout=log,
-            stderr=subprocess.STDOUT)
+        shared = bool(args.campaign and args.shared_worker)
+        queues = "urgent,intake,send,campaigns" if shared else "urgent,intake,send"
+        workers = [start_worker(queues, 2, "w1", cfg, log)]
+        if args.campaign and not shared:
+            workers.append(start_worker("campaigns", 2, "bulk", cfg, log))
+        if args.urgent_worker:
+            workers.append(start_worker("urgent", 1, "urgent", cfg, log))
         try:
             with app.app_context():
-                result = run(n, args.rate)
-            result.update(db=args.db, worker_peak_rss_mb=round(worker_peak_mb(worker), 1))
+                result = run(n, args.rate, args.campaign)
+            result.update(db=args.db, worker_peak_rss_mb=round(worker_peak_mb(workers[0]), 1),
+                          urgent_worker=args.urgent_worker, shared_worker=shared)
         finally:
-            worker.terminate()
-            worker.wait(timeout=20)
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.wait(timeout=30)
             log.close()
             app.extensions["db"].engine.dispose()
             cleanup()
@@ -219,7 +253,17 @@ def main() -> None:
     print(json.dumps(result))
 
 
-def run(n: int, rate: float) -> dict[str, Any]:
+def start_worker(queues: str, concurrency: int, name: str, cfg: dict[str, str],
+                 log: Any) -> subprocess.Popen[bytes]:
+    """A real Celery worker (prefork) consuming `queues`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", queues, "-c",
+         str(concurrency), "-n", f"{name}@%h", "--without-mingle", "--without-gossip",
+         "--loglevel", "WARNING"], env={**os.environ, **cfg}, cwd=ROOT, stdout=log,
+        stderr=subprocess.STDOUT)
+
+
+def run(n: int, rate: float, campaign: int = 0) -> dict[str, Any]:
     """Warm up, measure the baseline, then case-to-offer latency; return the numbers."""
     with get_db().begin() as s:
         for i in range(40):
@@ -233,19 +277,85 @@ def run(n: int, rate: float) -> dict[str, Any]:
     paced(n, rate, new_message)
     base = latencies(Purpose.ALERT, n, lambda m: m.created_at.timestamp())
     base_elapsed = time.perf_counter() - started
+    campaign_id = start_campaign(campaign) if campaign else None
+    campaign_sent_before = campaign_progress(campaign_id)
     started = time.perf_counter()
-    paced(n, rate, new_case)
+    paced(n, rate, lambda i: new_case(i, mixed=bool(campaign)))
     with get_db().begin() as s:
-        created = {c.id: c.created_at.timestamp() for c in s.scalars(select(Case))}
-    offers = latencies(Purpose.OFFER, n, lambda m: created[m.case_id or 0])
+        # An injury is urgent (routing marks it so; read here before routing may have run).
+        created = {c.id: (c.created_at.timestamp(), c.category == CaseCategory.INJURY)
+                   for c in s.scalars(select(Case))}
+    offers = first_offers(n, created)
     elapsed = time.perf_counter() - started
-    print(f"\n{n} at {rate:g}/s, real Celery worker (2 processes), fake Twilio server")
+    campaign_sent = campaign_progress(campaign_id) - campaign_sent_before
+    print(f"\n{n} at {rate:g}/s, real Celery worker (2 processes), fake Twilio server"
+          + (f", while a {campaign:,}-recipient campaign fans out" if campaign else ""))
     b = report("baseline: committed SMS → provider", base)
-    r = report("case committed → offer SMS sent", offers)
-    ratio = round(float(r["p50_ms"]) / float(b["p50_ms"]), 2) if b["p50_ms"] else None
-    print(f"ratio (p50 routing / p50 baseline): {ratio}")
-    return {"cases": n, "rate_per_s": rate, "routing": {**r, "msg_per_s": round(n / elapsed, 1)},
-            "baseline": {**b, "msg_per_s": round(n / base_elapsed, 1)}, "p50_ratio": ratio}
+    r = report("case committed → offer SMS sent", [t for t, _ in offers])
+    out: dict[str, Any] = {
+        "cases": n, "rate_per_s": rate, "routing": {**r, "msg_per_s": round(n / elapsed, 1)},
+        "baseline": {**b, "msg_per_s": round(n / base_elapsed, 1)}}
+    if campaign:
+        out["urgent"] = report("urgent case → first offer SMS", [t for t, u in offers if u])
+        out["campaign"] = {"recipients": campaign, "rate_per_s": CAMPAIGN_RATE,
+                           "sent_during_routing": campaign_sent,
+                           "sent_per_s_during_routing": round(campaign_sent / elapsed, 1)}
+        print(f"campaign sent {campaign_sent:,} texts while the cases were routed "
+              f"({campaign_sent / elapsed:.1f}/s)")
+    out["p50_ratio"] = round(float(r["p50_ms"]) / float(b["p50_ms"]), 2) if b["p50_ms"] else None
+    print(f"ratio (p50 routing / p50 baseline): {out['p50_ratio']}")
+    return out
+
+
+def first_offers(n: int, created: dict[int, tuple[float, bool]]) -> list[tuple[float, bool]]:
+    """(seconds from case commit to its first offer accepted by the provider, urgent?) for
+    each of the `n` cases."""
+    def start_of(m: Message) -> float:
+        return created[m.case_id or 0][0]
+
+    times = latencies(Purpose.OFFER, n, start_of, timeout=600)
+    with get_db().begin() as s:
+        rows = s.scalars(select(Message).where(
+            Message.purpose == Purpose.OFFER, Message.status != MessageStatus.QUEUED,
+            Message.status != MessageStatus.SENDING)).all()
+        first: dict[int, float] = {}
+        for m in rows:
+            done = m.updated_at.timestamp() - start_of(m)
+            first[m.case_id or 0] = min(done, first.get(m.case_id or 0, done))
+    assert len(times) == len(first)
+    return sorted((t, created[cid][1]) for cid, t in first.items())
+
+
+def start_campaign(recipients: int) -> int:
+    """Import `recipients` contacts in bulk, create a campaign to all of them and start it;
+    return its id once its first texts have gone out (the fan-out is under way)."""
+    rows = [{"phone": f"+86158{i:08d}", "language": "zh", "name": f"工友{i}"}
+            for i in range(recipients)]
+    with get_db().begin() as s:
+        for start in range(0, len(rows), 5000):
+            s.execute(insert(Contact), rows[start:start + 5000])
+    spec = CampaignSpec(name="bench notice", variants={
+        "zh": "{name}您好，工友热线提醒：拖欠工资可拨打12333投诉。", "en": "Hi {name}: call 12333"},
+        audience=Audience(), sender="+8610086000000", signature="工友热线",
+        quiet_hours="00:00-00:00", rate_per_second=CAMPAIGN_RATE)
+    with get_db().begin() as s:
+        campaign_id = create_campaign(s, spec).id
+    request_start(campaign_id)
+    deadline = time.monotonic() + 600
+    while campaign_progress(campaign_id) < 50 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return campaign_id
+
+
+def campaign_progress(campaign_id: int | None) -> int:
+    """Recipients of the campaign the provider has accepted so far (0 without one)."""
+    if campaign_id is None:
+        return 0
+    with get_db().begin() as s:
+        return s.scalar(select(func.count()).select_from(Recipient).where(
+            Recipient.campaign_id == campaign_id,
+            Recipient.status.not_in([RecipientStatus.PENDING,
+                                             RecipientStatus.SENDING]))) or 0
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
-from hotline.embedded_redis import EmbeddedRedis
-from hotline.migrate import upgrade
+from devtools.embedded_redis import EmbeddedRedis
+from hotline.infra.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -44,8 +44,9 @@ class Gunicorn:
         self.process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env},
                                         stdout=self._log, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        """Block until /healthz answers 200; raise with the server's log if it never does."""
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Block until /healthz answers 200; raise with the server's log if it never does
+        (a busy 2-core machine can take a minute to import the app in two workers)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

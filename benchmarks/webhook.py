@@ -1,10 +1,14 @@
 """Inbound-SMS webhook and status-callback throughput against a bare Flask baseline.
 
 Both apps run under the same gunicorn (2 sync workers) and take the same load from the same
-generator. Every measured text comes from a worker whose case a volunteer already has, so the
-hotline verifies the Twilio signature, writes message/timeline/forward in one transaction and
-enqueues the forward's send task to a real Redis (counted: one per text); the baseline returns
-constant TwiML.
+generator, wrk (2 threads, 8 connections, pre-signed requests, each MessageSid once; see
+benchmarks/wrk.py). Two webhook paths are measured, as they differ in work:
+- a worker's FIRST text naming a problem: signature, contact, implied consent, the text read
+  for its meaning, a case opened, the first intake question answered, one commit, the routing
+  task enqueued;
+- a text from a worker whose case a volunteer already has: message, timeline and forward in one
+  transaction, the forward's send task enqueued (counted: one per text).
+The baseline parses the form and returns constant TwiML (204 for a status callback).
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from twilio.request_validator import RequestValidator
 
 from benchmarks.loadgen import FORM, PreparedRequest, run_load
 from benchmarks.servers import gunicorn
-from hotline.db import Database
-from hotline.queues import broker_keys
+from benchmarks.wrk import run_wrk
+from hotline.infra.db import Database
+from hotline.infra.queues import broker_keys
 from models import (
     Case,
     CaseCategory,
@@ -47,15 +52,18 @@ BODIES = ["老板拖欠我三个月工资，一共八千块", "工地上摔伤�
 class Sizes:
     """How much load one benchmark run sends."""
 
-    sms: int
+    sms: int  # fresh signed texts prepared per webhook path (each sent at most once)
     status_messages: int  # each gets two callbacks: sent, then delivered
     warmup: int
-    time_limit: float
-    concurrency: int = 4
+    seconds: float  # each wrk run stops after this long, or when its requests run out
+    baseline_cycles: bool  # the stateless baseline replays its requests for the whole time
+    concurrency: int = 4  # the warm-up's clients
 
 
-SMALL = Sizes(sms=200, status_messages=100, warmup=20, time_limit=60)
-FULL = Sizes(sms=4000, status_messages=2000, warmup=100, time_limit=120)
+# The smoke sends every prepared request (exact counts are checked); a full run is bounded by
+# time, with more requests prepared than the hotline can take in it.
+SMALL = Sizes(sms=300, status_messages=200, warmup=20, seconds=120, baseline_cycles=False)
+FULL = Sizes(sms=12_000, status_messages=8_000, warmup=200, seconds=15, baseline_cycles=True)
 
 
 def signed(path: str, form: dict[str, str], extra: dict[str, str] | None = None
@@ -70,13 +78,15 @@ SENDERS = 1000  # workers with an assigned case; their texts are forwarded to th
 ENQUEUE_QUEUES = ("urgent", "intake", "send")
 
 
-def sms_requests(n: int, prefix: str, senders: int = SENDERS) -> list[PreparedRequest]:
-    """`n` inbound texts from `senders` workers (each continues their assigned case)."""
+def sms_requests(n: int, prefix: str, senders: int | None = SENDERS) -> list[PreparedRequest]:
+    """`n` inbound texts: from `senders` workers with an assigned case (each text continues
+    it), or with `senders=None` each from a new worker (a first text that opens a case)."""
     out = []
     for i in range(n):
         sid = f"SM{prefix}{i:0{32 - len(prefix)}d}"
+        sender = f"+86135{i % senders:08d}" if senders else f"+86136{i:08d}"
         form = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "b" * 32,
-                "From": f"+86135{i % senders:08d}", "To": HOTLINE_NUMBER,
+                "From": sender, "To": HOTLINE_NUMBER,
                 "Body": BODIES[i % len(BODIES)], "NumMedia": "0", "ApiVersion": "2010-04-01"}
         out.append(signed("/twilio/sms", form, {"I-Twilio-Idempotency-Token": sid}))
     return out
@@ -134,15 +144,17 @@ def count_rows(db_url: str) -> dict[str, int]:
     db = Database(db_url)
     with db.begin() as s:
         inbound = s.scalar(select(func.count()).select_from(Message).where(
-            Message.provider_sid.like("SMrun%"))) or 0
+            Message.provider_sid.like("SMrun%") | Message.provider_sid.like("SMnew%"))) or 0
         delivered = s.scalar(select(func.count()).select_from(Message).where(
             Message.provider_sid.like("SMst%"), Message.status == MessageStatus.DELIVERED)) or 0
         cases = s.scalar(select(func.count()).select_from(Case)) or 0
         forwarded = s.scalar(select(func.count()).select_from(Message).where(
             Message.purpose == Purpose.RELAY)) or 0
+        opened = s.scalar(select(func.count()).select_from(Case).join(Contact).where(
+            Contact.phone.like("+86136%"))) or 0
     db.engine.dispose()
     return {"inbound_messages": inbound, "cases": cases, "forwarded_to_volunteers": forwarded,
-            "delivered_messages": delivered}
+            "delivered_messages": delivered, "cases_opened_by_first_texts": opened}
 
 
 def queued_tasks(redis_url: str) -> int:
@@ -161,17 +173,29 @@ def hotline_env(db_url: str, redis_url: str, instance: str) -> dict[str, str]:
             "SECRET_KEY": "bench"}
 
 
-def measure(url: str, sizes: Sizes, sms: list[PreparedRequest],
-            status: list[PreparedRequest], redis_url: str | None = None) -> dict[str, Any]:
-    """Warm up, then the SMS run and the status-callback run against one server."""
+PATHS = ("first_text", "assigned_case", "status_callbacks")
+
+
+def requests_for(sizes: Sizes, messages: list[tuple[int, str]]) -> dict[str, list[PreparedRequest]]:
+    """The prepared requests of each measured path (the same for baseline and hotline)."""
+    return {"first_text": sms_requests(sizes.sms, "new", senders=None),
+            "assigned_case": sms_requests(sizes.sms, "run"),
+            "status_callbacks": status_requests(messages)}
+
+
+def measure(url: str, sizes: Sizes, prepared: dict[str, list[PreparedRequest]], *,
+            stateless: bool, redis_url: str | None = None) -> dict[str, Any]:
+    """Warm up, then one wrk run per path against one server (the baseline may cycle)."""
     run_load(url, sms_requests(sizes.warmup, "warm"), concurrency=sizes.concurrency,
-             time_limit=sizes.time_limit)
-    before = queued_tasks(redis_url) if redis_url else 0
-    sms_run = run_load(url, sms, concurrency=sizes.concurrency, time_limit=sizes.time_limit)
-    enqueued = queued_tasks(redis_url) - before if redis_url else 0
-    status_run = run_load(url, status, concurrency=sizes.concurrency,
-                          time_limit=sizes.time_limit)
-    return {"sms": sms_run.summary(), "status": status_run.summary(), "enqueued": enqueued}
+             time_limit=60)
+    out: dict[str, Any] = {}
+    for path in PATHS:
+        before = queued_tasks(redis_url) if redis_url else 0
+        out[path] = run_wrk(url, prepared[path], seconds=sizes.seconds,
+                            cycle=stateless and sizes.baseline_cycles)
+        if redis_url:
+            out[path]["tasks_enqueued"] = queued_tasks(redis_url) - before
+    return out
 
 
 def ratio(app: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None]:
@@ -184,25 +208,22 @@ def ratio(app: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None]:
 
 
 def bench_database(db_url: str, redis_url: str, sizes: Sizes) -> dict[str, Any]:
-    """Both benchmarks on one database: baseline first, then the hotline."""
+    """Every path on one database: baseline first, then the hotline, same requests."""
     messages = seed_outbound(db_url, sizes.status_messages)
     seed_assigned_cases(db_url)
-    sms, status = sms_requests(sizes.sms, "run"), status_requests(messages)
+    prepared = requests_for(sizes, messages)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(tmp)
         with gunicorn("benchmarks.bare_app:create_bare_app()", {}, work) as bare:
-            baseline = measure(bare.url, sizes, sms, status)
+            baseline = measure(bare.url, sizes, prepared, stateless=True)
         env = hotline_env(db_url, redis_url, str(work / "instance"))
         with gunicorn("hotline:create_app()", env, work) as app:
-            hotline = measure(app.url, sizes, sms, status, redis_url)
-    return {
-        "webhook": {"hotline": hotline["sms"], "baseline": baseline["sms"],
-                    "ratio": ratio(hotline["sms"], baseline["sms"])},
-        "status_callbacks": {"hotline": hotline["status"], "baseline": baseline["status"],
-                             "ratio": ratio(hotline["status"], baseline["status"])},
-        "checks": {**count_rows(db_url), "tasks_enqueued_by_measured_sms": hotline["enqueued"],
-                   "sms_sent": sizes.sms, "status_messages": sizes.status_messages},
-    }
+            hotline = measure(app.url, sizes, prepared, stateless=False, redis_url=redis_url)
+    out: dict[str, Any] = {
+        path: {"hotline": hotline[path], "baseline": baseline[path],
+               "ratio": ratio(hotline[path], baseline[path])} for path in PATHS}
+    out["checks"] = {**count_rows(db_url), "status_messages": sizes.status_messages}
+    return out
 
 
 def pg_server_url() -> str:

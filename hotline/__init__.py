@@ -8,23 +8,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, abort, jsonify, render_template, request
+from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
-from hotline import log_privacy
-from hotline.config import load_config
-from hotline.db import init_db
-from hotline.queues import celery_init_app
+from hotline.infra import log_privacy
+from hotline.infra.config import check_startup, default_instance_path, load_config, read_settings
+from hotline.infra.db import get_db, init_db
+from hotline.infra.queues import celery_init_app
+from hotline.translations import N_, translate
 
 MAX_WEBHOOK_BYTES = 1024 * 1024  # Twilio's largest webhooks are a few KB
 # Ids and case numbers are 32-bit INTEGER columns: a larger number in a URL names nothing.
 INT4_MAX = 2**31 - 1
-ERROR_PAGES = {
-    400: {"zh": "请求无效，请返回重试。",
-          "en": "This request is not valid. Go back and try again."},
-    405: {"zh": "此页面不接受这种操作。", "en": "This page does not accept that kind of request."},
-    500: {"zh": "出错了，我们已记录。请稍后再试。",
-          "en": "Something went wrong on our side. Try again in a moment."},
+ERROR_PAGES = {  # message ids of the catalogues (hotline/translations)
+    400: N_("This request is not valid. Go back and try again."),
+    405: N_("This page does not accept that kind of request."),
+    500: N_("Something went wrong on our side. Try again in a moment."),
 }
 
 
@@ -37,10 +37,17 @@ class DatabaseInt(IntegerConverter):
         super().__init__(map, fixed_digits, min, INT4_MAX if max is None else max, signed)
 
 
-def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None
-               ) -> Flask:
-    """Build the Flask app, its database, its Celery instance and its routes."""
-    app = Flask(__name__, instance_path=instance_path or os.environ.get("HOTLINE_INSTANCE"),
+def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None,
+               *, role: str | None = None) -> Flask:
+    """Build the Flask app, its database, its Celery instance and its routes.
+
+    Built from the environment alone (no `test_config`: gunicorn 'hotline:create_app()', the
+    CLI, worker.py), it first refuses, with StartupRefused naming every missing setting, to
+    start without what a process of its role must share with every other host (`role`, else
+    what the entry point said: hotline.infra.config.set_role; the WSGI app by default)."""
+    if test_config is None:
+        check_startup(read_settings(), role)
+    app = Flask(__name__, instance_path=instance_path or default_instance_path(),
                 instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, test_config))
@@ -76,32 +83,25 @@ def configure_logging() -> None:
 
 def register_routes(app: Flask) -> None:
     """Blueprints and the health check; importing them also registers their Celery tasks."""
-    from hotline import (  # noqa: F401
-        alibaba_webhooks,
-        bridge,
-        campaign_webhooks,
-        privacy,
-        sweeper,
-        voice,
-        webhooks,
-    )
+    # Imported here, not at the top: every `import hotline.<module>` runs this package first,
+    # and the endpoints pull in the whole domain, which must not load for a CLI command or a
+    # worker that never serves HTTP.
+    from hotline import bridge, privacy, sweeper  # noqa: F401
     from hotline.web import register_web
-    from notifications import campaign_control, campaign_tasks, send  # noqa: F401
+    from hotline.webhooks import alibaba, twilio_sms, twilio_voice
+    from notifications import send  # noqa: F401
+    from notifications.campaigns import control, tasks, webhooks  # noqa: F401
 
-    webhooks.register(app)  # POST /twilio/sms, /twilio/status
-    voice.register(app)  # the phone menu: /twilio/voice/...
+    twilio_sms.register(app)  # POST /twilio/sms, /twilio/status
+    twilio_voice.register(app)  # the phone menu: /twilio/voice/...
     bridge.register(app)  # volunteer <-> worker call bridge: /twilio/bridge/...
-    campaign_webhooks.register(app)  # POST /twilio/status/campaign?r=<recipient>
-    alibaba_webhooks.register(app)  # POST /alibaba/<secret>/report and /up (Alibaba pushes)
+    webhooks.register(app)  # POST /twilio/status/campaign?r=<recipient>
+    alibaba.register(app)  # POST /alibaba/<secret>/report and /up (Alibaba pushes)
     register_web(app)  # staff console, volunteer inbox, login: /login, /staff, /inbox
 
     @app.get("/healthz")
     def healthz() -> Response:
         """Liveness: the app is up and can reach its database."""
-        from sqlalchemy import text
-
-        from hotline.db import get_db
-
         with get_db().engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return jsonify(status="ok")
@@ -127,12 +127,14 @@ def error_page(error: HTTPException | Exception) -> Any:
     if request.path.startswith("/twilio/"):
         return error if isinstance(error, HTTPException) else ("", 500)
     try:
-        from hotline.web.i18n import current_language
+        # Here, not at the top: hotline.web is the console, which a worker or a CLI command
+        # (each importing this package first) never loads.
+        from hotline.web.i18n import gettext
 
-        message = ERROR_PAGES[code][current_language()]
+        message = gettext(ERROR_PAGES[code])
         return render_template("error.html", code=code, message=message), code
     except Exception:  # the page itself failed (database down): plain text, still no details
-        return Response(ERROR_PAGES[code]["zh"], status=code, mimetype="text/plain")
+        return Response(translate("zh", ERROR_PAGES[code]), status=code, mimetype="text/plain")
 
 
 def register_error_pages(app: Flask) -> None:

@@ -22,11 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline.db import get_db
-from hotline.queues import URGENT
+from hotline.collective import crosses, members_of
+from hotline.infra.db import get_db
+from hotline.infra.queues import URGENT
+from hotline.outbox import after_commit, queue_sms, send_after_commit
 from hotline.replies import say
-from hotline.routing import after_commit, queue_sms, send_after_commit
-from hotline.twiml import first_delivery, public_url, twiml_response
+from hotline.webhooks.twiml import first_delivery, public_url, twiml_response
 from ivr_flows.voice import say as speak
 from models import (
     Call,
@@ -44,6 +45,7 @@ from models import (
 from notifications.providers import ProviderError, get_provider
 from notifications.providers.twilio.signature import require_twilio_signature
 from notifications.templates import relay_body  # a carrier may carry only approved templates
+from notifications.worker_words import forward_text
 
 log = logging.getLogger(__name__)
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
@@ -63,8 +65,6 @@ def touch(case: Case, now: datetime, *, contacted_worker: bool = False) -> None:
 def worker_contacts(session: Session, case: Case) -> list[Contact]:
     """Who a relay reaches: the case's worker, plus the linked workers of a collective case
     in the same office (another office's workers are that office's to text)."""
-    from hotline.collective import crosses, members_of
-
     ids = [case.contact_id, *(m.contact_id for m in members_of(session, case)
                               if not crosses(case, m))]
     return [c for c in (session.get(Contact, i) for i in dict.fromkeys(ids)) if c is not None]
@@ -105,8 +105,9 @@ def forward_worker_message(session: Session, case: Case, message: Message) -> in
     volunteer = session.get(Volunteer, case.assigned_volunteer_id)
     if volunteer is None:
         return None
-    body = say("worker_to_volunteer", volunteer.reply_language, number=case.number,
-               text=message.body[:300])
+    body = forward_text(session, case, volunteer, message.body[:300])  # carrier's templates
+    if body is None:
+        return None
     fwd = queue_sms(session, to=volunteer.phone, body=body, purpose=Purpose.RELAY, case=case,
                     volunteer_id=volunteer.id)
     case.log(EventKind.MESSAGE_OUT, f"forwarded to volunteer {volunteer.name}",

@@ -14,18 +14,14 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
+from hotline.escalation import alert_staff
+from hotline.infra.clock import db_now
+from hotline.offers import reset_rounds
+from hotline.organisations import settle_organisation
+from hotline.outbox import queue_sms, route_after_commit, send_after_commit
 from hotline.replies import detect_language, say
-from hotline.routing import (
-    after_commit,
-    alert_staff,
-    queue_sms,
-    reset_rounds,
-    route_case,
-    route_queue,
-    send_after_commit,
-)
 from ivr_flows.fields import apply_answer, province_dialect
 from models import (
     OPEN_STATUSES,
@@ -41,7 +37,6 @@ from models import (
     Urgency,
     User,
     Volunteer,
-    utcnow,
 )
 
 # Bodies longer than this are kept whole in the message, but only this much goes in the summary.
@@ -57,10 +52,12 @@ INBOX_OPEN, INBOX_DISMISSED, INBOX_CASE = "open", "dismissed", "case"
 
 def open_case_for(session: Session, contact: Contact, within: timedelta | None = CONTINUE_WINDOW
                   ) -> Case | None:
-    """The worker's most recent open case active `within` the window, if they have one."""
-    query = select(Case).where(Case.contact_id == contact.id, Case.status.in_(OPEN_STATUSES))
+    """The worker's most recent open case active `within` the window, if they have one (with
+    its volunteer, whom a text on it is forwarded to)."""
+    query = (select(Case).where(Case.contact_id == contact.id, Case.status.in_(OPEN_STATUSES))
+             .options(joinedload(Case.assigned_volunteer)))
     if within is not None:
-        query = query.where(Case.updated_at >= utcnow() - within)
+        query = query.where(Case.updated_at >= db_now(session) - within)
     return session.scalar(query.order_by(Case.id.desc()).limit(1))
 
 
@@ -84,7 +81,6 @@ def open_case(session: Session, contact: Contact, channel: Channel, language: st
     case.log(EventKind.STATUS, "case opened by SMS" if channel == Channel.SMS
              else "case opened by phone call" if channel == Channel.VOICE
              else "case opened by staff", data={"to": str(CaseStatus.NEW)})
-    from hotline.organisations import settle_organisation
 
     settle_organisation(session, case)  # its queue, by where the worker works
     return case
@@ -97,7 +93,7 @@ def recent_closed_days() -> int:
 
 def recently_finished_case(session: Session, contact: Contact) -> Case | None:
     """The worker's case finished (resolved, referred or closed) within RECENT_CLOSED_DAYS."""
-    since = utcnow() - timedelta(days=recent_closed_days())
+    since = db_now(session) - timedelta(days=recent_closed_days())
     finished_at = func.coalesce(Case.closed_at, Case.updated_at)
     return session.scalar(select(Case).where(
         Case.contact_id == contact.id, Case.status.in_(FINISHED_STATUSES), finished_at >= since)
@@ -139,7 +135,7 @@ def reopen_case(session: Session, case: Case, actor: str) -> None:
     keeps = volunteer is not None and still_active(session, volunteer) and (
         actor == f"volunteer:{volunteer.id}" or volunteer.on_duty)
     case.closed_at = None
-    case.reopened_at = case.last_activity_at = utcnow()
+    case.reopened_at = case.last_activity_at = db_now(session)
     case.reminded_at = None
     if keeps:
         case.move_to(CaseStatus.IN_PROGRESS, actor=actor, note="reopened", reopen=True)
@@ -148,8 +144,8 @@ def reopen_case(session: Session, case: Case, actor: str) -> None:
     reset_rounds(session, case)
     case.move_to(CaseStatus.NEW, actor=actor, note="reopened; its volunteer is not on duty",
                  reopen=True)
-    case.last_enqueued_at = utcnow()
-    after_commit(session, route_case, case.id, queue=route_queue(case))
+    case.last_enqueued_at = db_now(session)
+    route_after_commit(session, case)
 
 
 def still_active(session: Session, volunteer: Volunteer) -> bool:
@@ -170,7 +166,7 @@ def send_to_triage(session: Session, case: Case) -> bool:
     Returns True the first time."""
     if case.triage_at is not None:
         return False
-    case.triage_at = utcnow()
+    case.triage_at = db_now(session)
     case.log(EventKind.ROUTING, "waiting for staff to sort: the worker has not said what the "
              "problem is, so no volunteer is asked yet", data={"triage": True})
     if case.urgency == Urgency.URGENT:
@@ -194,8 +190,8 @@ def categorise(session: Session, case: Case, category: CaseCategory | str, actor
              actor=actor, data={"category": str(category), "from": str(previous),
                                 "from_triage": was_waiting})
     if case.status == CaseStatus.NEW:
-        case.last_enqueued_at = utcnow()
-        after_commit(session, route_case, case.id, queue=route_queue(case))
+        case.last_enqueued_at = db_now(session)
+        route_after_commit(session, case)
 
 
 # --- the staff inbox: texts that opened no case -------------------------------------------------
@@ -215,8 +211,8 @@ def open_case_from_message(session: Session, message: Message, actor: str,
     if category is not None:
         categorise(session, case, category, actor)
     else:
-        case.last_enqueued_at = utcnow()
-        after_commit(session, route_case, case.id, queue=route_queue(case))
+        case.last_enqueued_at = db_now(session)
+        route_after_commit(session, case)
     return case
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hotline.routing import withdraw_other_offers
+from hotline.offers import withdraw_other_offers
 from models import Call, Case, CaseEvent, CaseStatus, EventKind, Message, utcnow
 from models.flow import FlowSession
 

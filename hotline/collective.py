@@ -22,19 +22,11 @@ from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from hotline.employers import employer_key, matching_keys
+from hotline.escalation import alert_staff, mark_urgent_if_needed
 from hotline.matching import same_office
-from hotline.queues import URGENT
+from hotline.offers import offer_case, withdraw_other_offers
+from hotline.outbox import queue_sms, route_after_commit, send_after_commit
 from hotline.replies import say
-from hotline.routing import (
-    after_commit,
-    alert_staff,
-    mark_urgent_if_needed,
-    offer_case,
-    queue_sms,
-    route_case,
-    send_after_commit,
-    withdraw_other_offers,
-)
 from models import (
     OPEN_STATUSES,
     Case,
@@ -120,7 +112,7 @@ def form(session: Session, lead: Case, members: list[Case], workers: int, now: d
             alert_staff(session, member, "staff_collective", count=workers,
                         employer=lead.employer)
     if lead.status == CaseStatus.NEW:
-        after_commit(session, route_case, lead.id, queue=URGENT)
+        route_after_commit(session, lead)
     elif lead.status == CaseStatus.OFFERED:
         offer_case(session, lead, now, top_up=True)
 

@@ -189,18 +189,6 @@ def explicit_consent() -> ColumnElement[bool]:
     return and_(Contact.consent_at.is_not(None), Contact.consent_source != TEXTED_HOTLINE)
 
 
-def left_out_for_consent(session: Session, audience: Any) -> int:
-    """How many of an audience requiring consent are left out for having none on record."""
-    from dataclasses import replace
-
-    from notifications.audience import audience_size
-
-    if not audience.require_consent:
-        return 0
-    without = replace(audience, require_consent=False)
-    return audience_size(session, without) - audience_size(session, audience)
-
-
 # --- for an auditor: the consent log and the opt-out list ---------------------------------------
 LOG_COLUMNS = ("at", "phone", "action", "source", "evidence")
 OPT_OUT_COLUMNS = ("phone", "opted_out_at", "how", "evidence")

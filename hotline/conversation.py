@@ -8,13 +8,15 @@ Once the flow is done, later texts are plain follow-ups.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import enum
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.outbox import route_finished_flow
 from hotline.replies import say
 from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
 from ivr_flows.fields import known_answers
@@ -40,12 +42,20 @@ SESSION_TTL = timedelta(hours=24)
 RESTARTABLE = frozenset({CaseStatus.NEW, CaseStatus.OFFERED, CaseStatus.ESCALATED})
 
 
+class Unread(enum.Enum):
+    """A value not read yet in this request (None is an answer: no session)."""
+
+    UNREAD = "unread"
+
+
+UNREAD = Unread.UNREAD
+
+
 @dataclass
 class ConversationReply:
     """What the conversation answers (None: not in a flow, a plain follow-up) and must route."""
 
     reply: str | None
-    outcomes: list[FlowOutcome] = field(default_factory=list)
 
 
 def active_session(session: Session, contact: Contact) -> FlowSession | None:
@@ -64,23 +74,25 @@ def intake_done(session: Session, case: Case) -> bool:
 
 def converse(session: Session, contact: Contact, case: Case, text: str, language: str, *,
              opened: bool, has_media: bool = False, switch_to: str | None = None,
-             known: dict[str, Any] | None = None) -> ConversationReply:
+             known: dict[str, Any] | None = None,
+             running: FlowSession | None | Unread = UNREAD) -> ConversationReply:
     """Feed one worker text to their flow on `case` and return the reply to send.
 
     `known`: what this text itself already says (ivr_flows.understand's Reading.answers);
     a flow starting with it does not ask those questions (the confirmation reads them back).
+    `running`: the worker's active SMS session when the caller has read it already.
     """
     result = ConversationReply(reply=None)
-    row = active_session(session, contact)
+    row = active_session(session, contact) if running is UNREAD else running
     quiet: FlowSession | None = None  # the same case's thread that went quiet: resume it
     if row is not None and (row.expires_at < utcnow() or row.case_id != case.id):
         old_case = session.get(Case, row.case_id) if row.case_id else None
-        result.outcomes.append(end_flow(row, old_case, FlowStatus.ABANDONED,
-                                        "SMS intake ended unfinished (no reply for 24 h)"))
+        route_finished_flow(session, end_flow(row, old_case, FlowStatus.ABANDONED,
+                                              "SMS intake ended unfinished (no reply for 24 h)"))
         quiet = row if row.case_id == case.id else None
         row = None
     if row is None:
-        if not opened and (intake_done(session, case) or case.status not in RESTARTABLE):
+        if not opened and (case.status not in RESTARTABLE or intake_done(session, case)):
             return result
         if quiet is not None and resumable(quiet):
             result.reply = resume(session, quiet, case)
@@ -90,8 +102,7 @@ def converse(session: Session, contact: Contact, case: Case, text: str, language
                              say(key, language, number=case.number), known)
         return result
     result.reply, outcome = answer(session, row, case, text, has_media, switch_to)
-    if outcome is not None:
-        result.outcomes.append(outcome)
+    route_finished_flow(session, outcome)
     return result
 
 
@@ -106,11 +117,11 @@ def begin(session: Session, contact: Contact, case: Case, language: str, prefix:
     text answered already)."""
     flow = default_flow()
     state, turn = start(flow, sms_context(case), language, known_answers(known))
+    # Written with the caller's next flush (the worker's message with its reply, one go).
     row = FlowSession(channel=Channel.SMS, flow=flow.name, contact_id=contact.id,
                       case_id=case.id, node=state.node, language=state.language,
-                      expires_at=utcnow() + SESSION_TTL)
+                      status=FlowStatus.ACTIVE, expires_at=utcnow() + SESSION_TTL)
     session.add(row)
-    session.flush()
     save_state(row, state)
     apply_turn(case, row, turn)
     return render_sms(flow, state, turn, case.number, prefix)

@@ -15,11 +15,14 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline.db import get_db
+from hotline.escalation import escalate
+from hotline.infra.clock import db_now
+from hotline.infra.db import get_db
+from hotline.offers import withdraw_other_offers
 from hotline.optout import refusal
+from hotline.outbox import queue_sms, send_after_commit
 from hotline.replies import say
-from hotline.routing import escalate, queue_sms, send_after_commit, withdraw_other_offers
-from models import Case, CaseStatus, Contact, EventKind, Purpose, Volunteer, utcnow
+from models import Case, CaseStatus, Contact, EventKind, Purpose, Volunteer
 
 OUTCOMES = {"resolved": CaseStatus.RESOLVED, "referred": CaseStatus.REFERRED,
             "closed": CaseStatus.CLOSED}
@@ -54,8 +57,8 @@ def parse_amount(text: str) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
-def record_outcome(session: Session, case: Case, volunteer: Volunteer, outcome: str,
-                   amount: Decimal | None, note: str, now: datetime) -> None:
+def finish_for_volunteer(session: Session, case: Case, volunteer: Volunteer, outcome: str,
+                         amount: Decimal | None, note: str, now: datetime) -> None:
     """The volunteer finishes the case (resolved/referred/closed): see `finish_case`."""
     finish_case(session, case, outcome, amount, note, now, actor=f"volunteer:{volunteer.id}")
 
@@ -140,13 +143,14 @@ def remind(session: Session, case: Case, key: str, days: int, now: datetime) -> 
 
 def check_deadlines(now: datetime | None = None) -> dict[str, int]:
     """Remind idle cases' volunteers, escalate unheeded reminders, ask for monthly contact."""
-    now = now or utcnow()
     cfg = current_app.config
     stale, grace = timedelta(days=cfg["STALE_CASE_DAYS"]), timedelta(
         days=cfg["STALE_ESCALATE_DAYS"])
     monthly = timedelta(days=cfg["MONTHLY_CONTACT_DAYS"])
     counts = {"reminded": 0, "escalated": 0, "monthly": 0, "none": 0}
     with get_db().begin() as session:
+        # Idle times were written by whichever host touched the case: compare on its clock.
+        now = now or db_now(session)
         activity = func.coalesce(Case.last_activity_at, Case.created_at)
         contacted = func.coalesce(Case.worker_contacted_at, Case.created_at)
         cases = session.scalars(select(Case).where(

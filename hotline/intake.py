@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from hotline.cases import (
+    CONTINUE_WINDOW,
     INBOX_OPEN,
     attach_to_finished_case,
     open_case,
@@ -18,23 +19,28 @@ from hotline.cases import (
     recently_finished_case,
 )
 from hotline.consent import first_text
-from hotline.conversation import converse
+from hotline.conversation import UNREAD, Unread, active_session, converse
+from hotline.infra.clock import db_now
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.replies import detect_language, say
-from hotline.sms_commands import Command, ParsedCommand, parse_command, run_command
+from hotline.routing import after_worker_message
+from hotline.sms_commands import ParsedKeyword, WorkerKeyword, parse_keyword, run_keyword
 from ivr_flows.understand import read_message
 from models import (
+    OPEN_STATUSES,
     Case,
     Channel,
     Contact,
     Direction,
     EventKind,
+    FlowSession,
     Message,
     MessageStatus,
     Purpose,
     Urgency,
     utcnow,
 )
+from notifications.campaigns.replies import handle_campaign_reply, recently_reached
 from notifications.segments import count_segments
 
 
@@ -57,6 +63,9 @@ class InboundSms:
     to: str
     body: str
     media_urls: list[str] = field(default_factory=list)
+    # The office whose text this answers, where the carrier says so (Alibaba's extend code):
+    # a worker with a case in two offices lands on that office's case. None: by number only.
+    office_id: int | None = None
 
     @classmethod
     def from_form(cls, form: MultiDict[str, str]) -> InboundSms:
@@ -95,8 +104,6 @@ class IntakeResult:
     opened_case: bool = False
     urgent: bool = False
     duplicate: bool = False
-    # Intake flows: (case id, urgent) of cases whose intake just ended, to route after commit.
-    route_cases: list[tuple[int, bool]] = field(default_factory=list)
 
 
 def find_duplicate(session: Session, sid: str) -> IntakeResult | None:
@@ -110,8 +117,10 @@ def find_duplicate(session: Session, sid: str) -> IntakeResult | None:
 
 def store_inbound(session: Session, sms: InboundSms, *, phone: str | None,
                   contact: Contact | None = None, case: Case | None = None,
-                  volunteer_id: int | None = None) -> Message:
-    """Add the inbound Message row (kept even when the sender cannot be parsed)."""
+                  volunteer_id: int | None = None, reply_body: str | None = None,
+                  inbox_state: str | None = None, flush: bool = True) -> Message:
+    """Add the inbound Message row (kept even when the sender cannot be parsed); a reply
+    known already is written in the same INSERT."""
     seg = count_segments(sms.body)
     msg = Message(direction=Direction.INBOUND, purpose=Purpose.INTAKE,
                   status=MessageStatus.RECEIVED, provider_sid=sms.sid,
@@ -119,20 +128,30 @@ def store_inbound(session: Session, sms: InboundSms, *, phone: str | None,
                   body=sms.body, media_urls=sms.media_urls, segments=seg.segments,
                   encoding=seg.encoding, contact_id=contact.id if contact else None,
                   case_id=case.id if case else None,
-                  volunteer_id=volunteer_id)
+                  volunteer_id=volunteer_id, reply_body=reply_body, inbox_state=inbox_state)
     session.add(msg)
-    session.flush()
+    if flush:
+        session.flush()
     return msg
 
 
 def find_or_create_contact(session: Session, phone: str, language: str) -> Contact:
     """The contact with this E.164 number, created if new, locked for this transaction."""
-    contact = session.scalar(select(Contact).where(Contact.phone == phone).with_for_update())
-    if contact is None:
-        contact = Contact(phone=phone, language=language)
-        session.add(contact)
-        session.flush()
-    return contact
+    return find_or_create_worker(session, phone, language)[0]
+
+
+def find_or_create_worker(session: Session, phone: str, language: str) -> tuple[Contact, bool]:
+    """(contact, whether a campaign text reached them lately), the contact created if new and
+    locked for this transaction: one statement, so the campaign-reply lookup runs only for
+    the few who may be answering a campaign."""
+    row = session.execute(select(Contact, recently_reached(Contact.id).label("reached"))
+                          .where(Contact.phone == phone).with_for_update(of=Contact)).first()
+    if row is not None:
+        return row[0], bool(row[1])
+    contact = Contact(phone=phone, language=language)
+    session.add(contact)
+    session.flush()
+    return contact, False
 
 
 def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
@@ -149,23 +168,27 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
         msg = store_inbound(session, sms, phone=None)
         msg.error_message = str(exc)
         return IntakeResult(message_id=msg.id, reply=None)
-    contact = find_or_create_contact(session, phone, detect_language(sms.body))
+    contact, reached = find_or_create_worker(session, phone, detect_language(sms.body))
     language = detect_language(sms.body, default=contact.language)
     contact.last_contact_at = utcnow()
-    command = parse_command(sms.body)  # HELP, STOP/TD, START, STATUS 1024
-    if command is None or command.command not in (Command.STOP, Command.START):
+    command = parse_keyword(sms.body)  # HELP, STOP/TD, START, STATUS 1024
+    if command is None or command.keyword not in (WorkerKeyword.STOP, WorkerKeyword.START):
         first_text(session, contact)  # they agreed to be answered: implied consent on record
-    if command is not None and command.command != Command.LANGUAGE:
+    if command is not None and command.keyword != WorkerKeyword.LANGUAGE:
         # Reply in the language the worker has been using with us, not that of "STOP".
         return record_command(session, sms, phone, contact, command, contact.language)
-    campaign_reply = reply_to_campaign(session, contact, sms.body)
-    if campaign_reply is not None:
-        msg = store_inbound(session, sms, phone=phone, contact=contact)
-        msg.reply_body = campaign_reply
-        return IntakeResult(message_id=msg.id, reply=campaign_reply)
-    case = open_case_for(session, contact)
+    running: FlowSession | None | Unread = UNREAD
+    if reached:  # a campaign text reached them lately: this may answer it
+        running = active_session(session, contact)
+        campaign_reply = reply_to_campaign(session, contact, sms.body, running)
+        if campaign_reply is not None:
+            msg = store_inbound(session, sms, phone=phone, contact=contact,
+                                reply_body=campaign_reply)
+            return IntakeResult(message_id=msg.id, reply=campaign_reply)
+    case = office_case(session, contact, sms.office_id) or open_case_for(session, contact)
     if case is not None:
-        return continue_case(session, sms, phone, contact, case, language, command)
+        return continue_case(session, sms, phone, contact, case, language, command,
+                             running=running)
     if command is not None and command.argument:  # "EN" / "中文" with nothing open: no case
         contact.language = command.argument
         return keep_in_inbox(session, sms, phone, contact, command.argument, inbox=False)
@@ -179,35 +202,52 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
         return keep_in_inbox(session, sms, phone, contact, language)
     case = open_case(session, contact, Channel.SMS, language, summary=sms.body)
     return continue_case(session, sms, phone, contact, case, language, command, opened=True,
-                         known=reading.answers if reading is not None else {})
+                         known=reading.answers if reading is not None else {},
+                         running=running)
+
+
+def office_case(session: Session, contact: Contact, office_id: int | None) -> Case | None:
+    """The worker's open case in the office their text answers, if they have one there."""
+    if office_id is None:
+        return None
+    return session.scalar(select(Case).where(
+        Case.contact_id == contact.id, Case.organisation_id == office_id,
+        Case.status.in_(OPEN_STATUSES), Case.updated_at >= utcnow() - CONTINUE_WINDOW)
+        .order_by(Case.id.desc()).limit(1))
 
 
 def continue_case(session: Session, sms: InboundSms, phone: str, contact: Contact, case: Case,
-                  language: str, command: ParsedCommand | None, *, opened: bool = False,
-                  known: dict[str, Any] | None = None) -> IntakeResult:
+                  language: str, command: ParsedKeyword | None, *, opened: bool = False,
+                  known: dict[str, Any] | None = None,
+                  running: FlowSession | None | Unread = UNREAD) -> IntakeResult:
     """Put the text on the (open or just opened) case and let the intake flow answer it."""
-    case.updated_at = utcnow()  # the 30-day window runs from the worker's last text
-    msg = store_inbound(session, sms, phone=phone, contact=contact, case=case)
+    # The 30-day window runs from the worker's last text (the database's clock, read once
+    # per request: finding the open case read it already).
+    case.updated_at = db_now(session)
+    # The message is written once, with its reply: nothing is flushed until the flow has
+    # answered (its reads need nothing of this text), and the timeline's events name the
+    # message through the ORM, which writes it before them.
+    msg = store_inbound(session, sms, phone=phone, contact=contact, case=case, flush=False)
     preview = sms.body if len(sms.body) <= 200 else sms.body[:200] + "…"
     case.log(EventKind.MESSAGE_IN, preview + (f" [+{len(sms.media_urls)} media]"
                                               if sms.media_urls else ""),
-             actor="worker", message_id=msg.id, data={"media_urls": sms.media_urls})
+             actor="worker", data={"media_urls": sms.media_urls}).message = msg
     # Intake flow: the text answers the waiting question, or starts the flow.
-    conv = converse(session, contact, case, "" if command else sms.body, language,
-                    opened=opened, has_media=bool(sms.media_urls),
-                    switch_to=command.argument if command else None, known=known)
+    with session.no_autoflush:
+        conv = converse(session, contact, case, "" if command else sms.body, language,
+                        opened=opened, has_media=bool(sms.media_urls),
+                        switch_to=command.argument if command else None, known=known,
+                        running=running)
     msg.reply_body = conv.reply or say("case_opened" if opened else "case_followup", language,
                                        number=case.number)
-    case.log(EventKind.REPLY, msg.reply_body, message_id=msg.id)
+    case.log(EventKind.REPLY, msg.reply_body).message = msg
     # Routing: forward to the assigned volunteer; detect collective disputes.
-    from hotline.routing import after_worker_message
-
     after_worker_message(session, case, msg)
+    if msg.id is None:
+        session.flush()
     return IntakeResult(message_id=msg.id, reply=msg.reply_body, case_id=case.id,
                         case_number=case.number, opened_case=opened,
-                        urgent=case.urgency == Urgency.URGENT,
-                        route_cases=[(o.route_case_id, o.urgent) for o in conv.outcomes
-                                     if o.route_case_id is not None])
+                        urgent=case.urgency == Urgency.URGENT)
 
 
 def write_on_finished(session: Session, sms: InboundSms, phone: str, contact: Contact,
@@ -227,32 +267,30 @@ def keep_in_inbox(session: Session, sms: InboundSms, phone: str, contact: Contac
     """Thanks, a greeting, an emoji from a worker with nothing open: no case, staff inbox
     (a bare language switch is answered the same way but needs no staff)."""
     known = session.scalar(select(Case.id).where(Case.contact_id == contact.id).limit(1))
-    msg = store_inbound(session, sms, phone=phone, contact=contact)
-    msg.inbox_state = INBOX_OPEN if inbox else None
-    msg.reply_body = say("pleasantry_known" if known is not None else "pleasantry_new",
-                         language)
+    msg = store_inbound(session, sms, phone=phone, contact=contact,
+                        inbox_state=INBOX_OPEN if inbox else None,
+                        reply_body=say("pleasantry_known" if known is not None
+                                       else "pleasantry_new", language))
     return IntakeResult(message_id=msg.id, reply=msg.reply_body)
 
 
-def reply_to_campaign(session: Session, contact: Contact, body: str) -> str | None:
-    """A sign-up or re-check answer to a recent campaign, unless mid-intake.
+def reply_to_campaign(session: Session, contact: Contact, body: str,
+                      running: FlowSession | None) -> str | None:
+    """A sign-up or re-check answer to a recent campaign, unless mid-intake (`running`: the
+    worker's active SMS flow session).
 
     A worker answering an intake menu with "1" is answering the intake, not a training offer.
     """
-    from hotline.conversation import active_session
-    from notifications.campaigns import handle_campaign_reply
-
-    running = active_session(session, contact)
     if running is not None and running.expires_at > utcnow():
         return None
     return handle_campaign_reply(session, contact, body)
 
 
 def record_command(session: Session, sms: InboundSms, phone: str, contact: Contact,
-                   command: ParsedCommand, language: str) -> IntakeResult:
+                   command: ParsedKeyword, language: str) -> IntakeResult:
     """Store a worker's command (not case content) and answer it; opens no case."""
-    done = run_command(session, contact, command, language)
-    msg = store_inbound(session, sms, phone=phone, contact=contact, case=done.case)
-    msg.reply_body = done.reply
+    done = run_keyword(session, contact, command, language)
+    msg = store_inbound(session, sms, phone=phone, contact=contact, case=done.case,
+                        reply_body=done.reply)
     return IntakeResult(message_id=msg.id, reply=done.reply,
                         case_id=done.case.id if done.case else None)

@@ -1,8 +1,11 @@
 """Legal deadlines of a case (limitation periods): computed, shown, reminded.
 
-The rules live in hotline/legal_clocks.yaml (each with its law, article and text, Chinese and
-English titles, reminder lead times), so a lawyer can correct them without touching code; they
-are loaded with yaml.safe_load and validated at load (`LegalRulesError` names the rule).
+The rules live in hotline/legal_clocks.yaml (each with its law, article and text, its English
+title and explanation, reminder lead times), so a lawyer can correct them without touching code;
+they are loaded with yaml.safe_load and validated at load (`LegalRulesError` names the rule).
+Their texts are message ids of the gettext catalogues (context "legal:<field>", found by
+hotline.translations.extract), read in a contact's or page's language through
+hotline.translations.text.
 
 Stable API (the case page, the offer SMS and the sweeper call these):
 
@@ -17,11 +20,8 @@ Stable API (the case page, the offer SMS and the sweeper call these):
   the worker's own (informational ones left out).
 - `offer_note(case, lang, body) -> str`: "仲裁时效剩23天" for the offer SMS when that deadline is
   within OFFER_NOTE_DAYS, or "" (also "" when `body` plus the note would not fit 2 SMS).
-- `remind_legal_deadlines(now) -> dict[str, int]`: the sweeper's part. Texts the case's
-  volunteer (or, when no volunteer holds it, the on-duty staff) once per (rule, lead time),
-  writes the timeline, records it in case.legal_reminders as {rule id: {"due": ISO date,
-  "sent": [lead days], "passed_alert": bool}} (a corrected start date starts afresh), and alerts
-  staff once when a deadline passes while the case is open (noticed within PASSED_WINDOW_DAYS).
+- The sweeper's reminders are in `hotline.deadline_reminders` (they send texts: this module
+  only computes, so the texts and the offer SMS can read it without importing routing).
 - `local_today(now) -> date`: the hotline's calendar day (HOTLINE_TIMEZONE).
 """
 
@@ -37,21 +37,33 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from sqlalchemy import and_, or_, select
+from flask import current_app, has_app_context
 
-from models import OPEN_STATUSES, Case, CaseCategory, EventKind, Purpose, Volunteer, utcnow
+from hotline.translations import NP_, translate
+from models import Case, CaseCategory, utcnow
 from notifications.segments import count_segments
 
 RULES_FILE = Path(__file__).with_name("legal_clocks.yaml")
 STATES = frozenset({"running", "passed", "not_running", "needs_info", "done"})
 OFFER_NOTE_DAYS = 60  # the offer SMS names a deadline this close
-PASSED_WINDOW_DAYS = 30  # a deadline that passed this long ago is no longer alerted by the sweep
-BATCH = 200
 RULE_KEYS = {"id", "categories", "starts", "duration", "remind_days", "title", "short",
              "explanation", "needs_info", "source", "done_when", "informational"}
 REQUIRED = RULE_KEYS - {"done_when", "informational"}
 DURATION = re.compile(r"^\s*(\d+)\s*(year|month|day)s?\s*$")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+TEXT_FIELDS = ("title", "short", "explanation", "needs_info")  # catalogue context legal:<field>
+# Where a deadline stands, as the case page says it (context "legal")...
+SUMMARIES = {
+    "today": NP_("legal", "ends today (%(due)s)"),
+    "running": NP_("legal", "ends %(due)s, %(days)s days left"),
+    "passed": NP_("legal", "ended %(due)s"),
+    "not_running": NP_("legal", "not running while still employed"),
+    "done": NP_("legal", "done: already applied"),
+    "needs_info": NP_("legal", "needs information: %(question)s"),
+}
+# ...and as the offer SMS names a close one ("arbitration deadline in 23 days").
+OFFER_NOTES = {"today": NP_("legal", "%(short)s today"),
+               "running": NP_("legal", "%(short)s in %(days)s days")}
 
 
 class LegalRulesError(ValueError):
@@ -70,16 +82,16 @@ class Rule:
     months: int
     days: int
     remind_days: tuple[int, ...]
-    # title / short / explanation / needs_info -> {zh, en}; not hashed, so deadlines can be
-    texts: dict[str, dict[str, str]] = field(hash=False)
+    # title / short / explanation / needs_info -> English; not hashed, so deadlines can be
+    texts: dict[str, str] = field(hash=False)
     source: dict[str, str] = field(hash=False)
     done_when: str | None = None
     informational: bool = False
 
     def text(self, name: str, lang: str) -> str:
-        """One of the rule's texts in `lang` (Chinese when there is no such language)."""
-        variants = self.texts[name]
-        return variants.get(lang) or variants["zh"]
+        """One of the rule's texts in `lang` ("zh", "en" or a catalogue's locale; Simplified
+        Chinese for a language without a catalogue)."""
+        return translate(lang, self.texts[name], f"legal:{name}")
 
 
 @dataclass(frozen=True)
@@ -109,30 +121,20 @@ class LegalDeadline:
 
     def summary(self, lang: str = "zh") -> str:
         """One line for the case page: the state with its date and days."""
-        due, days, zh = (self.due.isoformat() if self.due else ""), self.days_left, lang == "zh"
-        if self.state == "running" and days == 0:
-            return f"今天（{due}）届满" if zh else f"ends today ({due})"
-        if self.state == "running":
-            return f"{due}届满，还剩{days}天" if zh else f"ends {due}, {days} days left"
-        if self.state == "passed":
-            return f"已于{due}届满" if zh else f"ended {due}"
-        if self.state == "not_running":
-            return "在职期间不计算时效" if zh else "not running while still employed"
-        if self.state == "done":
-            return "已申请" if zh else "done: already applied"
-        return "需要补充信息：" + (self.question("zh") or "") if zh else \
-            "needs information: " + (self.question("en") or "")
+        state = "today" if self.state == "running" and self.days_left == 0 else self.state
+        return translate(lang, SUMMARIES[state], "legal") % {
+            "due": self.due.isoformat() if self.due else "", "days": self.days_left,
+            "question": self.question(lang) or ""}
 
 
 # --- rules file -------------------------------------------------------------------------
 
-def _texts(rule_id: str, raw: dict[str, Any], name: str) -> dict[str, str]:
+def _text(rule_id: str, raw: dict[str, Any], name: str) -> str:
     value = raw.get(name)
-    if not isinstance(value, dict) or not all(isinstance(value.get(k), str) and value[k].strip()
-                                              for k in ("zh", "en")):
-        raise LegalRulesError(f"legal deadline rule {rule_id!r}: {name!r} needs non-empty "
-                              "'zh' and 'en' texts")
-    return {k: str(v).strip() for k, v in value.items()}
+    if not isinstance(value, str) or not value.strip():
+        raise LegalRulesError(f"legal deadline rule {rule_id!r}: {name!r} needs a non-empty "
+                              "English text (its translations are in the catalogues)")
+    return value.strip()
 
 
 def parse_rule(raw: Any, index: int) -> Rule:
@@ -184,8 +186,7 @@ def parse_rule(raw: Any, index: int) -> Rule:
                 employment_ends=employment_ends, years=amount if unit == "year" else 0,
                 months=amount if unit == "month" else 0, days=amount if unit == "day" else 0,
                 remind_days=tuple(sorted(set(remind), reverse=True)),
-                texts={k: _texts(rule_id, raw, k)
-                       for k in ("title", "short", "explanation", "needs_info")},
+                texts={k: _text(rule_id, raw, k) for k in TEXT_FIELDS},
                 source={k: str(v) for k, v in source.items()}, done_when=done_when,
                 informational=bool(raw.get("informational", False)))
 
@@ -271,8 +272,6 @@ def nearest_deadline(case: Case, today: date) -> LegalDeadline | None:
 
 def local_today(now: datetime | None = None) -> date:
     """The hotline's calendar day (HOTLINE_TIMEZONE, China time by default)."""
-    from flask import current_app, has_app_context
-
     zone = (current_app.config.get("HOTLINE_TIMEZONE") if has_app_context() else None)
     return (now or utcnow()).astimezone(ZoneInfo(zone or "Asia/Shanghai")).date()
 
@@ -283,157 +282,7 @@ def offer_note(case: Case, lang: str, body: str = "") -> str:
     nearest = nearest_deadline(case, local_today())
     if nearest is None or nearest.days_left is None or nearest.days_left > OFFER_NOTE_DAYS:
         return ""
-    short, days = nearest.rule.text("short", lang), nearest.days_left
-    if lang == "en":
-        note = f"{short} today" if days == 0 else f"{short} in {days} days"
-    else:
-        note = f"{short}今天届满" if days == 0 else f"{short}剩{days}天"
+    days = nearest.days_left
+    note = translate(lang, OFFER_NOTES["today" if days == 0 else "running"], "legal") % {
+        "short": nearest.rule.text("short", lang), "days": days}
     return note if count_segments(f"{body} {note}").segments <= 2 else ""
-
-
-# --- reminders (the sweeper) ------------------------------------------------------------
-
-def _window(rule: Rule, today: date) -> Any:
-    """SQL: the case's start date could put this rule's deadline between PASSED_WINDOW_DAYS ago
-    and its longest reminder lead ahead (ISO strings compare as dates; Python decides exactly)."""
-    back = (-rule.years, -rule.months, -rule.days)
-    lead = max(rule.remind_days, default=0)
-    low = add_period(today - timedelta(days=PASSED_WINDOW_DAYS + 3), *back)
-    high = add_period(today + timedelta(days=lead + 3), *back)
-    start = Case.details[rule.date_field].as_string()
-    return and_(Case.category.in_(sorted(rule.categories)), start >= low.isoformat(),
-                start <= high.isoformat())
-
-
-def remind_legal_deadlines(now: datetime | None = None) -> dict[str, int]:
-    """Text reminders for open cases whose legal deadline reaches a lead time; alert staff
-    once for a deadline that passed while the case was open. Returns counts."""
-    from hotline.db import get_db
-
-    now = now or utcnow()
-    today = local_today(now)
-    rules = [r for r in load_rules() if not r.informational]
-    counts = {"legal_reminded": 0, "legal_staff_reminded": 0, "legal_passed": 0}
-    last_id = 0
-    while rules:
-        with get_db().begin() as session:
-            # Read without locks (most cases in the window have nothing due today); lock only
-            # the few that do, skipping any another worker holds (the next sweep takes them).
-            cases = session.scalars(select(Case).where(
-                Case.id > last_id, Case.status.in_(OPEN_STATUSES),
-                or_(*(_window(r, today) for r in rules))).order_by(Case.id).limit(BATCH)).all()
-            due = [c.id for c in cases if pending(c, today)]
-            if due:
-                locked = session.scalars(select(Case).where(
-                    Case.id.in_(due), Case.status.in_(OPEN_STATUSES)).order_by(Case.id)
-                    .with_for_update(skip_locked=True)
-                    .execution_options(populate_existing=True)).all()
-                for case in locked:
-                    for key, n in remind_case(session, case, today).items():
-                        counts[key] += n
-        if len(cases) < BATCH:
-            break
-        last_id = cases[-1].id
-    return counts
-
-
-def pending(case: Case, today: date) -> list[tuple[LegalDeadline, str, dict[str, Any]]]:
-    """What the case's deadlines need today: (deadline, "remind" | "passed", its new record)."""
-    reminders = case.legal_reminders or {}
-    opened = local_today(case.created_at) if case.created_at else today
-    out: list[tuple[LegalDeadline, str, dict[str, Any]]] = []
-    for deadline in deadlines_for(case, today):
-        if deadline.informational or deadline.due is None or deadline.days_left is None:
-            continue
-        due = deadline.due.isoformat()
-        record = dict(reminders.get(deadline.rule_id) or {})
-        if record.get("due") != due:  # a new or corrected start date: its own reminders
-            record = {"due": due, "sent": [], "passed_alert": False}
-        if deadline.state == "running":
-            leads = {n for n in deadline.rule.remind_days if deadline.days_left <= n}
-            if leads - set(record["sent"]):
-                record["sent"] = sorted(leads | set(record["sent"]), reverse=True)
-                out.append((deadline, "remind", record))
-        elif not record.get("passed_alert") and deadline.due >= opened:
-            out.append((deadline, "passed", {**record, "passed_alert": True}))
-    return out
-
-
-def remind_case(session: Any, case: Case, today: date) -> dict[str, int]:
-    """Send what one case's deadlines need today; record it in case.legal_reminders."""
-    counts = {"legal_reminded": 0, "legal_staff_reminded": 0, "legal_passed": 0}
-    reminders = dict(case.legal_reminders or {})
-    for deadline, action, record in pending(case, today):
-        if action == "remind":
-            counts[_send_reminder(session, case, deadline)] += 1
-        else:
-            _alert_passed(session, case, deadline)
-            counts["legal_passed"] += 1
-        reminders[deadline.rule_id] = record
-    if reminders != (case.legal_reminders or {}):
-        case.legal_reminders = reminders  # a new dict: SQLAlchemy does not track JSON mutation
-    return counts
-
-
-def _send_reminder(session: Any, case: Case, deadline: LegalDeadline) -> str:
-    """Text the volunteer holding the case, or the on-duty staff; return the counter bumped."""
-    from hotline.replies import say
-    from hotline.routing import alert_staff, queue_sms, send_after_commit
-
-    assert deadline.due is not None and deadline.days_left is not None
-    due, days = deadline.due.isoformat(), deadline.days_left
-    data = {"legal_deadline": deadline.rule_id, "due": due, "days_left": days}
-    volunteer = (session.get(Volunteer, case.assigned_volunteer_id)
-                 if case.assigned_volunteer_id else None)
-    if volunteer is None:
-        ids = alert_staff(session, case, "staff_legal_deadline", title=deadline.title("zh"),
-                          due=due, days=days)
-        case.log(EventKind.NOTE, f"legal deadline reminder sent to staff (nobody holds the "
-                 f"case): {deadline.title('en')} ends {due} ({days} days left)",
-                 data={**data, "texted": len(ids)})
-        return "legal_staff_reminded"
-    lang = volunteer.reply_language
-    key = "legal_deadline_today" if days == 0 else "legal_deadline_reminder"
-    msg = queue_sms(session, to=volunteer.phone, body=say(key, lang, number=case.number,
-                                                          title=deadline.title(lang), due=due,
-                                                          days=days),
-                    purpose=Purpose.ALERT, case=case, volunteer_id=volunteer.id)
-    case.log(EventKind.NOTE, f"legal deadline reminder sent to {volunteer.name}: "
-             f"{deadline.title('en')} ends {due} ({days} days left)", message_id=msg.id,
-             data=data)
-    send_after_commit(session, [msg.id], urgent=days <= 7)
-    return "legal_reminded"
-
-
-def _alert_passed(session: Any, case: Case, deadline: LegalDeadline) -> None:
-    """Tell staff a deadline passed while the case was open (once; the sweep records it)."""
-    from hotline.routing import alert_staff
-
-    assert deadline.due is not None
-    due = deadline.due.isoformat()
-    ids = alert_staff(session, case, "staff_legal_deadline_passed", title=deadline.title("zh"),
-                      due=due)
-    case.log(EventKind.NOTE, f"legal deadline passed while the case was open: "
-             f"{deadline.title('en')} ended {due}; staff alerted",
-             data={"legal_deadline": deadline.rule_id, "due": due, "texted": len(ids)})
-
-
-# The Chinese console's forms of the timeline texts above (hotline/web/catalogue_events_zh.py
-# merges them); `key` is a rule title, translated through ZH_LEGAL_WORDS.
-ZH_LEGAL_EVENTS: list[tuple[str, str]] = [
-    (r"legal deadline reminder sent to staff \(nobody holds the case\): (?P<key>.+) ends "
-     r"(?P<due>[\d-]+) \((?P<n>-?\d+) days left\)",
-     "法律时效提醒已发给工作人员（案件无人负责）：{key}于{due}届满（还剩{n}天）"),
-    (r"legal deadline reminder sent to (?P<name>.+): (?P<key>.+) ends (?P<due>[\d-]+) "
-     r"\((?P<n>-?\d+) days left\)", "法律时效提醒已发给{name}：{key}于{due}届满（还剩{n}天）"),
-    (r"legal deadline passed while the case was open: (?P<key>.+) ended (?P<due>[\d-]+); "
-     r"staff alerted", "案件办理期间法律时效已届满：{key}已于{due}届满，已通知工作人员"),
-]
-
-
-def zh_legal_words() -> dict[str, str]:
-    """Rule titles (English -> Chinese) and the alert keys, for the timeline's Chinese form."""
-    words = {"staff_legal_deadline": "法律时效提醒",
-             "staff_legal_deadline_passed": "法律时效届满提醒"}
-    words.update({r.text("title", "en"): r.text("title", "zh") for r in load_rules()})
-    return words

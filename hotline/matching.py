@@ -9,22 +9,22 @@ hometown, place, load and fairness whose parts routing stores on the case timeli
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from hotline.places import place_key
 from models import OPEN_STATUSES, Case, Contact, Offer, OfferStatus, User, Volunteer
+from models.case import OPEN_VALUES
 from models.volunteer import canonical_dialect
 
 # Points per reason; the breakdown of each offer is written to the timeline with these.
 WEIGHTS = {"skill": 30.0, "dialect": 25.0, "language": 10.0, "home_province": 20.0,
            "city": 20.0, "province": 10.0, "load": -30.0, "fairness": 15.0}
 FAIRNESS_WINDOW_MINUTES = 240  # a volunteer not offered anything for 4 h gets the full bonus
-PLACE_SUFFIXES = ("特别行政区", "自治区", "省", "市", "地区", "州", "县", "区")
 
 
 @dataclass(frozen=True)
@@ -35,19 +35,12 @@ class Score:
     total: float
     parts: dict[str, float] = field(default_factory=dict)
     last_offered_at: datetime | None = None
+    # The row it was scored from, so an offer needs not load the volunteer again.
+    volunteer: Volunteer | None = field(default=None, compare=False, repr=False)
 
     def as_data(self) -> dict[str, Any]:
         """JSON for the timeline."""
         return {"volunteer_id": self.volunteer_id, "total": self.total, "parts": self.parts}
-
-
-def place_key(name: str | None) -> str:
-    """'河南省' and '河南', '深圳市' and '深圳' compare equal."""
-    text = unicodedata.normalize("NFKC", name or "").strip().casefold()
-    for suffix in PLACE_SUFFIXES:
-        if text.endswith(suffix) and len(text) > len(suffix) + 1:
-            return text[: -len(suffix)]
-    return text
 
 
 def score_volunteer(volunteer: Volunteer, case: Case, worker_home: str | None, load: int,
@@ -70,7 +63,8 @@ def score_volunteer(volunteer: Volunteer, case: Case, worker_home: str | None, l
         parts["province"] = WEIGHTS["province"]
     parts["load"] = round(WEIGHTS["load"] * load / max(volunteer.capacity, 1), 2)
     parts["fairness"] = round(WEIGHTS["fairness"] * _idle_share(volunteer.last_offered_at, now), 2)
-    return Score(volunteer.id, round(sum(parts.values()), 2), parts, volunteer.last_offered_at)
+    return Score(volunteer.id, round(sum(parts.values()), 2), parts, volunteer.last_offered_at,
+                 volunteer)
 
 
 def _idle_share(last_offered_at: datetime | None, now: datetime) -> float:
@@ -133,16 +127,26 @@ def rank_candidates(session: Session, case: Case, now: datetime, *,
     Used by routing's offers and by a phone call's live transfer alike; a volunteer who was
     already offered this case (and declined or let it lapse) is not asked again."""
     already = select(Offer.volunteer_id).where(Offer.case_id == case.id)
-    query = select(Volunteer).where(Volunteer.on_duty.is_(True), Volunteer.id.not_in(already),
-                                    Volunteer.id.not_in(disabled_volunteers()))
+    # One statement: the volunteers with their load (the rule of `current_load`, counted per
+    # volunteer on the indexes) and the worker's home province, instead of four. The open
+    # statuses are written as ix_cases_open_by_volunteer's condition, word for word: SQLite
+    # uses a partial index only for a condition it finds as written.
+    assigned = (select(func.count()).select_from(Case)
+                .where(Case.assigned_volunteer_id == Volunteer.id,
+                       Case.status.in_([literal_column(f"'{v}'") for v in OPEN_VALUES]))
+                .correlate(Volunteer).scalar_subquery())
+    pending = (select(func.count()).select_from(Offer)
+               .where(Offer.volunteer_id == Volunteer.id, Offer.status == OfferStatus.PENDING)
+               .correlate(Volunteer).scalar_subquery())
+    home_of = select(Contact.home_province).where(Contact.id == case.contact_id).scalar_subquery()
+    query = (select(Volunteer, assigned + pending, home_of)
+             .where(Volunteer.on_duty.is_(True), Volunteer.id.not_in(already),
+                    Volunteer.id.not_in(disabled_volunteers())))
     if case.organisation_id is not None:
         query = query.where(Volunteer.organisation_id == case.organisation_id)
-    load = current_load(session)
-    contact = session.get(Contact, case.contact_id)
-    home = contact.home_province if contact else None
-    scores = [score_volunteer(v, case, home, load.get(v.id, 0), now)
-              for v in session.scalars(query)
-              if eligible(v, case, load.get(v.id, 0), now, language)]
+    scores = [score_volunteer(v, case, home, load or 0, now)
+              for v, load, home in session.execute(query)
+              if eligible(v, case, load or 0, now, language)]
     epoch = datetime.min.replace(tzinfo=now.tzinfo)
     scores.sort(key=lambda s: (-s.total, s.last_offered_at or epoch, s.volunteer_id))
     return scores

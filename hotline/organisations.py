@@ -1,6 +1,6 @@
-"""Which organisation's queue a case is in: by where the worker works, transfers, re-queues.
+"""Which organisation's queue a case is in: by where the worker works, handed over, re-queued.
 
-Seed 004: the home county office and the city centre manage workers together, so a case
+The home county office and the city centre manage workers together, so a case
 moves between them with its whole history and every office that held it keeps sight of it.
 """
 
@@ -11,27 +11,31 @@ import unicodedata
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline.routing import (
-    after_commit,
-    alert_staff,
-    last_round,
-    place_key,
-    reset_rounds,
-    route_case,
-    route_queue,
-    withdraw_other_offers,
+from hotline.escalation import alert_staff
+from hotline.offers import reset_rounds, withdraw_other_offers
+from hotline.outbox import route_after_commit
+from hotline.places import place_key
+from models import (
+    Case,
+    CaseEvent,
+    CaseOrganisation,
+    CaseStatus,
+    EventKind,
+    Offer,
+    Organisation,
+    utcnow,
 )
-from models import Case, CaseEvent, CaseOrganisation, CaseStatus, EventKind, Organisation, utcnow
 
 log = logging.getLogger(__name__)
 
 
-def transfer_case(session: Session, case: Case, to: Organisation, note: str, actor: str,
-                  now: datetime | None = None) -> None:
-    """Move the case to a partner organisation's queue with a note, keeping its history."""
+def hand_over_case(session: Session, case: Case, to: Organisation, note: str, actor: str,
+                   now: datetime | None = None) -> None:
+    """Hand the case over to a partner organisation's queue with a note, keeping its history
+    (a case handed over; a live transfer is a call put through to a volunteer)."""
     now = now or utcnow()
     if not case.is_open:
         raise ValueError(f"case {case.number} is {case.status}; only open cases move")
@@ -54,7 +58,7 @@ def transfer_case(session: Session, case: Case, to: Organisation, note: str, act
              data={"from": source.id if source else None, "to": to.id, "note": note})
     alert_staff(session, case, "staff_transfer", source=source.name if source else "热线",
                 note=note[:40])
-    after_commit(session, route_case, case.id, queue=route_queue(case))
+    route_after_commit(session, case)
 
 
 def requeue_case(session: Session, case: Case, actor: str, note: str | None = None,
@@ -66,7 +70,7 @@ def requeue_case(session: Session, case: Case, actor: str, note: str | None = No
     case.assigned_volunteer_id = None
     reset_rounds(session, case)
     case.move_to(CaseStatus.NEW, actor=actor, note=note or "re-queued by staff")
-    after_commit(session, route_case, case.id, queue=route_queue(case))
+    route_after_commit(session, case)
 
 
 def organisation_for(session: Session, case: Case) -> tuple[Organisation | None, str]:
@@ -93,15 +97,24 @@ def organisation_for(session: Session, case: Case) -> tuple[Organisation | None,
     return None, "no organisation's region matches and no DEFAULT_ORGANISATION"
 
 
-def settle_organisation(session: Session, case: Case) -> None:
+def queue_facts(session: Session, case: Case) -> tuple[bool, int]:
+    """(was the case ever handed over, its `last_round`), read in one statement."""
+    transferred = select(CaseEvent.id).where(
+        CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.TRANSFER).limit(1)
+    rounds = select(func.coalesce(func.max(Offer.round), 0)).where(Offer.case_id == case.id)
+    row = session.execute(select(transferred.exists(), rounds.scalar_subquery())).one()
+    return bool(row[0]), int(row[1] or 0)
+
+
+def settle_organisation(session: Session, case: Case,
+                        facts: tuple[bool, int] | None = None) -> None:
     """Put a case in its organisation's queue by where the worker works (see organisation_for).
 
     Intake calls this when the case opens, and routing again before the first offer, once
-    the intake answers (province, city) are in; a case that was transferred or already
-    offered keeps its queue."""
-    transferred = session.scalar(select(CaseEvent.id).where(
-        CaseEvent.case_id == case.id, CaseEvent.kind == EventKind.TRANSFER).limit(1))
-    if transferred is not None or last_round(session, case) > 0:
+    the intake answers (province, city) are in; a case that was handed over or already
+    offered keeps its queue. `facts`: `queue_facts` when the caller has just read them."""
+    transferred, rounds = facts if facts is not None else queue_facts(session, case)
+    if transferred or rounds > 0:
         return
     org, why = organisation_for(session, case)
     if org is None or org.id == case.organisation_id:

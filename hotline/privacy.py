@@ -22,7 +22,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from hotline.consent import withdraw
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import (
     Call,
     Case,

@@ -1,304 +1,236 @@
-"""Every text the hotline says by SMS, in Chinese and English, kept short (UCS-2: 70 a segment)."""
+"""Every text the hotline says by SMS or voice, kept short (UCS-2: 70 characters a segment).
+
+The English text is the message id of the gettext catalogues (hotline/translations, kept by
+`pybabel extract/update`), each reply in context "reply:<key>"; `say(key, lang, **fields)`
+translates it for a contact's language outside any request (hotline.translations.locale_of:
+"zh" is Simplified Chinese, a language without a catalogue too) and fills in its %(name)s
+fields. `TEXTS[key][lang]` is the same text in str.format syntax, for the carrier-template
+catalogue (notifications.templates) and the opt-out check (hotline.optout).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
+from functools import partial
+from typing import TypeVar
 
+from hotline.legal_clocks import offer_note
+from hotline.translations import NP_, locales, translate
 from models import Case, CaseCategory
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 LATIN = re.compile(r"[A-Za-z]")
+CONTEXT = "reply:"
+PERCENT = re.compile(r"%(?:\((\w+)\)s|%)")
+T = TypeVar("T")
 
-CATEGORY_NAMES = {
-    "zh": {
-        CaseCategory.UNKNOWN: "待分类", CaseCategory.WAGES: "欠薪", CaseCategory.INJURY: "工伤",
-        CaseCategory.CONTRACT: "合同/辞退", CaseCategory.SOCIAL_INSURANCE: "社保",
-        CaseCategory.OTHER_LEGAL: "法律援助", CaseCategory.COLLECTIVE: "集体欠薪",
-    },
-    "en": {
-        CaseCategory.UNKNOWN: "unsorted", CaseCategory.WAGES: "unpaid wages",
-        CaseCategory.INJURY: "work injury", CaseCategory.CONTRACT: "contract/dismissal",
-        CaseCategory.SOCIAL_INSURANCE: "social insurance", CaseCategory.OTHER_LEGAL: "legal aid",
-        CaseCategory.COLLECTIVE: "collective dispute",
-    },
+
+def R_(context: str, msgid: str) -> tuple[str, str]:  # noqa: N802 - a marker babel.cfg knows
+    """A reply's key (its context without "reply:") and English text, marked for the catalogue."""
+    return context.removeprefix(CONTEXT), msgid
+
+
+REPLIES: dict[str, str] = dict([
+    # To workers: their case, its progress and the end of it...
+    R_("reply:case_opened",
+       "Hotline: we got your message. Your case number is %(number)s. A volunteer will contact "
+       "you soon."),
+    R_("reply:case_followup", "Hotline: got it, added to case %(number)s."),
+    R_("reply:status_of_case", "Case %(number)s (%(category)s): %(state)s."),
+    R_("reply:status_not_found", "We found no case %(number)s of yours. Please check the number."),
+    R_("reply:status_no_case", "You have no case yet. Text us your problem to open one."),
+    R_("reply:worker_help",
+       "Hotline: text us your problem to open a case. STATUS 1024 = progress, STOP = no bulk SMS, "
+       "ZH = Chinese."),
+    # ...texts that open no case (a greeting, thanks) and texts after a case was finished...
+    R_("reply:pleasantry_new",
+       "Hello, this is the workers' hotline. For unpaid wages, an injury at work or other "
+       "problems, text us what happened, e.g. My boss owes me 3 months' pay."),
+    R_("reply:pleasantry_known",
+       "Hotline: thank you for your message, all the best! Text us any time you need help."),
+    R_("reply:after_close_thanks",
+       "Hotline: you are welcome, all the best! We told the volunteer of case %(number)s."),
+    R_("reply:after_close_noted",
+       "Hotline: got it; added to case %(number)s and its volunteer is told. For a new problem, "
+       "just tell us what happened."),
+    # ...the SMS intake's own lines (its questions are in the flow file)...
+    R_("reply:flow_welcome", "Hotline: got it. Your case number is %(number)s."),
+    R_("reply:flow_restart",
+       "Hotline: your last sign-up was not finished; let us go on with case %(number)s."),
+    R_("reply:flow_start_again",
+       "Hotline: your last sign-up was not finished; let us start case %(number)s again."),
+    R_("reply:flow_media", "Got your picture; it is kept as evidence."),
+    R_("reply:flow_language", "OK, in English."),
+    R_("reply:survey",
+       "Hotline: case %(number)s is finished. Reply 1-5 to rate our help (5 = very good)."),
+    R_("reply:survey_thanks", "Thank you for your rating! Text us any time you need help."),
+    # ...bulk SMS: consent, the opt-out footer and answers to sign-up replies...
+    R_("reply:opted_out",
+       "You will get no more bulk SMS. Your case is not affected. Reply START to undo."),
+    R_("reply:opted_in", "You will get hotline notices again. Reply STOP to stop."),
+    R_("reply:campaign_footer", "Reply TD to opt out"),
+    R_("reply:rsvp_signup", "You are signed up, thank you!"),
+    R_("reply:rsvp_again", "You are already signed up."),
+    R_("reply:rsvp_verified", "Thank you, your number is confirmed."),
+    # ...and a volunteer's or staff member's own words passed on.
+    R_("reply:relay_to_worker", "Hotline (case %(number)s) volunteer: %(text)s"),
+    R_("reply:staff_to_worker", "Hotline (case %(number)s) staff: %(text)s"),
+    # To volunteers: offers and how to answer them...
+    R_("reply:offer_accepted", "Case #%(number)s is now yours. Please contact the worker soon."),
+    R_("reply:offer_declined", "You declined case #%(number)s. Thank you for telling us."),
+    R_("reply:offer_not_yours",
+       "Case #%(number)s has no open offer for you; nothing was changed."),
+    R_("reply:offer_taken",
+       "Case #%(number)s was taken by another volunteer; no need to reply. Thanks!"),
+    R_("reply:offer_withdrawn", "Case #%(number)s is finished; no need to reply. Thanks!"),
+    R_("reply:collective_joined",
+       "The worker of #%(number)s names the employer of collective case #%(lead)s; "
+       "now yours too."),
+    R_("reply:volunteer_help",
+       "Reply Y + case number to accept, N + case number to decline, e.g. Y1024."),
+    R_("reply:volunteer_commands",
+       "Commands: Y1024 accept, N1024 decline, R1024 text = message the worker, CALL1024, "
+       "DONE1024 amount, ON/OFF"),
+    R_("reply:need_number", "Please add the case number, e.g. %(verb)s1024."),
+    # ...being on duty...
+    R_("reply:duty_on", "You are on duty and will get new cases. Reply OFF to stop."),
+    R_("reply:duty_on_outside_shift",
+       "You are on duty; cases come during your shifts only. Reply OFF to stop."),
+    R_("reply:duty_off", "You are off duty; no new cases. Reply ON to start again."),
+    # ...words between the worker and the volunteer (when a template carrier cannot carry the
+    # worker's words as a variable, the volunteer gets worker_wrote_to_volunteer instead)...
+    R_("reply:relay_empty",
+       "Write the message after the number, e.g. R%(number)s I will call tomorrow"),
+    R_("reply:relay_sent", "Sent to the worker of #%(number)s."),
+    # ...and when the carrier sends only approved templates (Alibaba): what the worker gets
+    # instead of a volunteer's free words, what the volunteer is told then, or that nothing
+    # could be sent (%(hotline)s is written into the template when it is drafted)...
+    R_("reply:relay_notice",
+       "Hotline: you have a new message about case #%(number)s. Please call the hotline on "
+       "%(hotline)s."),
+    R_("reply:relay_notice_sent",
+       "The SMS carrier only sends approved fixed texts, so your words could not go to the "
+       "worker as written. The worker of #%(number)s was texted to call the hotline."),
+    R_("reply:relay_refused",
+       "The SMS carrier has no approved template for this yet; nothing was sent to the worker "
+       "of #%(number)s. Please tell the staff."),
+    R_("reply:worker_to_volunteer", "#%(number)s worker: %(text)s"),
+    R_("reply:worker_wrote_to_volunteer",
+       "#%(number)s: the worker sent a new message; read and answer it in your hotline inbox."),
+    R_("reply:voicemail_to_volunteer",
+       "#%(number)s: the worker left a voicemail; play it in your hotline inbox."),
+    R_("reply:worker_wrote_after_close",
+       "#%(number)s: the worker wrote again after the case was finished; see it in the hotline. "
+       "To take it up again reply REOPEN %(number)s"),
+    # ...calls through the hotline (bridge_*: spoken to the volunteer when the call connects)...
+    R_("reply:call_started",
+       "The hotline will call you now and connect you to the worker of #%(number)s."),
+    R_("reply:call_unavailable",
+       "Calls are not available now (no public URL configured); tell the staff."),
+    R_("reply:bridge_connecting", "Hotline: connecting you to the worker of case %(number)s."),
+    R_("reply:bridge_refused", "This case is not assigned to you. Goodbye."),
+    # ...working a case: commands refused or done, the outcome...
+    R_("reply:not_assigned", "Case #%(number)s is not assigned to you; nothing was changed."),
+    R_("reply:cannot_change", "Case #%(number)s is %(status)s; nothing was changed."),
+    R_("reply:outcome_recorded", "Case #%(number)s recorded as %(outcome)s. Thank you!"),
+    R_("reply:bad_amount",
+       "Cannot read the amount '%(text)s'; write e.g. DONE %(number)s 12000"),
+    R_("reply:case_reopened", "Case #%(number)s is open again; please follow it up."),
+    R_("reply:not_finished", "Case #%(number)s is still open; nothing to reopen."),
+    # ...and reminders: a quiet case, a month without contact, a legal deadline.
+    R_("reply:deadline_reminder",
+       "Reminder: case #%(number)s has had no update for %(days)s days."),
+    R_("reply:monthly_reminder",
+       "Reminder: nobody has contacted the worker of #%(number)s for %(days)s days."),
+    R_("reply:legal_deadline_reminder",
+       "Reminder: case #%(number)s: %(title)s ends %(due)s (%(days)s days left). Please help the "
+       "worker act in time."),
+    R_("reply:legal_deadline_today",
+       "URGENT: case #%(number)s: %(title)s ends today (%(due)s). Please act now."),
+    # To staff: their duty, cases a person must see, legal deadlines nobody holds.
+    R_("reply:staff_duty_on",
+       "You are on duty: cases needing staff will be texted to you. Reply OFF to stop."),
+    R_("reply:staff_duty_off", "You are off duty; no more case alerts. Reply ON to start again."),
+    R_("reply:staff_escalation", "Hotline: case #%(number)s needs staff: %(reason)s"),
+    R_("reply:staff_triage",
+       "Hotline URGENT: case #%(number)s has no known problem yet; please sort it."),
+    R_("reply:staff_collective",
+       "Hotline URGENT: %(count)s workers name %(employer)s; collective case #%(number)s"),
+    R_("reply:staff_transfer", "Hotline: case #%(number)s transferred from %(source)s: %(note)s"),
+    R_("reply:staff_legal_deadline",
+       "Hotline: nobody holds case #%(number)s; %(title)s ends %(due)s (%(days)s days left)."),
+    R_("reply:staff_legal_deadline_passed",
+       "Hotline: case #%(number)s: %(title)s ended %(due)s. Check whether the worker applied."),
+])
+
+# Case categories as the replies name them (the console's names are the same entries).
+CATEGORIES = {
+    CaseCategory.UNKNOWN: NP_("category", "unsorted"),
+    CaseCategory.WAGES: NP_("category", "unpaid wages"),
+    CaseCategory.INJURY: NP_("category", "work injury"),
+    CaseCategory.CONTRACT: NP_("category", "contract/dismissal"),
+    CaseCategory.SOCIAL_INSURANCE: NP_("category", "social insurance"),
+    CaseCategory.OTHER_LEGAL: NP_("category", "legal aid"),
+    CaseCategory.COLLECTIVE: NP_("category", "collective dispute"),
+}
+# The offer SMS is assembled from optional parts (offer_text), joined by spaces; its carrier
+# template is offer_format.
+OFFER_PARTS = {
+    "new": NP_("offer", "New case #%(number)s"),
+    "people": NP_("offer", "%(n)s people"),
+    "amount": NP_("offer", "~¥%(amount)s"),
+    "answer": NP_("offer", "Reply Y%(number)s to accept, N%(number)s to decline"),
 }
 
-TEXTS = {
-    "case_opened": {
-        "zh": "工友热线：已收到您的求助，案件编号{number}。"
-              "志愿者会尽快联系您，请保留工资条等证据。",
-        "en": "Hotline: we got your message. Your case number is {number}. "
-              "A volunteer will contact you soon.",
-    },
-    "case_followup": {
-        "zh": "工友热线：已收到，已记入案件{number}。",
-        "en": "Hotline: got it, added to case {number}.",
-    },
-    "offer_accepted": {
-        "zh": "案件#{number}已分配给您，请尽快联系当事人。",
-        "en": "Case #{number} is now yours. Please contact the worker soon.",
-    },
-    "offer_declined": {
-        "zh": "已拒绝案件#{number}，谢谢告知。",
-        "en": "You declined case #{number}. Thank you for telling us.",
-    },
-    "offer_not_yours": {
-        "zh": "案件#{number}没有待您回复的邀请，未做任何更改。",
-        "en": "Case #{number} has no open offer for you; nothing was changed.",
-    },
-    "volunteer_help": {
-        "zh": "回复 Y+案件号 接受，N+案件号 拒绝，如 Y1024。",
-        "en": "Reply Y + case number to accept, N + case number to decline, e.g. Y1024.",
-    },
-}
+
+def languages() -> tuple[str, ...]:
+    """The languages the hotline writes in: "zh" and "en", then each further catalogue."""
+    return ("zh", "en", *(loc for loc in locales() if loc not in ("en", "zh_Hans")))
 
 
-# Routing: offers, duty, relays, calls, outcomes, deadlines, survey, staff alerts.
-TEXTS.update({
-    "offer_taken": {
-        "zh": "案件#{number}已由其他志愿者接手，无需回复，谢谢！",
-        "en": "Case #{number} was taken by another volunteer; no need to reply. Thanks!",
-    },
-    "offer_withdrawn": {
-        "zh": "案件#{number}已结束，无需回复，谢谢！",
-        "en": "Case #{number} is finished; no need to reply. Thanks!",
-    },
-    "volunteer_commands": {
-        "zh": "指令：Y1024接受 N1024拒绝 R1024 内容=转告工友 CALL1024通话 "
-              "DONE1024 金额=办结 ON/OFF上下线",
-        "en": "Commands: Y1024 accept, N1024 decline, R1024 text = message the worker, "
-              "CALL1024, DONE1024 amount, ON/OFF",
-    },
-    "need_number": {
-        "zh": "请带上案件号，如 {verb}1024。",
-        "en": "Please add the case number, e.g. {verb}1024.",
-    },
-    "duty_on": {
-        "zh": "已上线，会给您派新案件。回复 OFF 下线。",
-        "en": "You are on duty and will get new cases. Reply OFF to stop.",
-    },
-    "duty_on_outside_shift": {
-        "zh": "已上线。现在不在您的值班时间，值班时才会派案。回复 OFF 下线。",
-        "en": "You are on duty; cases come during your shifts only. Reply OFF to stop.",
-    },
-    "staff_duty_on": {
-        "zh": "已值班：有案件需人工处理时会短信通知您。回复 OFF 下班。",
-        "en": "You are on duty: cases needing staff will be texted to you. Reply OFF to stop.",
-    },
-    "staff_duty_off": {
-        "zh": "已下班，不再短信通知案件。回复 ON 值班。",
-        "en": "You are off duty; no more case alerts. Reply ON to start again.",
-    },
-    "duty_off": {
-        "zh": "已下线，不再派新案件。回复 ON 上线。",
-        "en": "You are off duty; no new cases. Reply ON to start again.",
-    },
-    "not_assigned": {
-        "zh": "案件#{number}不由您负责，未做任何更改。",
-        "en": "Case #{number} is not assigned to you; nothing was changed.",
-    },
-    "relay_empty": {
-        "zh": "请在案件号后写要转告的话，如：R{number} 明天上午联系您",
-        "en": "Write the message after the number, e.g. R{number} I will call tomorrow",
-    },
-    "relay_sent": {"zh": "已转告#{number}工友。", "en": "Sent to the worker of #{number}."},
-    "relay_to_worker": {
-        "zh": "工友热线（案件{number}）志愿者：{text}",
-        "en": "Hotline (case {number}) volunteer: {text}",
-    },
-    "staff_to_worker": {
-        "zh": "工友热线（案件{number}）工作人员：{text}",
-        "en": "Hotline (case {number}) staff: {text}",
-    },
-    # Campaigns (notifications.campaigns): the opt-out footer and answers to sign-up replies.
-    "campaign_footer": {"zh": "回复TD退订", "en": "Reply TD to opt out"},
-    "rsvp_signup": {"zh": "已报名，谢谢！", "en": "You are signed up, thank you!"},
-    "rsvp_again": {"zh": "您已报名过了。", "en": "You are already signed up."},
-    "rsvp_verified": {"zh": "谢谢，已确认您的号码。", "en": "Thank you, your number is confirmed."},
-    "voicemail_to_volunteer": {
-        "zh": "#{number}工友来电留言了，请在热线收件箱收听。",
-        "en": "#{number}: the worker left a voicemail; play it in your hotline inbox.",
-    },
-    "worker_to_volunteer": {"zh": "#{number}工友：{text}", "en": "#{number} worker: {text}"},
-    "call_started": {
-        "zh": "稍后热线会给您来电，接听后接通#{number}工友。",
-        "en": "The hotline will call you now and connect you to the worker of #{number}.",
-    },
-    "call_unavailable": {
-        "zh": "暂时无法发起通话（未配置公网地址），请联系工作人员。",
-        "en": "Calls are not available now (no public URL configured); tell the staff.",
-    },
-    "bridge_connecting": {
-        "zh": "工友热线，正在为您接通案件{number}的工友，请稍候。",
-        "en": "Hotline: connecting you to the worker of case {number}.",
-    },
-    "bridge_refused": {
-        "zh": "此案件不由您负责，通话结束。",
-        "en": "This case is not assigned to you. Goodbye.",
-    },
-    "outcome_recorded": {
-        "zh": "案件#{number}已记录：{outcome}。谢谢您！",
-        "en": "Case #{number} recorded as {outcome}. Thank you!",
-    },
-    "bad_amount": {
-        "zh": "金额看不懂：{text}。请写数字，如 DONE {number} 12000",
-        "en": "Cannot read the amount {text!r}; write e.g. DONE {number} 12000",
-    },
-    "survey": {
-        "zh": "工友热线：案件{number}已办结。请回复1-5给服务打分（5=很满意）。",
-        "en": "Hotline: case {number} is finished. Reply 1-5 to rate our help (5 = very good).",
-    },
-    "survey_thanks": {
-        "zh": "谢谢您的评价！有新问题随时发短信给我们。",
-        "en": "Thank you for your rating! Text us any time you need help.",
-    },
-    "staff_escalation": {
-        "zh": "工友热线：案件#{number}需人工处理：{reason}",
-        "en": "Hotline: case #{number} needs staff: {reason}",
-    },
-    "staff_collective": {
-        "zh": "工友热线紧急：{count}名工友反映「{employer}」欠薪，已并为集体案件#{number}",
-        "en": "Hotline URGENT: {count} workers name {employer}; collective case #{number}",
-    },
-    "staff_transfer": {
-        "zh": "工友热线：案件#{number}由{source}转来：{note}",
-        "en": "Hotline: case #{number} transferred from {source}: {note}",
-    },
-    "deadline_reminder": {
-        "zh": "提醒：案件#{number}已{days}天无进展，请联系工友，"
-              "回复 R{number} 内容 或 DONE{number}。",
-        "en": "Reminder: case #{number} has had no update for {days} days.",
-    },
-    "monthly_reminder": {
-        "zh": "提醒：案件#{number}已{days}天未联系工友，请至少每月联系一次。",
-        "en": "Reminder: nobody has contacted the worker of #{number} for {days} days.",
-    },
-    "cannot_change": {
-        "zh": "案件#{number}目前是{status}状态，未做任何更改。",
-        "en": "Case #{number} is {status}; nothing was changed.",
-    },
-    "collective_joined": {
-        "zh": "#{number}工友的雇主与集体案件#{lead}相同，已一并交给您。",
-        "en": "The worker of #{number} names the employer of collective case #{lead}; "
-              "now yours too.",
-    },
-})
+class ByLanguage(Mapping[str, T]):
+    """One thing in each language, made from the catalogues when asked: any language can be
+    asked for (one without a catalogue reads Simplified Chinese); iterating gives languages()."""
 
-# Intake flows: worker commands and the SMS conversation.
-TEXTS.update({
-    "worker_help": {
-        "zh": "工友热线：发短信说明问题即可登记。查询+案件号 查进度，TD退订，EN English。",
-        "en": "Hotline: text us your problem to open a case. STATUS 1024 = progress, "
-              "STOP = no bulk SMS, ZH = Chinese.",
-    },
-    "opted_out": {
-        "zh": "已退订群发短信。您的案件照常处理，回复 订阅 可恢复。",
-        "en": "You will get no more bulk SMS. Your case is not affected. Reply START to undo.",
-    },
-    "opted_in": {
-        "zh": "已恢复订阅工友热线通知。回复 TD 退订。",
-        "en": "You will get hotline notices again. Reply STOP to stop.",
-    },
-    "status_of_case": {
-        "zh": "案件{number}（{category}）：{state}。",
-        "en": "Case {number} ({category}): {state}.",
-    },
-    "status_not_found": {
-        "zh": "没有找到您的案件{number}，请核对案件号。",
-        "en": "We found no case {number} of yours. Please check the number.",
-    },
-    "status_no_case": {
-        "zh": "您还没有案件。发短信说明问题即可登记。",
-        "en": "You have no case yet. Text us your problem to open one.",
-    },
-    "flow_welcome": {
-        "zh": "工友热线：已收到，案件编号{number}。",
-        "en": "Hotline: got it. Your case number is {number}.",
-    },
-    "flow_restart": {  # a quiet thread resumed at the question it was waiting on
-        "zh": "工友热线：上次登记没有完成，我们接着为案件{number}登记。",
-        "en": "Hotline: your last sign-up was not finished; let us go on with case {number}.",
-    },
-    "flow_start_again": {  # a quiet thread whose question no longer exists
-        "zh": "工友热线：上次登记没有完成，我们为案件{number}重新开始登记。",
-        "en": "Hotline: your last sign-up was not finished; let us start case {number} again.",
-    },
-    "flow_media": {
-        "zh": "已收到图片，作为证据保存。",
-        "en": "Got your picture; it is kept as evidence.",
-    },
-    "flow_language": {
-        "zh": "好的，用中文。",
-        "en": "OK, in English.",
-    },
-})
+    def __init__(self, make: Callable[[str], T]) -> None:
+        self._make = make
+
+    def __getitem__(self, lang: str) -> T:
+        return self._make(lang)
+
+    def __contains__(self, lang: object) -> bool:
+        return lang in languages()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(languages())
+
+    def __len__(self) -> int:
+        return len(languages())
 
 
-# The front door (hotline.intake, hotline.cases): texts that open no case, texts after a case
-# was finished, reopening, and the staff triage queue.
-TEXTS.update({
-    "pleasantry_new": {  # a greeting or thanks from a number we have never heard from
-        "zh": "您好，这里是工友热线。遇到欠薪、工伤等问题，请直接发短信说明情况，"
-              "例如：老板欠我三个月工资。",
-        "en": "Hello, this is the workers' hotline. For unpaid wages, an injury at work or "
-              "other problems, text us what happened, e.g. My boss owes me 3 months' pay.",
-    },
-    "pleasantry_known": {  # thanks or wishes from a worker we know, with nothing open
-        "zh": "工友热线：谢谢您的消息，祝您一切顺利！有问题随时发短信告诉我们。",
-        "en": "Hotline: thank you for your message, all the best! Text us any time you "
-              "need help.",
-    },
-    "after_close_thanks": {  # thanks shortly after their case was finished
-        "zh": "工友热线：不客气，祝您一切顺利！已转告案件{number}的志愿者。",
-        "en": "Hotline: you are welcome, all the best! We told the volunteer of case {number}.",
-    },
-    "after_close_noted": {  # something more on a finished case (not a new problem)
-        "zh": "工友热线：已收到，已记入案件{number}并告知志愿者。"
-              "如有新问题，请直接说明情况。",
-        "en": "Hotline: got it; added to case {number} and its volunteer is told. "
-              "For a new problem, just tell us what happened.",
-    },
-    "worker_wrote_after_close": {
-        "zh": "#{number}工友在结案后又发来短信，请在热线查看。需要继续跟进请回复 重开{number}",
-        "en": "#{number}: the worker wrote again after the case was finished; see it in the "
-              "hotline. To take it up again reply REOPEN {number}",
-    },
-    "case_reopened": {
-        "zh": "案件#{number}已重新打开，请继续跟进。",
-        "en": "Case #{number} is open again; please follow it up.",
-    },
-    "not_finished": {
-        "zh": "案件#{number}还在办理中，无需重开。",
-        "en": "Case #{number} is still open; nothing to reopen.",
-    },
-    "staff_triage": {
-        "zh": "工友热线紧急：案件#{number}还不清楚是什么问题，请尽快分类。",
-        "en": "Hotline URGENT: case #{number} has no known problem yet; please sort it.",
-    },
-})
+def str_format(catalogue_text: str) -> str:
+    """A catalogue text in str.format syntax: %(name)s -> {name}, %% -> %, braces doubled."""
+    escaped = catalogue_text.replace("{", "{{").replace("}", "}}")
+    return PERCENT.sub(lambda m: "{" + m[1] + "}" if m[1] else "%", escaped)
 
 
-# Legal deadlines (hotline.legal_clocks): reminders to the case's volunteer, alerts to staff.
-TEXTS.update({
-    "legal_deadline_reminder": {
-        "zh": "提醒：案件#{number}的{title}还剩{days}天（{due}届满），请尽快帮工友申请。",
-        "en": "Reminder: case #{number}: {title} ends {due} ({days} days left). "
-              "Please help the worker act in time.",
-    },
-    "legal_deadline_today": {
-        "zh": "紧急：案件#{number}的{title}今天（{due}）届满，请立即帮工友申请。",
-        "en": "URGENT: case #{number}: {title} ends today ({due}). Please act now.",
-    },
-    "staff_legal_deadline": {
-        "zh": "工友热线：案件#{number}无人负责，{title}还剩{days}天（{due}届满），请尽快安排。",
-        "en": "Hotline: nobody holds case #{number}; {title} ends {due} ({days} days left).",
-    },
-    "staff_legal_deadline_passed": {
-        "zh": "工友热线：案件#{number}的{title}已于{due}届满，请核实是否已申请并告知工友。",
-        "en": "Hotline: case #{number}: {title} ended {due}. Check whether the worker applied.",
-    },
-})
+def reply_format(key: str, lang: str) -> str:
+    """Reply `key` in `lang` as str.format text."""
+    return str_format(translate(lang, REPLIES[key], CONTEXT + key))
+
+
+def category_names(lang: str) -> dict[CaseCategory, str]:
+    """Every case category's name in `lang`."""
+    return {category: translate(lang, name, "category")
+            for category, name in CATEGORIES.items()}
+
+
+TEXTS: dict[str, ByLanguage[str]] = {key: ByLanguage(partial(reply_format, key))
+                                     for key in REPLIES}
+CATEGORY_NAMES: ByLanguage[dict[CaseCategory, str]] = ByLanguage(category_names)
+
 
 def detect_language(text: str, default: str = "zh") -> str:
     """Guess the reply language from the script of the worker's text."""
@@ -310,28 +242,40 @@ def detect_language(text: str, default: str = "zh") -> str:
 
 
 def say(key: str, lang: str, **fields: object) -> str:
-    """The text `key` in `lang` (falling back to Chinese) with its fields filled in."""
-    variants = TEXTS[key]
-    return variants.get(lang, variants["zh"]).format(**fields)
+    """The text `key` in `lang` (Simplified Chinese for a language without a catalogue, English
+    for an entry its catalogue lacks) with its fields filled in."""
+    if key not in REPLIES:
+        raise KeyError(key)
+    return reply_format(key, lang).format(**fields)
+
+
+def offer_part(part: str, lang: str, **fields: object) -> str:
+    """One part of the offer SMS in `lang`."""
+    return offer_part_format(part, lang).format(**fields)
+
+
+def offer_part_format(part: str, lang: str) -> str:
+    """One part of the offer SMS in `lang`, as str.format text."""
+    return str_format(translate(lang, OFFER_PARTS[part], "offer"))
+
+
+def offer_format(lang: str) -> str:
+    """The offer SMS as one carrier template: everything between the case number and the
+    answer codes (category, place, people, amount, the legal note) is one {details} field."""
+    return " ".join([offer_part_format("new", lang), "{details}",
+                     offer_part_format("answer", lang)])
 
 
 def offer_text(case: Case, lang: str = "zh") -> str:
     """The offer SMS: case number, category, place, people, amount; never the worker's phone."""
-    names = CATEGORY_NAMES.get(lang, CATEGORY_NAMES["zh"])
     place = case.work_city or case.work_province or ""
     amount = _amount(case.amount_owed)
-    if lang == "en":
-        parts = [f"New case #{case.number}", names[case.category], place,
-                 f"{case.people_affected} people" if case.people_affected > 1 else "",
-                 f"~¥{amount}" if amount else "",
-                 f"Reply Y{case.number} to accept, N{case.number} to decline"]
-    else:
-        parts = [f"新案件 #{case.number}", names[case.category], place,
-                 f"{case.people_affected}人" if case.people_affected > 1 else "",
-                 f"约¥{amount}" if amount else "",
-                 f"回复 Y{case.number} 接受 N{case.number} 拒绝"]
-    from hotline.legal_clocks import offer_note  # here: legal_clocks reads this module's texts
-
+    parts = [offer_part("new", lang, number=case.number), CATEGORY_NAMES[lang][case.category],
+             place,
+             offer_part("people", lang, n=case.people_affected) if case.people_affected > 1
+             else "",
+             offer_part("amount", lang, amount=amount) if amount else "",
+             offer_part("answer", lang, number=case.number)]
     parts.insert(-1, offer_note(case, lang, " ".join(p for p in parts if p)))
     return " ".join(p for p in parts if p)
 

@@ -1,6 +1,6 @@
 """Words a worker can text at any point: HELP, STOP (and TD/退订), START, STATUS 1024, EN/中文.
 
-Only a whole message is a command ("STOP" inside a sentence is not), after folding full-width
+Only a whole message is a keyword ("STOP" inside a sentence is not), after folding full-width
 letters and digits, case and trailing punctuation. Whether a text opts out is decided by the
 one rule in hotline.optout (brackets, polite words, 回复TD退订 and the like included).
 """
@@ -19,10 +19,11 @@ from hotline.consent import OPTED_OUT_BY_TEXT, SUBSCRIBED_BY_TEXT, give, withdra
 from hotline.optout import opt_in_core, opt_out_core
 from hotline.replies import CATEGORY_NAMES, say
 from models import Case, CaseStatus, Contact
+from notifications.campaigns.replies import note_campaign_opt_out
 
 
-class Command(enum.StrEnum):
-    """A worker command."""
+class WorkerKeyword(enum.StrEnum):
+    """A keyword a worker texts as the whole message (HELP, TD, 订阅, STATUS 1024, 中文)."""
 
     HELP = "help"
     STOP = "stop"
@@ -32,7 +33,7 @@ class Command(enum.StrEnum):
 
 
 WORDS = {
-    Command.HELP: {"HELP", "INFO", "帮助", "求助说明", "?", "？"},
+    WorkerKeyword.HELP: {"HELP", "INFO", "帮助", "求助说明", "?", "？"},
 }
 # Latin letters, but the Chinese SMS convention (回复TD退订): answer in Chinese.
 CHINESE_WORDS = frozenset({"TD"})
@@ -55,71 +56,69 @@ STATUS_WORDS = {
 
 
 @dataclass(frozen=True)
-class ParsedCommand:
-    """A command and its argument (case number or language)."""
+class ParsedKeyword:
+    """A keyword and its argument (case number or language), and the word as written."""
 
-    command: Command
+    keyword: WorkerKeyword
     argument: str | None = None
     word: str = ""
 
 
 @dataclass
-class CommandResult:
-    """The reply to a command (None: say nothing) and the case it was about."""
+class KeywordResult:
+    """The reply to a keyword (None: say nothing) and the case it was about."""
 
     reply: str | None
     case: Case | None = None
     language: str | None = None
 
 
-def parse_command(body: str) -> ParsedCommand | None:
-    """The command a whole message is, or None when it is something to say to the hotline."""
+def parse_keyword(body: str) -> ParsedKeyword | None:
+    """The keyword a whole message is, or None when it is something to say to the hotline."""
     stop = opt_out_core(body)  # the one opt-out rule (hotline.optout), also used at send time
     if stop is not None:
-        return ParsedCommand(Command.STOP, word="TD" if "TD" in stop.split() else stop)
+        return ParsedKeyword(WorkerKeyword.STOP, word="TD" if "TD" in stop.split() else stop)
     start = opt_in_core(body)  # 订阅, 重新订阅, 【订阅】, Start please (hotline.optout)
     if start is not None:
-        return ParsedCommand(Command.START, word=start)
+        return ParsedKeyword(WorkerKeyword.START, word=start)
     text = TRAILING.sub("", unicodedata.normalize("NFKC", body or "").strip()).upper()
     if not text or len(text) > 20:
         return None
-    for command, words in WORDS.items():
+    for keyword, words in WORDS.items():
         if text in words:
-            return ParsedCommand(command, word=text)
+            return ParsedKeyword(keyword, word=text)
     if text in LANGUAGE_WORDS:
-        return ParsedCommand(Command.LANGUAGE, LANGUAGE_WORDS[text])
+        return ParsedKeyword(WorkerKeyword.LANGUAGE, LANGUAGE_WORDS[text])
     match = STATUS.match(text)
     if match:
-        return ParsedCommand(Command.STATUS, match.group(2))
+        return ParsedKeyword(WorkerKeyword.STATUS, match.group(2))
     return None
 
 
-def run_command(session: Session, contact: Contact, parsed: ParsedCommand, language: str
-                ) -> CommandResult:
-    """Carry out a command for this worker; language switches are left to the conversation."""
+def run_keyword(session: Session, contact: Contact, parsed: ParsedKeyword, language: str
+                ) -> KeywordResult:
+    """Carry out a keyword for this worker; language switches are left to the conversation."""
     if parsed.word in CHINESE_WORDS:
         language = contact.language = "zh"
-    if parsed.command == Command.HELP:
-        return CommandResult(say("worker_help", language))
-    if parsed.command == Command.STOP:
+    if parsed.keyword == WorkerKeyword.HELP:
+        return KeywordResult(say("worker_help", language))
+    if parsed.keyword == WorkerKeyword.STOP:
         # Confirmed once: a second STOP gets no answer (it would cost them nothing but us a text).
         first = not contact.opted_out
         withdraw(session, contact, OPTED_OUT_BY_TEXT, f"replied {parsed.word}")
         if first:  # a TD answering a campaign counts in that campaign's report
-            from notifications.campaigns import note_campaign_opt_out
-
             note_campaign_opt_out(session, contact)
-        return CommandResult(say("opted_out", language) if first else None)
-    if parsed.command == Command.START:
+        return KeywordResult(say("opted_out", language) if first else None)
+    if parsed.keyword == WorkerKeyword.START:
         give(session, contact, SUBSCRIBED_BY_TEXT, f"replied {parsed.word}", opt_in=True)
-        return CommandResult(say("opted_in", language))
-    if parsed.command == Command.STATUS:
+        return KeywordResult(say("opted_in", language))
+    if parsed.keyword == WorkerKeyword.STATUS:
         return case_status(session, contact, parsed.argument, language)
-    return CommandResult(None, language=parsed.argument)
+    return KeywordResult(None, language=parsed.argument)
 
 
 def case_status(session: Session, contact: Contact, number: str | None, language: str
-                ) -> CommandResult:
+                ) -> KeywordResult:
     """The state of one of the worker's own cases in plain words (never someone else's)."""
     query = select(Case).where(Case.contact_id == contact.id)
     if number:
@@ -127,8 +126,8 @@ def case_status(session: Session, contact: Contact, number: str | None, language
     case = session.scalar(query.order_by(Case.id.desc()).limit(1))
     if case is None:
         key = "status_not_found" if number else "status_no_case"
-        return CommandResult(say(key, language, number=number or ""))
+        return KeywordResult(say(key, language, number=number or ""))
     names = CATEGORY_NAMES.get(language, CATEGORY_NAMES["zh"])
     words = STATUS_WORDS.get(language, STATUS_WORDS["zh"])[case.status]
-    return CommandResult(say("status_of_case", language, number=case.number,
+    return KeywordResult(say("status_of_case", language, number=case.number,
                              category=names[case.category], state=words), case=case)

@@ -1,6 +1,6 @@
 """The periodic sweeper: whatever the queue lost, the database still knows, and re-enqueues.
 
-Every grace period and expiry here is measured with the database's clock (hotline.clock):
+Every grace period and expiry here is measured with the database's clock (hotline.infra.clock):
 the rows were written by other hosts, whose own clocks may disagree with this one's."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy import func, select
 
-from hotline.clock import database_now, db_now
-from hotline.db import get_db
+from hotline.deadline_reminders import remind_legal_deadlines
 from hotline.deadlines import check_deadlines
-from hotline.legal_clocks import remind_legal_deadlines
-from hotline.queues import INTAKE, SEND, URGENT, enqueue
-from hotline.routing import expire_due_offers, route_case
+from hotline.infra.clock import database_now, db_now
+from hotline.infra.db import get_db
+from hotline.infra.queues import INTAKE, SEND, URGENT, enqueue
+from hotline.offers import expire_due_offers
+from hotline.routing import route_case
 from models import (
     Case,
     CaseStatus,
@@ -27,6 +28,8 @@ from models import (
     Purpose,
     Urgency,
 )
+from notifications.reconcile import reconcile_messages, refresh_messages
+from notifications.send import send_message
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -80,9 +83,6 @@ def claim_unsent_messages() -> list[int]:
 def sweep_now() -> dict[str, int]:
     """One sweep: expire offers, re-enqueue unrouted cases and unsent messages, settle lost
     send outcomes with the provider, remind and escalate idle cases."""
-    from notifications.reconcile import reconcile_messages, refresh_messages
-    from notifications.send import send_message
-
     reroute = expire_offers()
     cases = claim_unrouted_cases()
     messages = claim_unsent_messages()

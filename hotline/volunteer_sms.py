@@ -17,20 +17,20 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.assignment import answer_offer, offer_reply
 from hotline.bridge import relay_to_worker, request_call
 from hotline.cases import reopen_case
 from hotline.deadlines import (
     BadAmount,
     case_awaiting_survey,
+    finish_for_volunteer,
     outcome_name,
     parse_amount,
     parse_survey_answer,
-    record_outcome,
     record_survey_answer,
 )
 from hotline.intake import InboundSms, IntakeResult, store_inbound
 from hotline.replies import say
-from hotline.routing import answer_offer, offer_reply
 from models import Case, Contact, EventKind, InvalidTransition, Role, User, Volunteer, utcnow
 from notifications.templates import relay_reply
 
@@ -60,7 +60,7 @@ def unfolded_rest(body: str, head: int) -> str:
 
 
 @dataclass(frozen=True)
-class Command:
+class VolunteerCommand:
     """One parsed volunteer SMS."""
 
     action: str
@@ -68,7 +68,7 @@ class Command:
     rest: str = ""
 
 
-def parse_command(body: str) -> Command | None:
+def parse_volunteer_command(body: str) -> VolunteerCommand | None:
     """Read 'Y1024', 'ｙ １０２４', 'R1024 明天来', 'DONE 1024 12000', '上线'; None if unknown."""
     # NFKC folds full-width letters and digits (common on Chinese phone keyboards) to ASCII.
     text = unicodedata.normalize("NFKC", body or "").strip()
@@ -82,12 +82,12 @@ def parse_command(body: str) -> Command | None:
     rest = unfolded_rest(body or "", len(text) - len(match["rest"]))
     if action in ("accept", "decline", "on", "off", "call") and rest.strip(".。!！~"):
         return None  # "Yes please call me" is chat, not a command
-    return Command(action, number, rest)
+    return VolunteerCommand(action, number, rest)
 
 
 def parse_offer_answer(body: str) -> tuple[bool, int] | None:
     """(accept?, case number) from 'Y 1024', 'n1024', 'Ｙ１０２４', '接受 #1024'; else None."""
-    cmd = parse_command(body)
+    cmd = parse_volunteer_command(body)
     if cmd is None or cmd.action not in ("accept", "decline") or cmd.number is None:
         return None
     return cmd.action == "accept", cmd.number
@@ -113,7 +113,7 @@ def dispatch_sms(session: Session, sms: InboundSms, phone: str) -> IntakeResult 
 def handle_staff_duty(session: Session, sms: InboundSms, phone: str) -> IntakeResult | None:
     """ON/OFF (上线/下线) from the phone of a staff account: go on or off duty for escalation
     texts. None when the sender is no staff member or the text is something else."""
-    cmd = parse_command(sms.body)
+    cmd = parse_volunteer_command(sms.body)
     if cmd is None or cmd.action not in ("on", "off"):
         return None
     user = session.scalar(select(User).where(User.phone == phone, User.active.is_(True),
@@ -132,7 +132,7 @@ def handle_volunteer_sms(session: Session, volunteer: Volunteer, sms: InboundSms
                          ) -> IntakeResult:
     """Store a volunteer's SMS and act on it; the reply says what happened."""
     msg = store_inbound(session, sms, phone=phone, volunteer_id=volunteer.id)
-    cmd = parse_command(sms.body)
+    cmd = parse_volunteer_command(sms.body)
     lang = volunteer.reply_language
     case: Case | None = None
     if cmd is None:
@@ -166,8 +166,8 @@ def set_duty(volunteer: Volunteer, on: bool, lang: str) -> str:
     return say("duty_on" if volunteer.in_shift(utcnow()) else "duty_on_outside_shift", lang)
 
 
-def work_on_case(session: Session, volunteer: Volunteer, cmd: Command, lang: str
-                 ) -> tuple[str, Case | None]:
+def work_on_case(session: Session, volunteer: Volunteer, cmd: VolunteerCommand,
+                 lang: str) -> tuple[str, Case | None]:
     """Relay, call or finish a case the volunteer owns; anything else changes nothing."""
     assert cmd.number is not None
     case = session.scalar(select(Case).where(Case.number == cmd.number).with_for_update())
@@ -185,11 +185,11 @@ def work_on_case(session: Session, volunteer: Volunteer, cmd: Command, lang: str
         if request_call(session, case, volunteer, now) is None:
             return say("call_unavailable", lang), case
         return say("call_started", lang, number=case.number), case
-    return finish_case(session, case, volunteer, cmd, lang)
+    return finish_by_sms(session, case, volunteer, cmd, lang)
 
 
-def reopen_own_case(session: Session, volunteer: Volunteer, cmd: Command, lang: str
-                    ) -> tuple[str, Case | None]:
+def reopen_own_case(session: Session, volunteer: Volunteer, cmd: VolunteerCommand,
+                    lang: str) -> tuple[str, Case | None]:
     """REOPEN 1024: the volunteer takes up again a finished case of theirs (hotline.cases)."""
     assert cmd.number is not None
     case = session.scalar(select(Case).where(Case.number == cmd.number).with_for_update())
@@ -201,8 +201,8 @@ def reopen_own_case(session: Session, volunteer: Volunteer, cmd: Command, lang: 
     return say("case_reopened", lang, number=case.number), case
 
 
-def finish_case(session: Session, case: Case, volunteer: Volunteer, cmd: Command, lang: str
-                ) -> tuple[str, Case | None]:
+def finish_by_sms(session: Session, case: Case, volunteer: Volunteer, cmd: VolunteerCommand,
+                  lang: str) -> tuple[str, Case | None]:
     """DONE/REFER/CLOSE: store the outcome (and money recovered) and survey the worker."""
     amount, note = None, cmd.rest
     if cmd.action == "resolved" and cmd.rest:
@@ -213,7 +213,7 @@ def finish_case(session: Session, case: Case, volunteer: Volunteer, cmd: Command
             if any(ch.isdigit() for ch in first):
                 return say("bad_amount", lang, text=first, number=case.number), None
     try:
-        record_outcome(session, case, volunteer, cmd.action, amount, note, utcnow())
+        finish_for_volunteer(session, case, volunteer, cmd.action, amount, note, utcnow())
     except InvalidTransition:
         return say("cannot_change", lang, number=case.number, status=case.status), None
     return say("outcome_recorded", lang, number=case.number,

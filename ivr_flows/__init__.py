@@ -6,7 +6,7 @@ Flow file format (``ivr_flows/flows/<name>.yaml``)
 Top level::
 
     name: intake               # the flow's name (defaults to the file name)
-    languages: [zh, en]        # every prompt and label must exist in each of these
+    languages: [zh, en]        # every prompt and label must read in each of these
     start: language            # first node
     max_retries: 2             # re-prompts after a bad or silent answer, then `fallback`
     fallback: voicemail        # where a caller goes after too many failed answers
@@ -22,7 +22,10 @@ Keys every node may have:
 
 - ``type`` (required): ``say | menu | number | date | text | record | branch | transfer |
   end``.
-- ``prompt``: ``{zh: ..., en: ...}`` (required except for ``branch``). Placeholders
+- ``prompt``: the English text (required except for ``branch``); each other language reads
+  it from the gettext catalogues (``hotline/translations``), context ``flow:<flow>:<node>``,
+  where ``pybabel extract`` puts it (babel.cfg) and a translator's tool opens it. A mapping
+  ``{zh: ..., en: ...}`` gives each language its own words in the file instead. Placeholders
   ``{case_number}`` and ``{<field>}`` (an answer, shown in words) are filled in.
 - ``next``: the node after this one (required except for ``end``; optional for a menu
   whose choices all have ``goto``).
@@ -40,13 +43,14 @@ described their problem on a recording is not asked for a voicemail again.
 Per type:
 
 - ``say``: speak/text ``prompt``, then go on to ``next`` without waiting.
-- ``menu``: ``choices``: a list of ``{key: 1, value: wages, label: {zh, en},
+- ``menu``: ``choices``: a list of ``{key: 1, value: wages, label: unpaid wages,
   keywords: {zh: [..], en: [..]}, speech: {zh: [..], en: [..]}, goto: node, urgent: true}``.
   ``key`` is the DTMF digit (unique per menu) and the SMS number; ``keywords`` are also
-  matched in speech, ``speech`` adds recogniser hints. ``bilingual: true`` says each
-  language's prompt in its own voice (the language menu). ``redo: true`` on a choice (the
-  confirmation's "start again") forgets this run's answers, those read from the first text
-  too, so every question is asked again; it needs a ``goto``.
+  matched in speech, ``speech`` adds recogniser hints (words, not translations: each
+  language lists its own). ``bilingual: true`` (the language menu) says the prompt in the
+  first language, then each language offers its own choice in its own voice. ``redo: true``
+  on a choice (the confirmation's "start again") forgets this run's answers, those read from
+  the first text too, so every question is asked again; it needs a ``goto``.
   A menu on a yes/no field (``still_employed``, ``in_hospital`` …) has exactly one choice of
   value ``"yes"`` and one of ``"no"`` (quote them: YAML reads a bare yes as true); the answer
   is stored as true/false, and words no keyword lists are read by ``parse_yes_no``.

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.translations import NP_, locale_of, translate
 from ivr_flows.fields import FIELDS, URGENT_CATEGORIES, YES_NO
 from ivr_flows.model import Choice, Flow, Node, OfficeHours
 from ivr_flows.parse import clean_text, match_choice, parse_number
@@ -298,10 +299,11 @@ _HANDLERS: dict[str, Callable[[Node, Reply, str, date], Answers]] = {
     "transfer": _transfer}
 
 
-UNKNOWN_DATE = {"zh": "不详", "en": "unknown"}
-RECORDED = {"zh": "（录音）", "en": "(recorded)"}
-LEFT_ON = {"zh": "已于{date}离开", "en": "left on {date}"}
-PEOPLE = {"zh": ("{n}人", "约{n}人"), "en": ("{n} worker(s)", "about {n} workers")}
+# An answer read back in words (the gettext catalogue, context "answer").
+UNKNOWN_DATE = NP_("answer", "unknown")
+RECORDED = NP_("answer", "(recorded)")
+LEFT_ON = NP_("answer", "left on %(date)s")
+PEOPLE = (NP_("answer", "%(n)s worker(s)"), NP_("answer", "about %(n)s workers"))
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
              "Dec")
 
@@ -309,22 +311,22 @@ MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct
 def display_answers(flow: Flow, answers: dict[str, Any], language: str) -> dict[str, str]:
     """Each answer in words for prompts ('欠薪' rather than 'wages', '约12人', '2026年11月30日');
     '—' when not given ('不详' for a date)."""
-    lang = language if language in UNKNOWN_DATE else "zh"
-    shown = {name: UNKNOWN_DATE[lang] if spec.kind == "date" else "—"
-             for name, spec in FIELDS.items()}
+    lang = language
+    unknown_date = answer_words(lang, UNKNOWN_DATE)
+    shown = {name: unknown_date if spec.kind == "date" else "—" for name, spec in FIELDS.items()}
     for node in flow.nodes.values():
         for choice in node.choices:
             if node.field and node.field in answers and (
                     answers[node.field] == choice_value(node, choice)):
                 shown[node.field] = choice.label.get(language, choice.value)
     for name, value in answers.items():
-        if name.endswith("_recording") and shown.get(name[:-10]) in ("—", UNKNOWN_DATE[lang]):
-            shown[name[:-10]] = RECORDED[lang]
-        elif name in FIELDS and shown[name] in ("—", UNKNOWN_DATE[lang]) and (
+        if name.endswith("_recording") and shown.get(name[:-10]) in ("—", unknown_date):
+            shown[name[:-10]] = answer_words(lang, RECORDED)
+        elif name in FIELDS and shown[name] in ("—", unknown_date) and (
                 value not in (None, "")):
             shown[name] = shown_value(name, value, answers, lang)
     if answers.get("still_employed") is False and answers.get("left_on"):
-        shown["still_employed"] = LEFT_ON[lang].format(date=shown["left_on"])
+        shown["still_employed"] = answer_words(lang, LEFT_ON, date=shown["left_on"])
     return shown
 
 
@@ -332,12 +334,12 @@ def shown_value(name: str, value: Any, answers: dict[str, Any], lang: str) -> st
     """One answer that is not a menu choice, in words."""
     kind = FIELDS[name].kind
     if kind == "recording":
-        return RECORDED[lang]
+        return answer_words(lang, RECORDED)
     if kind == "date":
         return shown_date(str(value), lang)
     if name == "people_affected":
-        return PEOPLE[lang][bool(answers.get("people_approximate"))].format(n=value)
-    if name == "work_place" and lang == "zh" and answers.get("work_province"):
+        return answer_words(lang, PEOPLE[bool(answers.get("people_approximate"))], n=value)
+    if name == "work_place" and writes_chinese(lang) and answers.get("work_province"):
         # The place as understood ("河楠郑州" reads back as 河南郑州), so a wrong guess is seen.
         province, city = answers["work_province"], answers.get("work_city") or ""
         return province + (city if city != province else "")
@@ -350,9 +352,25 @@ def shown_date(value: str, lang: str) -> str:
         day = date.fromisoformat(value)
     except ValueError:
         return value
-    if lang == "zh":
+    if writes_chinese(lang):
         return f"{day.year}年{day.month}月{day.day}日"
     return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+
+
+def answer_words(lang: str, text: str, **fields: object) -> str:
+    """One of the words an answer is read back in (UNKNOWN_DATE, PEOPLE …), in `lang`."""
+    words = translate(lang, text, "answer")
+    return words % fields if fields else words
+
+
+def writes_chinese(language: str) -> bool:
+    """True for a language written in Chinese characters (Simplified or Traditional)."""
+    return locale_of(language).startswith("zh")
+
+
+def sentence_gap(language: str) -> str:
+    """What goes between two sentences: Chinese runs on, English needs a space."""
+    return "" if writes_chinese(language) else " "
 
 
 def prompt_text(flow: Flow, node: Node, state: FlowState, case_number: str,

@@ -148,7 +148,7 @@ FIELDS: dict[str, FieldSpec] = {
                                free=lambda text: find_province(text)),
     **_DETAIL_SPECS,
     # Not written to the case: what a worker calling back wants; the voice layer acts on
-    # "new" by opening a second case for the rest of the call (hotline.voice).
+    # "new" by opening a second case for the rest of the call (hotline.webhooks.twilio_voice).
     "returning": FieldSpec("choice", values=frozenset({"message", "again", "new"})),
     # Not written to the case either: whether the caller took the live transfer offered.
     "live_transfer": FieldSpec("choice", values=frozenset({"talk", "message"})),

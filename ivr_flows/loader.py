@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from datetime import time
 from functools import cache
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from hotline.translations import SOURCE_LOCALE, locale_of, translate
 from ivr_flows.fields import FIELDS
 from ivr_flows.model import (
     CHANNELS,
@@ -41,9 +43,29 @@ class FlowError(ValueError):
         self.problems = problems
 
 
-def _texts(raw: Any) -> dict[str, str]:
+Localise = Callable[[str], dict[str, str]]
+
+
+def catalogue_texts(flow_name: str, node_id: str, languages: tuple[str, ...]) -> Localise:
+    """How a node's English text becomes its text in each of the flow's languages: through the
+    gettext catalogues, in context "flow:<flow>:<node>" (the same English can read differently
+    in Chinese at two questions: a yes to "signed a contract?" is not a yes to "in hospital?")."""
+    context = f"flow:{flow_name}:{node_id}"
+
+    def localise(english: str) -> dict[str, str]:
+        # A language whose catalogue lacks the text is left out: the validator names it.
+        texts = {lang: translate(lang, english, context) for lang in languages}
+        return {lang: text for lang, text in texts.items()
+                if text != english or locale_of(lang) == SOURCE_LOCALE}
+    return localise
+
+
+def _texts(raw: Any, localise: Localise) -> dict[str, str]:
     if isinstance(raw, str):
-        return {"*": raw}  # reported as missing translations by the validator
+        return localise(raw)
+    # A mapping written in the file gives each language its own words (a staff-written flow
+    # before its texts reach the catalogue, or the language menu, which says each language's
+    # own sentence).
     return {str(k): str(v) for k, v in (raw or {}).items()}
 
 
@@ -51,9 +73,9 @@ def _words(raw: Any) -> dict[str, list[str]]:
     return {str(k): [str(w) for w in (v or [])] for k, v in (raw or {}).items()}
 
 
-def _choice(raw: dict[str, Any]) -> Choice:
+def _choice(raw: dict[str, Any], localise: Localise) -> Choice:
     return Choice(key=str(raw.get("key", "")), value=str(raw.get("value", "")),
-                  label=_texts(raw.get("label")), keywords=_words(raw.get("keywords")),
+                  label=_texts(raw.get("label"), localise), keywords=_words(raw.get("keywords")),
                   speech=_words(raw.get("speech")), goto=raw.get("goto"),
                   urgent=bool(raw.get("urgent", False)), redo=bool(raw.get("redo", False)))
 
@@ -64,14 +86,15 @@ def _branch_on(raw: dict[Any, Any]) -> str | None:
     return str(value) if value is not None else None
 
 
-def _node(node_id: str, raw: dict[str, Any]) -> Node:
+def _node(node_id: str, raw: dict[str, Any], localise: Localise) -> Node:
     channels = raw.get("channels") or CHANNELS
     return Node(
-        id=node_id, type=str(raw.get("type", "")), prompt=_texts(raw.get("prompt")),
-        sms_prompt=_texts(raw.get("sms_prompt")),
+        id=node_id, type=str(raw.get("type", "")), prompt=_texts(raw.get("prompt"), localise),
+        sms_prompt=_texts(raw.get("sms_prompt"), localise),
         next=raw.get("next"), channels=tuple(str(c) for c in channels), field=raw.get("field"),
         sms_field=raw.get("sms_field"), fallback=raw.get("fallback"),
-        choices=tuple(_choice(c) for c in raw.get("choices") or [] if isinstance(c, dict)),
+        choices=tuple(_choice(c, localise) for c in raw.get("choices") or []
+                      if isinstance(c, dict)),
         bilingual=bool(raw.get("bilingual", False)), min=raw.get("min"), max=raw.get("max"),
         max_seconds=int(raw.get("max_seconds", 60)), on=_branch_on(raw),
         cases={str(k).lower(): str(v) for k, v in (raw.get("cases") or {}).items()},
@@ -92,13 +115,15 @@ def parse_flow(data: Any, path: str) -> Flow:
     """Build a Flow from parsed YAML; raise FlowError for a shape that cannot be read."""
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), dict):
         raise FlowError([f"{path}:-: a flow needs a 'nodes' mapping"])
+    name = str(data.get("name") or Path(path).stem)
+    languages = tuple(str(lang) for lang in data.get("languages") or ("zh", "en"))
     try:
-        nodes = {str(k): _node(str(k), v or {}) for k, v in data["nodes"].items()}
+        nodes = {str(k): _node(str(k), v or {}, catalogue_texts(name, str(k), languages))
+                 for k, v in data["nodes"].items()}
         office = _office_hours(data.get("office_hours"))
     except (TypeError, ValueError, AttributeError) as exc:
         raise FlowError([f"{path}:-: {exc}"]) from exc
-    return Flow(name=str(data.get("name") or Path(path).stem), path=path,
-                languages=tuple(data.get("languages") or ("zh", "en")),
+    return Flow(name=name, path=path, languages=languages,
                 start=str(data.get("start", "")), nodes=nodes,
                 max_retries=int(data.get("max_retries", 2)), fallback=data.get("fallback"),
                 office_hours=office)

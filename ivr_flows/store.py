@@ -56,7 +56,8 @@ def apply_turn(case: Case | None, row: FlowSession, turn: Turn, actor: str = "wo
         case.log(EventKind.NOTE, f"understood from the first text: {answer_words(row, turn.known)}",
                  actor=actor, data={"flow": row.flow, "node": row.node,
                                     "answers": _jsonable(turn.known)})
-    # A recording of an answer is logged where it is kept (hotline.voice), playable there.
+    # A recording of an answer is logged where it is kept (hotline.webhooks.twilio_voice),
+    # playable there.
     answered = {k: v for k, v in turn.answered.items()
                 if k not in NOT_LOGGED and not k.endswith("_recording")}
     if answered:

@@ -6,13 +6,14 @@ so a caller who says nothing is re-prompted (and finally sent to the fallback), 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from ivr_flows.engine import FlowState, Turn, prompt_text
-from ivr_flows.model import Flow, Node
+from hotline.translations import NP_, translate
+from ivr_flows.engine import FlowState, Turn, prompt_text, sentence_gap, writes_chinese
+from ivr_flows.model import Choice, Flow, Node
 
 # The language codes of each TwiML verb, per flow language: the one place they are chosen.
 # <Say> speaks through Amazon Polly, whose Mandarin code is cmn-CN and whose Mandarin voice is
@@ -22,10 +23,10 @@ from ivr_flows.model import Flow, Node
 SAY_VOICES = {"zh": ("cmn-CN", "Polly.Zhiyu"), "en": ("en-US", "Polly.Joanna")}
 GATHER_LANGUAGES = {"zh": "cmn-Hans-CN", "en": "en-US"}
 DEFAULT_LANGUAGE = "zh"
-SORRY = {"zh": "对不起，没有听清。", "en": "Sorry, I did not get that."}
-SPEAK_AFTER_BEEP = {"zh": "请在嘀声后说，说完请按井号键。",
-                    "en": "Please speak after the beep, then press the pound key."}
-PRESS = {"zh": "{label}请按{key}。", "en": "For {label}, press {key}."}
+# The engine's own words around a flow's questions (the gettext catalogue, context "voice").
+SORRY = NP_("voice", "Sorry, I did not get that.")
+SPEAK_AFTER_BEEP = NP_("voice", "Please speak after the beep, then press the pound key.")
+PRESS = NP_("voice", "For %(label)s, press %(key)s.")
 CN_DIGIT_NAMES = "零一二三四五六七八九"
 
 
@@ -43,7 +44,7 @@ class VoiceLinks:
 def spoken_digits(number: int | str | None, language: str) -> str:
     """A case number read digit by digit: '一、零、二、四' or '1, 0, 2, 4'."""
     digits = [d for d in str(number or "") if d.isdigit()]
-    if language == "zh":
+    if writes_chinese(language):
         return "、".join(CN_DIGIT_NAMES[int(d)] for d in digits)
     return ", ".join(digits)
 
@@ -59,6 +60,12 @@ def gather_language(language: str) -> str:
     return GATHER_LANGUAGES.get(language, GATHER_LANGUAGES[DEFAULT_LANGUAGE])
 
 
+def spoken(language: str, text: str, **fields: object) -> str:
+    """One of the engine's own sentences in `language`, its %(name)s fields filled in."""
+    words = translate(language, text, "voice")
+    return words % fields if fields else words
+
+
 def say(parent: VoiceResponse | Gather, text: str, language: str) -> None:
     """One <Say> in the language's voice (Mandarin by default)."""
     parent.say(text, **say_attributes(language))
@@ -71,7 +78,7 @@ def render_voice(flow: Flow, state: FlowState, turn: Turn, links: VoiceLinks,
     lang = state.language
     number = spoken_digits(case_number, lang)
     if not turn.understood:
-        say(resp, SORRY.get(lang, SORRY["zh"]), lang)
+        say(resp, spoken(lang, SORRY), lang)
     for node in turn.said:
         say(resp, prompt_text(flow, node, state, number), lang)
     if turn.waiting is None:
@@ -104,16 +111,22 @@ def _menu(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: 
     gather = _gather(resp, node, state.language, links, input_="dtmf speech", num_digits=1,
                      speech_timeout="auto")
     if node.bilingual:
-        for lang in flow.languages:
-            say(gather, prompt_text(flow, node, state, number, lang), lang)
+        # The greeting in the flow's first language, then each language offers its own
+        # choice in its own voice ("普通话请按1。" "For English, press 2.").
+        for i, lang in enumerate(flow.languages):
+            own = [c for c in node.choices if c.value == lang] or list(node.choices)
+            first = [prompt_text(flow, node, state, number, lang)] if i == 0 else []
+            say(gather, sentence_gap(lang).join([*first, *options(own, lang)]), lang)
     else:
         lang = state.language
-        # Chinese sentences run on; English ones need a space between them.
-        gap = "" if lang == "zh" else " "
-        options = [PRESS.get(lang, PRESS["zh"]).format(label=c.label.get(lang, ""), key=c.key)
-                   for c in node.choices]
-        say(gather, gap.join([prompt_text(flow, node, state, number), *options]), lang)
+        say(gather, sentence_gap(lang).join(
+            [prompt_text(flow, node, state, number), *options(node.choices, lang)]), lang)
     resp.redirect(links.silence_url, method="POST")
+
+
+def options(choices: Iterable[Choice], lang: str) -> list[str]:
+    """"For <label>, press <key>." for each choice, in `lang`."""
+    return [spoken(lang, PRESS, label=c.label.get(lang, ""), key=c.key) for c in choices]
 
 
 def _number(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: VoiceLinks,
@@ -141,7 +154,8 @@ def _text(resp: VoiceResponse, flow: Flow, node: Node, state: FlowState, links: 
         gather = _gather(resp, node, lang, links, input_="speech", speech_timeout="auto")
         say(gather, prompt_text(flow, node, state, number), lang)
     else:  # speech was not understood: keep their own words as a recording instead
-        say(resp, prompt_text(flow, node, state, number) + SPEAK_AFTER_BEEP.get(lang, ""), lang)
+        say(resp, sentence_gap(lang).join([prompt_text(flow, node, state, number),
+                                           spoken(lang, SPEAK_AFTER_BEEP)]), lang)
         resp.record(action=links.step_url, method="POST", max_length=30, timeout=5,
                     finish_on_key="#", play_beep=True,
                     recording_status_callback=links.recording_callback)

@@ -8,14 +8,14 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
 import models
-from hotline.db import make_engine
+from hotline.infra.db import make_engine
 
 config = context.config
 target_metadata = models.Base.metadata
 
 
 def database_url() -> str:
-    """The URL given by `hotline.migrate`, else the one the app would use."""
+    """The URL given by `hotline.infra.migrate`, else the one the app would use."""
     url = config.attributes.get("database_url")
     if url:
         return str(url)

@@ -1,6 +1,6 @@
 """SQLAlchemy models: one module per part of the domain, all on one typed declarative base."""
 
-from models.base import Base, utcnow
+from models.base import Base, DbNow, session_now, utcnow
 from models.campaign import (
     Campaign,
     CampaignKind,
@@ -44,7 +44,7 @@ __all__ = [
     "ContactOrganisation",
     "Direction", "EventKind",
     "InvalidTransition", "Message", "MessageStatus", "Offer", "OfferStatus", "Purpose",
-    "Urgency", "Volunteer", "WebhookReceipt", "utcnow",
+    "Urgency", "Volunteer", "WebhookReceipt", "utcnow", "DbNow", "session_now",
     "AuditAction", "AuditLog", "LoginAttempt", "Role", "User",
     "FlowSession", "FlowStatus", "FlowStep",
     "Organisation", "SmsTemplate", "TemplateApproval", "TemplateKind",

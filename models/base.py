@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator, select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import DeclarativeBase, Session, object_session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 # Named constraints keep Alembic batch migrations on SQLite deterministic.
 NAMING = {
@@ -20,9 +24,26 @@ NAMING = {
 }
 
 
-def utcnow() -> datetime:
-    """Current time, timezone-aware UTC (used as a callable column default)."""
+# The database's clock as this process last read it (session_now): its time then, and this
+# host's monotonic clock then. Carried forward by the monotonic clock (never stepped by NTP or
+# an operator), it makes every utcnow() in the code the database's time to within a round
+# trip, on hosts whose wall clocks disagree by minutes.
+_db_clock: tuple[datetime, float] | None = None
+
+
+def host_clock() -> datetime:
+    """This host's own wall clock, timezone-aware UTC (what utcnow falls back to)."""
     return datetime.now(UTC)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC: the database's clock as last read by this
+    process (session_now) carried forward; this host's clock until the database was read.
+    Rows still take their stamps from the database itself (DbNow)."""
+    seen = _db_clock
+    if seen is None:
+        return host_clock()
+    return seen[0] + timedelta(seconds=time.monotonic() - seen[1])
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -44,6 +65,60 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+class DbNow(FunctionElement[datetime]):
+    """The database's current time as SQL: every stored time that another host compares
+    (created_at, updated_at, an expiry) comes from one clock, whichever host wrote it.
+
+    PostgreSQL: statement_timestamp(), the time the statement arrived. Not now(): that is
+    the transaction's start, so a long transaction (a campaign chunk, a sweep) would write
+    times seconds in the past, older than rows it has just read, and a grace period counted
+    from them would end early. Not clock_timestamp(): rows inserted by one statement would
+    differ by microseconds in an order nobody chose. Within one statement every row gets
+    the same time; timelines order by id, so ties keep the order of writing.
+    SQLite: 'now' is UTC to the millisecond; three zeros make it the six-digit form the
+    driver stores Python datetimes in, so stored texts still compare in time order."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "db_now"
+
+
+@compiles(DbNow)
+def _db_now_default(element: DbNow, compiler: SQLCompiler, **kw: Any) -> str:
+    return "statement_timestamp()"
+
+
+@compiles(DbNow, "sqlite")
+def _db_now_sqlite(element: DbNow, compiler: SQLCompiler, **kw: Any) -> str:
+    return "(strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')"
+
+
+def session_now(session: Session) -> datetime:
+    """The database's current time (aware UTC), read through `session` (one round trip)."""
+    before = time.monotonic()
+    with session.no_autoflush:  # reading the time must not flush a half-built row
+        value = session.scalar(select(DbNow()))
+    assert isinstance(value, datetime)
+    value = value.astimezone(UTC)
+    if session.get_bind().dialect.name != "sqlite":  # SQLite's clock is this host's anyway
+        remember_database_time(value, before)
+    return value
+
+
+def remember_database_time(value: datetime, asked_at: float) -> None:
+    """Take `value`, the database's time read by a query sent at monotonic `asked_at`, as
+    this process's clock (utcnow): the middle of the round trip is when it was read."""
+    global _db_clock
+    _db_clock = (value.astimezone(UTC), (asked_at + time.monotonic()) / 2)
+
+
+def object_now(obj: object) -> datetime:
+    """The database's current time through the session holding `obj` (this host's clock for
+    an object in no session yet: it is written later, by whoever adds it)."""
+    session = object_session(obj)
+    return session_now(session) if session is not None else utcnow()
+
+
 def str_enum(cls: type[enum.Enum]) -> Enum:
     """Store an enum by its lowercase value in a VARCHAR, portable across SQLite and PostgreSQL."""
     return Enum(
@@ -59,6 +134,10 @@ class Base(DeclarativeBase):
     """Base class of every table."""
 
     metadata = MetaData(naming_convention=NAMING)
+    # A DbNow default or onupdate is computed by the database: read it back in the same
+    # INSERT/UPDATE (RETURNING), so a row's times are there after the session closes
+    # (sessions keep objects after commit) without another query.
+    __mapper_args__ = {"eager_defaults": True}
     type_annotation_map: dict[Any, Any] = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSON(),

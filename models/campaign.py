@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, str_enum, utcnow
+from models.base import Base, DbNow, object_now, str_enum
 from models.case import InvalidTransition
 from models.message import MessageStatus
 
@@ -169,9 +169,9 @@ class Campaign(Base):
     # without an organisation, e.g. one made with the CLI).
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
                                                         index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=DbNow())
     # The draft's segment/cost estimate, computed once per change of texts or audience
-    # (notifications.campaigns.cached_estimate); None = compute again.
+    # (notifications.campaigns.compose.cached_estimate); None = compute again.
     estimate_cache: Mapped[dict[str, Any] | None]
 
     def move_to(self, new: CampaignStatus) -> None:
@@ -181,7 +181,7 @@ class Campaign(Base):
         if new not in CAMPAIGN_TRANSITIONS[self.status]:
             raise InvalidTransition(f"campaign {self.id}: {self.status} -> {new} is not allowed")
         self.status = new
-        now = utcnow()
+        now = object_now(self)
         if new == CampaignStatus.SENDING and self.started_at is None:
             self.started_at = now
         if new in (CampaignStatus.DONE, CampaignStatus.CANCELLED):
@@ -232,7 +232,7 @@ class Recipient(Base):
     replied_at: Mapped[datetime | None]
     # They answered this campaign with TD/退订/STOP (the report's "opted out after send").
     opted_out_at: Mapped[datetime | None]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=DbNow())
 
     @classmethod
     def transition(cls, new: RecipientStatus, where: ColumnElement[bool],
@@ -243,7 +243,40 @@ class Recipient(Base):
             raise InvalidTransition(f"no status may move to {new}")
         # OR of equalities, not IN: an expanding IN cannot be used with executemany.
         return (update(cls).where(where, or_(*(cls.status == s for s in sources)))
-                .values(status=new, updated_at=utcnow(), **values))
+                .values(status=new, updated_at=DbNow(), **values))
+
+
+COUNT_SHARDS = 16  # counter rows per campaign (notifications.campaigns.counts)
+
+
+class CampaignCounts(Base):
+    """How many of a campaign's recipients are in each status, kept by every move of a
+    recipient (notifications.campaigns.counts) in the transaction that makes it, so lists
+    of campaigns read a few rows each instead of grouping their recipients.
+
+    Rows of their own, not columns of `campaigns`: a chunk's claim holds the campaign row
+    shared while it moves recipients, and two claims could not both upgrade that lock to
+    write a counter. A campaign has COUNT_SHARDS rows and its counts are their sums: each
+    transaction adds its moves to one row picked at random, so callbacks of one campaign
+    rarely wait for each other's commit (one row would make them all queue). A single row
+    may hold negative numbers; only the sums mean anything. The rows are written with the
+    recipients (materialising); a campaign without them has no counts."""
+
+    __tablename__ = "campaign_counts"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    shard: Mapped[int] = mapped_column(primary_key=True, default=0)
+    pending: Mapped[int] = mapped_column(default=0, server_default="0")
+    sending: Mapped[int] = mapped_column(default=0, server_default="0")
+    unknown: Mapped[int] = mapped_column(default=0, server_default="0")
+    accepted: Mapped[int] = mapped_column(default=0, server_default="0")
+    sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    delivered: Mapped[int] = mapped_column(default=0, server_default="0")
+    undelivered: Mapped[int] = mapped_column(default=0, server_default="0")
+    failed: Mapped[int] = mapped_column(default=0, server_default="0")
+    opted_out: Mapped[int] = mapped_column(default=0, server_default="0")
+    cancelled: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ContactTag(Base):

@@ -7,13 +7,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, false
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, false, text
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
-from models.base import Base, str_enum, utcnow
+from models.base import Base, DbNow, object_now, str_enum
 
 if TYPE_CHECKING:
     from models.contact import Contact
+    from models.message import Message
     from models.volunteer import Volunteer
 
 # Case numbers are read out digit by digit on the phone; starting at 1001 keeps them 4 digits
@@ -69,13 +70,20 @@ CASE_TRANSITIONS: dict[CaseStatus, set[CaseStatus]] = {
 }
 
 # Only `move_to(..., reopen=True)` (hotline.cases.reopen_case) takes these: a finished case
-# never reopens by itself, and a staff re-queue or transfer cannot revive a closed one.
+# never reopens by itself, and a staff re-queue or a hand-over cannot revive a closed one.
 REOPEN_TRANSITIONS: dict[CaseStatus, set[CaseStatus]] = {
     status: {CaseStatus.IN_PROGRESS, CaseStatus.NEW}
     for status in (CaseStatus.RESOLVED, CaseStatus.REFERRED, CaseStatus.CLOSED)}
 
 OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.OFFERED, CaseStatus.ESCALATED,
                            CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS})
+# The partial indexes over open cases (migration 0017): their condition, and the columns the
+# dashboard's open-case lists read.
+OPEN_VALUES = tuple(sorted(s.value for s in OPEN_STATUSES))
+OPEN_ONLY = text("status IN (" + ", ".join(f"'{v}'" for v in OPEN_VALUES) + ")")
+OPEN_LIST_COLUMNS = ("organisation_id", "status", "assigned_volunteer_id", "urgency", "category",
+                     "people_affected", "collective_case_id", "created_at", "last_activity_at",
+                     "worker_contacted_at", "reminded_at", "id")
 
 
 class CaseCategory(enum.StrEnum):
@@ -117,66 +125,85 @@ class Case(Base):
     # created_at alone: the monthly report and the dashboard read one month / 30 days of cases.
     __table_args__ = (Index("ix_cases_status_created", "status", "created_at"),
                       Index("ix_cases_created_at", "created_at"),
+                      # Everything the office figures read, the office first (dashboard
+                      # totals, the monthly report's scope): read from the index alone.
+                      Index("ix_cases_office_figures", "organisation_id", "status",
+                            "work_province", "work_city", "amount_owed", "amount_recovered",
+                            "id"),
+                      # The open cases only (a few thousand of 55,000 after three years):
+                      # the dashboard's deadline and collective lists read every column they
+                      # judge and order by from here, then load the 20 rows they show.
+                      Index("ix_cases_open_lists", *OPEN_LIST_COLUMNS,
+                            postgresql_where=OPEN_ONLY, sqlite_where=OPEN_ONLY),
+                      # Each volunteer's open cases, counted from the index (dashboard load).
+                      Index("ix_cases_open_by_volunteer", "assigned_volunteer_id",
+                            postgresql_where=OPEN_ONLY, sqlite_where=OPEN_ONLY),
                       {"sqlite_autoincrement": True})
 
+    # --- who and how: the case itself ---
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int | None] = mapped_column(unique=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
-    category: Mapped[CaseCategory] = mapped_column(str_enum(CaseCategory),
-                                                   default=CaseCategory.UNKNOWN)
-    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.NEW)
-    urgency: Mapped[Urgency] = mapped_column(str_enum(Urgency), default=Urgency.NORMAL)
     channel: Mapped[Channel] = mapped_column(str_enum(Channel), default=Channel.SMS)
     language: Mapped[str] = mapped_column(String(8), default="zh")
+    dialect: Mapped[str | None] = mapped_column(String(40))  # canonical, e.g. "henan"
+    created_at: Mapped[datetime] = mapped_column(default=DbNow())
+    updated_at: Mapped[datetime] = mapped_column(default=DbNow(), onupdate=DbNow())
+
+    # --- the problem, as the worker said it and as understood ---
+    category: Mapped[CaseCategory] = mapped_column(str_enum(CaseCategory),
+                                                   default=CaseCategory.UNKNOWN)
     summary: Mapped[str | None] = mapped_column(Text)
     employer: Mapped[str | None] = mapped_column(String(200))
+    # Normalised employer name (hotline.employers) for collective-dispute matching.
+    employer_key: Mapped[str | None] = mapped_column(String(200), index=True)
     work_province: Mapped[str | None] = mapped_column(String(40))
     work_city: Mapped[str | None] = mapped_column(String(60))
+    place_said: Mapped[str | None] = mapped_column(String(100))  # "河楠郑州", kept verbatim
     amount_owed: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     months_unpaid: Mapped[int | None]
     people_affected: Mapped[int] = mapped_column(default=1)
-    amount_recovered: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
-    assigned_volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"),
-                                                              index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    # When routing was last handed to the queue; the sweeper re-enqueues NEW cases left behind.
-    last_enqueued_at: Mapped[datetime | None]
-    closed_at: Mapped[datetime | None]
-    # --- routing ---
-    dialect: Mapped[str | None] = mapped_column(String(40))  # canonical, e.g. "henan"
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
-                                                        index=True)  # whose queue it is in
-    # The organisation that last transferred the case away, shown on the case page; every
-    # office that ever held the case keeps sight of it through `CaseOrganisation` (the home
-    # county and the work city manage a case together).
-    origin_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
-                                                               index=True)
-    # Offer rounds before the last transfer or staff re-queue: OFFER_MAX_TRIES counts from here.
-    offer_round_base: Mapped[int] = mapped_column(default=0, server_default="0")
-    # Normalised employer name (hotline.employers) for collective-dispute matching.
-    employer_key: Mapped[str | None] = mapped_column(String(200), index=True)
-    # Set on each worker's case once N workers name one employer: the linked collective case.
-    collective_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    last_activity_at: Mapped[datetime | None]  # last thing its volunteer did (deadlines)
-    worker_contacted_at: Mapped[datetime | None]  # last relay/call to the worker (monthly)
-    reminded_at: Mapped[datetime | None]  # deadline reminder sent; escalates if still idle
-    survey_sent_at: Mapped[datetime | None]
-    satisfaction: Mapped[int | None]  # the worker's 1-5 answer to the closing survey
-    # --- intake flows ---
-    voicemail_url: Mapped[str | None] = mapped_column(Text)  # the worker's recorded message
-    # --- what the worker told us, as they said it and as understood ---
-    place_said: Mapped[str | None] = mapped_column(String(100))  # "河楠郑州", kept verbatim
     # "十几个人": people_affected holds the estimate (12), this says it is one.
     people_approximate: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Answers of the problem's own intake (injury date, in hospital, contract end, ...):
     # names and kinds are declared in ivr_flows.fields.DETAILS.
     details: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
-    # Legal-deadline reminders already sent, per rule: {"due", "sent": [lead days], ...}.
-    legal_reminders: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    voicemail_url: Mapped[str | None] = mapped_column(Text)  # the worker's recorded message
+
+    # --- where it stands and whose it is ---
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.NEW)
+    urgency: Mapped[Urgency] = mapped_column(str_enum(Urgency), default=Urgency.NORMAL)
     # Put in the staff triage queue (nobody described the problem): never offered until sorted.
     triage_at: Mapped[datetime | None] = mapped_column(index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
+                                                        index=True)  # whose queue it is in
+    # The organisation that last handed the case over, shown on the case page; every office
+    # that ever held the case keeps sight of it through `CaseOrganisation` (the home county
+    # and the work city manage a case together).
+    origin_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
+                                                               index=True)
+    assigned_volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"),
+                                                              index=True)
+    # Set on each worker's case once N workers name one employer: the linked collective case.
+    collective_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # When routing was last handed to the queue; the sweeper re-enqueues NEW cases left behind.
+    last_enqueued_at: Mapped[datetime | None]
+    # Offer rounds before the last hand-over or staff re-queue: OFFER_MAX_TRIES counts from here.
+    offer_round_base: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    # --- keeping it moving: what the volunteer did, and the reminders ---
+    last_activity_at: Mapped[datetime | None]  # last thing its volunteer did (deadlines)
+    worker_contacted_at: Mapped[datetime | None]  # last relay/call to the worker (monthly)
+    reminded_at: Mapped[datetime | None]  # deadline reminder sent; escalates if still idle
+    # Legal-deadline reminders already sent, per rule: {"due", "sent": [lead days], ...}.
+    legal_reminders: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+
+    # --- how it ended ---
+    amount_recovered: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    closed_at: Mapped[datetime | None]
     reopened_at: Mapped[datetime | None]  # last reopened after it was finished
+    survey_sent_at: Mapped[datetime | None]
+    satisfaction: Mapped[int | None]  # the worker's 1-5 answer to the closing survey
     anonymised_at: Mapped[datetime | None]  # personal content removed (erasure or retention)
 
     # Plain lazy loading: a joined eager load would break SELECT ... FOR UPDATE on PostgreSQL.
@@ -208,7 +235,7 @@ class Case(Base):
             raise InvalidTransition(f"case {self.number}: {old} -> {new} is not allowed")
         self.status = new
         if new == CaseStatus.CLOSED:
-            self.closed_at = utcnow()
+            self.closed_at = object_now(self)
         self.log(EventKind.STATUS, f"{old} → {new}" + (f": {note}" if note else ""),
                  actor=actor, data={"from": str(old), "to": str(new)})
 
@@ -223,7 +250,7 @@ class Case(Base):
 
 
 class CaseOrganisation(Base):
-    """An organisation that held the case before a transfer: its staff keep seeing it.
+    """An organisation that held the case before it was handed over: its staff keep seeing it.
 
     A link table, not a column: after A → B → C, both A and B still follow the case.
     """
@@ -234,7 +261,7 @@ class CaseOrganisation(Base):
                                          primary_key=True)
     organisation_id: Mapped[int] = mapped_column(
         ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True, index=True)
-    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    added_at: Mapped[datetime] = mapped_column(default=DbNow())
 
 
 class EventKind(enum.StrEnum):
@@ -249,7 +276,7 @@ class EventKind(enum.StrEnum):
     STATUS = "status"
     ROUTING = "routing"
     NOTE = "note"
-    TRANSFER = "transfer"  # moved to a partner organisation's queue
+    TRANSFER = "transfer"  # handed over to a partner organisation's queue (stored word: "transfer")
     COLLECTIVE = "collective"  # linked into (or became) a collective dispute
     SURVEY = "survey"  # closing satisfaction survey sent / answered
 
@@ -263,7 +290,7 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=DbNow())
     kind: Mapped[EventKind] = mapped_column(str_enum(EventKind))
     actor: Mapped[str] = mapped_column(String(40), default="system")
     text: Mapped[str] = mapped_column(Text, default="")
@@ -273,3 +300,6 @@ class CaseEvent(Base):
     call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
 
     case: Mapped[Case] = relationship(back_populates="events")
+    # Lets an event name a message not written yet: the flush writes the message first and
+    # fills message_id (the inbound webhook writes its message once, reply included).
+    message: Mapped[Message | None] = relationship()

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, utcnow
+from models.base import Base, DbNow, object_now
 
 
 class Contact(Base):
@@ -28,9 +28,9 @@ class Contact(Base):
     work_province: Mapped[str | None] = mapped_column(String(40))
     work_city: Mapped[str | None] = mapped_column(String(60))
     opted_out_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=DbNow())
     last_contact_at: Mapped[datetime | None]
-    # Campaigns (notifications.campaigns): IANA zone for quiet hours (None = the configured
+    # Campaigns (notifications.campaigns.compose): IANA zone for quiet hours (None = the configured
     # default, Asia/Shanghai); the six-monthly re-check marks a number verified or stale.
     timezone: Mapped[str | None] = mapped_column(String(40))
     verified_at: Mapped[datetime | None]
@@ -48,7 +48,7 @@ class Contact(Base):
     def opt_out(self) -> None:
         """Record that the worker asked for no more bulk SMS (keeps the first time)."""
         if self.opted_out_at is None:
-            self.opted_out_at = utcnow()
+            self.opted_out_at = object_now(self)
 
     def opt_in(self) -> None:
         """Record that the worker asked to receive bulk SMS again."""
@@ -67,7 +67,7 @@ class ConsentEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"),
                                             index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=DbNow(), index=True)
     action: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(120))
     evidence: Mapped[str | None] = mapped_column(Text)

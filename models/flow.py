@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, str_enum, utcnow
+from models.base import Base, DbNow, str_enum
 from models.case import Channel
 
 
@@ -47,8 +47,8 @@ class FlowSession(Base):
     seq: Mapped[int] = mapped_column(default=0)
     expires_at: Mapped[datetime]
     routed_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=DbNow())
+    updated_at: Mapped[datetime] = mapped_column(default=DbNow(), onupdate=DbNow())
 
     @property
     def active(self) -> bool:
@@ -76,4 +76,4 @@ class FlowStep(Base):
     step: Mapped[int]
     node: Mapped[str] = mapped_column(String(60))
     response: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=DbNow())

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, str_enum, utcnow
+from models.base import Base, DbNow, str_enum
 
 
 class Direction(enum.StrEnum):
@@ -76,7 +76,17 @@ class Message(Base):
     """One SMS; outbound rows are written before the provider is called."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_messages_status_created", "status", "created_at"),
+        # The monthly report's month of texts, read from the index alone (who, which case).
+        Index("ix_messages_month", "created_at", "direction", "case_id", "contact_id"),
+        # The staff inbox reads only the open texts, newest first; a partial index keeps that
+        # read the size of the inbox, not of every text ever received (a planner that has
+        # statistics otherwise walks created_at backwards over years of texts).
+        Index("ix_messages_inbox_open", "created_at",
+              postgresql_where=text("inbox_state = 'open'"),
+              sqlite_where=text("inbox_state = 'open'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[Direction] = mapped_column(str_enum(Direction))
@@ -99,9 +109,9 @@ class Message(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    # Indexed for the monthly report, which reads one month of texts / calls.
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # ix_messages_month leads with it: the monthly report reads one month of texts.
+    created_at: Mapped[datetime] = mapped_column(default=DbNow())
+    updated_at: Mapped[datetime] = mapped_column(default=DbNow(), onupdate=DbNow())
 
     def advance(self, new: MessageStatus, *, error_code: int | None = None,
                 error_message: str | None = None) -> bool:
@@ -164,8 +174,8 @@ class Call(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     # Indexed for the monthly report, which reads one month of texts / calls.
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=DbNow(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=DbNow(), onupdate=DbNow())
 
     def advance(self, new: CallStatus) -> bool:
         """Move forward only: a late 'ringing' never overwrites 'completed'."""
@@ -183,4 +193,4 @@ class WebhookReceipt(Base):
 
     token: Mapped[str] = mapped_column(String(128), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # "sms", "status", "voice", ...
-    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    received_at: Mapped[datetime] = mapped_column(default=DbNow(), index=True)

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, str_enum, utcnow
+from models.base import Base, DbNow, str_enum
 
 
 class TemplateKind(enum.StrEnum):
@@ -52,4 +52,4 @@ class SmsTemplate(Base):
                                                        default=TemplateApproval.PENDING)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
                                                         index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=DbNow())

@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.base import Base, str_enum, utcnow
+from models.base import Base, DbNow, str_enum
 from models.volunteer import Volunteer
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     on_duty: Mapped[bool] = mapped_column(default=False, server_default=false())
     language: Mapped[str | None] = mapped_column(String(8))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=DbNow())
     last_login_at: Mapped[datetime | None]
     # Bumped by logout and by a new password: sessions made under an older version are dead.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -129,7 +129,7 @@ class AuditLog(Base):
     __table_args__ = (Index("ix_audit_log_at", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=DbNow())
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     action: Mapped[AuditAction] = mapped_column(str_enum(AuditAction))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -151,7 +151,7 @@ class LoginAttempt(Base):
                       Index("ix_login_attempts_ip_at", "ip", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=DbNow())
     username: Mapped[str] = mapped_column(String(80))
     ip: Mapped[str] = mapped_column(String(64))
     success: Mapped[bool] = mapped_column(default=False)

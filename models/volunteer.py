@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, str_enum, utcnow
+from models.base import Base, DbNow, object_now, str_enum
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 # Spoken varieties by the names people write; the canonical key is what routing compares.
@@ -104,7 +104,7 @@ class Volunteer(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"),
                                                         index=True)
     last_offered_at: Mapped[datetime | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=DbNow())
 
     @property
     def reply_language(self) -> str:
@@ -162,7 +162,7 @@ class Offer(Base):
     # Which routing attempt made it: urgent cases offer one round to several volunteers.
     round: Mapped[int] = mapped_column(default=1)
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=DbNow())
     expires_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
 
@@ -173,4 +173,4 @@ class Offer(Base):
         if self.status != OfferStatus.PENDING or new == OfferStatus.PENDING:
             raise ValueError(f"offer {self.id} is {self.status}, cannot become {new}")
         self.status = new
-        self.answered_at = now or utcnow()
+        self.answered_at = now or object_now(self)

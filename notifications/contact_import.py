@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from hotline.consent import BadConsentSource, Grant, clean_source, give_many
-from hotline.db import Database
+from hotline.infra.db import Database
 from hotline.phones import InvalidPhone, normalize_phone
 from models import Contact, ContactOrganisation, ContactTag
 from notifications.csv_rows import numbered_rows

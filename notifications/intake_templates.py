@@ -15,7 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hotline.replies import TEXTS
+from ivr_flows.engine import sentence_gap
 from ivr_flows.model import Flow, Node
+from ivr_flows.sms import REPLY_WITH, SORRY, engine_words, menu_lines
 
 LEAD = "intro"  # not "lead": that is a collective case's number (NUMERIC_PARAMS)
 # The leads a reply can start with (hotline.conversation, ivr_flows.sms), by catalogue key.
@@ -89,45 +92,36 @@ def _escape(text: str) -> str:
 def prompt_format(flow: Flow, node: Node, lang: str) -> str:
     """A node's SMS prompt in `lang` as str.format text: {number} for the case number, a
     field per answer echoed; a menu's numbered choices after it."""
-    from ivr_flows.sms import REPLY_WITH, SEPARATOR, menu_lines
-
     texts = node.sms_prompt or node.prompt
     text = (texts.get(lang) or texts.get(flow.languages[0], "")).replace(
         "{case_number}", "{number}")
     if node.type == "menu" and node.waits:
-        text += SEPARATOR.get(lang, "") + _escape(REPLY_WITH.get(lang, REPLY_WITH["zh"])
-                                                  + menu_lines(node, lang))
+        text += sentence_gap(lang) + _escape(sentence_gap(lang).join(
+            [engine_words(lang, REPLY_WITH), menu_lines(node, lang)]))
     return text
 
 
 def chain_format(flow: Flow, chain: Chain, lang: str) -> str:
     """The text of one chain in `lang`, as compose_sms joins its parts."""
-    from ivr_flows.sms import SEPARATOR
-
     parts = [prompt_format(flow, flow.node(n), lang) for n in chain.said]
     if chain.waiting:
         parts.append(prompt_format(flow, flow.node(chain.waiting), lang))
-    return SEPARATOR.get(lang, "").join(p for p in parts if p)
+    return sentence_gap(lang).join(p for p in parts if p)
 
 
 def leads(lang: str) -> dict[str, str]:
     """Every lead a reply may start with in `lang`, as str.format text."""
-    from hotline.replies import TEXTS
-    from ivr_flows.sms import SORRY
-
     out = {key: TEXTS[key].get(lang, TEXTS[key]["zh"]) for key in LEAD_KEYS}
-    out[SORRY_KEY] = _escape(SORRY.get(lang, SORRY["zh"]))
+    out[SORRY_KEY] = _escape(engine_words(lang, SORRY))
     return out
 
 
 def intake_formats(flow: Flow) -> list[tuple[str, str, str]]:
     """(purpose, language, str.format text) of every reply the SMS intake can send."""
-    from ivr_flows.sms import SEPARATOR
-
     out: list[tuple[str, str, str]] = []
     for chain in chains(flow):
         for lang in flow.languages:
-            text, sep = chain_format(flow, chain, lang), SEPARATOR.get(lang, "")
+            text, sep = chain_format(flow, chain, lang), sentence_gap(lang)
             purpose = f"intake_{chain.name}"
             out.append((purpose, lang, text))
             if not chain.waiting:

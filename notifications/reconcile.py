@@ -16,9 +16,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
+from hotline.infra.queues import SEND, enqueue
 from models import Case, Direction, EventKind, Message, MessageStatus, Purpose
 from notifications.providers import MessageLookup, ProviderError, ProviderMessage, get_provider
+from notifications.send import send_message
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -57,9 +59,6 @@ def reconcile_messages(now: datetime) -> dict[str, int]:
         if outcome == "unresolved":
             break  # the provider cannot answer now; the next sweep goes on
     if resend:
-        from hotline.queues import SEND, enqueue
-        from notifications.send import send_message
-
         for message_id in resend:
             enqueue(send_message, message_id, queue=SEND)
     if any(counts.values()):

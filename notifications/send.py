@@ -11,11 +11,14 @@ import random
 
 from celery import shared_task
 from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-from hotline.db import get_db
+from hotline.consent import CARRIER_OPT_OUT, withdraw
+from hotline.infra.db import get_db
+from hotline.infra.queues import SEND, enqueue
 from hotline.phones import mask_numbers_in
-from models import EventKind, Message, MessageStatus
+from models import Case, Contact, EventKind, Message, MessageStatus
 from models.message import STATUS_RANK
 from notifications.providers import (
     ErrorOutcome,
@@ -24,6 +27,8 @@ from notifications.providers import (
     error_outcome,
     get_provider,
 )
+from notifications.segments import count_segments
+from notifications.throttle import sender_bucket
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +63,8 @@ def claim_for_sending(message_id: int) -> Message | None:
         return msg
 
 
-def record_outcome(message_id: int, result: SendResult | None, error: ProviderError | None
-                   ) -> float | None:
+def record_send_result(message_id: int, result: SendResult | None,
+                       error: ProviderError | None) -> float | None:
     """Write what the provider said; return a retry delay in seconds, or None when done."""
     retry_in: float | None = None
     with get_db().begin() as session:
@@ -75,8 +80,6 @@ def record_outcome(message_id: int, result: SendResult | None, error: ProviderEr
             assert error is not None
             note, retry_in = _record_error(session, msg, error)
         if msg.case_id is not None:
-            from models import Case
-
             case = session.get(Case, msg.case_id)
             if case is not None:
                 # The timeline is read by volunteers: no full phone number in it, ever.
@@ -101,9 +104,6 @@ def _record_error(session: Session, msg: Message, error: ProviderError
         msg.advance(MessageStatus.FAILED, error_code=error.code, error_message=str(error))
         note = f"send failed: {error}"
         if outcome == ErrorOutcome.OPTED_OUT and msg.contact_id is not None:
-            from hotline.consent import CARRIER_OPT_OUT, withdraw
-            from models import Contact
-
             contact = session.get(Contact, msg.contact_id)
             if contact is not None:
                 withdraw(session, contact, CARRIER_OPT_OUT, f"message {msg.id} refused")
@@ -116,11 +116,6 @@ def debit_sender(sender: str, body: str) -> None:
     Replies and offers share the hotline number with campaigns: they go at once, and the
     campaign's next chunk is granted that much less. Redis down never stops a reply.
     """
-    from redis.exceptions import RedisError
-
-    from notifications.segments import count_segments
-    from notifications.throttle import sender_bucket
-
     try:
         sender_bucket(sender).debit(count_segments(body).segments)
     except RedisError as exc:
@@ -139,8 +134,8 @@ def deliver(message_id: int) -> float | None:
             status_callback=status_callback_url(msg.id))
     except ProviderError as exc:
         log.warning("message %s: %s", message_id, exc)
-        return record_outcome(message_id, None, exc)
-    return record_outcome(message_id, result, None)
+        return record_send_result(message_id, None, exc)
+    return record_send_result(message_id, result, None)
 
 
 @shared_task(name="notifications.send.send_message", bind=True, max_retries=None)
@@ -148,6 +143,4 @@ def send_message(self: object, message_id: int) -> None:
     """Celery task: deliver one message, re-scheduling itself (never sleeping) when throttled."""
     retry_in = deliver(message_id)
     if retry_in is not None:
-        from hotline.queues import SEND, enqueue
-
         enqueue(send_message, message_id, queue=SEND, countdown=retry_in)

@@ -4,21 +4,44 @@ A domestic Chinese SMS provider carries only templates it approved (`models.SmsT
 named parameters; the hotline renders every text itself as it always has. A rendered body is
 matched back to the approved template whose literal parts it contains, which yields the
 template code and the parameter values, so no sending path needs to know about templates.
+
+Approved templates are cached per process (`candidates`), so a send does not load them from the
+database each time. The cache is checked against a version token in Redis that every commit
+writing an SmsTemplate (the CLI, the web page, a test) replaces, so every process sees an
+approval, rejection or edit on its next send; an entry is also reloaded after CACHE_SECONDS,
+which bounds staleness when the token cannot be read (Redis down, a thread of a process that has
+not yet met the app's Redis, a row changed by hand in SQL). Redis rather than a database
+counter: no schema change, and a GET is far cheaper than the queries it saves; the database
+stays the truth.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import string
-from collections.abc import Mapping
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+import phonenumbers
+import redis
+from flask import current_app, has_app_context
+from sqlalchemy import ColumnElement, event, or_, select
 from sqlalchemy.orm import Session
 
+from hotline.replies import TEXTS, ByLanguage, offer_format, say
+from ivr_flows.loader import default_flow
 from models import Case, SmsTemplate, TemplateApproval, TemplateKind
+from notifications.intake_templates import intake_formats
+from notifications.providers import requires_templates
 from notifications.providers.base import PermanentFailure
+from notifications.template_rules import check_params
+from notifications.throttle import app_redis
 
 PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Parameters the hotline fills with a count or a case number: only digits, so a short template
@@ -26,6 +49,9 @@ PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 NUMERIC_PARAMS = frozenset({"number", "lead", "days", "count"})
 # A campaign body starts with its 【签名】; the carrier adds the registered one itself.
 SIGNATURE_PREFIX = re.compile(r"^\s*【([^】]{1,20})】\s*")
+log = logging.getLogger(__name__)
+VERSION_KEY = "hotline:sms_templates:version"
+CACHE_SECONDS = 60.0  # the longest a cached entry is used without a version check passing
 
 
 class NoTemplate(PermanentFailure):
@@ -68,9 +94,32 @@ def literal_length(text: str) -> int:
     return len(PARAMETER.sub("", text))
 
 
+@dataclass(frozen=True)
+class Approved:
+    """An approved template as cached: the fields matching and sending read, no ORM state."""
+
+    code: str
+    text: str
+    signature: str
+    kind: TemplateKind
+    organisation_id: int | None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    templates: list[Approved]
+    version: str | None
+    loaded: float  # time.monotonic()
+
+
+_cache: dict[tuple[str, str, int | None], _Entry] = {}
+_cache_lock = threading.Lock()
+
+
 def candidates(session: Session, provider: str, organisation_id: int | None
                ) -> list[SmsTemplate]:
-    """Approved templates of `provider` this organisation may use, most specific first."""
+    """Approved templates of `provider` this organisation may use, most specific first (the
+    rows themselves, uncached: for pages and checks; sends use `approved_templates`)."""
     scope: ColumnElement[bool] = SmsTemplate.organisation_id.is_(None)
     if organisation_id is not None:
         scope = or_(scope, SmsTemplate.organisation_id == organisation_id)
@@ -81,7 +130,97 @@ def candidates(session: Session, provider: str, organisation_id: int | None
     return sorted(rows, key=lambda t: (t.organisation_id is None, -literal_length(t.text)))
 
 
-def match_body(templates: list[SmsTemplate], body: str) -> TemplateMatch:
+# The app's Redis by database URL, for sends in threads without an app context.
+_stores: dict[str, redis.Redis] = {}
+
+
+def _version_store(database: str | None = None) -> redis.Redis | None:
+    if not has_app_context():
+        return _stores.get(database) if database else None
+    store = app_redis()
+    if database:
+        _stores[database] = store
+    return store
+
+
+def template_version(database: str | None = None) -> str | None:
+    """The current templates version token (made on first read); None when unknown."""
+    store = _version_store(database)
+    if store is None:
+        return None
+    try:
+        raw = store.get(VERSION_KEY)
+        if raw is None:
+            token = uuid.uuid4().hex
+            store.set(VERSION_KEY, token, nx=True)
+            raw = store.get(VERSION_KEY)
+    except redis.RedisError:
+        return None  # the database is the truth: reload, and cache only for CACHE_SECONDS
+    return raw.decode() if isinstance(raw, bytes) else (str(raw) if raw else None)
+
+
+def templates_changed() -> None:
+    """Make every process reload approved templates on its next send."""
+    with _cache_lock:
+        _cache.clear()
+    store = _version_store()
+    if store is None:
+        return
+    try:
+        store.set(VERSION_KEY, uuid.uuid4().hex)
+    except redis.RedisError:
+        log.warning("template version not bumped (Redis unreachable); other processes "
+                    "reload within %.0f s", CACHE_SECONDS)
+
+
+def approved_templates(session: Session, provider: str, organisation_id: int | None
+                       ) -> list[Approved]:
+    """`candidates` as sends use them: cached per process and database, reloaded when the
+    version token moved (an approval, rejection or edit anywhere) or after CACHE_SECONDS."""
+    database = str(session.get_bind().engine.url)
+    key = (database, provider, organisation_id)
+    version = template_version(database)  # read before loading: a change meanwhile moves it
+    now = time.monotonic()
+    with _cache_lock:
+        entry = _cache.get(key)
+    if entry is not None and now - entry.loaded < CACHE_SECONDS and (
+            version is None or version == entry.version):
+        return entry.templates
+    templates = [Approved(t.code, t.text, t.signature, t.kind, t.organisation_id)
+                 for t in candidates(session, provider, organisation_id)]
+    with _cache_lock:
+        _cache[key] = _Entry(templates, version, now)
+    return templates
+
+
+@event.listens_for(Session, "after_flush")
+def _note_template_writes(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, SmsTemplate)
+           for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info["sms_templates_changed"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_template_writes(state: Any) -> None:
+    # update(SmsTemplate)... run through a session changes rows no flush sees.
+    if (state.is_update or state.is_delete or state.is_insert) and any(
+            mapper.class_ is SmsTemplate for mapper in state.all_mappers):
+        state.session.info["sms_templates_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_after_commit(session: Session) -> None:
+    # After commit, never before: a process reloading on the new token must see the change.
+    if session.info.pop("sms_templates_changed", False):
+        templates_changed()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop("sms_templates_changed", None)
+
+
+def match_body(templates: Sequence[Approved | SmsTemplate], body: str) -> TemplateMatch:
     """The first template whose text `body` is a rendering of; NoTemplate if none is."""
     text = body.strip()
     signed = SIGNATURE_PREFIX.match(text)
@@ -99,39 +238,15 @@ def match_body(templates: list[SmsTemplate], body: str) -> TemplateMatch:
 def match_template(session: Session, provider: str, body: str,
                    organisation_id: int | None = None) -> TemplateMatch:
     """The approved template of `provider` that carries `body`; NoTemplate if none does."""
-    return match_body(candidates(session, provider, organisation_id), body)
+    return match_body(approved_templates(session, provider, organisation_id), body)
 
 
 # --- the hotline's texts as templates -------------------------------------------------------
 
-# Texts the hotline sends that are not in hotline.replies.TEXTS, in the same str.format syntax.
-# The offer is assembled from optional parts (hotline.replies.offer_text): everything between
-# the case number and the answer codes travels as one parameter.
-EXTRA_TEXTS: dict[str, dict[str, str]] = {
-    "offer": {
-        "zh": "新案件 #{number} {details} 回复 Y{number} 接受 N{number} 拒绝",
-        "en": "New case #{number} {details} Reply Y{number} to accept, N{number} to decline",
-    },
-    # What a worker gets instead of a relayed free text the carrier cannot carry.
-    "relay_notice": {
-        "zh": "工友热线：您有一条关于案件#{number}的新消息，请致电热线{hotline}。",
-        "en": "Hotline: you have a new message about case #{number}. "
-              "Please call the hotline on {hotline}.",
-    },
-    # ...and what the volunteer is told then.
-    "relay_notice_sent": {
-        "zh": "短信平台只能发送审核过的固定内容，您写的话无法原样发给工友。"
-              "已短信通知#{number}工友：有新消息，请致电热线。",
-        "en": "The SMS carrier only sends approved fixed texts, so your words could not go to "
-              "the worker as written. The worker of #{number} was texted to call the hotline.",
-    },
-    # ...or, when the carrier has no approved template for either, that nothing was sent.
-    "relay_refused": {
-        "zh": "短信平台还没有审核通过的模板，消息没有发给#{number}工友，请联系工作人员。",
-        "en": "The SMS carrier has no approved template for this yet; nothing was sent to the "
-              "worker of #{number}. Please tell the staff.",
-    },
-}
+# Texts the hotline sends that are not one reply of hotline.replies.TEXTS: the offer, made
+# of optional parts, whose template carries everything between the case number and the
+# answer codes as one parameter.
+EXTRA_TEXTS: dict[str, ByLanguage[str]] = {"offer": ByLanguage(offer_format)}
 # Said by voice (TwiML <Say>) or only part of another text: never an SMS of its own.
 NOT_SMS = frozenset({"bridge_connecting", "bridge_refused", "campaign_footer"})
 # Free words of a volunteer or staff member: no carrier approves them; relay_notice stands in.
@@ -154,14 +269,7 @@ SAMPLE_VALUES = {
     "dismissed_on": "2026年11月1日", "written_contract": "没签书面合同",
     "insurance_kind": "养老保险", "insurance_months": "12", "summary": "房东不退押金",
 }
-PROVIDER_OPT_OUT = {"alibaba": "拒收请回复R"}
-TEMPLATE_PROVIDERS = frozenset(PROVIDER_OPT_OUT)
 _FORMATTER = string.Formatter()
-
-
-def requires_templates(provider: str) -> bool:
-    """True for carriers that send only approved templates (domestic Chinese providers)."""
-    return provider in TEMPLATE_PROVIDERS
 
 
 def param_name(field: str) -> str:
@@ -214,10 +322,6 @@ class HotlineText:
 def hotline_texts(include_free_text: bool = False) -> list[HotlineText]:
     """Every text the hotline sends by SMS (both languages), in catalogue order: the replies,
     then every reply the SMS intake composes from the flow file (its questions, with a lead)."""
-    from hotline.replies import TEXTS
-    from ivr_flows.loader import default_flow
-    from notifications.intake_templates import intake_formats
-
     out = []
     for purpose, variants in {**TEXTS, **EXTRA_TEXTS}.items():
         if purpose in NOT_SMS or (purpose in FREE_TEXT and not include_free_text):
@@ -227,16 +331,8 @@ def hotline_texts(include_free_text: bool = False) -> list[HotlineText]:
                   for purpose, lang, text in intake_formats(default_flow())]
 
 
-def say_extra(purpose: str, lang: str, **fields: object) -> str:
-    """One of EXTRA_TEXTS in `lang` (Chinese when it has none) with its fields filled in."""
-    variants = EXTRA_TEXTS[purpose]
-    return variants.get(lang, variants["zh"]).format(**fields)
-
-
 def hotline_display_number(e164: str) -> str:
     """The hotline's number as a worker dials it inside China (national form, no spaces)."""
-    import phonenumbers
-
     try:
         parsed = phonenumbers.parse(e164, "CN")
     except phonenumbers.NumberParseException:
@@ -275,8 +371,6 @@ def coverage(session: Session, provider: str, organisation_id: int | None = None
 
 def current_fixed() -> dict[str, str]:
     """The FIXED_FIELDS values of the running app (the hotline number as dialled in China)."""
-    from flask import current_app, has_app_context
-
     if not has_app_context():
         return {"hotline": SAMPLE_VALUES["hotline"]}
     return {"hotline": hotline_display_number(current_app.config["HOTLINE_NUMBER"])}
@@ -294,8 +388,6 @@ class Deliverable:
 
 def carried(session: Session, provider: str, body: str, organisation_id: int | None) -> bool:
     """True when an approved template carries `body` with parameters the carrier accepts."""
-    from notifications.template_rules import check_params
-
     try:
         found = match_template(session, provider, body, organisation_id)
     except NoTemplate:
@@ -317,16 +409,13 @@ def deliverable_body(session: Session, provider: str, body: str, fallback: str,
 
 def configured_provider() -> str:
     """The provider name the running app sends through (HOTLINE_PROVIDER)."""
-    from flask import current_app
-
     return str(current_app.config["HOTLINE_PROVIDER"])
 
 
 def relay_body(session: Session, case: Case, body: str) -> Deliverable:
     """What a volunteer's (or staff member's) relayed `body` to the case's worker becomes on
     the configured provider: itself, or the relay_notice asking the worker to call."""
-    notice = say_extra("relay_notice", case.language or "zh", number=case.number,
-                       **current_fixed())
+    notice = say("relay_notice", case.language or "zh", number=case.number, **current_fixed())
     return deliverable_body(session, configured_provider(), body, notice, case.organisation_id)
 
 
@@ -334,8 +423,6 @@ def relay_outcome(session: Session, case: Case, text: str, key: str = "relay_to_
     """How a volunteer's (key staff_to_worker: a staff member's) words `text` would reach the
     worker: "sent" as written, "notice" (relay_notice instead) or "refused" (no approved
     template carries either)."""
-    from hotline.replies import say
-
     relayed = say(key, case.language, number=case.number, text=text)
     try:
         return "notice" if relay_body(session, case, relayed).fell_back else "sent"
@@ -345,12 +432,10 @@ def relay_outcome(session: Session, case: Case, text: str, key: str = "relay_to_
 
 def relay_reply(session: Session, case: Case, text: str, lang: str) -> tuple[str, bool]:
     """The volunteer's answer to 'R1024 text' and whether the relay can be queued at all."""
-    from hotline.replies import say
-
     outcome = relay_outcome(session, case, text)
     if outcome == "refused":
-        return say_extra("relay_refused", lang, number=case.number), False
+        return say("relay_refused", lang, number=case.number), False
     if outcome == "notice":
-        return say_extra("relay_notice_sent", lang, number=case.number), True
+        return say("relay_notice_sent", lang, number=case.number), True
     return say("relay_sent", lang, number=case.number), True
 

@@ -18,8 +18,8 @@ import pytest
 from alibabacloud_dysmsapi20170525.client import Client
 from alibabacloud_tea_openapi import models as open_api_models
 
-from notifications.fakes.alibaba_rules import PARAM_MAX_LENGTH
-from notifications.fakes.alibaba_sms import (
+from devtools.fake_alibaba.rules import PARAM_MAX_LENGTH
+from devtools.fake_alibaba.server import (
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,
     DEFAULT_SIGNATURE,

@@ -23,10 +23,10 @@ from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devtools.fake_twilio import FakeTwilio
 from hotline import create_app
-from hotline.migrate import upgrade
+from hotline.infra.migrate import upgrade
 from models import Base
-from notifications.fake_twilio import FakeTwilio
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -280,7 +280,7 @@ def http_post_signed(url: str, form: dict[str, str], token: str = AUTH_TOKEN,
     return requests.post(url, data=form, headers={"X-Twilio-Signature": sig}, timeout=15)
 
 
-# --- web UI (issue 6): a small world of organisations, volunteers, accounts and cases ----------
+# --- web UI: a small world of organisations, volunteers, accounts and cases --------------------
 from dataclasses import dataclass  # noqa: E402
 
 WEB_PASSWORD = "correct horse battery"
@@ -306,7 +306,7 @@ def web_world(app: Flask) -> WebWorld:
     """Two organisations; staff, admin and volunteer logins; four cases with different owners."""
     from werkzeug.security import generate_password_hash
 
-    from hotline.db import get_db
+    from hotline.infra.db import get_db
     from models import (
         Case,
         CaseCategory,

@@ -12,6 +12,14 @@ Texts come in through each provider's own front door (a signed Twilio webhook, o
 to /alibaba/<secret>/up), and what the hotline queues is sent in-process, as its send worker
 would, through the provider's real client (Alibaba's own SDK) to the fake server. No Celery
 worker runs: `route` runs the routing task in-process.
+
+What a test does with the `World`: `text(phone, body)` (the texts that phone got back; the same
+`key` twice is the carrier delivering one text again), `reply` (those texts as one string, or
+None), `got(phone)` (everything a number received, as its handset shows it), `route(case_id)`,
+`report(message_id, delivered)` (the carrier's delivery report through its front door) and
+`campaign(text)` (a campaign sent at once; on Alibaba through a template the carrier approved).
+Tests that call the hotline's own functions directly need nothing more: `on_provider` pushes its
+app's context, so what they queue goes out through that provider.
 """
 
 from __future__ import annotations
@@ -33,13 +41,20 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 from twilio.request_validator import RequestValidator
 
+from devtools.fake_alibaba.server import FakeAlibaba
+from devtools.fake_twilio import FakeTwilio
 from hotline import create_app
-from hotline.cli import main
-from hotline.db import get_db
+from hotline.cli.main import main
+from hotline.infra.db import get_db
 from hotline.routing import route_case
-from models import Direction, Message, MessageStatus, SmsTemplate, TemplateApproval
-from notifications.fake_twilio import FakeTwilio
-from notifications.fakes.alibaba_sms import FakeAlibaba
+from models import (
+    Direction,
+    Message,
+    MessageStatus,
+    SmsTemplate,
+    TemplateApproval,
+    TemplateKind,
+)
 from notifications.providers.alibaba.push import to_alibaba
 from notifications.send import deliver
 from notifications.templates import FREE_TEXT
@@ -66,12 +81,16 @@ class World:
     received: dict[str, list[str]] = field(default_factory=dict)
     seen: int = 0  # fake Twilio messages already in `received`
 
-    def text(self, phone: str, body: str) -> list[str]:
+    def text(self, phone: str, body: str, key: int | None = None) -> list[str]:
         """`phone` texts the hotline through the front door; every text queued is sent (as the
-        send worker would); returns the texts `phone` got back, oldest first."""
+        send worker would); returns the texts `phone` got back, oldest first. The same `key`
+        twice is the carrier delivering the same text again (Twilio's MessageSid, Alibaba's
+        sequence_id)."""
         before = len(self.got(phone))
+        number = next(_SEQUENCE) if key is None else key
         if self.provider == "twilio":
-            response = self._post_twilio("/twilio/sms", sms_form(phone, body))
+            form = sms_form(phone, body, sid=f"SM{number:032x}")
+            response = self._post_twilio("/twilio/sms", form)
             assert response.status_code == 200, response.data
             said = [m.text or "" for m in ET.fromstring(response.data).findall("Message")]
             self._drain()
@@ -79,11 +98,17 @@ class World:
         else:
             item = {"phone_number": to_alibaba(phone), "content": body,
                     "send_time": "2026-12-03 10:15:07", "sign_name": ALIBABA_SIGNATURE,
-                    "dest_code": "", "sequence_id": next(_SEQUENCE)}
+                    "dest_code": "", "sequence_id": number}
             response = self.client.post(f"/alibaba/{PUSH_SECRET}/up", json=[item])
             assert response.status_code == 200, response.data
         self.send_queued()
         return self.got(phone)[before:]
+
+    def reply(self, phone: str, body: str, key: int | None = None) -> str | None:
+        """What `phone` got back for one text, its parts joined by " / " (None when the
+        hotline said nothing)."""
+        got = self.text(phone, body, key)
+        return " / ".join(got) if got else None
 
     def send_queued(self) -> list[int]:
         """Send every QUEUED outbound message through the provider; their ids."""
@@ -112,6 +137,34 @@ class World:
             return [m["text"].removeprefix(prefix) for m in self.fake_alibaba.sent_to(phone)]
         self._drain()
         return list(self.received.get(phone, []))
+
+    def campaign(self, text: str, tag: str = "training", **spec: Any) -> int:
+        """A campaign of `text` ("{name}" filled per contact) to every contact tagged `tag`,
+        sent at once through the provider (on Alibaba as a template the carrier approved,
+        as an office's campaign is); its id."""
+        from notifications.campaigns.audience import Audience
+        from notifications.campaigns.compose import CampaignSpec, create_campaign
+        from tests.test_campaign_send import run
+
+        if self.fake_alibaba is not None:
+            template = text.replace("{name}", "${name}")
+            code = f"SMS_{next(_SEQUENCE)}"
+            self.fake_alibaba.register_template(code, template, "notification",
+                                                ALIBABA_SIGNATURE)
+            with get_db().begin() as s:
+                s.add(SmsTemplate(provider="alibaba", code=code, purpose="campaign",
+                                  kind=TemplateKind.NOTIFICATION, text=template,
+                                  signature=ALIBABA_SIGNATURE,
+                                  approval=TemplateApproval.APPROVED))
+        settings: dict[str, Any] = {"signature": ALIBABA_SIGNATURE, "footer": False,
+                                    "quiet_hours": "00:00-00:00", "rate_per_second": 1000.0,
+                                    **spec}
+        with get_db().begin() as s:
+            cid = create_campaign(s, CampaignSpec(
+                name="培训", variants={"zh": text}, audience=Audience(tags=[tag]),
+                **settings)).id
+        run(cid)
+        return cid
 
     def route(self, case_id: int) -> None:
         """The routing task, in-process (offers are queued, then sent)."""

@@ -1,8 +1,9 @@
 """Exactly once on Alibaba, on real parts: a templated campaign sent by a real Celery worker
-through Alibaba's SDK to the fake Alibaba server; the worker is killed with SIGKILL mid-way,
-a new one finishes, and every recipient has exactly one message at the provider. Rows the
-killed worker sent but never recorded are found with QuerySendDetails (by number, date and the
-OutId naming the recipient) and adopted, never sent again."""
+through Alibaba's SDK (SendBatchSms, a batch per chunk) to the fake Alibaba server; the worker
+is killed with SIGKILL mid-way, a new one finishes, and every recipient has exactly one message
+at the provider. Rows the killed worker sent but never recorded are found with
+QuerySendDetails (by number, date and the OutId naming the campaign) and adopted, never sent
+again (tests/test_alibaba_batch.py takes that path step by step)."""
 # ruff: noqa: F811  (pytest fixtures imported from a sibling module are parameters here)
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from hotline.db import get_db
+from devtools.fake_alibaba.server import FakeAlibaba
+from hotline.infra.db import get_db
 from models import (
     Campaign,
     CampaignStatus,
@@ -25,15 +27,14 @@ from models import (
     RecipientStatus,
     TemplateKind,
 )
-from notifications import campaign_control as control
-from notifications.audience import Audience
-from notifications.campaigns import CampaignSpec, create_campaign
-from notifications.fakes.alibaba_sms import FakeAlibaba
+from notifications.campaigns import control as control
+from notifications.campaigns.audience import Audience
+from notifications.campaigns.compose import CampaignSpec, create_campaign
 from tests.alibaba_support import ALIBABA_SIGNATURE, fake_alibaba  # noqa: F401
 from tests.conftest import start_worker, stop_process, wait_until
 from tests.test_alibaba_e2e import worker_env
 from tests.test_alibaba_provider import add_template, ali_app  # noqa: F401
-from tests.test_campaign_worker import INTS, kill_tree
+from tests.test_campaign_worker import INTS, kill_mid_send, kill_tree
 
 pytestmark = pytest.mark.e2e
 N = int(os.environ.get("ALIBABA_CAMPAIGN_SIZE", "2000"))
@@ -72,10 +73,7 @@ def test_worker_killed_mid_campaign_sends_each_recipient_exactly_once(
     began = time.monotonic()
     try:
         control.request_start(cid)
-        wait_until(lambda: len(fake_alibaba.sent) >= N // 4 and count(
-            RecipientStatus.SENDING) > 0, timeout=120, interval=0.01,
-            message="the first worker mid-campaign")
-        kill_tree(first)
+        kill_mid_send(first, lambda: len(fake_alibaba.sent), N // 4, timeout=120)
         sent_before = len(fake_alibaba.sent)
         left_sending = count(RecipientStatus.SENDING)
         assert sent_before < N and left_sending > 0
@@ -106,15 +104,17 @@ def test_worker_killed_mid_campaign_sends_each_recipient_exactly_once(
                                 Recipient.provider_sid, Recipient.error_message)).all()
     by_phone = {m["phone"]: m for m in sent}
     adopted = 0
-    for rid, phone, status, sid, note in rows:
+    batches = [r for r in fake_alibaba.requests if r["action"] == "SendBatchSms"]
+    assert batches and not [r for r in fake_alibaba.requests if r["action"] == "SendSms"]
+    for _rid, phone, status, sid, note in rows:
         message = by_phone[phone[3:]]
-        assert message["out_id"] == f"r{rid}s"  # the text carried its own 【signature】
+        assert message["out_id"] == f"c{cid}s"  # the campaign; the text carried its 【signature】
         if note == "reconciled from the provider":
-            adopted += 1
-            assert (sid or "").startswith(f"out:r{rid}s:")  # found by lookup, which gives no BizId
+            adopted += 1  # found by lookup, which gives no BizId: a sid of its own per number
+            assert (sid or "").startswith(f"out:c{cid}s:") and (sid or "").endswith(phone[3:])
         else:
-            assert sid == message["biz_id"]
+            assert sid == f"{message['biz_id']}/{phone[3:]}"
         assert status in (RecipientStatus.ACCEPTED, RecipientStatus.DELIVERED), status
-    # Rows the killed worker had sent but not recorded were adopted from Alibaba.
-    assert adopted
+    print(f"{len(batches)} SendBatchSms calls; {adopted} rows the killed worker sent but never "
+          "recorded were adopted from Alibaba")
     assert "Traceback" not in log, log[-3000:]

@@ -13,7 +13,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from devtools.fake_alibaba.server import FakeAlibaba
+from hotline.infra.db import get_db
 from models import (
     Case,
     CaseStatus,
@@ -25,7 +26,6 @@ from models import (
     TemplateKind,
     Volunteer,
 )
-from notifications.fakes.alibaba_sms import FakeAlibaba
 from notifications.templates import carried, current_fixed, hotline_texts, template_text
 from tests.alibaba_support import fake_alibaba  # noqa: F401
 from tests.conftest import AUTH_TOKEN, REDIS_URL, LiveServer, start_worker, stop_process, wait_until

@@ -13,7 +13,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from devtools.fake_alibaba.server import FakeAlibaba
+from hotline.infra.db import get_db
 from models import (
     Campaign,
     CampaignStatus,
@@ -24,15 +25,19 @@ from models import (
     RecipientStatus,
     TemplateKind,
 )
-from notifications import campaign_control as control
-from notifications.audience import Audience
-from notifications.campaign_tasks import run_chunk, start
-from notifications.campaigns import CampaignNotReady, CampaignSpec, check_campaign, create_campaign
-from notifications.fakes.alibaba_sms import FakeAlibaba
+from notifications.campaigns import control as control
+from notifications.campaigns.audience import Audience
+from notifications.campaigns.compose import (
+    CampaignNotReady,
+    CampaignSpec,
+    check_campaign,
+    create_campaign,
+)
+from notifications.campaigns.tasks import run_chunk, start
+from notifications.campaigns.templated import sends_outside_hours
 from notifications.providers import PermanentFailure, Throttled
 from notifications.providers.alibaba.errors import from_code
 from notifications.send import deliver
-from notifications.template_campaigns import sends_outside_hours
 from tests.alibaba_support import ALIBABA_SIGNATURE, fake_alibaba  # noqa: F401
 from tests.test_alibaba_provider import WORKER, add_template, ali_app, message, queued  # noqa: F401
 

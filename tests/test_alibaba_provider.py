@@ -16,10 +16,11 @@ import redis as redis_lib
 from flask import Flask
 from sqlalchemy import func, select
 
+from devtools.fake_alibaba.server import FakeAlibaba
 from hotline import create_app
-from hotline.config import load_config
-from hotline.db import get_db
-from hotline.routing import queue_sms
+from hotline.infra.config import load_config
+from hotline.infra.db import get_db
+from hotline.outbox import queue_sms
 from models import (
     Case,
     CaseEvent,
@@ -33,7 +34,6 @@ from models import (
     WebhookReceipt,
     utcnow,
 )
-from notifications.fakes.alibaba_sms import FakeAlibaba
 from notifications.providers import (
     PermanentFailure,
     Throttled,

@@ -17,7 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from hotline.db import get_db
+from devtools.fake_alibaba.server import FakeAlibaba
+from hotline.infra.db import get_db
 from models import (
     Campaign,
     CampaignStatus,
@@ -32,7 +33,6 @@ from models import (
     WebhookReceipt,
     utcnow,
 )
-from notifications.fakes.alibaba_sms import FakeAlibaba
 from notifications.send import deliver
 from tests.alibaba_support import fake_alibaba  # noqa: F401
 from tests.test_alibaba_provider import (  # noqa: F401

@@ -6,9 +6,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import Case, CaseCategory, CaseStatus, Contact, ContactTag
-from notifications.audience import Audience, BadAudience
+from notifications.campaigns.audience import Audience, BadAudience
 
 PEOPLE = [
     # (phone, language, province, city, tags, case category/status or None, opted out)

@@ -2,14 +2,15 @@
 (tests/provider_support.py): a first text opens a case and is answered, thanks opens none,
 STOP/退订 opts out, a volunteer answers an offer with Y or N, a delivery report settles the
 row, a relay reaches the worker (on Alibaba as the templated notice), and a whole wages intake
-in Chinese runs by SMS — on Alibaba with only the templates `hotline templates draft` wrote."""
+in Chinese runs by SMS — on Alibaba with only the templates `hotline templates draft` wrote —
+and a case's whole loop (offer, Y, relay, the worker's answer, DONE, survey) runs in-process."""
 # ruff: noqa: F811  (pytest fixtures imported from a sibling module are parameters here)
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import (
     Case,
     CaseCategory,
@@ -24,6 +25,7 @@ from models import (
 )
 from tests.provider_support import World, fake_alibaba, on_provider  # noqa: F401
 from tests.test_e2e import INTAKE_ANSWERS
+from tests.test_routing_support import AMOUNT, add_case
 
 WORKER = "+8613800138000"
 VOLUNTEER = "+8613900000001"
@@ -194,3 +196,35 @@ def test_a_whole_wages_intake_in_chinese(on_provider: World) -> None:
     if fake is not None:  # each answer went out as an approved template of its own
         assert replies == len(INTAKE_ANSWERS) + 1
         assert all(m["sign_name"] == "工友热线" and m["template_code"] for m in fake.sent)
+
+
+def test_offer_accept_relay_worker_reply_close_survey(on_provider: World) -> None:
+    """The loop tests/test_routing_e2e.py runs through a real Celery worker on Twilio, here
+    in-process on both: offer → Y → relay → the worker answers → DONE → survey → score."""
+    add_volunteer()
+    add_case(WORKER, people_affected=3, amount_owed=AMOUNT)  # its intake done
+    [case] = cases()
+    on_provider.route(case.id)
+    [offer] = on_provider.got(VOLUNTEER)
+    assert offer.startswith(f"新案件 #{case.number} 欠薪 深圳 3人 约¥12000"), offer
+    assert WORKER[3:] not in offer
+    assert "已分配给您" in (on_provider.reply(VOLUNTEER, f"Y {case.number}") or "")
+    on_provider.text(VOLUNTEER, f"R{case.number} 明天上午十点给您打电话")
+    [relay] = on_provider.got(WORKER)[-1:]
+    assert VOLUNTEER[3:] not in relay
+    if on_provider.provider == "twilio":
+        assert relay.endswith("明天上午十点给您打电话")
+    else:  # no carrier approves a volunteer's own words: the templated notice
+        assert f"案件#{case.number}的新消息" in relay
+    before = len(on_provider.got(VOLUNTEER))
+    on_provider.text(WORKER, "好的 我等您电话")
+    forwarded = on_provider.got(VOLUNTEER)[before:]
+    assert forwarded == [f"#{case.number}工友：好的 我等您电话"]
+    assert "已办结" in (on_provider.reply(VOLUNTEER, f"DONE {case.number} 12000") or "")
+    [survey] = on_provider.got(WORKER)[-1:]
+    assert "1-5" in survey, survey
+    assert "谢谢" in (on_provider.reply(WORKER, "5") or "")
+    [case] = cases()
+    assert (case.status, case.amount_recovered, case.satisfaction) == (
+        CaseStatus.RESOLVED, 12000, 5)
+    assert failed_sends() == []

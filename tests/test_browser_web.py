@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
 from models import Case, CaseStatus, Contact, ContactOrganisation
-from notifications.fake_twilio import FakeTwilio
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,

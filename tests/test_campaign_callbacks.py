@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import Campaign, Contact, Recipient, RecipientStatus
 from tests.conftest import ACCOUNT_SID
 

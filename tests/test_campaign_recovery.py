@@ -13,12 +13,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
 from models import Campaign, CampaignStatus, Contact, Recipient, utcnow
-from notifications import campaign_control as control
-from notifications import campaign_tasks
-from notifications.campaign_tasks import run_chunk, start
-from notifications.fake_twilio import FakeTwilio
+from notifications.campaigns import control as control
+from notifications.campaigns import tasks as campaign_tasks
+from notifications.campaigns.tasks import run_chunk, start
 from notifications.providers.twilio import TwilioProvider
 from tests.test_campaign_send import R, add_contacts, campaign, new_campaign, phone, recipients
 

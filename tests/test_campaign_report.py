@@ -16,14 +16,14 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import update
 
-from hotline.cli import main
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.cli.main import main
+from hotline.infra.db import get_db
 from hotline.phones import mask_phone
 from models import Campaign, CampaignStatus, Contact, ContactTag
-from notifications.audience import Audience
-from notifications.campaign_report import report
-from notifications.campaigns import CampaignSpec, cached_estimate, create_campaign, estimate
-from notifications.fake_twilio import FakeTwilio
+from notifications.campaigns.audience import Audience
+from notifications.campaigns.compose import CampaignSpec, cached_estimate, create_campaign, estimate
+from notifications.campaigns.report import report
 from tests.conftest import REDIS_URL, sms_form, start_worker, stop_process
 from tests.test_campaign_send import add_contacts, new_campaign, phone, recipients, run
 from tests.test_campaign_worker import worker_env

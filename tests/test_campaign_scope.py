@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import (
     Campaign,
     Contact,
@@ -19,7 +19,7 @@ from models import (
     Role,
     User,
 )
-from notifications.audience import materialize
+from notifications.campaigns.audience import materialize
 from tests.conftest import WEB_PASSWORD, WebWorld
 from tests.test_web_forms import logged_in
 

@@ -10,7 +10,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
 from models import (
     Campaign,
     CampaignKind,
@@ -23,18 +24,12 @@ from models import (
     RecipientStatus,
     utcnow,
 )
-from notifications import campaign_control as control
-from notifications.audience import Audience
-from notifications.campaign_report import progress, report
-from notifications.campaign_tasks import run_chunk, start
-from notifications.campaigns import (
-    CampaignNotReady,
-    CampaignSpec,
-    create_campaign,
-    handle_campaign_reply,
-    note_campaign_opt_out,
-)
-from notifications.fake_twilio import FakeTwilio
+from notifications.campaigns import control as control
+from notifications.campaigns.audience import Audience
+from notifications.campaigns.compose import CampaignNotReady, CampaignSpec, create_campaign
+from notifications.campaigns.replies import handle_campaign_reply, note_campaign_opt_out
+from notifications.campaigns.report import progress, report
+from notifications.campaigns.tasks import run_chunk, start
 from tests.conftest import HOTLINE_NUMBER
 
 R = RecipientStatus

@@ -7,16 +7,16 @@ from datetime import datetime
 import pytest
 
 from models import Campaign
-from notifications.campaigns import (
+from notifications.campaigns.compose import parse_quiet_hours
+from notifications.campaigns.rendering import (
     MissingField,
     TemplateError,
     compose,
     in_quiet_hours,
-    normalize_reply,
-    parse_quiet_hours,
     placeholders,
     render,
 )
+from notifications.campaigns.replies import normalize_reply
 from notifications.segments import count_segments
 
 RENDER = [

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
 from models import Campaign, Direction, Message, MessageStatus, Purpose
-from notifications import campaign_control as control
-from notifications.campaign_tasks import bucket_for, run_chunk, start
-from notifications.fake_twilio import FakeTwilio
+from notifications.campaigns import control as control
+from notifications.campaigns.tasks import bucket_for, run_chunk, start
 from notifications.send import deliver
 from notifications.throttle import app_redis, sender_bucket
 from tests.conftest import HOTLINE_NUMBER

@@ -8,19 +8,21 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
 from models import Campaign, CampaignStatus, Contact, ContactTag, Recipient, RecipientStatus
-from notifications import campaign_control as control
-from notifications.audience import Audience
-from notifications.campaigns import CampaignSpec, create_campaign
-from notifications.fake_twilio import FakeTwilio
+from notifications.campaigns import control as control
+from notifications.campaigns.audience import Audience
+from notifications.campaigns.compose import CampaignSpec, create_campaign
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -48,13 +50,37 @@ def worker_env(app: Flask, fake: FakeTwilio) -> dict[str, str]:
             "HOTLINE_INSTANCE": app.instance_path, **SETTINGS}
 
 
-def kill_tree(proc: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the worker and its pool children at once: no shutdown, no acks, no cleanup."""
+def signal_tree(proc: subprocess.Popen[bytes], signum: int) -> None:
+    """Send one signal to the worker and its pool children at once."""
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
     for pid in [proc.pid, *map(int, children)]:
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, signum)
+
+
+def kill_tree(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the worker and its pool children at once: no shutdown, no acks, no cleanup."""
+    signal_tree(proc, signal.SIGKILL)
     proc.wait(timeout=10)
+
+
+def kill_mid_send(proc: subprocess.Popen[bytes], sent: Callable[[], int], at_least: int,
+                  timeout: float) -> None:
+    """Kill the worker tree at a moment when some recipient is claimed but not yet recorded.
+
+    Checking and then killing races with the worker (a batch can finish in between), so the
+    tree is frozen with SIGSTOP first: what the database shows then is what the kill leaves.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sent() >= at_least and count(RecipientStatus.SENDING) > 0:
+            signal_tree(proc, signal.SIGSTOP)
+            if count(RecipientStatus.SENDING) > 0:
+                kill_tree(proc)
+                return
+            signal_tree(proc, signal.SIGCONT)
+        time.sleep(0.01)
+    raise AssertionError(f"no moment with a recipient mid-send within {timeout:.0f}s")
 
 
 def count(status: RecipientStatus) -> int:
@@ -79,10 +105,7 @@ def test_worker_killed_mid_campaign_sends_each_recipient_exactly_once(
     second = None
     try:
         control.request_start(cid)
-        wait_until(lambda: len(fake_twilio.messages) >= N // 4 and count(
-            RecipientStatus.SENDING) > 0, timeout=60, interval=0.01,
-            message="the first worker mid-campaign")
-        kill_tree(first)
+        kill_mid_send(first, lambda: len(fake_twilio.messages), N // 4, timeout=60)
         sent_before = len(fake_twilio.messages)
         left_sending = count(RecipientStatus.SENDING)
         assert sent_before < N and left_sending > 0

@@ -22,8 +22,10 @@ from hotline.cases import (
     open_case_from_message,
     triage_queue,
 )
-from hotline.db import get_db
-from hotline.routing import current_load, route_case
+from hotline.infra.db import get_db
+from hotline.matching import current_load
+from hotline.outbox import pending_tasks
+from hotline.routing import route_case
 from hotline.sweeper import claim_unrouted_cases, sweep_now
 from hotline.web.event_text import zh_event
 from models import (
@@ -169,9 +171,8 @@ def test_categorise_routes_only_once_committed(app: Flask) -> None:
         case = s.get(Case, case_id)
         assert case is not None
         categorise(s, case, CaseCategory.WAGES, actor="staff:1")
-        # waiting for the commit (hotline.routing.after_commit), never sent before it
-        pending = [(task.name, args) for task, args, *_ in s.info["after_commit"]]
-        assert pending == [("hotline.routing.route_case", (case_id,))]
+        # waiting for the commit (hotline.outbox), never sent before it
+        assert pending_tasks(s) == [("hotline.routing.route_case", (case_id,))]
     with get_db().begin() as s:  # a rolled-back sort routes nothing and stays in triage
         case = s.get(Case, case_id)
         assert case is not None
@@ -183,7 +184,7 @@ def test_categorise_routes_only_once_committed(app: Flask) -> None:
         assert case is not None
         categorise(session, case, CaseCategory.WAGES, actor="staff:1")
         session.rollback()
-        assert "after_commit" not in session.info
+        assert pending_tasks(session) == []
     finally:
         session.close()
     assert number is not None and case_by_number(number).triage_at is not None

@@ -8,11 +8,11 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.cli import main
-from hotline.db import get_db
+from hotline.cli.main import main
+from hotline.infra.db import get_db
 from models import Case, CaseStatus, Contact, ContactOrganisation, Organisation, utcnow
 from models.campaign import Campaign, Recipient
-from notifications.audience import materialize
+from notifications.campaigns.audience import materialize
 
 ARGS = ["campaign", "create", "--name", "培训", "--text", "zh=周六培训，回复1报名"]
 

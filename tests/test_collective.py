@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 
 from hotline.collective import check_collective
-from hotline.db import get_db
 from hotline.employers import employer_key, same_employer
+from hotline.infra.db import get_db
 from models import Case, CaseCategory, CaseStatus, EventKind, Purpose, Urgency
 from models.base import utcnow
 from tests.test_routing_support import (

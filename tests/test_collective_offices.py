@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from hotline.collective import check_collective
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.routing import route_case
 from models import Case, CaseCategory, CaseStatus, Organisation, Purpose
 from models.base import utcnow

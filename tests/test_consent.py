@@ -1,7 +1,12 @@
 """Consent on record: every path that gives or withdraws consent writes a ConsentEvent and keeps
 contacts.consent_at/consent_source current — a worker's first text, 订阅/START as people write
 it, STOP/退订, the carrier's 21610 at send time and in status callbacks — on SQLite and
-PostgreSQL. Evidence describes how, never the worker's words or number."""
+PostgreSQL. Evidence describes how, never the worker's words or number.
+
+What a worker's texts give or withdraw runs on Twilio and on Alibaba Cloud SMS
+(tests/provider_support.py); the 21610 tests stay on Twilio: 21610 is Twilio's error code for a
+number that opted out at the carrier, in its send answer and its status callbacks."""
+# ruff: noqa: F811  (pytest fixtures imported from a sibling module are parameters here)
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from devtools.fake_twilio import FakeTwilio
 from hotline.consent import (
     CARRIER_OPT_OUT,
     GIVEN,
@@ -20,9 +26,9 @@ from hotline.consent import (
     TEXTED_HOTLINE,
     WITHDRAWN,
 )
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.optout import OPT_IN_CORES
-from hotline.sms_commands import Command, parse_command
+from hotline.sms_commands import WorkerKeyword, parse_keyword
 from models import (
     Campaign,
     ConsentEvent,
@@ -34,9 +40,9 @@ from models import (
     Recipient,
     RecipientStatus,
 )
-from notifications.fake_twilio import FakeTwilio
 from notifications.send import deliver
-from tests.conftest import ACCOUNT_SID, HOTLINE_NUMBER, sms_form
+from tests.conftest import ACCOUNT_SID, HOTLINE_NUMBER
+from tests.provider_support import World, fake_alibaba, on_provider  # noqa: F401
 
 START = [
     "订阅", "订阅。", "订阅！", "【订阅】", "“订阅”", "订阅 ", "我要订阅", "我想订阅", "请帮我订阅",
@@ -52,20 +58,20 @@ NOT_START = [
 
 @pytest.mark.parametrize("text", START)
 def test_these_ask_to_be_texted_again(text: str) -> None:
-    parsed = parse_command(text)
-    assert parsed is not None and parsed.command == Command.START, repr(text)
+    parsed = parse_keyword(text)
+    assert parsed is not None and parsed.keyword == WorkerKeyword.START, repr(text)
     assert parsed.word in OPT_IN_CORES  # the evidence is the command word, not the whole text
 
 
 @pytest.mark.parametrize("text", NOT_START)
 def test_these_do_not(text: str) -> None:
-    parsed = parse_command(text)
-    assert parsed is None or parsed.command != Command.START, repr(text)
+    parsed = parse_keyword(text)
+    assert parsed is None or parsed.keyword != WorkerKeyword.START, repr(text)
 
 
 def test_取消订阅_is_still_an_opt_out() -> None:
-    parsed = parse_command("取消订阅")
-    assert parsed is not None and parsed.command == Command.STOP
+    parsed = parse_keyword("取消订阅")
+    assert parsed is not None and parsed.keyword == WorkerKeyword.STOP
 
 
 def state(phone: str) -> tuple[Contact, list[ConsentEvent]]:
@@ -82,46 +88,44 @@ def steps(events: list[ConsentEvent]) -> list[tuple[str, str, str | None]]:
     return [(e.action, e.source, e.evidence) for e in events]
 
 
-def test_first_text_is_implied_consent_once(app: Flask, post_signed: Callable[..., Any]) -> None:
+def test_first_text_is_implied_consent_once(on_provider: World) -> None:
     phone = "+8613800138123"
     words = "老板拖欠我三个月工资，一共一万二"
-    assert post_signed("/twilio/sms", sms_form(phone, words)).status_code == 200
+    on_provider.text(phone, words)
     contact, events = state(phone)
     assert contact.consent_at is not None and contact.consent_source == TEXTED_HOTLINE
     assert steps(events) == [(GIVEN, TEXTED_HOTLINE, "first text to the hotline")]
     for more in ("广东深圳", "谢谢", "HELP"):  # later texts add nothing
-        post_signed("/twilio/sms", sms_form(phone, more))
+        on_provider.text(phone, more)
     contact, again = state(phone)
     assert [e.id for e in again] == [events[0].id] and contact.consent_source == TEXTED_HOTLINE
     for event in again:  # evidence never holds the worker's words or number
         assert "拖欠" not in (event.evidence or "") and "138" not in (event.evidence or "")
 
 
-def test_stop_withdraws_and_only_the_worker_lifts_it(
-        app: Flask, post_signed: Callable[..., Any]) -> None:
+def test_stop_withdraws_and_only_the_worker_lifts_it(on_provider: World) -> None:
     phone = "+8613800138124"
-    post_signed("/twilio/sms", sms_form(phone, "我想咨询一下工伤"))
-    post_signed("/twilio/sms", sms_form(phone, "回复TD退订"))
+    on_provider.text(phone, "我想咨询一下工伤")
+    on_provider.text(phone, "回复TD退订")
     contact, events = state(phone)
     assert contact.opted_out and contact.consent_at is None and contact.consent_source is None
     assert steps(events)[1:] == [(WITHDRAWN, OPTED_OUT_BY_TEXT, "replied TD")]
     # Writing about their case again is not asking for bulk SMS again; a second STOP is no news.
-    post_signed("/twilio/sms", sms_form(phone, "老板还是不给钱怎么办"))
-    post_signed("/twilio/sms", sms_form(phone, "退订"))
+    on_provider.text(phone, "老板还是不给钱怎么办")
+    on_provider.text(phone, "退订")
     contact, events = state(phone)
     assert contact.opted_out and contact.consent_at is None and len(events) == 2
-    post_signed("/twilio/sms", sms_form(phone, "我要重新订阅"))
+    on_provider.text(phone, "我要重新订阅")
     contact, events = state(phone)
     assert not contact.opted_out and contact.consent_source == SUBSCRIBED_BY_TEXT
     assert steps(events)[2:] == [(GIVEN, SUBSCRIBED_BY_TEXT, "replied 重新订阅")]
 
 
-def test_a_first_text_of_stop_or_订阅_is_no_implied_consent(
-        app: Flask, post_signed: Callable[..., Any]) -> None:
-    post_signed("/twilio/sms", sms_form("+8613800138125", "【退订】"))
+def test_a_first_text_of_stop_or_订阅_is_no_implied_consent(on_provider: World) -> None:
+    on_provider.text("+8613800138125", "【退订】")
     contact, events = state("+8613800138125")
     assert contact.opted_out and steps(events) == [(WITHDRAWN, OPTED_OUT_BY_TEXT, "replied 退订")]
-    post_signed("/twilio/sms", sms_form("+8613800138126", "Start please"))
+    on_provider.text("+8613800138126", "Start please")
     contact, events = state("+8613800138126")
     assert steps(events) == [(GIVEN, SUBSCRIBED_BY_TEXT, "replied START")]
     assert contact.consent_source == SUBSCRIBED_BY_TEXT
@@ -201,10 +205,10 @@ def test_send_time_21610_withdraws(app: Flask, fake_twilio: FakeTwilio) -> None:
 
 
 def test_campaign_send_time_21610_withdraws(app: Flask, fake_twilio: FakeTwilio) -> None:
-    from notifications import campaign_control as control
-    from notifications.audience import Audience
-    from notifications.campaign_tasks import run_chunk, start
-    from notifications.campaigns import CampaignSpec, create_campaign
+    from notifications.campaigns import control as control
+    from notifications.campaigns.audience import Audience
+    from notifications.campaigns.compose import CampaignSpec, create_campaign
+    from notifications.campaigns.tasks import run_chunk, start
 
     fake_twilio.callbacks_enabled = False
     refused, fine = "+8613900000031", "+8613900000032"

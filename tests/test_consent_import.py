@@ -12,18 +12,23 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.cli import main
+from hotline.cli.main import main
 from hotline.consent import (
     GIVEN,
     SUBSCRIBED_BY_TEXT,
     TEXTED_HOTLINE,
     give,
-    left_out_for_consent,
     withdraw,
 )
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import Campaign, ConsentEvent, Contact, Recipient
-from notifications.audience import Audience, BadAudience, audience_size, materialize
+from notifications.campaigns.audience import (
+    Audience,
+    BadAudience,
+    audience_size,
+    left_out_for_consent,
+    materialize,
+)
 from notifications.contact_import import ImportConsent, RowError, import_contacts
 
 SHEET = "2026年春节返乡登记表，本人勾选同意"
@@ -38,7 +43,8 @@ def consent_of() -> dict[str, tuple[str | None, list[tuple[str, str, str | None]
                                       ConsentEvent.evidence)
                                .where(ConsentEvent.contact_id == contact.id)
                                .order_by(ConsentEvent.id)).all()
-            out[contact.phone] = (contact.consent_source, [tuple(e) for e in events])
+            out[contact.phone] = (contact.consent_source,
+                                  [(str(a), str(src), ev) for a, src, ev in events])
             assert (contact.consent_at is None) == (contact.consent_source is None)
         return out
 

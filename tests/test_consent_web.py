@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.cli import main
+from hotline.cli.main import main
 from hotline.consent import give, withdraw
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import AuditLog, Campaign, ConsentEvent, Contact, ContactOrganisation
 from tests.conftest import WebWorld
 from tests.test_web_contacts_import import upload

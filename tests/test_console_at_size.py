@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 
 from benchmarks.datasize_generate import generate
 from benchmarks.datasize_pages import PAGES, seed_base, time_pages
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.web.stats import monthly_report
 from models import (
     Call,
@@ -197,7 +197,7 @@ def test_case_search_by_number_and_by_words(app: Flask, may: dict[str, int],
                                             query: Callable[[dict[str, int]], str],
                                             found: list[str]) -> None:
     with get_db().begin() as s:
-        numbers = {f"c{i + 1}": int(n) for i, n in enumerate(
+        numbers = {f"c{i + 1}": int(n or 0) for i, n in enumerate(
             s.scalars(select(Case.number).order_by(Case.id)))}
     client = app.test_client()
     web_login(client, "staff_a")
@@ -205,3 +205,132 @@ def test_case_search_by_number_and_by_words(app: Flask, may: dict[str, int],
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert sorted(name for name, n in numbers.items() if f">#{n}</a>" in html) == found
+
+
+@pytest.fixture
+def transfers(app: Flask) -> dict[str, int]:
+    """Office A's cases every way a case reaches an office's scope, and cases that do not.
+
+    a_queue: in A's queue; a_away: A transferred it to B; a_back: A → B → A (held before and
+    in its queue again: counted once); nobody_now: A held it, now in no office's queue;
+    b_only and nobody: never A's.
+    """
+    with get_db().begin() as s:
+        a, b = Organisation(name="固始县服务站"), Organisation(name="珠海市中心")
+        s.add_all([a, b])
+        s.flush()
+        worker = Contact(phone="+8613800000009")
+        s.add(worker)
+        s.flush()
+        spec = {  # name: (queue, offices that held it before, status, owed, recovered, city)
+            "a_queue": (a.id, [], "in_progress", 8000, None, "深圳市"),
+            "a_away": (b.id, [a.id], "resolved", 3000, 3000, "东莞市"),
+            "a_back": (a.id, [a.id, b.id], "closed", 5000, 2500, "深圳市"),
+            "nobody_now": (None, [a.id], "new", None, None, None),
+            "b_only": (b.id, [], "in_progress", 9999, None, "东莞市"),
+            "nobody": (None, [], "new", 7777, None, "深圳市"),
+        }
+        ids = {}
+        for name, (queue, held, status, owed, recovered, city) in spec.items():
+            case = Case(contact_id=worker.id, organisation_id=queue, status=status,
+                        amount_owed=owed, amount_recovered=recovered, work_city=city,
+                        work_province="广东省" if city else None)
+            s.add(case)
+            s.flush()
+            s.add_all([CaseOrganisation(case_id=case.id, organisation_id=o) for o in held])
+            ids[name] = case.id
+        s.add(User(username="staff_a", password_hash="x", role=Role.STAFF,
+                   organisation_id=a.id))
+        s.add(User(username="staff_b", password_hash="x", role=Role.STAFF,
+                   organisation_id=b.id))
+        return ids
+
+
+def test_scope_parts_read_separately_hold_the_same_cases(app: Flask,
+                                                         transfers: dict[str, int]) -> None:
+    """The scope rewritten for its indexes (probed, disjoint branches, EXISTS per part)
+    selects exactly the cases the scope as written does, each once."""
+    from hotline.web.access import case_scope
+    from hotline.web.scope_sql import branches, in_scope, probed
+
+    mine = {transfers[n] for n in ("a_queue", "a_away", "a_back", "nobody_now")}
+    with get_db().begin() as s:
+        scope = case_scope(s.query(User).filter_by(username="staff_a").one())
+        assert set(s.scalars(select(Case.id).where(scope))) == mine
+        assert set(s.scalars(select(Case.id).where(probed(s, scope)))) == mine
+        # The rewritten statement has a cache key, so it is compiled once, not per request;
+        # two offices' scopes get different keys.
+        other = case_scope(s.query(User).filter_by(username="staff_b").one())
+        key = select(Case.id).where(probed(s, scope))._generate_cache_key()
+        assert key is not None
+        assert key == select(Case.id).where(probed(s, scope))._generate_cache_key()
+        assert key != select(Case.id).where(probed(s, other))._generate_cache_key()
+        each = [list(s.scalars(select(Case.id).where(part))) for part in branches(s, scope)]
+        assert len(each) == 2 and sorted(sum(each, [])) == sorted(mine)  # disjoint
+        via_exists = select(CaseEvent.case_id).where(in_scope(s, CaseEvent.case_id, scope))
+        s.add_all([CaseEvent(case_id=cid, kind=EventKind.NOTE, text="", data={})
+                   for cid in transfers.values()])
+        s.flush()
+        assert set(s.scalars(via_exists)) == mine
+
+
+def test_dashboard_figures_add_up_the_scope_once(app: Flask, transfers: dict[str, int]
+                                                 ) -> None:
+    """Open/finished counts, yuan and places over office A's cases, worked out by hand: the
+    case that came back to A counts once; B's and nobody's cases not at all."""
+    from hotline.web.access import case_scope
+    from hotline.web.stats import case_figures
+
+    with get_db().begin() as s:
+        staff = case_figures(s, case_scope(s.query(User).filter_by(username="staff_a").one()))
+        admin = case_figures(s, case_scope(User(role=Role.ADMIN)))
+    assert (staff.open, staff.finished) == (2, 2)  # a_queue, nobody_now / a_away, a_back
+    assert (staff.claimed, staff.recovered) == (Decimal(16000), Decimal(5500))
+    assert staff.places == [("广东省 深圳市", 2), ("?", 1), ("广东省 东莞市", 1)]
+    assert (admin.open, admin.finished) == (4, 2)
+    assert (admin.claimed, admin.recovered) == (Decimal(33776), Decimal(5500))
+    assert admin.places == [("广东省 深圳市", 3), ("广东省 东莞市", 2), ("?", 1)]
+
+
+def test_staff_inbox_reads_its_partial_index(app: Flask) -> None:
+    """The inbox's open texts come from an index on the inbox state on both databases,
+    analysed (an analysed planner otherwise walked years of texts backwards by created_at)."""
+    from sqlalchemy import event, text
+
+    from hotline.cases import inbox_messages
+
+    with get_db().begin() as s:
+        office = Organisation(name="固始县服务站")
+        worker = Contact(phone="+8613800000011")
+        s.add_all([office, worker])
+        s.flush()
+        case = Case(contact_id=worker.id, organisation_id=office.id)
+        s.add(case)
+        s.flush()
+        texts = [message(worker, case, at("2026-05-01") + (at("2026-05-02") - at("2026-05-01")) * i
+                         / 400) for i in range(400)]
+        for i, m in enumerate(texts):
+            m.inbox_state = "open" if i % 40 == 0 else None
+        s.add_all(texts)
+    engine, sent = get_db().engine, []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        sent.append((statement, params))
+
+    sqlite = engine.dialect.name == "sqlite"
+    with get_db().begin() as s:
+        s.execute(text("ANALYZE" if sqlite else "ANALYZE messages"))
+        event.listen(engine, "before_cursor_execute", keep)
+        try:
+            shown = inbox_messages(s, [office.id], limit=100)
+        finally:
+            event.remove(engine, "before_cursor_execute", keep)
+        assert len(shown) == 10 and all(m.inbox_state == "open" for m in shown)
+        statement, params = sent[-1]
+        explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+        plan = " ".join(str(row[-1]) for row in s.connection().exec_driver_sql(
+            explain + statement, params))
+    # Either index on the inbox state reads only the open texts (at three years' size
+    # PostgreSQL and an analysed SQLite both pick the partial one); never all texts by date.
+    assert "ix_messages_inbox_open" in plan or "ix_messages_inbox_state" in plan, plan
+    assert "ix_messages_month" not in plan and "Seq Scan on messages" not in plan, plan

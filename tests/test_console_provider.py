@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from devtools.fake_twilio import FakeTwilio
 from hotline import create_app
 from hotline.phones import mask_phone
 from models import MessageStatus
-from notifications.fake_twilio import FakeTwilio
 from notifications.send import deliver
 from tests.conftest import HOTLINE_NUMBER, app_config
 from tests.test_send import TO, load, queued_message
@@ -47,9 +47,10 @@ def test_console_send_is_recorded_and_logged_not_sent(
 
 
 def test_console_provider_finds_what_it_logged(console_app: Flask) -> None:
-    from notifications.providers import get_provider
+    from notifications.providers import MessageLookup, get_provider
 
     provider = get_provider()
+    assert isinstance(provider, MessageLookup)
     sent = provider.send_sms(TO, "hello", from_="+8610000000000")
     assert [m.sid for m in provider.find_sms(TO)] == [sent.sid]
     found = provider.fetch_sms(sent.sid)

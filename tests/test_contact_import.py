@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import Contact, ContactTag
 from notifications.contact_import import BATCH_ROWS, BadHeader, RowError, import_contacts
 
@@ -102,7 +102,7 @@ def test_extra_fields_and_timezones(app: Flask) -> None:
 
 
 def test_cli_import_with_gbk_file_and_error_report(app: Flask, tmp_path: Path) -> None:
-    from hotline.cli import main
+    from hotline.cli.main import main
 
     source = tmp_path / "contacts.csv"
     source.write_bytes("手机号,姓名\n13800138000,李强\nabc,坏\n".encode("gbk"))
@@ -123,7 +123,7 @@ def test_cli_import_with_gbk_file_and_error_report(app: Flask, tmp_path: Path) -
 def test_cli_campaign_create_for_an_organisation(app: Flask) -> None:
     import json
 
-    from hotline.cli import main
+    from hotline.cli.main import main
     from models import Organisation
     from models.campaign import Campaign
 
@@ -163,7 +163,7 @@ def test_counts_add_up_whichever_batch_a_duplicate_falls_in(app: Flask, batch_ro
 
 
 def test_cli_import_for_an_organisation_links_every_contact(app: Flask, tmp_path: Path) -> None:
-    from hotline.cli import main
+    from hotline.cli.main import main
     from models import ContactOrganisation, Organisation
 
     with get_db().begin() as s:

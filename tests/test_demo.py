@@ -15,8 +15,8 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
-from hotline.demo import DEMO_PASSWORD, DEMO_STAFF, seed_accounts, seed_volunteers
+from devtools.demo import DEMO_PASSWORD, DEMO_STAFF, seed_accounts, seed_volunteers
+from hotline.infra.db import get_db
 from models import Case, Purpose, Role, User
 from tests.conftest import ROOT, csrf_from
 from tests.test_routing_support import add_case, outbound
@@ -170,7 +170,7 @@ def test_a_demo_on_a_port_in_use_says_so_before_starting_anything(tmp_path: Path
 
 def test_the_demo_staff_member_is_texted_when_a_case_escalates(app: Flask) -> None:
     """With the demo's accounts, an escalation reaches a person (not only the log)."""
-    from hotline.routing import escalate, staff_numbers
+    from hotline.escalation import escalate, staff_numbers
 
     app.config["STAFF_NUMBERS"] = []
     assert seed_volunteers(app) == 3 and seed_accounts(app) == 5

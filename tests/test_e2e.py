@@ -1,5 +1,8 @@
 """End to end on real parts: signed webhook → real Celery worker on real Redis → real twilio
-client → the fake Twilio server; and Redis down during the webhook, recovered by the sweeper."""
+client → the fake Twilio server; and Redis down during the webhook, recovered by the sweeper.
+
+On Twilio only (real worker processes are the slow part of the suite): the Alibaba twin of the
+first is test_alibaba_e2e.py, and the intake itself runs on both in test_both_providers.py."""
 
 from __future__ import annotations
 
@@ -13,12 +16,12 @@ import redis as redis_lib
 from flask import Flask
 from sqlalchemy import select
 
+from devtools.embedded_redis import EmbeddedRedis
+from devtools.fake_twilio import FakeTwilio
 from hotline import create_app
-from hotline.db import get_db
-from hotline.embedded_redis import EmbeddedRedis
+from hotline.infra.db import get_db
 from hotline.sweeper import sweep_now
 from models import Case, CaseStatus, Message, MessageStatus, Purpose, Volunteer
-from notifications.fake_twilio import FakeTwilio
 from tests.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.embedded_redis import EmbeddedRedis, ensure_embedded_redis
 from hotline import create_app
-from hotline.embedded_redis import EmbeddedRedis, ensure_embedded_redis
 from tests.conftest import ROOT
 from tests.test_demo import newcomer_env
 

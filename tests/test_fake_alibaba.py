@@ -19,9 +19,9 @@ from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
 from alibabacloud_tea_openapi.utils import Utils
 from click.testing import CliRunner
 
-from hotline.cli import main as hotline_cli
-from notifications.fakes import FakeAlibaba
-from notifications.fakes.alibaba_rules import beijing_now
+from devtools.fake_alibaba import FakeAlibaba
+from devtools.fake_alibaba.rules import beijing_now
+from hotline.cli.main import main as hotline_cli
 from tests.alibaba_support import alibaba_client, fake_alibaba
 
 __all__ = ["fake_alibaba"]  # the shared fixture, used by name

@@ -22,9 +22,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from devtools import fake_twilio
+from devtools.fake_twilio import FakeTwilio
 from models import MessageStatus
-from notifications import fake_twilio
-from notifications.fake_twilio import FakeTwilio
 from notifications.providers.base import (
     PermanentFailure,
     RecipientOptedOut,
@@ -452,7 +452,7 @@ def test_control_endpoints(fake: FakeTwilio, provider: TwilioProvider) -> None:
 
 
 def test_serve_forever_subprocess() -> None:
-    code = ("from notifications.fake_twilio import serve_forever; "
+    code = ("from devtools.fake_twilio import serve_forever; "
             f"serve_forever('127.0.0.1', 0, {SID!r}, {TOKEN!r})")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                             cwd=Path(__file__).resolve().parents[1])
@@ -474,7 +474,7 @@ def test_serve_forever_subprocess() -> None:
 
 def test_recordings_are_served_only_with_the_account_credentials(
         fake: FakeTwilio, provider: TwilioProvider) -> None:
-    from hotline.cli_flows import fake_twilio_recording
+    from hotline.cli.flows import fake_twilio_recording
 
     url = fake_twilio_recording(fake.base_url)()  # what `simulate call` asks the demo's fake for
     assert url.startswith(f"{fake.base_url}/2010-04-01/Accounts/{SID}/Recordings/RE")

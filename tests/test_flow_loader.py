@@ -8,7 +8,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from hotline.cli import main
+from hotline.cli.main import main
 from ivr_flows.loader import FLOWS_DIR, FlowError, check_all, load_flow
 
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from hotline.db import get_db
-from hotline.sms_commands import Command, parse_command
+from hotline.infra.db import get_db
+from hotline.sms_commands import WorkerKeyword, parse_keyword
 from models import Contact
 from notifications.segments import count_segments
 from tests.conftest import sms_form
@@ -92,22 +92,22 @@ KEYWORDS = settings(max_examples=300, derandomize=True, deadline=None)
 @KEYWORDS
 @given(st.sampled_from(STOP_WORDS).flatmap(typed))
 def test_stop_words_in_any_form_opt_out(body: str) -> None:
-    parsed = parse_command(body)
-    assert parsed is not None and parsed.command == Command.STOP, repr(body)
+    parsed = parse_keyword(body)
+    assert parsed is not None and parsed.keyword == WorkerKeyword.STOP, repr(body)
 
 
 @KEYWORDS
 @given(st.sampled_from(START_WORDS).flatmap(typed))
 def test_start_words_in_any_form_opt_in(body: str) -> None:
-    parsed = parse_command(body)
-    assert parsed is not None and parsed.command == Command.START, repr(body)
+    parsed = parse_keyword(body)
+    assert parsed is not None and parsed.keyword == WorkerKeyword.START, repr(body)
 
 
 @KEYWORDS
 @given(st.sampled_from(HELP_WORDS).flatmap(typed))
 def test_help_words_in_any_form_ask_for_help(body: str) -> None:
-    parsed = parse_command(body)
-    assert parsed is not None and parsed.command == Command.HELP, repr(body)
+    parsed = parse_keyword(body)
+    assert parsed is not None and parsed.keyword == WorkerKeyword.HELP, repr(body)
 
 
 @KEYWORDS
@@ -117,8 +117,8 @@ def test_status_with_a_case_number_reads_the_number(word: str, number: int, gap:
                                                     wide: bool) -> None:
     digits = full_width(str(number)) if wide else str(number)
     body = word.rstrip(" \t\n\u3000.。!！~") + gap + digits
-    parsed = parse_command(body)
-    assert parsed is not None and parsed.command == Command.STATUS, repr(body)
+    parsed = parse_keyword(body)
+    assert parsed is not None and parsed.keyword == WorkerKeyword.STATUS, repr(body)
     assert parsed.argument == str(number), repr(body)
 
 
@@ -130,8 +130,9 @@ def test_status_with_a_case_number_reads_the_number(word: str, number: int, gap:
 def test_a_keyword_inside_a_sentence_is_not_a_command(word: str, before: str, after: str
                                                       ) -> None:
     for body in (before + word, word + after, before + word + after):
-        parsed = parse_command(body)
-        assert parsed is None or parsed.command not in (Command.STOP, Command.START), body
+        parsed = parse_keyword(body)
+        assert parsed is None or parsed.keyword not in (WorkerKeyword.STOP,
+                                                        WorkerKeyword.START), body
 
 
 @FLOW

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from hotline.cli import main
+from hotline.cli.main import main
 
 
 def test_scripted_call_prints_what_is_said_and_the_case() -> None:

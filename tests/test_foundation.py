@@ -10,8 +10,8 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
-from hotline.config import load_config
-from hotline.migrate import alembic_config
+from hotline.infra.config import load_config
+from hotline.infra.migrate import alembic_config
 from hotline.phones import InvalidPhone, mask_phone, normalize_phone
 from models import (
     Base,

@@ -1,23 +1,24 @@
 """What opens a case: a person's problem or a request for help, never "谢谢", "好的", "👍" or
-"新年快乐". Real texts through the signed SMS webhook, on SQLite and PostgreSQL."""
+"新年快乐". Real texts through each carrier's front door (a signed Twilio webhook, an Alibaba
+SmsUp push: tests/provider_support.py), on SQLite and PostgreSQL."""
+# ruff: noqa: F811  (pytest fixtures imported from a sibling module are parameters here)
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import func, select
 
 from hotline.cases import inbox_messages
-from hotline.db import get_db
-from hotline.routing import current_load, route_case
+from hotline.infra.db import get_db
+from hotline.matching import current_load
+from hotline.routing import route_case
 from hotline.sweeper import claim_unrouted_cases
 from models import Case, CaseStatus, Contact, FlowSession, Message, Offer, Urgency, utcnow
-from notifications.fake_twilio import FakeTwilio
-from tests.conftest import sms_form
-from tests.test_campaign_send import add_contacts, new_campaign, phone, run
-from tests.test_routing_support import add_case, add_volunteer, texts
+from tests.provider_support import World, fake_alibaba, on_provider  # noqa: F401
+from tests.test_campaign_send import add_contacts, phone
+from tests.test_routing_support import add_case, add_volunteer
 
 # Thanks, acknowledgements, greetings, festival wishes and emoji: no case, the staff inbox.
 PLEASANTRIES = [
@@ -44,18 +45,23 @@ def count(model: Any) -> int:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
+def texts(world: World, phone_number: str, body: str) -> str:
+    """What `phone_number` got back for one text, its parts joined by " / "."""
+    return " / ".join(world.text(phone_number, body))
+
+
 def inbound(phone_number: str) -> Message:
     with get_db().begin() as s:
         return s.scalars(select(Message).where(Message.from_number == phone_number)
                          .order_by(Message.id.desc()).limit(1)).one()
 
 
-def test_the_table_of_texts_from_new_numbers(app: Flask, post_signed: Any) -> None:
+def test_the_table_of_texts_from_new_numbers(on_provider: World) -> None:
     assert len(PLEASANTRIES) + len(OPENERS) >= 40
     wrong: list[str] = []
     for i, body in enumerate(PLEASANTRIES):
         number = f"+861380000{i:04d}"
-        reply = texts(post_signed, number, body)
+        reply = texts(on_provider, number, body)
         msg = inbound(number)
         if count(Case) != 0 or (msg.case_id, msg.inbox_state) != (None, "open"):
             wrong.append(f"{body!r} opened a case or missed the inbox")
@@ -68,7 +74,7 @@ def test_the_table_of_texts_from_new_numbers(app: Flask, post_signed: Any) -> No
         assert s.scalar(select(func.count()).select_from(Contact)) == len(PLEASANTRIES)
     for i, body in enumerate(OPENERS):
         number = f"+861390000{i:04d}"
-        reply = texts(post_signed, number, body)
+        reply = texts(on_provider, number, body)
         msg = inbound(number)
         expected = 1001 + i
         if msg.case_id is None or msg.inbox_state is not None or str(expected) not in reply:
@@ -77,12 +83,11 @@ def test_the_table_of_texts_from_new_numbers(app: Flask, post_signed: Any) -> No
     assert count(Case) == len(OPENERS)
 
 
-def test_pleasantries_from_a_known_worker_with_nothing_open(app: Flask,
-                                                            post_signed: Any) -> None:
+def test_pleasantries_from_a_known_worker_with_nothing_open(on_provider: World) -> None:
     worker = "+8613800138222"
     add_case(worker, status=CaseStatus.CLOSED, closed_at=utcnow() - timedelta(days=90))
     for body in ["谢谢", "新年快乐🧧", "👍", "Thanks!", "收到"]:
-        reply = texts(post_signed, worker, body)
+        reply = texts(on_provider, worker, body)
         assert ("thank you for your message" if body == "Thanks!" else "谢谢您的消息") in reply
         msg = inbound(worker)
         assert (msg.case_id, msg.inbox_state) == (None, "open")
@@ -90,9 +95,9 @@ def test_pleasantries_from_a_known_worker_with_nothing_open(app: Flask,
 
 
 def test_a_text_joins_the_open_case_and_thanks_mid_intake_burns_no_retry(
-        app: Flask, post_signed: Any) -> None:
+        on_provider: World) -> None:
     worker = "+8613800138333"
-    first = texts(post_signed, worker, "我需要帮助")  # a request: the flow asks the problem
+    first = texts(on_provider, worker, "我需要帮助")  # a request: the flow asks the problem
     assert "1001" in first
     question = first.split("1001", 1)[1][-20:]
 
@@ -102,59 +107,56 @@ def test_a_text_joins_the_open_case_and_thanks_mid_intake_burns_no_retry(
 
     start = flow()
     for body in ["谢谢", "👍", "好的", "谢谢", "收到", "嗯嗯"]:  # more than the retries allowed
-        reply = texts(post_signed, worker, body)
+        reply = texts(on_provider, worker, body)
         assert question in reply, (body, reply)
         row = flow()
         assert (row.node, row.retries, row.id) == (start.node, 0, start.id)
         msg = inbound(worker)
         assert msg.case_id is not None and msg.inbox_state is None  # on the case, as today
     assert count(Case) == 1
-    reply = texts(post_signed, worker, "1")  # a real answer moves on
+    reply = texts(on_provider, worker, "1")  # a real answer moves on
     assert flow().node != start.node
 
 
-def test_thanks_never_becomes_a_free_text_answer(app: Flask, post_signed: Any) -> None:
+def test_thanks_never_becomes_a_free_text_answer(on_provider: World) -> None:
     worker = "+8613800138334"
-    assert "打工" in texts(post_signed, worker, "老板拖欠我三个月工资")  # asks the place
+    assert "打工" in texts(on_provider, worker, "老板拖欠我三个月工资")  # asks the place
     for body in ["谢谢", "好的👍", "OK thanks", "收到"]:  # the place is asked again each time
-        assert "打工" in texts(post_signed, worker, body), body
+        assert "打工" in texts(on_provider, worker, body), body
     with get_db().begin() as s:
         case = s.scalars(select(Case)).one()
         assert case.work_city is None and case.place_said is None
-    assert "老家" in texts(post_signed, worker, "广东东莞")  # a real place moves on
+    assert "老家" in texts(on_provider, worker, "广东东莞")  # a real place moves on
     with get_db().begin() as s:
         assert s.scalars(select(Case.work_city)).one() == "东莞"
 
 
-def test_a_pleasantry_reply_to_a_campaign_goes_to_the_inbox(app: Flask, post_signed: Any,
-                                                            fake_twilio: FakeTwilio) -> None:
-    fake_twilio.callbacks_enabled = False
+def test_a_pleasantry_reply_to_a_campaign_goes_to_the_inbox(on_provider: World) -> None:
     add_contacts(3)
-    run(new_campaign())
-    signup = texts(post_signed, phone(0), "1")
+    on_provider.campaign("{name}您好，周六有维权培训，回复1报名", rsvp_keywords=["1"])
+    signup = texts(on_provider, phone(0), "1")
     assert signup == "已报名，谢谢！"
     for i, body in [(1, "收到，谢谢"), (2, "👍")]:
-        texts(post_signed, phone(i), body)
+        texts(on_provider, phone(i), body)
         msg = inbound(phone(i))
         assert (msg.case_id, msg.inbox_state) == (None, "open")
     assert count(Case) == 0
-    assert "案件编号" in texts(post_signed, phone(1), "老板欠我工资")
+    assert "案件编号" in texts(on_provider, phone(1), "老板欠我工资")
     assert count(Case) == 1
 
 
-def test_thanks_cannot_fill_volunteers_so_an_urgent_case_reaches_one(app: Flask,
-                                                                     post_signed: Any) -> None:
+def test_thanks_cannot_fill_volunteers_so_an_urgent_case_reaches_one(on_provider: World) -> None:
     """The incident: a dozen thank-you texts filled every volunteer, an urgent case found
     nobody. Now they open nothing; the injury is offered at once."""
     vols = [add_volunteer(capacity=1, skills=["injury"]) for _ in range(2)]
     for i, body in enumerate(["谢谢", "收到", "好的", "👍", "新年快乐", "OK thanks", "辛苦了",
                               "您好", "🙏", "哈哈", "谢谢！", "好"]):
-        texts(post_signed, f"+861370000{i:04d}", body)
+        texts(on_provider, f"+861370000{i:04d}", body)
     with get_db().begin() as s:
         for msg in s.scalars(select(Message)):
             msg.created_at = utcnow() - timedelta(hours=1)  # long past the quiet period
     assert claim_unrouted_cases() == [] and count(Case) == 0
-    reply = texts(post_signed, "+8613700009999", "我在工地摔伤了，老板不管")
+    reply = texts(on_provider, "+8613700009999", "我在工地摔伤了，老板不管")
     assert "1001" in reply
     with get_db().begin() as s:
         case = s.scalars(select(Case)).one()
@@ -166,20 +168,23 @@ def test_thanks_cannot_fill_volunteers_so_an_urgent_case_reaches_one(app: Flask,
         assert current_load(s) == {v: 1 for v in vols}
 
 
-def test_replayed_pleasantry_is_answered_the_same_and_stored_once(app: Flask,
-                                                                  post_signed: Any) -> None:
-    form = sms_form("+8613800138444", "谢谢")
-    first = post_signed("/twilio/sms", form)
-    again = post_signed("/twilio/sms", form)
-    assert first.data == again.data and count(Message) == 1 and count(Case) == 0
+def test_replayed_pleasantry_is_answered_the_same_and_stored_once(on_provider: World) -> None:
+    first = on_provider.text("+8613800138444", "谢谢", key=7)
+    again = on_provider.text("+8613800138444", "谢谢", key=7)
+    # Twilio answers the replayed webhook with the same TwiML; Alibaba queues no second answer.
+    assert first and again in ([], first)
+    with get_db().begin() as s:
+        assert s.scalar(select(func.count()).select_from(Message).where(
+            Message.from_number == "+8613800138444")) == 1
+    assert count(Case) == 0
 
 
-def test_a_language_switch_with_nothing_open_opens_no_case(app: Flask, post_signed: Any) -> None:
+def test_a_language_switch_with_nothing_open_opens_no_case(on_provider: World) -> None:
     worker = "+8613800138555"
-    reply = texts(post_signed, worker, "EN")
+    reply = texts(on_provider, worker, "EN")
     assert "text us what happened" in reply and count(Case) == 0
     msg = inbound(worker)
     assert (msg.case_id, msg.inbox_state) == (None, None)  # nothing for staff to read
-    assert "1001" in texts(post_signed, worker, "my boss has not paid me")
+    assert "1001" in texts(on_provider, worker, "my boss has not paid me")
     with get_db().begin() as s:
         assert s.scalars(select(Case)).one().language == "en"

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.phones import InvalidPhone, mask_phone, normalize_phone
 from hotline.volunteer_sms import parse_offer_answer
 from models import Base, Case, Direction, Message, MessageStatus, Purpose

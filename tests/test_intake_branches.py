@@ -17,10 +17,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import CaseEvent, EventKind, Urgency
 from tests.test_sms_flow_conversation import HELP_ME, the_case
-from tests.test_sms_flow_conversation import text as sms
+from tests.test_sms_flow_conversation import twilio_text as sms
 from tests.test_voice_webhook import NIGHT, Caller, says
 
 # Words only one problem's questions use (the category menu's labels are not among them).

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from hotline.deadline_reminders import remind_legal_deadlines
 from hotline.legal_clocks import (
     LegalRulesError,
     add_period,
@@ -18,7 +19,6 @@ from hotline.legal_clocks import (
     nearest_deadline,
     offer_note,
     parse_rules,
-    remind_legal_deadlines,
 )
 from hotline.replies import offer_text
 from hotline.web.event_text import zh_event
@@ -148,10 +148,10 @@ rules:
     starts: {date_field: left_on}
     duration: 1 year
     remind_days: [30, 7]
-    title: {zh: 时效, en: limit}
-    short: {zh: 时效, en: limit}
-    explanation: {zh: 说明, en: explained}
-    needs_info: {zh: 问, en: ask}
+    title: limit
+    short: limit
+    explanation: explained
+    needs_info: ask
     source: {law: 某法, article: 第一条, text: 条文}
 """
 
@@ -163,9 +163,12 @@ rules:
     (("[wages]", "[wagez]"), "'test_rule': 'categories'"),
     (("{date_field: left_on}", "{date_field: Left On}"), "'test_rule': 'starts'"),
     (("[30, 7]", "[30, soon]"), "'test_rule': 'remind_days'"),
-    (("en: limit}\n    short", "fr: limite}\n    short"), "'test_rule': 'title'"),
+    # texts are English message ids, translated by the catalogues: two languages here are refused
+    (("title: limit", "title: {zh: 时效, en: limit}"), "'test_rule': 'title' needs a non-empty "
+                                                      "English text"),
+    (("title: limit", "title: ' '"), "'test_rule': 'title'"),
     (("text: 条文", "txt: 条文"), "'test_rule': 'source'"),
-    (("    explanation: {zh: 说明, en: explained}\n", ""), "missing field(s) explanation"),
+    (("    explanation: explained\n", ""), "missing field(s) explanation"),
 ])
 def test_a_wrong_rules_file_is_a_clear_error_naming_the_rule(change: tuple[str, str],
                                                              complaint: str) -> None:

@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.matching import rank_candidates
-from hotline.routing import offer_case
-from hotline.voice import available_volunteer
+from hotline.offers import offer_case
+from hotline.webhooks.twilio_voice import available_volunteer
 from ivr_flows.model import OfficeHours
 from models import Case, CaseStatus, Organisation, Role, User, Volunteer
 from tests.test_routing_support import add_case, add_volunteer, case_state, offers_of

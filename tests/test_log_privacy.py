@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 
 from hotline import create_app
-from hotline.config import DEMO_AUTH_TOKEN
-from hotline.log_privacy import scrub
-from notifications.providers import get_provider
+from hotline.infra.config import DEMO_AUTH_TOKEN
+from hotline.infra.log_privacy import scrub
+from notifications.providers import MessageLookup, get_provider
 from notifications.providers.console import ConsoleProvider
 from tests.conftest import HOTLINE_NUMBER, app_config
 
@@ -113,6 +113,7 @@ def test_the_console_logs_masked_numbers_and_no_text(
     caplog.set_level(logging.DEBUG)
     with shell_app().app_context():
         provider = get_provider()
+        assert isinstance(provider, MessageLookup)
         provider.send_sms(WORKER, WORDS, from_=HOTLINE_NUMBER)
         provider.start_call(WORKER, from_=HOTLINE_NUMBER, url="https://h.example/twilio/bridge/1")
         assert [m.body for m in provider.find_sms(WORKER)] == [WORDS]  # reconcile still works

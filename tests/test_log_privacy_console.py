@@ -4,15 +4,16 @@ meant to read; the other worker's log holds neither the number nor the words."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from devtools.embedded_redis import EmbeddedRedis
 from hotline import create_app
-from hotline.config import DEMO_AUTH_TOKEN
-from hotline.db import get_db
-from hotline.embedded_redis import EmbeddedRedis
-from hotline.queues import SEND, enqueue
+from hotline.infra.config import DEMO_AUTH_TOKEN
+from hotline.infra.db import get_db
+from hotline.infra.queues import SEND, enqueue
 from models import Direction, Message, MessageStatus, Purpose
 from notifications.send import send_message
 from tests.conftest import HOTLINE_NUMBER, start_worker, stop_process, wait_until, wipe
@@ -61,7 +62,7 @@ def test_the_demo_worker_shows_the_text_and_no_other_worker_logs_it(
                              instance_path=str(tmp_path / mode / "app"))
             with app.app_context():
                 message_id = queue_text(mode)
-                wait_until(lambda mid=message_id: sent(mid), timeout=60, message=f"{mode} send")
+                wait_until(partial(sent, message_id), timeout=60, message=f"{mode} send")
             app.extensions["db"].engine.dispose()
     finally:
         for mode, worker in workers.items():

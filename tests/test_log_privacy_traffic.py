@@ -24,12 +24,12 @@ import requests
 from flask import Flask
 from sqlalchemy import text
 
+from devtools.embedded_redis import EmbeddedRedis
+from devtools.fake_twilio import FakeTwilio
 from hotline import create_app
-from hotline.db import get_db
-from hotline.embedded_redis import EmbeddedRedis
-from hotline.queues import SEND, enqueue
+from hotline.infra.db import get_db
+from hotline.infra.queues import SEND, enqueue
 from models import Direction, Message, MessageStatus, Purpose, Volunteer
-from notifications.fake_twilio import FakeTwilio
 from notifications.send import send_message
 from tests.conftest import (
     ACCOUNT_SID,
@@ -87,7 +87,8 @@ class Processes:
                     "HOTLINE_PROVIDER": "twilio", "TWILIO_API_URL": fake.base_url,
                     "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                     "PUBLIC_URL": self.url, "HOTLINE_NUMBER": HOTLINE_NUMBER,
-                    "HOTLINE_INSTANCE": app.instance_path}
+                    "HOTLINE_INSTANCE": app.instance_path,
+                    "SECRET_KEY": "log-privacy-traffic-test-secret"}
         self.web_log = folder / "gunicorn.log"
         with self.web_log.open("wb") as out:
             self.web = subprocess.Popen(

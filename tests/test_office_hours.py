@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.config import load_config
+from hotline.infra.config import load_config
 from ivr_flows.model import OfficeHours
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -21,14 +21,15 @@ from flask import Flask
 from sqlalchemy import select, update
 
 import models.base
+from devtools.fake_twilio import FakeTwilio
 from hotline import UTCFormatter
-from hotline.clock import database_now, db_now
-from hotline.db import get_db
-from hotline.migrate import masked_url
+from hotline.infra.clock import database_now, db_now
+from hotline.infra.db import get_db
+from hotline.infra.migrate import masked_url
 from models import Recipient
-from notifications import campaign_control as control
-from notifications.campaign_lease import SendingLease, resume_chain, slot_key, take_free_slots
-from notifications.campaign_tasks import (
+from notifications.campaigns import control as control
+from notifications.campaigns.lease import SendingLease, resume_chain, slot_key, take_free_slots
+from notifications.campaigns.tasks import (
     claim_chunk,
     kick,
     record_outcomes,
@@ -36,7 +37,6 @@ from notifications.campaign_tasks import (
     send_items,
     start,
 )
-from notifications.fake_twilio import FakeTwilio
 from notifications.providers import get_provider
 from tests.conftest import REDIS_URL, ROOT
 from tests.test_campaign_send import R, add_contacts, new_campaign, phone, recipients
@@ -173,8 +173,8 @@ def test_a_chunk_is_re_enqueued_without_a_countdown(
         app: Flask, redis_client: redis_lib.Redis) -> None:
     import json
 
-    from hotline.queues import broker_keys
-    from notifications.campaign_tasks import send_chunk
+    from hotline.infra.queues import broker_keys
+    from notifications.campaigns.tasks import send_chunk
 
     cid = started_campaign(3)  # start() took slots 0 and 1 and queued their chains
     redis_client.delete(*broker_keys("campaigns"))
@@ -201,7 +201,7 @@ def test_database_urls_are_printed_without_their_password(url: str, shown: str) 
 def test_db_upgrade_prints_no_password(pg_url: str, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from hotline.cli import main
+    from hotline.cli.main import main
 
     server = pg_url.replace("postgres@", "postgres:very-secret-pw@")
     out = CliRunner().invoke(main, ["db", "upgrade"], env={

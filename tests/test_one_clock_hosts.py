@@ -22,13 +22,13 @@ import redis as redis_lib
 from flask import Flask
 from sqlalchemy import func, select
 
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
 from models import Campaign, CampaignStatus, Contact, ContactTag, Recipient, RecipientStatus
-from notifications import campaign_control as control
-from notifications.audience import Audience
-from notifications.campaign_lease import SLOT_TTL, slot_key
-from notifications.campaigns import CampaignSpec, create_campaign
-from notifications.fake_twilio import FakeTwilio
+from notifications.campaigns import control as control
+from notifications.campaigns.audience import Audience
+from notifications.campaigns.compose import CampaignSpec, create_campaign
+from notifications.campaigns.lease import SLOT_TTL, slot_key
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, HOTLINE_NUMBER, REDIS_URL, ROOT, wait_until
 from tests.test_campaign_worker import kill_tree
 

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import JSON, String, Text, select
 
-from hotline.cli import main
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.cli.main import main
+from hotline.infra.db import get_db
 from hotline.privacy import (
     RecordingNotDeleted,
     apply_retention,
@@ -45,7 +46,6 @@ from models import (
     utcnow,
 )
 from models.campaign import Campaign, Recipient
-from notifications.fake_twilio import FakeTwilio
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, sms_form
 
 PHONE = "+8613812345678"

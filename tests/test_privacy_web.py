@@ -14,11 +14,11 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
 from hotline.privacy import export_contact, find_contact
 from hotline.web.privacy_admin import typed_confirmation
 from models import AuditLog, Contact, User
-from notifications.fake_twilio import FakeTwilio
 from notifications.providers.console import ConsoleProvider
 from tests.conftest import ACCOUNT_SID, AUTH_TOKEN, WebWorld
 from tests.test_privacy import (

@@ -15,11 +15,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
-from hotline.queues import URGENT, enqueue
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
+from hotline.infra.queues import URGENT, enqueue
 from hotline.routing import route_case
 from models import CaseCategory, Offer, Urgency
-from notifications.fake_twilio import FakeTwilio
 from tests.conftest import REDIS_URL, ROOT, stop_process, wait_until
 from tests.test_e2e import worker_env
 from tests.test_routing_support import add_case, add_volunteer

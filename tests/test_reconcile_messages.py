@@ -7,10 +7,10 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
 from hotline.sweeper import sweep_now
 from models import Case, CaseEvent, Contact, Message, MessageStatus, Purpose, utcnow
-from notifications.fake_twilio import FakeTwilio
 from notifications.reconcile import reconcile_messages, refresh_messages
 from notifications.send import deliver
 from tests.test_send import TO, load, queued_message

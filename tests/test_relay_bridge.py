@@ -1,5 +1,8 @@
 """Working a case without exposing numbers: relay, forwarded replies, bridged calls, outcome
-by SMS, the closing survey; deadlines and transfers with controlled time."""
+by SMS, the closing survey; deadlines and transfers with controlled time.
+
+On Twilio (bridged calls are voice, which only Twilio carries); the SMS loop here (relay both
+ways, DONE, the survey and its answer) also runs on Alibaba in test_both_providers.py."""
 
 from __future__ import annotations
 
@@ -11,11 +14,12 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from hotline.assignment import answer_offer
 from hotline.bridge import start_bridge_call
-from hotline.db import get_db
 from hotline.deadlines import check_deadlines, parse_amount
-from hotline.organisations import transfer_case
-from hotline.routing import answer_offer, offer_case
+from hotline.infra.db import get_db
+from hotline.offers import offer_case
+from hotline.organisations import hand_over_case
 from models import Call, Case, CaseStatus, EventKind, Organisation, Purpose, Volunteer
 from models.base import utcnow
 from tests.conftest import HOTLINE_NUMBER
@@ -136,7 +140,7 @@ def test_transfer_to_partner_keeps_history(app: Flask) -> None:
         case = s.get(Case, case_id)
         org = s.get(Organisation, home_id)
         assert case is not None and org is not None
-        transfer_case(s, case, org, "工友已回老家，请家乡站跟进", actor="user:staff1")
+        hand_over_case(s, case, org, "工友已回老家，请家乡站跟进", actor="user:staff1")
     case = case_state(case_id)
     assert (case.status, case.organisation_id, case.assigned_volunteer_id) == (
         CaseStatus.NEW, home_id, None)

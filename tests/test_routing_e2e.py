@@ -1,5 +1,9 @@
 """The whole loop on real parts: offer → accept → relay → worker reply → DONE → survey, through
-a real Celery worker on real Redis, the real twilio client and the fake Twilio server."""
+a real Celery worker on real Redis, the real twilio client and the fake Twilio server.
+
+On Twilio only: what it proves beyond the behaviour is the real worker process, real HTTP and
+Twilio's status callbacks reaching the app. The same loop runs on both carriers in-process
+(test_both_providers.py), and on Alibaba through a real worker in test_alibaba_e2e.py."""
 
 from __future__ import annotations
 
@@ -9,9 +13,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from hotline.queues import enqueue
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.queues import enqueue
 from hotline.routing import route_case
-from notifications.fake_twilio import FakeTwilio
 from tests.conftest import (
     REDIS_URL,
     LiveServer,

@@ -1,7 +1,12 @@
 """Routing follow-ups: rounds restart after a transfer or re-queue, escalated cases can still be
 finished, staff close through the volunteers' path, organisations (queue of a new case, origin
 keeps sight), escalations that reach nobody say so, urgency from size, the score on the staff
-timeline, and the opt-out rule for case messages. SQLite and PostgreSQL each."""
+timeline, and the opt-out rule for case messages. SQLite and PostgreSQL each.
+
+The tests where someone texts (a volunteer's DONE, staff going on and off duty, an opted-out
+worker's case messages) run on Twilio and on Alibaba Cloud SMS (tests/provider_support.py);
+the others text nobody through a carrier and stay on the default (Twilio) app."""
+# ruff: noqa: F811  (pytest fixtures imported from a sibling module are parameters here)
 
 from __future__ import annotations
 
@@ -13,10 +18,11 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
 from hotline.deadlines import check_deadlines
-from hotline.organisations import transfer_case
-from hotline.routing import expire_due_offers, offer_case, route_case
+from hotline.infra.db import get_db
+from hotline.offers import expire_due_offers, offer_case
+from hotline.organisations import hand_over_case
+from hotline.routing import route_case
 from models import (
     Case,
     CaseStatus,
@@ -34,6 +40,7 @@ from models import (
 from models.base import utcnow
 from notifications.send import deliver
 from tests.conftest import WebWorld, csrf_from, web_login
+from tests.provider_support import World, fake_alibaba, on_provider  # noqa: F401
 from tests.test_relay_bridge import WORKER, assigned_case
 from tests.test_routing_support import (
     add_case,
@@ -47,6 +54,11 @@ from tests.test_routing_support import (
 )
 
 STAFF = "+8613700000099"
+
+
+def texts_on(world: World, phone: str, body: str) -> str:
+    """What `phone` got back for one text, its parts joined by " / "."""
+    return " / ".join(world.text(phone, body))
 
 
 def add_org(name: str, region: str | None = None, staff: list[str] | None = None) -> int:
@@ -103,7 +115,7 @@ def test_transferred_case_that_used_its_rounds_is_offered_at_the_partner(app: Fl
     with get_db().begin() as s:
         case, org = s.get(Case, case_id), s.get(Organisation, city)
         assert case is not None and org is not None
-        transfer_case(s, case, org, "工友在珠海打工", actor="user:staff1")
+        hand_over_case(s, case, org, "工友在珠海打工", actor="user:staff1")
     assert route_case(case_id) == "queued 1 message(s)"
     case = case_state(case_id)
     assert case.status == CaseStatus.OFFERED and case.offer_round_base == 3
@@ -133,15 +145,15 @@ def test_staff_requeue_gives_an_escalated_case_fresh_rounds(app: Flask,
 
 # --- 2. a stale, escalated case can still be finished by its volunteer ----------------------
 
-def test_volunteer_finishes_a_case_escalated_for_staleness(app: Flask, post_signed: Any) -> None:
-    app.config.update(STALE_CASE_DAYS=7, STALE_ESCALATE_DAYS=3, STAFF_NUMBERS=[STAFF])
+def test_volunteer_finishes_a_case_escalated_for_staleness(on_provider: World) -> None:
+    on_provider.app.config.update(STALE_CASE_DAYS=7, STALE_ESCALATE_DAYS=3, STAFF_NUMBERS=[STAFF])
     case_id, number, vid, vphone = assigned_case()
     now = utcnow()
     check_deadlines(now + timedelta(days=8))
     assert check_deadlines(now + timedelta(days=11, minutes=1))["escalated"] == 1
     case = case_state(case_id)
     assert (case.status, case.assigned_volunteer_id) == (CaseStatus.ESCALATED, vid)
-    assert "已办结" in texts(post_signed, vphone, f"DONE {number} 12000")
+    assert "已办结" in texts_on(on_provider, vphone, f"DONE {number} 12000")
     case = case_state(case_id)
     assert (case.status, case.amount_recovered) == (CaseStatus.RESOLVED, Decimal("12000.00"))
     assert case.survey_sent_at is not None
@@ -253,17 +265,17 @@ def test_escalation_texts_on_duty_staff_accounts(app: Flask) -> None:
         ("+8613700000011", True)]
 
 
-def test_staff_go_on_and_off_duty_by_sms(app: Flask, post_signed: Any) -> None:
+def test_staff_go_on_and_off_duty_by_sms(on_provider: World) -> None:
     org = add_org("珠海市中心")
     phone = "+8613700000021"
     with get_db().begin() as s:
         s.add(User(username="duty", role=Role.STAFF, organisation_id=org, password_hash="x",
                    phone=phone))
-    assert "已值班" in texts(post_signed, phone, "上线")
+    assert "已值班" in texts_on(on_provider, phone, "上线")
     first, _ = add_case(organisation_id=org)
     route(first)
     assert [m.to_number for m in outbound(Purpose.ALERT)] == [phone]
-    assert "已下班" in texts(post_signed, phone, "ＯＦＦ")
+    assert "已下班" in texts_on(on_provider, phone, "ＯＦＦ")
     second, _ = add_case(organisation_id=org)
     route(second)
     assert len(outbound(Purpose.ALERT)) == 1  # nobody on duty now: the timeline says so
@@ -317,10 +329,10 @@ def test_staff_case_page_shows_why_the_volunteer_was_chosen(app: Flask,
 
 # --- 8. opted-out workers get case messages only if they texted since --------------------------
 
-def test_worker_who_only_said_stop_gets_no_survey_or_relay(app: Flask, post_signed: Any) -> None:
+def test_worker_who_only_said_stop_gets_no_survey_or_relay(on_provider: World) -> None:
     case_id, number, _vid, vphone = assigned_case()
-    texts(post_signed, WORKER, "STOP")
-    texts(post_signed, vphone, f"R{number} 明天给您打电话")
+    texts_on(on_provider, WORKER, "STOP")
+    texts_on(on_provider, vphone, f"R{number} 明天给您打电话")
     [relay] = outbound(Purpose.RELAY, to=WORKER)
     deliver(relay.id)
     with get_db().begin() as s:
@@ -328,33 +340,32 @@ def test_worker_who_only_said_stop_gets_no_survey_or_relay(app: Flask, post_sign
         assert sent is not None and sent.status == MessageStatus.FAILED
         assert sent.error_message == "recipient opted out and has not texted since"
     assert any("not sent" in e.text for e in events(case_id, EventKind.MESSAGE_OUT))
-    texts(post_signed, vphone, f"DONE {number}")
+    texts_on(on_provider, vphone, f"DONE {number}")
     assert case_state(case_id).survey_sent_at is None
     assert [m for m in outbound(Purpose.REPLY, to=WORKER) if "1-5" in m.body] == []
     assert any("not sent" in e.text for e in events(case_id, EventKind.SURVEY))
 
 
-def test_worker_who_texted_after_stop_still_gets_case_messages(app: Flask,
-                                                               post_signed: Any) -> None:
+def test_worker_who_texted_after_stop_still_gets_case_messages(on_provider: World) -> None:
     case_id, number, _vid, vphone = assigned_case()
-    texts(post_signed, WORKER, "退订")
-    texts(post_signed, WORKER, "老板还没给钱，怎么办")  # writing about their case again
-    texts(post_signed, vphone, f"R{number} 明天给您打电话")
+    texts_on(on_provider, WORKER, "退订")
+    texts_on(on_provider, WORKER, "老板还没给钱，怎么办")  # writing about their case again
+    texts_on(on_provider, vphone, f"R{number} 明天给您打电话")
     [relay] = outbound(Purpose.RELAY, to=WORKER)
     deliver(relay.id)
     with get_db().begin() as s:
         sent = s.get(Message, relay.id)
         assert sent is not None and sent.status != MessageStatus.FAILED
-    texts(post_signed, vphone, f"DONE {number}")
+    texts_on(on_provider, vphone, f"DONE {number}")
     assert case_state(case_id).survey_sent_at is not None
 
 
-def test_campaigns_stay_blocked_even_after_a_text(app: Flask, post_signed: Any) -> None:
+def test_campaigns_stay_blocked_even_after_a_text(on_provider: World) -> None:
     from hotline.optout import OPTED_OUT, refusal
     from models import Contact
 
-    texts(post_signed, WORKER, "STOP")
-    texts(post_signed, WORKER, "我的案子怎么样了")
+    texts_on(on_provider, WORKER, "STOP")
+    texts_on(on_provider, WORKER, "我的案子怎么样了")
     with get_db().begin() as s:
         contact = s.scalar(select(Contact).where(Contact.phone == WORKER))
         assert contact is not None

@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from hotline.db import get_db
-from hotline.routing import answer_offer, offer_case, place_key, score_volunteer
+from hotline.assignment import answer_offer
+from hotline.infra.db import get_db
+from hotline.matching import score_volunteer
+from hotline.offers import offer_case
+from hotline.places import place_key
 from models import Case, CaseCategory, CaseStatus, Offer, OfferStatus, Volunteer
 from models.volunteer import canonical_dialect, parse_shifts
 from tests.test_routing_support import add_case, add_volunteer

@@ -1,5 +1,8 @@
 """Offers on a plain phone: the SMS, Y/N parsing, first accept wins, timeouts and escalation.
-Each test runs on SQLite and PostgreSQL; the concurrent-accept proof runs on PostgreSQL."""
+Each test runs on SQLite and PostgreSQL; the concurrent-accept proof runs on PostgreSQL. A
+volunteer's Y or N by SMS runs on Twilio and on Alibaba Cloud SMS (tests/provider_support.py);
+the rest calls routing directly and reaches no carrier's front door."""
+# ruff: noqa: F811  (pytest fixtures imported from a sibling module are parameters here)
 
 from __future__ import annotations
 
@@ -10,12 +13,15 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from hotline.db import get_db
-from hotline.queues import broker_keys
-from hotline.routing import Answer, answer_offer, expire_due_offers, offer_case, route_case
-from hotline.volunteer_sms import parse_command, parse_offer_answer
+from hotline.assignment import Answer, answer_offer
+from hotline.infra.db import get_db
+from hotline.infra.queues import broker_keys
+from hotline.offers import expire_due_offers, offer_case
+from hotline.routing import route_case
+from hotline.volunteer_sms import parse_offer_answer, parse_volunteer_command
 from models import Case, CaseCategory, CaseStatus, EventKind, OfferStatus, Purpose, Volunteer
 from models.base import utcnow
+from tests.provider_support import World, fake_alibaba, on_provider  # noqa: F401
 from tests.test_routing_support import (
     AMOUNT,
     add_case,
@@ -24,11 +30,15 @@ from tests.test_routing_support import (
     events,
     offers_of,
     outbound,
-    texts,
     volunteer_phone,
 )
 
 STAFF = "+8613700000099"
+
+
+def texts_on(world: World, phone: str, body: str) -> str:
+    """What `phone` got back for one text, its parts joined by " / "."""
+    return " / ".join(world.text(phone, body))
 
 
 def route(case_id: int, now: Any = None) -> list[int]:
@@ -54,12 +64,12 @@ def test_offer_answer_parsing(body: str, expected: tuple[bool, int] | None) -> N
 
 
 def test_other_commands_parse() -> None:
-    relay = parse_command("R1024 明天上午给您打电话")
-    assert relay == parse_command("ｒ１０２４：明天上午给您打电话")
-    assert parse_command("DONE 1024 12000").rest == "12000"  # type: ignore[union-attr]
-    assert parse_command("上线").action == "on"  # type: ignore[union-attr]
-    assert parse_command("off").action == "off"  # type: ignore[union-attr]
-    assert parse_command("CALL1024").number == 1024  # type: ignore[union-attr]
+    relay = parse_volunteer_command("R1024 明天上午给您打电话")
+    assert relay == parse_volunteer_command("ｒ１０２４：明天上午给您打电话")
+    assert parse_volunteer_command("DONE 1024 12000").rest == "12000"  # type: ignore[union-attr]
+    assert parse_volunteer_command("上线").action == "on"  # type: ignore[union-attr]
+    assert parse_volunteer_command("off").action == "off"  # type: ignore[union-attr]
+    assert parse_volunteer_command("CALL1024").number == 1024  # type: ignore[union-attr]
 
 
 def test_offer_sms_has_the_facts_and_never_the_workers_phone(app: Flask) -> None:
@@ -89,21 +99,20 @@ def test_score_breakdown_is_on_the_timeline(app: Flask) -> None:
     assert routing.data["next_best"][0]["parts"]["province"] == 10.0
 
 
-def test_accept_by_sms_assigns_and_a_stray_reply_changes_nothing(app: Flask,
-                                                                 post_signed: Any) -> None:
+def test_accept_by_sms_assigns_and_a_stray_reply_changes_nothing(on_provider: World) -> None:
     offered = add_volunteer()
     case_id, number = add_case()
     route(case_id)
     other = add_volunteer()  # on duty, but was not offered this case
-    reply = texts(post_signed, volunteer_phone(other), f"Y{number}")
+    reply = texts_on(on_provider, volunteer_phone(other), f"Y{number}")
     assert "没有待您回复" in reply
     assert case_state(case_id).status == CaseStatus.OFFERED
-    assert texts(post_signed, volunteer_phone(offered), "y 99999").count("没有待您回复") == 1
-    reply = texts(post_signed, volunteer_phone(offered), f"ｙ {number}")
+    assert texts_on(on_provider, volunteer_phone(offered), "y 99999").count("没有待您回复") == 1
+    reply = texts_on(on_provider, volunteer_phone(offered), f"ｙ {number}")
     assert "已分配给您" in reply
     case = case_state(case_id)
     assert (case.status, case.assigned_volunteer_id) == (CaseStatus.ASSIGNED, offered)
-    assert "没有待您回复" in texts(post_signed, volunteer_phone(offered), f"Y{number}")
+    assert "没有待您回复" in texts_on(on_provider, volunteer_phone(offered), f"Y{number}")
 
 
 def test_urgent_case_goes_to_several_first_accept_wins_others_told(app: Flask) -> None:
@@ -126,12 +135,12 @@ def test_urgent_case_goes_to_several_first_accept_wins_others_told(app: Flask) -
     assert told == losers and len(vids) == 4
 
 
-def test_decline_goes_to_the_next_candidate(app: Flask, post_signed: Any) -> None:
+def test_decline_goes_to_the_next_candidate(on_provider: World) -> None:
     a, b = add_volunteer(), add_volunteer()
     case_id, number = add_case()
     route(case_id)
     first = offers_of(case_id)[0].volunteer_id
-    assert "已拒绝" in texts(post_signed, volunteer_phone(first), f"N {number}")
+    assert "已拒绝" in texts_on(on_provider, volunteer_phone(first), f"N {number}")
     assert case_state(case_id).status == CaseStatus.NEW
     route_case(case_id)  # what the worker would run after commit
     offers = offers_of(case_id)

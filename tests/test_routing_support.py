@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import (
     Case,
     CaseCategory,

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
 from models import Contact, Direction, Message, MessageStatus, Purpose
-from notifications.fake_twilio import FakeTwilio
 from notifications.send import deliver
 from tests.conftest import HOTLINE_NUMBER, LiveServer, wait_until
 

@@ -1,4 +1,10 @@
-"""The intake flow by SMS: full walks, commands at any point, expiry, 30-day continuation."""
+"""The intake flow by SMS: full walks, commands at any point, expiry, 30-day continuation.
+
+Each runs on Twilio and on Alibaba Cloud SMS (tests/provider_support.py): the worker texts
+through the carrier's own front door and reads what their handset got. Only the picture test
+stays on Twilio: Alibaba's SmsUp carries text alone (no MMS), so a picture never arrives there.
+"""
+# ruff: noqa: F811  (pytest fixtures imported from a sibling module are parameters here)
 
 from __future__ import annotations
 
@@ -7,24 +13,37 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 from typing import Any, cast
 
-import pytest
 import redis as redis_lib
 from flask import Flask
 from sqlalchemy import func, select
 
-from hotline.db import get_db
-from hotline.queues import broker_keys
+from hotline.infra.db import get_db
+from hotline.infra.queues import broker_keys
 from models import Case, CaseStatus, Contact, FlowSession, FlowStatus, Message, Urgency, utcnow
-from notifications.audience import Audience
+from notifications.campaigns.audience import Audience
 from notifications.segments import count_segments
 from tests.conftest import sms_form
+from tests.provider_support import World, fake_alibaba, on_provider  # noqa: F401
 
 WORKER = "+8613800138000"
 OTHER = "+8613700137000"
 
 
-def text(post_signed: Any, body: str, sender: str = WORKER, **extra: str) -> str | None:
+def text(world: World, body: str, sender: str = WORKER) -> str | None:
     """Send one SMS; return the reply text (None when the hotline says nothing)."""
+    got = world.text(sender, body)
+    assert len(got) <= 1, got
+    return got[0] if got else None
+
+
+def twilio_text(post_signed: Any, body: str, sender: str = WORKER) -> str | None:
+    """Send one SMS as a signed Twilio webhook; return the TwiML reply (None: no answer). For
+    the tests that stay on Twilio (the reply's own length, the branches' walks)."""
+    return mms(post_signed, body, sender)
+
+
+def mms(post_signed: Any, body: str, sender: str = WORKER, **extra: str) -> str | None:
+    """Send one Twilio MMS; return the TwiML reply text (None when the hotline says nothing)."""
     resp = post_signed("/twilio/sms", sms_form(sender, body, **extra))
     assert resp.status_code == 200, resp.data
     messages = ET.fromstring(resp.data).findall("Message")
@@ -44,8 +63,9 @@ def routed(redis_client: redis_lib.Redis) -> list[tuple[str, str]]:
         for raw in (r for key in broker_keys(queue)
                     for r in cast(list[bytes], redis_client.lrange(key, 0, -1))):
             headers = json.loads(raw)["headers"]
-            assert headers["task"] == "hotline.routing.route_case"
-            found.append((queue, headers["argsrepr"]))
+            # (On Alibaba the answers to the worker wait in the urgent queue too.)
+            if headers["task"] == "hotline.routing.route_case":
+                found.append((queue, headers["argsrepr"]))
     return found
 
 
@@ -67,10 +87,10 @@ ZH_WALK = [
 ]
 
 
-def test_full_walk_in_chinese_ends_with_a_filled_case(app: Flask, post_signed: Any,
+def test_full_walk_in_chinese_ends_with_a_filled_case(on_provider: World,
                                                       redis_client: redis_lib.Redis) -> None:
     for body, expected in ZH_WALK:
-        reply = text(post_signed, body)
+        reply = text(on_provider, body)
         assert reply is not None and expected in reply, (body, reply)
         assert count_segments(reply).segments <= 2, reply
         if body != ZH_WALK[-1][0]:
@@ -91,16 +111,16 @@ def test_full_walk_in_chinese_ends_with_a_filled_case(app: Flask, post_signed: A
             audience = Audience(cities=cities).contacts().subquery()
             assert s.scalar(select(func.count()).select_from(audience)) == 1
     assert routed(redis_client) == [("intake", f"({case.id},)")]
-    assert "已记入" in (text(post_signed, "老板今天说下个月发") or "")  # a follow-up
+    assert "已记入" in (text(on_provider, "老板今天说下个月发") or "")  # a follow-up
     assert len(routed(redis_client)) == 1 and count(Case) == 1
 
 
-def test_english_walk_with_keywords_and_urgent_category(app: Flask, post_signed: Any,
+def test_english_walk_with_keywords_and_urgent_category(on_provider: World,
                                                         redis_client: redis_lib.Redis) -> None:
-    first = text(post_signed, "Hello, I need help")
+    first = text(on_provider, "Hello, I need help")
     assert first is not None and first.startswith("Hotline:") and "1001" in first
     assert "6 many of us unpaid" in first
-    replies = [text(post_signed, body) or "" for body in [
+    replies = [text(on_provider, body) or "" for body in [
         "I was injured at work", "Zhejiang Hangzhou", "Sichuan", "ACME Shoes Ltd", "Nov 5",
         "the workshop", "yes", "no", "2", "yes"]]
     assert not [r for r in replies if "Sorry" in r], replies
@@ -119,23 +139,24 @@ def test_english_walk_with_keywords_and_urgent_category(app: Flask, post_signed:
     assert routed(redis_client) == [("urgent", f"({case.id},)")]
 
 
-def test_unclear_answers_reprompt_then_ask_for_a_description(app: Flask,
-                                                            post_signed: Any) -> None:
-    text(post_signed, HELP_ME)
-    assert (text(post_signed, "不知道") or "").startswith("没看懂您的回复。")
-    text(post_signed, "随便你们")
-    reply = text(post_signed, "说不清楚")
+def test_unclear_answers_reprompt_then_ask_for_a_description(on_provider: World) -> None:
+    text(on_provider, HELP_ME)
+    assert (text(on_provider, "不知道") or "").startswith("没看懂您的回复。")
+    text(on_provider, "随便你们")
+    reply = text(on_provider, "说不清楚")
     assert reply is not None and "没能看懂" in reply and "写一下您的情况" in reply
-    done = text(post_signed, "工厂关门了，老板不见了")
+    done = text(on_provider, "工厂关门了，老板不见了")
     # A text answered by text: never the phone's "we will call you back, goodbye".
     assert done is not None and "发短信或打电话" in done
     assert "回电" not in done and "再见" not in done
     assert "工厂关门了" in (the_case().summary or "")
 
 
-def test_picture_mid_flow_is_kept_and_the_question_repeated(app: Flask, post_signed: Any) -> None:
-    text(post_signed, HELP_ME)
-    reply = text(post_signed, "", NumMedia="1", MediaUrl0="https://api.twilio.com/m/1.jpg")
+def test_picture_mid_flow_is_kept_and_the_question_repeated(app: Flask,
+                                                            post_signed: Any) -> None:
+    """Twilio only: a picture arrives as MMS, which Alibaba's SmsUp never carries."""
+    mms(post_signed, HELP_ME)
+    reply = mms(post_signed, "", NumMedia="1", MediaUrl0="https://api.twilio.com/m/1.jpg")
     assert reply is not None and "图片" in reply and "回复数字" in reply
     with get_db().begin() as s:
         assert s.scalars(select(FlowSession)).one().retries == 0
@@ -143,19 +164,19 @@ def test_picture_mid_flow_is_kept_and_the_question_repeated(app: Flask, post_sig
             select(Message))]
 
 
-def test_language_can_be_changed_mid_flow(app: Flask, post_signed: Any) -> None:
-    text(post_signed, HELP_ME)
-    reply = text(post_signed, "English")
+def test_language_can_be_changed_mid_flow(on_provider: World) -> None:
+    text(on_provider, HELP_ME)
+    reply = text(on_provider, "English")
     assert reply is not None and reply.startswith("OK, in English.") and "unpaid wages" in reply
     assert the_case().language == "en"
 
 
-def test_replayed_message_sid_answers_the_same_and_advances_once(app: Flask,
-                                                                 post_signed: Any) -> None:
-    text(post_signed, HELP_ME)
-    form = sms_form(WORKER, "1")
-    answers = {post_signed("/twilio/sms", form).data for _ in range(3)}
-    assert len(answers) == 1
+def test_replayed_message_sid_answers_the_same_and_advances_once(on_provider: World) -> None:
+    text(on_provider, HELP_ME)
+    # The carrier delivers the same text three times (same MessageSid / sequence_id).
+    answers = [on_provider.text(WORKER, "1", key=42) for _ in range(3)]
+    # Twilio gets the same TwiML each time; Alibaba's answer is queued once and not again.
+    assert len({a for got in answers for a in got}) == 1 and answers[0], answers
     with get_db().begin() as s:
         assert s.scalars(select(FlowSession)).one().node == "place"
 
@@ -174,44 +195,50 @@ COMMANDS = [
 ]
 
 
-@pytest.mark.parametrize("body,expected,opted_out", COMMANDS, ids=[c[0] for c in COMMANDS])
-def test_commands_for_a_new_worker(app: Flask, post_signed: Any, body: str, expected: str,
-                                   opted_out: bool) -> None:
-    reply = text(post_signed, body)
-    assert reply is not None and expected in reply, reply
+def test_commands_for_a_new_worker(on_provider: World) -> None:
+    # The table in one test, each command from a number never heard before: on two providers
+    # and two databases, 18 tests apiece would cost more than they tell.
+    wrong = []
+    for i, (body, expected, opted_out) in enumerate(COMMANDS):
+        sender = f"+86138001390{i:02d}"
+        reply = text(on_provider, body, sender)
+        with get_db().begin() as s:
+            contact = s.scalars(select(Contact).where(Contact.phone == sender)).one()
+            [inbound] = s.scalars(select(Message).where(Message.from_number == sender))
+            state = (contact.opted_out, inbound.reply_body)
+        if reply is None or expected not in reply or state != (opted_out, reply):
+            wrong.append((body, reply, state))
+    assert wrong == []
     assert count(Case) == 0, "a command opens no case"
-    with get_db().begin() as s:
-        assert s.scalars(select(Contact)).one().opted_out is opted_out
-        assert s.scalars(select(Message)).one().reply_body == reply
 
 
-def test_stop_is_confirmed_once_and_the_flow_goes_on(app: Flask, post_signed: Any) -> None:
-    text(post_signed, HELP_ME)
-    assert "已退订" in (text(post_signed, "TD") or "")
-    assert text(post_signed, "退订") is None  # confirmed once
-    assert "省市" in (text(post_signed, "1") or "")  # the intake continues where it was
-    assert "恢复" in (text(post_signed, "订阅") or "")
+def test_stop_is_confirmed_once_and_the_flow_goes_on(on_provider: World) -> None:
+    text(on_provider, HELP_ME)
+    assert "已退订" in (text(on_provider, "TD") or "")
+    assert text(on_provider, "退订") is None  # confirmed once
+    assert "省市" in (text(on_provider, "1") or "")  # the intake continues where it was
+    assert "恢复" in (text(on_provider, "订阅") or "")
 
 
-def test_status_only_for_the_workers_own_case(app: Flask, post_signed: Any) -> None:
-    text(post_signed, HELP_ME)
-    assert text(post_signed, "查询1001") == "案件1001（待分类）：已收到，正在安排志愿者。"
-    text(post_signed, "1")
-    assert "欠薪" in (text(post_signed, "STATUS 1001") or "")
-    assert "没有找到" in (text(post_signed, "查询 1001", sender=OTHER) or "")
+def test_status_only_for_the_workers_own_case(on_provider: World) -> None:
+    text(on_provider, HELP_ME)
+    assert text(on_provider, "查询1001") == "案件1001（待分类）：已收到，正在安排志愿者。"
+    text(on_provider, "1")
+    assert "欠薪" in (text(on_provider, "STATUS 1001") or "")
+    assert "没有找到" in (text(on_provider, "查询 1001", sender=OTHER) or "")
     assert count(Case) == 1
 
 
-def test_quiet_for_24_hours_restarts_gently_on_the_same_case(app: Flask, post_signed: Any,
+def test_quiet_for_24_hours_restarts_gently_on_the_same_case(on_provider: World,
                                                            redis_client: redis_lib.Redis) -> None:
-    text(post_signed, HELP_ME)
-    text(post_signed, "1")
+    text(on_provider, HELP_ME)
+    text(on_provider, "1")
     with get_db().begin() as s:
         s.scalars(select(FlowSession)).one().expires_at = utcnow() - timedelta(minutes=1)
-    reply = text(post_signed, "你好，还在吗")
+    reply = text(on_provider, "你好，还在吗")
     assert reply is not None and "上次登记没有完成" in reply and "1001" in reply
     assert "省市" in reply and "您遇到什么问题" not in reply  # the question it was waiting on
-    assert "老家" in (text(post_signed, "广东深圳") or "")  # and it goes on from there
+    assert "老家" in (text(on_provider, "广东深圳") or "")  # and it goes on from there
     with get_db().begin() as s:
         statuses = sorted(str(r.status) for r in s.scalars(select(FlowSession)))
     assert statuses == [FlowStatus.ABANDONED, FlowStatus.ACTIVE]
@@ -225,47 +252,44 @@ def test_quiet_for_24_hours_restarts_gently_on_the_same_case(app: Flask, post_si
         assert active.answers["category"] == "wages"  # the answers so far came along
 
 
-def test_quiet_thread_whose_question_is_gone_starts_again_and_says_so(
-        app: Flask, post_signed: Any) -> None:
-    text(post_signed, HELP_ME)
+def test_quiet_thread_whose_question_is_gone_starts_again_and_says_so(on_provider: World) -> None:
+    text(on_provider, HELP_ME)
     with get_db().begin() as s:
         row = s.scalars(select(FlowSession)).one()
         row.expires_at, row.node = utcnow() - timedelta(minutes=1), "no_such_question"
-    reply = text(post_signed, "在吗")
+    reply = text(on_provider, "在吗")
     assert reply is not None and "重新开始" in reply and "您遇到什么问题" in reply
 
 
-def test_texting_after_30_days_opens_a_new_case(app: Flask, post_signed: Any) -> None:
-    text(post_signed, HELP_ME)
+def test_texting_after_30_days_opens_a_new_case(on_provider: World) -> None:
+    text(on_provider, HELP_ME)
     with get_db().begin() as s:
         s.scalars(select(Case)).one().updated_at = utcnow() - timedelta(days=31)
-    reply = text(post_signed, "又有问题了")
+    reply = text(on_provider, "又有问题了")
     assert reply is not None and "1002" in reply
     assert count(Case) == 2
 
 
-def test_assigned_case_texts_are_follow_ups_not_menu_answers(app: Flask,
-                                                             post_signed: Any) -> None:
-    text(post_signed, HELP_ME)
+def test_assigned_case_texts_are_follow_ups_not_menu_answers(on_provider: World) -> None:
+    text(on_provider, HELP_ME)
     with get_db().begin() as s:
         s.scalars(select(FlowSession)).one().expires_at = utcnow() - timedelta(minutes=1)
         case = s.scalars(select(Case)).one()
         case.move_to(CaseStatus.ESCALATED)
         case.move_to(CaseStatus.ASSIGNED)
-    reply = text(post_signed, "1")
+    reply = text(on_provider, "1")
     assert reply is not None and "已记入" in reply
 
 
-def walk(post_signed: Any, home: str, sender: str = WORKER) -> None:
+def walk(world: World, home: str, sender: str = WORKER) -> None:
     """A whole SMS intake answering `home` to the home-province question."""
     for body in ["老板拖欠我三个月工资", "广东深圳", home, "某某电子厂", "12000", "1", "还在",
                  "1"]:
-        text(post_signed, body, sender=sender)
+        text(world, body, sender=sender)
 
 
-def test_routing_prefers_a_volunteer_of_the_workers_dialect(app: Flask,
-                                                            post_signed: Any) -> None:
-    from hotline.routing import rank_candidates
+def test_routing_prefers_a_volunteer_of_the_workers_dialect(on_provider: World) -> None:
+    from hotline.matching import rank_candidates
     from models import Volunteer
 
     with get_db().begin() as s:
@@ -273,7 +297,7 @@ def test_routing_prefers_a_volunteer_of_the_workers_dialect(app: Flask,
                                             ("张", "+8613900000001", ["henan"], "河南")]:
             s.add(Volunteer(name=name, phone=phone, languages=["zh"], dialects=dialects,
                             home_province=home, skills=["wages"], on_duty=True))
-    walk(post_signed, "1")  # key 1: 河南
+    walk(on_provider, "1")  # key 1: 河南
     with get_db().begin() as s:
         case = s.scalars(select(Case)).one()
         assert (case.dialect, case.contact.home_province) == ("henan", "河南")
@@ -283,45 +307,43 @@ def test_routing_prefers_a_volunteer_of_the_workers_dialect(app: Flask,
         assert not {"dialect", "home_province"} & set(other.parts)
 
 
-def test_a_known_home_province_is_not_asked_again_and_other_keeps_it(
-        app: Flask, post_signed: Any) -> None:
-    walk(post_signed, "我是湖南人")
+def test_a_known_home_province_is_not_asked_again_and_other_keeps_it(on_provider: World) -> None:
+    walk(on_provider, "我是湖南人")
     with get_db().begin() as s:
         s.scalars(select(Case)).one().move_to(CaseStatus.CLOSED)
-    replies = [text(post_signed, body) for body in ["又欠薪了", "广东东莞"]]
+    replies = [text(on_provider, body) for body in ["又欠薪了", "广东东莞"]]
     assert "公司" in (replies[-1] or "") and "老家" not in (replies[-1] or "")
     assert the_case(1002).dialect == "hunan"  # from the worker's file, not asked again
 
 
-def test_redoing_the_questions_asks_again_and_other_keeps_the_province(
-        app: Flask, post_signed: Any) -> None:
+def test_redoing_the_questions_asks_again_and_other_keeps_the_province(on_provider: World) -> None:
     for body in [HELP_ME, "1", "广东东莞", "3", "某厂", "12000", "1", "1", "1"]:
-        text(post_signed, body)
+        text(on_provider, body)
     assert the_case().dialect == "hunan"
-    text(post_signed, "2")  # not right: the questions again
-    text(post_signed, "1")
-    assert "老家" in (text(post_signed, "广东东莞") or "")  # answered in this run: asked again
-    assert "公司" in (text(post_signed, "9") or "")  # other / skip
+    text(on_provider, "2")  # not right: the questions again
+    text(on_provider, "1")
+    assert "老家" in (text(on_provider, "广东东莞") or "")  # answered in this run: asked again
+    assert "公司" in (text(on_provider, "9") or "")  # other / skip
     with get_db().begin() as s:
         assert s.scalars(select(Contact)).one().home_province == "湖南"
     assert the_case().dialect == "hunan"
 
 
-def test_home_province_named_in_free_text_off_the_menu(app: Flask, post_signed: Any) -> None:
-    walk(post_signed, "老家是河北的")
+def test_home_province_named_in_free_text_off_the_menu(on_provider: World) -> None:
+    walk(on_provider, "老家是河北的")
     case = the_case()
     assert case.dialect is None  # no volunteer dialect for 河北
     with get_db().begin() as s:
         assert s.scalars(select(Contact)).one().home_province == "河北"
 
 
-def test_emoji_and_traditional_chinese_are_stored_intact(app: Flask, post_signed: Any) -> None:
+def test_emoji_and_traditional_chinese_are_stored_intact(on_provider: World) -> None:
     from models import CaseEvent, Direction, EventKind
 
     first = "老闆欠我三個月工資😡🙏 怎麼辦？"
     employer = "宏達電子廠👨‍👩‍👧"  # an emoji held together by zero-width joiners
     for body in [first, "廣東深圳", "河南", employer]:
-        reply = text(post_signed, body)
+        reply = text(on_provider, body)
         assert reply and "没看懂" not in reply, (body, reply)
     case = the_case()
     assert (case.summary, case.employer) == (first, employer)

@@ -9,7 +9,8 @@ from flask import Flask
 
 from ivr_flows.engine import clip_text
 from notifications.segments import count_segments
-from tests.test_sms_flow_conversation import text, the_case
+from tests.test_sms_flow_conversation import the_case
+from tests.test_sms_flow_conversation import twilio_text as text
 
 LONG_EMPLOYER = "深圳市宝安区某某建筑劳务工程有限公司第三分公司"
 

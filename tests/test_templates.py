@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.replies import offer_text
 from models import Case, Organisation, SmsTemplate, TemplateApproval, TemplateKind
 from notifications.template_rules import check_params, check_signature, check_template

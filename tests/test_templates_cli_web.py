@@ -13,13 +13,13 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.cli import main
-from hotline.db import get_db
-from hotline.volunteer_sms import Command, work_on_case
+from hotline.cli.main import main
+from hotline.infra.db import get_db
+from hotline.volunteer_sms import VolunteerCommand, work_on_case
 from models import Case, Contact, Purpose, SmsTemplate, TemplateApproval, TemplateKind, Volunteer
 from models.campaign import Campaign, CampaignVariant
-from notifications.campaign_control import request_start
-from notifications.campaigns import CampaignNotReady, estimate
+from notifications.campaigns.compose import CampaignNotReady, estimate
+from notifications.campaigns.control import request_start
 from notifications.templates import hotline_texts, template_text
 from tests.conftest import WebWorld
 from tests.test_relay_bridge import assigned_case
@@ -144,7 +144,7 @@ def relay(number: int, vid: int, words: str) -> str:
         volunteer = s.get(Volunteer, vid)
         case = s.scalar(select(Case).where(Case.number == number))
         assert volunteer is not None and case is not None
-        reply, _ = work_on_case(s, volunteer, Command("relay", number, words), "zh")
+        reply, _ = work_on_case(s, volunteer, VolunteerCommand("relay", number, words), "zh")
         return reply
 
 

@@ -1,7 +1,8 @@
 """Timeline texts are stored in English and shown in Chinese in the Chinese console.
 
 The unit tests read the code for every text the system writes on a timeline, so a new
-event text without a pattern in hotline/web/catalogue_events_zh.py fails here.
+event text without a message id in hotline/web/event_text.py (and its translation in the
+catalogue) fails here.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
-from hotline.web.catalogue_events_zh import ZH_EVENT_WORDS, ZH_EVENTS
-from hotline.web.event_text import event_patterns, zh_event
+from hotline.infra.db import get_db
+from hotline.web.event_text import EVENTS, WORDS, event_patterns, zh_event
+from hotline.web.i18n import PLACEHOLDER
 from models import (
     Call,
     CallStatus,
@@ -118,9 +119,9 @@ ENGLISH_LEFT = re.compile(r"[A-Za-z]{3,}")
 
 
 def test_every_event_pattern_compiles_and_has_the_same_placeholders() -> None:
-    assert len(event_patterns()) == len(ZH_EVENTS)
-    for (pattern, zh), (compiled, _) in zip(ZH_EVENTS, event_patterns(), strict=True):
-        assert set(re.findall(r"\{(\w+)\}", zh)) == set(compiled.groupindex), pattern
+    assert len(event_patterns()) == len(EVENTS)
+    for msgid, (compiled, _) in zip(EVENTS, event_patterns(), strict=True):
+        assert set(PLACEHOLDER.findall(msgid)) == set(compiled.groupindex), msgid
 
 
 def test_the_collector_finds_the_event_texts() -> None:
@@ -138,7 +139,7 @@ def test_the_collector_finds_the_event_texts() -> None:
                                         | set(EXTRA_SAMPLES)))
 def test_every_event_text_of_the_code_has_a_chinese_form(text: str) -> None:
     zh = zh_event(text)
-    assert zh is not None, f"no ZH_EVENTS pattern for {text!r}"
+    assert zh is not None, f"no EVENTS message id for {text!r}"
     assert not ENGLISH_LEFT.search(zh.replace("STAFF_NUMBERS", "")), f"{text!r} -> {zh!r}"
 
 
@@ -176,12 +177,12 @@ def test_sample_texts_read_in_chinese(english: str, chinese: str) -> None:
 
 def test_free_text_without_a_pattern_is_left_alone() -> None:
     assert zh_event("the boss promised to pay on Friday") is None
-    assert "urgent" in ZH_EVENT_WORDS  # intake field names are words, not patterns
+    assert "urgent" in WORDS  # intake field names are words, not patterns
 
 
 def test_the_chinese_case_page_shows_event_texts_in_chinese(app: Flask,
                                                             web_world: WebWorld) -> None:
-    from hotline.routing import mark_urgent_if_needed
+    from hotline.escalation import mark_urgent_if_needed
     from hotline.web.casework import add_note
     from models import User
 

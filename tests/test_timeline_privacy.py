@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from hotline.db import get_db
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
 from hotline.phones import mask_numbers_in
 from models import Direction, EventKind, Message, MessageStatus, Purpose
-from notifications.fake_twilio import FakeTwilio
 from notifications.send import deliver
 from tests.conftest import HOTLINE_NUMBER, WebWorld
 from tests.test_routing_support import add_case, events

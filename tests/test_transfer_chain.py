@@ -14,8 +14,8 @@ from flask import Flask
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from hotline.db import get_db
-from hotline.migrate import alembic_config, upgrade
+from hotline.infra.db import get_db
+from hotline.infra.migrate import alembic_config, upgrade
 from models import (
     Case,
     CaseEvent,
@@ -89,7 +89,7 @@ def test_every_office_that_held_the_case_keeps_sight_of_it(app: Flask,
 def test_former_offices_may_still_text_the_worker(app: Flask, web_world: WebWorld) -> None:
     from sqlalchemy import func
 
-    from notifications.audience import Audience
+    from notifications.campaigns.audience import Audience
     from tests.test_routing_support import add_case
 
     org_c = add_office("深圳法律援助站", "staff_c")
@@ -138,10 +138,11 @@ def old_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def test_migration_links_every_office_a_case_came_from(old_db: str) -> None:
     engine = create_engine(old_db)
     with Session(engine) as s, s.begin():
-        a, b, c = (Organisation(name=n) for n in ("A", "B", "C"))
-        s.add_all([a, b, c])
         # Plain SQL with the columns an 0009 database has (the models have grown since).
         now = utcnow()
+        a, b, c = (SimpleNamespace(id=s.execute(text(
+            "INSERT INTO organisations (name, staff_numbers, created_at) VALUES (:name, '[]', "
+            ":now) RETURNING id"), {"name": n, "now": now}).scalar_one()) for n in "ABC")
         worker = SimpleNamespace(id=s.execute(text(
             "INSERT INTO contacts (phone, language, created_at) VALUES ('+8613800138000', 'zh', "
             ":now) RETURNING id"), {"now": now}).scalar_one())

@@ -12,7 +12,7 @@ from flask import Flask
 from twilio.request_validator import RequestValidator
 
 from hotline import create_app
-from hotline.config import DEMO_AUTH_TOKEN, load_config
+from hotline.infra.config import DEMO_AUTH_TOKEN, load_config
 from tests.conftest import REDIS_URL, sms_form
 
 ENV = ("TWILIO_AUTH_TOKEN", "PUBLIC_URL", "HOTLINE_PROVIDER", "TWILIO_API_URL", "TESTING",

@@ -12,11 +12,11 @@ from flask import Flask
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from hotline.cli import main
-from hotline.db import get_db
+from hotline.cli.main import main
+from hotline.infra.db import get_db
 from models import Role, User
 from models.campaign import Campaign, CampaignStatus
-from notifications.audience import NO_ORGANISATION
+from notifications.campaigns.audience import NO_ORGANISATION
 from tests.conftest import WEB_PASSWORD, WebWorld
 from tests.test_web_forms import logged_in
 

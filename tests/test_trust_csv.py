@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from hotline.cli import main
-from hotline.db import get_db
+from hotline.cli.main import main
+from hotline.infra.db import get_db
 from models import Contact, Recipient, RecipientStatus
 from models.campaign import Campaign, CampaignStatus
 from notifications.csv_safe import safe_cell

@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from hotline.db import get_db
-from hotline.log_privacy import scrub
-from notifications.fake_twilio import FakeTwilio
+from devtools.fake_twilio import FakeTwilio
+from hotline.infra.db import get_db
+from hotline.infra.log_privacy import scrub
 from notifications.send import deliver
 from tests.conftest import sms_form
 from tests.test_send import queued_message

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import (
     Campaign,
     Case,

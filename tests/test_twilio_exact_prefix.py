@@ -22,11 +22,11 @@ from flask import Flask
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from devtools.fake_twilio import FakeTwilio
 from hotline import create_app
 from hotline.bridge import start_bridge_call
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import Call, Case, Message, MessageStatus, Volunteer
-from notifications.fake_twilio import FakeTwilio
 from notifications.send import deliver
 from tests.conftest import AUTH_TOKEN, HOTLINE_NUMBER, app_config, sms_form
 from tests.test_campaign_send import add_contacts, new_campaign, run
@@ -236,7 +236,7 @@ def test_simulated_call_over_http_follows_the_prefixed_urls(prefixed_app: Flask)
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
     from werkzeug.serving import make_server
 
-    from hotline.cli_flows import CallPlayer, http_poster
+    from hotline.cli.flows import CallPlayer, http_poster
 
     mounted = DispatcherMiddleware(NotFound(), {"/hotline": prefixed_app.wsgi_app})
     server = make_server("127.0.0.1", 0, mounted, threaded=True)

@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from hotline.bridge import start_bridge_call
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from ivr_flows.voice import gather_language, say_attributes
 from models import Call, Case, CaseEvent, FlowSession, FlowStep, WebhookReceipt
 from tests.conftest import HOTLINE_NUMBER

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis as redis_lib
@@ -16,8 +16,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from hotline.db import get_db
-from hotline.queues import broker_keys
+from hotline.infra.db import get_db
+from hotline.infra.queues import broker_keys
 from models import (
     Call,
     CallStatus,
@@ -107,7 +107,9 @@ def routed(redis_client: redis_lib.Redis) -> list[tuple[str, str, str]]:
     """(queue, task, args) of every task waiting in the real Redis broker."""
     found = []
     for queue in ("urgent", "intake"):
-        for raw in (r for key in broker_keys(queue) for r in redis_client.lrange(key, 0, -1)):
+        waiting = [cast(list[bytes], redis_client.lrange(key, 0, -1))
+                   for key in broker_keys(queue)]
+        for raw in (r for batch in waiting for r in batch):
             headers = json.loads(raw)["headers"]
             found.append((queue, headers["task"], headers["argsrepr"]))
     return found

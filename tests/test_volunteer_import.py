@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.volunteer_import import import_volunteers
 from models import Organisation, Volunteer
 from tests.test_routing_support import add_volunteer, texts, volunteer_phone
@@ -58,7 +58,7 @@ def test_missing_required_column_is_one_clear_error(app: Flask) -> None:
 
 
 def test_cli_dry_run_changes_nothing(app: Flask, tmp_path: Path, monkeypatch: Any) -> None:
-    from hotline.cli import main
+    from hotline.cli.main import main
 
     path = tmp_path / "v.csv"
     path.write_bytes(CSV.encode("gb18030"))  # as Excel saves it in China

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.volunteer_sms import parse_command
+from hotline.volunteer_sms import parse_volunteer_command
 
 
 @pytest.mark.parametrize("body, action, number, rest", [
@@ -19,6 +19,6 @@ from hotline.volunteer_sms import parse_command
 ])
 def test_relay_keeps_what_the_volunteer_typed(body: str, action: str, number: int,
                                               rest: str) -> None:
-    cmd = parse_command(body)
+    cmd = parse_volunteer_command(body)
     assert cmd is not None
     assert (cmd.action, cmd.number, cmd.rest) == (action, number, rest)

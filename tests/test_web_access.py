@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import AuditAction, AuditLog, Case, User
 from tests.conftest import ACCOUNT_SID, WebWorld, web_login
 

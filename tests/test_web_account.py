@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import User
 from tests.conftest import WEB_PASSWORD, WebWorld, csrf_from, web_login
 from tests.test_web_forms import logged_in

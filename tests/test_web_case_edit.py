@@ -12,8 +12,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
-from hotline.queues import INTAKE, URGENT
+import hotline.outbox
+from hotline.infra.db import get_db
+from hotline.infra.queues import INTAKE, URGENT
 from models import (
     AuditLog,
     Case,
@@ -76,15 +77,13 @@ def record_published(monkeypatch: pytest.MonkeyPatch
                      ) -> list[tuple[str, tuple[Any, ...], str | None]]:
     """Record what after-commit hooks publish (Redis is shared by parallel test runs, so its
     lists are not read here)."""
-    import hotline.routing
-
     sent: list[tuple[str, tuple[Any, ...], str | None]] = []
 
     def record(task: Any, *args: Any, queue: str | None = None, **_: Any) -> bool:
-        sent.append((task.name, args, queue))
+        sent.append((task if isinstance(task, str) else task.name, args, queue))
         return True
 
-    monkeypatch.setattr(hotline.routing, "enqueue", record)
+    monkeypatch.setattr(hotline.outbox, "enqueue", record)
     return sent
 
 

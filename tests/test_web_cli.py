@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.cli import main
-from hotline.db import get_db
+from hotline.cli.main import main
+from hotline.infra.db import get_db
 from models import Role, User
 from tests.conftest import REDIS_URL, WebWorld, web_login
 

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import AuditLog, Contact, ContactOrganisation
 from tests.conftest import WebWorld
 from tests.test_web_case_edit import visible_text

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import (
     Case,
     CaseEvent,
@@ -271,7 +271,7 @@ def test_session_expires_when_idle_and_after_the_cap(app: Flask, web_world: WebW
     ("http://10.0.0.5:8000", "1", True), (None, "yes", True), ("https://x.example", "0", True),
 ])
 def test_secure_cookie_setting(public_url: str | None, flag: str, secure: bool) -> None:
-    from hotline.config import web_session_cookies
+    from hotline.infra.config import web_session_cookies
 
     cfg = {"PUBLIC_URL": public_url, "SESSION_COOKIE_SECURE": flag,
            "SESSION_IDLE_MINUTES": "30", "SESSION_MAX_HOURS": "8"}
@@ -351,7 +351,8 @@ def test_staff_transfer_moves_case_to_partner_queue(app: Flask, web_world: WebWo
                              "csrf_token": token})
     assert resp.status_code == 302
     assert case_of(number).organisation_id == web_world.org_b
-    # The origin keeps sight (seed 004; tests/test_routing_followups.py has the 404 side).
+    # The office that handed it over keeps sight: home county and work city manage it together
+    # (tests/test_routing_followups.py has the 404 side).
     assert "worker went home" in client.get(f"/staff/cases/{number}").get_data(as_text=True)
     staff_b, _ = logged_in(app, "staff_b")
     assert "worker went home" in staff_b.get(f"/staff/cases/{number}").get_data(as_text=True)

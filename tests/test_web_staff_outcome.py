@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.web.stats import local_zone
 from models import Case, CaseEvent, CaseStatus, EventKind
 from tests.conftest import WebWorld

@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
-from hotline.queues import INTAKE
+from hotline.infra.db import get_db
+from hotline.infra.queues import INTAKE
 from models import (
     AuditLog,
     Case,

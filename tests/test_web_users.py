@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import AuditLog, Role, User, Volunteer
 from tests.conftest import WEB_PASSWORD, WebWorld, web_login
 from tests.test_web_case_edit import visible_text

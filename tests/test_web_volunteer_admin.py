@@ -7,7 +7,7 @@ import io
 from flask import Flask
 from sqlalchemy import select
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from models import Volunteer
 from tests.conftest import WebWorld
 from tests.test_web_forms import logged_in

@@ -40,6 +40,8 @@ assets = Blueprint("web", __name__, template_folder="templates", static_folder="
 
 def register_web(app: Flask) -> None:
     """Attach login, CSRF, i18n and the auth/staff/volunteer blueprints to the app."""
+    # The app factory's endpoints, imported when the app is built: a module that needs one
+    # helper of this package (i18n, stats) runs this file first and must not load every view.
     from hotline.web import (
         account,
         auth,

@@ -21,7 +21,7 @@ from models import (
     User,
 )
 from models.campaign import Campaign
-from notifications.audience import NO_ORGANISATION
+from notifications.campaigns.audience import NO_ORGANISATION
 
 
 def signed_in_user() -> User:
@@ -44,8 +44,8 @@ def guard(*roles: Role) -> Callable[[], Any]:
 
 
 def organisation_clause(user: User) -> ColumnElement[bool]:
-    """Staff see the cases in their organisation's queue and every case it held before a
-    transfer, with their whole history (origin and destination manage together;
+    """Staff see the cases in their organisation's queue and every case it held before
+    handing it over, with their whole history (origin and destination manage together;
     after A → B → C, A and B both still follow it); staff of no organisation see the cases
     of none."""
     if user.organisation_id is None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.web.access import audit, guard, signed_in_user
 from hotline.web.auth import start_session
@@ -42,7 +42,7 @@ def duty() -> Any:
     try:
         phone = normalize_phone(raw) if raw else None
     except InvalidPhone as exc:
-        flash(_("Not saved: {reason}", reason=str(exc)), "error")
+        flash(_("Not saved: %(reason)s", reason=str(exc)), "error")
         return render_account(user, 400, phone=raw[:40])
     if on and phone is None:
         flash(_("Give your mobile number to go on duty: escalations are texted to it."),
@@ -77,7 +77,7 @@ def password() -> Any:
             try:
                 me.set_password(new)  # bumps session_version: copies of cookies die
             except WeakPassword:
-                error = _("The new password must have at least {n} characters.",
+                error = _("The new password must have at least %(n)s characters.",
                           n=MIN_PASSWORD_LENGTH)
         if error:  # nothing was changed: set_password checks before it writes
             flash(error, "error")

@@ -7,9 +7,8 @@ accounts (password spraying: a few guesses at many accounts).
 
 from __future__ import annotations
 
-import time
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -29,9 +28,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 from werkzeug.security import generate_password_hash
 
-from hotline.db import get_db
+from hotline.infra.clock import database_now, db_now
+from hotline.infra.db import get_db
 from hotline.web.i18n import gettext as _
-from models import LoginAttempt, User, utcnow
+from models import LoginAttempt, User
 
 bp = Blueprint("auth", __name__)
 
@@ -55,20 +55,24 @@ def load_user(session_id: str) -> User | None:
     """Flask-Login's loader: the active user named by 'id:version', if that session is still
     valid (version current: not logged out or re-passworded since; not older than the cap)."""
     user_id, _sep, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit() or session_expired():
+    if not user_id.isdigit() or not version.isdigit():
         return None
     with get_db().begin() as db:
+        if session_expired(db_now(db)):
+            return None
         user = db.get(User, int(user_id))
         if user is None or not user.active or user.session_version != int(version):
             return None
         return user
 
 
-def session_expired() -> bool:
-    """True when this login began more than SESSION_MAX_HOURS ago (or never said when)."""
+def session_expired(now: datetime) -> bool:
+    """True when this login began more than SESSION_MAX_HOURS before `now` (the database's
+    time: the web host that logged in and the one answering may disagree about the time),
+    or never said when."""
     began = session.get(LOGIN_AT)
     max_hours = float(current_app.config.get("SESSION_MAX_HOURS", 12))
-    return not isinstance(began, (int, float)) or time.time() - began > max_hours * 3600
+    return not isinstance(began, (int, float)) or now.timestamp() - began > max_hours * 3600
 
 
 def client_ip() -> str:
@@ -83,7 +87,7 @@ def recent_failures(session: DbSession, username: str | None, ip: str | None) ->
     that account from that address (the owner got it right after a typo): a login elsewhere,
     or a guesser's own account, must not wipe the count of failures somewhere else.
     """
-    since = utcnow() - THROTTLE_WINDOW
+    since = db_now(session) - THROTTLE_WINDOW  # attempts are stamped by the database
     query = select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.success.is_(False), LoginAttempt.at > since)
     if username is not None:
@@ -117,7 +121,7 @@ def authenticate(username: str, password: str, ip: str) -> tuple[User | None, in
         session.add(LoginAttempt(username=username[:80], ip=ip, success=ok))
         if not ok or user is None:
             return None, 401
-        user.last_login_at = utcnow()
+        user.last_login_at = db_now(session)
         return user, 200
 
 
@@ -149,7 +153,8 @@ def start_session(user: User) -> None:
     session.clear()
     login_user(user)
     session.permanent = True
-    session[LOGIN_AT] = time.time()
+    # The database's time, as load_user compares it: another web host may answer next.
+    session[LOGIN_AT] = database_now().timestamp()
 
 
 def safe_next(target: str | None) -> str | None:

@@ -1,6 +1,6 @@
 """Campaign pages: compose with a live segment count, preview, send, watch, pause, report.
 
-Everything that sends is the campaigns engine's (notifications.campaigns / campaign_control);
+Everything that sends is the campaigns engine's (notifications.campaigns);
 these views only read forms, call it, and draw what it returns.
 """
 
@@ -15,29 +15,31 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from sqlalchemy import and_, func, select, true
 from werkzeug.datastructures import MultiDict
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.web.access import campaign_or_404, campaign_scope, guard, signed_in_user
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import local_zone
 from hotline.web.templates_admin import campaign_with_template
 from models import CaseCategory, Contact, Role, User
 from models.campaign import Campaign, CampaignKind, CampaignStatus
-from notifications import campaign_control as control
-from notifications.audience import NO_ORGANISATION, Audience, BadAudience, audience_size
-from notifications.campaign_report import progress, report, write_report_csv
-from notifications.campaigns import (
+from notifications.campaigns import control as control
+from notifications.campaigns.audience import NO_ORGANISATION, Audience, BadAudience, audience_size
+from notifications.campaigns.compose import (
     CampaignNotReady,
     CampaignSpec,
-    TemplateError,
     cached_estimate,
     check_campaign,
-    compose,
     create_campaign,
+    preview,
+)
+from notifications.campaigns.rendering import (
+    TemplateError,
+    compose,
     pick_template,
     placeholders,
-    preview,
     variant_bodies,
 )
+from notifications.campaigns.report import progress, report, write_report_csv
 from notifications.segments import count_segments
 
 bp = Blueprint("campaigns_web", __name__, url_prefix="/staff/campaigns")
@@ -168,7 +170,7 @@ def create() -> Any:
             created.organisation_id, created.created_by = user.organisation_id, user.username[:60]
             campaign_id = created.id
     except (ValueError, TemplateError, BadAudience) as exc:
-        flash(_("Campaign not saved: {reason}", reason=str(exc)), "error")
+        flash(_("Campaign not saved: %(reason)s", reason=str(exc)), "error")
         return render_template("campaigns/new.html", form=request.form,
                                categories=list(CaseCategory), languages=LANGUAGES), 400
     return redirect(url_for("campaigns_web.campaign_page", campaign_id=campaign_id), code=303)
@@ -228,9 +230,9 @@ def control_campaign(campaign_id: int, action: str) -> Any:
     except control.CampaignNotFound:
         abort(404)
     except CampaignNotReady as exc:
-        flash(_("Not done: {reason}", reason="; ".join(exc.problems)), "error")
+        flash(_("Not done: %(reason)s", reason="; ".join(exc.problems)), "error")
     except ValueError as exc:  # InvalidTransition: e.g. pausing a finished campaign
-        flash(_("Not done: {reason}", reason=str(exc)), "error")
+        flash(_("Not done: %(reason)s", reason=str(exc)), "error")
     return redirect(url_for("campaigns_web.campaign_page", campaign_id=campaign_id), code=303)
 
 

@@ -15,14 +15,17 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.cases import categorise
 from hotline.collective import check_collective
-from hotline.db import get_db
 from hotline.deadlines import BadAmount, parse_amount
+from hotline.escalation import mark_urgent_if_needed
+from hotline.infra.db import get_db
+from hotline.offers import offer_case
 from hotline.organisations import settle_organisation
-from hotline.queues import URGENT
+from hotline.outbox import route_after_commit
 from hotline.replies import CATEGORY_NAMES
-from hotline.routing import after_commit, mark_urgent_if_needed, offer_case, route_case
 from hotline.web.access import audit, case_or_404, case_scope, guard, signed_in_user
+from hotline.web.i18n import N_
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import local_zone
 from ivr_flows.places import find_province, resolve_place
@@ -56,25 +59,25 @@ class Detail:
     word: str  # how the timeline names it, in English (translated by the event catalogue)
 
 
-WAGE_DETAILS = (Detail("still_employed", "bool", "Still working there", "still employed"),
-                Detail("left_on", "date", "Left the job on", "date of leaving"))
+WAGE_DETAILS = (Detail("still_employed", "bool", N_("Still working there"), "still employed"),
+                Detail("left_on", "date", N_("Left the job on"), "date of leaving"))
 DETAILS: dict[CaseCategory, tuple[Detail, ...]] = {
     CaseCategory.WAGES: WAGE_DETAILS,
     CaseCategory.COLLECTIVE: WAGE_DETAILS,
     CaseCategory.INJURY: (
-        Detail("injured_on", "date", "Injured on", "date of injury"),
-        Detail("injury_place", "text", "Where it happened", "place of injury"),
-        Detail("in_hospital", "bool", "In hospital", "in hospital"),
-        Detail("employer_pays_treatment", "bool", "Employer pays the treatment",
+        Detail("injured_on", "date", N_("Injured on"), "date of injury"),
+        Detail("injury_place", "text", N_("Where it happened"), "place of injury"),
+        Detail("in_hospital", "bool", N_("In hospital"), "in hospital"),
+        Detail("employer_pays_treatment", "bool", N_("Employer pays the treatment"),
                "employer pays treatment"),
-        Detail("injury_claim_filed", "bool", "Work-injury recognition applied for",
+        Detail("injury_claim_filed", "bool", N_("Work-injury recognition applied for"),
                "injury claim filed")),
     CaseCategory.CONTRACT: (
-        Detail("dismissed_on", "date", "Dismissed or contract ended on", "date of dismissal"),
-        Detail("written_contract", "bool", "Written contract", "written contract")),
+        Detail("dismissed_on", "date", N_("Dismissed or contract ended on"), "date of dismissal"),
+        Detail("written_contract", "bool", N_("Written contract"), "written contract")),
     CaseCategory.SOCIAL_INSURANCE: (
-        Detail("insurance_kind", "choice", "Which insurance", "insurance"),
-        Detail("insurance_months", "int", "Months not paid in", "months of insurance")),
+        Detail("insurance_kind", "choice", N_("Which insurance"), "insurance"),
+        Detail("insurance_months", "int", N_("Months not paid in"), "months of insurance")),
     CaseCategory.OTHER_LEGAL: (),
     CaseCategory.UNKNOWN: (),
 }
@@ -117,7 +120,7 @@ def read_int(raw: str, low: int, high: int) -> int | None:
         raise Invalid(_("Write a whole number, e.g. 3."))
     value = int(text)
     if not low <= value <= high:
-        raise Invalid(_("Write a number from {low} to {high}.", low=low, high=high))
+        raise Invalid(_("Write a number from %(low)s to %(high)s.", low=low, high=high))
     return value
 
 
@@ -153,7 +156,7 @@ def read_place(province: str | None, city: str | None) -> tuple[str | None, str 
         return province, city
     if province and city and place.city and find_province(province) not in (None,
                                                                             place.province):
-        raise Invalid(_("{city} is in {province}: correct the province or the city.",
+        raise Invalid(_("%(city)s is in %(province)s: correct the province or the city.",
                         city=place.city, province=place.province))
     return place.province, place.city or city
 
@@ -280,8 +283,6 @@ def look_again(session: Session, case: Case, user: User, before: tuple[Any, ...]
     old_category, old_urgency, old_employer, old_province, old_city = before
     now = utcnow()
     if old_category == CaseCategory.UNKNOWN and category != CaseCategory.UNKNOWN:
-        from hotline.cases import categorise
-
         categorise(session, case, category, user.actor)
     if (case.work_province, case.work_city) != (old_province, old_city) \
             and case.status == CaseStatus.NEW:
@@ -292,7 +293,7 @@ def look_again(session: Session, case: Case, user: User, before: tuple[Any, ...]
     sorted_out = case.category != CaseCategory.UNKNOWN and case.triage_at is None
     if case.urgency == Urgency.URGENT and old_urgency != Urgency.URGENT and sorted_out:
         if case.status == CaseStatus.NEW:
-            after_commit(session, route_case, case.id, queue=URGENT)
+            route_after_commit(session, case)
         elif case.status == CaseStatus.OFFERED:
             offer_case(session, case, now, top_up=True)
 
@@ -353,7 +354,7 @@ def save(number: int) -> Any:
         session.flush()
         still_mine = session.scalar(select(Case.id).where(
             Case.id == case.id, case_scope(user))) is not None
-    flash(_("Saved: {n} change(s) are on the timeline.", n=len(changed)), "info")
+    flash(_("Saved: %(n)s change(s) are on the timeline.", n=len(changed)), "info")
     if not still_mine:  # routing moved it to another office's queue
         flash(_("The case is now in another office's queue."), "info")
         return redirect(url_for("staff.cases"), code=303)

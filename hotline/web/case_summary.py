@@ -65,8 +65,8 @@ def money_words(value: Decimal | None) -> str:
 def people_words(count: int, approximate: bool) -> str:
     """'5人', '约12人' / '5 people', 'about 12 people'."""
     if approximate:
-        return _("about {n} people", n=count)
-    return _("{n} people", n=count)
+        return _("about %(n)s people", n=count)
+    return _("%(n)s people", n=count)
 
 
 def place_words(case: Case) -> tuple[str, str]:
@@ -104,7 +104,7 @@ def detail_facts(case: Case) -> list[Fact]:
     elif case.category == CaseCategory.SOCIAL_INSURANCE:
         months = d.get("insurance_months")
         rows += [(_("Insurance"), str(d["insurance_kind"]) if d.get("insurance_kind") else None),
-                 (_("Months not paid in"), _("{n} months", n=months) if months else None)]
+                 (_("Months not paid in"), _("%(n)s months", n=months) if months else None)]
     return [Fact(label, value) for label, value in rows if value]
 
 
@@ -115,9 +115,9 @@ def deadline_facts(case: Case, today: date) -> list[dict[str, str]]:
     for clock in deadlines_for(case, today):
         state = str(clock.state)
         if state == "running":
-            when = _("{n} days left (until {day})", n=clock.days_left, day=day_words(clock.due))
+            when = _("%(n)s days left (until %(day)s)", n=clock.days_left, day=day_words(clock.due))
         elif state == "passed":
-            when = _("passed on {day}", day=day_words(clock.due))
+            when = _("passed on %(day)s", day=day_words(clock.due))
         elif state == "needs_info":
             asked = clock.question(lang)
             when = _("needs information") + (f"：{asked}" if asked and lang == "zh" else
@@ -138,7 +138,7 @@ def case_facts(case: Case, today: date) -> list[Fact]:
     place, said = place_words(case)
     if place:
         facts.append(Fact(_("Place of work"), place,
-                          note=_("the worker said: {words}", words=said) if said else ""))
+                          note=_("the worker said: %(words)s", words=said) if said else ""))
     if case.contact is not None and case.contact.home_province:
         facts.append(Fact(_("Hometown"), case.contact.home_province))
     if case.employer:
@@ -146,10 +146,10 @@ def case_facts(case: Case, today: date) -> list[Fact]:
     wages = case.category in WAGE_CATEGORIES or (
         case.category == CaseCategory.UNKNOWN and case.amount_owed)
     if wages and case.amount_owed:
-        months = _("{n} months", n=case.months_unpaid) if case.months_unpaid else ""
+        months = _("%(n)s months", n=case.months_unpaid) if case.months_unpaid else ""
         facts.append(Fact(_("Wages owed"), money_words(case.amount_owed), note=months))
     elif wages and case.months_unpaid:
-        facts.append(Fact(_("Months unpaid"), _("{n} months", n=case.months_unpaid)))
+        facts.append(Fact(_("Months unpaid"), _("%(n)s months", n=case.months_unpaid)))
     if case.people_affected > 1 or case.category in WAGE_CATEGORIES:
         facts.append(Fact(_("People affected"),
                           people_words(case.people_affected, case.people_approximate)))

@@ -74,9 +74,9 @@ class Names:
             return _("Worker")
         if kind == "volunteer":
             name = self.volunteers.get(int(key)) if key.isdigit() else None
-            return _("Volunteer {name}", name=name) if name else _("Volunteer")
+            return _("Volunteer %(name)s", name=name) if name else _("Volunteer")
         if kind == "user":
-            return _("Staff {name}", name=self.users.get(key, key))
+            return _("Staff %(name)s", name=self.users.get(key, key))
         return _("System")
 
 
@@ -238,7 +238,7 @@ def conversation(session: Session, case: Case, before: int | None = None,
             items.append(item)
         elif e.kind == EventKind.MESSAGE_IN:
             if (e.data or {}).get("command") != "relay":  # a relayed text is its own bubble
-                items.append(ChatItem("system", e.at, who, _("texted the hotline: {text}",
+                items.append(ChatItem("system", e.at, who, _("texted the hotline: %(text)s",
                                                               text=e.text), event=e))
         elif e.kind == EventKind.REPLY:
             last = items[-1] if items else None

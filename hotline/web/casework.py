@@ -12,13 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import deadlines
+from hotline.assignment import assign
 from hotline.bridge import touch
-from hotline.db import get_db
-from hotline.organisations import transfer_case
-from hotline.routing import assign, withdraw_other_offers
+from hotline.infra.db import get_db
+from hotline.offers import withdraw_other_offers
+from hotline.organisations import hand_over_case
 from hotline.web import case_view
 from hotline.web.access import audit, campaign_scope
 from hotline.web.case_summary import case_facts
+from hotline.web.i18n import N_
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import local_zone
 from models import (
@@ -37,10 +39,10 @@ from models import (
     utcnow,
 )
 from models.campaign import Campaign, CampaignStatus
-from notifications.campaign_control import progress_many
+from notifications.campaigns.control import progress_many
 from notifications.providers import ProviderError, RecordingStore, get_provider
 
-CHANNEL_NAMES = {"sms": "SMS", "voice": "Phone call", "web": "Web"}
+CHANNEL_NAMES = {"sms": N_("SMS"), "voice": N_("Phone call"), "web": N_("Web")}
 
 
 def page_context(session: Session, case: Case, before: int | None = None) -> dict[str, Any]:
@@ -87,8 +89,8 @@ def reassign(session: Session, case: Case, volunteer: Volunteer, user: User) -> 
              actor=user.actor, data={"from": previous, "to": volunteer.id})
 
 
-def record_outcome(session: Session, case: Case, volunteer: Volunteer, status: CaseStatus,
-                   amount: Decimal | None, note: str) -> None:
+def record_volunteer_report(session: Session, case: Case, volunteer: Volunteer,
+                            status: CaseStatus, amount: Decimal | None, note: str) -> None:
     """A volunteer's report: still working on it, or finished (the routing engine's outcome)."""
     now = utcnow()
     if status == CaseStatus.IN_PROGRESS:
@@ -99,18 +101,18 @@ def record_outcome(session: Session, case: Case, volunteer: Volunteer, status: C
         if note:
             case.log(EventKind.NOTE, note, actor=f"volunteer:{volunteer.id}")
         return
-    deadlines.record_outcome(session, case, volunteer, str(status), amount, note, now)
+    deadlines.finish_for_volunteer(session, case, volunteer, str(status), amount, note, now)
 
 
 def partner_organisations(session: Session, case: Case) -> list[Organisation]:
-    """Organisations a case can be transferred to (all but its own)."""
+    """Organisations a case can be handed over to (all but its own)."""
     return list(session.scalars(select(Organisation).where(
         Organisation.id != (case.organisation_id or -1)).order_by(Organisation.name)))
 
 
-def transfer(session: Session, case: Case, user: User, organisation_id: int | None,
-             note: str) -> str | None:
-    """Move the case to a partner organisation's queue; return an error message or None."""
+def hand_over(session: Session, case: Case, user: User, organisation_id: int | None,
+              note: str) -> str | None:
+    """Hand the case over to a partner organisation's queue; an error message or None."""
     target = next((o for o in partner_organisations(session, case) if o.id == organisation_id),
                   None)
     if target is None:
@@ -118,7 +120,7 @@ def transfer(session: Session, case: Case, user: User, organisation_id: int | No
     if not note:
         return _("Say why the case is transferred.")
     try:
-        transfer_case(session, case, target, note=note, actor=user.actor)
+        hand_over_case(session, case, target, note=note, actor=user.actor)
     except ValueError as exc:
         return str(exc)
     return None
@@ -160,7 +162,7 @@ def play_recording(user: User, call_id: int, load_case: Callable[[Session, User,
             raise ProviderError("this provider keeps no recordings")
         recording = provider.fetch_recording(url)
     except ProviderError as exc:
-        flash(_("The recording could not be fetched: {reason}", reason=str(exc)), "error")
+        flash(_("The recording could not be fetched: %(reason)s", reason=str(exc)), "error")
         return redirect(url_for(back, number=number))
     # The audio is personal data: the browser must not keep a copy.
     return Response(recording.audio, mimetype=recording.content_type,

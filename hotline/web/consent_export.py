@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
@@ -24,63 +25,96 @@ from hotline.consent import (
     TEXTED_HOTLINE,
     WITHDRAWN,
     consent_log,
-    left_out_for_consent,
     opt_out_list,
     stamp,
 )
-from hotline.db import get_db
+from hotline.infra.db import get_db
+from hotline.translations import NP_, translate
 from hotline.web.access import audit, guard, signed_in_user
+from hotline.web.campaigns import audience_from, audience_organisation
+from hotline.web.i18n import ROLE_NAMES, english_pattern
 from hotline.web.stats import local_zone
 from models import AuditAction, ConsentEvent, Contact, Role, User, utcnow
-from notifications.audience import BadAudience, organisation_condition
+from notifications.campaigns.audience import (
+    BadAudience,
+    left_out_for_consent,
+    organisation_condition,
+)
 from notifications.csv_safe import safe_writer
 
 bp = Blueprint("consent_export", __name__, url_prefix="/staff/consent")
 bp.before_request(guard(Role.ADMIN, Role.STAFF))
 
-LOG_HEADER_ZH = ["时间", "手机号", "同意或撤回", "方式", "凭证"]
-OPT_OUT_HEADER_ZH = ["手机号", "退订时间", "退订方式", "凭证"]
-ACTIONS_ZH = {GIVEN: "同意", WITHDRAWN: "撤回同意"}
-SOURCES_ZH = {
-    TEXTED_HOTLINE: "给热线发过短信（可收服务通知）",
-    SUBSCRIBED_BY_TEXT: "短信回复订阅",
-    OPTED_OUT_BY_TEXT: "短信回复退订",
-    CARRIER_OPT_OUT: "电信运营商报告已退订",
+# The files are for an auditor, who reads Chinese whatever language the console is in: their
+# columns and words are catalogue entries read in EXPORT_LANGUAGE.
+EXPORT_LANGUAGE = "zh"
+LOG_HEADER = [NP_("consent", "Time"), NP_("consent", "Phone number"),
+              NP_("consent", "Given or withdrawn"), NP_("consent", "How"),
+              NP_("consent", "Evidence")]
+OPT_OUT_HEADER = [NP_("consent", "Phone number"), NP_("consent", "Opted out at"),
+                  NP_("consent", "How opted out"), NP_("consent", "Evidence")]
+ACTIONS = {GIVEN: NP_("consent", "given"), WITHDRAWN: NP_("consent", "consent withdrawn")}
+SOURCES = {
+    TEXTED_HOTLINE: NP_("consent", "texted the hotline (may get service notices)"),
+    SUBSCRIBED_BY_TEXT: NP_("consent", "subscribed by text"),
+    OPTED_OUT_BY_TEXT: NP_("consent", "opted out by text"),
+    CARRIER_OPT_OUT: NP_("consent", "the carrier reported an opt-out"),
 }
-ERASED_ZH = "（已应本人要求删除）"
-# The evidence the hotline writes, in Chinese (an importer's own words are kept as they are).
-EVIDENCE_ZH: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^first text to the hotline$"), "第一次给热线发短信"),
-    (re.compile(r"^replied (?P<word>.+)$"), "回复“{word}”"),
-    (re.compile(r"^imported from (?P<file>.+) with the command line by (?P<who>\S+), "
-                r"row (?P<row>\d+)$"), "{who}用命令行从{file}导入（第{row}行）"),
-    (re.compile(r"^imported from (?P<file>.+) by (?P<role>admin|staff) (?P<who>\S+), "
-                r"row (?P<row>\d+)$"), "{role}{who}从{file}导入（第{row}行）"),
-    (re.compile(r"^imported from a CSV file, row (?P<row>\d+)$"), "从CSV文件导入（第{row}行）"),
-    (re.compile(r"^message \d+ refused$"), "发送时被运营商拒收"),
-    (re.compile(r"^campaign send refused$"), "群发时被运营商拒收"),
-    (re.compile(r"^(campaign )?status callback$"), "短信状态回执"),
-]
-ROLES_ZH = {"admin": "管理员", "staff": "工作人员"}
+ERASED = NP_("consent", "(erased at the worker's request)")
+NOT_RECORDED = NP_("consent", "not recorded")
+# The evidence the hotline writes (hotline.consent's callers), matched as a whole and
+# translated; an importer's own words are kept as they are.
+EVIDENCE = (
+    NP_("consent", "first text to the hotline"),
+    NP_("consent", "replied %(word)s"),
+    NP_("consent", "imported from %(file)s with the command line by %(who)s, row %(row)s"),
+    NP_("consent", "imported from %(file)s by %(role)s %(who)s, row %(row)s"),
+    NP_("consent", "imported from a CSV file, row %(row)s"),
+    NP_("consent", "message %(n)s refused"),
+    NP_("consent", "campaign send refused"),
+    NP_("consent", "status callback"),
+    NP_("consent", "campaign status callback"),
+)
+EVIDENCE_PARTS = {"word": ".+", "file": ".+", "who": r"\S+", "row": r"\d+",
+                  "role": "admin|staff", "n": r"\d+"}
 
 
-def evidence_zh(evidence: str | None) -> str:
-    """The evidence as a Chinese auditor reads it."""
+@cache
+def evidence_patterns() -> list[tuple[re.Pattern[str], str]]:
+    """EVIDENCE as (English pattern, message id), compiled once."""
+    return [(english_pattern(msgid, EVIDENCE_PARTS), msgid) for msgid in EVIDENCE]
+
+
+def evidence_text(evidence: str | None) -> str:
+    """The evidence as an auditor reads it."""
     text = evidence or ""
-    for pattern, zh in EVIDENCE_ZH:
-        match = pattern.match(text)
+    for pattern, msgid in evidence_patterns():
+        match = pattern.fullmatch(text)
         if match:
             parts = match.groupdict()
             if "role" in parts:
-                parts["role"] = ROLES_ZH[parts["role"]]
-            return zh.format(**parts)
+                parts["role"] = translate(EXPORT_LANGUAGE, ROLE_NAMES[parts["role"]])
+            return exported(msgid) % parts
     return text
+
+
+def exported(msgid: str) -> str:
+    """One of the files' words in the auditor's language."""
+    return translate(EXPORT_LANGUAGE, msgid, "consent")
+
+
+def word(words: dict[str, str], value: str) -> str:
+    """An action's or source's name for the auditor; an unknown one as it is."""
+    return exported(words[value]) if value in words else value
+
+
+def header(columns: list[str]) -> list[str]:
+    """A file's header row for the auditor."""
+    return [exported(column) for column in columns]
 
 
 def export_scope(user: User) -> ColumnElement[bool] | None:
     """Whose contacts a user exports: an admin everyone's, staff their organisation's."""
-    from hotline.web.campaigns import audience_organisation
-
     org = audience_organisation(user)
     return None if org is None else organisation_condition(org)
 
@@ -115,12 +149,12 @@ def log_csv() -> Response:
     user = signed_in_user()
     zone = local_zone()
     with get_db().begin() as session:
-        rows = [[stamp(at, zone), phone or ERASED_ZH, ACTIONS_ZH.get(action, action),
-                 SOURCES_ZH.get(source, source), evidence_zh(evidence)]
+        rows = [[stamp(at, zone), phone or exported(ERASED), word(ACTIONS, action),
+                 word(SOURCES, source), evidence_text(evidence)]
                 for at, phone, action, source, evidence in consent_log(
                     session, export_scope(user))]
         audit(session, user, AuditAction.EXPORT_CONSENT, detail=f"consent log: {len(rows)} rows")
-    return csv_response(rows, LOG_HEADER_ZH, "consent-log")
+    return csv_response(rows, header(LOG_HEADER), "consent-log")
 
 
 @bp.get("/opt-outs.csv")
@@ -129,20 +163,18 @@ def opt_outs_csv() -> Response:
     user = signed_in_user()
     zone = local_zone()
     with get_db().begin() as session:
-        rows = [[phone, stamp(when, zone), SOURCES_ZH.get(how or "", how or "未记录"),
-                 evidence_zh(evidence)]
+        rows = [[phone, stamp(when, zone), word(SOURCES, how or "") if how
+                 else exported(NOT_RECORDED), evidence_text(evidence)]
                 for phone, when, how, evidence in opt_out_list(session, export_scope(user))]
         audit(session, user, AuditAction.EXPORT_CONSENT,
               detail=f"opt-out list: {len(rows)} rows")
-    return csv_response(rows, OPT_OUT_HEADER_ZH, "opt-outs")
+    return csv_response(rows, header(OPT_OUT_HEADER), "opt-outs")
 
 
 @bp.app_template_global("consent_left_out")
 def consent_left_out() -> int | None:
     """For the compose form's live estimate (rendered after its transaction): how many the
     audience being typed leaves out for lack of consent; None if the filter is invalid."""
-    from hotline.web.campaigns import audience_from
-
     try:
         wanted = audience_from(request.form, signed_in_user())
     except BadAudience:

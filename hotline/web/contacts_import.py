@@ -15,10 +15,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hotline.consent import BadConsentSource, clean_source
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.phones import mask_numbers_in
 from hotline.web.access import audit, guard, signed_in_user
-from hotline.web.i18n import error_text
+from hotline.web.i18n import N_, error_text
 from hotline.web.i18n import gettext as _
 from models import AuditAction, Organisation, Role, User
 from notifications.contact_import import (
@@ -36,10 +36,10 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # ~400,000 rows of phone, name, province an
 SHOWN_ERRORS = 1000  # rows listed on the page; the count says how many more there were
 SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 # The importer's column names as the page shows them (translated by the catalogue).
-COLUMNS = {"phone": "Phone", "name": "Name", "language": "Language",
-           "home_province": "Home province", "work_province": "Province of work",
-           "work_city": "City of work", "tags": "Tags", "timezone": "Time zone",
-           "consent_source": "How they agreed to bulk SMS"}
+COLUMNS = {"phone": N_("Phone"), "name": N_("Name"), "language": N_("Language"),
+           "home_province": N_("Home province"), "work_province": N_("Province of work"),
+           "work_city": N_("City of work"), "tags": N_("Tags"), "timezone": N_("Time zone"),
+           "consent_source": N_("How they agreed to bulk SMS")}
 
 
 @bp.before_app_request
@@ -124,7 +124,7 @@ def upload() -> Any:
                                                  errors.append, organisation_id=org_id,
                                                  consent=consent)
     except BadHeader as exc:
-        flash(_("The file was not imported: {reason}", reason=error_text(exc)), "error")
+        flash(_("The file was not imported: %(reason)s", reason=error_text(exc)), "error")
         return render(400)
     with get_db().begin() as session:
         audit(session, user, AuditAction.IMPORT_CONTACTS,

@@ -1,80 +1,362 @@
-"""A gettext-style catalogue: English text is the message id, Chinese is the translation.
+"""The console's language: Flask-Babel with the gettext catalogues of hotline/translations.
 
-Kept as data in `catalogue_zh.py` so a translator edits one file; no compile step (.mo) is needed.
+English text is the message id; `_("Case %(number)s", number=n)` fills named placeholders.
+The UI locale comes from ?lang=, then the cookie, then Accept-Language ("zh" is zh_Hans); a
+locale is offered as soon as its catalogue exists.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from flask import Flask, g, request
+import flask_babel
+from babel import Locale
+from babel.support import NullTranslations
+from flask import Flask, g, has_request_context, request
 from markupsafe import Markup
 
-from hotline.replies import CATEGORY_NAMES
-from hotline.web.catalogue_zh import ZH, ZH_ERRORS
+from hotline.replies import CATEGORIES
+from hotline.translations import (
+    DEFAULT_LOCALE,
+    LANGUAGE_LOCALES,
+    N_,
+    NP_,
+    SOURCE_LOCALE,
+    locales,
+    translations,
+)
 from models import CaseCategory
 
-LANGUAGES = ("zh", "en")
 LANG_COOKIE = "lang"
-STATUS_NAMES_ZH = {
-    "new": "新案件", "offered": "已派单", "escalated": "待人工处理", "assigned": "已分配",
-    "in_progress": "处理中", "resolved": "已解决", "referred": "已转介", "closed": "已结案",
-    "pending": "待回复", "accepted": "已接受", "declined": "已拒绝", "expired": "已过期",
-    "withdrawn": "已撤回",
-    # a message's and a call's provider status (the timeline)
-    "queued": "排队中", "sending": "发送中", "unknown": "结果未知", "sent": "已发送",
-    "delivered": "已送达", "undelivered": "未送达", "failed": "失败", "received": "已收到",
-    "ringing": "振铃中", "in-progress": "通话中", "completed": "已完成", "busy": "占线",
-    "no-answer": "无人接听", "canceled": "已取消",
+# What people and browsers ask for, mapped to a catalogue's locale (lower case, "-" or "_"):
+# the same map as a contact's language.
+ALIASES = LANGUAGE_LOCALES
+
+
+# Shown from a variable: case, offer, message and call statuses (context "status")...
+STATUS_NAMES = (NP_("status", "new"), NP_("status", "offered"), NP_("status", "escalated"),
+                NP_("status", "assigned"), NP_("status", "in_progress"),
+                NP_("status", "resolved"), NP_("status", "referred"), NP_("status", "closed"),
+                NP_("status", "pending"), NP_("status", "accepted"), NP_("status", "declined"),
+                NP_("status", "expired"), NP_("status", "withdrawn"), NP_("status", "queued"),
+                NP_("status", "sending"), NP_("status", "unknown"), NP_("status", "sent"),
+                NP_("status", "delivered"), NP_("status", "undelivered"), NP_("status", "failed"),
+                NP_("status", "received"), NP_("status", "ringing"), NP_("status", "in-progress"),
+                NP_("status", "completed"), NP_("status", "busy"), NP_("status", "no-answer"),
+                NP_("status", "canceled"))
+# ...campaign and recipient statuses, shown through _(status) on the campaign pages...
+CAMPAIGN_STATUSES = (N_("draft"), N_("scheduled"), N_("sending"), N_("paused"), N_("done"),
+                     N_("cancelled"), N_("pending"), N_("unknown"), N_("accepted"), N_("sent"),
+                     N_("delivered"), N_("undelivered"), N_("failed"), N_("opted_out"))
+# ...case categories: the entries the SMS replies name them by...
+CATEGORY_NAMES = CATEGORIES
+# ...the kinds of timeline entries...
+EVENT_NAMES = {
+    "message_in": NP_("event", "SMS in"), "message_out": NP_("event", "SMS out"),
+    "reply": NP_("event", "auto reply"), "call": NP_("event", "call"),
+    "offer": NP_("event", "offer"), "offer_answer": NP_("event", "offer answer"),
+    "status": NP_("event", "status"), "routing": NP_("event", "routing"),
+    "note": NP_("event", "note"), "transfer": NP_("event", "transfer"),
+    "collective": NP_("event", "collective"), "survey": NP_("event", "survey"),
 }
+# ...and the days of the week, Monday first.
+WEEKDAYS = (NP_("weekday", "Mon"), NP_("weekday", "Tue"), NP_("weekday", "Wed"),
+            NP_("weekday", "Thu"), NP_("weekday", "Fri"), NP_("weekday", "Sat"),
+            NP_("weekday", "Sun"))
 
 
-def current_language() -> str:
-    """The UI language of this request: ?lang=, then the cookie, then Accept-Language."""
+def supported(asked: str | None) -> str | None:
+    """The catalogue locale for a language tag ("zh", "zh-TW", "zh_Hant", "en-US"), if any."""
+    if not asked:
+        return None
+    tag = asked.strip().replace("_", "-").lower()
+    by_lower = {loc.replace("_", "-").lower(): loc for loc in locales()}
+    for candidate in (tag, ALIASES.get(tag, "").replace("_", "-").lower(), tag.split("-")[0]):
+        if candidate in by_lower:
+            return by_lower[candidate]
+    base = ALIASES.get(tag.split("-")[0])  # zh-TW without a zh_Hant catalogue: zh_Hans
+    return base if base in locales() else None
+
+
+def ui_locale() -> str:
+    """The catalogue locale of this request: ?lang=, then the cookie, then Accept-Language."""
     cached: str | None = g.get("lang")
     if cached:
         return cached
-    asked = request.args.get("lang") or request.cookies.get(LANG_COOKIE)
-    lang = asked if asked in LANGUAGES else (
-        request.accept_languages.best_match(LANGUAGES) or "zh")
-    g.lang = lang
-    return lang
+    locale = (supported(request.args.get("lang")) or supported(request.cookies.get(LANG_COOKIE))
+              or next(filter(None, (supported(tag) for tag, _ in request.accept_languages)),
+                      DEFAULT_LOCALE))
+    g.lang = locale
+    return locale
+
+
+def other_languages() -> list[tuple[str, str]]:
+    """(locale, its name in itself) for each locale the page can switch to: "English", "中文",
+    or "中文 (繁體)" where two scripts of one language are offered."""
+    offered = locales()
+    names = []
+    for locale in offered:
+        if locale == ui_locale():
+            continue
+        language = Locale.parse(locale)
+        same_language = [o for o in offered if o.split("_")[0] == language.language]
+        name = language.display_name if len(same_language) > 1 else language.language_name
+        names.append((locale, str(name)))
+    return names
+
+
+def current_language() -> str:
+    """The request's language without its script ("zh" or "en"): picks content kept per
+    language (reply texts, error pages)."""
+    return ui_locale().split("_")[0]
+
+
+def active_translations() -> NullTranslations:
+    """The request's catalogue; English outside a request."""
+    return translations(ui_locale()) if has_request_context() else NullTranslations()
+
+
+class CatalogueDomain(flask_babel.Domain):
+    """Flask-Babel's message domain, reading hotline/translations through its loader."""
+
+    def get_translations(self) -> NullTranslations:
+        """The catalogue of the request's locale."""
+        return active_translations()
 
 
 def gettext(msgid: str, **values: Any) -> str:
-    """Translate `msgid` to the request's language and fill in {placeholders}."""
-    text = ZH.get(msgid, msgid) if current_language() == "zh" else msgid
-    return text.format(**values) if values else text
+    """Translate `msgid` to the request's language and fill in its %(placeholders)s."""
+    text = active_translations().ugettext(msgid)
+    return text % values if values else text
+
+
+def pgettext(context: str, msgid: str, **values: Any) -> str:
+    """Translate `msgid` in `context` (a status, a category: short words that mean more than
+    one thing) to the request's language."""
+    text = active_translations().upgettext(context, msgid)
+    return text % values if values else text
+
+
+# Errors made outside the web layer (a model, the CSV import, a merge) reach pages in English:
+# each message id below is matched anywhere in such an error (its placeholders as the parts
+# that vary, shaped by ERROR_PARTS) and replaced by its translation.
+ERRORS = (
+    # case lifecycle (models.case.InvalidTransition, hotline.web.casework)
+    N_("case %(n)s: %(old)s -> %(new)s is not allowed"),
+    N_("case %(n)s is %(finished)s"),
+    # merging (hotline.casework_merge)
+    N_("case #%(n)s cannot be merged into itself"),
+    N_("case #%(n)s is already closed"),
+    N_("case #%(n)s is closed; merge into an open case"),
+    N_("cases #%(a)s and #%(b)s are of different workers and not of the same collective "
+       "dispute"),
+    N_("case #%(n)s is the collective dispute of %(m)s case(s); merge case #%(s)s into it "
+       "instead"),
+    N_("case not found"),
+    # consent (hotline.consent)
+    N_("consent source longer than %(n)s characters"),
+    # volunteer CSV import and profile form (hotline.volunteer_import, models.volunteer)
+    N_("required column(s) missing"),
+    N_("unknown column (known: %(columns)s)"),
+    N_("same phone as line %(line)s"),
+    N_("name is empty"),
+    N_("unknown language %(quoted)s (zh, en, or a dialect in dialects)"),
+    N_("unknown skill(s) %(skills)s; use %(known)s"),
+    N_("capacity must be a whole number 1-%(max)s, not %(quoted)s"),
+    N_("on_duty must be yes/no, not %(quoted)s"),
+    N_("unknown time zone %(quoted)s (use e.g. Asia/Shanghai)"),
+    N_("unknown day %(quoted)s (use mon..sun or 周一..周日)"),
+    N_("shift %(quoted)s is not like 'mon-fri 09:00-18:00'"),
+    N_("bad time %(time)s in shift %(quoted)s"),
+    N_("empty phone number"),
+    N_("phone number too long (%(n)s characters)"),
+    N_("not a possible phone number: %(quoted)s"),
+    N_("not a phone number: %(quoted)s (%(detail)s)"),
+    N_("belongs to a volunteer of another organisation"),
+    N_("must be blank or %(org)s"),
+    N_("unknown organisation"),
+    # reading CSV files (notifications.csv_rows)
+    N_("the file is neither UTF-8 nor GB18030 text (byte %(b)s): save it as CSV (UTF-8) and "
+       "try again"),
+    N_("the file holds binary data (NUL bytes): is it an Excel .xlsx? save it as CSV (UTF-8) "
+       "and try again"),
+    N_("lines %(a)s-%(b)s read as one row: a quote (\") is not closed; fix it and import these "
+       "lines again"),
+    N_("binary data (NUL byte) in this row"),
+    N_("unreadable CSV row: %(error)s"),
+    # the contact importer (notifications.contact_import)
+    N_("not a mainland China mobile number: %(number)s"),
+    N_("not a valid phone number: %(number)s"),
+    N_("not a mobile number (SMS cannot reach it): %(number)s"),
+    N_("more fields than the header has columns"),
+    N_("not a language code (zh, en, ...)"),
+    N_("unknown time zone (e.g. Asia/Shanghai)"),
+    N_("tag longer than %(n)s characters"),
+    N_("longer than %(n)s characters"),
+    N_("unreadable row"),
+    N_("the file is empty (no header row)"),
+    N_("unknown column %(quoted)s; known: %(columns)s"),
+    N_("column %(quoted)s repeats %(other)s"),
+    N_("no phone column (phone / 手机号)"),
+)
+# The shape of each placeholder in an English text; any other is "one or more characters".
+PARTS = {
+    "n": r"-?\d+", "m": r"\d+", "a": r"\d+", "b": r"\d+", "s": r"\d+", "c": r"\d+",
+    "e": r"\d+", "k": r"\d+", "id": r"\d+", "line": r"\d+", "max": r"\d+", "round": r"\d+",
+    "old": r"[\w-]+", "new": r"[\w-]+", "status": r"[\w-]+",
+    "finished": r"resolved|referred|closed",
+    "score": r"-?[\d.]+", "amount": r"[\d.]+", "due": r"[\d-]+", "number": r"\S+",
+    "quoted": r"'[^']*'|\"[^\"]*\"", "other": r"'[^']*'", "time": r"'[^']*'",
+    "known": r"[a-z_, ]+", "text": ".*", "note": ".*", "error": ".*",
+}
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+STATUS_PARTS = frozenset({"old", "new", "status", "finished"})
+
+
+def english_pattern(msgid: str, parts: Mapping[str, str] = PARTS, *,
+                    free: str = ".+?") -> re.Pattern[str]:
+    """The regular expression matching the English texts `msgid` makes: its words as they are,
+    each placeholder a named group of the shape in `parts` (else `free`; the last one greedy,
+    so a search takes all of it)."""
+    pieces, last = [], 0
+    names = PLACEHOLDER.findall(msgid)
+    for i, match in enumerate(PLACEHOLDER.finditer(msgid)):
+        name = match[1]
+        shape = parts.get(name) or (free.rstrip("?") if i == len(names) - 1 else free)
+        pieces += [re.escape(msgid[last:match.start()].replace("%%", "%")),
+                   f"(?P<{name}>{shape})"]
+        last = match.end()
+    pieces.append(re.escape(msgid[last:].replace("%%", "%")))
+    return re.compile("".join(pieces), re.DOTALL)
 
 
 @cache
 def error_patterns() -> list[tuple[re.Pattern[str], str]]:
-    """ZH_ERRORS compiled once."""
-    return [(re.compile(pattern), zh) for pattern, zh in ZH_ERRORS]
+    """ERRORS as (English pattern, message id), compiled once."""
+    return [(english_pattern(msgid), msgid) for msgid in ERRORS]
 
 
 def error_text(message: object) -> str:
-    """An error made outside the web layer (a model, the CSV import, a merge) in the request's
-    language: English as it is; in Chinese, every known English phrase in it translated."""
+    """An error made outside the web layer in the request's language: English as it is;
+    otherwise every known English phrase in it translated."""
     text = str(message)
-    if current_language() != "zh":
+    if not has_request_context() or ui_locale() == SOURCE_LOCALE:
         return text
-    for pattern, zh in error_patterns():
-        text = pattern.sub(lambda match, zh=zh: fill(zh, match), text)  # type: ignore[misc]
+    catalogue = translations(ui_locale())
+    for pattern, msgid in error_patterns():
+        translated = catalogue.ugettext(msgid)
+        if translated != msgid:
+            text = pattern.sub(lambda m, t=translated: fill(t, m), text)  # type: ignore[misc]
     return text
 
 
-def fill(zh: str, match: re.Match[str]) -> str:
-    """The Chinese form with the English match's groups (statuses named in Chinese too)."""
-    return zh.format(**{k: status_name(v) if k in ("old", "new", "status") else v
-                        for k, v in match.groupdict().items()})
+def fill(translated: str, match: re.Match[str]) -> str:
+    """The translation with the English match's parts (statuses named in the language too)."""
+    return translated % {k: status_name(v) if k in STATUS_PARTS else v
+                         for k, v in match.groupdict().items()}
+
+
+# What the audit log's detail column says: the views and the CLI write it in English (one
+# language in the database); an erasure writes its counts as JSON.
+AUDIT_DETAILS = (
+    NP_("audit", "monthly report %(month)s"),
+    NP_("audit", "consent log: %(n)s rows"),
+    NP_("audit", "opt-out list: %(n)s rows"),
+    NP_("audit", "cli %(what)s of %(org)s: %(n)s rows"),
+    NP_("audit", "cli %(what)s: %(n)s rows"),
+    NP_("audit", "own password changed"),
+    NP_("audit", "created %(role)s account %(username)s"),
+    NP_("audit", "changed account %(username)s"),
+    NP_("audit", "new password for %(username)s"),
+    NP_("audit", "enabled account %(username)s"),
+    NP_("audit", "disabled account %(username)s"),
+    NP_("audit", "%(file)s: %(created)s new, %(updated)s updated, %(rejected)s rejected, "
+                 "consent recorded for %(consent)s"),
+    NP_("audit", "%(file)s: %(created)s new, %(updated)s updated, %(rejected)s rejected"),
+    NP_("audit", "sorted as %(category)s"),
+    NP_("audit", "case opened from a text"),
+    NP_("audit", "text added from the inbox"),
+    NP_("audit", "text dismissed from the inbox"),
+    NP_("audit", "changed %(fields)s"),
+    NP_("audit", "web export"),
+    NP_("audit", "cli export"),
+    NP_("audit", "not erased: the provider did not delete a recording"),
+)
+AUDIT_PARTS = {**PARTS, "created": r"\d+", "updated": r"\d+", "rejected": r"\d+",
+               "consent": r"\d+", "month": r"\d{4}-\d{2}", "role": r"admin|staff|volunteer",
+               "what": r"consent log|opt-out list", "username": r"\S+"}
+CLI_EXPORTS = (NP_("audit", "consent log"), NP_("audit", "opt-out list"))
+ROLE_NAMES = {"admin": N_("administrator"), "staff": N_("staff"), "volunteer": N_("volunteer")}
+# The counts of an erasure (hotline.privacy.ErasureReport), one "what: how many" each.
+ERASED_COUNTS = {
+    "contacts": NP_("audit", "workers"), "cases": NP_("audit", "cases"),
+    "messages": NP_("audit", "text messages"), "calls": NP_("audit", "phone calls"),
+    "events": NP_("audit", "timeline entries"),
+    "recordings_deleted": NP_("audit", "recordings deleted"),
+    "recordings_kept_by_provider": NP_("audit", "recordings left at the provider"),
+}
+# TRANSLATORS: one count of an erasure in the audit log ("cases: 2").
+ERASED_COUNT = NP_("audit", "%(what)s: %(n)s")
+# TRANSLATORS: what separates the items of a list in a sentence ("cases: 2, calls: 1").
+LIST_SEPARATOR = NP_("list", ", ")
+
+
+@cache
+def audit_patterns() -> list[tuple[re.Pattern[str], str]]:
+    """AUDIT_DETAILS as (English pattern, message id), compiled once."""
+    return [(english_pattern(msgid, AUDIT_PARTS), msgid) for msgid in AUDIT_DETAILS]
+
+
+def audit_detail(detail: str | None) -> str:
+    """Jinja filter: an audit entry's detail in the request's language (as written if it is no
+    known text: a name, or a detail written before its text had a message id)."""
+    text = detail or ""
+    if text.startswith("{"):
+        return erased_counts(text)
+    for pattern, msgid in audit_patterns():
+        match = pattern.fullmatch(text)
+        if match:
+            return pgettext("audit", msgid) % {k: audit_part(k, v)
+                                               for k, v in match.groupdict().items()}
+    return text
+
+
+def audit_part(name: str, value: str) -> str:
+    """One part of an audit detail in the request's language (names and numbers as they are)."""
+    if name == "role":
+        return gettext(ROLE_NAMES[value])
+    if name == "what":
+        return pgettext("audit", value)
+    if name == "category":
+        return category_label(value)
+    if name == "fields":  # the timeline's words for a case's facts
+        return pgettext("list", LIST_SEPARATOR).join(
+            pgettext("timeline", word) for word in value.split(", "))
+    return value
+
+
+def erased_counts(text: str) -> str:
+    """An erasure's counts ('{"cases": 2, "calls": 1}') as words; other JSON as it is."""
+    try:
+        counts = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(counts, dict):
+        return text
+    return pgettext("list", LIST_SEPARATOR).join(
+        pgettext("audit", ERASED_COUNT) % {
+            "what": pgettext("audit", ERASED_COUNTS[k]) if k in ERASED_COUNTS else k, "n": n}
+        for k, n in counts.items() if n)
 
 
 def category_name(category: CaseCategory | str) -> str:
     """A case category's human name in the request's language."""
-    return CATEGORY_NAMES[current_language()].get(CaseCategory(category), str(category))
+    msgid = CATEGORY_NAMES.get(CaseCategory(category))
+    return pgettext("category", msgid) if msgid else str(category)
 
 
 def category_label(value: str) -> str:
@@ -92,46 +374,47 @@ def category_bars(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 def weekday(index: int) -> str:
     """Day 0-6 (Monday first) as a short name."""
-    return ("一二三四五六日"[index] if current_language() == "zh"
-            else ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[index])
+    return pgettext("weekday", WEEKDAYS[index])
 
 
 def status_name(status: object) -> str:
-    """A case or offer status's human name in the request's language."""
+    """A case, offer, message or call status's human name in the request's language."""
     value = str(status)
-    if current_language() == "zh":
-        return STATUS_NAMES_ZH.get(value, value)
-    return value.replace("_", " ")
-
-
-EVENT_NAMES = {
-    "message_in": ("SMS in", "收到短信"), "message_out": ("SMS out", "发出短信"),
-    "reply": ("auto reply", "自动回复"), "call": ("call", "电话"), "offer": ("offer", "派单"),
-    "offer_answer": ("offer answer", "派单回复"), "status": ("status", "状态"),
-    "routing": ("routing", "分派"), "note": ("note", "备注"), "transfer": ("transfer", "转交"),
-    "collective": ("collective", "集体案件"), "survey": ("survey", "满意度"),
-}
+    translated = active_translations().upgettext("status", value)
+    return value.replace("_", " ") if translated == value else translated
 
 
 def event_name(kind: object) -> str:
     """A timeline entry kind's human name in the request's language."""
-    en, zh = EVENT_NAMES.get(str(kind), (str(kind), str(kind)))
-    return zh if current_language() == "zh" else en
+    msgid = EVENT_NAMES.get(str(kind))
+    return pgettext("event", msgid) if msgid else str(kind)
 
 
 def init_i18n(app: Flask) -> None:
-    """Expose `_`, category and status names to templates; remember a ?lang= choice."""
-    app.jinja_env.globals.update(_=gettext, category_name=category_name,
-                                 status_name=status_name, current_language=current_language,
+    """Flask-Babel on `app` (`_`, `gettext`, `pgettext` in templates), category and status
+    names for templates; remember a ?lang= choice."""
+    babel = flask_babel.Babel(app, locale_selector=ui_locale, default_domain="messages")
+    babel.domain_instance = CatalogueDomain()
+    # Flask-Babel finds its domain through `g`, and an empty `g` reads as "no request": the
+    # templates ask the request's catalogue directly (new-style: %(name)s filled, escaped).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: active_translations().ugettext(s),
+        ngettext=lambda s, p, n: active_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: active_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: active_translations().unpgettext(c, s, p, n),
+        newstyle=True)
+    app.jinja_env.globals.update(category_name=category_name, status_name=status_name,
+                                 current_language=current_language, ui_locale=ui_locale,
+                                 other_languages=other_languages,
                                  category_bars=category_bars)
     app.jinja_env.filters.update(category_label=category_label, weekday=weekday,
-                                 error_text=error_text)
+                                 error_text=error_text, audit_detail=audit_detail)
 
     @app.after_request
     def remember_language(response: Any) -> Any:
         asked = request.args.get("lang")
-        if asked in LANGUAGES:
-            response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, samesite="Lax",
+        if supported(asked):
+            response.set_cookie(LANG_COOKIE, str(asked), max_age=365 * 86400, samesite="Lax",
                                 httponly=True)
         return response
 

@@ -29,7 +29,7 @@ from flask import (
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.privacy import (
     RecordingNotDeleted,

@@ -28,7 +28,7 @@ def text_problem(body: str) -> str | None:
     if not body:
         return _("Write the text to send.")
     if len(body) > MAX_RELAY_CHARS:
-        return _("A text may have at most {n} characters.", n=MAX_RELAY_CHARS)
+        return _("A text may have at most %(n)s characters.", n=MAX_RELAY_CHARS)
     return None
 
 

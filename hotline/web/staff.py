@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from hotline import cases as front_door
 from hotline.casework_merge import MergeRefused, merge_cases
-from hotline.db import get_db
 from hotline.deadlines import BadAmount, finish_case, parse_amount
+from hotline.infra.db import get_db
 from hotline.organisations import requeue_case
 from hotline.web import casework, relay
 from hotline.web.access import (
@@ -27,9 +27,9 @@ from hotline.web.access import (
 )
 from hotline.web.i18n import category_name
 from hotline.web.i18n import gettext as _
+from hotline.web.scope_sql import probed
 from hotline.web.stats import (
-    by_place,
-    case_totals,
+    case_figures,
     cases_per_day,
     collective_alerts,
     stale_cases,
@@ -71,16 +71,17 @@ def volunteer_scope(user: User) -> Any:
 def dashboard() -> Any:
     """Charts and alert lists for the office."""
     user = signed_in_user()
-    scope = case_scope(user)
     with get_db().begin() as session:
+        # Each part of the scope probes its own index (scope_sql), in every statement here.
+        scope = probed(session, case_scope(user))
         days, per_category = cases_per_day(session, scope)
-        counts, money = case_totals(session, scope)
+        totals = case_figures(session, scope)
         data = {
             "days": days,
             "per_day": {category_name(c): v for c, v in sorted(per_category.items())},
-            "open_closed": counts,
-            "places": by_place(session, scope),
-            "wages": money,
+            "open_closed": (totals.open, totals.finished),
+            "places": totals.places,
+            "wages": (totals.claimed, totals.recovered),
             "load": (load := volunteer_load(session, volunteer_scope(user))),
             "load_bars": [(f"{v.name} {n}/{v.capacity}", n) for v, n in load],
             "stale": stale_cases(session, scope),
@@ -259,11 +260,11 @@ def change_status(number: int) -> Any:
             move_case(session, case, CaseStatus(request.form.get("status", "")), user, note,
                       amount)
         except BadAmount:
-            flash(_("Status not changed: {reason}",
+            flash(_("Status not changed: %(reason)s",
                     reason=_("amount must be yuan, e.g. 12000 or 1.2万")), "error")
             return render_case(session, user, case, status=400)
         except (ValueError, InvalidTransition) as exc:
-            flash(_("Status not changed: {reason}", reason=str(exc)), "error")
+            flash(_("Status not changed: %(reason)s", reason=str(exc)), "error")
             return render_case(session, user, case, status=400)
     flash(_("Status changed."), "info")
     return redirect(url_for("staff.case_page", number=number))
@@ -335,20 +336,20 @@ def reassign(number: int) -> Any:
         try:
             casework.reassign(session, case, volunteer, user)
         except InvalidTransition as exc:
-            flash(_("Not reassigned: {reason}", reason=str(exc)), "error")
+            flash(_("Not reassigned: %(reason)s", reason=str(exc)), "error")
             return render_case(session, user, case, status=400)
-    flash(_("Case given to {name}.", name=volunteer.name), "info")
+    flash(_("Case given to %(name)s.", name=volunteer.name), "info")
     return redirect(url_for("staff.case_page", number=number))
 
 
 @bp.post("/cases/<int:number>/transfer")
-def transfer(number: int) -> Any:
+def hand_over(number: int) -> Any:
     """Hand the case to a partner organisation's queue with a note, keeping its history."""
     user = signed_in_user()
     with get_db().begin() as session:
         case = case_or_404(session, user, number, lock=True)
         note = request.form.get("note", "").strip()[:1000]
-        error = casework.transfer(session, case, user, request.form.get("organisation_id",
+        error = casework.hand_over(session, case, user, request.form.get("organisation_id",
                                                                          type=int), note)
         if error:
             flash(error, "error")
@@ -368,13 +369,14 @@ def merge(number: int) -> Any:
             if into else None
         try:
             if survivor is None:
-                raise MergeRefused(_("There is no case #{number} in your queue.",
+                raise MergeRefused(_("There is no case #%(number)s in your queue.",
                                      number=request.form.get("into", "").strip()[:20]))
             result = merge_cases(session, duplicate, survivor, actor=user.actor)
         except MergeRefused as exc:
-            flash(_("Not merged: {reason}", reason=str(exc)), "error")
+            flash(_("Not merged: %(reason)s", reason=str(exc)), "error")
             return render_case(session, user, duplicate, status=400)
         target = survivor.number
-    flash(_("Case #{number} merged into #{into}: {messages} messages and {calls} calls moved.",
+    flash(_("Case #%(number)s merged into #%(into)s: %(messages)s messages and %(calls)s calls "
+            "moved.",
             number=number, into=target, messages=result.messages, calls=result.calls), "info")
     return redirect(url_for("staff.case_page", number=target))

@@ -8,16 +8,16 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import and_, func, select, true
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
+from hotline.matching import current_load
 from hotline.phones import mask_phone
-from hotline.routing import current_load
 from hotline.web.access import audit, case_scope, guard, signed_in_user
 from hotline.web.campaigns import audience_organisation
 from hotline.web.i18n import gettext as _
 from hotline.web.staff import volunteer_scope
 from hotline.web.stats import MonthlyReport, local_zone, monthly_report
 from models import AuditAction, AuditLog, Contact, Role, Volunteer, utcnow
-from notifications.audience import organisation_condition
+from notifications.campaigns.audience import organisation_condition
 from notifications.csv_safe import safe_writer
 
 bp = Blueprint("office", __name__, url_prefix="/staff")
@@ -48,8 +48,8 @@ def set_duty(volunteer_id: int) -> Any:
             abort(404)
         volunteer.on_duty = on
         name = volunteer.name
-    flash(_("{name} is now on duty.", name=name) if on
-          else _("{name} is now off duty.", name=name), "info")
+    flash(_("%(name)s is now on duty.", name=name) if on
+          else _("%(name)s is now off duty.", name=name), "info")
     return redirect(url_for("office.volunteers"), code=303)
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.volunteer_import import (
     ImportReport,
     RowError,
@@ -214,5 +214,5 @@ def save(volunteer_id: int) -> Any:
             setattr(volunteer, name, values[name])
         volunteer.organisation_id = org_id
         name = volunteer.name
-    flash(_("{name}'s profile is saved.", name=name), "info")
+    flash(_("%(name)s's profile is saved.", name=name), "info")
     return redirect(url_for("office.volunteers") + f"#volunteer-{volunteer_id}", code=303)

@@ -6,14 +6,22 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, case, exists, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, joinedload
 
-from hotline.routing import current_load
+from hotline.web.scope_sql import branches, in_scope, probed
 from models import (
     OPEN_STATUSES,
     Call,
@@ -25,10 +33,13 @@ from models import (
     Direction,
     EventKind,
     Message,
+    Offer,
+    OfferStatus,
     Urgency,
     Volunteer,
     utcnow,
 )
+from models.case import OPEN_VALUES
 
 DEFAULT_TZ = "Asia/Shanghai"
 WORKING = (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS)  # a volunteer holds the case
@@ -57,37 +68,66 @@ def cases_per_day(session: Session, scope: ColumnElement[bool], days: int = 30
     return labels, dict(series)
 
 
-def case_totals(session: Session, scope: ColumnElement[bool]
-                ) -> tuple[tuple[int, int], tuple[Decimal, Decimal]]:
-    """(open, finished) case counts and (claimed, recovered) yuan, in one pass over the
-    cases; resolved/referred/closed count as finished."""
-    rows = session.execute(select(Case.status, func.count(),
-                                  func.coalesce(func.sum(Case.amount_owed), 0),
-                                  func.coalesce(func.sum(Case.amount_recovered), 0))
-                           .where(scope).group_by(Case.status)).all()
-    opened = sum(n for status, n, _, _ in rows if status in OPEN_STATUSES)
-    claimed = sum((Decimal(c or 0) for _, _, c, _ in rows), Decimal(0))
-    recovered = sum((Decimal(r or 0) for _, _, _, r in rows), Decimal(0))
-    return (opened, sum(n for _, n, _, _ in rows) - opened), (claimed, recovered)
+@dataclass
+class CaseFigures:
+    """The dashboard's totals over every case in scope."""
+
+    open: int = 0
+    finished: int = 0  # resolved, referred or closed
+    claimed: Decimal = Decimal(0)  # yuan owed, as the workers told it
+    recovered: Decimal = Decimal(0)
+    places: list[tuple[str, int]] = field(default_factory=list)  # most cases first
 
 
-def by_place(session: Session, scope: ColumnElement[bool], limit: int = 10
-             ) -> list[tuple[str, int]]:
-    """Cases per work province/city, most first."""
-    rows = session.execute(
-        select(Case.work_province, Case.work_city, func.count()).where(scope)
-        .group_by(Case.work_province, Case.work_city)
-        .order_by(func.count().desc()).limit(limit)).all()
-    return [(" ".join(p for p in (prov, city) if p) or "?", n) for prov, city, n in rows]
+def case_figures(session: Session, scope: ColumnElement[bool], places: int = 10
+                 ) -> CaseFigures:
+    """Open and finished cases, yuan claimed and recovered, and the busiest work places, in
+    one statement: per part of the scope (scope_sql.branches), cases grouped by status and
+    place from `ix_cases_office_figures` alone, added up here (a few dozen groups)."""
+    parts = [select(Case.status, Case.work_province, Case.work_city, func.count(),
+                    func.coalesce(func.sum(Case.amount_owed), 0),
+                    func.coalesce(func.sum(Case.amount_recovered), 0))
+             .where(part).group_by(Case.status, Case.work_province, Case.work_city)
+             for part in branches(session, scope)]
+    rows = session.execute(parts[0] if len(parts) == 1 else union_all(*parts)).all()
+    out, per_place = CaseFigures(), Counter[tuple[str | None, str | None]]()
+    for status, province, city, n, claimed, recovered in rows:
+        if status in OPEN_STATUSES:
+            out.open += n
+        else:
+            out.finished += n
+        out.claimed += Decimal(claimed or 0)
+        out.recovered += Decimal(recovered or 0)
+        per_place[(province, city)] += n
+    # Most first; a tie in the order of the place's name, so the chart does not reshuffle.
+    busiest = sorted(per_place.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or ""))
+    out.places = [(" ".join(p for p in place if p) or "?", n) for place, n in busiest[:places]]
+    return out
+
+
+def open_case() -> ColumnElement[bool]:
+    """The case is open, written exactly as the partial indexes' condition (models.case
+    OPEN_ONLY: the literal statuses in its order): SQLite's planner uses a partial index only
+    for a condition it finds word for word in the query; PostgreSQL proves it either way."""
+    return Case.status.in_([literal_column(f"'{value}'") for value in OPEN_VALUES])
 
 
 def volunteer_load(session: Session, volunteer_scope: ColumnElement[bool]
                    ) -> list[tuple[Volunteer, int]]:
-    """On-duty volunteers with their open-case count, busiest first."""
-    load = current_load(session)
-    volunteers = session.scalars(select(Volunteer).where(
-        Volunteer.on_duty.is_(True), volunteer_scope).order_by(Volunteer.name)).all()
-    return sorted(((v, load.get(v.id, 0)) for v in volunteers), key=lambda p: -p[1])
+    """On-duty volunteers with their load (hotline.matching.current_load's rule: open cases
+    they hold plus offers waiting for their answer), busiest first, then by name.
+
+    One statement: each shown volunteer's cases are counted from `ix_cases_open_by_volunteer`
+    (their open cases only), never every office's open cases grouped."""
+    held = select(func.count()).where(Case.assigned_volunteer_id == Volunteer.id,
+                                      open_case()).scalar_subquery()
+    offered = select(func.count()).where(Offer.volunteer_id == Volunteer.id,
+                                         Offer.status == OfferStatus.PENDING).scalar_subquery()
+    load = (held + offered).label("load")
+    rows = session.execute(select(Volunteer, load).where(
+        Volunteer.on_duty.is_(True), volunteer_scope)
+        .order_by(load.desc(), Volunteer.name, Volunteer.id)).all()
+    return [(v, int(n)) for v, n in rows]
 
 
 @dataclass
@@ -113,11 +153,18 @@ def stale_cases(session: Session, scope: ColumnElement[bool], limit: int = 20) -
     # The worst first, ordered in SQL (breach_of's rule): only `limit` cases are loaded.
     rank = case((unanswered, 0), (activity < stale, 1), else_=2)
     since = case((unanswered, Case.reminded_at), (activity < stale, activity), else_=contacted)
-    cases = session.scalars(select(Case).where(
-        scope, Case.status.in_(WORKING), Case.assigned_volunteer_id.is_not(None),
-        unanswered | (activity < stale) | (contacted < monthly))
-        .options(joinedload(Case.assigned_volunteer))
-        .order_by(rank, since, Case.id).limit(limit)).all()
+    order = (rank, since, Case.id)
+    # Picked from the open cases' index alone (ix_cases_open_lists), part by part of the scope
+    # (an office's queue is a range of it), then the few rows read.
+    parts = [select(rank.label("rank"), since.label("since"), Case.id.label("id")).where(
+        part, open_case(), Case.status.in_(WORKING), Case.assigned_volunteer_id.is_not(None),
+        unanswered | (activity < stale) | (contacted < monthly)).order_by(*order).limit(limit)
+        .subquery() for part in branches(session, scope)]
+    merged = union_all(*(select(p.c.rank, p.c.since, p.c.id) for p in parts)).subquery() \
+        if len(parts) > 1 else parts[0]
+    worst = select(merged.c.id).order_by(merged.c.rank, merged.c.since, merged.c.id).limit(limit)
+    cases = session.scalars(select(Case).where(Case.id.in_(worst))
+                            .options(joinedload(Case.assigned_volunteer)).order_by(*order)).all()
     return [breach_of(c, stale, monthly) for c in cases]
 
 
@@ -135,10 +182,19 @@ def collective_alerts(session: Session, scope: ColumnElement[bool], limit: int =
                       ) -> list[Case]:
     """Open collective disputes (many workers, one employer): the most urgent cases there are."""
     minimum = int(current_app.config.get("COLLECTIVE_MIN_WORKERS", 3))
-    return list(session.scalars(select(Case).where(
-        scope, Case.status.in_(OPEN_STATUSES), Case.collective_case_id.is_(None),
-        (Case.category == CaseCategory.COLLECTIVE) | (Case.people_affected >= minimum))
-        .order_by(Case.urgency == Urgency.URGENT, Case.created_at.desc()).limit(limit)))
+    urgent = Case.urgency == Urgency.URGENT
+    order = (urgent.desc(), Case.created_at.desc(), Case.id.desc())  # urgent ones first
+    # As stale_cases: from the open cases' index, part by part of the scope, then 20 rows.
+    parts = [select(urgent.label("urgent"), Case.created_at.label("at"), Case.id.label("id"))
+             .where(part, open_case(), Case.collective_case_id.is_(None),
+                    (Case.category == CaseCategory.COLLECTIVE)
+                    | (Case.people_affected >= minimum))
+             .order_by(*order).limit(limit).subquery() for part in branches(session, scope)]
+    merged = union_all(*(select(p.c.urgent, p.c.at, p.c.id) for p in parts)).subquery() \
+        if len(parts) > 1 else parts[0]
+    picked = select(merged.c.id).order_by(merged.c.urgent.desc(), merged.c.at.desc(),
+                                          merged.c.id.desc()).limit(limit)
+    return list(session.scalars(select(Case).where(Case.id.in_(picked)).order_by(*order)))
 
 
 @dataclass
@@ -184,6 +240,7 @@ def monthly_report(session: Session, scope: ColumnElement[bool], month: str) -> 
     """
     start, end = month_bounds(month)
     report = MonthlyReport(month=month)
+    scope = probed(session, scope)  # each part of the scope probes its own index
     opened = session.execute(
         select(Case.category, func.count(), func.coalesce(func.sum(Case.people_affected), 0),
                func.coalesce(func.sum(Case.amount_owed), 0))
@@ -199,21 +256,16 @@ def monthly_report(session: Session, scope: ColumnElement[bool], month: str) -> 
     return report
 
 
-def _in_scope(column: Any, scope: ColumnElement[bool]) -> ColumnElement[bool]:
-    """`column` (a case id) names a case in scope: one probe of the case by its key."""
-    return exists().where(Case.id == column, scope)
-
-
 def _count_contacts(session: Session, report: MonthlyReport, scope: ColumnElement[bool],
                     start: datetime, end: datetime) -> None:
     """Workers served, first-time workers, and inbound SMS/calls on the office's cases."""
     sms = select(Message.contact_id.label("contact_id"), literal(1).label("sms"),
                  literal(0).label("call")).where(
         Message.created_at >= start, Message.created_at < end,
-        Message.direction == Direction.INBOUND, _in_scope(Message.case_id, scope))
+        Message.direction == Direction.INBOUND, in_scope(session, Message.case_id, scope))
     calls = select(Call.contact_id, literal(0), literal(1)).where(
         Call.created_at >= start, Call.created_at < end,
-        Call.direction == Direction.INBOUND, _in_scope(Call.case_id, scope))
+        Call.direction == Direction.INBOUND, in_scope(session, Call.case_id, scope))
     inbound = union_all(sms, calls).subquery()
     # One row per worker first (a few thousand), then each worker's own row is looked up
     # by its key: joining the month to every contact would read all 400,000 of them.
@@ -251,7 +303,7 @@ def satisfaction_scores(session: Session, scope: ColumnElement[bool], start: dat
     score = CaseEvent.data["satisfaction"].as_string()
     rows = session.execute(select(score, func.count()).where(
         CaseEvent.kind == EventKind.SURVEY, CaseEvent.at >= start, CaseEvent.at < end,
-        _in_scope(CaseEvent.case_id, scope)).group_by(score)).all()
+        in_scope(session, CaseEvent.case_id, scope)).group_by(score)).all()
     # A handful of groups; the answer may be stored as 5 or "5" (SQLite keeps the JSON type).
     counts: Counter[int] = Counter()
     for value, n in rows:

@@ -14,24 +14,23 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.web.access import guard
 from hotline.web.i18n import gettext as _
 from models import Case, Organisation, Role, SmsTemplate, TemplateApproval, User
-from notifications.campaigns import CampaignSpec
-from notifications.template_campaigns import (
+from notifications.campaigns.compose import CampaignSpec
+from notifications.campaigns.templated import (
     TemplateChoiceError,
     parse_params,
     templated_variants,
 )
+from notifications.providers import PROVIDER_OPT_OUT, requires_templates
 from notifications.template_rules import check_template
 from notifications.templates import (
-    PROVIDER_OPT_OUT,
     candidates,
     configured_provider,
     coverage,
     relay_outcome,
-    requires_templates,
 )
 
 bp = Blueprint("templates_admin", __name__, url_prefix="/staff/templates")
@@ -81,8 +80,8 @@ def review() -> Any:
         template.approval = (TemplateApproval.APPROVED if action == "approve"
                              else TemplateApproval.REJECTED)
         code, provider = template.code, template.provider
-    flash(_("Template {code} marked approved.", code=code) if action == "approve" else
-          _("Template {code} marked rejected: it will not be sent.", code=code), "info")
+    flash(_("Template %(code)s marked approved.", code=code) if action == "approve" else
+          _("Template %(code)s marked rejected: it will not be sent.", code=code), "info")
     return redirect(url_for("templates_admin.index", provider=provider), code=303)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline import cases as front_door
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.web.access import audit, case_or_404, guard, signed_in_user, visible_cases
 from hotline.web.i18n import category_name
 from hotline.web.i18n import gettext as _
@@ -71,12 +71,12 @@ def categorise(number: int) -> Any:
     with get_db().begin() as session:
         case = case_or_404(session, user, number, lock=True)
         if not case.is_open:
-            flash(_("Case #{number} is finished; reopen it on its page first.",
+            flash(_("Case #%(number)s is finished; reopen it on its page first.",
                     number=number), "error")
             return back()
         front_door.categorise(session, case, category, user.actor)
         audit(session, user, AuditAction.TRIAGE, case=case, detail=f"sorted as {category}")
-    flash(_("Case #{number} sorted as {category}.", number=number,
+    flash(_("Case #%(number)s sorted as %(category)s.", number=number,
             category=category_name(category)), "info")
     return back()
 
@@ -112,7 +112,7 @@ def open_case(message_id: int) -> Any:
             case.organisation_id = office
         audit(session, user, AuditAction.TRIAGE, case=case, detail="case opened from a text")
         number = case.number
-    flash(_("Case #{number} opened from the text.", number=number), "info")
+    flash(_("Case #%(number)s opened from the text.", number=number), "info")
     return redirect(url_for("staff.case_page", number=number), code=303)
 
 
@@ -126,16 +126,16 @@ def merge(message_id: int) -> Any:
         case = session.scalar(visible_cases(user).where(Case.number == int(raw)).with_for_update(
             of=Case)) if raw.isdigit() and len(raw) < 10 else None
         if case is None:
-            flash(_("There is no case #{number} in your queue.", number=raw[:12]), "error")
+            flash(_("There is no case #%(number)s in your queue.", number=raw[:12]), "error")
             return back()
         if case.organisation_id != front_door.message_organisation(session, message):
-            flash(_("Case #{number} belongs to another office: the text stays in the inbox.",
+            flash(_("Case #%(number)s belongs to another office: the text stays in the inbox.",
                     number=case.number), "error")
             return back()
         front_door.merge_message_into_case(session, message, case, user.actor)
         audit(session, user, AuditAction.TRIAGE, case=case, detail="text added from the inbox")
         number = case.number
-    flash(_("The text was added to case #{number}.", number=number), "info")
+    flash(_("The text was added to case #%(number)s.", number=number), "info")
     return back()
 
 

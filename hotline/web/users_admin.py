@@ -13,7 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.db import get_db
+from hotline.infra.db import get_db
 from hotline.web.access import audit, guard, signed_in_user
 from hotline.web.i18n import gettext as _
 from models import AuditAction, Organisation, Role, User, Volunteer
@@ -56,7 +56,7 @@ def checked_password(errors: dict[str, str]) -> str:
     if password != request.form.get("confirm_password", ""):
         errors["password"] = _("The two passwords differ.")
     elif len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = _("The password must have at least {n} characters.",
+        errors["password"] = _("The password must have at least %(n)s characters.",
                                n=MIN_PASSWORD_LENGTH)
     return password
 
@@ -118,7 +118,7 @@ def create() -> Any:
         session.flush()
         audit(session, admin, AuditAction.MANAGE_USER,
               detail=f"created {role} account {username}")
-    flash(_("Account {name} created.", name=username), "info")
+    flash(_("Account %(name)s created.", name=username), "info")
     return redirect(url_for("users_admin.users"), code=303)
 
 
@@ -161,7 +161,7 @@ def save(user_id: int) -> Any:
         user.organisation_id, user.volunteer_id = org_id, volunteer_id
         audit(session, admin, AuditAction.MANAGE_USER, detail=f"changed account {user.username}")
         name = user.username
-    flash(_("Account {name} saved.", name=name), "info")
+    flash(_("Account %(name)s saved.", name=name), "info")
     return redirect(url_for("users_admin.edit", user_id=user_id), code=303)
 
 
@@ -177,14 +177,14 @@ def reset_password(user_id: int) -> Any:
             try:
                 user.set_password(password)  # bumps session_version
             except WeakPassword:  # pragma: no cover - checked_password checked the length
-                errors["password"] = _("The password must have at least {n} characters.",
+                errors["password"] = _("The password must have at least %(n)s characters.",
                                        n=MIN_PASSWORD_LENGTH)
         if errors:
             return render_edit(session, user, errors, 400)
         audit(session, admin, AuditAction.MANAGE_USER,
               detail=f"new password for {user.username}")
         name = user.username
-    flash(_("New password set for {name}; every session of it has ended.", name=name), "info")
+    flash(_("New password set for %(name)s; every session of it has ended.", name=name), "info")
     return redirect(url_for("users_admin.edit", user_id=user_id), code=303)
 
 
@@ -204,6 +204,6 @@ def set_active(user_id: int) -> Any:
         audit(session, admin, AuditAction.MANAGE_USER,
               detail=f"{'enabled' if active else 'disabled'} account {user.username}")
         name = user.username
-    flash(_("{name} can log in again.", name=name) if active
-          else _("{name} is disabled: every session has ended.", name=name), "info")
+    flash(_("%(name)s can log in again.", name=name) if active
+          else _("%(name)s is disabled: every session has ended.", name=name), "info")
     return redirect(url_for("users_admin.edit", user_id=user_id), code=303)

@@ -8,9 +8,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.db import get_db
+from hotline.assignment import Answer, answer_offer
 from hotline.deadlines import BadAmount, parse_amount
-from hotline.routing import Answer, answer_offer
+from hotline.infra.db import get_db
 from hotline.volunteer_sms import set_duty
 from hotline.web import casework, relay
 from hotline.web.access import case_or_404, guard, signed_in_user
@@ -81,15 +81,15 @@ def answer(number: int) -> Any:
         # after this transaction commits.
         result, _case = answer_offer(session, volunteer, number, accept)
     if result == Answer.TAKEN:
-        flash(_("Someone else took case {number} first.", number=number), "error")
+        flash(_("Someone else took case %(number)s first.", number=number), "error")
         return redirect(url_for("volunteer.inbox"), code=303)
     if result == Answer.NOT_YOURS:
-        flash(_("Case {number} is no longer offered to you.", number=number), "error")
+        flash(_("Case %(number)s is no longer offered to you.", number=number), "error")
         return redirect(url_for("volunteer.inbox"), code=303)
     if result == Answer.ACCEPTED:
-        flash(_("Case {number} is yours now.", number=number), "info")
+        flash(_("Case %(number)s is yours now.", number=number), "info")
         return redirect(url_for("volunteer.case_page", number=number), code=303)
-    flash(_("You declined case {number}.", number=number), "info")
+    flash(_("You declined case %(number)s.", number=number), "info")
     return redirect(url_for("volunteer.inbox"), code=303)
 
 
@@ -145,7 +145,7 @@ def working_case(session: Session, user: User, number: int) -> Case:
 def case_finished(error: CaseFinished) -> Any:
     """409 with the case page and why nothing was done (the transaction has rolled back)."""
     number = int(error.args[0])
-    flash(_("Case {number} is finished; ask the office to reopen it.", number=number), "error")
+    flash(_("Case %(number)s is finished; ask the office to reopen it.", number=number), "error")
     user = signed_in_user()
     with get_db().begin() as session:
         return render_case(session, user, case_or_404(session, user, number), status=409)
@@ -183,14 +183,14 @@ def outcome(number: int) -> Any:
             if status not in OUTCOMES:
                 raise ValueError(_("Choose an outcome."))
             amount = parse_amount(request.form.get("amount_recovered", ""))
-            casework.record_outcome(session, case, my_volunteer(session, user), status, amount,
-                                    request.form.get("note", "").strip()[:2000])
+            casework.record_volunteer_report(session, case, my_volunteer(session, user), status,
+                                             amount, request.form.get("note", "").strip()[:2000])
         except BadAmount:
-            flash(_("Outcome not saved: {reason}",
+            flash(_("Outcome not saved: %(reason)s",
                     reason=_("amount must be yuan, e.g. 12000 or 1.2万")), "error")
             return render_case(session, user, case, status=400)
         except (ValueError, InvalidTransition) as exc:
-            flash(_("Outcome not saved: {reason}", reason=str(exc)), "error")
+            flash(_("Outcome not saved: %(reason)s", reason=str(exc)), "error")
             return render_case(session, user, case, status=400)
     flash(_("Outcome saved."), "info")
     return redirect(url_for("volunteer.case_page", number=number), code=303)

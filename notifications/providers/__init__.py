@@ -20,7 +20,7 @@ Adding a provider is one folder and one line in PROVIDERS below. The folder
   authenticated (Twilio: `callbacks.py`, `signature.py`; Alibaba: `push.py`).
 
 A carrier that needs settings of its own (credentials, an endpoint) reads them in `from_config`;
-new environment variables are declared in hotline/config.py ENV_DEFAULTS like every other.
+new environment variables are declared in hotline/infra/config.py ENV_DEFAULTS like every other.
 tests/test_provider_words.py checks each provider's status and error tables (add the new one's
 there) and that every registered name resolves to a factory in its own package.
 """
@@ -52,7 +52,8 @@ from notifications.providers.base import (
 __all__ = [
     "PROVIDERS", "ErrorOutcome", "MessageLookup", "ProviderMessage", "Recording", "RecordingStore",
     "PermanentFailure", "Provider", "ProviderError", "RecipientOptedOut", "SendResult",
-    "Throttled", "TransientFailure", "error_outcome", "get_provider",
+    "Throttled", "TransientFailure", "error_outcome", "get_provider", "PROVIDER_OPT_OUT",
+    "TEMPLATE_PROVIDERS", "requires_templates",
 ]
 
 # HOTLINE_PROVIDER -> "module:factory". Named rather than imported: a carrier's SDK is loaded
@@ -62,6 +63,17 @@ PROVIDERS: dict[str, str] = {
     "alibaba": "notifications.providers.alibaba:from_config",
     "console": "notifications.providers.console:from_config",
 }
+
+# Carriers that send only pre-approved templates (domestic Chinese providers), each with the
+# opt-out wording its promotional templates must carry. Here, beside the registry, because the
+# renderers ask it too (how long an echoed answer may be) and must not import the templates.
+PROVIDER_OPT_OUT: dict[str, str] = {"alibaba": "拒收请回复R"}
+TEMPLATE_PROVIDERS = frozenset(PROVIDER_OPT_OUT)
+
+
+def requires_templates(provider: str) -> bool:
+    """True for carriers that send only approved templates (domestic Chinese providers)."""
+    return provider in TEMPLATE_PROVIDERS
 
 
 def build_provider(name: str, config: Mapping[str, Any]) -> Provider:

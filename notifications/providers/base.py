@@ -8,8 +8,11 @@ its own package. A provider reports an outbound message it has as ACCEPTED or la
 from __future__ import annotations
 
 import enum
+import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from functools import lru_cache
+from typing import Any, Protocol, runtime_checkable
 
 from models.message import MessageStatus
 
@@ -113,6 +116,72 @@ class MessageLookup(Protocol):
     def fetch_sms(self, sid: str) -> ProviderMessage | None:
         """One message by SID, or None if the provider has no such message."""
         ...
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One text of a batch: the hotline row it is for (a campaign recipient), number, text."""
+
+    ref: int
+    to: str
+    body: str
+
+
+class BatchRefused(ProviderError):
+    """The provider refused a whole batch for something one number or text in it may cause
+    (an invalid number, a per-number limit, a parameter): nothing was sent. Send each of its
+    texts alone to learn which one, so the others still go."""
+
+
+@runtime_checkable
+class BatchSender(Protocol):
+    """Providers that take many texts in one request (campaigns use it when there is one).
+
+    Its lookups give every text of a batch a sid of its own, where the provider's own id
+    names the whole batch, so reconciling a batch whose answer was lost adopts each text once.
+    """
+
+    max_batch: int
+
+    def send_batch(self, items: Sequence[BatchItem], *, from_: str, campaign_id: int
+                   ) -> list[SendResult | ProviderError]:
+        """Send the items (grouped as the provider needs); one result or error per item, in
+        order. A whole-request failure is the same error for each of its items."""
+        ...
+
+    def find_sms(self, to: str, *, from_: str | None = None, limit: int = 20
+                 ) -> list[ProviderMessage]:
+        """As MessageLookup.find_sms, batch texts included with their own sids."""
+        ...
+
+    def fetch_sms(self, sid: str) -> ProviderMessage | None:
+        """As MessageLookup.fetch_sms, for single and batch sids alike."""
+        ...
+
+
+def batch_sender(provider: object) -> BatchSender | None:
+    """The provider's batch sender, or None when it sends one text per request.
+
+    A provider is its own batch sender if it implements BatchSender; else its package may hold
+    a `batch` module with `batch_sender(provider)` (notifications/providers/alibaba/batch.py)."""
+    if isinstance(provider, BatchSender):
+        return provider
+    factory = _batch_factory(type(provider).__module__)
+    return factory(provider) if factory is not None else None
+
+
+@lru_cache(maxsize=32)
+def _batch_factory(module: str) -> Any:
+    if not module.startswith("notifications.providers."):
+        return None
+    name = f"{module}.batch"
+    try:
+        found = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            return None  # no batch module: the provider sends one text per request
+        raise
+    return getattr(found, "batch_sender", None)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-from hotline.config import DEMO_AUTH_TOKEN
+from hotline.infra.config import DEMO_AUTH_TOKEN
 from hotline.phones import mask_phone
 from models import MessageStatus
 from notifications.providers.base import ProviderMessage, SendResult

@@ -5,11 +5,12 @@ its registered signature: the rendered body is matched back to its template and 
 (notifications.templates), and a body no approved template carries is refused with NoTemplate
 before anything is sent. OutId names the hotline's row (m<message id> / r<recipient id>, taken
 from the status callback URL the send paths already build), so a delivery report or a lookup
-after a crash finds its row even when the send's answer was lost. Alibaba SMS has no voice:
-`start_call` always refuses.
+after a crash finds its row even when the send's answer was lost. The office the row belongs
+to sends with its extend code (SmsUpExtendCode), so a reply comes back naming that office
+(SmsUp dest_code). Alibaba SMS has no voice: `start_call` always refuses.
 
 Errors: errors.py (one table of codes). Pushed reports and replies: push.py, served by
-hotline/alibaba_webhooks.py.
+hotline/webhooks/alibaba.py.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from alibabacloud_tea_openapi import models as api_models
 from darabonba.runtime import RuntimeOptions
 from sqlalchemy import select
 
-from hotline.db import Database, get_db
-from models import Campaign, Case, Message, MessageStatus, Recipient
+from hotline.infra.db import Database, get_db
+from models import Campaign, Case, Message, MessageStatus, Organisation, Recipient
 from notifications.providers.alibaba import errors
 from notifications.providers.alibaba.push import (
     SYNTHETIC,
@@ -86,8 +87,8 @@ class AlibabaProvider:
         """Send `body` as the approved template that carries it; NoTemplate if none does."""
         kind, our_id = callback_row(status_callback)
         with self.db.begin() as session:
-            found = match_template(session, PROVIDER, body,
-                                   organisation_of(session, kind, our_id))
+            office, extend = office_of(session, kind, our_id)
+            found = match_template(session, PROVIDER, body, office)
         text = body.strip()
         signed = SIGNATURE_PREFIX.match(text)
         carries_signature = bool(signed and signed.group(1) == found.signature)
@@ -96,7 +97,9 @@ class AlibabaProvider:
             template_code=found.code,
             template_param=json.dumps(found.params, ensure_ascii=False) if found.params
             else None,
-            out_id=out_id(kind, our_id, carries_signature))
+            out_id=out_id(kind, our_id, carries_signature),
+            # The office's extend code: the worker's reply comes back naming the office.
+            sms_up_extend_code=extend)
         try:
             answer = self.client.send_sms_with_options(request, self.runtime).body
         except Exception as exc:  # the SDK raises its own and requests' exception types
@@ -126,18 +129,27 @@ class AlibabaProvider:
         found.sort(key=lambda m: m.sid.rsplit(":", 1)[-1], reverse=True)
         return found[:limit]
 
-    def fetch_sms(self, sid: str) -> ProviderMessage | None:
-        """One text by the sid we stored; None when Alibaba has no such text."""
+    def send_days(self, sid: str) -> tuple[str, list[str]] | None:
+        """The number a stored sid was sent to and the days (YYYYMMDD, China time) to ask
+        QuerySendDetails about: its sending day and the next (a text sent just before
+        midnight is filed under either); None when we have no such sid."""
         with self.db.begin() as session:
             row = sent_row(session, sid)
         if row is None:
             return None
         phone, sent_at = row
         day = sent_at.astimezone(CHINA).date()
-        for date in (day, day + timedelta(days=1)):
+        return phone, [d.strftime("%Y%m%d") for d in (day, day + timedelta(days=1))]
+
+    def fetch_sms(self, sid: str) -> ProviderMessage | None:
+        """One text by the sid we stored; None when Alibaba has no such text."""
+        found = self.send_days(sid)
+        if found is None:
+            return None
+        phone, stamps = found
+        for stamp in stamps:
             synthetic = sid.startswith(SYNTHETIC)
-            for msg, _ in self._query(phone, date.strftime("%Y%m%d"),
-                                      None if synthetic else sid):
+            for msg, _ in self._query(phone, stamp, None if synthetic else sid):
                 if not synthetic or msg.sid == sid:
                     return msg if synthetic else _with_sid(msg, sid)
         return None
@@ -199,15 +211,24 @@ def callback_row(status_callback: str | None) -> tuple[str | None, int | None]:
     return None, None
 
 
-def organisation_of(session: Any, kind: str | None, our_id: int | None) -> int | None:
-    """The office a message or campaign recipient belongs to (its own templates come first)."""
+def office_of(session: Any, kind: str | None, our_id: int | None
+              ) -> tuple[int | None, str | None]:
+    """The office a message (its case's) or campaign recipient (its campaign's) belongs to,
+    whose own templates come first, and that office's extend code; (None, None) for neither."""
     if our_id is None:
-        return None
+        return None, None
     if kind == "m":
-        return session.scalar(select(Case.organisation_id).join(
-            Message, Message.case_id == Case.id).where(Message.id == our_id))
-    return session.scalar(select(Campaign.organisation_id).join(
-        Recipient, Recipient.campaign_id == Campaign.id).where(Recipient.id == our_id))
+        query = (select(Case.organisation_id, Organisation.sms_extend_code).select_from(Message)
+                 .join(Case, Case.id == Message.case_id)
+                 .outerjoin(Organisation, Organisation.id == Case.organisation_id)
+                 .where(Message.id == our_id))
+    else:
+        query = (select(Campaign.organisation_id, Organisation.sms_extend_code)
+                 .select_from(Recipient).join(Campaign, Campaign.id == Recipient.campaign_id)
+                 .outerjoin(Organisation, Organisation.id == Campaign.organisation_id)
+                 .where(Recipient.id == our_id))
+    found = session.execute(query).first()
+    return (found[0], found[1] or None) if found is not None else (None, None)
 
 
 def sent_row(session: Any, sid: str) -> tuple[str, datetime] | None:

@@ -22,7 +22,28 @@ DOMESTIC = re.compile(r"1\d{10}")
 # The sid of a send found by lookup: QuerySendDetails gives no BizId, so OutId and time stand
 # in until the delivery report names the BizId.
 SYNTHETIC = "out:"
-OUT_ID = re.compile(r"(?:(?P<kind>[mr])(?P<id>\d{1,12}))?(?P<signed>s)?")
+# m<message>, r<campaign recipient>, c<campaign> (a SendBatchSms: the number names the row)
+OUT_ID = re.compile(r"(?:(?P<kind>[mrc])(?P<id>\d{1,12}))?(?P<signed>s)?")
+# An office's extend code (SendSms SmsUpExtendCode, pushed back as SmsUp dest_code): ASCII
+# digits. Alibaba documents no length; the port it extends (106 + the signature's own code +
+# this) must stay within the carriers' 20 digits, and the column holds 12.
+EXTEND_CODE = re.compile(r"[0-9]{1,12}")
+
+
+class BadExtendCode(ValueError):
+    """Not an extend code Alibaba accepts (1-12 ASCII digits)."""
+
+
+def extend_code(raw: str) -> str:
+    """The extend code an office's texts carry, checked; BadExtendCode says what is wrong."""
+    code = raw.strip()
+    if not code:
+        raise BadExtendCode("the extend code is empty (use --clear to remove one)")
+    if not code.isascii() or not code.isdigit():
+        raise BadExtendCode(f"the extend code must be ASCII digits 0-9 only, not {code!r}")
+    if not EXTEND_CODE.fullmatch(code):
+        raise BadExtendCode(f"the extend code has {len(code)} digits; at most 12")
+    return code
 
 
 class BadPush(ValueError):
@@ -73,6 +94,7 @@ class Report:
     our_id: int | None
     delivered: bool
     err_code: str
+    phone: str = ""  # E.164: names the row among a batch's (one BizId and OutId for all)
 
     @property
     def status(self) -> MessageStatus:
@@ -148,7 +170,9 @@ def parse_reports(raw: bytes) -> list[Report]:
                                              "err_code", "report_time"))
         reports.append(Report(key=key, biz_id=biz_id, kind=kind, our_id=our_id,
                               delivered=success,
-                              err_code=_text(item, "err_code", required=False)))
+                              err_code=_text(item, "err_code", required=False),
+                              phone=from_alibaba(_text(item, "phone_number", required=False,
+                                                       limit=24))))
     return reports
 
 

@@ -8,7 +8,7 @@
 - callbacks.py: a status callback's form fields read into a `StatusReport`.
 - signature.py: X-Twilio-Signature, checked on every Twilio webhook before it writes anything.
 
-TwiML (what the voice and SMS webhooks answer) is built by hotline/twiml.py and
+TwiML (what the voice and SMS webhooks answer) is built by hotline/webhooks/twiml.py and
 ivr_flows/voice.py, beside the app URLs and call flows it is made of.
 """
 

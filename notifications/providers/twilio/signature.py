@@ -13,7 +13,7 @@ from urllib.parse import quote
 from flask import Response, abort, current_app, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from hotline.config import DEMO_AUTH_TOKEN, is_loopback_host
+from hotline.infra.config import DEMO_AUTH_TOKEN, is_loopback_host
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])

@@ -1,0 +1,1 @@
+"""The `hotline` command: the group in `main`, one module per subcommand group."""

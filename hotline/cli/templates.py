@@ -1,0 +1,257 @@
+"""`hotline templates ...`: the carrier templates an office registers, as data.
+
+    list [--provider alibaba]              templates, then the texts no approved one carries
+    add --provider alibaba --code SMS_1 ...  register a template (checked against the rules)
+    approve CODE / reject CODE             record the carrier's review
+    draft --signature 工友热线 --out F.csv   every text the hotline sends, as drafts to submit
+    import F.csv                           read back the codes the carrier gave
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline import create_app
+from hotline.infra.db import get_db
+from models import Organisation, SmsTemplate, TemplateApproval, TemplateKind
+from notifications.csv_safe import safe_writer
+from notifications.providers import PROVIDER_OPT_OUT
+from notifications.template_rules import check_signature, check_template, errors
+from notifications.templates import (
+    FREE_TEXT,
+    coverage,
+    current_fixed,
+    hotline_texts,
+    parameters,
+    template_text,
+)
+
+PROVIDERS = click.Choice(sorted(PROVIDER_OPT_OUT))
+# CSV columns: the key read back by `import`, and the heading the office sees.
+COLUMNS = [("purpose", "用途代码"), ("language", "语言"), ("kind", "模板类型"),
+           ("signature", "签名"), ("text", "模板内容"), ("variables", "变量说明"),
+           ("sample", "示例短信"), ("remark", "申请说明"), ("check", "检查结果"),
+           ("code", "模板CODE"), ("approval", "审核状态")]
+KIND_WORDS = {TemplateKind.NOTIFICATION: "通知", TemplateKind.PROMOTIONAL: "推广"}
+APPROVAL_WORDS = {"approved": TemplateApproval.APPROVED, "通过": TemplateApproval.APPROVED,
+                  "审核通过": TemplateApproval.APPROVED, "已通过": TemplateApproval.APPROVED,
+                  "rejected": TemplateApproval.REJECTED, "未通过": TemplateApproval.REJECTED,
+                  "驳回": TemplateApproval.REJECTED, "审核未通过": TemplateApproval.REJECTED,
+                  "pending": TemplateApproval.PENDING, "审核中": TemplateApproval.PENDING}
+VARIABLE_NOTES = {
+    "number": "案件编号（数字）", "lead": "集体案件编号（数字）",
+    "details": "案件类别、地点、人数、金额",
+    "text": "志愿者或工友写的话", "verb": "指令字母，如Y", "outcome": "办结结果，如已解决",
+    "days": "天数", "reason": "转人工原因", "count": "人数", "employer": "单位名称",
+    "source": "转出机构名称", "note": "转案说明", "status": "案件状态", "category": "问题类别",
+    "state": "办理进度", "title": "法律时限名称", "due": "截止日期",
+}
+REMARK = ("工友热线是为外来务工人员服务的公益求助热线：工友发短信登记求助，志愿者跟进。"
+          "本模板是系统自动发送的服务通知（案件编号、进度、回复指令），不含营销内容。")
+FREE_REMARK = "变量是志愿者写给工友的原话；未获批准时，系统改发“有新消息，请致电热线”的通知。"
+CAMPAIGN_REMARK = ("群发给已订阅工友的活动通知。请把括号里的文字换成活动正文后再提交；"
+                   "推广短信必须以“{opt_out}”结尾。")
+
+
+def _app() -> Any:
+    app = create_app()
+    ctx = app.app_context()
+    ctx.push()
+    click.get_current_context().call_on_close(ctx.pop)
+    return app
+
+
+def _organisation_id(session: Session, name: str | None) -> int | None:
+    if not name:
+        return None
+    found = session.scalar(select(Organisation.id).where(Organisation.name == name))
+    if found is None:
+        raise click.ClickException(f"no organisation named {name!r}")
+    return int(found)
+
+
+@click.group()
+def templates() -> None:
+    """Carrier templates (Alibaba Cloud SMS): register, review, draft, import, coverage."""
+
+
+@templates.command("list")
+@click.option("--provider", type=PROVIDERS, default="alibaba", show_default=True)
+@click.option("--organisation", default=None, help="Coverage for this office (default: shared).")
+def list_cmd(provider: str, organisation: str | None) -> None:
+    """The registered templates, then the texts no approved template carries yet."""
+    _app()
+    with get_db().begin() as session:
+        org_id = _organisation_id(session, organisation)
+        rows = session.scalars(select(SmsTemplate).where(SmsTemplate.provider == provider)
+                               .order_by(SmsTemplate.purpose, SmsTemplate.code)).all()
+        for t in rows:
+            click.echo(f"{t.code}\t{t.approval}\t{t.kind}\t{t.purpose}\t【{t.signature}】{t.text}")
+        gaps = coverage(session, provider, org_id)
+    click.echo(f"{len(rows)} template(s); {len(gaps)} text(s) without an approved template"
+               + (":" if gaps else "."))
+    for gap in gaps:
+        click.echo(f"  {gap.purpose} ({gap.language}): {gap.sample}")
+
+
+def _echo_findings(found: list[Any]) -> None:
+    for finding in found:
+        click.echo(f"{finding} / {finding.zh}", err=True)
+
+
+@templates.command("add")
+@click.option("--provider", type=PROVIDERS, default="alibaba", show_default=True)
+@click.option("--code", required=True, help="The carrier's TemplateCode, e.g. SMS_123456789.")
+@click.option("--purpose", required=True, help="What it says: offer, case_opened, campaign...")
+@click.option("--kind", type=click.Choice([k.value for k in TemplateKind]), default="notification",
+              show_default=True)
+@click.option("--signature", required=True, help="The registered 签名, without 【】.")
+@click.option("--text", required=True, help="The template text with ${name} parameters.")
+@click.option("--organisation", default=None, help="Only this office uses it (default: all).")
+@click.option("--approved", is_flag=True, help="The carrier has already approved it.")
+@click.option("--domain", "domains", multiple=True, help="A registered domain links may use.")
+@click.option("--force", is_flag=True, help="Register despite rule errors (it is at the "
+              "carrier already).")
+def add_cmd(provider: str, code: str, purpose: str, kind: str, signature: str, text: str,
+            organisation: str | None, approved: bool, domains: tuple[str, ...],
+            force: bool) -> None:
+    """Register a template; refused when it breaks the carrier's rules (unless --force)."""
+    _app()
+    found = check_template(text, TemplateKind(kind), signature, domains=domains)
+    _echo_findings(found)
+    if errors(found) and not force:
+        raise click.ClickException(f"not added: {len(errors(found))} rule(s) broken (see above)")
+    with get_db().begin() as session:
+        org_id = _organisation_id(session, organisation)
+        if session.scalar(select(SmsTemplate.id).where(SmsTemplate.provider == provider,
+                                                       SmsTemplate.code == code)):
+            raise click.ClickException(f"{provider} template {code} is registered already")
+        session.add(SmsTemplate(
+            provider=provider, code=code, purpose=purpose, kind=TemplateKind(kind), text=text,
+            signature=signature.strip(), organisation_id=org_id,
+            approval=TemplateApproval.APPROVED if approved else TemplateApproval.PENDING))
+    click.echo(f"{code}: {'approved' if approved else 'pending'} "
+               f"({', '.join(parameters(text)) or 'no parameters'})")
+
+
+def _review(provider: str, code: str, approval: TemplateApproval) -> None:
+    _app()
+    with get_db().begin() as session:
+        template = session.scalar(select(SmsTemplate).where(SmsTemplate.provider == provider,
+                                                            SmsTemplate.code == code))
+        if template is None:
+            raise click.ClickException(f"no {provider} template {code}")
+        template.approval = approval
+    click.echo(f"{code}: {approval}")
+
+
+@templates.command("approve")
+@click.argument("code")
+@click.option("--provider", type=PROVIDERS, default="alibaba", show_default=True)
+def approve_cmd(code: str, provider: str) -> None:
+    """The carrier approved CODE: the hotline may send it from now on."""
+    _review(provider, code, TemplateApproval.APPROVED)
+
+
+@templates.command("reject")
+@click.argument("code")
+@click.option("--provider", type=PROVIDERS, default="alibaba", show_default=True)
+def reject_cmd(code: str, provider: str) -> None:
+    """The carrier rejected CODE: it is never sent."""
+    _review(provider, code, TemplateApproval.REJECTED)
+
+
+def draft_rows(provider: str, signature: str, domains: tuple[str, ...] = (),
+               fixed: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """One row per text the hotline sends (both languages) and one for campaigns."""
+    rows = []
+    for item in hotline_texts(include_free_text=True):
+        text = template_text(item.text, fixed)
+        found = check_template(text, item.kind, signature, domains=domains)
+        rows.append({
+            "purpose": item.purpose, "language": "中文" if item.language == "zh" else "英文",
+            "kind": KIND_WORDS[item.kind], "signature": signature, "text": text,
+            "variables": "；".join(f"{p}：{VARIABLE_NOTES.get(p, '文字')}"
+                                  for p in parameters(text)),
+            "sample": item.sample(fixed),
+            "remark": FREE_REMARK if item.purpose in FREE_TEXT else REMARK,
+            "check": "；".join(f.zh for f in found) or "符合规则", "code": "", "approval": ""})
+    opt_out = PROVIDER_OPT_OUT[provider]
+    rows.append({"purpose": "campaign", "language": "中文", "kind": KIND_WORDS[
+        TemplateKind.PROMOTIONAL], "signature": signature, "text": f"（活动内容）{opt_out}",
+        "variables": "", "sample": "", "remark": CAMPAIGN_REMARK.format(opt_out=opt_out),
+        "check": "请先写活动内容", "code": "", "approval": ""})
+    return rows
+
+
+@templates.command("draft")
+@click.option("--provider", type=PROVIDERS, default="alibaba", show_default=True)
+@click.option("--signature", required=True, help="The registered 签名, without 【】.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--domain", "domains", multiple=True, help="A registered domain links may use.")
+def draft_cmd(provider: str, signature: str, out_path: str, domains: tuple[str, ...]) -> None:
+    """Write every text the hotline sends as a template draft (CSV) to submit to the carrier."""
+    _app()
+    bad_signature = check_signature(signature)
+    if bad_signature:
+        raise click.ClickException(f"{bad_signature[0].message} / {bad_signature[0].zh}")
+    rows = draft_rows(provider, signature, domains, current_fixed())
+    with open(out_path, "w", newline="", encoding="utf-8-sig") as out:
+        writer = safe_writer(out)
+        writer.writerow([heading for _, heading in COLUMNS])
+        writer.writerows([row[key] for key, _ in COLUMNS] for row in rows)
+    flagged = [r for r in rows[:-1] if r["check"] != "符合规则"]
+    click.echo(f"{len(rows)} draft(s) written to {out_path}; {len(flagged)} with a rule to look at")
+    for row in flagged:
+        click.echo(f"  {row['purpose']} ({row['language']}): {row['check']}", err=True)
+
+
+def _column_key(heading: str) -> str:
+    for key, label in COLUMNS:
+        if heading.strip().lstrip("\ufeff") in (key, label):
+            return key
+    return heading.strip()
+
+
+@templates.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--provider", type=PROVIDERS, default="alibaba", show_default=True)
+@click.option("--organisation", default=None, help="The templates are this office's only.")
+@click.option("--approved", is_flag=True, help="Rows with a code and no review state are "
+              "approved (the office filled in only the approved codes).")
+def import_cmd(path: str, provider: str, organisation: str | None, approved: bool) -> None:
+    """Read back a draft CSV with the carrier's codes (模板CODE) and review states."""
+    _app()
+    counts = {"added": 0, "updated": 0, "skipped": 0}
+    with open(path, newline="", encoding="utf-8-sig") as handle, get_db().begin() as session:
+        org_id = _organisation_id(session, organisation)
+        for line, raw in enumerate(csv.DictReader(handle), start=2):
+            row = {_column_key(k): (v or "").strip() for k, v in raw.items() if k}
+            code, text = row.get("code", ""), row.get("text", "").removeprefix("'")
+            if not code or not text or not row.get("signature"):
+                counts["skipped"] += 1
+                continue
+            state = row.get("approval", "")
+            if state and state.lower() not in APPROVAL_WORDS:
+                raise click.ClickException(f"line {line}: unknown review state {state!r}")
+            approval = APPROVAL_WORDS.get(state.lower(), TemplateApproval.APPROVED if approved
+                                          else TemplateApproval.PENDING)
+            kind = (TemplateKind.PROMOTIONAL if row.get("kind") in ("推广", "promotional")
+                    else TemplateKind.NOTIFICATION)
+            template = session.scalar(select(SmsTemplate).where(
+                SmsTemplate.provider == provider, SmsTemplate.code == code))
+            counts["updated" if template else "added"] += 1
+            if template is None:
+                template = SmsTemplate(provider=provider, code=code)
+                session.add(template)
+            template.purpose, template.kind = row.get("purpose") or "other", kind
+            template.text = text
+            template.signature, template.approval = row["signature"], approval
+            template.organisation_id = org_id
+            _echo_findings(errors(check_template(text, kind, row["signature"])))
+    click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))

@@ -1,0 +1,101 @@
+"""Database engine and sessions; SQLite gets BEGIN IMMEDIATE so two processes lose no writes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.base import remember_database_time
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine; on SQLite, make every transaction BEGIN IMMEDIATE with WAL."""
+    # A database error's text would otherwise repeat its parameters (a worker's number, text).
+    kwargs.setdefault("hide_parameters", True)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _sqlite_immediate(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    # JIT compilation only pays for long analytic queries; for a console's short ones it
+    # cost 175-207 ms a statement once plans looked expensive. Kept with any options the URL
+    # already passes (a search_path).
+    given = make_url(url).query.get("options") or ""
+    given = " ".join(given) if isinstance(given, tuple) else given
+    options = f"{given} -c jit=off".strip()
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"options": options}, **kwargs)
+    _read_clock_on_connect(engine)
+    return engine
+
+
+def _read_clock_on_connect(engine: Engine) -> None:
+    # Each new connection reads the database's clock, so a process's utcnow() follows it from
+    # its first query on, before any code has asked db_now (models.base.utcnow).
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        asked = time.monotonic()
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SELECT statement_timestamp()")
+            row = cur.fetchone()
+        dbapi_conn.rollback()  # hand the connection over idle, as the pool expects it
+        if row and isinstance(row[0], datetime):
+            remember_database_time(row[0], asked)
+
+
+def _sqlite_immediate(engine: Engine) -> None:
+    # The driver's implicit transactions let two writer processes silently lose updates
+    # (read-then-update); BEGIN IMMEDIATE takes the write lock up front. See SQLAlchemy's
+    # "Serializable isolation / Savepoints / Transactional DDL" recipe for pysqlite.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """The engine and session factory of one app."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on any exception."""
+        with self.sessions.begin() as session:
+            yield session
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True for the embedded database."""
+        return self.engine.dialect.name == "sqlite"
+
+
+def init_db(app: Flask) -> Database:
+    """Attach a Database to the app."""
+    db = Database(app.config["DATABASE_URL"])
+    app.extensions["db"] = db
+    return db
+
+
+def get_db() -> Database:
+    """The current app's Database."""
+    db: Database = current_app.extensions["db"]
+    return db

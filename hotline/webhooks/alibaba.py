@@ -1,0 +1,257 @@
+"""Alibaba Cloud SMS pushes: delivery reports (SmsReport) and replies (SmsUp).
+
+Alibaba pushes a JSON array to the URLs set in its console, with no signature of its own: the
+URL carries ALIBABA_PUSH_SECRET (/alibaba/<secret>/report and /up), compared in constant time;
+a wrong secret gets 403 and nothing is read. Each item is applied once (a webhook receipt per
+item, in the item's own transaction), so a push Alibaba repeats changes nothing. Replies enter
+the same front door as a Twilio text (hotline.webhooks.twilio_sms.record_sms), naming the
+office whose extend code they came back on (dest_code), so a worker known to two offices lands
+on the case of the office they answered; what the hotline answers is queued as an ordinary
+outbound message, since Alibaba cannot answer inline. Reports move the message or campaign
+recipient with the same transitions Twilio's callbacks use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hotline.infra.db import get_db
+from hotline.intake import InboundSms, IntakeResult
+from hotline.optout import PROVIDER_OPT_OUT_WORDS
+from hotline.outbox import queue_sms, send_after_commit
+from hotline.webhooks.receipts import seen_before
+from hotline.webhooks.twilio_sms import record_sms
+from models import (
+    Contact,
+    Direction,
+    Message,
+    Organisation,
+    Purpose,
+    Recipient,
+    RecipientStatus,
+)
+from notifications.campaigns.counts import move
+from notifications.providers.alibaba.batch import report_target as batch_report_target
+from notifications.providers.alibaba.push import (
+    PUSH_ANSWER,
+    SYNTHETIC,
+    BadPush,
+    Reply,
+    Report,
+    parse_replies,
+    parse_reports,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+bp = Blueprint("alibaba", __name__, url_prefix="/alibaba")
+# The opt-out wording Alibaba requires at the end of a promotional template.
+PROMOTIONAL_OPT_OUT = "回复R"
+MAX_PUSH_BYTES = 2 * 1024 * 1024
+
+
+def secret_ok(given: str) -> bool:
+    """True when the path secret is the configured one (never when none is configured)."""
+    expected = current_app.config.get("ALIBABA_PUSH_SECRET") or ""
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def answer() -> Response:
+    """What Alibaba expects back from a push it may stop retrying."""
+    return jsonify(PUSH_ANSWER)
+
+
+def refuse(status: int, why: str) -> Response:
+    """A refused push; Alibaba retries anything but HTTP 200."""
+    return Response(why, status=status, mimetype="text/plain")
+
+
+def _body() -> bytes | None:
+    if (request.content_length or 0) > MAX_PUSH_BYTES:
+        return None
+    return request.get_data(cache=False)
+
+
+def _take_push(secret: str, parse: Callable[[bytes], list[T]],
+               apply: Callable[[T], object]) -> Response:
+    """The shared shape of both pushes: the path secret, a size cap, the whole push parsed
+    before anything is written, then each item applied."""
+    if not secret_ok(secret):
+        return refuse(403, "forbidden")
+    raw = _body()
+    if raw is None:
+        return refuse(413, "push too large")
+    try:
+        items = parse(raw)
+    except BadPush as exc:
+        return refuse(400, str(exc))
+    for item in items:
+        apply(item)
+    return answer()
+
+
+def _report_once(report: Report) -> None:
+    """Apply one delivery report; a repeated push that raced the first changes nothing."""
+    with contextlib.suppress(IntegrityError):  # the first push applied it
+        apply_report(report)
+
+
+@bp.post("/<secret>/report")
+def report_push(secret: str) -> Response:
+    """SmsReport: each item settles the message or campaign recipient it reports on."""
+    return _take_push(secret, parse_reports, _report_once)
+
+
+@bp.post("/<secret>/up")
+def up_push(secret: str) -> Response:
+    """SmsUp: each reply enters the front door like a Twilio text; answers are texted back."""
+    return _take_push(secret, parse_replies, receive)
+
+
+def receive(reply: Reply) -> IntakeResult:
+    """Record one reply through the front door, then text back what the hotline answered."""
+    token = "alibaba-up:" + reply.key
+    with get_db().begin() as session:
+        promotional = answers_promotional(session, reply.phone)
+        office = office_by_extend_code(session, reply.dest_code)
+    sms = InboundSms(sid=reply.key, from_raw=reply.phone,
+                     to=current_app.config["HOTLINE_NUMBER"], body=reply.content,
+                     office_id=office)
+    # "R" is an opt-out only as the answer to a promotional text that offered it.
+    words = PROVIDER_OPT_OUT_WORDS.set(frozenset({"R"}) if promotional else frozenset())
+    try:
+        try:
+            result = record_sms(sms, token)
+        except IntegrityError:  # the same push, twice at once: answer from what won
+            result = record_sms(sms, token)
+    finally:
+        PROVIDER_OPT_OUT_WORDS.reset(words)
+    if result.duplicate:
+        # Pushed again because our answer never reached Alibaba: the answer may be what was
+        # lost (a crash between the two commits), so it is queued if it is not there.
+        if result.reply and result.message_id:
+            text_back(result, again=True)
+        return result
+    if result.reply:
+        text_back(result)
+    return result
+
+
+def office_by_extend_code(session: Session, dest_code: str) -> int | None:
+    """The office whose extend code the reply came back on (SmsUp dest_code), or None when
+    there is none or no office has it: the reply is then matched by number alone."""
+    code = dest_code.strip()
+    if not code:
+        return None
+    return session.scalar(select(Organisation.id).where(Organisation.sms_extend_code == code))
+
+
+def text_back(result: IntakeResult, *, again: bool = False) -> None:
+    """Queue the hotline's answer to an inbound text as an outbound message of its own; for
+    a push seen `again`, only when no answer was queued for it (the inbound row is locked)."""
+    assert result.reply is not None
+    with get_db().begin() as session:
+        inbound = session.get(Message, result.message_id, with_for_update=True)
+        if inbound is None:
+            return
+        if again and session.scalar(select(Message.id).where(
+                Message.direction == Direction.OUTBOUND, Message.purpose == Purpose.REPLY,
+                Message.contact_id == inbound.contact_id,
+                Message.volunteer_id == inbound.volunteer_id,
+                Message.to_number == inbound.from_number, Message.body == result.reply,
+                Message.created_at >= inbound.created_at).limit(1)) is not None:
+            return
+        msg = queue_sms(session, to=inbound.from_number, body=result.reply,
+                        purpose=Purpose.REPLY, volunteer_id=inbound.volunteer_id,
+                        contact_id=inbound.contact_id)
+        msg.case_id = inbound.case_id
+        send_after_commit(session, [msg.id], urgent=True)
+
+
+def answers_promotional(session: Session, phone: str) -> bool:
+    """True when the latest text we sent this worker offered 回复R (a promotional one)."""
+    contact_id = session.scalar(select(Contact.id).where(Contact.phone == phone))
+    if contact_id is None:
+        return False
+    last_message = session.execute(select(Message.body, Message.created_at).where(
+        Message.contact_id == contact_id, Message.direction == Direction.OUTBOUND)
+        .order_by(Message.id.desc()).limit(1)).first()
+    last_campaign = session.execute(select(Recipient.body, Recipient.sent_at).where(
+        Recipient.contact_id == contact_id, Recipient.sent_at.is_not(None))
+        .order_by(Recipient.sent_at.desc()).limit(1)).first()
+    sent = [(_aware(row[1]), row[0] or "") for row in (last_message, last_campaign)
+            if row is not None and row[1] is not None]
+    return bool(sent) and PROMOTIONAL_OPT_OUT in max(sent)[1]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def apply_report(report: Report) -> None:
+    """Apply one delivery report in its own transaction; a report seen before does nothing."""
+    with get_db().begin() as session:
+        if seen_before(session, report.key, "alibaba-report"):
+            return
+        if report.kind != "r" and _apply_to_message(session, report):
+            return
+        if report.kind != "m" and _apply_to_recipient(session, report):
+            return
+        log.info("Alibaba report for unknown BizId %s ignored", report.biz_id)
+
+
+def _apply_to_message(session: Session, report: Report) -> bool:
+    msg = session.scalar(select(Message).where(Message.provider_sid == report.biz_id)
+                         .with_for_update())
+    if msg is None and report.kind == "m" and report.our_id is not None:
+        # A send whose answer was lost (or was adopted from a lookup): OutId names the row.
+        msg = session.get(Message, report.our_id, with_for_update=True)
+        # (The send's own answer may have stored the BizId while we waited for the row.)
+        if msg is None or msg.direction != Direction.OUTBOUND or not (
+                msg.provider_sid in (None, report.biz_id)
+                or msg.provider_sid.startswith(SYNTHETIC)):
+            return False
+        msg.provider_sid = report.biz_id
+    if msg is None:
+        return False
+    msg.advance(report.status, error_message=report.error_message)
+    return True
+
+
+def _apply_to_recipient(session: Session, report: Report) -> bool:
+    where: ColumnElement[bool]
+    sid = report.biz_id
+    if report.kind == "c" and report.our_id is not None:  # SendBatchSms: one BizId per call
+        where, sid = batch_report_target(report)
+    elif report.kind == "r" and report.our_id is not None:
+        # Matching the BizId, or a row whose BizId was never stored, guards against an OutId
+        # pointing at somebody else's row.
+        where = (Recipient.id == report.our_id) & or_(
+            Recipient.provider_sid.is_(None), Recipient.provider_sid == report.biz_id,
+            Recipient.provider_sid.startswith(SYNTHETIC))
+    else:
+        where = Recipient.provider_sid == report.biz_id
+    where = where & (Recipient.status != RecipientStatus.PENDING)  # never sent: no report
+    values: dict[str, object] = {"provider_sid": sid}
+    if report.error_message:
+        values["error_message"] = report.error_message
+    if move(session, report.recipient_status, where, **values):
+        return True
+    # Already final (a report after reconciliation settled it): known, nothing to change.
+    return session.scalar(select(Recipient.id).where(
+        Recipient.provider_sid == sid)) is not None
+
+
+def register(app: Flask) -> None:
+    """Attach the Alibaba push endpoints to the app."""
+    app.register_blueprint(bp)

@@ -1,0 +1,43 @@
+"""Webhook receipts: a carrier's delivery recorded once, so a retry or a replay writes nothing.
+
+Twilio sends the same I-Twilio-Idempotency-Token on every retry of one webhook; Alibaba's
+pushes are keyed by their own ids. The receipt is written in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from flask import request
+from sqlalchemy import Insert, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from models import WebhookReceipt
+
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
+
+
+def idempotency_token() -> str | None:
+    """Twilio's I-Twilio-Idempotency-Token of this delivery (the same on every retry of one
+    webhook), or None when absent or not something Twilio would send."""
+    token = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if not token or len(token) > 128 or not (token.isascii() and token.isprintable()):
+        return None
+    return token
+
+
+def seen_before(session: Session, token: str | None, kind: str) -> bool:
+    """True when this delivery was handled already; else record it in the caller's
+    transaction (two racing retries: the second waits on the key until the first commits,
+    then sees it as handled)."""
+    if token is None:
+        return False
+    # One statement: a retry racing the first delivery waits for it on the key, then adds
+    # nothing (PostgreSQL and SQLite both speak ON CONFLICT DO NOTHING).
+    table = cast(Table, WebhookReceipt.__table__)
+    dialect = session.get_bind().dialect.name
+    stmt: Insert = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+                    ).values(token=token, kind=kind).on_conflict_do_nothing()
+    # RETURNING, not rowcount: psycopg reports -1 for this statement.
+    return session.execute(stmt.returning(table.c.token)).first() is None

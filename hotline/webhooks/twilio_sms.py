@@ -1,0 +1,154 @@
+"""Twilio webhooks: inbound SMS and delivery status callbacks. Signature first, then one commit."""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from flask import Blueprint, Flask, Response, request
+from sqlalchemy import Table, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hotline.infra.clock import pin_db_now
+from hotline.infra.db import get_db
+from hotline.intake import (
+    BadWebhook,
+    InboundSms,
+    IntakeResult,
+    find_duplicate,
+    record_inbound_sms,
+)
+from hotline.optout import opt_out_by_carrier
+from hotline.phones import InvalidPhone, normalize_phone
+from hotline.volunteer_sms import dispatch_sms
+from hotline.webhooks.receipts import idempotency_token, seen_before
+from hotline.webhooks.twiml import sms_reply
+from models import Contact, Message
+from models.message import STATUS_RANK
+from notifications.providers.twilio.callbacks import StatusReport, status_report
+from notifications.providers.twilio.signature import require_twilio_signature
+
+log = logging.getLogger(__name__)
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+
+
+def record_sms(sms: InboundSms, token: str | None = None) -> IntakeResult:
+    """Record one inbound SMS in a single transaction; a replay returns the first result."""
+    with get_db().begin() as session:
+        pin_db_now(session)  # every rule this text meets uses one "now", read once
+        duplicate = find_duplicate(session, sms.sid)
+        if duplicate is not None:
+            return duplicate
+        if seen_before(session, token, "sms"):
+            # A retry that raced the first delivery waited for it on the receipt's key: the
+            # first one's message is visible now, and its answer is this one's too.
+            raced = find_duplicate(session, sms.sid)
+            if raced is not None:
+                return raced
+            # The same delivery under another MessageSid (a re-cut form): write nothing.
+            return IntakeResult(message_id=0, reply=None, duplicate=True)
+        try:
+            phone: str | None = normalize_phone(sms.from_raw)
+        except InvalidPhone:
+            phone = None
+        # Routing: a volunteer's command or a worker's survey answer; else it is intake.
+        handled = dispatch_sms(session, sms, phone) if phone else None
+        if handled is not None:
+            return handled
+        return record_inbound_sms(session, sms)
+
+
+@bp.post("/sms")
+@require_twilio_signature
+def inbound_sms() -> Response:
+    """Twilio's 'A message comes in' webhook: log the case, answer with its number."""
+    try:
+        sms = InboundSms.from_form(request.form)
+    except BadWebhook as exc:
+        return Response(str(exc), status=400, mimetype="text/plain")
+    token = idempotency_token()
+    try:
+        result = record_sms(sms, token)
+    except IntegrityError:
+        # Twilio retried while the first delivery was still committing: the unique
+        # MessageSid, idempotency token (or phone) constraint caught it; answer from what
+        # the winner wrote.
+        result = record_sms(sms, token)
+    return sms_reply(*([result.reply] if result.reply else []))
+
+
+@bp.post("/status")
+@require_twilio_signature
+def message_status() -> Response:
+    """Delivery report for an outbound message; never moves a status backwards."""
+    report = status_report(request.form)
+    if report is None:
+        return Response("", status=204)
+    if len(report.sid) > 64 or not report.sid.isprintable():
+        return Response("MessageSid malformed", status=400, mimetype="text/plain")
+    try:
+        return _apply_status(report)
+    except IntegrityError:  # a retry raced the first delivery: that one applied it
+        return Response("", status=204)
+
+
+def _apply_status(report: StatusReport) -> Response:
+    sid = report.sid
+    with get_db().begin() as session:
+        if seen_before(session, idempotency_token(), "status"):
+            return Response("", status=204)
+        if not report.opted_out and _advance_by_sid(session, report):
+            return Response("", status=204)
+        # Not moved: an unknown SID (our id in ?m= may find it), a report that would move the
+        # status backwards, or a carrier opt-out that must reach the contact.
+        msg = session.scalar(select(Message).where(Message.provider_sid == sid).with_for_update())
+        if msg is None:
+            msg = _by_our_id(session, request.args.get("m"), sid)
+        if msg is None:
+            log.info("status callback for unknown SID %s ignored", sid)
+            return Response("", status=204)
+        msg.advance(report.status, error_code=report.error_code)
+        if report.opted_out and msg.contact_id is not None:
+            # Unsubscribed at the carrier, as a refusal at send time says: no more SMS to them.
+            opt_out_by_carrier(session.get(Contact, msg.contact_id))
+    return Response("", status=204)
+
+
+def _advance_by_sid(session: Session, report: StatusReport) -> bool:
+    """The common case in one conditional UPDATE (no row loaded): the message with this SID
+    moves to the reported status if that ranks higher, as `Message.advance` would."""
+    lower = [status for status, rank in STATUS_RANK.items() if rank < STATUS_RANK[report.status]]
+    if not lower:
+        return False
+    values: dict[str, object] = {"status": report.status}
+    if report.error_code is not None:
+        values["error_code"] = report.error_code
+    table = cast(Table, Message.__table__)
+    moved = session.execute(update(table).where(
+        table.c.provider_sid == report.sid, table.c.status.in_(lower)).values(values))
+    return moved.rowcount == 1  # type: ignore[attr-defined]
+
+
+def small_int(raw: str | None) -> int | None:
+    """An ASCII decimal of up to 9 digits as int, else None ('²' and 10**20 are not ids)."""
+    if not raw or len(raw) > 9 or not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw)
+
+
+def _by_our_id(session: Session, raw_id: str | None, sid: str) -> Message | None:
+    # A send that crashed before storing its SID is reconciled here from the callback URL.
+    our_id = small_int(raw_id)
+    if our_id is None:
+        return None
+    msg = session.get(Message, our_id, with_for_update=True)
+    if msg is None or msg.provider_sid not in (None, sid):
+        return None
+    msg.provider_sid = sid
+    return msg
+
+
+def register(app: Flask) -> None:
+    """Attach the Twilio webhooks to the app."""
+    app.register_blueprint(bp)

@@ -1,0 +1,91 @@
+"""How many SQL statements one inbound-SMS webhook costs, per path, on both databases.
+
+The webhook is the hotline's hottest path: each statement is a round trip and ORM work in the
+web worker. The bounds below are what the code reaches today; a change that adds a statement
+to one of these paths fails here and must either earn it or find another way."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event, select
+
+from hotline.infra.db import get_db
+from models import Case, CaseStatus, Contact, FlowSession, Message, Purpose
+from tests.conftest import sms_form
+from tests.test_relay_bridge import WORKER, assigned_case
+
+NEW_WORKER = "+8613700000001"
+# Upper bounds per path and database: what the webhook needs today, each delivery carrying
+# Twilio's idempotency token (its receipt is one INSERT). SQLite counts its BEGIN IMMEDIATE
+# (the write lock taken up front); PostgreSQL's BEGIN is not a cursor statement.
+BOUNDS = {
+    "sqlite": {"first_text": 22, "mid_intake": 16, "assigned_case": 16, "volunteer_relay": 14,
+               "thanks_nothing_open": 13},
+    "postgresql": {"first_text": 19, "mid_intake": 13, "assigned_case": 14,
+                   "volunteer_relay": 11, "thanks_nothing_open": 12},
+}
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    """Every statement the app's engine executes inside the block."""
+    seen: list[str] = []
+    engine = app.extensions["db"].engine
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def counted(app: Flask, post_signed: Any, phone: str, body: str) -> tuple[int, str]:
+    """(statements, reply) of one signed inbound SMS; the statements are printed, which
+    pytest shows when a bound fails."""
+    form = sms_form(phone, body)
+    with statements(app) as seen:
+        # As Twilio sends it: the retry key is written too (the webhook receipt).
+        resp = post_signed("/twilio/sms", form,
+                           headers={"I-Twilio-Idempotency-Token": form["MessageSid"]})
+    assert resp.status_code == 200, resp.data
+    reply = " / ".join(m.text or "" for m in ET.fromstring(resp.data).findall("Message"))
+    print(f"--- {len(seen)} statements for {body!r}")
+    for sql in seen:
+        print("   ", " ".join(sql.split())[:160])
+    return len(seen), reply
+
+
+def test_statements_per_webhook_path(app: Flask, post_signed: Any) -> None:
+    counts: dict[str, int] = {}
+    counts["first_text"], reply = counted(app, post_signed, NEW_WORKER,
+                                          "老板拖欠我三个月工资，一共八千块")
+    assert "案件" in reply or "编号" in reply, reply
+    with get_db().begin() as s:
+        case = s.scalar(select(Case).join(Contact).where(Contact.phone == NEW_WORKER))
+        assert case is not None and case.status == CaseStatus.NEW
+        assert s.scalar(select(FlowSession).where(FlowSession.case_id == case.id)) is not None
+    counts["mid_intake"], _ = counted(app, post_signed, NEW_WORKER, "广东深圳")
+
+    case_id, number, _vid, vphone = assigned_case()
+    counts["assigned_case"], _ = counted(app, post_signed, WORKER, "老板今天又不接电话了")
+    counts["volunteer_relay"], reply = counted(app, post_signed, vphone,
+                                               f"R{number} 明天上午十点给您打电话")
+    assert "已转告" in reply
+    counts["thanks_nothing_open"], reply = counted(app, post_signed, "+8613700000099", "谢谢")
+    assert reply
+    with get_db().begin() as s:
+        forwards = s.scalars(select(Message).where(Message.case_id == case_id,
+                                                   Message.purpose == Purpose.RELAY)).all()
+        assert len(forwards) == 2  # the worker's text forwarded, the volunteer's relayed
+    print(counts)
+    bounds = BOUNDS[app.extensions["db"].engine.dialect.name]
+    over = {path: n for path, n in counts.items() if n > bounds[path]}
+    assert not over, f"more statements than {bounds}: {over}"
