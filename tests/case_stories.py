@@ -141,7 +141,7 @@ def write_stories(volunteer_id: int, organisation_id: int, rounds: int = 30) -> 
         w.log(EventKind.NOTE, "intake finished by SMS",
               data={"flow": "intake", "node": "confirm", "status": "done"})
         w.reply(done, f"已登记。您的案件编号是{wages.number}。"
-                "志愿者会尽快联系您，请保留工资条等证据。")
+                "志愿者会尽快联系您。请保留手头的证据，如工资条、合同、病历或聊天记录。")
         w.log(EventKind.ROUTING, "queue: 固始县服务站 (work province 广东 is in its region 广东)",
               data={"organisation_id": organisation_id})
         w.log(EventKind.ROUTING, "round 1: offered to 1 of 2 eligible", data={"round": 1})

@@ -186,7 +186,7 @@ def test_a_whole_wages_intake_in_chinese(on_provider: World) -> None:
     assert answers[0][0].startswith(f"工友热线：已收到，案件编号{case.number}。您遇到什么问题")
     assert answers[-2][0].startswith("您说的是：欠薪，广东深圳，某某厂，欠12000元，3个月")
     assert answers[-1][0] == (f"已登记。您的案件编号是{case.number}。"
-                              "志愿者会尽快联系您，请保留工资条等证据。")
+                              "志愿者会尽快联系您。请保留手头的证据，如工资条、合同、病历或聊天记录。")
     assert (case.category, case.work_province, case.employer) == (
         CaseCategory.WAGES, "广东", "某某厂")
     with get_db().begin() as s:

@@ -37,7 +37,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @pytest.mark.parametrize(("key", "lang", "fields", "text"), [
     ("case_opened", "zh", {"number": 1024},
-     "工友热线：已收到您的求助，案件编号1024。志愿者会尽快联系您，请保留工资条等证据。"),
+     "工友热线：已收到您的求助，案件编号1024。志愿者会尽快联系您。"),
     ("case_opened", "en", {"number": 1024},
      "Hotline: we got your message. Your case number is 1024. A volunteer will contact you "
      "soon."),

@@ -61,3 +61,47 @@ def test_old_send_notes_are_masked_when_shown(app: Flask, web_world: WebWorld) -
         for lang in ("en", "zh"):
             html = logged_in(app, username)[0].get(f"{url}?lang={lang}").get_data(as_text=True)
             assert WORKER not in html and "138****8000" in html, (username, lang)
+
+
+def test_a_volunteer_does_not_see_who_else_was_offered_the_case(
+        app: Flask, web_world: WebWorld) -> None:
+    """Routing (other volunteers' names and scores, the offer texts sent to their phones) is on
+    the staff page only; the volunteer still sees an urgency flag and texts to the worker."""
+    from sqlalchemy import select
+
+    from models import Case, CaseEvent
+
+    with get_db().begin() as s:
+        case = s.scalars(select(Case).where(Case.number == web_world.assigned_to_a)).one()
+        offer_sms = Message(direction=Direction.OUTBOUND, purpose=Purpose.OFFER,
+                            status=MessageStatus.SENT, from_number=HOTLINE_NUMBER,
+                            to_number="+8613900000002", body="新案件", case_id=case.id,
+                            volunteer_id=web_world.vol_b)
+        to_worker = Message(direction=Direction.OUTBOUND, purpose=Purpose.RELAY,
+                            status=MessageStatus.SENT, from_number=HOTLINE_NUMBER,
+                            to_number=web_world.worker_phone, body="明天打给您", case_id=case.id)
+        s.add_all([offer_sms, to_worker])
+        s.flush()
+        s.add_all([
+            CaseEvent(case_id=case.id, kind=EventKind.ROUTING,
+                      text="round 1: offered to 2 of 3 eligible", data={"round": 1}),
+            CaseEvent(case_id=case.id, kind=EventKind.OFFER,
+                      text=f"offered to 王社工 (#{web_world.vol_b}), score 110.0",
+                      data={"total": 110.0, "parts": {"skill": 50}}),
+            CaseEvent(case_id=case.id, kind=EventKind.MESSAGE_OUT, message_id=offer_sms.id,
+                      text="sent to +86 139****0002 (1 segment(s), SMx)"),
+            CaseEvent(case_id=case.id, kind=EventKind.OFFER_ANSWER, text="declined by 王社工"),
+            CaseEvent(case_id=case.id, kind=EventKind.ROUTING, text="urgent: injured",
+                      data={"urgent": True}),
+            CaseEvent(case_id=case.id, kind=EventKind.MESSAGE_OUT, message_id=to_worker.id,
+                      text="sent to +86 138****8000 (1 segment(s), SMy)"),
+        ])
+    url = f"/inbox/cases/{web_world.assigned_to_a}?lang=en"
+    volunteer = logged_in(app, "vol_a")[0].get(url).get_data(as_text=True)
+    staff = logged_in(app, "staff_a")[0].get(
+        f"/staff/cases/{web_world.assigned_to_a}?lang=en").get_data(as_text=True)
+    for routing in ("王社工", "score 110", "offered to 2 of 3", "139****0002"):
+        assert routing in staff, routing
+        assert routing not in volunteer, routing
+    for shown in ("urgent", "138****8000"):
+        assert shown in volunteer and shown in staff, shown

@@ -203,9 +203,24 @@ def strip_sids(text: str) -> str:
     return text.replace("（）", "").replace("()", "")
 
 
+# Routing internals (who else was offered the case, their scores, the offer texts sent to
+# their phones) are staff's business: a volunteer reading a case sees the worker, not the
+# other volunteers.
+ROUTING_KINDS = frozenset({EventKind.OFFER, EventKind.OFFER_ANSWER, EventKind.ROUTING})
+
+
+def for_volunteer(e: CaseEvent, message: Message | None, volunteer_id: int) -> bool:
+    """Whether a volunteer reading the case sees this event (an urgency flag, yes; routing and
+    texts to other volunteers' phones, no)."""
+    if e.kind in ROUTING_KINDS:
+        return e.kind == EventKind.ROUTING and bool((e.data or {}).get("urgent"))
+    return message is None or message.volunteer_id in (None, volunteer_id)
+
+
 def conversation(session: Session, case: Case, before: int | None = None,
-                 transcript: bool = False) -> Conversation:
-    """A page of the case as a conversation (or, `transcript`, just its intake exchange)."""
+                 transcript: bool = False, volunteer_id: int | None = None) -> Conversation:
+    """A page of the case as a conversation (or, `transcript`, just its intake exchange);
+    `volunteer_id` reads it as that volunteer, without the routing behind it."""
     events, more = load_page(session, case, before)
     messages, calls = related(session, events)
     names = Names(session, {e.actor for e in events})
@@ -218,6 +233,8 @@ def conversation(session: Session, case: Case, before: int | None = None,
     worker_texts: set[str] = set()
     for e in events:
         message = messages.get(e.message_id or 0)
+        if volunteer_id is not None and not for_volunteer(e, message, volunteer_id):
+            continue
         who = names(e.actor)
         if e.id in folded:
             item = bubble(e, message, who)

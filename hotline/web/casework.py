@@ -45,9 +45,11 @@ from notifications.providers import ProviderError, RecordingStore, get_provider
 CHANNEL_NAMES = {"sms": N_("SMS"), "voice": N_("Phone call"), "web": N_("Web")}
 
 
-def page_context(session: Session, case: Case, before: int | None = None) -> dict[str, Any]:
-    """What both case pages show: the summary card's facts and a page of the conversation."""
-    chat = case_view.conversation(session, case, before)
+def page_context(session: Session, case: Case, before: int | None = None,
+                 volunteer_id: int | None = None) -> dict[str, Any]:
+    """What both case pages show: the summary card's facts and a page of the conversation
+    (as `volunteer_id` sees it, on a volunteer's page)."""
+    chat = case_view.conversation(session, case, before, volunteer_id=volunteer_id)
     return {"chat": chat, "facts": case_facts(case, local_today()),
             "channel_name": _(CHANNEL_NAMES.get(str(case.channel), str(case.channel)))}
 

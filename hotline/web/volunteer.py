@@ -98,7 +98,8 @@ def render_case(session: Session, user: User, case: Case, status: int = 200) -> 
     mine = case.assigned_volunteer_id == user.volunteer_id
     return render_template("volunteer/case.html", case=case, mine=mine, outcomes=OUTCOMES,
                            **casework.page_context(session, case,
-                                                   request.args.get("before", type=int)),
+                                                   request.args.get("before", type=int),
+                                                   volunteer_id=user.volunteer_id),
                            intake_url=url_for("volunteer.case_intake", number=case.number),
                            can_call=relay.can_call()), status
 
