@@ -162,3 +162,35 @@ def test_dashboard_statements_do_not_grow_with_the_cases(app: Flask) -> None:
     generate(get_db().engine, base, 0.004, seed=2)
     vary_deadlines(seed=3)
     assert dashboard_statements(app) == small
+
+
+def test_cases_per_day_counts_each_case_on_its_local_day(app: Flask) -> None:
+    """A case a second before the office's midnight is the day before; one at midnight is the
+    new day; the first day starts at its own local midnight; older cases are not drawn."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from hotline.web.stats import cases_per_day
+    from tests.test_routing_support import add_case
+
+    zone = ZoneInfo("Asia/Shanghai")
+    with app.app_context():
+        today = utcnow().astimezone(zone).date()
+        midnight = datetime.combine(today, datetime.min.time(), zone)
+        first = datetime.combine(today - timedelta(days=29), datetime.min.time(), zone)
+        placed = [(midnight - timedelta(seconds=1), CaseCategory.WAGES, 28),
+                  (midnight, CaseCategory.WAGES, 29),
+                  (midnight + timedelta(minutes=5), CaseCategory.INJURY, 29),
+                  (first, CaseCategory.INJURY, 0),
+                  (first + timedelta(hours=23, minutes=59), CaseCategory.WAGES, 0),
+                  (first + timedelta(days=1), CaseCategory.WAGES, 1)]
+        for at, category, _day in placed:
+            add_case(created_at=at, category=category)
+        add_case(created_at=first - timedelta(seconds=1))  # the day before the chart
+        with get_db().begin() as session:
+            labels, series = cases_per_day(session, true())
+    assert labels[0] == first.date().isoformat() and labels[-1] == today.isoformat()
+    expected: dict[CaseCategory, list[int]] = {}
+    for _at, category, day in placed:
+        expected.setdefault(category, [0] * 30)[day] += 1
+    assert series == expected

@@ -52,6 +52,7 @@ DEFAULT_ACCESS_KEY_ID = "LTAItestkey0000"
 DEFAULT_ACCESS_KEY_SECRET = "test-secret"
 MAX_SEND_SMS_NUMBERS = 1000  # SendSms: PhoneNumbers, comma-separated
 MAX_BATCH_NUMBERS = 100  # SendBatchSms: PhoneNumberJson
+HOLD_AT_MOST_SECONDS = 300.0  # a held answer is given anyway after this (a test forgot it)
 MAX_PAGE_SIZE = 50  # QuerySendDetails PageSize
 DOCUMENTED_DAY_LIMIT = 50  # per number, signature and template, for notifications
 DELIVERED = ("DELIVERED", "用户接收成功")
@@ -89,6 +90,10 @@ class FakeAlibaba:
         self._signatures: set[str] = set()
         self._templates: dict[str, Template] = {}
         self._generation = 0
+        # hold_answers_after: accepted sends whose answer waits until release_answers().
+        self._hold_after: int | None = None
+        self._released = threading.Event()
+        self.held = 0  # answers waiting right now
         self.reset()
         self.app = self._build_app()
 
@@ -166,6 +171,8 @@ class FakeAlibaba:
             self._history: defaultdict[tuple[str, str, str], list[float]] = defaultdict(list)
             self._nonces: dict[str, float] = {}
             self._sequence = 100000000
+            self._hold_after = None
+        self._released.set()
         self._pusher.clear()
 
     def fail_next(self, code: str, times: int = 1, message: str | None = None,
@@ -177,6 +184,20 @@ class FakeAlibaba:
         """
         with self._lock:
             self._fail_next.extend([(action, AcsError(code, message, status))] * times)
+
+    def hold_answers_after(self, accepted: int) -> None:
+        """Once `accepted` messages are in, accept each further send but hold its answer
+        until release_answers(): a sender is then surely between the carrier taking its
+        texts and hearing so (what a crash there leaves is what tests want to see)."""
+        with self._lock:
+            self._hold_after = accepted
+            self._released.clear()
+
+    def release_answers(self) -> None:
+        """Answer every held send, and hold no more."""
+        with self._lock:
+            self._hold_after = None
+        self._released.set()
 
     def undeliverable(self, phone: str, err_code: str = "MK:0001",
                       err_msg: str | None = None) -> None:
@@ -285,6 +306,15 @@ class FakeAlibaba:
         with self._lock:
             self._requests.append({"action": action, "params": params, "status": status,
                                    "code": answer.get("Code"), "time": time.time()})
+            hold = (action in ("SendSms", "SendBatchSms") and status == 200
+                    and self._hold_after is not None and len(self._sent) > self._hold_after)
+            self.held += hold
+        if hold:
+            try:
+                self._released.wait(HOLD_AT_MOST_SECONDS)
+            finally:
+                with self._lock:
+                    self.held -= 1
         return jsonify(answer), status
 
     def _authenticate(self, query: list[tuple[str, str]], form: list[tuple[str, str]],

@@ -1,4 +1,8 @@
-"""Charts drawn on the server as inline SVG: no JavaScript, no CDN, readable when printed."""
+"""Charts drawn on the server as inline SVG: no JavaScript, no CDN, readable when printed.
+
+Shapes are written with f-strings, every text escaped by hand (`escape`): Markup.format
+escapes each argument through string.Formatter, which made the dashboard's hundreds of
+shapes a third of its rendering time."""
 
 from __future__ import annotations
 
@@ -14,10 +18,11 @@ ROW = 26  # px per bar in horizontal charts
 
 def _svg(width: int, height: int, body: Sequence[Markup], title: str) -> Markup:
     """Wrap shapes in a scalable <svg> with an accessible title."""
+    t = escape(title)
     return Markup(
-        '<svg class="chart" viewBox="0 0 {w} {h}" width="100%" role="img" '
-        'preserveAspectRatio="xMinYMin meet" aria-label="{t}"><title>{t}</title>{b}</svg>'
-    ).format(w=width, h=height, t=title, b=Markup("").join(body))
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'preserveAspectRatio="xMinYMin meet" aria-label="{t}"><title>{t}</title>'
+        f'{Markup("").join(body)}</svg>')
 
 
 def _number(value: float) -> str:
@@ -36,13 +41,13 @@ def bar_chart(items: Sequence[tuple[str, float]], title: str, *, width: int = 48
     for i, (label, value) in enumerate(items):
         y = i * ROW
         bar = (width - label_w - value_w) * (value / top)
+        ty = y + 17
         shapes.append(Markup(
-            '<text x="{lx}" y="{ty}" text-anchor="end" class="lbl">{label}</text>'
-            '<rect x="{x}" y="{y}" width="{bw:.1f}" height="{h}" fill="{c}" rx="2"/>'
-            '<text x="{vx:.1f}" y="{ty}" class="val">{v}</text>'
-        ).format(lx=label_w - 6, ty=y + 17, label=label[:24], x=label_w, y=y + 4, bw=bar,
-                 h=ROW - 8, c=colors[i % len(colors)], vx=label_w + bar + 4,
-                 v=_number(value)))
+            f'<text x="{label_w - 6}" y="{ty}" text-anchor="end" class="lbl">'
+            f'{escape(label[:24])}</text>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{bar:.1f}" height="{ROW - 8}" '
+            f'fill="{escape(colors[i % len(colors)])}" rx="2"/>'
+            f'<text x="{label_w + bar + 4:.1f}" y="{ty}" class="val">{_number(value)}</text>'))
     return _svg(width, len(items) * ROW + 4, shapes, title)
 
 
@@ -56,23 +61,24 @@ def stacked_columns(days: Sequence[str], series: dict[str, Sequence[int]], title
     left, bottom, legend_h = 30, 20, 22 * math.ceil(len(series) / 3)
     plot_h = height - bottom
     step = (width - left) / len(days)
-    shapes = [Markup('<text x="0" y="12" class="axis">{}</text>').format(top),
-              Markup('<line x1="{l}" y1="{b}" x2="{w}" y2="{b}" class="base"/>').format(
-                  l=left, b=plot_h, w=width)]
+    shapes = [Markup(f'<text x="0" y="12" class="axis">{top}</text>'),
+              Markup(f'<line x1="{left}" y1="{plot_h}" x2="{width}" y2="{plot_h}" '
+                     'class="base"/>')]
+    bar_w = max(step - 2, 1)
     for i, day in enumerate(days):
         y = float(plot_h)
+        x, d = left + i * step, escape(day)
         for k, values in enumerate(series.values()):
             h = plot_h * values[i] / top
             if h:
                 y -= h
                 shapes.append(Markup(
-                    '<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{c}">'
-                    '<title>{d}: {n}</title></rect>').format(
-                        x=left + i * step + 1, y=y, w=max(step - 2, 1), h=h,
-                        c=PALETTE[k % len(PALETTE)], d=day, n=values[i]))
+                    f'<rect x="{x + 1:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                    f'fill="{PALETTE[k % len(PALETTE)]}"><title>{d}: {int(values[i])}</title>'
+                    '</rect>'))
         if i % max(1, len(days) // 6) == 0:
-            shapes.append(Markup('<text x="{x:.1f}" y="{y}" class="axis">{d}</text>').format(
-                x=left + i * step, y=height - 4, d=day[5:]))
+            shapes.append(Markup(
+                f'<text x="{x:.1f}" y="{height - 4}" class="axis">{escape(day[5:])}</text>'))
     shapes.extend(_legend(list(series), height + 8, width))
     return _svg(width, height + legend_h + 8, shapes, title)
 
@@ -80,10 +86,10 @@ def stacked_columns(days: Sequence[str], series: dict[str, Sequence[int]], title
 def _legend(names: Sequence[str], y0: int, width: int) -> list[Markup]:
     """Colour keys in rows of three."""
     col = width // 3
-    return [Markup('<rect x="{x}" y="{y}" width="12" height="12" fill="{c}"/>'
-                   '<text x="{tx}" y="{ty}" class="lbl-l">{n}</text>').format(
-                       x=(i % 3) * col, y=y0 + (i // 3) * 22, c=PALETTE[i % len(PALETTE)],
-                       tx=(i % 3) * col + 16, ty=y0 + (i // 3) * 22 + 11, n=name)
+    return [Markup(f'<rect x="{(i % 3) * col}" y="{y0 + (i // 3) * 22}" width="12" '
+                   f'height="12" fill="{PALETTE[i % len(PALETTE)]}"/>'
+                   f'<text x="{(i % 3) * col + 16}" y="{y0 + (i // 3) * 22 + 11}" '
+                   f'class="lbl-l">{escape(name)}</text>')
             for i, name in enumerate(names)]
 
 
