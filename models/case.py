@@ -138,12 +138,16 @@ class Case(Base):
                       # Each volunteer's open cases, counted from the index (dashboard load).
                       Index("ix_cases_open_by_volunteer", "assigned_volunteer_id",
                             postgresql_where=OPEN_ONLY, sqlite_where=OPEN_ONLY),
+                      # A worker's cases, and whether they have one in an office (opt-out
+                      # list, audiences): one probe each. On contact_id alone, SQLite walked
+                      # the office's every case per worker instead.
+                      Index("ix_cases_contact_org", "contact_id", "organisation_id"),
                       {"sqlite_autoincrement": True})
 
     # --- who and how: the case itself ---
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int | None] = mapped_column(unique=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))  # ix_cases_contact_org
     channel: Mapped[Channel] = mapped_column(str_enum(Channel), default=Channel.SMS)
     language: Mapped[str] = mapped_column(String(8), default="zh")
     dialect: Mapped[str | None] = mapped_column(String(40))  # canonical, e.g. "henan"

@@ -20,6 +20,7 @@ from hotline.web import case_view
 from models import (
     Case,
     CaseCategory,
+    CaseEvent,
     CaseStatus,
     Contact,
     Direction,
@@ -261,6 +262,24 @@ def waiting_world(web_world: WebWorld) -> None:
         s.add(Message(direction=Direction.INBOUND, status=MessageStatus.RECEIVED,
                       from_number=worker.phone, to_number="+8610000", body="谢谢你们！",
                       contact_id=worker.id, inbox_state="open"))
+
+
+def test_an_intake_still_asking_does_not_look_finished(app: Flask, stories: Stories) -> None:
+    """Until the flow notes its end, the folded questions say the worker is still answering
+    (the summary above is not complete yet)."""
+    url = f"/staff/cases/{stories.wages}?lang=zh"
+    assert "回答已整理在上方摘要中" in visible(page(app, "staff_a", url))
+    with get_db().begin() as session:
+        case_id = session.scalars(select(Case.id).where(Case.number == stories.wages)).one()
+        ended = [e for e in session.scalars(select(CaseEvent).where(
+            CaseEvent.case_id == case_id, CaseEvent.kind == EventKind.NOTE))
+            if (e.data or {}).get("flow") and (e.data or {}).get("status")]
+        assert ended
+        for e in ended:
+            session.delete(e)
+    text = visible(page(app, "staff_a", url))
+    assert re.search(r"登记问答：目前\d+条短信，工友还没有答完", text), text
+    assert "回答已整理在上方摘要中" not in text
 
 
 def test_dashboard_shows_what_waits_on_staff(app: Flask, web_world: WebWorld) -> None:

@@ -334,3 +334,27 @@ def test_staff_inbox_reads_its_partial_index(app: Flask) -> None:
     # PostgreSQL and an analysed SQLite both pick the partial one); never all texts by date.
     assert "ix_messages_inbox_open" in plan or "ix_messages_inbox_state" in plan, plan
     assert "ix_messages_month" not in plan and "Seq Scan on messages" not in plan, plan
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_opt_out_list_probes_each_workers_cases_in_the_office(app: Flask) -> None:
+    """SQLite, unanalysed as the hotline runs it: whether an opted-out worker has a case in
+    the office is one probe of (worker, office); through the office's index it walked every
+    case of the office per worker (a minute at a centre's size)."""
+    from sqlalchemy import and_, func, text
+
+    from notifications.campaigns.audience import organisation_condition
+
+    with get_db().begin() as s:
+        office = Organisation(name="固始县服务站")
+        s.add(office)
+        s.flush()
+        office_id = office.id
+    condition = and_(Contact.opted_out_at.is_not(None),
+                     organisation_condition(office_id, few=True))
+    statement = select(func.count()).select_from(Contact).where(condition)
+    with get_db().begin() as s:
+        compiled = statement.compile(s.get_bind(), compile_kwargs={"literal_binds": True})
+        plan = " ".join(str(row[-1]) for row in s.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "ix_cases_contact_org (contact_id=? AND organisation_id=?)" in plan, plan
+    assert "ix_cases_organisation_id" not in plan, plan

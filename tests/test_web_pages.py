@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from xml.etree import ElementTree
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -99,7 +100,7 @@ def test_campaign_compose_estimate_create_and_start(app: Flask, web_world: WebWo
             "signature": "工友热线", "footer": "1", "default_language": "zh",
             "price": "0.05", "quiet": "21:00-08:00"}
     fragment = client.post("/staff/campaigns/estimate", data=form).get_data(as_text=True)
-    assert re.search(r'data-lang="zh">zh: <b class="seg-count">1</b>', fragment)
+    assert re.search(r'data-lang="zh">(中文|Chinese): <b class="seg-count">1</b>', fragment)
     assert 'id="audience-count">4<' in fragment  # three new contacts + the world's worker
     bad = client.post("/staff/campaigns/", data={**form, "text_zh": "你好{oops"})
     assert bad.status_code == 400
@@ -240,3 +241,23 @@ def test_errors_made_outside_the_web_layer_are_shown_in_chinese(app: Flask,
                           data={"status": "offered", "csrf_token": token},
                           follow_redirects=True).get_data(as_text=True)
     assert "assigned -&gt; offered is not allowed" in english
+
+
+@pytest.mark.parametrize(("text_zh", "text_en", "said"), [
+    ("你好{oops", "", "中文短信：花括号不成对"),
+    ("{姓名}，您好", "", "中文短信：不认识的占位符 姓名；可用的有：name"),
+    ("", "", "群发至少要有一条短信内容"),
+    ("", "Hello {name}", "默认语言（中文）没有短信内容"),
+])
+def test_a_campaign_that_cannot_be_saved_says_why_in_chinese(
+        app: Flask, web_world: WebWorld, text_zh: str, text_en: str, said: str) -> None:
+    client, token = logged_in(app, "staff_a")
+    resp = client.post("/staff/campaigns/?lang=zh", data={
+        "csrf_token": token, "name": "培训报名", "text_zh": text_zh, "text_en": text_en,
+        "signature": "工友热线", "default_language": "zh", "price": "0.05",
+        "quiet": "21:00-08:00"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and said in page, page[page.find("flash"):][:300]
+    assert "群发未保存" in page
+    for english in ("unknown placeholder", "unbalanced", "needs at least", "no text in"):
+        assert english not in page

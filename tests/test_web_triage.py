@@ -17,6 +17,7 @@ from models import (
     AuditLog,
     Case,
     CaseCategory,
+    CaseEvent,
     CaseStatus,
     Contact,
     Direction,
@@ -105,6 +106,29 @@ def test_each_office_sees_its_own_queue_with_numbers_masked(app: Flask, web_worl
     every = admin.get("/staff/triage/").get_data(as_text=True)
     assert "乙站的工友说的话" in every and "谢谢你们" in every
     assert 'href="/staff/triage/"' in page
+
+
+def test_the_dashboard_lists_what_the_triage_page_lists(app: Flask, web_world: WebWorld,
+                                                         triage: Triage) -> None:
+    """A case whose intake is still asking the worker what the problem is waits for the
+    worker: neither the dashboard's "to sort" list nor the triage page shows it."""
+    with get_db().begin() as session:
+        asking = Case(contact_id=case_of(triage.case_a).contact_id,
+                      organisation_id=web_world.org_a, status=CaseStatus.NEW,
+                      category=CaseCategory.UNKNOWN, summary="帮帮我")
+        session.add(asking)
+        session.flush()
+        asking.assign_number()
+        still_asking = asking.number
+    client, _ = logged_in(app, "staff_a")
+    dashboard = client.get("/staff/?lang=zh").get_data(as_text=True)
+    queue = client.get("/staff/triage/?lang=zh").get_data(as_text=True)
+    for page in (dashboard, queue):
+        assert f"#{triage.case_a}" in page
+        assert f"#{still_asking}<" not in page and "帮帮我" not in page
+    listed = re.search(r"<h3>[^<]*<small>\((\d+)\)</small></h3>\s*<ul class=\"plain\">"
+                       r"(?:(?!</ul>).)*?#" + str(triage.case_a), dashboard, re.S)
+    assert listed and listed[1] == "1", "the dashboard counts one case to sort"
 
 
 def test_one_click_sorts_a_case_and_routes_it(app: Flask, web_world: WebWorld, triage: Triage,
@@ -199,6 +223,34 @@ def test_merging_across_offices_is_refused(app: Flask, web_world: WebWorld,
     assert "属于其他机构，短信仍留在收件箱" in resp.get_data(as_text=True)
     assert message(triage.text_a).inbox_state == "open"
     assert message(triage.text_a).case_id is None
+
+
+def test_another_workers_text_is_not_added_to_a_case(app: Flask, web_world: WebWorld,
+                                                    triage: Triage) -> None:
+    """Replies on a case go to its own worker: a text from someone else (same office) stays in
+    the inbox, and staff are told to open a case from it."""
+    with get_db().begin() as session:
+        other = Contact(phone="+8613900007777", name="丙工友")
+        session.add(other)
+        session.flush()
+        case = Case(contact_id=other.id, organisation_id=web_world.org_a,
+                    status=CaseStatus.CLOSED, category=CaseCategory.WAGES)
+        session.add(case)
+        session.flush()
+        case.assign_number()
+        text = inbox_text(session, other, "你好")
+    client, token = logged_in(app, "staff_a")
+    for lang, said in (("en", "from another worker than case #"), ("zh", "不是案件#")):
+        resp = client.post(f"/staff/triage/messages/{text}/merge?lang={lang}",
+                           data={"csrf_token": token,
+                                 "case_number": str(web_world.assigned_to_a)},
+                           follow_redirects=True)
+        assert said in resp.get_data(as_text=True), lang
+    assert message(text).inbox_state == "open" and message(text).case_id is None
+    with get_db().begin() as session:
+        texts = session.scalars(select(CaseEvent.text).where(
+            CaseEvent.case_id == case_of(web_world.assigned_to_a).id)).all()
+    assert "你好" not in texts
 
 
 def test_dismiss_takes_a_text_out_of_the_inbox(app: Flask, web_world: WebWorld,

@@ -156,8 +156,11 @@ def security_headers(response: Response) -> Response:
     return response
 
 
-def localtime(value: datetime | None) -> str:
-    """A timestamp in the office's time zone, to the minute."""
+def localtime(value: datetime | str | None) -> str:
+    """A timestamp (or its ISO text, as progress reports carry it) in the office's time zone,
+    to the minute."""
+    if isinstance(value, str) and value:
+        value = datetime.fromisoformat(value)
     return value.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from hotline.infra.db import get_db
 from hotline.web.access import campaign_or_404, campaign_scope, guard, signed_in_user
+from hotline.web.i18n import error_text
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import local_zone
 from hotline.web.templates_admin import campaign_with_template
@@ -170,7 +171,7 @@ def create() -> Any:
             created.organisation_id, created.created_by = user.organisation_id, user.username[:60]
             campaign_id = created.id
     except (ValueError, TemplateError, BadAudience) as exc:
-        flash(_("Campaign not saved: %(reason)s", reason=str(exc)), "error")
+        flash(_("Campaign not saved: %(reason)s", reason=error_text(exc)), "error")
         return render_template("campaigns/new.html", form=request.form,
                                categories=list(CaseCategory), languages=LANGUAGES), 400
     return redirect(url_for("campaigns_web.campaign_page", campaign_id=campaign_id), code=303)
@@ -230,9 +231,10 @@ def control_campaign(campaign_id: int, action: str) -> Any:
     except control.CampaignNotFound:
         abort(404)
     except CampaignNotReady as exc:
-        flash(_("Not done: %(reason)s", reason="; ".join(exc.problems)), "error")
+        flash(_("Not done: %(reason)s", reason="; ".join(map(error_text, exc.problems))),
+              "error")
     except ValueError as exc:  # InvalidTransition: e.g. pausing a finished campaign
-        flash(_("Not done: %(reason)s", reason=str(exc)), "error")
+        flash(_("Not done: %(reason)s", reason=error_text(exc)), "error")
     return redirect(url_for("campaigns_web.campaign_page", campaign_id=campaign_id), code=303)
 
 

@@ -241,7 +241,11 @@ def conversation(session: Session, case: Case, before: int | None = None,
             if transcript and item is not None:
                 items.append(item)
             elif intake is None and item is not None:
-                intake = ChatItem("intake", e.at, _("System"), items=[item])
+                # Until the flow notes it ended, the worker is still being asked.
+                ended = any((x.data or {}).get("flow") and (x.data or {}).get("status")
+                            for x in events if x.kind == EventKind.NOTE)
+                intake = ChatItem("intake", e.at, _("System"), items=[item],
+                                  status="" if ended else "unfinished")
                 items.append(intake)
             elif intake is not None and item is not None:
                 intake.items.append(item)

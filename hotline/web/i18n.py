@@ -202,6 +202,16 @@ ERRORS = (
     N_("unknown column %(quoted)s; known: %(columns)s"),
     N_("column %(quoted)s repeats %(other)s"),
     N_("no phone column (phone / 手机号)"),
+    # composing and starting a campaign (notifications.campaigns.compose, .rendering): the
+    # inner phrases first, so "<language> text: <phrase>" finds them translated
+    N_("a campaign needs at least one text"),
+    N_("unbalanced brace: write {{ or }} for a literal one"),
+    N_("unknown placeholder(s) %(names)s; known: %(known)s"),
+    N_("no text in the default language %(language)s"),
+    N_("%(language)s text is longer than %(n)s characters"),
+    N_("%(language)s text: %(error)s"),
+    N_("the audience is empty"),
+    N_("quiet hours must look like 21:00-08:00, not %(quoted)s"),
 )
 # The shape of each placeholder in an English text; any other is "one or more characters".
 PARTS = {
@@ -212,7 +222,10 @@ PARTS = {
     "score": r"-?[\d.]+", "amount": r"[\d.]+", "due": r"[\d-]+", "number": r"\S+",
     "quoted": r"'[^']*'|\"[^\"]*\"", "other": r"'[^']*'", "time": r"'[^']*'",
     "known": r"[a-z_, ]+", "text": ".*", "note": ".*", "error": ".*",
+    "language": r"[a-z]{2,3}(?:_[A-Za-z]+)?",
 }
+# Languages by their code, as a person names them (campaign texts, opt-outs, volunteers).
+LANGUAGE_NAMES = {"zh": N_("Chinese"), "en": N_("English")}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 STATUS_PARTS = frozenset({"old", "new", "status", "finished"})
 
@@ -255,9 +268,18 @@ def error_text(message: object) -> str:
 
 
 def fill(translated: str, match: re.Match[str]) -> str:
-    """The translation with the English match's parts (statuses named in the language too)."""
-    return translated % {k: status_name(v) if k in STATUS_PARTS else v
+    """The translation with the English match's parts (statuses and languages named in the
+    request's language too)."""
+    return translated % {k: status_name(v) if k in STATUS_PARTS
+                         else language_name(v) if k == "language" else v
                          for k, v in match.groupdict().items()}
+
+
+def language_name(code: str) -> str:
+    """A language code as a person names it in the request's language ("zh" -> 中文); a
+    code without a name stays as it is."""
+    name = LANGUAGE_NAMES.get(code)
+    return gettext(name) if name else code
 
 
 # What the audit log's detail column says: the views and the CLI write it in English (one
@@ -406,7 +428,7 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(category_name=category_name, status_name=status_name,
                                  current_language=current_language, ui_locale=ui_locale,
                                  other_languages=other_languages,
-                                 category_bars=category_bars)
+                                 category_bars=category_bars, language_name=language_name)
     app.jinja_env.filters.update(category_label=category_label, weekday=weekday,
                                  error_text=error_text, audit_detail=audit_detail)
 

@@ -100,11 +100,10 @@ def waiting_for_staff(session: Session, scope: Any, user: User) -> dict[str, Any
     """What only staff can move: escalated cases, cases to sort (triage), inbox texts."""
     urgent_first = (Case.urgency == Urgency.URGENT).desc()
     escalated = select(Case).where(scope, Case.status == CaseStatus.ESCALATED)
-    # A case nobody said the problem of waits for staff even before routing marked it.
+    # The triage page's rule (routing marked it for staff): a case whose intake is still
+    # asking the worker what the problem is waits for the worker, not for staff.
     triage = select(Case).where(scope, Case.status.in_(OPEN_STATUSES),
-                                Case.status != CaseStatus.ESCALATED,
-                                or_(Case.triage_at.is_not(None),
-                                    Case.category == CaseCategory.UNKNOWN))
+                                Case.status != CaseStatus.ESCALATED, Case.triage_at.is_not(None))
     counted = select(func.count()).select_from
     offices = None if user.role == Role.ADMIN else [user.organisation_id]
     inbox = len(front_door.inbox_messages(session, offices, limit=INBOX_COUNTED))

@@ -132,6 +132,12 @@ def merge(message_id: int) -> Any:
             flash(_("Case #%(number)s belongs to another office: the text stays in the inbox.",
                     number=case.number), "error")
             return back()
+        if message.contact_id != case.contact_id:
+            # The case's replies go to its own worker: another worker's words there would be
+            # answered to the wrong phone and shown as theirs.
+            flash(_("The text is from another worker than case #%(number)s's: open a case "
+                    "from it instead.", number=case.number), "error")
+            return back()
         front_door.merge_message_into_case(session, message, case, user.actor)
         audit(session, user, AuditAction.TRIAGE, case=case, detail="text added from the inbox")
         number = case.number

@@ -94,7 +94,7 @@ def create_campaign(session: Session, spec: CampaignSpec) -> Campaign:
         except TemplateError as exc:
             raise TemplateError(f"{language} text: {exc}") from exc
     if spec.default_language not in spec.variants:
-        raise TemplateError(f"no text in the default language {spec.default_language!r}")
+        raise TemplateError(f"no text in the default language {spec.default_language}")
     quiet_start, quiet_end = parse_quiet_hours(spec.quiet_hours or cfg["CAMPAIGN_QUIET_HOURS"])
     keywords = [normalize_reply(k) for k in spec.rsvp_keywords]
     if spec.kind == CampaignKind.RECHECK and not keywords:
