@@ -286,10 +286,10 @@ def test_dashboard_figures_add_up_the_scope_once(app: Flask, transfers: dict[str
         admin = case_figures(s, case_scope(User(role=Role.ADMIN)))
     assert (staff.open, staff.finished) == (2, 2)  # a_queue, nobody_now / a_away, a_back
     assert (staff.claimed, staff.recovered) == (Decimal(16000), Decimal(5500))
-    assert staff.places == [("广东省 深圳市", 2), ("?", 1), ("广东省 东莞市", 1)]
+    assert staff.places == [("广东省 深圳市", 2), ("place not given", 1), ("广东省 东莞市", 1)]
     assert (admin.open, admin.finished) == (4, 2)
     assert (admin.claimed, admin.recovered) == (Decimal(33776), Decimal(5500))
-    assert admin.places == [("广东省 深圳市", 3), ("广东省 东莞市", 2), ("?", 1)]
+    assert admin.places == [("广东省 深圳市", 3), ("广东省 东莞市", 2), ("place not given", 1)]
 
 
 def test_staff_inbox_reads_its_partial_index(app: Flask) -> None:

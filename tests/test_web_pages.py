@@ -261,3 +261,23 @@ def test_a_campaign_that_cannot_be_saved_says_why_in_chinese(
     assert "群发未保存" in page
     for english in ("unknown placeholder", "unbalanced", "needs at least", "no text in"):
         assert english not in page
+
+
+def test_the_status_menu_offers_only_the_moves_allowed(app: Flask, web_world: WebWorld) -> None:
+    """A case waiting for a volunteer's answer cannot be marked resolved: the menu does not
+    offer it (a forged form is still refused by the lifecycle)."""
+    client, token = logged_in(app, "staff_a")
+
+    def offered(number: int) -> set[str]:
+        html = client.get(f"/staff/cases/{number}?lang=en").get_data(as_text=True)
+        start = html.index('name="status"')
+        menu = html[start:html.index("</select>", start)]
+        return set(re.findall(r'<option value="(\w+)"', menu))
+
+    assert offered(web_world.offered_to_b) == {"new", "offered", "assigned", "escalated",
+                                               "closed"}
+    assert offered(web_world.assigned_to_a) == {"new", "assigned", "in_progress", "escalated",
+                                                "resolved", "referred", "closed"}
+    forged = client.post(f"/staff/cases/{web_world.offered_to_b}/status?lang=en",
+                         data={"status": "resolved", "csrf_token": token})
+    assert forged.status_code == 400

@@ -224,8 +224,14 @@ PARTS = {
     "known": r"[a-z_, ]+", "text": ".*", "note": ".*", "error": ".*",
     "language": r"[a-z]{2,3}(?:_[A-Za-z]+)?",
 }
-# Languages by their code, as a person names them (campaign texts, opt-outs, volunteers).
-LANGUAGE_NAMES = {"zh": N_("Chinese"), "en": N_("English")}
+# Languages and spoken varieties by their code (models.volunteer.DIALECT_ALIASES' canonical
+# keys), as a person names them (campaign texts, opt-outs, volunteers).
+LANGUAGE_NAMES = {"zh": N_("Chinese"), "en": N_("English"),
+                  "henan": N_("Henan dialect"), "jiangxi": N_("Jiangxi dialect"),
+                  "cantonese": N_("Cantonese"), "sichuan": N_("Sichuan dialect"),
+                  "hunan": N_("Hunan dialect"), "hakka": N_("Hakka"), "minnan": N_("Minnan"),
+                  "guizhou": N_("Guizhou dialect"), "anhui": N_("Anhui dialect"),
+                  "shandong": N_("Shandong dialect")}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 STATUS_PARTS = frozenset({"old", "new", "status", "finished"})
 

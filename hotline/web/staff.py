@@ -174,7 +174,9 @@ def render_case(session: Session, user: User, case: Case, *, revealed: bool = Fa
     return render_template(
         "staff/case.html", case=case, **casework.page_context(session, case, earlier_than()),
         intake_url=url_for("staff.case_intake", number=case.number), revealed=revealed,
-        volunteers=volunteers, statuses=list(CaseStatus),
+        # Only the moves the lifecycle allows from here (Case.move_to refuses the rest).
+        volunteers=volunteers, statuses=[s for s in CaseStatus if s == case.status
+                                         or s in CASE_TRANSITIONS[case.status]],
         organisations=casework.partner_organisations(session, case),
         queue=session.get(Organisation, case.organisation_id) if case.organisation_id else None,
         followers=former_offices(session, case),

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, joinedload
 
+from hotline.web.i18n import gettext as _
 from hotline.web.scope_sql import branches, in_scope, probed
 from models import (
     OPEN_STATUSES,
@@ -107,7 +108,8 @@ def case_figures(session: Session, scope: ColumnElement[bool], places: int = 10
         per_place[(province, city)] += n
     # Most first; a tie in the order of the place's name, so the chart does not reshuffle.
     busiest = sorted(per_place.items(), key=lambda kv: (-kv[1], kv[0][0] or "", kv[0][1] or ""))
-    out.places = [(" ".join(p for p in place if p) or "?", n) for place, n in busiest[:places]]
+    out.places = [(" ".join(p for p in place if p) or _("place not given"), n)
+                  for place, n in busiest[:places]]
     return out
 
 
