@@ -281,3 +281,17 @@ def test_the_status_menu_offers_only_the_moves_allowed(app: Flask, web_world: We
     forged = client.post(f"/staff/cases/{web_world.offered_to_b}/status?lang=en",
                          data={"status": "resolved", "csrf_token": token})
     assert forged.status_code == 400
+
+
+def test_reassigning_asks_for_a_volunteer_first(app: Flask, web_world: WebWorld) -> None:
+    """A case nobody holds preselects nobody (one click must not give it to the first name
+    in the list); volunteers on duty are said to be so, in words."""
+    client, _ = logged_in(app, "staff_a")
+    html = client.get(f"/staff/cases/{web_world.offered_to_b}?lang=zh").get_data(as_text=True)
+    start = html.index('name="volunteer_id"')
+    menu = html[start:html.index("</select>", start)]
+    assert re.search(r'<option value="" selected>请选择志愿者</option>', menu), menu
+    assert "（在岗）" in menu and "●" not in menu
+    held = client.get(f"/staff/cases/{web_world.assigned_to_a}?lang=zh").get_data(as_text=True)
+    start = held.index('name="volunteer_id"')
+    assert "请选择志愿者" not in held[start:held.index("</select>", start)]
