@@ -222,7 +222,8 @@ PARTS = {
     "score": r"-?[\d.]+", "amount": r"[\d.]+", "due": r"[\d-]+", "number": r"\S+",
     "quoted": r"'[^']*'|\"[^\"]*\"", "other": r"'[^']*'", "time": r"'[^']*'",
     "known": r"[a-z_, ]+", "text": ".*", "note": ".*", "error": ".*",
-    "language": r"[a-z]{2,3}(?:_[A-Za-z]+)?",
+    # a language a campaign can be written in, never the end of an English word ("the")
+    "language": r"(?<![A-Za-z])(?:zh|en)(?:_[A-Za-z]+)?",
 }
 # Languages and spoken varieties by their code (models.volunteer.DIALECT_ALIASES' canonical
 # keys), as a person names them (campaign texts, opt-outs, volunteers).
