@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,7 +20,7 @@ import pytest
 import redis as redis_lib
 import requests
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -259,6 +260,22 @@ def stop_process(proc: subprocess.Popen[bytes]) -> str:
     # pytest shows a test's captured stdout only when it fails: the worker's last words.
     print(f"--- worker log {path} (last {LOG_TAIL} chars) ---\n{out[-LOG_TAIL:]}")
     return out
+
+
+@contextmanager
+def statements(app: Flask) -> Iterator[list[str]]:
+    """Every statement the app's engine executes inside the block."""
+    seen: list[str] = []
+    engine = app.extensions["db"].engine
+
+    def record(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1,

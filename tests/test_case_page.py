@@ -7,13 +7,11 @@ Runs on SQLite and PostgreSQL (web_world and the stories use the `app` fixture's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from hotline.infra.db import get_db
 from hotline.web import case_view
@@ -31,7 +29,7 @@ from models import (
     utcnow,
 )
 from tests.case_stories import NEWEST, RELAYED, Stories, write_stories
-from tests.conftest import WebWorld, web_login
+from tests.conftest import WebWorld, statements, web_login
 from tests.provider_support import World, fake_alibaba, on_provider  # noqa: F401
 
 # Strings that must not be anywhere in the page (attributes included: titles show them).
@@ -203,22 +201,6 @@ def test_system_events_are_single_lines_and_runs_fold(app: Flask, stories: Stori
     assert "短信平台确认已收到" not in chat and "已送达" in chat
 
 
-@contextmanager
-def count_queries(app: Flask) -> Iterator[list[str]]:
-    """Collect the SQL statements run while the block runs."""
-    seen: list[str] = []
-    engine = app.extensions["db"].engine
-
-    def record(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_long_timelines_page_without_a_query_per_event(app: Flask, web_world: WebWorld,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(case_view, "PAGE_EVENTS", 60)
@@ -227,7 +209,7 @@ def test_long_timelines_page_without_a_query_per_event(app: Flask, web_world: We
     web_login(client, "staff_a")
     counts = []
     for rounds_url in (f"/staff/cases/{stories.injury}", f"/staff/cases/{stories.wages}"):
-        with count_queries(app) as seen:
+        with statements(app) as seen:
             html = client.get(rounds_url + "?lang=zh").get_data(as_text=True)
         counts.append(len(seen))
     assert counts[1] <= counts[0] + 2, counts  # 10 events or 300: the same few queries

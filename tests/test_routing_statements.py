@@ -7,17 +7,14 @@ routes fails here and must either earn it or find another way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from hotline.infra.db import get_db
 from hotline.routing import route_case
 from models import Case, CaseCategory, CaseStatus, Message, MessageStatus, Purpose
 from notifications.send import deliver
+from tests.conftest import statements
 from tests.test_collective import detect
 from tests.test_routing_support import add_case, add_volunteer, case_state, offers_of, outbound
 
@@ -30,22 +27,6 @@ BOUNDS = {
     "postgresql": {"normal": 16, "normal_employer": 19, "urgent": 30, "collective_member": 12},
     "sqlite": {"normal": 21, "normal_employer": 23, "urgent": 45, "collective_member": 12},
 }
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """Every statement the app's engine executes inside the block."""
-    seen: list[str] = []
-    engine = app.extensions["db"].engine
-
-    def record(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def show(label: str, seen: list[str]) -> None:

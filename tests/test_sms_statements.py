@@ -7,16 +7,14 @@ to one of these paths fails here and must either earn it or find another way."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from hotline.infra.db import get_db
 from models import Case, CaseStatus, Contact, FlowSession, Message, Purpose
-from tests.conftest import sms_form
+from tests.conftest import sms_form, statements
 from tests.test_relay_bridge import WORKER, assigned_case
 
 NEW_WORKER = "+8613700000001"
@@ -29,22 +27,6 @@ BOUNDS = {
     "postgresql": {"first_text": 19, "mid_intake": 13, "assigned_case": 14,
                    "volunteer_relay": 11, "thanks_nothing_open": 12},
 }
-
-
-@contextmanager
-def statements(app: Flask) -> Iterator[list[str]]:
-    """Every statement the app's engine executes inside the block."""
-    seen: list[str] = []
-    engine = app.extensions["db"].engine
-
-    def record(*args: Any) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def counted(app: Flask, post_signed: Any, phone: str, body: str) -> tuple[int, str]:
