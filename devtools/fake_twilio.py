@@ -26,8 +26,9 @@ import requests
 from flask import Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from twilio.request_validator import RequestValidator
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer
 
+from devtools.local_server import serve_app
 from notifications.segments import count_segments
 
 log = logging.getLogger(__name__)
@@ -109,13 +110,6 @@ class _Bucket:
         return False
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Drops werkzeug's per-request access log: we record requests ourselves."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
-
-
 def _now() -> str:
     return format_datetime(datetime.now(UTC))  # RFC 2822 with "+0000", as Twilio sends
 
@@ -174,10 +168,7 @@ class FakeTwilio:
         """Serve in a daemon thread; return the base URL to give the Twilio client."""
         if self._server is not None:
             raise RuntimeError("FakeTwilio already started")
-        self._server = make_server(host, port, self.app, threaded=True,
-                                   request_handler=_QuietHandler)
-        shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
-        self.base_url = f"http://{shown}:{self._server.server_port}"
+        self._server, self.base_url = serve_app(self.app, host, port)
         self._running = True
         self._threads = [
             threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True),

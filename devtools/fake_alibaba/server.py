@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from devtools.fake_alibaba.control import add_control_routes
 from devtools.fake_alibaba.push import Pusher
@@ -46,6 +46,7 @@ from devtools.fake_alibaba.rules import (
     template_values,
 )
 from devtools.fake_alibaba.sign import AcsError, request_id, verify_rpc, verify_v3
+from devtools.local_server import serve_app
 
 API_VERSION = "2017-05-25"
 DEFAULT_ACCESS_KEY_ID = "LTAItestkey0000"
@@ -62,13 +63,6 @@ REQUIRED = {"SendSms": ("PhoneNumbers", "SignName", "TemplateCode"),
             "QuerySendDetails": ("PhoneNumber", "SendDate", "PageSize", "CurrentPage")}
 PUBLIC_FIELDS = ("phone", "sign_name", "template_code", "params", "text", "biz_id", "out_id",
                  "extend_code", "sent_at", "status", "err_code", "received_at", "sms_size")
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """Drops werkzeug's access log: request URLs carry phone numbers."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass
 
 
 class FakeAlibaba:
@@ -102,10 +96,7 @@ class FakeAlibaba:
         """Serve in a daemon thread; return the base URL (its host:port is the SDK endpoint)."""
         if self._server is not None:
             raise RuntimeError("FakeAlibaba already started")
-        self._server = make_server(host, port, self.app, threaded=True,
-                                   request_handler=_QuietHandler)
-        shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
-        self.base_url = f"http://{shown}:{self._server.server_port}"
+        self._server, self.base_url = serve_app(self.app, host, port)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                         name="fake-alibaba", daemon=True)
         self._thread.start()
