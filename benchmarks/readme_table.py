@@ -104,7 +104,7 @@ def render(report: dict[str, Any]) -> str:
         f"{machine.get('cpu_count')} × {machine.get('cpu_model')}, Python "
         f"{machine.get('python')}, SQLite {machine.get('sqlite')}, PostgreSQL "
         f"{machine.get('postgresql')}, Redis {machine.get('redis')}, gunicorn "
-        f"{machine.get('gunicorn')} (`-w 2`); load from wrk (2 threads, 8 connections, each "
+        f"{machine.get('gunicorn')} (`-w 2`); load from wrk (1 thread, 8 connections, each "
         "signed request once). The load average beside each figure was sampled while it ran.",
         "",
         "| benchmark | SQLite | PostgreSQL | baseline in the same run |",

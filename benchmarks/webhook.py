@@ -1,7 +1,7 @@
 """Inbound-SMS webhook and status-callback throughput against a bare Flask baseline.
 
 Both apps run under the same gunicorn (2 sync workers) and take the same load from the same
-generator, wrk (2 threads, 8 connections, pre-signed requests, each MessageSid once; see
+generator, wrk (1 thread, 8 connections, pre-signed requests, each MessageSid once; see
 benchmarks/wrk.py). Two webhook paths are measured, as they differ in work:
 - a worker's FIRST text naming a problem: signature, contact, implied consent, the text read
   for its meaning, a case opened, the first intake question answered, one commit, the routing

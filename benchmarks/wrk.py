@@ -27,7 +27,12 @@ from typing import Any
 from benchmarks.loadgen import PreparedRequest, check_loopback
 
 SCRIPT = Path(__file__).resolve().parent / "wrk_load.lua"
-THREADS, CONNECTIONS = 2, 8
+# One thread: a wrk thread that runs out of requests stops its event loop with its connections
+# still open, some already accepted by a gunicorn sync worker that then waits for a request
+# that never comes until gunicorn's --timeout kills it. With two threads the one finishing
+# first pinned both workers and stalled the other thread's last requests for a minute (seen
+# as "timeout" errors). One epoll thread drives far more than the bare route's rate.
+THREADS, CONNECTIONS = 1, 8
 
 
 def ensure_wrk() -> str:
