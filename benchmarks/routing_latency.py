@@ -232,7 +232,8 @@ def main() -> None:
         queues = "urgent,intake,send,campaigns" if shared else "urgent,intake,send"
         workers = [start_worker(queues, 2, "w1", cfg, log)]
         if args.campaign and not shared:
-            workers.append(start_worker("campaigns", 2, "bulk", cfg, log))
+            # As the README runs it: bulk SMS at a lower CPU priority than routing.
+            workers.append(start_worker("campaigns", 2, "bulk", cfg, log, nice=15))
         if args.urgent_worker:
             workers.append(start_worker("urgent", 1, "urgent", cfg, log))
         try:
@@ -254,10 +255,11 @@ def main() -> None:
 
 
 def start_worker(queues: str, concurrency: int, name: str, cfg: dict[str, str],
-                 log: Any) -> subprocess.Popen[bytes]:
-    """A real Celery worker (prefork) consuming `queues`."""
+                 log: Any, nice: int = 0) -> subprocess.Popen[bytes]:
+    """A real Celery worker (prefork) consuming `queues`, at `nice` CPU priority."""
+    niced = ["nice", "-n", str(nice)] if nice else []
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", queues, "-c",
+        [*niced, sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", queues, "-c",
          str(concurrency), "-n", f"{name}@%h", "--without-mingle", "--without-gossip",
          "--loglevel", "WARNING"], env={**os.environ, **cfg}, cwd=ROOT, stdout=log,
         stderr=subprocess.STDOUT)
