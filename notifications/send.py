@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import logging
 import random
+from dataclasses import dataclass
+from typing import cast
 
 from celery import shared_task
 from flask import current_app
 from redis.exceptions import RedisError
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from hotline.consent import CARRIER_OPT_OUT, withdraw
 from hotline.infra.db import get_db
 from hotline.infra.queues import SEND, enqueue
 from hotline.phones import mask_numbers_in
-from models import Case, Contact, EventKind, Message, MessageStatus
+from models import Case, CaseEvent, Contact, EventKind, Message, MessageStatus, Purpose
 from models.message import STATUS_RANK
 from notifications.providers import (
     ErrorOutcome,
@@ -39,53 +43,102 @@ def status_callback_url(message_id: int) -> str | None:
     return f"{base.rstrip('/')}/twilio/status?m={message_id}" if base else None
 
 
-def claim_for_sending(message_id: int) -> Message | None:
-    """Move a QUEUED message to SENDING and commit; None if it is not ours to send."""
+@dataclass(frozen=True)
+class Claimed:
+    """A message this process now holds in SENDING: what the provider call needs."""
+
+    id: int
+    from_number: str
+    to_number: str
+    body: str
+
+
+def claim_for_sending(message_id: int) -> Claimed | None:
+    """Move a QUEUED message to SENDING and commit; None if it is not ours to send.
+
+    Statements, not ORM objects: every offer, reply and alert passes here on its way out
+    while a campaign may be sharing the cores (one locked read, one write)."""
+    table = _messages()
     with get_db().begin() as session:
-        msg = session.get(Message, message_id, with_for_update=True)
-        if msg is None or msg.status != MessageStatus.QUEUED:
+        row = session.execute(select(
+            table.c.status, table.c.contact_id, table.c.case_id, table.c.purpose,
+            table.c.body, table.c.from_number, table.c.to_number)
+            .where(table.c.id == message_id).with_for_update()).one_or_none()
+        if row is None or row.status != MessageStatus.QUEUED:
             return None
-        if msg.contact_id is not None:
+        if row.contact_id is not None:
             # The opt-out rule (campaigns never; case messages only after a later text).
             from hotline.optout import refusal
-            from models import Case, Contact
 
-            reason = refusal(session, session.get(Contact, msg.contact_id), msg.purpose,
-                             msg.body)
+            reason = refusal(session, session.get(Contact, row.contact_id),
+                             Purpose(row.purpose), row.body)
             if reason is not None:
-                msg.advance(MessageStatus.FAILED, error_message=reason)
-                case = session.get(Case, msg.case_id) if msg.case_id else None
-                if case is not None:
-                    case.log(EventKind.MESSAGE_OUT, f"not sent: {reason}", message_id=msg.id,
-                             data={"purpose": str(msg.purpose), "status": "failed"})
+                _refuse(session, message_id, row.case_id, Purpose(row.purpose), reason)
                 return None
-        msg.advance(MessageStatus.SENDING)
-        return msg
+        session.execute(update(table).where(table.c.id == message_id)
+                        .values(status=MessageStatus.SENDING))
+        return Claimed(message_id, row.from_number, row.to_number, row.body)
+
+
+def _refuse(session: Session, message_id: int, case_id: int | None, purpose: Purpose,
+            reason: str) -> None:
+    msg = session.get(Message, message_id)
+    assert msg is not None
+    msg.advance(MessageStatus.FAILED, error_message=reason)
+    case = session.get(Case, case_id) if case_id else None
+    if case is not None:
+        case.log(EventKind.MESSAGE_OUT, f"not sent: {reason}", message_id=message_id,
+                 data={"purpose": str(purpose), "status": "failed"})
 
 
 def record_send_result(message_id: int, result: SendResult | None,
                        error: ProviderError | None) -> float | None:
     """Write what the provider said; return a retry delay in seconds, or None when done."""
-    retry_in: float | None = None
+    if result is not None:
+        _record_accepted(message_id, result)
+        return None
+    assert error is not None
     with get_db().begin() as session:
         msg = session.get(Message, message_id, with_for_update=True)
         assert msg is not None
-        if result is not None:
-            msg.provider_sid = msg.provider_sid or result.sid
-            msg.segments = result.segments
-            # A provider may answer with a later state than "accepted" (the console says "sent").
-            msg.advance(max(MessageStatus.ACCEPTED, result.status, key=STATUS_RANK.__getitem__))
-            note = f"sent to {msg.to_number} ({result.segments} segment(s), {result.sid})"
-        else:
-            assert error is not None
-            note, retry_in = _record_error(session, msg, error)
+        note, retry_in = _record_error(session, msg, error)
         if msg.case_id is not None:
-            case = session.get(Case, msg.case_id)
-            if case is not None:
-                # The timeline is read by volunteers: no full phone number in it, ever.
-                case.log(EventKind.MESSAGE_OUT, mask_numbers_in(note), message_id=msg.id,
-                         data={"purpose": str(msg.purpose), "status": str(msg.status)})
+            _log_sent(session, msg.case_id, message_id, note, msg.purpose, msg.status)
     return retry_in
+
+
+def _record_accepted(message_id: int, result: SendResult) -> None:
+    """The provider took the message: its SID, parts and status in one UPDATE, and the
+    timeline line in one INSERT (the hot path of every offer and reply)."""
+    table = _messages()
+    # A provider may answer with a later state than "accepted" (the console says "sent");
+    # the status only ever moves forward, as Message.advance does it.
+    new = max(MessageStatus.ACCEPTED, result.status, key=STATUS_RANK.__getitem__)
+    lower = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[new]]
+    with get_db().begin() as session:
+        row = session.execute(
+            update(table).where(table.c.id == message_id).values(
+                provider_sid=func.coalesce(table.c.provider_sid, result.sid),
+                segments=result.segments,
+                status=sql_case((table.c.status.in_(lower), new), else_=table.c.status))
+            .returning(table.c.case_id, table.c.purpose, table.c.to_number, table.c.status)
+        ).one()
+        if row.case_id is not None:
+            note = f"sent to {row.to_number} ({result.segments} segment(s), {result.sid})"
+            _log_sent(session, row.case_id, message_id, note, Purpose(row.purpose),
+                      MessageStatus(row.status))
+
+
+def _log_sent(session: Session, case_id: int, message_id: int, note: str, purpose: Purpose,
+              status: MessageStatus) -> None:
+    # The timeline is read by volunteers: no full phone number in it, ever.
+    session.execute(insert(CaseEvent), [{
+        "case_id": case_id, "kind": EventKind.MESSAGE_OUT, "text": mask_numbers_in(note),
+        "message_id": message_id, "data": {"purpose": str(purpose), "status": str(status)}}])
+
+
+def _messages() -> Table:
+    return cast(Table, Message.__table__)
 
 
 def _record_error(session: Session, msg: Message, error: ProviderError

@@ -18,7 +18,7 @@ zh_Hans, a catalogue's own name is itself, an unknown language is the hotline's 
 from __future__ import annotations
 
 import os
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 
@@ -94,7 +94,14 @@ def translations_in(locale: str, directory: Path) -> NullTranslations:
 def locale_of(language: str | None) -> str:
     """The catalogue locale a contact's language reads: "en" English, "zh" zh_Hans, a
     catalogue's name itself; Simplified Chinese for anything else (as the replies always did)."""
-    offered = locales()
+    return locale_in(language, catalogue_directory())
+
+
+@lru_cache(maxsize=512)  # languages come from imported data too: bounded
+def locale_in(language: str | None, directory: Path) -> str:
+    """`locale_of` for the catalogues in `directory`, worked out once per language: every
+    text the hotline sends asks it (an offer SMS, several times)."""
+    offered = locales(directory)
     tag = (language or "").strip().replace("_", "-").lower()
     by_tag = {loc.replace("_", "-").lower(): loc for loc in offered}
     base = tag.split("-")[0]
