@@ -13,7 +13,17 @@ from flask import Flask
 from sqlalchemy import select
 
 from hotline.infra.db import get_db
-from models import Case, CaseStatus, Contact, FlowSession, Message, Purpose
+from models import (
+    Case,
+    CaseStatus,
+    Contact,
+    Direction,
+    FlowSession,
+    Message,
+    MessageStatus,
+    Purpose,
+    WebhookReceipt,
+)
 from tests.conftest import sms_form, statements
 from tests.test_relay_bridge import WORKER, assigned_case
 
@@ -71,3 +81,43 @@ def test_statements_per_webhook_path(app: Flask, post_signed: Any) -> None:
     bounds = BOUNDS[app.extensions["db"].engine.dialect.name]
     over = {path: n for path, n in counts.items() if n > bounds[path]}
     assert not over, f"more statements than {bounds}: {over}"
+
+
+def test_status_callback_is_one_receipt_and_one_update(app: Flask, post_signed: Any) -> None:
+    """A delivery report on a known message: the receipt and the conditional UPDATE, on a bare
+    connection; its retry writes nothing; a report that would move the status backwards and
+    one for an unknown SID change nothing and still answer 204."""
+    with get_db().begin() as s:
+        msg = Message(direction=Direction.OUTBOUND, purpose=Purpose.OFFER,
+                      status=MessageStatus.ACCEPTED, provider_sid="SMstatus" + "0" * 26,
+                      from_number="+8610086000000", to_number="+8613900000001", body="新案件")
+        s.add(msg)
+    sid = msg.provider_sid or ""
+
+    def report(status: str, token: str, message_sid: str = sid) -> list[str]:
+        form = {"MessageSid": message_sid, "SmsSid": message_sid, "MessageStatus": status,
+                "AccountSid": "AC" + "b" * 32, "To": "+8613900000001",
+                "From": "+8610086000000", "ApiVersion": "2010-04-01"}
+        with statements(app) as seen:
+            resp = post_signed(f"/twilio/status?m={msg.id}", form,
+                               headers={"I-Twilio-Idempotency-Token": token})
+        assert resp.status_code == 204, resp.data
+        return seen
+
+    def status() -> MessageStatus:
+        with get_db().begin() as s:
+            found = s.get(Message, msg.id)
+            assert found is not None
+            return found.status
+
+    sqlite = app.extensions["db"].engine.dialect.name == "sqlite"
+    seen = report("delivered", "tok-delivered")
+    assert len(seen) == 2 + sqlite, seen  # SQLite also counts its BEGIN IMMEDIATE
+    assert status() == MessageStatus.DELIVERED
+    report("delivered", "tok-delivered")  # Twilio's retry of the same delivery
+    report("sent", "tok-sent-late")  # arrives after "delivered": never moves back
+    assert status() == MessageStatus.DELIVERED
+    report("delivered", "tok-unknown", message_sid="SMunknown" + "0" * 25)
+    with get_db().begin() as s:
+        receipts = s.scalars(select(WebhookReceipt.token)).all()
+    assert sorted(receipts) == ["tok-delivered", "tok-sent-late", "tok-unknown"]

@@ -6,10 +6,11 @@ pushes are keyed by their own ids. The receipt is written in the caller's transa
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import cast
 
 from flask import request
-from sqlalchemy import Insert, Table
+from sqlalchemy import Insert, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,9 +36,15 @@ def seen_before(session: Session, token: str | None, kind: str) -> bool:
         return False
     # One statement: a retry racing the first delivery waits for it on the key, then adds
     # nothing (PostgreSQL and SQLite both speak ON CONFLICT DO NOTHING).
+    statement = receipt_statement(session.get_bind().dialect.name)
+    return session.execute(statement, {"token": token, "kind": kind}).first() is None
+
+
+@lru_cache(maxsize=4)
+def receipt_statement(dialect: str) -> Insert:
+    """INSERT of the receipt (:token, :kind) that adds nothing when the key exists, returning
+    the key only when it added the row (RETURNING, not rowcount: psycopg reports -1 here)."""
     table = cast(Table, WebhookReceipt.__table__)
-    dialect = session.get_bind().dialect.name
-    stmt: Insert = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-                    ).values(token=token, kind=kind).on_conflict_do_nothing()
-    # RETURNING, not rowcount: psycopg reports -1 for this statement.
-    return session.execute(stmt.returning(table.c.token)).first() is None
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return (insert.values(token=bindparam("token"), kind=bindparam("kind"))
+            .on_conflict_do_nothing().returning(table.c.token))

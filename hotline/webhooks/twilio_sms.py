@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import cast
 
 from flask import Blueprint, Flask, Response, request
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,9 +23,9 @@ from hotline.intake import (
 from hotline.optout import opt_out_by_carrier
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.volunteer_sms import dispatch_sms
-from hotline.webhooks.receipts import idempotency_token, seen_before
+from hotline.webhooks.receipts import idempotency_token, receipt_statement, seen_before
 from hotline.webhooks.twiml import sms_reply
-from models import Contact, Message
+from models import Contact, Message, MessageStatus
 from models.message import STATUS_RANK
 from notifications.providers.twilio.callbacks import StatusReport, status_report
 from notifications.providers.twilio.signature import require_twilio_signature
@@ -94,9 +95,12 @@ def message_status() -> Response:
 
 
 def _apply_status(report: StatusReport) -> Response:
+    token = idempotency_token()
+    if not report.opted_out and _advance_in_one_transaction(report, token):
+        return Response("", status=204)
     sid = report.sid
     with get_db().begin() as session:
-        if seen_before(session, idempotency_token(), "status"):
+        if seen_before(session, token, "status"):
             return Response("", status=204)
         if not report.opted_out and _advance_by_sid(session, report):
             return Response("", status=204)
@@ -115,18 +119,48 @@ def _apply_status(report: StatusReport) -> Response:
     return Response("", status=204)
 
 
-def _advance_by_sid(session: Session, report: StatusReport) -> bool:
-    """The common case in one conditional UPDATE (no row loaded): the message with this SID
-    moves to the reported status if that ranks higher, as `Message.advance` would."""
-    lower = [status for status, rank in STATUS_RANK.items() if rank < STATUS_RANK[report.status]]
-    if not lower:
+def _advance_in_one_transaction(report: StatusReport, token: str | None) -> bool:
+    """The common callback on a bare connection, no ORM session: the receipt and the status
+    moved forward, committed together; False (nothing written) when the report needs more
+    than that (a replay, an unknown SID, a status that would go backwards)."""
+    statement = _advance_statement(report.status, report.error_code is not None)
+    if statement is None:
         return False
-    values: dict[str, object] = {"status": report.status}
-    if report.error_code is not None:
-        values["error_code"] = report.error_code
+    engine = get_db().engine
+    with engine.connect() as conn, conn.begin() as transaction:
+        if token is not None and conn.execute(receipt_statement(engine.dialect.name),
+                                              {"token": token, "kind": "status"}).first() is None:
+            transaction.rollback()  # a replay: the session path answers it
+            return False
+        moved = conn.execute(statement, {"sid": report.sid, "error_code": report.error_code})
+        if moved.rowcount != 1:
+            transaction.rollback()
+            return False
+    return True
+
+
+@lru_cache(maxsize=64)
+def _advance_statement(status: MessageStatus, with_error: bool) -> Update | None:
+    """UPDATE moving the message with SID :sid to `status` if that ranks higher, as
+    `Message.advance` would; built once per status (statement building costs more than
+    running it). None for a status nothing ranks below."""
+    lower = [old for old, rank in STATUS_RANK.items() if rank < STATUS_RANK[status]]
+    if not lower:
+        return None
     table = cast(Table, Message.__table__)
-    moved = session.execute(update(table).where(
-        table.c.provider_sid == report.sid, table.c.status.in_(lower)).values(values))
+    values: dict[str, object] = {"status": status}
+    if with_error:
+        values["error_code"] = bindparam("error_code")
+    return (update(table).where(table.c.provider_sid == bindparam("sid"),
+                                table.c.status.in_(lower)).values(values))
+
+
+def _advance_by_sid(session: Session, report: StatusReport) -> bool:
+    """The common case in one conditional UPDATE (no row loaded), inside a session."""
+    statement = _advance_statement(report.status, report.error_code is not None)
+    if statement is None:
+        return False
+    moved = session.execute(statement, {"sid": report.sid, "error_code": report.error_code})
     return moved.rowcount == 1  # type: ignore[attr-defined]
 
 
