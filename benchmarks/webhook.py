@@ -27,6 +27,7 @@ from twilio.request_validator import RequestValidator
 from benchmarks.loadgen import FORM, PreparedRequest, run_load
 from benchmarks.servers import gunicorn
 from benchmarks.wrk import run_wrk
+from hotline.consent import TEXTED_HOTLINE
 from hotline.infra.db import Database
 from hotline.infra.queues import broker_keys
 from models import (
@@ -40,6 +41,7 @@ from models import (
     Purpose,
     Volunteer,
 )
+from models.base import utcnow
 
 AUTH_TOKEN = "bench-auth-token-0123456789"
 PUBLIC_URL = "https://bench.hotline.example"
@@ -120,13 +122,17 @@ def seed_outbound(db_url: str, n: int) -> list[tuple[int, str]]:
 
 
 def seed_assigned_cases(db_url: str, senders: int = SENDERS) -> None:
-    """Each sender has a case a volunteer works on: their texts are forwarded (and enqueued)."""
+    """Each sender has a case a volunteer works on: their texts are forwarded (and enqueued).
+
+    They texted the hotline before (that opened the case), so their implied consent is on
+    record already, as it would be: a follow-up writes no consent row."""
     db = Database(db_url)
     with db.begin() as session:
         volunteers = [Volunteer(name=f"v{i}", phone=f"+86139{i:08d}", languages=["zh"],
                                 capacity=10_000, on_duty=True) for i in range(10)]
         session.add_all(volunteers)
-        contacts = [Contact(phone=f"+86135{i:08d}", language="zh") for i in range(senders)]
+        contacts = [Contact(phone=f"+86135{i:08d}", language="zh", consent_at=utcnow(),
+                            consent_source=TEXTED_HOTLINE) for i in range(senders)]
         session.add_all(contacts)
         session.flush()
         for i, contact in enumerate(contacts):
