@@ -133,7 +133,7 @@ def receive(reply: Reply) -> IntakeResult:
         try:
             result = record_sms(sms, token)
         except IntegrityError:  # the same push, twice at once: answer from what won
-            result = record_sms(sms, token)
+            result = record_sms(sms, token, sid_first=True)
     finally:
         PROVIDER_OPT_OUT_WORDS.reset(words)
     if result.duplicate:

@@ -34,13 +34,19 @@ log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
 
 
-def record_sms(sms: InboundSms, token: str | None = None) -> IntakeResult:
-    """Record one inbound SMS in a single transaction; a replay returns the first result."""
+def record_sms(sms: InboundSms, token: str | None = None, *, sid_first: bool = False
+               ) -> IntakeResult:
+    """Record one inbound SMS in a single transaction; a replay returns the first result.
+
+    A delivery with a fresh idempotency token is not looked up by its MessageSid first: the
+    unique SID still refuses a second copy at the INSERT, and the caller then runs this again
+    with `sid_first`, answering from the copy already stored."""
     with get_db().begin() as session:
         pin_db_now(session)  # every rule this text meets uses one "now", read once
-        duplicate = find_duplicate(session, sms.sid)
-        if duplicate is not None:
-            return duplicate
+        if sid_first or token is None:
+            duplicate = find_duplicate(session, sms.sid)
+            if duplicate is not None:
+                return duplicate
         if seen_before(session, token, "sms"):
             # A retry that raced the first delivery waited for it on the receipt's key: the
             # first one's message is visible now, and its answer is this one's too.
@@ -72,10 +78,10 @@ def inbound_sms() -> Response:
     try:
         result = record_sms(sms, token)
     except IntegrityError:
-        # Twilio retried while the first delivery was still committing: the unique
-        # MessageSid, idempotency token (or phone) constraint caught it; answer from what
-        # the winner wrote.
-        result = record_sms(sms, token)
+        # Twilio retried while the first delivery was still committing, or the same text
+        # came again under another token: the unique MessageSid, idempotency token (or
+        # phone) constraint caught it; answer from what the winner wrote.
+        result = record_sms(sms, token, sid_first=True)
     return sms_reply(*([result.reply] if result.reply else []))
 
 
