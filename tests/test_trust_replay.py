@@ -101,6 +101,22 @@ def test_a_retry_with_the_same_token_answers_as_the_first_and_writes_nothing(
     assert counts()[0] > after_first[0]
 
 
+def test_a_stored_text_under_a_new_token_answers_as_the_first_and_writes_nothing(
+        app: Flask, post_signed: Callable[..., Any]) -> None:
+    """A fresh token is not looked up by MessageSid first: the unique SID refuses the copy
+    and the answer comes from the text already stored (on both databases)."""
+    form = sms_form(WORKER, "工地上摔伤了，老板不给看病")
+    first = post_signed("/twilio/sms", form, headers={"I-Twilio-Idempotency-Token": "tok-a"})
+    assert first.status_code == 200
+    after_first = counts()
+    for token in ("tok-b", None):
+        headers = {"I-Twilio-Idempotency-Token": token} if token else {}
+        again = post_signed("/twilio/sms", form, headers=headers)
+        assert again.status_code == 200
+        assert again.get_data() == first.get_data()
+        assert counts() == after_first
+
+
 @pytest.mark.parametrize("header", ["", " ", "x" * 200, "tok\x7f"])
 def test_odd_tokens_are_ignored_not_trusted(app: Flask, post_signed: Callable[..., Any],
                                             header: str) -> None:
