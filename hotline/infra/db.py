@@ -12,7 +12,10 @@ from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.infra import write_lock
 from models.base import remember_database_time
+
+BUSY_TIMEOUT_SECONDS = 30  # how long a SQLite writer waits for another before it gives up
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -20,7 +23,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # A database error's text would otherwise repeat its parameters (a worker's number, text).
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS}, **kwargs)
         _sqlite_immediate(engine)
         return engine
     if url.startswith("postgresql://"):
@@ -60,12 +63,26 @@ def _sqlite_immediate(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cur.close()
+
+    # Writers of this app queue on a file lock first (hotline.infra.write_lock): a waiting
+    # process then starts as soon as the other's transaction ends, not after a busy sleep.
+    lock = write_lock.lock_for(engine.url.database, BUSY_TIMEOUT_SECONDS)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if lock is not None:
+            lock.take(conn.connection)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if lock is not None:
+                lock.give_back(conn.connection)
+            raise
+
+    if lock is not None:
+        write_lock.release_after_commit(engine.dialect, lock)
 
 
 class Database:
