@@ -66,8 +66,10 @@ def test_two_processes_and_threads_lose_no_update(tmp_path: Path) -> None:
     context = multiprocessing.get_context("fork")
     procs = [context.Process(target=bump, args=(url, 150)) for _ in range(2)]
     threads = [threading.Thread(target=bump, args=(url, 100)) for _ in range(2)]
-    for worker in [*procs, *threads]:
-        worker.start()
+    for proc in procs:
+        proc.start()
+    for thread in threads:
+        thread.start()
     for proc in procs:
         proc.join(60)
         assert proc.exitcode == 0
