@@ -88,7 +88,8 @@ def _external_rows(results: dict[str, Any]) -> list[list[str]]:
         if "campaign" in r and "urgent" in r:
             o, u, c = r["routing"], r["urgent"], r["campaign"]
             rows.append([f"case → offer SMS at {r['rate_per_s']:g}/s while a "
-                         f"{c['recipients']:,}-recipient campaign fans out (same workers)",
+                         f"{c['recipients']:,}-recipient campaign fans out on the same "
+                         "machine (its own worker at nice 15)",
                          "not run", f"p95 {o['p95_ms']} ms, urgent p95 {u['p95_ms']} ms",
                          f"campaign sent {c['sent_per_s_during_routing']}/s meanwhile"])
     return rows

@@ -5,7 +5,7 @@ offer SMS was accepted by the (fake) Twilio server and recorded. The baseline, m
 the same run at the same rate, is the bare send path: a committed message and its send task.
 
 With `--campaign N` the routing run happens while an N-recipient campaign fans out on the same
-machine and the same workers (the realistic case: an urgent call during a policy notice), and
+machine (the realistic case: an urgent call during a policy notice), and
 one case in five is a work injury (urgent: offered to several volunteers at once, on the
 priority queue), reported apart. The campaign runs on its own worker (`-Q campaigns`), as the
 README's commands run it; `--shared-worker` puts every queue on one worker instead, to show why
