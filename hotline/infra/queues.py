@@ -11,6 +11,8 @@ from celery.schedules import crontab
 from flask import Flask
 from kombu import Queue
 
+from hotline.infra.redis_transport import TRANSPORT_ALIAS
+
 log = logging.getLogger(__name__)
 
 URGENT, INTAKE, SEND, CAMPAIGNS = "urgent", "intake", "send", "campaigns"
@@ -28,10 +30,19 @@ def broker_keys(queue: str) -> list[str]:
     return [queue if step == 0 else f"{queue}\x06\x16{step}" for step in PRIORITY_STEPS]
 
 
+def broker_url(redis_url: str) -> str:
+    """The broker URL for Celery: plain and socket Redis URLs go through the project's
+    transport (hotline.infra.redis_transport); any other (rediss://, sentinel://) as given."""
+    for scheme in ("redis://", "redis+socket://"):
+        if redis_url.startswith(scheme):
+            return TRANSPORT_ALIAS + redis_url[len("redis"):]
+    return redis_url
+
+
 def celery_config(app: Flask) -> dict[str, Any]:
     """Celery settings derived from the app config."""
     return {
-        "broker_url": app.config["REDIS_URL"],
+        "broker_url": broker_url(app.config["REDIS_URL"]),
         "task_ignore_result": True,
         # Tasks are idempotent, so redeliver on worker loss rather than lose a case.
         "task_acks_late": True,
