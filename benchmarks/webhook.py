@@ -95,14 +95,16 @@ def sms_requests(n: int, prefix: str, senders: int | None = SENDERS) -> list[Pre
 
 
 def status_requests(messages: list[tuple[int, str]]) -> list[PreparedRequest]:
-    """A 'sent' then a 'delivered' callback for each (id, SID), as Twilio posts them."""
+    """A 'sent' then a 'delivered' callback for each (id, SID), as Twilio posts them (with the
+    idempotency token it puts on every webhook, so the receipt is written as in production)."""
     out = []
     for status in ("sent", "delivered"):
         for msg_id, sid in messages:
             form = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": status,
                     "AccountSid": "AC" + "b" * 32, "To": "+8613900000001",
                     "From": HOTLINE_NUMBER, "ApiVersion": "2010-04-01"}
-            out.append(signed(f"/twilio/status?m={msg_id}", form))
+            out.append(signed(f"/twilio/status?m={msg_id}", form,
+                              {"I-Twilio-Idempotency-Token": f"{sid}-{status}"}))
     return out
 
 

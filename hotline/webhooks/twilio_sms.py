@@ -7,7 +7,8 @@ from functools import lru_cache
 from typing import cast
 
 from flask import Blueprint, Flask, Response, request
-from sqlalchemy import Table, Update, bindparam, select, update
+from sqlalchemy import Executable, Integer, String, Table, Update, bindparam, exists, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,8 @@ from hotline.phones import InvalidPhone, normalize_phone
 from hotline.volunteer_sms import dispatch_sms
 from hotline.webhooks.receipts import idempotency_token, receipt_statement, seen_before
 from hotline.webhooks.twiml import sms_reply
-from models import Contact, Message, MessageStatus
+from models import Contact, Message, MessageStatus, WebhookReceipt
+from models.base import DbNow
 from models.message import STATUS_RANK
 from notifications.providers.twilio.callbacks import StatusReport, status_report
 from notifications.providers.twilio.signature import require_twilio_signature
@@ -133,16 +135,48 @@ def _advance_in_one_transaction(report: StatusReport, token: str | None) -> bool
     if statement is None:
         return False
     engine = get_db().engine
+    params = {"sid": report.sid, "reported_error": report.error_code, "token": token,
+              "kind": "status"}
+    if engine.dialect.name == "postgresql":
+        # One statement in autocommit: one round trip instead of BEGIN, two and COMMIT.
+        both = _advance_with_receipt(report.status, report.error_code is not None,
+                                     token is not None)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return conn.execute(both, params).first() is not None
     with engine.connect() as conn, conn.begin() as transaction:
         if token is not None and conn.execute(receipt_statement(engine.dialect.name),
-                                              {"token": token, "kind": "status"}).first() is None:
+                                              params).first() is None:
             transaction.rollback()  # a replay: the session path answers it
             return False
-        moved = conn.execute(statement, {"sid": report.sid, "error_code": report.error_code})
+        moved = conn.execute(statement, params)
         if moved.rowcount != 1:
             transaction.rollback()
             return False
     return True
+
+
+@lru_cache(maxsize=128)
+def _advance_with_receipt(status: MessageStatus, with_error: bool, with_token: bool
+                          ) -> Executable:
+    """PostgreSQL: the status UPDATE (unless this token's receipt exists) and the receipt
+    INSERT for the row it moved, in one statement returning a row only when both were done.
+
+    A row moves only forward, so a replay racing the first delivery waits on the row's lock,
+    finds the status already moved, and writes nothing; nothing returned means nothing was
+    written, and the session path decides (replay, unknown SID, backwards)."""
+    statement = _advance_statement(status, with_error)
+    assert statement is not None
+    table = cast(Table, Message.__table__)
+    if not with_token:
+        return statement.returning(table.c.id)
+    receipts = cast(Table, WebhookReceipt.__table__)
+    moved = statement.where(~exists().where(receipts.c.token == bindparam("token"))
+                            ).returning(table.c.id).cte("moved")
+    return (postgresql.insert(receipts)
+            .from_select(["token", "kind", "received_at"],
+                         select(bindparam("token", type_=String), bindparam("kind", type_=String),
+                                DbNow()).select_from(moved))
+            .on_conflict_do_nothing().returning(receipts.c.token))
 
 
 @lru_cache(maxsize=64)
@@ -156,7 +190,8 @@ def _advance_statement(status: MessageStatus, with_error: bool) -> Update | None
     table = cast(Table, Message.__table__)
     values: dict[str, object] = {"status": status}
     if with_error:
-        values["error_code"] = bindparam("error_code")
+        # Not named as the column: inside a WITH, SQLAlchemy renames such a parameter.
+        values["error_code"] = bindparam("reported_error", type_=Integer)
     return (update(table).where(table.c.provider_sid == bindparam("sid"),
                                 table.c.status.in_(lower)).values(values))
 
@@ -166,7 +201,7 @@ def _advance_by_sid(session: Session, report: StatusReport) -> bool:
     statement = _advance_statement(report.status, report.error_code is not None)
     if statement is None:
         return False
-    moved = session.execute(statement, {"sid": report.sid, "error_code": report.error_code})
+    moved = session.execute(statement, {"sid": report.sid, "reported_error": report.error_code})
     return moved.rowcount == 1  # type: ignore[attr-defined]
 
 
