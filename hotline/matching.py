@@ -19,12 +19,47 @@ from sqlalchemy.orm import Session
 from hotline.places import place_key
 from models import OPEN_STATUSES, Case, Contact, Offer, OfferStatus, User, Volunteer
 from models.case import OPEN_VALUES
-from models.volunteer import canonical_dialect
+from models.volunteer import canonical_dialect, reply_language_of, shifts_cover
 
 # Points per reason; the breakdown of each offer is written to the timeline with these.
 WEIGHTS = {"skill": 30.0, "dialect": 25.0, "language": 10.0, "home_province": 20.0,
            "city": 20.0, "province": 10.0, "load": -30.0, "fairness": 15.0}
 FAIRNESS_WINDOW_MINUTES = 240  # a volunteer not offered anything for 4 h gets the full bonus
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What ranking reads of a volunteer, loaded as plain columns: routing scores every
+    on-duty volunteer for each case, and building an ORM object per row cost more than the
+    ranking itself."""
+
+    id: int
+    name: str
+    phone: str
+    languages: list[str]
+    dialects: list[str]
+    skills: list[str]
+    regions: list[str]
+    home_province: str | None
+    capacity: int
+    shifts: list[dict[str, Any]]
+    timezone: str
+    on_duty: bool
+    organisation_id: int | None
+    last_offered_at: datetime | None
+
+    def in_shift(self, now: datetime) -> bool:
+        """As `Volunteer.in_shift`."""
+        return shifts_cover(self.shifts, self.timezone, now)
+
+    @property
+    def reply_language(self) -> str:
+        """As `Volunteer.reply_language`."""
+        return reply_language_of(self.languages)
+
+
+CANDIDATE_COLUMNS = tuple(getattr(Volunteer, name) for name in Candidate.__dataclass_fields__)
+VolunteerFacts = Volunteer | Candidate  # what the rules below read: a row or its columns
 
 
 @dataclass(frozen=True)
@@ -35,15 +70,15 @@ class Score:
     total: float
     parts: dict[str, float] = field(default_factory=dict)
     last_offered_at: datetime | None = None
-    # The row it was scored from, so an offer needs not load the volunteer again.
-    volunteer: Volunteer | None = field(default=None, compare=False, repr=False)
+    # Who was scored, so an offer needs not load the volunteer again.
+    volunteer: VolunteerFacts | None = field(default=None, compare=False, repr=False)
 
     def as_data(self) -> dict[str, Any]:
         """JSON for the timeline."""
         return {"volunteer_id": self.volunteer_id, "total": self.total, "parts": self.parts}
 
 
-def score_volunteer(volunteer: Volunteer, case: Case, worker_home: str | None, load: int,
+def score_volunteer(volunteer: VolunteerFacts, case: Case, worker_home: str | None, load: int,
                     now: datetime) -> Score:
     """Score one eligible volunteer: skill, dialect/language, hometown, region, load, fairness."""
     parts: dict[str, float] = {}
@@ -90,7 +125,7 @@ def current_load(session: Session) -> dict[int, int]:
     return load
 
 
-def speaks(volunteer: Volunteer, case: Case, language: str | None = None) -> bool:
+def speaks(volunteer: VolunteerFacts, case: Case, language: str | None = None) -> bool:
     """The volunteer speaks the case's language (or exactly its dialect); `language`, when
     given, stands in for the case's (a caller who just chose one on the phone)."""
     if (language or case.language) in (volunteer.languages or []):
@@ -99,7 +134,7 @@ def speaks(volunteer: Volunteer, case: Case, language: str | None = None) -> boo
     return bool(case.dialect) and canonical_dialect(case.dialect or "") in dialects
 
 
-def same_office(volunteer: Volunteer, case: Case) -> bool:
+def same_office(volunteer: VolunteerFacts, case: Case) -> bool:
     """A case in an organisation's queue is worked only by that organisation's volunteers;
     a case in no queue by anyone."""
     return case.organisation_id is None or volunteer.organisation_id == case.organisation_id
@@ -111,7 +146,7 @@ def disabled_volunteers() -> Select[int | None]:
                                            User.active.is_(False))
 
 
-def eligible(volunteer: Volunteer, case: Case, load: int, now: datetime,
+def eligible(volunteer: VolunteerFacts, case: Case, load: int, now: datetime,
              language: str | None = None) -> bool:
     """The one rule of who may take a case (offer or live call): on duty and in a shift,
     of the case's organisation, speaks its language, below capacity. Whoever passes is then
@@ -139,14 +174,18 @@ def rank_candidates(session: Session, case: Case, now: datetime, *,
                .where(Offer.volunteer_id == Volunteer.id, Offer.status == OfferStatus.PENDING)
                .correlate(Volunteer).scalar_subquery())
     home_of = select(Contact.home_province).where(Contact.id == case.contact_id).scalar_subquery()
-    query = (select(Volunteer, assigned + pending, home_of)
+    query = (select(*CANDIDATE_COLUMNS, assigned + pending, home_of)
              .where(Volunteer.on_duty.is_(True), Volunteer.id.not_in(already),
                     Volunteer.id.not_in(disabled_volunteers())))
     if case.organisation_id is not None:
         query = query.where(Volunteer.organisation_id == case.organisation_id)
-    scores = [score_volunteer(v, case, home, load or 0, now)
-              for v, load, home in session.execute(query)
-              if eligible(v, case, load or 0, now, language)]
+    scores = []
+    # Nothing this transaction has yet to write changes who may take the case: no flush here
+    # (the case's pending changes go out with the offers).
+    for *columns, load, home in session.execute(query, execution_options={"autoflush": False}):
+        candidate = Candidate(*columns)
+        if eligible(candidate, case, load or 0, now, language):
+            scores.append(score_volunteer(candidate, case, home, load or 0, now))
     epoch = datetime.min.replace(tzinfo=now.tzinfo)
     scores.sort(key=lambda s: (-s.total, s.last_offered_at or epoch, s.volunteer_id))
     return scores

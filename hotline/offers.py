@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hotline.escalation import escalate, mark_urgent_if_needed
@@ -101,11 +101,6 @@ def offer_case(session: Session, case: Case, now: datetime, *, top_up: bool = Fa
     return message_ids
 
 
-def make_offer(session: Session, case: Case, score: Score, round_no: int, now: datetime) -> int:
-    """Write one offer and its SMS; return the message id."""
-    return make_offers(session, case, [score], round_no, now)[0]
-
-
 def make_offers(session: Session, case: Case, scores: Sequence[Score], round_no: int,
                 now: datetime) -> list[int]:
     """Write the offers and their SMS (one INSERT for the texts, one for the offers, however
@@ -120,6 +115,9 @@ def make_offers(session: Session, case: Case, scores: Sequence[Score], round_no:
                       case=case, volunteer_id=volunteer.id, flush=False)
             for volunteer in volunteers if volunteer is not None]
     assert len(msgs) == len(scores)
+    # One UPDATE for all of them; a volunteer loaded in this session is kept in step.
+    session.execute(update(Volunteer).where(Volunteer.id.in_([m.volunteer_id for m in msgs]))
+                    .values(last_offered_at=now))
     session.flush()
     offers = [Offer(case_id=case.id, volunteer_id=msg.volunteer_id, round=round_no,
                     created_at=now, expires_at=now + timedelta(minutes=minutes),
@@ -128,7 +126,6 @@ def make_offers(session: Session, case: Case, scores: Sequence[Score], round_no:
     session.flush()
     for score, volunteer, offer, msg in zip(scores, volunteers, offers, msgs, strict=True):
         assert volunteer is not None
-        volunteer.last_offered_at = now
         case.log(EventKind.OFFER, f"offered to {volunteer.name} (#{volunteer.id}), "
                  f"score {score.total}", offer_id=offer.id, message_id=msg.id,
                  data={**score.as_data(), "round": round_no, "expires_in_min": minutes})

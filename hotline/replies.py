@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
-from functools import partial
+from functools import lru_cache, partial
 from typing import TypeVar
 
 from hotline.legal_clocks import offer_note
@@ -210,6 +210,7 @@ class ByLanguage(Mapping[str, T]):
         return len(languages())
 
 
+@lru_cache(maxsize=2048)  # catalogue texts are a fixed set
 def str_format(catalogue_text: str) -> str:
     """A catalogue text in str.format syntax: %(name)s -> {name}, %% -> %, braces doubled."""
     escaped = catalogue_text.replace("{", "{{").replace("}", "}}")

@@ -83,6 +83,30 @@ def _clock(hhmm: str) -> time:
     return time.max if hour == 24 else time(hour, minute)
 
 
+def reply_language_of(languages: list[str] | None) -> str:
+    """The language the hotline texts a volunteer in: their first language, if English."""
+    return "en" if (languages or ["zh"])[0] == "en" else "zh"
+
+
+def shifts_cover(shifts: list[dict[str, Any]] | None, timezone: str | None, now: datetime
+                 ) -> bool:
+    """True if `now` falls in one of these weekly shifts, read in `timezone` (always true with
+    no shifts): the one rule for a volunteer row and for routing's plain-column candidates."""
+    if not shifts:
+        return True
+    local = now.astimezone(ZoneInfo(timezone or DEFAULT_TIMEZONE))
+    for shift in shifts:
+        start, end = _clock(shift["start"]), _clock(shift["end"])
+        if start <= end:
+            if local.weekday() in shift["days"] and start <= local.time() < end:
+                return True
+        # An overnight shift (22:00-06:00) runs into the next morning.
+        elif (local.weekday() in shift["days"] and local.time() >= start) or (
+                (local.weekday() - 1) % 7 in shift["days"] and local.time() < end):
+            return True
+    return False
+
+
 class Volunteer(Base):
     """A lawyer, social worker or fellow townsperson who answers cases on their own phone."""
 
@@ -109,23 +133,11 @@ class Volunteer(Base):
     @property
     def reply_language(self) -> str:
         """The language the hotline texts this volunteer in."""
-        return "en" if (self.languages or ["zh"])[0] == "en" else "zh"
+        return reply_language_of(self.languages)
 
     def in_shift(self, now: datetime) -> bool:
         """True if `now` falls in one of the weekly shifts (always true with no shifts)."""
-        if not self.shifts:
-            return True
-        local = now.astimezone(ZoneInfo(self.timezone or DEFAULT_TIMEZONE))
-        for shift in self.shifts:
-            start, end = _clock(shift["start"]), _clock(shift["end"])
-            if start <= end:
-                if local.weekday() in shift["days"] and start <= local.time() < end:
-                    return True
-            # An overnight shift (22:00-06:00) runs into the next morning.
-            elif (local.weekday() in shift["days"] and local.time() >= start) or (
-                    (local.weekday() - 1) % 7 in shift["days"] and local.time() < end):
-                return True
-        return False
+        return shifts_cover(self.shifts, self.timezone, now)
 
     def available(self, now: datetime) -> bool:
         """On duty (ON/OFF by SMS) and inside a weekly shift."""

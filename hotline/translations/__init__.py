@@ -50,7 +50,13 @@ def NP_(context: str, msgid: str) -> str:  # noqa: N802
 
 def catalogue_directory() -> Path:
     """Where the catalogues are read from: HOTLINE_TRANSLATIONS, else this package."""
-    return Path(os.environ.get("HOTLINE_TRANSLATIONS") or DIRECTORY)
+    return _directory(os.environ.get("HOTLINE_TRANSLATIONS") or "")
+
+
+@lru_cache(maxsize=8)
+def _directory(setting: str) -> Path:
+    # Every text sent asks for the directory several times: a Path built once per setting.
+    return Path(setting) if setting else DIRECTORY
 
 
 def catalogue_path(locale: str, directory: Path | None = None) -> Path:
@@ -115,5 +121,12 @@ def locale_in(language: str | None, directory: Path) -> str:
 def translate(language: str | None, msgid: str, context: str | None = None) -> str:
     """`msgid` (in `context`) in a contact's language, outside any request; English where the
     catalogue has no translation."""
-    catalogue = translations(locale_of(language))
+    return translated_in(language, msgid, context, catalogue_directory())
+
+
+@lru_cache(maxsize=4096)  # a fixed set of texts times the languages asked for: bounded
+def translated_in(language: str | None, msgid: str, context: str | None, directory: Path
+                  ) -> str:
+    """`translate` with the catalogues in `directory`, looked up once per text and language."""
+    catalogue = translations_in(locale_in(language, directory), directory)
     return catalogue.upgettext(context, msgid) if context else catalogue.ugettext(msgid)
