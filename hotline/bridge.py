@@ -98,8 +98,10 @@ def text_workers(session: Session, case: Case, body: str, note: str, actor: str,
     return ids
 
 
-def forward_worker_message(session: Session, case: Case, message: Message) -> int | None:
-    """Forward a worker's text on an assigned case to its volunteer; return the message id."""
+def forward_worker_message(session: Session, case: Case, message: Message
+                           ) -> Message | None:
+    """Forward a worker's text on an assigned case to its volunteer; return the queued text
+    (not flushed yet: its id comes with the caller's commit)."""
     if case.assigned_volunteer_id is None or case.status not in WORKING or not message.body:
         return None
     volunteer = session.get(Volunteer, case.assigned_volunteer_id)
@@ -108,12 +110,13 @@ def forward_worker_message(session: Session, case: Case, message: Message) -> in
     body = forward_text(session, case, volunteer, message.body[:300])  # carrier's templates
     if body is None:
         return None
+    # Written with the worker's text at commit, in one flush (the timeline names it through
+    # the relationship, the send task by the id its INSERT gets).
     fwd = queue_sms(session, to=volunteer.phone, body=body, purpose=Purpose.RELAY, case=case,
-                    volunteer_id=volunteer.id)
-    case.log(EventKind.MESSAGE_OUT, f"forwarded to volunteer {volunteer.name}",
-             message_id=fwd.id, data={"inbound_message_id": message.id})
-    send_after_commit(session, [fwd.id], urgent=case.urgency == Urgency.URGENT)
-    return fwd.id
+                    volunteer_id=volunteer.id, flush=False)
+    case.log(EventKind.MESSAGE_OUT, f"forwarded to volunteer {volunteer.name}").message = fwd
+    send_after_commit(session, [fwd], urgent=case.urgency == Urgency.URGENT)
+    return fwd
 
 
 def voicemail_to_volunteer(session: Session, case: Case) -> int | None:

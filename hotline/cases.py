@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from hotline.escalation import alert_staff
@@ -54,11 +55,22 @@ def open_case_for(session: Session, contact: Contact, within: timedelta | None =
                   ) -> Case | None:
     """The worker's most recent open case active `within` the window, if they have one (with
     its volunteer, whom a text on it is forwarded to)."""
-    query = (select(Case).where(Case.contact_id == contact.id, Case.status.in_(OPEN_STATUSES))
+    if within is None:
+        return session.scalar(_open_case_of(False), {"contact_id": contact.id})
+    return session.scalar(_open_case_of(True), {"contact_id": contact.id,
+                                                "since": db_now(session) - within})
+
+
+@lru_cache(maxsize=2)
+def _open_case_of(windowed: bool) -> Select[Case]:
+    # Built once (every text runs it): the newest open case of :contact_id, updated since
+    # :since when windowed, with its volunteer.
+    query = (select(Case).where(Case.contact_id == bindparam("contact_id"),
+                                Case.status.in_(OPEN_STATUSES))
              .options(joinedload(Case.assigned_volunteer)))
-    if within is not None:
-        query = query.where(Case.updated_at >= db_now(session) - within)
-    return session.scalar(query.order_by(Case.id.desc()).limit(1))
+    if windowed:
+        query = query.where(Case.updated_at >= bindparam("since"))
+    return query.order_by(Case.id.desc()).limit(1)
 
 
 def open_case(session: Session, contact: Contact, channel: Channel, language: str, *,

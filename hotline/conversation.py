@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hotline.outbox import route_finished_flow
@@ -60,10 +60,14 @@ class ConversationReply:
 
 def active_session(session: Session, contact: Contact) -> FlowSession | None:
     """The worker's SMS flow session that is still ACTIVE (expired or not), locked."""
-    return session.scalar(select(FlowSession).where(
-        FlowSession.contact_id == contact.id, FlowSession.channel == Channel.SMS,
-        FlowSession.status == FlowStatus.ACTIVE).order_by(FlowSession.id.desc()).limit(1)
-        .with_for_update())
+    return session.scalar(_ACTIVE_SMS_SESSION, {"contact_id": contact.id})
+
+
+# Built once: every text on a case runs it.
+_ACTIVE_SMS_SESSION = (select(FlowSession).where(
+    FlowSession.contact_id == bindparam("contact_id"), FlowSession.channel == Channel.SMS,
+    FlowSession.status == FlowStatus.ACTIVE).order_by(FlowSession.id.desc()).limit(1)
+    .with_for_update())
 
 
 def intake_done(session: Session, case: Case) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
@@ -40,7 +41,11 @@ from models import (
     Urgency,
     utcnow,
 )
-from notifications.campaigns.replies import handle_campaign_reply, recently_reached
+from notifications.campaigns.replies import (
+    handle_campaign_reply,
+    reach_since,
+    recently_reached,
+)
 from notifications.segments import count_segments
 
 
@@ -144,14 +149,22 @@ def find_or_create_worker(session: Session, phone: str, language: str) -> tuple[
     """(contact, whether a campaign text reached them lately), the contact created if new and
     locked for this transaction: one statement, so the campaign-reply lookup runs only for
     the few who may be answering a campaign."""
-    row = session.execute(select(Contact, recently_reached(Contact.id).label("reached"))
-                          .where(Contact.phone == phone).with_for_update(of=Contact)).first()
+    row = session.execute(_worker_by_phone(),
+                          {"phone": phone, "reach_since": reach_since()}).first()
     if row is not None:
         return row[0], bool(row[1])
     contact = Contact(phone=phone, language=language)
     session.add(contact)
     session.flush()
     return contact, False
+
+
+@lru_cache(maxsize=1)
+def _worker_by_phone() -> Select[Contact, bool]:
+    # Built once: every text runs it, and building a statement costs more than running it.
+    reached = recently_reached(Contact.id, bindparam("reach_since")).label("reached")
+    return (select(Contact, reached).where(Contact.phone == bindparam("phone"))
+            .with_for_update(of=Contact))
 
 
 def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:

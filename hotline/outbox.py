@@ -53,7 +53,9 @@ def pending_tasks(session: Session) -> list[tuple[str, tuple[Any, ...]]]:
 
 def _publish(session: Session) -> None:
     for task, args, queue, countdown in session.info.pop(PENDING, []):
-        enqueue(task, *args, queue=queue, countdown=countdown)
+        # A message added without a flush is named by the id its INSERT got at commit.
+        ids = tuple(arg.id if isinstance(arg, Message) else arg for arg in args)
+        enqueue(task, *ids, queue=queue, countdown=countdown)
 
 
 def _drop(session: Session) -> None:
@@ -96,8 +98,9 @@ def queue_sms(session: Session, *, to: str, body: str, purpose: Purpose, case: C
     return msg
 
 
-def send_after_commit(session: Session, message_ids: Sequence[int], urgent: bool = False,
-                      queue: str = SEND) -> None:
-    """Deliver these queued messages once the transaction that wrote them commits."""
+def send_after_commit(session: Session, message_ids: Sequence[int | Message],
+                      urgent: bool = False, queue: str = SEND) -> None:
+    """Deliver these queued messages (ids, or rows not flushed yet) once the transaction that
+    wrote them commits."""
     for mid in message_ids:
         after_commit(session, SEND_MESSAGE, mid, queue=URGENT if urgent else queue)

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hotline.assignment import answer_offer, offer_reply
@@ -95,7 +95,13 @@ def parse_offer_answer(body: str) -> tuple[bool, int] | None:
 
 def find_volunteer(session: Session, phone: str) -> Volunteer | None:
     """The volunteer who owns this number, if any."""
-    return session.scalar(select(Volunteer).where(Volunteer.phone == phone))
+    # Most texts come from workers: a plain id lookup first, the row only for a volunteer.
+    volunteer_id = session.connection().scalar(_VOLUNTEER_BY_PHONE, {"phone": phone})
+    return None if volunteer_id is None else session.get(Volunteer, volunteer_id)
+
+
+_VOLUNTEER_BY_PHONE = (select(Volunteer.__table__.c.id)
+                       .where(Volunteer.__table__.c.phone == bindparam("phone")))
 
 
 def dispatch_sms(session: Session, sms: InboundSms, phone: str) -> IntakeResult | None:

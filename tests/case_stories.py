@@ -163,8 +163,7 @@ def write_stories(volunteer_id: int, organisation_id: int, rounds: int = 30) -> 
         for i in range(rounds):
             asked = w.worker_says(f"第{i + 1}次：老板还是不接电话，怎么办？", worker.phone)
             w.reply(asked, f"工友热线：已收到，已记入案件{wages.number}。")
-            w.log(EventKind.MESSAGE_OUT, f"forwarded to volunteer {volunteer.name}",
-                  data={"inbound_message_id": 0})
+            w.log(EventKind.MESSAGE_OUT, f"forwarded to volunteer {volunteer.name}")
             w.relay(volunteer, f"收到（第{i + 1}次）。我们正在联系劳动监察大队，请耐心等待。",
                     worker.phone, MessageStatus.DELIVERED)
             if i % 7 == 3:

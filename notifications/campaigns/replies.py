@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Exists, SQLColumnExpression, and_, exists, select
@@ -33,17 +33,23 @@ REACHED = (RecipientStatus.ACCEPTED, RecipientStatus.SENT, RecipientStatus.DELIV
            RecipientStatus.UNKNOWN)
 
 
-def _reached(contact_id: Any) -> ColumnElement[bool]:
+def _reached(contact_id: Any, since: Any = None) -> ColumnElement[bool]:
     return and_(Recipient.contact_id == contact_id,
-                Recipient.sent_at >= utcnow() - REACH_LOOKBACK,
+                Recipient.sent_at >= (utcnow() - REACH_LOOKBACK if since is None else since),
                 Recipient.status.in_(REACHED))
 
 
-def recently_reached(contact_id: SQLColumnExpression[int]) -> Exists:
-    """EXISTS: a campaign text reached this contact within the longest reply window (on the
-    contact/sent_at index), to put in the query that loads the contact: most texts come from
-    workers no campaign reached, and they need no campaign lookup at all."""
-    return exists().where(_reached(contact_id))
+def reach_since() -> datetime:
+    """How far back a campaign text may have reached a contact whose reply it could be."""
+    return utcnow() - REACH_LOOKBACK
+
+
+def recently_reached(contact_id: SQLColumnExpression[int], since: Any = None) -> Exists:
+    """EXISTS: a campaign text reached this contact since `since` (default: `reach_since()`,
+    or a bound parameter for a statement built once) on the contact/sent_at index, to put in
+    the query that loads the contact: most texts come from workers no campaign reached, and
+    they need no campaign lookup at all."""
+    return exists().where(_reached(contact_id, since))
 
 
 def latest_campaign_reach(session: Session, contact: Contact
