@@ -94,7 +94,9 @@ def open_case(session: Session, contact: Contact, channel: Channel, language: st
              else "case opened by phone call" if channel == Channel.VOICE
              else "case opened by staff", data={"to": str(CaseStatus.NEW)})
 
-    settle_organisation(session, case)  # its queue, by where the worker works
+    # Its queue, by where the worker works; a case opened just now was never handed over
+    # nor offered, so those facts need no query.
+    settle_organisation(session, case, facts=(False, 0))
     return case
 
 

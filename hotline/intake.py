@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
@@ -140,23 +140,32 @@ def store_inbound(session: Session, sms: InboundSms, *, phone: str | None,
     return msg
 
 
+class Worker(NamedTuple):
+    """Who wrote: their contact, whether a campaign text reached them lately, and whether
+    this text made them a contact (someone new has no case, flow or history to look up)."""
+
+    contact: Contact
+    reached: bool
+    new: bool
+
+
 def find_or_create_contact(session: Session, phone: str, language: str) -> Contact:
     """The contact with this E.164 number, created if new, locked for this transaction."""
-    return find_or_create_worker(session, phone, language)[0]
+    return find_or_create_worker(session, phone, language).contact
 
 
-def find_or_create_worker(session: Session, phone: str, language: str) -> tuple[Contact, bool]:
-    """(contact, whether a campaign text reached them lately), the contact created if new and
-    locked for this transaction: one statement, so the campaign-reply lookup runs only for
-    the few who may be answering a campaign."""
+def find_or_create_worker(session: Session, phone: str, language: str) -> Worker:
+    """The worker with this E.164 number, created if new and locked for this transaction: one
+    statement, so the campaign-reply lookup runs only for the few who may be answering a
+    campaign."""
     row = session.execute(_worker_by_phone(),
                           {"phone": phone, "reach_since": reach_since()}).first()
     if row is not None:
-        return row[0], bool(row[1])
+        return Worker(row[0], bool(row[1]), new=False)
     contact = Contact(phone=phone, language=language)
     session.add(contact)
     session.flush()
-    return contact, False
+    return Worker(contact, reached=False, new=True)
 
 
 @lru_cache(maxsize=1)
@@ -181,7 +190,7 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
         msg = store_inbound(session, sms, phone=None)
         msg.error_message = str(exc)
         return IntakeResult(message_id=msg.id, reply=None)
-    contact, reached = find_or_create_worker(session, phone, detect_language(sms.body))
+    contact, reached, new = find_or_create_worker(session, phone, detect_language(sms.body))
     language = detect_language(sms.body, default=contact.language)
     contact.last_contact_at = utcnow()
     command = parse_keyword(sms.body)  # HELP, STOP/TD, START, STATUS 1024
@@ -190,7 +199,7 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
     if command is not None and command.keyword != WorkerKeyword.LANGUAGE:
         # Reply in the language the worker has been using with us, not that of "STOP".
         return record_command(session, sms, phone, contact, command, contact.language)
-    running: FlowSession | None | Unread = UNREAD
+    running: FlowSession | None | Unread = None if new else UNREAD
     if reached:  # a campaign text reached them lately: this may answer it
         running = active_session(session, contact)
         campaign_reply = reply_to_campaign(session, contact, sms.body, running)
@@ -198,7 +207,8 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
             msg = store_inbound(session, sms, phone=phone, contact=contact,
                                 reply_body=campaign_reply)
             return IntakeResult(message_id=msg.id, reply=campaign_reply)
-    case = office_case(session, contact, sms.office_id) or open_case_for(session, contact)
+    case = None if new else (office_case(session, contact, sms.office_id)
+                             or open_case_for(session, contact))
     if case is not None:
         return continue_case(session, sms, phone, contact, case, language, command,
                              running=running)
@@ -206,7 +216,7 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
         contact.language = command.argument
         return keep_in_inbox(session, sms, phone, contact, command.argument, inbox=False)
     reading = read_message(sms.body) if command is None else None
-    if reading is not None and reading.kind != "problem":
+    if reading is not None and reading.kind != "problem" and not new:
         finished = recently_finished_case(session, contact)
         if finished is not None:
             return write_on_finished(session, sms, phone, contact, finished, language,

@@ -95,13 +95,11 @@ def parse_offer_answer(body: str) -> tuple[bool, int] | None:
 
 def find_volunteer(session: Session, phone: str) -> Volunteer | None:
     """The volunteer who owns this number, if any."""
-    # Most texts come from workers: a plain id lookup first, the row only for a volunteer.
-    volunteer_id = session.connection().scalar(_VOLUNTEER_BY_PHONE, {"phone": phone})
-    return None if volunteer_id is None else session.get(Volunteer, volunteer_id)
+    return session.scalar(_VOLUNTEER_BY_PHONE, {"phone": phone})
 
 
-_VOLUNTEER_BY_PHONE = (select(Volunteer.__table__.c.id)
-                       .where(Volunteer.__table__.c.phone == bindparam("phone")))
+# Built once: every inbound text asks it.
+_VOLUNTEER_BY_PHONE = select(Volunteer).where(Volunteer.phone == bindparam("phone"))
 
 
 def dispatch_sms(session: Session, sms: InboundSms, phone: str) -> IntakeResult | None:

@@ -97,6 +97,8 @@ def tables() -> _Tables:
 
 def _find(plain: str, word: str, taken: list[bool]) -> int:
     """Where `word` first stands in `plain` on characters no longer word claimed; -1 if nowhere."""
+    if word not in plain:  # most of the hundreds of words are absent: no pattern for them
+        return -1
     pattern = rf"\b{re.escape(word)}\b" if word.isascii() else re.escape(word)
     for match in re.finditer(pattern, plain):
         if not any(taken[match.start():match.end()]):
@@ -121,6 +123,8 @@ def _categories(plain: str) -> tuple[set[str], set[str]]:
 def _is_pleasantry(plain: str) -> bool:
     rest = plain
     for word in tables().pleasantries:
+        if word not in rest:
+            continue
         rest = re.sub(rf"\b{re.escape(word)}\b", " ", rest) if word.isascii() else rest.replace(
             word, " ")
     # Nothing left but emoji, punctuation, symbols and spaces.

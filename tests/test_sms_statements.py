@@ -33,10 +33,10 @@ NEW_WORKER = "+8613700000001"
 # MessageSid, which the unique SID backs up). SQLite counts its BEGIN IMMEDIATE
 # (the write lock taken up front); PostgreSQL's BEGIN is not a cursor statement.
 BOUNDS = {
-    "sqlite": {"first_text": 21, "mid_intake": 15, "assigned_case": 15, "volunteer_relay": 13,
-               "thanks_nothing_open": 12},
-    "postgresql": {"first_text": 18, "mid_intake": 12, "assigned_case": 13,
-                   "volunteer_relay": 10, "thanks_nothing_open": 11},
+    "sqlite": {"first_text": 17, "mid_intake": 14, "assigned_case": 14, "volunteer_relay": 13,
+               "thanks_nothing_open": 9},
+    "postgresql": {"first_text": 14, "mid_intake": 11, "assigned_case": 11,
+                   "volunteer_relay": 10, "thanks_nothing_open": 8},
 }
 
 

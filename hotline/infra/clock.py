@@ -13,7 +13,7 @@ time (statement_timestamp(), see DbNow for why not now()), on SQLite 'now'.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,13 @@ PINNED, PINNED_AT = "db_now_pinned", "db_now_at"
 def pin_db_now(session: Session) -> None:
     """Make `db_now` read the database's clock once for the rest of this session's work."""
     session.info[PINNED] = True
+
+
+def offer_db_now(session: Session, value: datetime) -> None:
+    """`value`, a time the database has just written in this session's transaction, is its
+    clock for a pinned session that has not read it yet (one round trip fewer)."""
+    if session.info.get(PINNED) and session.info.get(PINNED_AT) is None:
+        session.info[PINNED_AT] = value.astimezone(UTC)
 
 
 def db_now(session: Session) -> datetime:

@@ -14,6 +14,7 @@ from sqlalchemy import Insert, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from hotline.infra.clock import offer_db_now
 from models import WebhookReceipt
 
 IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
@@ -37,7 +38,13 @@ def seen_before(session: Session, token: str | None, kind: str) -> bool:
     # One statement: a retry racing the first delivery waits for it on the key, then adds
     # nothing (PostgreSQL and SQLite both speak ON CONFLICT DO NOTHING).
     statement = receipt_statement(session.get_bind().dialect.name)
-    return session.execute(statement, {"token": token, "kind": kind}).first() is None
+    row = session.execute(statement, {"token": token, "kind": kind}).first()
+    if row is None:
+        return True
+    # The receipt's time is the database's clock now: a request that pinned its clock
+    # (hotline.infra.clock) reads no other.
+    offer_db_now(session, row.received_at)
+    return False
 
 
 @lru_cache(maxsize=4)
@@ -47,4 +54,4 @@ def receipt_statement(dialect: str) -> Insert:
     table = cast(Table, WebhookReceipt.__table__)
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     return (insert.values(token=bindparam("token"), kind=bindparam("kind"))
-            .on_conflict_do_nothing().returning(table.c.token))
+            .on_conflict_do_nothing().returning(table.c.token, table.c.received_at))
