@@ -14,6 +14,8 @@ from hotline.infra.queues import broker_url
 from hotline.infra.redis_transport import Channel
 from tests.conftest import REDIS_URL
 
+STATIC = {"static_exchanges": ["t_send", "t_late", "t_ttl"]}
+
 
 @pytest.fixture
 def commands(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
@@ -41,7 +43,7 @@ def test_broker_url_names_the_transport_for_plain_and_socket_redis() -> None:
 
 def test_each_publish_is_one_lpush_on_one_client(commands: list[str]) -> None:
     queue = Queue("t_send", Exchange("t_send"), "t_send")
-    with Connection(broker_url(REDIS_URL)) as conn:
+    with Connection(broker_url(REDIS_URL), transport_options=STATIC) as conn:
         producer = conn.Producer()
         producer.publish({"n": 0}, exchange=queue.exchange, routing_key="t_send",
                          declare=[queue])
@@ -62,7 +64,7 @@ def test_each_publish_is_one_lpush_on_one_client(commands: list[str]) -> None:
 
 def test_a_queue_bound_later_is_found_at_once(commands: list[str]) -> None:
     exchange = Exchange("t_late")
-    with Connection(broker_url(REDIS_URL)) as conn:
+    with Connection(broker_url(REDIS_URL), transport_options=STATIC) as conn:
         producer = conn.Producer()
         # Nothing bound yet: kombu drops the message (its own rule); nothing is remembered.
         producer.publish({"n": 1}, exchange=exchange, routing_key="t_late")
@@ -78,11 +80,23 @@ def test_a_queue_bound_later_is_found_at_once(commands: list[str]) -> None:
 def test_bindings_lost_with_redis_data_are_read_again_after_their_ttl(
         commands: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     queue = Queue("t_ttl", Exchange("t_ttl"), "t_ttl")
-    with Connection(broker_url(REDIS_URL)) as conn:
+    with Connection(broker_url(REDIS_URL), transport_options=STATIC) as conn:
         producer = conn.Producer()
         producer.publish({"n": 1}, exchange=queue.exchange, routing_key="t_ttl",
                          declare=[queue])
         monkeypatch.setattr("hotline.infra.redis_transport.BINDINGS_TTL_SECONDS", 0.0)
         commands.clear()
         producer.publish({"n": 2}, exchange=queue.exchange, routing_key="t_ttl")
+        assert commands == ["SMEMBERS", "LPUSH"]
+
+
+def test_bindings_of_other_exchanges_are_read_every_time(commands: list[str]) -> None:
+    """A reply exchange gains a queue per caller (celery inspect ping): never remembered."""
+    queue = Queue("t_reply_a", Exchange("t_reply"), "t_reply_a")
+    with Connection(broker_url(REDIS_URL), transport_options=STATIC) as conn:
+        producer = conn.Producer()
+        producer.publish({"n": 1}, exchange=queue.exchange, routing_key="t_reply_a",
+                         declare=[queue])
+        commands.clear()
+        producer.publish({"n": 2}, exchange=queue.exchange, routing_key="t_reply_a")
         assert commands == ["SMEMBERS", "LPUSH"]

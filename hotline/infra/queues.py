@@ -59,6 +59,8 @@ def celery_config(app: Flask) -> dict[str, Any]:
         },
         "broker_transport_options": {
             "queue_order_strategy": "priority",
+            # hotline.infra.redis_transport remembers these exchanges' bindings (fixed).
+            "static_exchanges": list(QUEUE_ORDER),
             "priority_steps": list(PRIORITY_STEPS),
             # Long waits live in the database + sweeper, so an hour is ample. A killed worker's
             # unacknowledged task comes back only after this, so nothing waits for it: the

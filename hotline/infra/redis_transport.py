@@ -7,7 +7,9 @@ consumer's connection (constructing one fills its table of ~160 response callbac
 LPUSH. A webhook publishes one task per text, so that overhead cost more than the Redis write
 it makes. Here each channel keeps one client (redis-py clients are thread-safe: each command
 takes a connection from the same pool kombu uses) and remembers an exchange's bindings for a
-short while; an exchange with no bindings is never remembered, so a queue declared later (or
+short while — only the exchanges named in the transport option `static_exchanges` (the task
+queues'; a reply exchange gains a queue per caller); an exchange with no bindings is never
+remembered, so a queue declared later (or
 after Redis lost its data) is found at once. The message format, priorities, acks and
 visibility handling are kombu's own, untouched.
 """
@@ -44,15 +46,25 @@ class Channel(kombu_redis.Channel):
 
     def get_table(self, exchange: str) -> list[tuple[str, ...]]:
         """The exchange's bindings, read from Redis at most every BINDINGS_TTL_SECONDS."""
+        if exchange not in self._static_exchanges():
+            # Reply and broadcast exchanges (a `celery inspect ping`) gain a queue per caller.
+            table: list[tuple[str, ...]] = super().get_table(exchange)
+            return table
         cache = self.__dict__.setdefault("_bindings", {})
         now = time.monotonic()
         hit = cache.get(exchange)
         if hit is not None and now - hit[0] < BINDINGS_TTL_SECONDS:
             return hit[1]
-        table: list[tuple[str, ...]] = super().get_table(exchange)
+        table = super().get_table(exchange)
         if table:
             cache[exchange] = (now, table)
         return table
+
+    def _static_exchanges(self) -> frozenset[str]:
+        """The exchanges whose bindings are remembered: the transport option
+        `static_exchanges` (the task queues' own, one fixed binding each)."""
+        options = self.connection.client.transport_options or {}
+        return frozenset(options.get("static_exchanges", ()))
 
     def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
         self.__dict__.setdefault("_bindings", {}).pop(exchange, None)
