@@ -9,9 +9,8 @@ it makes. Here each channel keeps one client (redis-py clients are thread-safe: 
 takes a connection from the same pool kombu uses) and remembers an exchange's bindings for a
 short while — only the exchanges named in the transport option `static_exchanges` (the task
 queues'; a reply exchange gains a queue per caller); an exchange with no bindings is never
-remembered, so a queue declared later (or
-after Redis lost its data) is found at once. The message format, priorities, acks and
-visibility handling are kombu's own, untouched.
+remembered, so a queue declared later (or after Redis lost its data) is found at once. The
+message format, priorities, acks and visibility handling are kombu's own, untouched.
 """
 
 from __future__ import annotations
@@ -31,8 +30,13 @@ BINDINGS_TTL_SECONDS = 30.0
 class Channel(kombu_redis.Channel):
     """A Redis channel with one reusable client and briefly remembered bindings."""
 
-    _reused_client: Any = None
-    _bindings: dict[str, tuple[float, list[tuple[str, ...]]]]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._reused_client: Any = None
+        self._bindings: dict[str, tuple[float, list[tuple[str, ...]]]] = {}
+        super().__init__(*args, **kwargs)
+        options = self.connection.client.transport_options or {}
+        # The task queues' exchanges, one fixed binding each (hotline.infra.queues).
+        self._static = frozenset(options.get("static_exchanges", ()))
 
     @contextmanager
     def conn_or_acquire(self, client: Any = None) -> Iterator[Any]:
@@ -46,32 +50,25 @@ class Channel(kombu_redis.Channel):
 
     def get_table(self, exchange: str) -> list[tuple[str, ...]]:
         """The exchange's bindings, read from Redis at most every BINDINGS_TTL_SECONDS."""
-        if exchange not in self._static_exchanges():
+        if exchange not in self._static:
             # Reply and broadcast exchanges (a `celery inspect ping`) gain a queue per caller.
             table: list[tuple[str, ...]] = super().get_table(exchange)
             return table
-        cache = self.__dict__.setdefault("_bindings", {})
         now = time.monotonic()
-        hit = cache.get(exchange)
+        hit = self._bindings.get(exchange)
         if hit is not None and now - hit[0] < BINDINGS_TTL_SECONDS:
             return hit[1]
         table = super().get_table(exchange)
         if table:
-            cache[exchange] = (now, table)
+            self._bindings[exchange] = (now, table)
         return table
 
-    def _static_exchanges(self) -> frozenset[str]:
-        """The exchanges whose bindings are remembered: the transport option
-        `static_exchanges` (the task queues' own, one fixed binding each)."""
-        options = self.connection.client.transport_options or {}
-        return frozenset(options.get("static_exchanges", ()))
-
     def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
-        self.__dict__.setdefault("_bindings", {}).pop(exchange, None)
+        self._bindings.pop(exchange, None)
         super()._queue_bind(exchange, routing_key, pattern, queue)
 
     def _delete(self, queue: str, *args: Any, **kwargs: Any) -> None:
-        self.__dict__.setdefault("_bindings", {}).clear()
+        self._bindings.clear()
         super()._delete(queue, *args, **kwargs)
 
 
