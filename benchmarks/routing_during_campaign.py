@@ -6,7 +6,7 @@ the CI smoke); one case in five is urgent and reported apart. The campaign has i
 worker, as in the README's commands (`--shared-worker`: one worker for every queue).
 Goals: case → offer p95 < 300 ms at 20 cases/s, an urgent case's first offer p95 < 150 ms.
 
-    .venv/bin/python -m benchmarks.routing_during_campaign [--small] [--seconds 10]
+    .venv/bin/python -m benchmarks.routing_during_campaign [--small] [--seconds 30]
                                                            [--urgent-worker] [--json PATH]
 """
 
@@ -23,7 +23,8 @@ def main() -> None:
     """Parse the options and hand over to the routing-latency benchmark."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--small", action="store_true", help="CI smoke: a 1,000-recipient campaign")
-    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--seconds", type=float, default=30,
+                    help="routing window (30 s: 600 cases, 120 of them urgent)")
     ap.add_argument("--urgent-worker", action="store_true")
     ap.add_argument("--shared-worker", action="store_true",
                     help="one worker for every queue (campaign chunks included)")

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, false, text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, false, inspect, text
 from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from models.base import Base, DbNow, object_now, str_enum
@@ -249,7 +249,14 @@ class Case(Base):
         """Append one entry to the case timeline."""
         event = CaseEvent(kind=kind, text=text, actor=actor, data=data or {},
                           message_id=message_id, offer_id=offer_id, call_id=call_id)
-        self.events.add(event)
+        state = inspect(self)
+        if state.persistent and state.session is not None and state.identity:
+            # A saved case takes the entry by its key: reaching `self.events` builds a
+            # write-only collection and its query each time, the costliest part of a log.
+            event.case_id = state.identity[0]
+            state.session.add(event)
+        else:
+            self.events.add(event)
         return event
 
 
