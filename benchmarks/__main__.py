@@ -121,6 +121,15 @@ def webhook_rows(webhooks: dict[str, Any]) -> list[list[str]]:
                          f"{r['hotline']['p50_ms']}", f"{r['hotline']['p99_ms']}",
                          f"{r['baseline']['req_per_s']}", f"{r['baseline']['p50_ms']}",
                          f"{r['ratio']['throughput']}", f"{load}"])
+        for workers in (1, 2):
+            run = (result.get("sqlite_workers") or {}).get(f"workers_{workers}", {})
+            for key, label in (("first_text", "first text"), ("assigned_case", "assigned case")):
+                if key in run:
+                    r = run[key]
+                    load = (r["machine"].get("load_average") or {}).get("mean")
+                    rows.append([f"SMS webhook, {label} ({db}, -w {workers})",
+                                 f"{r['req_per_s']}", f"{r['p50_ms']}", f"{r['p99_ms']}",
+                                 "", "", "", f"{load}"])
     return rows
 
 

@@ -49,6 +49,21 @@ def _baseline_cell(webhook: dict[str, Any], key: str) -> str:
     return f"bare Flask route {' / '.join(parts)} req/s ({' / '.join(ratios)})"
 
 
+def _workers_row(result: dict[str, Any] | None) -> list[str] | None:
+    """SQLite's one-writer lock: the webhook's p99 under `gunicorn -w 1` and `-w 2`."""
+    runs = (result or {}).get("sqlite_workers")
+    if not runs:
+        return None
+    cells = []
+    for key, label in (("first_text", "first text"), ("assigned_case", "assigned case")):
+        one, two = runs["workers_1"][key], runs["workers_2"][key]
+        cells.append(f"{label}: p99 {_num(one['p99_ms'])} ms with `-w 1`, {_num(two['p99_ms'])} "
+                     f"ms with `-w 2` (×{runs['p99_two_over_one'][key]}; "
+                     f"{_num(one['req_per_s'], 0)} → {_num(two['req_per_s'], 0)} req/s)")
+    return ["SQLite: inbound SMS webhook, one gunicorn worker against two (goal: p99 with two "
+            "no worse)", "; ".join(cells), "", "same database and load"]
+
+
 def _external_rows(results: dict[str, Any]) -> list[list[str]]:
     rows: list[list[str]] = []
     fan = {db: (r.get("result") or {}) for db, r in
@@ -114,7 +129,8 @@ def render(report: dict[str, Any]) -> str:
     for key, label in WEBHOOK_ROWS:
         cells = [_webhook_cell(webhook.get(db), key) for db in DATABASES]
         lines.append(f"| {label} | {cells[0]} | {cells[1]} | {_baseline_cell(webhook, key)} |")
-    for row in _external_rows(results):
+    workers = _workers_row(webhook.get("sqlite"))
+    for row in [*([workers] if workers else []), *_external_rows(results)]:
         lines.append("| " + " | ".join(row) + " |")
     lines.append(END)
     return "\n".join(lines)

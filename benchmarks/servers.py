@@ -33,12 +33,13 @@ def free_port() -> int:
 class Gunicorn:
     """`gunicorn -w 2` serving an app factory on a loopback port, as production would."""
 
-    def __init__(self, factory: str, env: dict[str, str], workdir: Path) -> None:
+    def __init__(self, factory: str, env: dict[str, str], workdir: Path,
+                 workers: int = GUNICORN_WORKERS) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"gunicorn-{self.port}.log"
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        args = [sys.executable, "-m", "gunicorn", "-w", str(GUNICORN_WORKERS),
+        args = [sys.executable, "-m", "gunicorn", "-w", str(workers),
                 "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
                 "--timeout", "60", factory]
         self.process = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **env},
@@ -73,9 +74,10 @@ class Gunicorn:
 
 
 @contextmanager
-def gunicorn(factory: str, env: dict[str, str], workdir: Path) -> Iterator[Gunicorn]:
-    """A started, ready gunicorn; stopped on exit."""
-    server = Gunicorn(factory, env, workdir)
+def gunicorn(factory: str, env: dict[str, str], workdir: Path,
+             workers: int = GUNICORN_WORKERS) -> Iterator[Gunicorn]:
+    """A started, ready gunicorn (`workers` sync workers); stopped on exit."""
+    server = Gunicorn(factory, env, workdir, workers)
     try:
         server.wait_ready()
         yield server

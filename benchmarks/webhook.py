@@ -29,6 +29,7 @@ from benchmarks.servers import gunicorn
 from benchmarks.wrk import run_wrk
 from hotline.consent import TEXTED_HOTLINE
 from hotline.infra.db import Database
+from hotline.infra.migrate import upgrade
 from hotline.infra.queues import broker_keys
 from models import (
     Case,
@@ -76,17 +77,21 @@ def signed(path: str, form: dict[str, str], extra: dict[str, str] | None = None
                            {"Content-Type": FORM, "X-Twilio-Signature": sig, **(extra or {})})
 
 
+NEW_WORKERS = "+86136"  # the measured first texts come from these numbers
+WARM_NEW_WORKERS = "+86133"  # the warm-up's first texts: not counted with the measured ones
 SENDERS = 1000  # workers with an assigned case; their texts are forwarded to the volunteer
 ENQUEUE_QUEUES = ("urgent", "intake", "send")
 
 
-def sms_requests(n: int, prefix: str, senders: int | None = SENDERS) -> list[PreparedRequest]:
+def sms_requests(n: int, prefix: str, senders: int | None = SENDERS, first: int = 0,
+                 new_numbers: str = NEW_WORKERS) -> list[PreparedRequest]:
     """`n` inbound texts: from `senders` workers with an assigned case (each text continues
-    it), or with `senders=None` each from a new worker (a first text that opens a case)."""
+    it), or with `senders=None` each from a new worker (a first text that opens a case; the
+    new workers' numbers are `new_numbers` followed by eight digits counting from `first`)."""
     out = []
     for i in range(n):
         sid = f"SM{prefix}{i:0{32 - len(prefix)}d}"
-        sender = f"+86135{i % senders:08d}" if senders else f"+86136{i:08d}"
+        sender = f"+86135{i % senders:08d}" if senders else f"{new_numbers}{first + i:08d}"
         form = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "b" * 32,
                 "From": sender, "To": HOTLINE_NUMBER,
                 "Body": BODIES[i % len(BODIES)], "NumMedia": "0", "ApiVersion": "2010-04-01"}
@@ -192,12 +197,19 @@ def requests_for(sizes: Sizes, messages: list[tuple[int, str]]) -> dict[str, lis
 
 
 def measure(url: str, sizes: Sizes, prepared: dict[str, list[PreparedRequest]], *,
-            stateless: bool, redis_url: str | None = None) -> dict[str, Any]:
-    """Warm up, then one wrk run per path against one server (the baseline may cycle)."""
-    run_load(url, sms_requests(sizes.warmup, "warm"), concurrency=sizes.concurrency,
-             time_limit=60)
+            stateless: bool, redis_url: str | None = None, warm_run: int = 0
+            ) -> dict[str, Any]:
+    """Warm up, then one wrk run per prepared path against one server (the baseline may
+    cycle). `warm_run` numbers the warm-up, so that servers sharing a database each warm up
+    with texts of their own."""
+    # Both kinds of text, so that each gunicorn worker has loaded what a first text needs
+    # (the flows, the catalogues, the place names) before the clock starts.
+    warm = [*sms_requests(sizes.warmup, f"warm{warm_run}"),
+            *sms_requests(sizes.warmup, f"warmnew{warm_run}", senders=None,
+                          new_numbers=WARM_NEW_WORKERS, first=warm_run * 100_000)]
+    run_load(url, warm, concurrency=sizes.concurrency, time_limit=60)
     out: dict[str, Any] = {}
-    for path in PATHS:
+    for path in prepared:
         before = queued_tasks(redis_url) if redis_url else 0
         out[path] = run_wrk(url, prepared[path], seconds=sizes.seconds,
                             cycle=stateless and sizes.baseline_cycles)
@@ -231,9 +243,38 @@ def bench_database(db_url: str, redis_url: str, sizes: Sizes) -> dict[str, Any]:
         path: {"hotline": hotline[path], "baseline": baseline[path],
                "ratio": ratio(hotline[path], baseline[path])} for path in PATHS}
     out["checks"] = {**count_rows(db_url), "status_messages": sizes.status_messages}
+    if db_url.startswith("sqlite"):
+        with tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
+            out["sqlite_workers"] = sqlite_workers(redis_url, sizes, Path(tmp))
     return out
 
 
 def pg_server_url() -> str:
     """The PostgreSQL server the benchmark may create a schema on."""
     return os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+SMS_PATHS = ("first_text", "assigned_case")
+
+
+def sqlite_workers(redis_url: str, sizes: Sizes, workdir: Path) -> dict[str, Any]:
+    """SQLite lets one writer in at a time: the SMS webhook under `gunicorn -w 1`, then `-w 2`,
+    on one fresh database with the same load (each run its own new workers and SIDs). The
+    goal: p99 with two workers no worse than with one."""
+    db_url = f"sqlite:///{workdir / 'workers.db'}"
+    upgrade(db_url)
+    seed_assigned_cases(db_url)
+    runs: dict[str, Any] = {}
+    for workers in (1, 2):
+        prepared = {"first_text": sms_requests(sizes.sms, f"w{workers}new", senders=None,
+                                               first=workers * 1_000_000),
+                    "assigned_case": sms_requests(sizes.sms, f"w{workers}run")}
+        env = hotline_env(db_url, redis_url, str(workdir / f"instance-{workers}"))
+        with gunicorn("hotline:create_app()", env, workdir, workers=workers) as app:
+            runs[f"workers_{workers}"] = measure(app.url, sizes, prepared, stateless=False,
+                                                 warm_run=workers)
+    one, two = runs["workers_1"], runs["workers_2"]
+    runs["p99_two_over_one"] = {
+        path: round(two[path]["p99_ms"] / one[path]["p99_ms"], 2) if one[path]["p99_ms"]
+        else None for path in SMS_PATHS}
+    return runs

@@ -59,6 +59,7 @@ def test_small_benchmark_run_writes_sane_json(tmp_path: Path) -> None:
         check_latency(results["routing_latency"]["runs"][db])
         check_send_rate(results["status_vs_send_rate"][db])
         check_datasize(results["datasize"]["runs"][db], db)
+    assert "sqlite_workers" in results["webhook"]["sqlite"]  # one worker against two
     during = results["routing_during_campaign"]["runs"]["all"]
     check_latency(during)
     assert during["result"]["urgent"]["n"] > 0  # injuries were routed as urgent
@@ -89,6 +90,12 @@ def check_webhook(result: dict[str, Any], sizes: dict[str, int]) -> None:
     assert sizes["sms"] - cut <= enqueued <= sizes["sms"]
     assert abs(checks["forwarded_to_volunteers"] - sizes["warmup"] - enqueued) <= cut
     assert 0 < result["first_text"]["ratio"]["throughput"] < 1
+    if "sqlite_workers" in result:  # SQLite: the webhook under one gunicorn worker, then two
+        workers = result["sqlite_workers"]
+        for run in ("workers_1", "workers_2"):
+            for path in ("first_text", "assigned_case"):
+                check_wrk_run(workers[run][path], sizes["sms"])
+        assert all(ratio > 0 for ratio in workers["p99_two_over_one"].values())
 
 
 def check_wrk_run(run: dict[str, Any], prepared: int) -> None:
