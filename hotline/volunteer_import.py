@@ -3,8 +3,9 @@
 Columns (header row required; only name and phone must be filled):
     name, phone, languages, dialects, home_province, regions, skills, capacity, shifts,
     timezone, on_duty, organisation
-Lists are separated by ; 、 or | ("zh;en", "欠薪、工伤"); shifts look like
-"mon-fri 09:00-18:00; sat 10:00-14:00". A phone already known updates that volunteer.
+Lists are separated by ; ； 、 ， , or | ("zh;en", "欠薪、工伤"); shifts look like
+"mon-fri 09:00-18:00; sat 10:00-14:00" or "周一至周五 9:00-18:00；周六 10:00-14:00"
+(models.volunteer.parse_shifts). A phone already known updates that volunteer.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from notifications.csv_rows import decode_csv, numbered_rows
 COLUMNS = ("name", "phone", "languages", "dialects", "home_province", "regions", "skills",
            "capacity", "shifts", "timezone", "on_duty", "organisation")
 REQUIRED = ("name", "phone")
-LIST_SEPARATORS = re.compile(r"[;；、|]")
+LIST_SEPARATORS = re.compile(r"[;；、，,|]")
 LANGUAGES = {"zh": "zh", "中文": "zh", "普通话": "zh", "mandarin": "zh", "chinese": "zh",
              "en": "en", "english": "en", "英语": "en", "英文": "en"}
+LANGUAGE_CODES = tuple(dict.fromkeys(LANGUAGES.values()))  # what a volunteer's languages hold
 SKILLS = {**{c.value: c.value for c in CaseCategory},
           **{name: c.value for c, name in CATEGORY_NAMES["zh"].items()},
           "合同": CaseCategory.CONTRACT.value, "辞退": CaseCategory.CONTRACT.value}
@@ -68,7 +70,7 @@ class ImportReport:
 
 
 def split_list(text: str) -> list[str]:
-    """'zh; en' / '欠薪、工伤' → items, blanks dropped."""
+    """'zh; en' / '欠薪、工伤' / '河南话，粤语' → items, blanks dropped."""
     return [p.strip() for p in LIST_SEPARATORS.split(text or "") if p.strip()]
 
 

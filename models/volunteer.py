@@ -26,15 +26,43 @@ DIALECT_ALIASES = {
     "闽南语": "minnan", "hokkien": "minnan", "guizhou": "guizhou", "贵州话": "guizhou",
     "anhui": "anhui", "安徽话": "anhui", "shandong": "shandong", "山东话": "shandong",
 }
+# Each canonical variety by its first Chinese name above (henan → 河南话): how a form shows it.
+DIALECT_NAMES = {key: next(name for name, k in DIALECT_ALIASES.items()
+                           if k == key and not name.isascii())
+                 for key in dict.fromkeys(DIALECT_ALIASES.values())}
 DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
+        "monday": 0, "tues": 1, "tuesday": 1, "wednesday": 2, "thur": 3, "thurs": 3,
+        "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
         "一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
-SHIFT = re.compile(r"^(?P<days>\S+)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$")
+# Words for several days at once, read whole (周末 is not 周 + 末).
+DAY_GROUPS = {**dict.fromkeys(("daily", "every", "everyday", "每天", "每日", "天天"),
+                              list(range(7))),
+              **dict.fromkeys(("weekdays", "工作日"), [0, 1, 2, 3, 4]),
+              **dict.fromkeys(("weekend", "weekends", "周末", "週末"), [5, 6])}
+# How a Chinese day name begins: 周一, 週一, 星期一, 礼拜一.
+DAY_PREFIX = re.compile(r"^(?:周|週|星期|礼拜|禮拜)")
+# A clock time as typed: 9:00, 09:00, 9点, 9点半, 9点30(分).
+CLOCK = r"\d{1,2}(?::\d{2}|点(?:半|\d{1,2}分?)?)"
+SHIFT = re.compile(rf"^(?P<days>.*?\S)\s*(?P<start>{CLOCK})\s*(?:-|至|到|\bto\b)\s*"
+                   rf"(?P<end>{CLOCK})$")
+# Dashes and tildes typed between two days or two times, which NFKC leaves as they are.
+DASHES = re.compile(r"[‐‑‒–—―−~〜〰]")
+# Between two shifts: ; (and ； once NFKC'd), a new line, or right after a time a comma, a 、
+# or a space that no second time follows ('mon-fri 09:00-18:00 sat 10:00-14:00').
+SHIFT_SEPARATOR = re.compile(r"[;\n]|(?<=[\d点半分])(?:\s*[,、]\s*|\s+(?![\d\s\-至到]|to\b))")
+DAY_RANGE = re.compile(r"\s*(?:-|至|到|\bto\b|\bthrough\b|\bthru\b)\s*")
+DAY_LIST = re.compile(r"\s*(?:,|、|/|&|和|及|与|\band\b)\s*|\s+")
 
 
 def canonical_dialect(name: str) -> str:
     """'河南话' and 'Henan' both become 'henan'; unknown names are kept, lower-cased."""
     key = unicodedata.normalize("NFKC", name).strip().lower()
     return DIALECT_ALIASES.get(key, key)
+
+
+def dialect_name(key: str) -> str:
+    """A canonical dialect as people write it ('henan' → '河南话'); another name as it is."""
+    return DIALECT_NAMES.get(key, key)
 
 
 def check_timezone(name: str) -> str:
@@ -46,35 +74,60 @@ def check_timezone(name: str) -> str:
     return name
 
 
+def _day(word: str) -> int | None:
+    """One day's name (mon, Monday, 周一, 星期天) as 0-6 (Monday first), or None."""
+    return DAYS.get(DAY_PREFIX.sub("", word))
+
+
 def _days(text: str) -> list[int]:
-    text = text.lower().replace("周", "").replace("星期", "")
-    if text in ("daily", "每天", "every"):
-        return list(range(7))
+    """The days of a shift: 'mon-fri', 'sat,sun', '周一至周五', '周六、周日', '周一三五',
+    'Monday to Friday', '每天', '工作日', '周末'."""
+    text = DAY_RANGE.sub("-", text.lower().strip())
+    if re.sub(r"\s+", "", text) in DAY_GROUPS:
+        return DAY_GROUPS[re.sub(r"\s+", "", text)]
     days: set[int] = set()
-    for part in text.split(","):
+    for part in filter(None, DAY_LIST.split(text)):
+        if part in DAY_GROUPS:
+            days.update(DAY_GROUPS[part])
+            continue
         first, _, last = part.partition("-")
-        if first not in DAYS or (last and last not in DAYS):
-            raise ValueError(f"unknown day {part!r} (use mon..sun or 周一..周日)")
-        a, b = DAYS[first], DAYS[last or first]
-        days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+        a, b = _day(first), _day(last or first)
+        if a is not None and b is not None:
+            days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+            continue
+        several = DAY_PREFIX.sub("", part)  # 周一三五, 周六日: one character a day
+        if not last and len(several) > 1 and all(c in DAYS for c in several):
+            days.update(DAYS[c] for c in several)
+            continue
+        bad = first if a is None else last
+        raise ValueError(f"unknown day {bad!r} (use mon..sun or 周一..周日)")
     return sorted(days)
 
 
+def _hhmm(clock: str) -> str:
+    """9:00, 9点, 9点半, 9点30分 as '09:00', '09:30'."""
+    hour, _, minute = clock.replace("点", ":").replace("半", "30").rstrip("分").partition(":")
+    return f"{int(hour):02d}:{int(minute or 0):02d}"
+
+
 def parse_shifts(text: str) -> list[dict[str, Any]]:
-    """'mon-fri 09:00-18:00; sat 10:00-14:00' (or 周一-周五 …) as shift dicts; '' = none."""
+    """Weekly shifts as typed into the form, the CSV or the CLI, as shift dicts ('' = none):
+    'mon-fri 09:00-18:00; sat 10:00-14:00', '周一至周五 9:00-18:00；周六 10点-14点',
+    '星期六 10:00–14:00', full-width '９：００－１８：００'. The one reader of shift text."""
     shifts: list[dict[str, Any]] = []
-    for raw in re.split(r"[;；]", unicodedata.normalize("NFKC", text or "")):
+    plain = DASHES.sub("-", unicodedata.normalize("NFKC", text or ""))
+    for raw in SHIFT_SEPARATOR.split(plain):
         if not raw.strip():
             continue
         match = SHIFT.match(raw.strip())
         if match is None:
             raise ValueError(f"shift {raw.strip()!r} is not like 'mon-fri 09:00-18:00'")
-        for hhmm in (match["start"], match["end"]):
+        start, end = _hhmm(match["start"]), _hhmm(match["end"])
+        for hhmm in (start, end):
             hour, minute = map(int, hhmm.split(":"))
             if hour > 24 or minute > 59 or (hour == 24 and minute):
                 raise ValueError(f"bad time {hhmm!r} in shift {raw.strip()!r}")
-        shifts.append({"days": _days(match["days"]), "start": match["start"].zfill(5),
-                       "end": match["end"].zfill(5)})
+        shifts.append({"days": _days(match["days"]), "start": start, "end": end})
     return shifts
 
 

@@ -84,7 +84,7 @@ def test_edit_profile_and_errors(app: Flask, web_world: WebWorld) -> None:
         assert vol.skills == ["wages", "injury"] and vol.dialects == ["henan"]
         assert vol.capacity == 5 and vol.on_duty and vol.languages == ["zh", "en"]
         assert vol.shifts[1] == {"days": [5], "start": "10:00", "end": "14:00"}
-    assert "mon,tue,wed,thu,fri 09:00-18:00" in client.get(url).get_data(as_text=True)
+    assert "Mon-Fri 09:00-18:00; Sat 10:00-14:00" in client.get(url).get_data(as_text=True)
 
 
 def test_volunteer_pages_are_staff_only(app: Flask, web_world: WebWorld) -> None:
