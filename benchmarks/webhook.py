@@ -47,8 +47,17 @@ from models.base import utcnow
 AUTH_TOKEN = "bench-auth-token-0123456789"
 PUBLIC_URL = "https://bench.hotline.example"
 HOTLINE_NUMBER = "+8610086000000"
-BODIES = ["老板拖欠我三个月工资，一共八千块", "工地上摔伤了，老板不给看病",
-          "My boss has not paid us", "我们二十个工友都没拿到工资", "合同到期被辞退，没有补偿"]
+# Every text differs (a sum of money, a count), as real texts do: the hotline remembers the
+# last few readings of a text, and five repeated bodies would be read once and then recalled.
+BODIES = ["老板拖欠我{months}个月工资，一共{amount}块",
+          "工地上摔伤了，老板不给看病，垫了{amount}元",
+          "My boss has not paid us {amount} yuan", "我们{people}个工友都没拿到工资，每人{amount}元",
+          "合同到期被辞退，没有补偿，月薪{amount}"]
+
+
+def body(i: int) -> str:
+    """The i-th text's words: one of BODIES with its own figures."""
+    return BODIES[i % len(BODIES)].format(months=1 + i % 11, amount=3000 + i, people=3 + i % 30)
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,7 @@ def sms_requests(n: int, prefix: str, senders: int | None = SENDERS, first: int 
         sender = f"+86135{i % senders:08d}" if senders else f"{new_numbers}{first + i:08d}"
         form = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "b" * 32,
                 "From": sender, "To": HOTLINE_NUMBER,
-                "Body": BODIES[i % len(BODIES)], "NumMedia": "0", "ApiVersion": "2010-04-01"}
+                "Body": body(i), "NumMedia": "0", "ApiVersion": "2010-04-01"}
         out.append(signed("/twilio/sms", form, {"I-Twilio-Idempotency-Token": sid}))
     return out
 

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -215,8 +215,17 @@ def _details(plain: str, category: str | None, today: date) -> dict[str, Any]:
 
 
 def read_message(text: str, today: date | None = None) -> Reading:
-    """Read a worker's message: its kind and only the facts it states (flow field names)."""
-    today = today or date.today()
+    """Read a worker's message: its kind and only the facts it states (flow field names).
+
+    The last few readings are remembered: the SMS webhook reads a text before it takes the
+    database's write lock (SQLite lets one writer in at a time), so the intake and the
+    conversation, which read it again inside the transaction, find it read."""
+    found = _read(text, today or date.today())
+    return Reading(found.kind, dict(found.answers))  # a copy: callers may add answers
+
+
+@lru_cache(maxsize=64)
+def _read(text: str, today: date) -> Reading:
     plain = plain_text(clean_said(text, MESSAGE_LENGTH) if text else "")
     if not plain or _is_pleasantry(plain):
         return Reading("pleasantry")

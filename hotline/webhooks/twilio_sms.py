@@ -26,6 +26,7 @@ from hotline.phones import InvalidPhone, normalize_phone
 from hotline.volunteer_sms import dispatch_sms
 from hotline.webhooks.receipts import idempotency_token, receipt_statement, seen_before
 from hotline.webhooks.twiml import sms_reply
+from ivr_flows.understand import read_message
 from models import Contact, Message, MessageStatus, WebhookReceipt
 from models.base import DbNow
 from models.message import STATUS_RANK
@@ -43,7 +44,14 @@ def record_sms(sms: InboundSms, token: str | None = None, *, sid_first: bool = F
     A delivery with a fresh idempotency token is not looked up by its MessageSid first: the
     unique SID still refuses a second copy at the INSERT, and the caller then runs this again
     with `sid_first`, answering from the copy already stored."""
-    with get_db().begin() as session:
+    database = get_db()
+    if database.is_sqlite:
+        # SQLite lets one writer in at a time and the transaction below holds that turn from
+        # its first statement: the words are read before it (read_message remembers the
+        # last few, so the intake finds them read). Elsewhere nothing waits on this, and a
+        # text on an assigned case is never read, so it is read only if the intake needs it.
+        read_message(sms.body)
+    with database.begin() as session:
         pin_db_now(session)  # every rule this text meets uses one "now", read once
         if sid_first or token is None:
             duplicate = find_duplicate(session, sms.sid)
