@@ -113,6 +113,17 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
      {"category": WAGES, "people_affected": 2, "people_approximate": False}),
     # injury first, whatever else is said
     ("工地上摔伤了，老板不给医药费", {"category": INJURY, "employer_pays_treatment": False}),
+    # the boss not paying for treatment, said the ways workers say it
+    ("工地上摔伤了，老板不给看病", {"category": INJURY, "employer_pays_treatment": False}),
+    ("手被机器夹伤了，老板不让看病", {"category": INJURY, "employer_pays_treatment": False}),
+    ("摔断了腿，医药费都是自己垫付的", {"category": INJURY, "employer_pays_treatment": False}),
+    ("【求助】脚砸伤了，老板不肯出医药费😭",
+     {"category": INJURY, "employer_pays_treatment": False}),
+    ("烫伤了，自己掏钱去的诊所", {"category": INJURY, "employer_pays_treatment": False}),
+    ("I hurt my back and the boss refuses to pay for treatment",
+     {"category": INJURY, "employer_pays_treatment": False}),
+    ("受伤住院了，公司付了医药费", {"category": INJURY, "in_hospital": True,
+                            "employer_pays_treatment": True}),
     ("昨天在工地摔伤，现在住院",
      {"category": INJURY, "injured_on": "2026-03-01", "in_hospital": True}),
     ("手指被机器压断了", {"category": INJURY}),
