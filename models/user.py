@@ -120,6 +120,7 @@ class AuditAction(enum.StrEnum):
     ERASE_CONTACT = "erase_contact"  # a worker's personal data erased on request
     EXPORT_CONTACT = "export_contact"  # everything held about a worker exported for them
     EXPORT_CONSENT = "export_consent"  # the consent log or opt-out list, for an auditor
+    EXPORT_TEMPLATES = "export_templates"  # the SMS template drafts to submit to the carrier
 
 
 class AuditLog(Base):

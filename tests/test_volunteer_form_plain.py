@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, expect
 
 from hotline.infra.db import get_db
 from hotline.volunteer_import import LANGUAGE_CODES, split_list
-from hotline.web.staff_volunteers import shifts_text
+from hotline.web.i18n import shifts_text
 from models import Volunteer
 from models.volunteer import parse_shifts
 from tests.conftest import LiveServer, WebWorld

@@ -105,16 +105,17 @@ def test_an_employer_recorded_as_a_duration_is_fixed_and_written_on_the_timeline
     assert (case.employer, case.amount_owed, case.months_unpaid) == \
         ("东莞某电子厂", Decimal("12000.00"), 3)
     lines = {e.text for e in notes(number)}
-    assert "staff_a changed employer from “三个月” to “东莞某电子厂”" in lines
-    assert "staff_a changed wages owed from “¥12,000” to “¥12,000”" not in lines  # unchanged
-    assert "staff_a changed months unpaid from “—” to “3”" in lines
+    assert "changed employer from “三个月” to “东莞某电子厂”" in lines  # the actor says who
+    assert "changed wages owed from “¥12,000” to “¥12,000”" not in lines  # unchanged
+    assert "changed months unpaid from “—” to “3”" in lines
     assert all(e.actor == "user:staff_a" for e in notes(number))
     with get_db().begin() as session:
         entry = session.scalars(select(AuditLog).where(AuditLog.action == "edit_case")).one()
         assert entry.case_id == case.id and "employer" in (entry.detail or "")
-    page = client.get(f"/staff/cases/{number}?lang=zh").get_data(as_text=True)
-    assert "staff_a 把用人单位从“三个月”改为“东莞某电子厂”" in page
-    assert "staff_a 把欠薪月数从“—”改为“3”" in page
+    page = " ".join(visible_text(client.get(f"/staff/cases/{number}?lang=zh")
+                                 .get_data(as_text=True)).split())
+    assert "工作人员 staff_a 把用人单位从“三个月”改为“东莞某电子厂”" in page
+    assert "工作人员 staff_a 把欠薪月数从“—”改为“3”" in page
 
 
 def test_category_leaving_unknown_is_sorted_and_routed(app: Flask, web_world: WebWorld,
@@ -125,11 +126,12 @@ def test_category_leaving_unknown_is_sorted_and_routed(app: Flask, web_world: We
     assert post_edit(client, token, number, category="wages").status_code == 303
     case = case_of(number)
     assert case.category == CaseCategory.WAGES and case.triage_at is None
-    assert "staff_a changed category from “unsorted” to “unpaid wages”" in \
+    assert "changed category from “unsorted” to “unpaid wages”" in \
         {e.text for e in notes(number)}
     assert ("hotline.routing.route_case", (case.id,), INTAKE) in published
-    page = client.get(f"/staff/cases/{number}?lang=zh").get_data(as_text=True)
-    assert "staff_a 把类别从“待分类”改为“欠薪”" in page
+    page = " ".join(visible_text(client.get(f"/staff/cases/{number}?lang=zh")
+                                 .get_data(as_text=True)).split())
+    assert "工作人员 staff_a 把类别从“待分类”改为“欠薪”" in page
 
 
 def test_raising_urgency_reroutes_on_the_urgent_queue(app: Flask, web_world: WebWorld,
@@ -159,9 +161,10 @@ def test_injury_details_are_saved_and_the_case_becomes_urgent(app: Flask,
     assert case.category == CaseCategory.INJURY and case.urgency == Urgency.URGENT
     assert case.details == {"injured_on": injured, "in_hospital": True,
                             "employer_pays_treatment": False, "injury_place": "车间二楼"}
-    page = client.get(f"/staff/cases/{number}?lang=zh").get_data(as_text=True)
-    assert "staff_a 把是否住院从“—”改为“是”" in page
-    assert "staff_a 把类别从“欠薪”改为“工伤”" in page
+    page = " ".join(visible_text(client.get(f"/staff/cases/{number}?lang=zh")
+                                 .get_data(as_text=True)).split())
+    assert "工作人员 staff_a 把是否住院从“—”改为“是”" in page
+    assert "工作人员 staff_a 把类别从“欠薪”改为“工伤”" in page
     # Clearing an answer removes it; the form shows what is stored.
     assert post_edit(client, token, number, category="injury", d_injured_on=injured,
                      d_in_hospital="", d_employer_pays_treatment="no",

@@ -1,6 +1,6 @@
 """Staff correct a case on the web: every fact of it, and the details of its problem.
 
-Each change is written on the timeline in words (who changed what from what to what) and to
+Each change is written on the timeline in words (what changed from what to what, by whom) and to
 the audit log; afterwards routing and collective detection look at the case again.
 """
 
@@ -236,9 +236,9 @@ def shown(name: str, value: Any) -> str:
 
 
 def record(case: Case, user: User, word: str, name: str, old: Any, new: Any) -> None:
-    """One change on the timeline, in words (the actor column says which account)."""
-    who = user.display_name or user.username
-    case.log(EventKind.NOTE, f"{who} changed {word} from “{shown(name, old)}” to "
+    """One change on the timeline, in words; who made it is the entry's actor, which the
+    timeline shows beside it ("Staff 李四 changed wages owed from “¥3,000” to “¥5,000”")."""
+    case.log(EventKind.NOTE, f"changed {word} from “{shown(name, old)}” to "
              f"“{shown(name, new)}”", actor=user.actor,
              data={"edit": name, "by": user.username})
 

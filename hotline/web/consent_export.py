@@ -8,9 +8,7 @@ cell goes through notifications.csv_safe, so no cell is a formula.
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -32,15 +30,15 @@ from hotline.infra.db import get_db
 from hotline.translations import NP_, translate
 from hotline.web.access import audit, guard, signed_in_user
 from hotline.web.campaigns import audience_from, audience_organisation
+from hotline.web.downloads import csv_response
 from hotline.web.i18n import ROLE_NAMES, english_pattern
 from hotline.web.stats import local_zone
-from models import AuditAction, ConsentEvent, Contact, Role, User, utcnow
+from models import AuditAction, ConsentEvent, Contact, Role, User
 from notifications.campaigns.audience import (
     BadAudience,
     left_out_for_consent,
     organisation_condition,
 )
-from notifications.csv_safe import safe_writer
 
 bp = Blueprint("consent_export", __name__, url_prefix="/staff/consent")
 bp.before_request(guard(Role.ADMIN, Role.STAFF))
@@ -117,17 +115,6 @@ def export_scope(user: User) -> ColumnElement[bool] | None:
     """Whose contacts a user exports: an admin everyone's, staff their organisation's."""
     org = audience_organisation(user)
     return None if org is None else organisation_condition(org)
-
-
-def csv_response(rows: Iterable[list[Any]], header: list[str], name: str) -> Response:
-    """A CSV download (BOM first, so Excel opens the UTF-8 Chinese as it is)."""
-    out = io.StringIO()
-    writer = safe_writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    day = utcnow().astimezone(local_zone()).strftime("%Y-%m-%d")
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}-{day}.csv"'})
 
 
 @bp.get("/")

@@ -145,9 +145,12 @@ EVENTS = (
     NP_("timeline", "no approved %(provider)s template carries the forward or its notice "
                     "(hotline templates list shows what is missing)"),
     NP_("timeline", "longer than %(n)s characters"),
-    # a staff correction of a case (hotline.web.case_edit): choices translated, words kept
-    NP_("timeline", "%(who)s changed %(choice)s from “%(was_word)s” to “%(now_word)s”"),
-    NP_("timeline", "%(who)s changed %(field)s from “%(was)s” to “%(now)s”"),
+    # a staff correction of a case (hotline.web.case_edit): choices translated, words kept;
+    # the timeline names who made it beside it (the entry's actor)
+    # TRANSLATORS: follows the staff member's name (李四 把类别从“欠薪”改为“工伤”).
+    NP_("timeline", "changed %(choice)s from “%(was_word)s” to “%(now_word)s”"),
+    # TRANSLATORS: follows the staff member's name (李四 把被欠工资从“¥3,000”改为“¥5,000”).
+    NP_("timeline", "changed %(field)s from “%(was)s” to “%(now)s”"),
     # legal-deadline reminders (hotline.legal_clocks); %(key)s is a rule's title
     NP_("timeline", "legal deadline reminder sent to staff (nobody holds the case): %(key)s"
                     " ends %(due)s (%(n)s days left)"),
@@ -203,9 +206,17 @@ def event_patterns() -> list[tuple[re.Pattern[str], str]]:
     return [(english_pattern(msgid, EVENT_PARTS), msgid) for msgid in EVENTS]
 
 
+# A correction written before the timeline named its maker only once: "李四 changed ..." (the
+# name is the entry's actor too, shown beside the text).
+NAMED_EDIT = re.compile(r"\A.+? (?=changed .+ from “.*” to “.*”\Z)", re.DOTALL)
+
+
 def event_text(event: object) -> str:
     """Jinja filter: a timeline entry's text in the request's language (English as stored)."""
     text = str(getattr(event, "text", "") or "")
+    data = getattr(event, "data", None)
+    if isinstance(data, dict) and data.get("edit") and not text.startswith("changed "):
+        text = NAMED_EDIT.sub("", text, count=1)
     if str(getattr(event, "kind", "")) == "message_out":
         # Send notes name the recipient; rows written before they were masked at the
         # source must not show a full number either (volunteers read this timeline).

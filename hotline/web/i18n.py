@@ -15,6 +15,7 @@ from typing import Any
 
 import flask_babel
 from babel import Locale
+from babel.dates import get_timezone_location
 from babel.support import NullTranslations
 from flask import Flask, g, has_request_context, request
 from markupsafe import Markup
@@ -67,6 +68,33 @@ EVENT_NAMES = {
 WEEKDAYS = (NP_("weekday", "Mon"), NP_("weekday", "Tue"), NP_("weekday", "Wed"),
             NP_("weekday", "Thu"), NP_("weekday", "Fri"), NP_("weekday", "Sat"),
             NP_("weekday", "Sun"))
+# Weekly shifts, as the volunteer form and the volunteers list show them (shifts_text).
+# The profile form shows a volunteer's shifts in the page's language and reads them back
+# through models.volunteer.parse_shifts, which reads every form the entries below make (days
+# as 周一..周日, 星期一..星期日, 礼拜一..礼拜天 or mon..sun; tests/test_volunteer_form_plain.py).
+# TRANSLATORS: a day of a weekly shift as the volunteer form writes it and reads it back (周一).
+SHIFT_DAYS = (NP_("shift", "Mon"), NP_("shift", "Tue"), NP_("shift", "Wed"),
+              NP_("shift", "Thu"), NP_("shift", "Fri"), NP_("shift", "Sat"),
+              NP_("shift", "Sun"))
+# TRANSLATORS: days in a row of a weekly shift ("Mon-Fri", 周一至周五); the form reads - 至 到.
+DAY_RUN = NP_("shift", "%(first)s-%(last)s")
+# TRANSLATORS: a weekly shift on all seven days; the form reads every day, daily, 每天, 每日.
+EVERY_DAY = NP_("shift", "every day")
+# TRANSLATORS: between the days of one weekly shift ("Sat, Sun"); the form reads , 、 ， and /.
+DAY_SEPARATOR = NP_("shift", ", ")
+# TRANSLATORS: between the items of a form field (dialects, shifts); the form reads ; ； 、 ，.
+FORM_LIST_SEPARATOR = NP_("list", "; ")
+# The time zones a volunteer picks from (stored as the zone's id): China first, then the
+# places the hotline's volunteers answer from abroad. Any other zone (from a CSV import) is
+# offered too while a volunteer has it.
+TIMEZONES = (("Asia/Shanghai", N_("China (Beijing time)")),
+             ("Asia/Hong_Kong", N_("Hong Kong")), ("Asia/Macau", N_("Macao")),
+             ("Asia/Taipei", N_("Taipei")), ("Asia/Singapore", N_("Singapore")),
+             ("Asia/Tokyo", N_("Japan")), ("Europe/London", N_("United Kingdom")),
+             ("Europe/Berlin", N_("Central Europe (Berlin, Paris)")),
+             ("America/New_York", N_("US East (New York)")),
+             ("America/Los_Angeles", N_("US West (Los Angeles)")),
+             ("Australia/Sydney", N_("Australia East (Sydney)")))
 
 
 def supported(asked: str | None) -> str | None:
@@ -295,6 +323,7 @@ AUDIT_DETAILS = (
     NP_("audit", "monthly report %(month)s"),
     NP_("audit", "consent log: %(n)s rows"),
     NP_("audit", "opt-out list: %(n)s rows"),
+    NP_("audit", "SMS template drafts: %(n)s rows"),
     NP_("audit", "cli %(what)s of %(org)s: %(n)s rows"),
     NP_("audit", "cli %(what)s: %(n)s rows"),
     NP_("audit", "own password changed"),
@@ -406,6 +435,41 @@ def weekday(index: int) -> str:
     return pgettext("weekday", WEEKDAYS[index])
 
 
+def days_text(days: list[int]) -> str:
+    """A shift's days in the page's language: 'Mon-Fri', 'Sat, Sun' (周一至周五, 周六、周日)."""
+    if sorted(days) == list(range(7)):
+        return pgettext("shift", EVERY_DAY)
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    names = [pgettext("shift", SHIFT_DAYS[d]) for d in range(7)]
+    parts = [[pgettext("shift", DAY_RUN, first=names[run[0]], last=names[run[-1]])]
+             if len(run) > 2 else [names[d] for d in run] for run in runs]
+    return pgettext("shift", DAY_SEPARATOR).join(p for part in parts for p in part)
+
+
+def shifts_text(shifts: list[dict[str, Any]] | None) -> str:
+    """Shifts as the form shows them in the page's language, and reads them back:
+    'Mon-Fri 09:00-18:00; Sat 10:00-14:00' (周一至周五 09:00-18:00；周六 10:00-14:00)."""
+    return pgettext("list", FORM_LIST_SEPARATOR).join(
+        f"{days_text(s['days'])} {s['start']}-{s['end']}" for s in shifts or [])
+
+
+def timezone_name(zone: str) -> str:
+    """A time zone a volunteer answers from, as a place in the page's language ("China
+    (Beijing time)", 中国（北京时间）); one not offered on the form by Babel's name for it."""
+    known = dict(TIMEZONES)
+    if zone in known:
+        return gettext(known[zone])
+    try:
+        return str(get_timezone_location(zone, locale=ui_locale()))
+    except LookupError:
+        return zone
+
+
 def status_name(status: object) -> str:
     """A case, offer, message or call status's human name in the request's language."""
     value = str(status)
@@ -435,8 +499,10 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(category_name=category_name, status_name=status_name,
                                  current_language=current_language, ui_locale=ui_locale,
                                  other_languages=other_languages,
-                                 category_bars=category_bars, language_name=language_name)
+                                 category_bars=category_bars, language_name=language_name,
+                                 timezone_name=timezone_name)
     app.jinja_env.filters.update(category_label=category_label, weekday=weekday,
+                                 shifts_text=shifts_text,
                                  error_text=error_text, audit_detail=audit_detail)
 
     @app.after_request

@@ -17,6 +17,7 @@ from hotline.web.i18n import gettext as _
 from hotline.web.staff import volunteer_scope
 from hotline.web.stats import MonthlyReport, local_zone, monthly_report
 from models import AuditAction, AuditLog, Contact, Role, Volunteer, utcnow
+from models.volunteer import DEFAULT_TIMEZONE
 from notifications.campaigns.audience import organisation_condition
 from notifications.csv_safe import safe_writer
 
@@ -33,7 +34,8 @@ def volunteers() -> Any:
         rows = session.scalars(select(Volunteer).where(volunteer_scope(user))
                                .order_by(Volunteer.on_duty.desc(), Volunteer.name)).all()
         return render_template("staff/volunteers.html", volunteers=rows,
-                               load=current_load(session), mask=mask_phone)
+                               load=current_load(session), mask=mask_phone,
+                               home_zone=DEFAULT_TIMEZONE)
 
 
 @bp.post("/volunteers/<int:volunteer_id>/duty")

@@ -6,14 +6,12 @@ import csv
 import io
 from typing import Any
 
-from babel.dates import get_timezone_location
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.infra.db import get_db
-from hotline.translations import N_, NP_
 from hotline.volunteer_import import (
     LANGUAGE_CODES,
     LANGUAGES,
@@ -25,7 +23,14 @@ from hotline.volunteer_import import (
     split_list,
 )
 from hotline.web.access import signed_in_user
-from hotline.web.i18n import error_text, pgettext, ui_locale
+from hotline.web.i18n import (
+    FORM_LIST_SEPARATOR,
+    TIMEZONES,
+    error_text,
+    pgettext,
+    shifts_text,
+    timezone_name,
+)
 from hotline.web.i18n import gettext as _
 from hotline.web.staff import volunteer_scope
 from models import CaseCategory, Organisation, Role, User, Volunteer
@@ -36,36 +41,8 @@ bp = Blueprint("staff_volunteers", __name__, url_prefix="/staff/volunteers")
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 PROFILE_FIELDS = ("languages", "dialects", "home_province", "regions", "skills", "capacity",
                   "shifts", "timezone")
-# The profile form shows a volunteer's shifts in the page's language and reads them back
-# through models.volunteer.parse_shifts, which reads every form the entries below make (days
-# as 周一..周日, 星期一..星期日, 礼拜一..礼拜天 or mon..sun; tests/test_volunteer_form_plain.py).
-# TRANSLATORS: a day of a weekly shift as the volunteer form writes it and reads it back (周一).
-SHIFT_DAYS = (NP_("shift", "Mon"), NP_("shift", "Tue"), NP_("shift", "Wed"),
-              NP_("shift", "Thu"), NP_("shift", "Fri"), NP_("shift", "Sat"),
-              NP_("shift", "Sun"))
-# TRANSLATORS: days in a row of a weekly shift ("Mon-Fri", 周一至周五); the form reads - 至 到.
-DAY_RUN = NP_("shift", "%(first)s-%(last)s")
-# TRANSLATORS: a weekly shift on all seven days; the form reads every day, daily, 每天, 每日.
-EVERY_DAY = NP_("shift", "every day")
-# TRANSLATORS: between the days of one weekly shift ("Sat, Sun"); the form reads , 、 ， and /.
-DAY_SEPARATOR = NP_("shift", ", ")
-# TRANSLATORS: between the items of a form field (dialects, shifts); the form reads ; ； 、 ，.
-FORM_LIST_SEPARATOR = NP_("list", "; ")
 EXAMPLE_SHIFTS = [{"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "18:00"},
                   {"days": [5], "start": "10:00", "end": "14:00"}]
-# The time zones a volunteer picks from (stored as the zone's id): China first, then the
-# places the hotline's volunteers answer from abroad. Any other zone (from a CSV import) is
-# offered too while a volunteer has it.
-TIMEZONES = (("Asia/Shanghai", N_("China (Beijing time)")),
-             ("Asia/Hong_Kong", N_("Hong Kong")), ("Asia/Macau", N_("Macao")),
-             ("Asia/Taipei", N_("Taipei")), ("Asia/Singapore", N_("Singapore")),
-             ("Asia/Tokyo", N_("Japan")), ("Europe/London", N_("United Kingdom")),
-             ("Europe/Berlin", N_("Central Europe (Berlin, Paris)")),
-             ("America/New_York", N_("US East (New York)")),
-             ("America/Los_Angeles", N_("US West (Los Angeles)")),
-             ("Australia/Sydney", N_("Australia East (Sydney)")))
-
-
 def staff_or_404() -> Any:
     """Anonymous → login page; anyone but staff and admins → 404 (the page does not exist)."""
     if not current_user.is_authenticated:
@@ -164,29 +141,6 @@ def import_csv() -> Any:
         (400 if report.errors and not (report.created or report.updated) else 200)
 
 
-def days_text(days: list[int]) -> str:
-    """A shift's days in the page's language: 'Mon-Fri', 'Sat, Sun' (周一至周五, 周六、周日)."""
-    if sorted(days) == list(range(7)):
-        return pgettext("shift", EVERY_DAY)
-    runs: list[list[int]] = []
-    for day in sorted(days):
-        if runs and runs[-1][-1] == day - 1:
-            runs[-1].append(day)
-        else:
-            runs.append([day])
-    names = [pgettext("shift", SHIFT_DAYS[d]) for d in range(7)]
-    parts = [[pgettext("shift", DAY_RUN, first=names[run[0]], last=names[run[-1]])]
-             if len(run) > 2 else [names[d] for d in run] for run in runs]
-    return pgettext("shift", DAY_SEPARATOR).join(p for part in parts for p in part)
-
-
-def shifts_text(shifts: list[dict[str, Any]] | None) -> str:
-    """Shifts as the form shows them in the page's language, and reads them back:
-    'Mon-Fri 09:00-18:00; Sat 10:00-14:00' (周一至周五 09:00-18:00；周六 10:00-14:00)."""
-    return pgettext("list", FORM_LIST_SEPARATOR).join(
-        f"{days_text(s['days'])} {s['start']}-{s['end']}" for s in shifts or [])
-
-
 def form_list(items: list[str] | None) -> str:
     """A list as the form shows it: '广东省；深圳市' (Chinese), '广东省; 深圳市' (English)."""
     return pgettext("list", FORM_LIST_SEPARATOR).join(items or [])
@@ -197,10 +151,7 @@ def timezone_choices(current: str | None) -> list[tuple[str, str]]:
     `current` among them even when it is none of TIMEZONES."""
     choices = [(zone, _(name)) for zone, name in TIMEZONES]
     if current and current not in dict(TIMEZONES):
-        try:
-            choices.append((current, get_timezone_location(current, locale=ui_locale())))
-        except LookupError:
-            choices.append((current, current))
+        choices.append((current, timezone_name(current)))
     return choices
 
 

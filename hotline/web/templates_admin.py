@@ -2,7 +2,9 @@
 template yet, the templates the office registered, and the carrier's review to record.
 
 On a carrier that sends only approved templates (Alibaba Cloud SMS) a text without one is
-refused, so the page leads with those gaps; the same data as `hotline templates list`.
+refused, so the page leads with those gaps; the same data as `hotline templates list`. The
+list to submit to the carrier downloads from the page (the drafts `hotline templates draft`
+writes, by the same code; audited as the other exports are).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.infra.db import get_db
-from hotline.web.access import guard
+from hotline.web.access import audit, guard, signed_in_user
+from hotline.web.downloads import csv_response
 from hotline.web.i18n import gettext as _
-from models import Case, Organisation, Role, SmsTemplate, TemplateApproval, User
+from models import AuditAction, Case, Organisation, Role, SmsTemplate, TemplateApproval, User
 from notifications.campaigns.compose import CampaignSpec
 from notifications.campaigns.templated import (
     TemplateChoiceError,
@@ -25,11 +28,13 @@ from notifications.campaigns.templated import (
     templated_variants,
 )
 from notifications.providers import PROVIDER_OPT_OUT, requires_templates
-from notifications.template_rules import check_template
+from notifications.template_drafts import draft_cells, draft_header, draft_rows
+from notifications.template_rules import check_signature, check_template
 from notifications.templates import (
     candidates,
     configured_provider,
     coverage,
+    current_fixed,
     relay_outcome,
 )
 
@@ -62,8 +67,33 @@ def index() -> Any:
                       "findings": [f.zh for f in check_template(t.text, t.kind, t.signature)]}
                      for t in rows]
         return render_template("staff/sms_templates.html", provider=provider, gaps=gaps,
-                               templates=templates,
+                               templates=templates, signature=usual_signature(session, provider),
                                in_use=current_app.config.get("HOTLINE_PROVIDER") == provider)
+
+
+def usual_signature(session: Session, provider: str) -> str:
+    """The signature most of the carrier's registered templates carry (the form's default)."""
+    found = session.scalar(select(SmsTemplate.signature).where(SmsTemplate.provider == provider)
+                           .group_by(SmsTemplate.signature)
+                           .order_by(func.count().desc(), SmsTemplate.signature).limit(1))
+    return found or ""
+
+
+@bp.get("/drafts.csv")
+def drafts_csv() -> Any:
+    """Every text the hotline sends as a draft to submit to the carrier (a CSV, audited): the
+    rows `hotline templates draft` writes, for the signature typed on the page."""
+    provider = page_provider()
+    signature = request.args.get("signature", "").strip()
+    if not signature or check_signature(signature):
+        flash(_("Write the signature the carrier approved for the hotline: 2 to 12 characters, "
+                "without 【】."), "error")
+        return redirect(url_for("templates_admin.index", provider=provider) + "#gaps", code=303)
+    rows = draft_rows(provider, signature, fixed=current_fixed())
+    with get_db().begin() as session:
+        audit(session, signed_in_user(), AuditAction.EXPORT_TEMPLATES,
+              detail=f"SMS template drafts: {len(rows)} rows")
+    return csv_response(draft_cells(rows), draft_header(), f"sms-template-drafts-{provider}")
 
 
 @bp.post("/review")
