@@ -7,12 +7,33 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, false, inspect, text
-from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    event,
+    false,
+    insert,
+    inspect,
+    text,
+)
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    SessionTransaction,
+    WriteOnlyMapped,
+    mapped_column,
+    relationship,
+)
 
 from models.base import Base, DbNow, object_now, str_enum
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from models.contact import Contact
     from models.message import Message
     from models.volunteer import Volunteer
@@ -251,10 +272,11 @@ class Case(Base):
                           message_id=message_id, offer_id=offer_id, call_id=call_id)
         state = inspect(self)
         if state.persistent and state.session is not None and state.identity:
-            # A saved case takes the entry by its key: reaching `self.events` builds a
-            # write-only collection and its query each time, the costliest part of a log.
+            # A saved case's entries are written together, in one statement with no RETURNING
+            # (see _write_timeline), not one ORM INSERT each: a text or a routed case writes
+            # several. The entry is not in the session; setting its `message` still works.
             event.case_id = state.identity[0]
-            state.session.add(event)
+            state.session.info.setdefault(_UNWRITTEN, []).append(event)
         else:
             self.events.add(event)
         return event
@@ -314,3 +336,68 @@ class CaseEvent(Base):
     # Lets an event name a message not written yet: the flush writes the message first and
     # fills message_id (the inbound webhook writes its message once, reply included).
     message: Mapped[Message | None] = relationship()
+
+
+# Session.info key: timeline entries of saved cases logged in this transaction, not yet written.
+_UNWRITTEN = "hotline.unwritten_timeline"
+
+
+def _write_timeline(session: Session, connection: Connection | None = None) -> None:
+    """Write the timeline entries waiting in this session whose message (if any) has its id.
+
+    Called before any ORM statement runs and after each flush, so anything that reads the
+    timeline finds them and their order follows the order they were logged in."""
+    waiting: list[CaseEvent] | None = session.info.get(_UNWRITTEN)
+    if not waiting:
+        return
+    ready = [e for e in waiting if e.message is None or e.message.id is not None]
+    if not ready:
+        return
+    if len(ready) == len(waiting):
+        session.info[_UNWRITTEN] = []
+    else:  # an entry naming a message the next flush writes waits for it, and those after it
+        first_blocked = next(i for i, e in enumerate(waiting)
+                             if e.message is not None and e.message.id is None)
+        ready, session.info[_UNWRITTEN] = waiting[:first_blocked], waiting[first_blocked:]
+        if not ready:
+            return
+    rows = [{"case_id": e.case_id, "kind": e.kind, "actor": e.actor, "text": e.text,
+             "data": e.data, "message_id": e.message.id if e.message is not None
+             else e.message_id, "offer_id": e.offer_id, "call_id": e.call_id} for e in ready]
+    (connection or session.connection()).execute(_TIMELINE_INSERT, rows)
+
+
+_TIMELINE_INSERT = insert(CaseEvent)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_orm_statement(state: ORMExecuteState) -> None:
+    _write_timeline(state.session)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _context: object) -> None:
+    _write_timeline(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_UNWRITTEN):
+        session.flush()  # writes the messages entries name, then (after_flush) the entries
+        _write_timeline(session)
+        if session.info.get(_UNWRITTEN):
+            raise RuntimeError("a timeline entry names a message that is in no session")
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _before_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    # What was logged before a savepoint is written before it (on the enclosing transaction's
+    # connection: the SAVEPOINT is not issued yet), so rolling the savepoint back forgets only
+    # what was logged inside it.
+    if transaction.nested and transaction.parent is not None and session.info.get(_UNWRITTEN):
+        _write_timeline(session, transaction.parent.connection(None))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_timeline(session: Session, _previous: SessionTransaction) -> None:
+    session.info.pop(_UNWRITTEN, None)
