@@ -82,6 +82,9 @@ def test_the_volunteers_list_shows_shifts_as_the_edit_form_does_in_chinese(
     # A volunteer without shifts answers any time; one in China needs no time zone.
     other = list_row(html, profiled.vol_b)
     assert "随时" in other and "时区" not in other
+    # How many cases each holds against their limit, in words (a bare "0/3" on a phone's
+    # card, where the column heading is hidden, says nothing).
+    assert re.search(r"在办 \d+ 件（上限 \d+ 件）", row) and "/" not in words(row)
     # One rule for both pages: the edit form shows the same words.
     edit = client.get(f"/staff/volunteers/{profiled.vol_a}/edit?lang=zh").get_data(as_text=True)
     assert ">周一至周五 09:00-18:00；周六 10:00-14:00</textarea>" in edit
@@ -94,6 +97,7 @@ def test_the_volunteers_list_in_english(app: Flask, profiled: WebWorld) -> None:
     assert "Mon-Fri 09:00-18:00; Sat 10:00-14:00" in row
     assert "Chinese, English, Henan dialect" in row and "unpaid wages" in row
     assert "Time zone: United Kingdom" in row
+    assert re.search(r"\d+ of \d+ cases", row)
     assert "Europe/London" not in row and "henan" not in row
 
 
