@@ -89,10 +89,10 @@ def give(session: Session, contact: Contact, source: str, evidence: str | None, 
         if not opt_in:
             return None
         contact.opt_in()
-    if contact.id is None:
-        session.flush()
     now = utcnow()
     contact.consent_at, contact.consent_source = now, source[:MAX_SOURCE]
+    if contact.id is None:
+        session.flush()  # a new contact: its INSERT carries the consent (no UPDATE after it)
     event = ConsentEvent(**_event(contact.id, GIVEN, source, evidence, now))
     session.add(event)
     return event
@@ -104,10 +104,10 @@ def withdraw(session: Session, contact: Contact, source: str, evidence: str | No
     (already opted out with no consent: a second STOP is not news)."""
     if contact.opted_out_at is not None and contact.consent_at is None:
         return None
-    if contact.id is None:
-        session.flush()
     contact.opt_out()
     contact.consent_at = contact.consent_source = None
+    if contact.id is None:
+        session.flush()  # a new contact: its INSERT carries the opt-out
     event = ConsentEvent(**_event(contact.id, WITHDRAWN, source, evidence, utcnow()))
     session.add(event)
     return event

@@ -150,21 +150,25 @@ class Worker(NamedTuple):
 
 
 def find_or_create_contact(session: Session, phone: str, language: str) -> Contact:
-    """The contact with this E.164 number, created if new, locked for this transaction."""
-    return find_or_create_worker(session, phone, language).contact
+    """The contact with this E.164 number, created (and written) if new, locked for this
+    transaction."""
+    contact = find_or_create_worker(session, phone, language).contact
+    if contact.id is None:
+        session.flush()
+    return contact
 
 
 def find_or_create_worker(session: Session, phone: str, language: str) -> Worker:
     """The worker with this E.164 number, created if new and locked for this transaction: one
     statement, so the campaign-reply lookup runs only for the few who may be answering a
-    campaign."""
+    campaign. A new worker is added but not written yet: the caller sets what their first
+    text says of them (consent, last contact) and the next flush writes it in one INSERT."""
     row = session.execute(_worker_by_phone(),
                           {"phone": phone, "reach_since": reach_since()}).first()
     if row is not None:
         return Worker(row[0], bool(row[1]), new=False)
     contact = Contact(phone=phone, language=language)
     session.add(contact)
-    session.flush()
     return Worker(contact, reached=False, new=True)
 
 
@@ -196,6 +200,8 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
     command = parse_keyword(sms.body)  # HELP, STOP/TD, START, STATUS 1024
     if command is None or command.keyword not in (WorkerKeyword.STOP, WorkerKeyword.START):
         first_text(session, contact)  # they agreed to be answered: implied consent on record
+    if contact.id is None:  # someone new whose first word is STOP or START
+        session.flush()
     if command is not None and command.keyword != WorkerKeyword.LANGUAGE:
         # Reply in the language the worker has been using with us, not that of "STOP".
         return record_command(session, sms, phone, contact, command, contact.language)

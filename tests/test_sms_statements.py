@@ -31,13 +31,14 @@ NEW_WORKER = "+8613700000001"
 # Upper bounds per path and database: what the webhook needs today, each delivery carrying
 # Twilio's idempotency token (its receipt is one INSERT; a fresh token spares the lookup by
 # MessageSid, which the unique SID backs up). A saved case's timeline entries are one INSERT
-# (on SQLite they were one each: 17 / 14 / 14 / 13 before). SQLite counts its BEGIN IMMEDIATE
+# (on SQLite they were one each: 17 / 14 / 14 / 13 before), and a new worker's INSERT carries
+# their consent and last contact (an UPDATE after it before). SQLite counts its BEGIN IMMEDIATE
 # (the write lock taken up front); PostgreSQL's BEGIN is not a cursor statement.
 BOUNDS = {
-    "sqlite": {"first_text": 15, "mid_intake": 12, "assigned_case": 12, "volunteer_relay": 11,
-               "thanks_nothing_open": 9},
-    "postgresql": {"first_text": 14, "mid_intake": 11, "assigned_case": 11,
-                   "volunteer_relay": 10, "thanks_nothing_open": 8},
+    "sqlite": {"first_text": 14, "mid_intake": 12, "assigned_case": 12, "volunteer_relay": 11,
+               "thanks_nothing_open": 8},
+    "postgresql": {"first_text": 13, "mid_intake": 11, "assigned_case": 11,
+                   "volunteer_relay": 10, "thanks_nothing_open": 7},
 }
 
 
