@@ -133,7 +133,18 @@ UNIT_MONTHS = re.compile(r"^\s*(个多?半?月|多个月|个半月|多?年(?![\d
                          r"months?\b|mos?\b|years?\b)")
 # A wage rate is no debt: "月薪4000", "一个月4000", "一天两百".
 RATE_BEFORE = re.compile(r"(每个?月|(?<![\d一二三四五六七八九十两个])(一个月|月薪|月工资)|底薪|"
-                         r"日薪|每天|一天|时薪|每小时|工资是|a month|per month|a day|per day)\s*$")
+                         r"日薪|每天|一天|时薪|每小时|工资是|a month|per month|a day|per day)"
+                         r"\s*(能|可以)?(挣|赚|拿|有)?\s*$")
+# ... or said after the sum: "4000一个月", "300块一天", "I earn 4000 a month".
+RATE_AFTER = re.compile(r"^\s*(元|块|yuan|rmb)?\s*(一个月|每个?月|一天|每天|a month|per month|"
+                        r"a day|per day|/month|/day)")
+# What a worker spent (on treatment, mostly) is no wage debt either: "垫了3000元", "医药费8000",
+# "花了两万医药费", "paid 3000 for the hospital". It stays in their words on the case.
+TREATMENT = r"(医药费|医疗费|药费|住院费|手术费|治疗费|看病)"
+COST_BEFORE = re.compile(rf"({TREATMENT}|垫了|垫付了?|自己垫|花了|花掉了?|掏了|自己出了|paid|spent)"
+                         r"\s*(了|都|共|一共|总共)?\s*$")
+COST_AFTER = re.compile(rf"^\s*(多|来)?\s*(元|块|圆|rmb|yuan)?\s*(的)?\s*({TREATMENT}|"
+                        r"for (the )?(hospital|treatment|medicine|doctor|surgery))")
 PAID_BEFORE = re.compile(r"(给了|只给|才给|发了|付了|赔了|补了|预支了?|借了|paid me|gave me)\s*$")
 UNIT_PEOPLE = re.compile(r"^\s*(个|名|位)?\s*(多|来)?\s*(个)?\s*(人|工友|同事|老乡|兄弟|师傅|员工|"
                          r"people|persons?|workers?|colleagues|of us|guys)")
@@ -149,7 +160,9 @@ MAX_AMOUNT = Decimal(100_000_000)
 
 @dataclass(frozen=True)
 class Number:
-    """A number found in text, with what follows it ('month', 'people', 'money', 'other', '')."""
+    """A number found in text, with what it counts: 'month', 'people', 'money', 'rate' (a wage
+    per month or day), 'paid' (what the boss gave), 'cost' (what the worker spent), 'other' or
+    '' (nothing said)."""
 
     value: Decimal
     start: int
@@ -193,10 +206,12 @@ def numbers_in(text: str) -> list[Number]:
         rate = value == 1 and re.match(r"\s*个月\s*[\d一二三四五六七八九两]", after)
         if unit == "month" and (value >= 1900 or before.endswith("每") or rate):
             unit = "other"  # "2025年" is a year, "每个月" a rate
-        elif unit in ("money", "") and RATE_BEFORE.search(before):
+        elif unit in ("money", "") and (RATE_BEFORE.search(before) or RATE_AFTER.match(after)):
             unit = "rate"
         elif unit in ("money", "") and PAID_BEFORE.search(before):
             unit = "paid"  # "只给了两千块": what was paid, not what is owed
+        elif unit in ("money", "") and (COST_BEFORE.search(before) or COST_AFTER.match(after)):
+            unit = "cost"
         found.append(Number(value, start, end, approx, unit))
     for match in re.finditer(r"几\s*(个|名|位)", plain):
         if not any(n.start <= match.start() < n.end for n in found):
@@ -253,7 +268,9 @@ HALF_YEAR = re.compile(r"(\d+(?:\.\d+)?)?\s*(年半|个半月|年|半年|个月�
 def months_in(text: str, bare: bool = False) -> int | None:
     """Months stated in text ('三个月', '一年半', 'half a year'); a bare number counts if `bare`."""
     plain = plain_text(text).replace("half a year", "半年").replace("half year", "半年")
-    plain = re.sub(r"\b(a|an) (year|month)", r"1 \2", plain)
+    # "a month" is one month, except after a sum, where it is a wage rate ("4000 a month").
+    plain = re.sub(r"(\d\s*)?\b(a|an) (year|month)",
+                   lambda m: m.group(0) if m.group(1) else f"1 {m.group(3)}", plain)
     numbers = numbers_in(plain)
     if re.search(r"(?<![\d一二两三四五六七八九十])半年", plain):
         return 6

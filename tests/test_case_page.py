@@ -7,6 +7,7 @@ Runs on SQLite and PostgreSQL (web_world and the stories use the `app` fixture's
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -141,6 +142,19 @@ def test_contract_details_only_when_known(app: Flask, web_world: WebWorld,
     for text in absent:
         assert text not in summary, text
     assert ">True<" not in summary and ">False<" not in summary
+
+
+@pytest.mark.parametrize("amount,shown", [(Decimal(8000), True), (None, False)])
+def test_an_injured_workers_wages_owed_are_shown(app: Flask, web_world: WebWorld,
+                                                 amount: Decimal | None, shown: bool) -> None:
+    # "受伤住院，老板欠我工资8000": the injury leads, and the wages owed are still the worker's.
+    with get_db().begin() as s:
+        case = s.scalar(select(Case).where(Case.number == web_world.assigned_to_a))
+        assert case is not None
+        case.category, case.amount_owed, case.months_unpaid = CaseCategory.INJURY, amount, None
+    summary = summary_of(page(app, "vol_a", f"/inbox/cases/{web_world.assigned_to_a}?lang=zh"))
+    assert ("被欠工资" in summary and "¥8,000" in summary) is shown
+    assert "欠薪月数" not in summary
 
 
 def test_intake_answers_appear_once_as_the_summary(app: Flask, stories: Stories) -> None:

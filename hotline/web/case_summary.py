@@ -143,8 +143,8 @@ def case_facts(case: Case, today: date) -> list[Fact]:
         facts.append(Fact(_("Hometown"), case.contact.home_province))
     if case.employer:
         facts.append(Fact(_("Employer"), case.employer))
-    wages = case.category in WAGE_CATEGORIES or (
-        case.category == CaseCategory.UNKNOWN and case.amount_owed)
+    # Wages owed are shown on any case that has them: a hurt worker is often owed wages too.
+    wages = case.category in WAGE_CATEGORIES or bool(case.amount_owed)
     if wages and case.amount_owed:
         months = _("%(n)s months", n=case.months_unpaid) if case.months_unpaid else ""
         facts.append(Fact(_("Wages owed"), money_words(case.amount_owed), note=months))
