@@ -111,6 +111,7 @@ DETAILS: dict[str, str] = {
     "still_employed": "yesno", "left_on": "date",
     "injured_on": "date", "injury_place": "text", "in_hospital": "yesno",
     "employer_pays_treatment": "yesno", "injury_claim_filed": "yesno",
+    "medical_costs": "number",
     "dismissed_on": "date", "written_contract": "yesno",
     "insurance_kind": "text", "insurance_months": "number",
 }
@@ -122,6 +123,9 @@ _DETAIL_SPECS: dict[str, FieldSpec] = {
     "in_hospital": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "employer_pays_treatment": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "injury_claim_filed": FieldSpec("yesno", values=YES_NO, free=yes_no),
+    # Yuan the hurt worker paid for treatment so far, as read from what they wrote (no
+    # question asks it; staff correct it on the case).
+    "medical_costs": FieldSpec("number"),
     "dismissed_on": FieldSpec("date", read=date_reader("dismissed_on")),
     "written_contract": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "insurance_kind": FieldSpec("choice", max_length=40, free=free_words),

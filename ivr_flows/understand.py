@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 
 from ivr_flows.parse import (
+    MAX_AMOUNT,
+    MIN_AMOUNT,
     amount_in,
     months_in,
     normalize,
@@ -257,4 +259,11 @@ def _read(text: str, today: date) -> Reading:
     if employer:
         answers["employer"] = employer
     answers.update(_details(plain, category, today))
+    if category == "injury":
+        # What the hurt worker paid for treatment so far, in whole yuan: the largest sum said
+        # ("医药费8000，一共花了一万" is ten thousand, not eighteen).
+        costs = [n.value for n in numbers
+                 if n.unit == "cost" and MIN_AMOUNT <= n.value <= MAX_AMOUNT]
+        if costs:
+            answers["medical_costs"] = int(max(costs))
     return Reading("problem" if category else "request", answers)

@@ -157,6 +157,19 @@ def test_an_injured_workers_wages_owed_are_shown(app: Flask, web_world: WebWorld
     assert "欠薪月数" not in summary
 
 
+def test_what_a_hurt_worker_paid_for_treatment_is_on_the_volunteers_summary(
+        app: Flask, web_world: WebWorld) -> None:
+    # "腿摔断了，手术费三万，老板一分没出": read from the first text into the case's details.
+    with get_db().begin() as s:
+        case = s.scalar(select(Case).where(Case.number == web_world.assigned_to_a))
+        assert case is not None
+        case.category = CaseCategory.INJURY
+        case.details = {"medical_costs": 30000, "employer_pays_treatment": False}
+    summary = summary_of(page(app, "vol_a", f"/inbox/cases/{web_world.assigned_to_a}?lang=zh"))
+    assert "工人已垫付的医药费" in summary and "¥30,000" in summary
+    assert "medical" not in summary
+
+
 def test_intake_answers_appear_once_as_the_summary(app: Flask, stories: Stories) -> None:
     html = page(app, "staff_a", f"/staff/cases/{stories.wages}?lang=zh")
     text = visible(html)

@@ -113,6 +113,16 @@ SMS_WALKS = [
          "employer": "宏达鞋厂", "amount_owed": None, "months_unpaid": None},
         {"injured_on": days_ago(1), "injury_place": "车间", "in_hospital": True,
          "employer_pays_treatment": False, "injury_claim_filed": False}),
+    Walk("injury zh, the first text says what treatment cost them", "injury", [
+        ("【求助】在东莞工地摔断了腿，住院花了两万多，老板一分没出😭", "老家"),
+        ("四川", "公司"), ("宏达建筑公司", "哪天受的伤"), ("前天", "在哪里受的伤"),
+        ("脚手架上", "工伤认定"), ("没有", "工伤，广东东莞，宏达建筑公司，受伤日期"),
+        ("对", "1001")],
+        {"category": "injury", "urgency": Urgency.URGENT, "work_city": "东莞",
+         "employer": "宏达建筑公司", "amount_owed": None, "months_unpaid": None},
+        {"injured_on": days_ago(2), "injury_place": "脚手架上", "in_hospital": True,
+         "employer_pays_treatment": False, "injury_claim_filed": False,
+         "medical_costs": 20000}),
     Walk("injury en, an ISO date, yes/no in words", "injury", [
         ("I was injured at work", "Which province"), ("Dongguan", "hometown"),
         ("9", "employer"), ("Hongda Shoes", "When were you injured"),

@@ -174,6 +174,37 @@ def test_injury_details_are_saved_and_the_case_becomes_urgent(app: Flask,
     assert f'value="{injured}"' in form and 'value="车间二楼"' in form
 
 
+@pytest.mark.parametrize("typed,stored,shown", [
+    ("12000", 12000, "¥12,000"), ("１.２万", 12000, "¥12,000"), ("3001元", 3001, "¥3,001"),
+    ("2500.00", 2500, "¥2,500"), ("8,000", 8000, "¥8,000")])
+def test_what_a_hurt_worker_paid_for_treatment_is_saved_in_yuan_and_shown(
+        app: Flask, web_world: WebWorld, typed: str, stored: int, shown: str) -> None:
+    number = web_world.declined_by_a
+    client, token = logged_in(app, "staff_a")
+    assert post_edit(client, token, number, category="injury",
+                     d_medical_costs=typed).status_code == 303
+    assert case_of(number).details == {"medical_costs": stored}
+    page = " ".join(visible_text(client.get(f"/staff/cases/{number}?lang=zh")
+                                 .get_data(as_text=True)).split())
+    assert f"工人已垫付的医药费 {shown}" in page or f"工人已垫付的医药费：{shown}" in page, page
+    assert f"把工人已垫付的医药费从“—”改为“{shown}”" in page
+    form = client.get(f"/staff/cases/{number}/edit").get_data(as_text=True)
+    assert f'name="d_medical_costs" value="{stored}"' in form
+
+
+@pytest.mark.parametrize("typed,error", [("-300", "金额不能为负数"),
+                                         ("很多钱", "请填写金额（元）")])
+def test_a_treatment_cost_that_is_no_sum_is_refused(app: Flask, web_world: WebWorld,
+                                                    typed: str, error: str) -> None:
+    number = web_world.declined_by_a
+    client, token = logged_in(app, "staff_a")
+    resp = post_edit(client, token, number, lang="zh", category="injury",
+                     d_medical_costs=typed)
+    assert resp.status_code == 400 and error in resp.get_data(as_text=True)
+    assert 'id="err-d_medical_costs"' in resp.get_data(as_text=True)
+    assert "medical_costs" not in (case_of(number).details or {})
+
+
 def test_people_and_place_are_corrected_keeping_what_the_worker_said(
         app: Flask, web_world: WebWorld) -> None:
     number = web_world.assigned_to_a

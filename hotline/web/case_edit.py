@@ -54,7 +54,7 @@ class Detail:
     """One answer of a problem's own intake, as a form field (see the shared detail keys)."""
 
     key: str
-    kind: str  # "date" | "bool" | "text" | "int" | "choice"
+    kind: str  # "date" | "bool" | "text" | "int" | "money" (whole yuan) | "choice"
     label: str  # the form label (a message id)
     word: str  # how the timeline names it, in English (translated by the event catalogue)
 
@@ -70,6 +70,8 @@ DETAILS: dict[CaseCategory, tuple[Detail, ...]] = {
         Detail("in_hospital", "bool", N_("In hospital"), "in hospital"),
         Detail("employer_pays_treatment", "bool", N_("Employer pays the treatment"),
                "employer pays treatment"),
+        Detail("medical_costs", "money", N_("Treatment paid by the worker so far (yuan)"),
+               "treatment paid by the worker"),
         Detail("injury_claim_filed", "bool", N_("Work-injury recognition applied for"),
                "injury claim filed")),
     CaseCategory.CONTRACT: (
@@ -169,6 +171,10 @@ def read_detail(detail: Detail, raw: str) -> Any:
         return read_bool(raw)
     if detail.kind == "int":
         return read_int(raw, 0, MAX_MONTHS)
+    if detail.kind == "money":
+        amount = read_amount(raw)
+        # Kept in whole yuan: case.details is JSON, and what a worker paid is never in fen.
+        return None if amount is None else int(amount.to_integral_value())
     if detail.kind == "choice":
         if raw and raw not in INSURANCE_KINDS:
             raise Invalid(_("Choose one of the listed insurances."))
@@ -264,7 +270,9 @@ def apply(session: Session, case: Case, user: User, values: dict[str, Any],
         old, new = merged.get(detail.key), details.get(detail.key)
         if old == new:
             continue
-        record(case, user, detail.word, detail.key, old, new)
+        money = detail.kind == "money"  # the timeline says ¥3,000, not 3000
+        record(case, user, detail.word, detail.key, Decimal(old) if money and old else old,
+               Decimal(new) if money and new is not None else new)
         if new is None:
             merged.pop(detail.key, None)
         else:

@@ -95,6 +95,8 @@ def detail_facts(case: Case) -> list[Fact]:
                  (_("In hospital"), yes_no(d.get("in_hospital"), _("yes"), _("no"))),
                  (_("Employer pays treatment"), yes_no(d.get("employer_pays_treatment"),
                                                        _("yes"), _("no"))),
+                 (_("Treatment paid by the worker so far"),
+                  money_words(Decimal(d["medical_costs"])) if d.get("medical_costs") else None),
                  (_("Work-injury recognition"), yes_no(d.get("injury_claim_filed"),
                                                        _("applied for"), _("not applied for")))]
     elif case.category == CaseCategory.CONTRACT:

@@ -180,6 +180,7 @@ WORDS = (
     NP_("timeline", "still_employed"), NP_("timeline", "left_on"), NP_("timeline", "injured_on"),
     NP_("timeline", "injury_place"), NP_("timeline", "in_hospital"),
     NP_("timeline", "employer_pays_treatment"), NP_("timeline", "injury_claim_filed"),
+    NP_("timeline", "medical_costs"), NP_("timeline", "treatment paid by the worker"),
     NP_("timeline", "dismissed_on"), NP_("timeline", "written_contract"),
     NP_("timeline", "insurance_kind"), NP_("timeline", "insurance_months"),
     NP_("timeline", "urgency"), NP_("timeline", "normal"), NP_("timeline", "yes"),
