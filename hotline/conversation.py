@@ -18,13 +18,22 @@ from sqlalchemy.orm import Session
 
 from hotline.outbox import route_finished_flow
 from hotline.replies import say
-from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
+from ivr_flows.engine import (
+    Context,
+    FlowState,
+    Reply,
+    Turn,
+    advance,
+    local_today,
+    start,
+    take_facts,
+)
 from ivr_flows.fields import known_answers
 from ivr_flows.loader import default_flow
 from ivr_flows.model import Flow
 from ivr_flows.sms import render_sms
 from ivr_flows.store import FlowOutcome, apply_turn, end_flow, save_state, state_of
-from ivr_flows.understand import read_message
+from ivr_flows.understand import facts_in, read_message
 from models import (
     Case,
     CaseStatus,
@@ -177,12 +186,21 @@ def answer(session: Session, row: FlowSession, case: Case, text: str, has_media:
         # place: politeness is never an answer, ask again without counting a failed try.
         save_state(row, before)
         return render_sms(flow, before, waiting_turn(flow, before), case.number), None
-    turn = advance(flow, state, Reply(text=text), sms_context(case))
+    context = sms_context(case)
+    turn = advance(flow, state, Reply(text=text), context)
     if (not turn.understood or turn.fell_back) and polite:
         # "谢谢" or "👍" mid-intake is politeness, not a wrong answer: ask the same question
         # again without counting it as a failed try (hotline.intake's front-door rule).
         save_state(row, before)
         return render_sms(flow, before, waiting_turn(flow, before), case.number), None
+    if not turn.understood or turn.fell_back:
+        # Not an answer to this question, but maybe to a later one: "已经离职了" asked how
+        # much is owed, "住院了，老板不管" asked the day of the injury. Kept, and not asked.
+        facts = known_answers(facts_in(text, before.answers.get("category"),
+                                       local_today(flow, context)))
+        noted = take_facts(flow, before, facts, context)
+        if noted.answered:
+            state, turn = before, noted
     save_state(row, state)
     apply_turn(case, row, turn)
     outcome = None

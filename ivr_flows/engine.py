@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from hotline.translations import NP_, locale_of, translate
 from ivr_flows.fields import FIELDS, URGENT_CATEGORIES, YES_NO
 from ivr_flows.model import Choice, Flow, Node, OfficeHours
-from ivr_flows.parse import clean_text, match_choice, parse_number
+from ivr_flows.parse import clean_text, match_choice, parse_number, said_unsure
 
 MAX_HOPS = 100  # non-waiting nodes passed in one turn; more means a loop in the flow
 ANSWERED_DIAL = frozenset({"completed", "answered"})
@@ -122,6 +122,21 @@ def advance(flow: Flow, state: FlowState, reply: Reply, ctx: Context) -> Turn:
     return turn
 
 
+def take_facts(flow: Flow, state: FlowState, facts: dict[str, Any], ctx: Context) -> Turn:
+    """Keep what a reply said for questions not answered yet (never changing an answer
+    given) and move on past every question now answered; the question waiting is asked
+    again if the reply did not answer it. No failed try is counted: the worker said
+    something that made sense, only not to this question."""
+    turn = Turn()
+    new = {k: v for k, v in facts.items() if state.answers.get(k) is None and k != "category"}
+    if not new:
+        return turn
+    state.answers.update(new)
+    turn.answered = new
+    settle(flow, state, ctx, turn)
+    return turn
+
+
 def settle(flow: Flow, state: FlowState, ctx: Context, turn: Turn) -> None:
     """Pass say, branch and other-channel nodes until one waits or the flow ends."""
     for _ in range(MAX_HOPS):
@@ -214,7 +229,12 @@ Answers = tuple[dict[str, Any], str] | None  # (answers, next node), None: not a
 def interpret(flow: Flow, node: Node, reply: Reply, channel: str, today: date) -> Answers:
     """(answers, next node) for a reply to `node`; None when it is not an answer."""
     handler = _HANDLERS[node.type]
-    return handler(node, reply, channel, today)
+    found = handler(node, reply, channel, today)
+    if found is None and node.type in ("date", "number") and said_unsure(reply.heard):
+        # "不记得了", "不知道多少": asked again, the worker still would not know. The question
+        # stays unanswered (the confirmation says so, the volunteer asks) and the intake goes on.
+        return {}, node.next or ""
+    return found
 
 
 def _menu(node: Node, reply: Reply, channel: str, today: date) -> Answers:

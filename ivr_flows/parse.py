@@ -349,6 +349,26 @@ def _count(text: str) -> int | None:
     return value
 
 
+# Part of a month said after it: "上个月底", "10月中旬", "end of last month".
+MONTH_PART = re.compile(r"^\s*(份)?\s*(底|末|尾|下旬|中旬|中|上旬|初|头)")
+ENGLISH_MONTH_PART = re.compile(r"\b(end|middle|mid|beginning|start)\b(\s+of)?\s*$")
+
+
+def _in_month(found: date | None, before: str, after: str) -> date | None:
+    """The first day of a month moved to the part of it said ('底' its last day, '中' the
+    15th, '下旬' the 25th); the date unchanged when no part is said."""
+    if found is None:
+        return None
+    part = MONTH_PART.match(after)
+    word = part.group(2) if part else ""
+    if not word and (english := ENGLISH_MONTH_PART.search(before)):
+        word = {"end": "底", "middle": "中", "mid": "中"}.get(english.group(1), "初")
+    if word in ("底", "末", "尾"):
+        following = (found.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return following - timedelta(days=1)
+    return found.replace(day={"下旬": 25, "中旬": 15, "中": 15}.get(word, found.day))
+
+
 def _months_back(today: date, months: int, day: int = 1) -> date:
     index = today.year * 12 + today.month - 1 - months
     return date(index // 12, index % 12 + 1, 1) + timedelta(days=day - 1)
@@ -389,25 +409,43 @@ def _parse_date(plain: str, today: date) -> date | None:
         found = _safe_date(year, month, day)
         if found and found > today and not md.group(1):
             found = _safe_date(year - 1, month, day)  # "3月5号" said in January: last March
-        return found
+        return found if md.group(3) else _in_month(found, "", plain[md.end():])
     for word, days in sorted(RELATIVE_DAYS.items(), key=lambda kv: -len(kv[0])):
         if word in plain:
             return today - timedelta(days=days)
-    if "上个月" in plain or "上月" in plain or "last month" in plain:
-        return _months_back(today, 1)
+    if last := re.search(r"上个?月|last month", plain):
+        start = _months_back(today, 1)
+        if day_said := re.match(rf"\s*{CN_NUM}\s*[号日]", plain[last.end():]):
+            said = _count(day_said.group(1))  # "上个月5号"
+            return _safe_date(start.year, start.month, said) if said else None
+        return _in_month(start, plain[:last.start()], plain[last.end():])
+    # "去年年底" / "去年底": the last days of last year; a year alone says no day.
+    last_year = re.search(r"去年|last year", plain)
+    if last_year and (re.match(r"\s*年?\s*(底|末|尾)", plain[last_year.end():])
+                      or ENGLISH_MONTH_PART.search(plain[:last_year.start()])):
+        return date(today.year - 1, 12, 31)
     if "这个月" in plain or "本月" in plain or "this month" in plain:
         return today.replace(day=1)
     english = re.search(r"\b(" + "|".join(ENGLISH_MONTHS) + r")[a-z]*\.?\s*(\d{1,2})?\b", plain)
     if english:
         month, day = ENGLISH_MONTHS.index(english.group(1)) + 1, int(english.group(2) or 1)
         found = _safe_date(today.year, month, day)
-        return _safe_date(today.year - 1, month, day) if found and found > today else found
+        if found and found > today:
+            found = _safe_date(today.year - 1, month, day)
+        return found if english.group(2) else _in_month(found, plain[:english.start()], "")
     return None
 
 
 NO_WORDS = ("不是", "没有", "沒有", "没", "否", "不在", "不对", "不用", "不要", "不干了", "走了",
             "离职", "辞职", "辞工", "不会", "未", "不行", "nope", "no", "not", "n", "nah")
-UNSURE = re.compile(r"不知道|不清楚|不确定|不记得|说不好|不一定|don'?t know|not sure|no idea")
+UNSURE = re.compile(r"不知道|不清楚|不确定|不记得|记不清|记不得|忘了|忘记了|想不起|说不好|不一定|"
+                    r"不晓得|搞不清|don'?t know|not sure|no idea|can'?t remember|don'?t remember|"
+                    r"forgot")
+
+
+def said_unsure(text: str) -> bool:
+    """'不记得了', '不知道', 'I don't remember': the worker does not know the answer."""
+    return bool(UNSURE.search(normalize(text).lower()))
 # Words that hold a yes/no character without saying yes or no ("现在" holds 在, "但是" 是).
 NOT_YES_NO = re.compile(r"现在|实在|存在|正在|所在|在哪|但是|还是|可是|要是|于是|总是|老是|是否|"
                         r"对方|对于|针对|面对|所有|有点|有些|好像|只好|最好|好多|银行|行业")

@@ -231,13 +231,30 @@ def _read(text: str, today: date) -> Reading:
     plain = plain_text(clean_said(text, MESSAGE_LENGTH) if text else "")
     if not plain or _is_pleasantry(plain):
         return Reading("pleasantry")
-    unpaid = TENURE.sub(" ", plain)  # "干了三年" is how long they worked, not months unpaid
-    numbers = numbers_in(plain)
     people = people_in(plain)
     category = _category(plain, people)
+    answers: dict[str, Any] = {"category": category} if category else {}
+    answers.update(_facts(text, plain, category, people, today))
+    return Reading("problem" if category else "request", answers)
+
+
+def facts_in(text: str, category: str | None, today: date | None = None) -> dict[str, Any]:
+    """The facts a text states about a problem already known (the intake's category), with
+    no category of its own: "已经离职了" in a wages case is still_employed false, "三个月没发"
+    is months unpaid. Nothing for thanks, greetings or a text that states no fact."""
+    plain = plain_text(clean_said(text, MESSAGE_LENGTH) if text else "")
+    if not plain or _is_pleasantry(plain):
+        return {}
+    return _facts(text, plain, category, people_in(plain), today or date.today())
+
+
+def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool] | None,
+           today: date) -> dict[str, Any]:
+    """What a text states, read for `category`: sums, months, people, place, employer and the
+    problem's own details."""
+    unpaid = TENURE.sub(" ", plain)  # "干了三年" is how long they worked, not months unpaid
+    numbers = numbers_in(plain)
     answers: dict[str, Any] = {}
-    if category:
-        answers["category"] = category
     # A bare number in a message is money only when it looks like money: not a year, not a
     # phone number, not a handful.
     amount = amount_in([n for n in numbers if n.unit == "money" or (
@@ -266,4 +283,4 @@ def _read(text: str, today: date) -> Reading:
                  if n.unit == "cost" and MIN_AMOUNT <= n.value <= MAX_AMOUNT]
         if costs:
             answers["medical_costs"] = int(max(costs))
-    return Reading("problem" if category else "request", answers)
+    return answers

@@ -35,7 +35,10 @@ PG_SERVER = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0
 PG_SCHEMA = f"t{os.getpid()}"
 PG_URL = f"{PG_SERVER}?options=-csearch_path%3D{PG_SCHEMA}"
 # pytest-xdist workers (gw0, gw1...) each get their own Redis database: tests flush theirs.
-REDIS_DB = 9 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+# A run without workers (one test file while the suite runs) takes the last one, so it
+# never flushes a worker's queues under it.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+REDIS_DB = 9 + int(_WORKER.removeprefix("gw") or 0) if _WORKER else 15
 REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{REDIS_DB}")
 AUTH_TOKEN = "test-auth-token-0123456789"
 ACCOUNT_SID = "AC" + "1" * 32

@@ -61,6 +61,18 @@ def days_ago(n: int) -> DaysAgo:
     return DaysAgo(n)
 
 
+@dataclass(frozen=True)
+class LastMonthEnd:
+    """The last day of the month before this one in Shanghai ("上个月底"), worked out when
+    the test compares."""
+
+    def __eq__(self, other: object) -> bool:
+        return other == (shanghai_today().replace(day=1) - timedelta(days=1)).isoformat()
+
+    def __hash__(self) -> int:
+        return 0
+
+
 @dataclass
 class Walk:
     """One SMS conversation: (text, words its reply must hold) and the case it leaves."""
@@ -123,6 +135,45 @@ SMS_WALKS = [
         {"injured_on": days_ago(2), "injury_place": "脚手架上", "in_hospital": True,
          "employer_pays_treatment": False, "injury_claim_filed": False,
          "medical_costs": 20000}),
+    # A reply that answers a later question is kept and that question is not asked; the
+    # one waiting is asked again, with no "did not understand".
+    Walk("wages zh, the worker says they left when asked the amount", "wages", [
+        ("老板欠我工资", "省市"), ("广东深圳", "老家"), ("河南", "公司"), ("宏达电子厂", "多少钱"),
+        ("已经离职了，上个月底走的", "多少钱"), ("一万二", "几个月"), ("三个月", "几人"),
+        ("就我一个", "欠薪，广东深圳，宏达电子厂，欠12000元，3个月，1人，已于"),
+        ("对", "1001")],
+        {"category": "wages", "amount_owed": Decimal(12000), "months_unpaid": 3},
+        {"still_employed": False, "left_on": LastMonthEnd()}),
+    Walk("injury zh, hospital and costs told when asked the day", "injury", [
+        ("我受伤了", "省市"), ("广东东莞", "老家"), ("四川", "公司"), ("宏达鞋厂", "哪天受的伤"),
+        ("住院了，老板不管，医药费花了五千", "哪天受的伤"), ("前天", "在哪里受的伤"),
+        ("车间", "工伤认定"), ("没有", "在住院，老板不出医药费，未申请工伤认定"), ("对", "1001")],
+        {"category": "injury", "urgency": Urgency.URGENT},
+        {"injured_on": days_ago(2), "injury_place": "车间", "in_hospital": True,
+         "employer_pays_treatment": False, "injury_claim_filed": False, "medical_costs": 5000}),
+    # "不记得了", "不知道": the worker does not know; the intake goes on without it.
+    Walk("injury zh, the day of the injury not remembered", "injury", [
+        ("我受伤了", "省市"), ("广东东莞", "老家"), ("四川", "公司"), ("宏达鞋厂", "哪天受的伤"),
+        ("不记得了", "在哪里受的伤"), ("车间", "住院"), ("1", "医药费"), ("2", "工伤认定"),
+        ("2", "受伤日期不详"), ("对", "1001")],
+        {"category": "injury"},
+        {"injury_place": "车间", "in_hospital": True, "employer_pays_treatment": False,
+         "injury_claim_filed": False}),
+    Walk("collective zh, sums and counts not known", "wages", [
+        ("我们工地好多人被拖欠工资", "省市"), ("广东东莞", "老家"), ("四川", "公司"),
+        ("宏达建筑公司", "多少钱"), ("不知道具体多少", "几个月"), ("记不清了", "几人"),
+        ("不晓得", "还在那里做工"), ("已经不干了", "哪天离开"),
+        ("去年年底", "已于"), ("对", "1001")],
+        {"amount_owed": None, "months_unpaid": None},
+        {"still_employed": False, "left_on": f"{date.today().year - 1}-12-31"}),
+    Walk("injury en, the day not remembered, the place told", "injury", [
+        ("I was injured at work", "Which province"), ("Dongguan", "hometown"), ("9", "employer"),
+        ("Hongda Shoes", "When were you injured"), ("I don't remember", "Where were you injured"),
+        ("in the workshop", "hospital"), ("no", "treatment"), ("no", "assessment"),
+        ("no", "injured unknown"), ("yes", "1001")],
+        {"category": "injury"},
+        {"injury_place": "in the workshop", "in_hospital": False,
+         "employer_pays_treatment": False, "injury_claim_filed": False}),
     Walk("injury en, an ISO date, yes/no in words", "injury", [
         ("I was injured at work", "Which province"), ("Dongguan", "hometown"),
         ("9", "employer"), ("Hongda Shoes", "When were you injured"),
@@ -246,7 +297,8 @@ NOT_ANSWERS = [
     (["工资没发", "广东深圳", "河南", "某厂"], "¥1", "多少钱", "¥12,000"),
     (["工资没发", "广东深圳", "河南", "某厂", "12000"], "很久了", "几个月", "半年"),
     (["工资没发", "广东深圳", "河南", "某厂", "12000", "3"], "很多", "几人", "十几个人"),
-    (["我受伤了", "广东深圳", "河南", "某厂"], "不记得了", "哪天", "前天"),
+    (["我受伤了", "广东深圳", "河南", "某厂"], "很久了", "哪天", "前天"),
+    # ("不记得了" is no failed answer: the question is left for the volunteer, see the walks.)
 ]
 
 

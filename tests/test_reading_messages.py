@@ -10,9 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr_flows.parse import parse_amount, parse_date, parse_months, parse_people, parse_yes_no
+from ivr_flows.parse import (
+    parse_amount,
+    parse_date,
+    parse_months,
+    parse_people,
+    parse_yes_no,
+    said_unsure,
+)
 from ivr_flows.places import resolve_place
-from ivr_flows.understand import Reading, read_message, tables
+from ivr_flows.understand import Reading, facts_in, read_message, tables
 from models import CaseCategory
 
 TODAY = date(2026, 3, 2)
@@ -283,3 +290,33 @@ def test_any_text_reads_without_error(text: str) -> None:
         parse(text)
     found = parse_date(text, TODAY)
     assert found is None or found <= TODAY
+
+
+# A reply mid-intake is read for the facts it states about the problem already known.
+FACTS = [
+    ("已经离职了", "wages", {"still_employed": False}),
+    ("已经离职了，上个月底走的", "wages", {"still_employed": False, "left_on": "2026-02-28"}),
+    ("还在厂里干着呢", "collective", {"still_employed": True}),
+    ("三个月没发了", "wages", {"months_unpaid": 3}),
+    ("我们十几个人都没拿到", "collective", {"people_affected": 12, "people_approximate": True}),
+    ("住院了，老板不管", "injury", {"in_hospital": True, "employer_pays_treatment": False}),
+    ("医药费花了五千", "injury", {"medical_costs": 5000}),
+    ("没签合同", "contract", {"written_contract": False}),
+    ("I quit last month", "wages", {"still_employed": False, "left_on": "2026-02-01"}),
+    ("谢谢", "wages", {}), ("好的👍", "injury", {}), ("1", "wages", {}), ("", "wages", {}),
+    ("很久了", "injury", {}),
+]
+
+
+@pytest.mark.parametrize("text,category,facts", FACTS, ids=[f[0] or "empty" for f in FACTS])
+def test_facts_a_reply_states_about_a_known_problem(text: str, category: str,
+                                                    facts: dict[str, Any]) -> None:
+    assert facts_in(text, category, TODAY) == facts
+
+
+@pytest.mark.parametrize("text,unsure", [
+    ("不记得了", True), ("记不清了", True), ("不知道具体多少", True), ("忘了", True),
+    ("不晓得", True), ("I don't remember", True), ("no idea", True), ("Not sure", True),
+    ("昨天", False), ("12000", False), ("知道", False), ("", False)])
+def test_a_worker_saying_they_do_not_know(text: str, unsure: bool) -> None:
+    assert said_unsure(text) is unsure

@@ -76,6 +76,16 @@ DATES = [
     ("2025/11/20", date(2025, 11, 20)), ("yesterday", date(2026, 3, 1)),
     ("last month", date(2026, 2, 1)), ("3 days ago", date(2026, 2, 27)),
     ("两个月前", date(2026, 1, 2)), ("昨天在工地摔伤", date(2026, 3, 1)),
+    # part of a month: its end, middle or start, the way workers date leaving a job
+    ("上个月底", date(2026, 2, 28)), ("上个月底走的", date(2026, 2, 28)),
+    ("上月中旬", date(2026, 2, 15)), ("上个月初", date(2026, 2, 1)),
+    ("上个月5号", date(2026, 2, 5)), ("上个月十五号", date(2026, 2, 15)),
+    ("上个月31号", None),  # February has no 31st
+    ("去年10月底", date(2025, 10, 31)), ("十月中", date(2025, 10, 15)),
+    ("去年年底", date(2025, 12, 31)), ("去年底就不让干了", date(2025, 12, 31)),
+    ("１月底", date(2026, 1, 31)), ("2月下旬", date(2026, 2, 25)),
+    ("end of last month", date(2026, 2, 28)), ("end of January", date(2026, 1, 31)),
+    ("mid January", date(2026, 1, 15)), ("去年", None),
     ("2026-11-20", None),  # never a future date
     ("你好", None), ("", None), ("不记得了", None),
 ]
