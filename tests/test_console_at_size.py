@@ -167,17 +167,17 @@ def test_monthly_report_counts_the_month_by_hand(app: Flask, may: dict[str, int]
 def test_monthly_report_csv_shows_the_same_figures(app: Flask, may: dict[str, int]) -> None:
     client = app.test_client()
     web_login(client, "staff_a")
-    response = client.get("/staff/reports/monthly.csv?month=2026-05")
+    response = client.get("/staff/reports/monthly.csv?month=2026-05&lang=zh")
     assert response.status_code == 200
     rows = dict(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert {k: rows[k] for k in ("cases_opened", "sms_in", "calls_in", "contacts_served",
-                                 "new_contacts", "cases_finished", "wages_claimed_yuan",
-                                 "wages_recovered_yuan", "cases_contract", "satisfaction_5",
-                                 "satisfied_share")} == {
-        "cases_opened": "3", "sms_in": "3", "calls_in": "1", "contacts_served": "2",
-        "new_contacts": "1", "cases_finished": "2", "wages_claimed_yuan": "12000.00",
-        "wages_recovered_yuan": "11000.00", "cases_contract": "1", "satisfaction_5": "1",
-        "satisfied_share": "1.000"}
+    assert {k: rows[k] for k in ("新立案件", "其中：来信（短信）", "其中：来电", "服务工友人数",
+                                 "首次来电/来信人数", "办结案件", "主张工资（新案件）（元）",
+                                 "追回工资（办结案件）（元）", "合同/辞退",
+                                 "满意率（5分制4–5分）", "满意度回复数")} == {
+        "新立案件": "3", "其中：来信（短信）": "3", "其中：来电": "1", "服务工友人数": "2",
+        "首次来电/来信人数": "1", "办结案件": "2", "主张工资（新案件）（元）": "12000",
+        "追回工资（办结案件）（元）": "11000", "合同/辞退": "1",
+        "满意率（5分制4–5分）": "100.0%", "满意度回复数": "2"}
 
 
 def full_width(number: int) -> str:

@@ -62,14 +62,15 @@ def test_monthly_report_counts_the_month(app: Flask, web_world: WebWorld) -> Non
         case.move_to(CaseStatus.RESOLVED, actor="test")
         case.log(EventKind.SURVEY, "satisfaction 5/5", data={"satisfaction": 5})
     client, _ = logged_in(app, "staff_a")
-    resp = client.get("/staff/reports/monthly.csv")
+    resp = client.get("/staff/reports/monthly.csv?lang=en")
     rows = dict(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows["cases_opened"] == "3" and rows["cases_wages"] == "3"
-    assert rows["cases_finished"] == "1" and rows["wages_recovered_yuan"] == "8000.00"
-    assert rows["satisfaction_5"] == "1" and rows["satisfied_share"] == "1.000"
+    assert rows["Cases opened"] == "3" and rows["unpaid wages"] == "3"
+    assert rows["Cases finished"] == "1"
+    assert rows["Wages recovered (cases finished) (yuan)"] == "8000"
+    assert rows["Survey answers"] == "1" and rows["Satisfied (4–5 of 5)"] == "100.0%"
     last_year = (utcnow() - timedelta(days=400)).strftime("%Y-%m")
-    old = client.get(f"/staff/reports/monthly.csv?month={last_year}").get_data(as_text=True)
-    assert "cases_opened,0" in old
+    old = client.get(f"/staff/reports/monthly.csv?month={last_year}&lang=en")
+    assert "Cases opened,0" in old.get_data(as_text=True)
     assert client.get("/staff/reports/monthly?month=2024-13").status_code == 400
     page = client.get("/staff/reports/monthly?lang=zh").get_data(as_text=True)
     assert "追回工资" in page and "¥8,000" in page

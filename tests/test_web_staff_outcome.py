@@ -18,9 +18,10 @@ from tests.test_web_forms import case_of, logged_in
 
 def report_figures(client: object, month: str) -> dict[str, str]:
     """The funders' monthly CSV as {figure: value}."""
-    resp = client.get(f"/staff/reports/monthly.csv?month={month}")  # type: ignore[attr-defined]
+    resp = client.get(  # type: ignore[attr-defined]
+        f"/staff/reports/monthly.csv?month={month}&lang=en")
     assert resp.status_code == 200
-    return dict(csv.reader(io.StringIO(resp.get_data(as_text=True))))
+    return dict(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
 
 
 def test_staff_resolve_with_money_recovered_lands_on_case_and_report(
@@ -59,10 +60,11 @@ def test_staff_resolve_with_money_recovered_lands_on_case_and_report(
         assert outcome.actor == "user:staff_a" and "12000" in outcome.text
     month = finished_at.astimezone(local_zone()).strftime("%Y-%m")
     figures = report_figures(client, month)
-    assert figures["wages_recovered_yuan"] == "12000.00" and figures["cases_finished"] == "1"
+    assert figures["Wages recovered (cases finished) (yuan)"] == "12000"
+    assert figures["Cases finished"] == "1"
     # Another office's report does not count it.
     other, _ = logged_in(app, "staff_b")
-    assert report_figures(other, month)["wages_recovered_yuan"] == "0.00"
+    assert report_figures(other, month)["Wages recovered (cases finished) (yuan)"] == "0"
 
 
 def test_staff_close_without_amount_keeps_none(app: Flask, web_world: WebWorld) -> None:

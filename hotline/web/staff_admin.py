@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import and_, func, select, true
@@ -11,15 +11,17 @@ from sqlalchemy import and_, func, select, true
 from hotline.infra.db import get_db
 from hotline.matching import current_load
 from hotline.phones import mask_phone
+from hotline.web import money
 from hotline.web.access import audit, case_scope, guard, signed_in_user
 from hotline.web.campaigns import audience_organisation
+from hotline.web.downloads import csv_response
+from hotline.web.i18n import CATEGORY_NAMES, category_label, category_name, pgettext
 from hotline.web.i18n import gettext as _
 from hotline.web.staff import volunteer_scope
 from hotline.web.stats import MonthlyReport, local_zone, monthly_report
 from models import AuditAction, AuditLog, Contact, Role, Volunteer, utcnow
 from models.volunteer import DEFAULT_TIMEZONE
 from notifications.campaigns.audience import organisation_condition
-from notifications.csv_safe import safe_writer
 
 bp = Blueprint("office", __name__, url_prefix="/staff")
 bp.before_request(guard(Role.ADMIN, Role.STAFF))
@@ -88,25 +90,70 @@ def report() -> Any:
             figures = monthly_report(session, case_scope(user), month)
         except ValueError:
             flash(_("Month must look like 2024-05."), "error")
-            return render_template("staff/report.html", report=None, month=month), 400
-        return render_template("staff/report.html", report=figures, month=month)
+            return render_template("staff/report.html", report=None, lines=[],
+                                   month=month), 400
+        return render_template("staff/report.html", report=figures, month=month,
+                               lines=report_lines(figures))
 
 
-def report_rows(figures: MonthlyReport) -> list[tuple[str, str]]:
-    """The report as (figure, value) rows for the CSV."""
-    rows = [("month", figures.month), ("contacts_served", str(figures.contacts_served)),
-            ("new_contacts", str(figures.new_contacts)),
-            ("consultations", str(figures.consultations)), ("sms_in", str(figures.sms_in)),
-            ("calls_in", str(figures.calls_in)), ("cases_opened", str(figures.cases_opened)),
-            ("cases_finished", str(figures.cases_finished)),
-            ("people_affected", str(figures.people_affected)),
-            ("wages_claimed_yuan", f"{figures.wages_claimed:.2f}"),
-            ("wages_recovered_yuan", f"{figures.wages_recovered:.2f}")]
-    rows += [(f"cases_{cat}", str(n)) for cat, n in sorted(figures.by_category.items())]
-    rows += [(f"satisfaction_{score}", str(n))
-             for score, n in sorted(figures.satisfaction.items())]
+class ReportLine(NamedTuple):
+    """One figure of the funders' report, as the page and the CSV both show it."""
+
+    label: str
+    value: int | str  # the CSV cell: a plain number a spreadsheet can sum, or a short text
+    shown: str  # the page's cell (money as ¥12,000)
+    in_yuan: bool = False  # money: the CSV's label says "(yuan)" where the page shows ¥
+    part: bool = False  # a part of the line above (indented on the page)
+
+
+def plain_yuan(value: Decimal) -> str:
+    """Yuan as a spreadsheet reads a number: 12000, 12000.5 (no separators, no sign)."""
+    text = f"{value:.2f}"
+    return text.removesuffix(".00")
+
+
+def report_lines(figures: MonthlyReport) -> list[ReportLine]:
+    """The report's figures with their labels in the request's language (page and CSV)."""
+
+    def count(label: str, n: int, *, part: bool = False) -> ReportLine:
+        return ReportLine(label, n, str(n), part=part)
+
+    def yuan(label: str, amount: Decimal) -> ReportLine:
+        return ReportLine(label, plain_yuan(amount), money(amount), in_yuan=True)
+
+    answers = sum(figures.satisfaction.values())
     share = figures.satisfied_share
-    rows.append(("satisfied_share", "" if share is None else f"{share:.3f}"))
+    satisfied = (f"{share * 100:.1f}%" if share is not None
+                 else _("no survey answers this month"))
+    return [
+        count(_("Workers served"), figures.contacts_served),
+        count(_("First-time contacts"), figures.new_contacts),
+        count(_("Consultations (SMS and calls in)"), figures.consultations),
+        count(_("of which texts in"), figures.sms_in, part=True),
+        count(_("of which calls in"), figures.calls_in, part=True),
+        count(_("Cases opened"), figures.cases_opened),
+        count(_("Cases finished"), figures.cases_finished),
+        count(_("People affected"), figures.people_affected),
+        yuan(_("Wages claimed (new cases)"), figures.wages_claimed),
+        yuan(_("Wages recovered (cases finished)"), figures.wages_recovered),
+        ReportLine(_("Satisfied (4–5 of 5)"), satisfied, satisfied),
+        count(_("Survey answers"), answers, part=True),
+    ]
+
+
+def report_rows(figures: MonthlyReport) -> list[list[str | int]]:
+    """The report as (figure, value) rows for the CSV: its title as the page's (a month alone
+    in a cell would become a date in Excel), the page's lines, then the cases of each category
+    (every category, so months line up in a spreadsheet)."""
+    rows: list[list[str | int]] = [[f"{_('Monthly report')} {figures.month}", ""]]
+    for line in report_lines(figures):
+        label = _("%(figure)s (yuan)", figure=line.label) if line.in_yuan else line.label
+        rows.append([label, line.value])
+    rows.append([_("Cases by category"), ""])
+    counts = dict(figures.by_category)
+    for category in CATEGORY_NAMES:
+        rows.append([category_name(category), counts.pop(category.value, 0)])
+    rows += [[category_label(key), n] for key, n in sorted(counts.items())]
     return rows
 
 
@@ -121,13 +168,8 @@ def report_csv() -> Any:
         except ValueError:
             return Response(_("Month must look like 2024-05."), status=400, mimetype="text/plain")
         audit(session, user, AuditAction.EXPORT_REPORT, detail=f"monthly report {month}")
-    out = io.StringIO()
-    writer = safe_writer(out)
-    writer.writerow(["figure", "value"])
-    writer.writerows(report_rows(figures))
-    # A BOM so Excel (common in these offices) opens the UTF-8 file with Chinese intact.
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="hotline-report-{month}.csv"'})
+    return csv_response(report_rows(figures), [_("Figure"), pgettext("report", "Value")],
+                        f"hotline-report-{figures.month}")
 
 
 @bp.get("/audit")
