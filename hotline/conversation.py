@@ -201,12 +201,36 @@ def answer(session: Session, row: FlowSession, case: Case, text: str, has_media:
         noted = take_facts(flow, before, facts, context)
         if noted.answered:
             state, turn = before, noted
+    elif flow.node(before.node).type == "text":
+        # A free answer often says more: "深圳宏达电子厂，欠了一万二，三个月了" asked the
+        # employer is the employer's name, the sum and the months.
+        state, turn = more_said(flow, state, turn, before, text, context)
     save_state(row, state)
     apply_turn(case, row, turn)
     outcome = None
     if state.done:
         outcome = end_flow(row, case, FlowStatus.DONE, "intake finished by SMS")
     return render_sms(flow, state, turn, case.number), outcome
+
+
+def more_said(flow: Flow, state: FlowState, turn: Turn, before: FlowState, text: str,
+              context: Context) -> tuple[FlowState, Turn]:
+    """The facts a free answer states beyond the question, kept for the questions ahead;
+    an employer's name asked for is then the name alone, not the whole sentence."""
+    field = flow.node(before.node).field or ""
+    facts = known_answers(facts_in(text, before.answers.get("category"),
+                                   local_today(flow, context)))
+    more = {k: v for k, v in facts.items()
+            if k not in turn.answered and k not in ("work_place", "work_province", "work_city",
+                                                     "people_approximate")
+            and before.answers.get(k) is None}
+    if not more:
+        return state, turn
+    if field == "employer" and facts.get("employer"):
+        state.answers["employer"] = turn.answered["employer"] = facts["employer"]
+    if "people_affected" in more:
+        more["people_approximate"] = facts.get("people_approximate", False)
+    return state, take_facts(flow, state, more, context, turn)
 
 
 def waiting_turn(flow: Flow, state: FlowState) -> Turn:

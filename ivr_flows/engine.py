@@ -122,17 +122,19 @@ def advance(flow: Flow, state: FlowState, reply: Reply, ctx: Context) -> Turn:
     return turn
 
 
-def take_facts(flow: Flow, state: FlowState, facts: dict[str, Any], ctx: Context) -> Turn:
+def take_facts(flow: Flow, state: FlowState, facts: dict[str, Any], ctx: Context,
+               turn: Turn | None = None) -> Turn:
     """Keep what a reply said for questions not answered yet (never changing an answer
     given) and move on past every question now answered; the question waiting is asked
     again if the reply did not answer it. No failed try is counted: the worker said
-    something that made sense, only not to this question."""
-    turn = Turn()
+    something that made sense, only not to this question. With `turn` (the reply did
+    answer the question), the facts are added to that turn."""
+    turn = turn if turn is not None else Turn()
     new = {k: v for k, v in facts.items() if state.answers.get(k) is None and k != "category"}
-    if not new:
+    if not new or state.done:
         return turn
     state.answers.update(new)
-    turn.answered = new
+    turn.answered = {**turn.answered, **new}
     settle(flow, state, ctx, turn)
     return turn
 

@@ -151,6 +151,28 @@ SMS_WALKS = [
         {"category": "injury", "urgency": Urgency.URGENT},
         {"injured_on": days_ago(2), "injury_place": "车间", "in_hospital": True,
          "employer_pays_treatment": False, "injury_claim_filed": False, "medical_costs": 5000}),
+    # A free answer that says more: the rest is kept and not asked; the employer asked for
+    # is its name alone.
+    Walk("wages zh, the employer's answer says the sum and months too", "wages", [
+        ("老板欠我工资", "省市"), ("广东深圳", "老家"), ("河南", "公司"),
+        ("深圳宏达电子厂，欠了一万二，三个月了", "几人"), ("就我一个", "还在那里做工"),
+        ("还在", "欠薪，广东深圳，宏达电子厂，欠12000元，3个月，1人，还在那里做"),
+        ("对", "1001")],
+        {"employer": "宏达电子厂", "amount_owed": Decimal(12000), "months_unpaid": 3},
+        {"still_employed": True}),
+    Walk("wages zh, the place's answer names the employer", "wages", [
+        ("老板欠我工资", "省市"), ("在深圳宝安的宏达电子厂", "老家"), ("河南", "多少钱"),
+        ("12000", "几个月"), ("3", "几人"), ("1", "还在那里做工"), ("1", "宏达电子厂"),
+        ("对", "1001")],
+        {"employer": "宏达电子厂", "work_city": "深圳", "amount_owed": Decimal(12000)},
+        {"still_employed": True}),
+    Walk("injury zh, the employer's answer says hospital and who pays", "injury", [
+        ("我受伤了", "省市"), ("广东东莞", "老家"), ("四川", "公司"),
+        ("宏达鞋厂，现在还在医院，医药费都是自己垫的", "哪天受的伤"), ("前天", "在哪里受的伤"),
+        ("车间", "工伤认定"), ("没有", "在住院，老板不出医药费，未申请工伤认定"), ("对", "1001")],
+        {"employer": "宏达鞋厂"},
+        {"injured_on": days_ago(2), "injury_place": "车间", "in_hospital": True,
+         "employer_pays_treatment": False, "injury_claim_filed": False}),
     # "不记得了", "不知道": the worker does not know; the intake goes on without it.
     Walk("injury zh, the day of the injury not remembered", "injury", [
         ("我受伤了", "省市"), ("广东东莞", "老家"), ("四川", "公司"), ("宏达鞋厂", "哪天受的伤"),
