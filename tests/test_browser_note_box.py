@@ -93,3 +93,28 @@ def test_the_note_still_posts_as_before(browser: Browser, live: LiveServer,
         page.fill("textarea[name=text]", "已联系用人单位，约定周五付款")
         page.click("text=添加备注")
         expect(page.locator("#timeline")).to_contain_text("已联系用人单位")
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_the_staff_case_page_note_box_on_a_phone(browser: Browser, live: LiveServer,
+                                                 stories: Stories, locale: str) -> None:
+    """Staff on duty read a case on their phone too: the note's hint is a label, whole."""
+    context = browser.new_context(viewport={"width": 375, "height": 812}, locale=locale,
+                                  is_mobile=True, has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    log_in(page, live.url, "staff_a")
+    page.goto(f"{live.url}/staff/cases/{stories.wages}")
+    for box in ("textarea[name=body]", "textarea[name=text]"):
+        m = page.evaluate(MEASURE, box)
+        assert m["label"] and m["placeholder"] <= m["room"], f"{box}: {m}"
+    m = page.evaluate(MEASURE, "textarea[name=text]")
+    assert m["seen"] and m["whole"], m
+    if locale == "zh-CN":
+        expect(page.locator("label[for=note-text]")).to_have_text(
+            "备注只有机构和志愿者能看到，工友看不到。")
+    page.locator("textarea[name=text]").scroll_into_view_if_needed()
+    shot(page, f"staff-case-phone-note-box-{locale}")
+    page.fill("textarea[name=text]", "已联系劳动监察大队")
+    page.locator(".note-form button").click()
+    expect(page.locator("#timeline")).to_contain_text("已联系劳动监察大队")
+    context.close()
