@@ -264,9 +264,9 @@ def known_answers(known: dict[str, Any] | None) -> dict[str, Any]:
 
 
 # Never taken from a first text: the conversation's own choices, and what only a question
-# asked in this run can tell (the home province has its own branch).
+# asked in this run can tell. (A home province said outright, "老家河南", is taken.)
 NOT_PREFILLED = frozenset({"language", "returning", "live_transfer", "voicemail",
-                           "home_province", "summary", "work_province", "work_city"})
+                           "summary", "work_province", "work_city"})
 
 
 def remember_workplace(case: Case) -> None:

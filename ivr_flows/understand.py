@@ -27,7 +27,7 @@ from ivr_flows.parse import (
     people_in,
     plain_text,
 )
-from ivr_flows.places import MESSAGE_LENGTH, clean_said, mentioned_place
+from ivr_flows.places import MESSAGE_LENGTH, clean_said, find_province, mentioned_place
 
 WORDS_FILE = Path(__file__).resolve().parent / "flows" / "reading" / "words.yaml"
 EMPLOYER_END = ("有限公司", "公司", "集团", "工厂", "厂", "工地", "工程队", "项目部", "酒店",
@@ -45,6 +45,14 @@ ENGLISH_EMPLOYER = re.compile(
     r"Factory|Inc\.?|Group|Corp\.?|Corporation|Restaurant|Hotel|Plant|Construction))")
 TENURE = re.compile(r"(干了|做了|工作了|上班了|打工了?|来了|入职)[^，。,.；;!！]{0,4}?"
                     r"(\d+|[一二两三四五六七八九十半几]+)\s*(多)?\s*(个多月|个月|年半|年)")
+
+
+# Where a worker says they come from: "老家河南", "家在周口", "我是四川人", "from Henan" (not
+# "河南人民医院", "广东人社局", "一个人").
+HOMETOWN = re.compile(r"(?:老家|家乡|家在|籍贯|户口在?)(?:是|在)?\s*([\u4e00-\u9fff]{2,8})|"
+                      r"([\u4e00-\u9fff]{2,4})人(?![员民社力])|"
+                      r"\b(?:i am|i'm|am) from\s+([a-z]+)|\bhometown (?:is )?([a-z]+)",
+                      re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -164,6 +172,18 @@ def _employer(text: str) -> str | None:
     return None
 
 
+def _hometown(text: str) -> tuple[str | None, str]:
+    """The home province a text says the worker is from, if it says so outright, and the
+    text without those words (where they come from is not where they work)."""
+    text = normalize(text)
+    for match in HOMETOWN.finditer(text):
+        said = next(g for g in match.groups() if g)
+        province = find_province(said)
+        if province:
+            return province, text[:match.start()] + "，" + text[match.end():]
+    return None, text
+
+
 def _strip_place(name: str) -> str:
     """'深圳某某电子厂' -> '某某电子厂': leading place names, each alone or with its suffix."""
     while True:
@@ -269,7 +289,10 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
         answers["months_unpaid"] = months
     if people is not None and people[0] > 1:
         answers["people_affected"], answers["people_approximate"] = people
-    place = mentioned_place(text)
+    home, elsewhere = _hometown(text)
+    if home:
+        answers["home_province"] = home
+    place = mentioned_place(elsewhere)
     if place is not None:
         answers["work_place"] = place.said
     employer = _employer(text)

@@ -160,11 +160,12 @@ SMS_WALKS = [
         ("对", "1001")],
         {"employer": "宏达电子厂", "amount_owed": Decimal(12000), "months_unpaid": 3},
         {"still_employed": True}),
-    Walk("wages zh, the place's answer names the employer", "wages", [
-        ("老板欠我工资", "省市"), ("在深圳宝安的宏达电子厂", "老家"), ("河南", "多少钱"),
+    Walk("wages zh, the place's answer names the employer and the hometown", "wages", [
+        ("老板欠我工资", "省市"), ("在深圳宝安的宏达电子厂，老家河南", "多少钱"),
         ("12000", "几个月"), ("3", "几人"), ("1", "还在那里做工"), ("1", "宏达电子厂"),
         ("对", "1001")],
-        {"employer": "宏达电子厂", "work_city": "深圳", "amount_owed": Decimal(12000)},
+        {"employer": "宏达电子厂", "work_city": "深圳", "amount_owed": Decimal(12000),
+         "dialect": "henan"},
         {"still_employed": True}),
     Walk("injury zh, the employer's answer says hospital and who pays", "injury", [
         ("我受伤了", "省市"), ("广东东莞", "老家"), ("四川", "公司"),
@@ -275,6 +276,8 @@ PREFILLED = [
      {"category": "collective", "months_unpaid": 2, "people_affected": 12,
       "people_approximate": True, "work_city": "深圳", "employer": "宏达电子厂"}),
     ("我在东莞的鞋厂上班，受伤了", "老家", {"category": "injury", "work_city": "东莞"}),
+    ("我是河南人，在深圳打工，老板欠我三个月工资", "公司",
+     {"category": "wages", "months_unpaid": 3, "work_city": "深圳", "dialect": "henan"}),
     ("公司不给交社保", "省市", {"category": "social_insurance"}),
     ("工资没发", "省市", {"category": "wages"}),
     ("I was injured at work", "Which province", {"category": "injury"}),

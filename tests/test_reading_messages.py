@@ -148,6 +148,14 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
      {"category": INJURY, "in_hospital": True, "amount_owed": D(8000)}),
     ("住院花了1万多，老板还欠我两个月工资6000",
      {"category": INJURY, "in_hospital": True, "amount_owed": D(6000), "medical_costs": 10000}),
+    # where the worker is from, when they say it outright
+    ("我是河南人，在深圳打工，老板欠我三个月工资",
+     {"category": WAGES, "months_unpaid": 3, "work_place": "深圳", "home_province": "河南"}),
+    ("老家四川的，工地老板欠钱不给", {"category": WAGES, "home_province": "四川"}),
+    ("I'm from Henan, my boss owes me wages", {"category": WAGES, "home_province": "河南"}),
+    ("在河南郑州打工，老板欠我工资", {"category": WAGES, "work_place": "河南郑州"}),
+    ("我们十几个人的工资都没发", {"category": COLLECTIVE, "people_affected": 12,
+                                 "people_approximate": True}),
     # what they paid for treatment, written the ways workers write it
     ("【工伤】手被冲床压伤，医药费一万二都是我自己出的",
      {"category": INJURY, "medical_costs": 12000}),
