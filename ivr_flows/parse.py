@@ -236,7 +236,16 @@ def _span_value(span: str) -> tuple[Decimal | None, bool]:
     return value * scale, False
 
 
+# A number that names something is no sum: "身份证号410…", "电话138…", "工号2031", "3号楼".
+NAMING_BEFORE = re.compile(r"(身份证号?码?|证件号?码?|电话号?码?|手机号?码?|号码|卡号|账号|帐号|"
+                           r"编号|工号|单号|车牌号?|房间号?|房号|\bqq号?|微信号?|\bid|\bno\.?|#)"
+                           r"\s*(是|为|:)?\s*$")
+NAMING_AFTER = re.compile(r"^[x*]")  # "410xxxxx", "138****": part of a masked id or number
+
+
 def _unit(before: str, after: str) -> str:
+    if NAMING_BEFORE.search(before) or NAMING_AFTER.match(after):
+        return "other"
     if UNIT_MONTHS.match(after):
         return "month"
     if UNIT_PEOPLE.match(after):

@@ -148,6 +148,12 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
      {"category": INJURY, "in_hospital": True, "amount_owed": D(8000)}),
     ("住院花了1万多，老板还欠我两个月工资6000",
      {"category": INJURY, "in_hospital": True, "amount_owed": D(6000), "medical_costs": 10000}),
+    # a number that names something (an ID, a phone, a staff number) is no sum owed
+    ("我叫张三，身份证号410xxxxx，老板欠我工资", {"category": WAGES}),
+    ("我的电话13800138000，老板欠我8000", {"category": WAGES, "amount_owed": D(8000)}),
+    ("工号2031，欠薪5000", {"category": WAGES, "amount_owed": D(5000)}),
+    ("手机号是138****5678，工资一直拖着不给", {"category": WAGES}),
+    ("my ID is 4101234, boss owes me 3000rmb", {"category": WAGES, "amount_owed": D(3000)}),
     # where the worker is from, when they say it outright
     ("我是河南人，在深圳打工，老板欠我三个月工资",
      {"category": WAGES, "months_unpaid": 3, "work_place": "深圳", "home_province": "河南"}),
