@@ -121,6 +121,8 @@ class AuditAction(enum.StrEnum):
     EXPORT_CONTACT = "export_contact"  # everything held about a worker exported for them
     EXPORT_CONSENT = "export_consent"  # the consent log or opt-out list, for an auditor
     EXPORT_TEMPLATES = "export_templates"  # the SMS template drafts to submit to the carrier
+    REGISTER_TEMPLATE = "register_template"  # an SMS template registered on the web page
+    IMPORT_TEMPLATES = "import_templates"  # the carrier's review results imported on the web
 
 
 class AuditLog(Base):

@@ -166,7 +166,7 @@ def test_what_a_hurt_worker_paid_for_treatment_is_on_the_volunteers_summary(
         case.category = CaseCategory.INJURY
         case.details = {"medical_costs": 30000, "employer_pays_treatment": False}
     summary = summary_of(page(app, "vol_a", f"/inbox/cases/{web_world.assigned_to_a}?lang=zh"))
-    assert "工人已垫付的医药费" in summary and "¥30,000" in summary
+    assert "工友已垫付的医药费" in summary and "¥30,000" in summary
     assert "medical" not in summary
 
 

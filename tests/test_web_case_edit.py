@@ -186,8 +186,8 @@ def test_what_a_hurt_worker_paid_for_treatment_is_saved_in_yuan_and_shown(
     assert case_of(number).details == {"medical_costs": stored}
     page = " ".join(visible_text(client.get(f"/staff/cases/{number}?lang=zh")
                                  .get_data(as_text=True)).split())
-    assert f"工人已垫付的医药费 {shown}" in page or f"工人已垫付的医药费：{shown}" in page, page
-    assert f"把工人已垫付的医药费从“—”改为“{shown}”" in page
+    assert f"工友已垫付的医药费 {shown}" in page or f"工友已垫付的医药费：{shown}" in page, page
+    assert f"把工友已垫付的医药费从“—”改为“{shown}”" in page
     form = client.get(f"/staff/cases/{number}/edit").get_data(as_text=True)
     assert f'name="d_medical_costs" value="{stored}"' in form
 

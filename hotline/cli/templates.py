@@ -4,12 +4,13 @@
     add --provider alibaba --code SMS_1 ...  register a template (checked against the rules)
     approve CODE / reject CODE             record the carrier's review
     draft --signature 工友热线 --out F.csv   every text the hotline sends, as drafts to submit
-    import F.csv                           read back the codes the carrier gave
+    import F.csv                           read back the codes the carrier gave (a bad row is
+                                           reported with its line, the good ones kept)
 """
 
 from __future__ import annotations
 
-import csv
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,18 +19,15 @@ from sqlalchemy.orm import Session
 
 from hotline import create_app
 from hotline.infra.db import get_db
+from hotline.template_registry import BadResultsFile, import_reviews, register_template
 from models import Organisation, SmsTemplate, TemplateApproval, TemplateKind
+from notifications.csv_rows import UnreadableCsv, decode_csv
 from notifications.providers import PROVIDER_OPT_OUT
-from notifications.template_drafts import COLUMNS, draft_rows, flagged, write_drafts
-from notifications.template_rules import check_signature, check_template, errors
+from notifications.template_drafts import draft_rows, flagged, write_drafts
+from notifications.template_rules import check_signature
 from notifications.templates import coverage, current_fixed, parameters
 
 PROVIDERS = click.Choice(sorted(PROVIDER_OPT_OUT))
-APPROVAL_WORDS = {"approved": TemplateApproval.APPROVED, "通过": TemplateApproval.APPROVED,
-                  "审核通过": TemplateApproval.APPROVED, "已通过": TemplateApproval.APPROVED,
-                  "rejected": TemplateApproval.REJECTED, "未通过": TemplateApproval.REJECTED,
-                  "驳回": TemplateApproval.REJECTED, "审核未通过": TemplateApproval.REJECTED,
-                  "pending": TemplateApproval.PENDING, "审核中": TemplateApproval.PENDING}
 
 
 def _app() -> Any:
@@ -81,7 +79,8 @@ def _echo_findings(found: list[Any]) -> None:
 @templates.command("add")
 @click.option("--provider", type=PROVIDERS, default="alibaba", show_default=True)
 @click.option("--code", required=True, help="The carrier's TemplateCode, e.g. SMS_123456789.")
-@click.option("--purpose", required=True, help="What it says: offer, case_opened, campaign...")
+@click.option("--purpose", default="", help="What it says: offer, case_opened, campaign, "
+              "other... (default: the hotline text the template carries).")
 @click.option("--kind", type=click.Choice([k.value for k in TemplateKind]), default="notification",
               show_default=True)
 @click.option("--signature", required=True, help="The registered 签名, without 【】.")
@@ -96,21 +95,20 @@ def add_cmd(provider: str, code: str, purpose: str, kind: str, signature: str, t
             force: bool) -> None:
     """Register a template; refused when it breaks the carrier's rules (unless --force)."""
     _app()
-    found = check_template(text, TemplateKind(kind), signature, domains=domains)
-    _echo_findings(found)
-    if errors(found) and not force:
-        raise click.ClickException(f"not added: {len(errors(found))} rule(s) broken (see above)")
     with get_db().begin() as session:
         org_id = _organisation_id(session, organisation)
-        if session.scalar(select(SmsTemplate.id).where(SmsTemplate.provider == provider,
-                                                       SmsTemplate.code == code)):
-            raise click.ClickException(f"{provider} template {code} is registered already")
-        session.add(SmsTemplate(
-            provider=provider, code=code, purpose=purpose, kind=TemplateKind(kind), text=text,
-            signature=signature.strip(), organisation_id=org_id,
-            approval=TemplateApproval.APPROVED if approved else TemplateApproval.PENDING))
-    click.echo(f"{code}: {'approved' if approved else 'pending'} "
-               f"({', '.join(parameters(text)) or 'no parameters'})")
+        done = register_template(session, provider, code, purpose, kind, signature, text,
+                                 organisation_id=org_id, approved=approved, domains=domains,
+                                 force=force)
+        _echo_findings(done.findings)
+        if done.problems:
+            raise click.ClickException("not added: " + "; ".join(map(str, done.problems)))
+        if done.template is None:
+            raise click.ClickException(f"not added: {len(done.rule_errors)} rule(s) broken "
+                                       "(see above)")
+        added = done.template.code, done.template.text
+    click.echo(f"{added[0]}: {'approved' if approved else 'pending'} "
+               f"({', '.join(parameters(added[1])) or 'no parameters'})")
 
 
 def _review(provider: str, code: str, approval: TemplateApproval) -> None:
@@ -161,13 +159,6 @@ def draft_cmd(provider: str, signature: str, out_path: str, domains: tuple[str, 
         click.echo(f"  {row['purpose']} ({row['language']}): {row['check']}", err=True)
 
 
-def _column_key(heading: str) -> str:
-    for key, label in COLUMNS:
-        if heading.strip().lstrip("\ufeff") in (key, label):
-            return key
-    return heading.strip()
-
-
 @templates.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--provider", type=PROVIDERS, default="alibaba", show_default=True)
@@ -175,33 +166,26 @@ def _column_key(heading: str) -> str:
 @click.option("--approved", is_flag=True, help="Rows with a code and no review state are "
               "approved (the office filled in only the approved codes).")
 def import_cmd(path: str, provider: str, organisation: str | None, approved: bool) -> None:
-    """Read back a draft CSV with the carrier's codes (模板CODE) and review states."""
+    """Read back a draft CSV with the carrier's codes (模板CODE) and review states: the good
+    rows are recorded, each bad row is reported with its line (UTF-8 or GB18030 files)."""
     _app()
-    counts = {"added": 0, "updated": 0, "skipped": 0}
-    with open(path, newline="", encoding="utf-8-sig") as handle, get_db().begin() as session:
+    try:
+        text = decode_csv(Path(path).read_bytes())
+    except UnreadableCsv as exc:
+        raise click.ClickException(str(exc)) from exc
+    with get_db().begin() as session:
         org_id = _organisation_id(session, organisation)
-        for line, raw in enumerate(csv.DictReader(handle), start=2):
-            row = {_column_key(k): (v or "").strip() for k, v in raw.items() if k}
-            code, text = row.get("code", ""), row.get("text", "").removeprefix("'")
-            if not code or not text or not row.get("signature"):
-                counts["skipped"] += 1
-                continue
-            state = row.get("approval", "")
-            if state and state.lower() not in APPROVAL_WORDS:
-                raise click.ClickException(f"line {line}: unknown review state {state!r}")
-            approval = APPROVAL_WORDS.get(state.lower(), TemplateApproval.APPROVED if approved
-                                          else TemplateApproval.PENDING)
-            kind = (TemplateKind.PROMOTIONAL if row.get("kind") in ("推广", "promotional")
-                    else TemplateKind.NOTIFICATION)
-            template = session.scalar(select(SmsTemplate).where(
-                SmsTemplate.provider == provider, SmsTemplate.code == code))
-            counts["updated" if template else "added"] += 1
-            if template is None:
-                template = SmsTemplate(provider=provider, code=code)
-                session.add(template)
-            template.purpose, template.kind = row.get("purpose") or "other", kind
-            template.text = text
-            template.signature, template.approval = row["signature"], approval
-            template.organisation_id = org_id
-            _echo_findings(errors(check_template(text, kind, row["signature"])))
-    click.echo(", ".join(f"{n} {what}" for what, n in counts.items()))
+        try:
+            report = import_reviews(session, text, provider, organisation_id=org_id,
+                                    approved=approved)
+        except BadResultsFile as exc:
+            raise click.ClickException(str(exc)) from exc
+    for line, code, finding in report.findings:
+        click.echo(f"line {line} ({code}): {finding} / {finding.zh}", err=True)
+    for problem in report.problems:
+        click.echo(f"{problem}", err=True)
+    click.echo(f"{report.added} added, {report.updated} updated, {report.skipped} skipped, "
+               f"{len(report.problems)} rejected")
+    if report.problems:
+        raise click.ClickException(f"{len(report.problems)} row(s) not imported (see above); "
+                                   "the other rows are")

@@ -324,6 +324,9 @@ AUDIT_DETAILS = (
     NP_("audit", "consent log: %(n)s rows"),
     NP_("audit", "opt-out list: %(n)s rows"),
     NP_("audit", "SMS template drafts: %(n)s rows"),
+    NP_("audit", "SMS template reviews from %(file)s: %(added)s added, %(updated)s updated, "
+                 "%(rejected)s rejected"),
+    NP_("audit", "registered SMS template %(code)s"),
     NP_("audit", "cli %(what)s of %(org)s: %(n)s rows"),
     NP_("audit", "cli %(what)s: %(n)s rows"),
     NP_("audit", "own password changed"),
@@ -345,7 +348,9 @@ AUDIT_DETAILS = (
     NP_("audit", "not erased: the provider did not delete a recording"),
 )
 AUDIT_PARTS = {**PARTS, "created": r"\d+", "updated": r"\d+", "rejected": r"\d+",
-               "consent": r"\d+", "month": r"\d{4}-\d{2}", "role": r"admin|staff|volunteer",
+               "consent": r"\d+", "added": r"\d+", "code": r"[A-Za-z0-9_-]+",
+               "month": r"\d{4}-\d{2}",
+               "role": r"admin|staff|volunteer",
                "what": r"consent log|opt-out list", "username": r"\S+"}
 CLI_EXPORTS = (NP_("audit", "consent log"), NP_("audit", "opt-out list"))
 ROLE_NAMES = {"admin": N_("administrator"), "staff": N_("staff"), "volunteer": N_("volunteer")}
