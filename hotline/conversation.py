@@ -24,16 +24,15 @@ from ivr_flows.engine import (
     Reply,
     Turn,
     advance,
-    local_today,
     start,
-    take_facts,
 )
 from ivr_flows.fields import known_answers
+from ivr_flows.listen import heard_more
 from ivr_flows.loader import default_flow
 from ivr_flows.model import Flow
 from ivr_flows.sms import render_sms
 from ivr_flows.store import FlowOutcome, apply_turn, end_flow, save_state, state_of
-from ivr_flows.understand import facts_in, read_message
+from ivr_flows.understand import read_message
 from models import (
     Case,
     CaseStatus,
@@ -193,44 +192,14 @@ def answer(session: Session, row: FlowSession, case: Case, text: str, has_media:
         # again without counting it as a failed try (hotline.intake's front-door rule).
         save_state(row, before)
         return render_sms(flow, before, waiting_turn(flow, before), case.number), None
-    if not turn.understood or turn.fell_back:
-        # Not an answer to this question, but maybe to a later one: "已经离职了" asked how
-        # much is owed, "住院了，老板不管" asked the day of the injury. Kept, and not asked.
-        facts = known_answers(facts_in(text, before.answers.get("category"),
-                                       local_today(flow, context)))
-        noted = take_facts(flow, before, facts, context)
-        if noted.answered:
-            state, turn = before, noted
-    elif flow.node(before.node).type == "text":
-        # A free answer often says more: "深圳宏达电子厂，欠了一万二，三个月了" asked the
-        # employer is the employer's name, the sum and the months.
-        state, turn = more_said(flow, state, turn, before, text, context)
+    # What the reply says beyond its question ("已经离职了" asked the amount) is kept.
+    state, turn = heard_more(flow, before, state, turn, text, context)
     save_state(row, state)
     apply_turn(case, row, turn)
     outcome = None
     if state.done:
         outcome = end_flow(row, case, FlowStatus.DONE, "intake finished by SMS")
     return render_sms(flow, state, turn, case.number), outcome
-
-
-def more_said(flow: Flow, state: FlowState, turn: Turn, before: FlowState, text: str,
-              context: Context) -> tuple[FlowState, Turn]:
-    """The facts a free answer states beyond the question, kept for the questions ahead;
-    an employer's name asked for is then the name alone, not the whole sentence."""
-    field = flow.node(before.node).field or ""
-    facts = known_answers(facts_in(text, before.answers.get("category"),
-                                   local_today(flow, context)))
-    more = {k: v for k, v in facts.items()
-            if k not in turn.answered and k not in ("work_place", "work_province", "work_city",
-                                                     "people_approximate")
-            and before.answers.get(k) is None}
-    if not more:
-        return state, turn
-    if field == "employer" and facts.get("employer"):
-        state.answers["employer"] = turn.answered["employer"] = facts["employer"]
-    if "people_affected" in more:
-        more["people_approximate"] = facts.get("people_approximate", False)
-    return state, take_facts(flow, state, more, context, turn)
 
 
 def waiting_turn(flow: Flow, state: FlowState) -> Turn:

@@ -389,6 +389,12 @@ VOICE_WALKS = [
                ("keys", "2"), ("speech", "十月三十一号")],
      {"amount_owed": Decimal(12000), "months_unpaid": 3, "people_affected": 40},
      {"still_employed": False, "left_on": "2025-10-31"}),  # the last 31 October before NIGHT
+    # The employer's name said with the sum and the months: neither is asked.
+    ("wages", [("keys", "1"), ("speech", "广东省深圳市"), ("keys", "1"),
+               ("speech", "深圳宏达电子厂，欠了我一万二，三个月了"), ("keys", "40"), ("keys", "1")],
+     {"amount_owed": Decimal(12000), "months_unpaid": 3, "people_affected": 40,
+      "employer": "宏达电子厂"},
+     {"still_employed": True}),
     ("injury", [("keys", "2"), ("speech", "广东东莞"), ("keys", "2"), ("speech", "宏达鞋厂"),
                 ("speech", "昨天"), ("speech", "车间"), ("keys", "1"), ("keys", "2"),
                 ("keys", "2")],

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -36,6 +36,7 @@ from hotline.outbox import route_finished_flow
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.webhooks.twiml import first_delivery, public_path
 from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
+from ivr_flows.listen import heard_more
 from ivr_flows.loader import default_flow
 from ivr_flows.store import FlowOutcome, apply_turn, end_flow, save_state, state_of
 from ivr_flows.voice import VoiceLinks, render_voice
@@ -268,8 +269,12 @@ def continue_call(session: Session, call: InboundCall, n: int, silence: bool
         return hangup_xml(), FlowOutcome()
     flow = default_flow()
     state = state_of(row)
-    turn = advance(flow, state, reply_from_form(silence),
-                   context(session, case, state.language, returning=intake_done(session, case)))
+    before = replace(state, answers=dict(state.answers))
+    reply = reply_from_form(silence)
+    ctx = context(session, case, state.language, returning=intake_done(session, case))
+    turn = advance(flow, state, reply, ctx)
+    # What the caller said beyond the question ("宏达电子厂，欠了我一万二") is kept, as on SMS.
+    state, turn = heard_more(flow, before, state, turn, reply.speech, ctx)
     if turn.answered.get("returning") == "new":
         case = second_case(session, row, case, call.sid)
     if turn.answered.get("transfer") in ("completed", "answered"):
