@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 
 from hotline.phones import mask_phone
 from hotline.web import charts
+from hotline.web.case_summary import money_words
 from hotline.web.event_text import event_text
 from hotline.web.i18n import event_name, gettext, init_i18n, nl2br
 from hotline.web.stats import local_zone
@@ -166,7 +167,7 @@ def localtime(value: datetime | str | None) -> str:
 
 def money(value: Decimal | None) -> str:
     """Yuan with thousands separators, or a dash when unknown."""
-    return "—" if value is None else f"¥{value:,.2f}".replace(".00", "")
+    return "—" if value is None else money_words(value)
 
 
 def url_with(**changes: Any) -> str:

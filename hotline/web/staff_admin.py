@@ -11,9 +11,9 @@ from sqlalchemy import and_, func, select, true
 from hotline.infra.db import get_db
 from hotline.matching import current_load
 from hotline.phones import mask_phone
-from hotline.web import money
 from hotline.web.access import audit, case_scope, guard, signed_in_user
 from hotline.web.campaigns import audience_organisation
+from hotline.web.case_summary import money_words
 from hotline.web.downloads import csv_response
 from hotline.web.i18n import CATEGORY_NAMES, category_label, category_name, pgettext
 from hotline.web.i18n import gettext as _
@@ -119,7 +119,7 @@ def report_lines(figures: MonthlyReport) -> list[ReportLine]:
         return ReportLine(label, n, str(n), part=part)
 
     def yuan(label: str, amount: Decimal) -> ReportLine:
-        return ReportLine(label, plain_yuan(amount), money(amount), in_yuan=True)
+        return ReportLine(label, plain_yuan(amount), money_words(amount), in_yuan=True)
 
     answers = sum(figures.satisfaction.values())
     share = figures.satisfied_share
