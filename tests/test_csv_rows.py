@@ -62,11 +62,15 @@ def test_volunteer_upload_names_the_swallowed_lines(app: Flask, web_world: WebWo
 def test_volunteer_upload_of_a_binary_file_is_a_clear_400(app: Flask,
                                                           web_world: WebWorld) -> None:
     client, token = logged_in(app, "staff_a")
-    data = {"csrf_token": token, "file": (io.BytesIO(b"PK\x03\x04\x00\x00binary"), "v.xlsx")}
-    resp = client.post("/staff/volunteers/import?lang=zh", data=data,
-                       content_type="multipart/form-data")
-    assert resp.status_code == 400
-    assert "文件含二进制数据" in resp.get_data(as_text=True)
+    # A spreadsheet is told how to save it as CSV (as on the other upload pages); a binary
+    # file under a CSV name is refused as binary.
+    for name, words in (("v.xlsx", "请在Excel中“另存为”CSV"), ("v.csv", "文件含二进制数据")):
+        data = {"csrf_token": token,
+                "file": (io.BytesIO(b"PK\x03\x04\x00\x00binary"), name)}
+        resp = client.post("/staff/volunteers/import?lang=zh", data=data,
+                           content_type="multipart/form-data")
+        assert resp.status_code == 400
+        assert words in resp.get_data(as_text=True)
 
 
 def test_contact_import_reports_an_open_quote_and_counts_add_up(app: Flask) -> None:

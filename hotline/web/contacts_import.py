@@ -18,6 +18,7 @@ from hotline.consent import BadConsentSource, clean_source
 from hotline.infra.db import get_db
 from hotline.phones import mask_numbers_in
 from hotline.web.access import audit, guard, signed_in_user
+from hotline.web.downloads import uploaded_csv
 from hotline.web.i18n import N_, error_text
 from hotline.web.i18n import gettext as _
 from models import AuditAction, Organisation, Role, User
@@ -28,13 +29,11 @@ from notifications.contact_import import (
     RowError,
     import_contacts,
 )
-from notifications.csv_rows import UnreadableCsv, decode_csv
 
 bp = Blueprint("contacts_import", __name__, url_prefix="/staff/contacts")
 bp.before_request(guard(Role.ADMIN, Role.STAFF))
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # ~400,000 rows of phone, name, province and tags
 SHOWN_ERRORS = 1000  # rows listed on the page; the count says how many more there were
-SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 # The importer's column names as the page shows them (translated by the catalogue).
 COLUMNS = {"phone": N_("Phone"), "name": N_("Name"), "language": N_("Language"),
            "home_province": N_("Home province"), "work_province": N_("Province of work"),
@@ -94,21 +93,10 @@ def form() -> Any:
 def upload() -> Any:
     """Import the uploaded CSV; show how many rows were imported and every rejected row."""
     user = signed_in_user()
-    upload_file = request.files.get("file")
-    name = (upload_file.filename or "") if upload_file else ""
-    if name.lower().endswith(SPREADSHEETS):
-        flash(_("This is a spreadsheet, not a CSV: in Excel choose Save As, CSV UTF-8, "
-                "and upload that file."), "error")
+    uploaded = uploaded_csv(MAX_UPLOAD_BYTES)
+    if uploaded is None:
         return render(400)
-    raw = upload_file.read(MAX_UPLOAD_BYTES + 1) if upload_file else b""
-    if not raw.strip() or len(raw) > MAX_UPLOAD_BYTES:
-        flash(_("Choose a CSV file of at most 20 MB."), "error")
-        return render(400)
-    try:
-        text = decode_csv(raw)
-    except UnreadableCsv as exc:
-        flash(error_text(exc), "error")
-        return render(400)
+    name, text = uploaded
     org_id = target_organisation(user)
     try:  # how these workers agreed to bulk SMS: without it they have no consent on record
         stated = clean_source(request.form.get("consent_source"))

@@ -23,10 +23,10 @@ from hotline.volunteer_import import (
     split_list,
 )
 from hotline.web.access import signed_in_user
+from hotline.web.downloads import uploaded_csv
 from hotline.web.i18n import (
     FORM_LIST_SEPARATOR,
     TIMEZONES,
-    error_text,
     pgettext,
     shifts_text,
     timezone_name,
@@ -35,7 +35,6 @@ from hotline.web.i18n import gettext as _
 from hotline.web.staff import volunteer_scope
 from models import CaseCategory, Organisation, Role, User, Volunteer
 from models.volunteer import DEFAULT_TIMEZONE, DIALECT_NAMES, dialect_name
-from notifications.csv_rows import UnreadableCsv, decode_csv
 
 bp = Blueprint("staff_volunteers", __name__, url_prefix="/staff/volunteers")
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -123,21 +122,15 @@ def import_csv() -> Any:
     """Upload a CSV of volunteers; show each bad row and how many were imported."""
     if request.method == "GET":
         return render_template("staff/volunteer_import.html", report=None)
-    upload = request.files.get("file")
-    raw = upload.read(MAX_UPLOAD_BYTES + 1) if upload else b""
-    if not raw.strip() or len(raw) > MAX_UPLOAD_BYTES:
-        flash(_("Choose a CSV file of at most 2 MB."), "error")
+    uploaded = uploaded_csv(MAX_UPLOAD_BYTES)
+    if uploaded is None:
         return render_template("staff/volunteer_import.html", report=None), 400
+    name, text = uploaded
     dry_run = request.form.get("dry_run") == "1"
-    try:
-        text = decode_csv(raw)
-    except UnreadableCsv as exc:
-        flash(error_text(exc), "error")
-        return render_template("staff/volunteer_import.html", report=None), 400
     with get_db().begin() as session:
         report = run_import(session, signed_in_user(), text, dry_run=dry_run)
     return render_template("staff/volunteer_import.html", report=report, dry_run=dry_run,
-                           filename=upload.filename if upload else ""), \
+                           filename=name), \
         (400 if report.errors and not (report.created or report.updated) else 200)
 
 

@@ -27,7 +27,7 @@ from hotline.template_registry import (
     register_template,
 )
 from hotline.web.access import audit, guard, signed_in_user
-from hotline.web.downloads import csv_response
+from hotline.web.downloads import csv_response, uploaded_csv
 from hotline.web.i18n import error_text, ui_locale
 from hotline.web.i18n import gettext as _
 from models import (
@@ -46,7 +46,6 @@ from notifications.campaigns.templated import (
     parse_params,
     templated_variants,
 )
-from notifications.csv_rows import UnreadableCsv, decode_csv
 from notifications.providers import PROVIDER_OPT_OUT, requires_templates
 from notifications.template_drafts import draft_cells, draft_header, draft_rows
 from notifications.template_rules import Finding, check_signature, check_template
@@ -62,7 +61,6 @@ bp = Blueprint("templates_admin", __name__, url_prefix="/staff/templates")
 bp.before_request(guard(Role.ADMIN))
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024  # the list to submit is ~200 KB; room for notes in it
 SHOWN_ERRORS = 1000  # rejected rows listed on the page; the count says how many more
-SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 REGISTER_FIELDS = ("code", "purpose", "kind", "signature", "text", "organisation_id",
                    "domains")
 
@@ -237,21 +235,10 @@ def import_results() -> Any:
     filled in) as `hotline templates import` does: the good rows are recorded, every bad row
     is listed with its line and why."""
     provider, user = page_provider(), signed_in_user()
-    upload = request.files.get("file")
-    name = ((upload.filename or "") if upload else "")[:80]
-    if name.lower().endswith(SPREADSHEETS):
-        flash(_("This is a spreadsheet, not a CSV: in Excel choose Save As, CSV UTF-8, "
-                "and upload that file."), "error")
+    uploaded = uploaded_csv(MAX_UPLOAD_BYTES)
+    if uploaded is None:
         return render_page(400)
-    raw = upload.read(MAX_UPLOAD_BYTES + 1) if upload else b""
-    if not raw.strip() or len(raw) > MAX_UPLOAD_BYTES:
-        flash(_("Choose a CSV file of at most 4 MB."), "error")
-        return render_page(400)
-    try:
-        text = decode_csv(raw)
-    except UnreadableCsv as exc:
-        flash(error_text(exc), "error")
-        return render_page(400)
+    name, text = uploaded
     try:
         report = apply_results(text, provider, user, name)
     except BadResultsFile as exc:
