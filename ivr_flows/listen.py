@@ -24,8 +24,9 @@ def heard_more(flow: Flow, before: FlowState, state: FlowState, turn: Turn, said
 
     `before` is the state before the engine took the reply, `state` and `turn` after. A reply
     that did not answer its question but states facts for questions ahead is no failed try:
-    those are kept and the question is asked again. A free answer (a text question) that says
-    more keeps the rest, and an employer asked for is then its name alone."""
+    those are kept and the question is asked again. An answer that says more ("没有，老板一分钱
+    没出" asked whether they are in hospital) keeps the rest, and an employer asked for is then
+    its name alone."""
     if not said.strip():
         return state, turn
     facts = known_answers(facts_in(said, before.answers.get("category"),
@@ -34,8 +35,6 @@ def heard_more(flow: Flow, before: FlowState, state: FlowState, turn: Turn, said
         noted = take_facts(flow, before, facts, ctx)
         return (before, noted) if noted.answered else (state, turn)
     node = flow.node(before.node)
-    if node.type != "text":
-        return state, turn  # a sum, a date or a choice is the answer, nothing more
     more = {k: v for k, v in facts.items()
             if k not in turn.answered and k not in PLACE_FIELDS
             and before.answers.get(k) is None}

@@ -174,6 +174,20 @@ SMS_WALKS = [
         {"employer": "宏达鞋厂"},
         {"injured_on": days_ago(2), "injury_place": "车间", "in_hospital": True,
          "employer_pays_treatment": False, "injury_claim_filed": False}),
+    Walk("wages zh, answers that say more than asked", "wages", [
+        ("老板欠我工资", "省市"), ("广东深圳", "老家"), ("河南", "公司"), ("宏达电子厂", "多少钱"),
+        ("一万二，我们五个人", "几个月"), ("3", "还在那里做工"),
+        ("上个月底就不干了", "欠薪，广东深圳，宏达电子厂，欠12000元，3个月，5人，已于"),
+        ("对", "1001")],
+        {"amount_owed": Decimal(12000), "months_unpaid": 3, "people_affected": 5},
+        {"still_employed": False, "left_on": LastMonthEnd()}),
+    Walk("injury zh, not in hospital and the boss paid nothing, in one reply", "injury", [
+        ("我受伤了", "省市"), ("广东东莞", "老家"), ("四川", "公司"), ("宏达鞋厂", "哪天受的伤"),
+        ("前天", "在哪里受的伤"), ("车间", "住院"), ("没有，老板一分钱没出", "工伤认定"),
+        ("没有", "没有住院，老板不出医药费，未申请工伤认定"), ("对", "1001")],
+        {"category": "injury"},
+        {"injured_on": days_ago(2), "injury_place": "车间", "in_hospital": False,
+         "employer_pays_treatment": False, "injury_claim_filed": False}),
     # "不记得了", "不知道": the worker does not know; the intake goes on without it.
     Walk("injury zh, the day of the injury not remembered", "injury", [
         ("我受伤了", "省市"), ("广东东莞", "老家"), ("四川", "公司"), ("宏达鞋厂", "哪天受的伤"),
