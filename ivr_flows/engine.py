@@ -74,6 +74,7 @@ class Turn:
     waiting: Node | None = None
     answered: dict[str, Any] = field(default_factory=dict)
     known: dict[str, Any] = field(default_factory=dict)  # read from the first text, at start
+    unknown: list[str] = field(default_factory=list)  # asked, and the worker does not know
     understood: bool = True
     fell_back: bool = False
 
@@ -109,6 +110,8 @@ def advance(flow: Flow, state: FlowState, reply: Reply, ctx: Context) -> Turn:
     if outcome is None:
         return _failed(flow, state, node, ctx, turn)
     answers, target = outcome
+    if not answers and node.field:
+        turn.unknown.append(node.field)  # "不记得了": see interpret
     state.retries = 0
     if answers.pop("redo", False):
         state.answers = {k: v for k, v in state.answers.items() if k in KEPT_ON_REDO}

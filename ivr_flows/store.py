@@ -64,6 +64,12 @@ def apply_turn(case: Case | None, row: FlowSession, turn: Turn, actor: str = "wo
         case.log(EventKind.NOTE, f"intake ({row.channel}) {answer_words(row, answered)}",
                  actor=actor, data={"flow": row.flow, "node": row.node,
                                     "answers": _jsonable(turn.answered)})
+    if turn.unknown:
+        # Written like an answer, so the console folds the worker's "不记得了" into the intake.
+        case.log(EventKind.NOTE, f"intake ({row.channel}) "
+                 + ", ".join(f"{name}={NOT_KNOWN}" for name in turn.unknown),
+                 actor=actor, data={"flow": row.flow, "node": row.node,
+                                    "unknown": list(turn.unknown)})
     if turn.fell_back:
         case.log(EventKind.NOTE, f"intake ({row.channel}): no usable answer, fallback",
                  data={"flow": row.flow, "node": row.node})
@@ -73,6 +79,8 @@ def apply_turn(case: Case | None, row: FlowSession, turn: Turn, actor: str = "wo
         case.last_enqueued_at = utcnow() + hold
 
 
+# What the timeline says of a question the worker could not answer ("不记得了").
+NOT_KNOWN = "not known"
 # Bookkeeping, not something the worker said: kept in the note's data only.
 NOT_LOGGED = frozenset({"redo", "people_approximate", "work_province", "work_city"})
 

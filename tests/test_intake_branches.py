@@ -7,6 +7,7 @@ Runs on SQLite and PostgreSQL (the `app` fixture).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -18,7 +19,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from hotline.infra.db import get_db
+from hotline.web.event_text import localised
 from models import CaseEvent, EventKind, Urgency
+from tests.conftest import WebWorld
+from tests.test_case_page import chat_of, page, visible
 from tests.test_sms_flow_conversation import HELP_ME, the_case
 from tests.test_sms_flow_conversation import twilio_text as sms
 from tests.test_voice_webhook import NIGHT, Caller, says
@@ -472,3 +476,24 @@ def test_voice_other_legal_records_the_problem_and_no_second_voicemail(
     assert "回电" in says(twiml)[-1]
     case = the_case()
     assert (case.category, case.voicemail_url, case.employer) == ("other_legal", url, None)
+
+
+def test_a_question_the_worker_could_not_answer_is_folded_into_the_intake(
+        app: Flask, post_signed: Any, web_world: WebWorld) -> None:
+    """"不记得了" answered the question (it moved the intake on): on the case page it sits in
+    the folded intake exchange with the other answers, not loose in the conversation, and
+    the exchange says the worker did not know, in the reader's language."""
+    for body in ["我受伤了", "广东东莞", "四川", "宏达鞋厂", "不记得了", "车间", "1", "2", "2",
+                 "对"]:
+        sms(post_signed, body)
+    number = 1005  # after web_world's four cases
+    assert the_case(number).details.get("injury_place") == "车间"  # the walk's case
+    html = page(app, "admin", f"/staff/cases/{number}?lang=zh")
+    bubbles = re.findall(r'<div class="bubble">(.*?)</div>', chat_of(html), re.DOTALL)
+    assert "不记得了" not in {b.strip() for b in bubbles}, bubbles
+    assert "我受伤了" in {b.strip() for b in bubbles}  # the worker's own words stay
+    transcript = page(app, "admin", f"/staff/cases/{number}/intake?lang=zh")
+    assert "不记得了" in visible(transcript)
+    # Its timeline note, in the reader's words.
+    assert localised("intake (sms) injured_on=not known, in_hospital=yes", "zh_Hans") == \
+        "问答（短信）：受伤日期：工友不清楚，是否住院：是"

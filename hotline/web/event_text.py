@@ -26,6 +26,7 @@ from hotline.web.i18n import (
     english_pattern,
     ui_locale,
 )
+from ivr_flows.store import NOT_KNOWN
 from models import CaseCategory
 
 # Placeholders whose value is translated again: a known word (a key, channel, field name,
@@ -181,6 +182,7 @@ WORDS = (
     NP_("timeline", "injury_place"), NP_("timeline", "in_hospital"),
     NP_("timeline", "employer_pays_treatment"), NP_("timeline", "injury_claim_filed"),
     NP_("timeline", "medical_costs"), NP_("timeline", "treatment paid by the worker"),
+    NP_("timeline", "not known"),
     NP_("timeline", "dismissed_on"), NP_("timeline", "written_contract"),
     NP_("timeline", "insurance_kind"), NP_("timeline", "insurance_months"),
     NP_("timeline", "urgency"), NP_("timeline", "normal"), NP_("timeline", "yes"),
@@ -297,6 +299,10 @@ def rule_titles(language: str) -> dict[str, str]:
     return {r.text("title", "en"): r.text("title", language) for r in load_rules()}
 
 
+# Answers the timeline writes in English words, shown in the reader's language.
+WORDED_ANSWERS = frozenset({"yes", "no", NOT_KNOWN})
+
+
 def answers(locale: str, value: str) -> str:
     """'category=wages, employer=某厂' as 'category: unpaid wages, employer: 某厂' in the
     locale's words (the answers themselves kept)."""
@@ -307,6 +313,6 @@ def answers(locale: str, value: str) -> str:
     form = catalogue.upgettext(CONTEXT, ANSWER_FORM)
     return catalogue.upgettext(CONTEXT, ANSWER_SEPARATOR).join(
         form % {"field": word(locale, m["k"]) or m["k"],
-                "answer": (word(locale, m["v"]) or m["v"]) if m["k"] == "category"
-                else m["v"]}
+                "answer": (word(locale, m["v"]) or m["v"])
+                if m["k"] == "category" or m["v"] in WORDED_ANSWERS else m["v"]}
         for m in pairs)
