@@ -119,12 +119,14 @@ BAD_INPUTS = [
     ({"text": "工友热线：周六${date}见。"},
      "这个模板和热线发送的任何短信都对不上，请选择用途（群发活动或其他）"),
     ({"organisation_id": "999"}, "未知机构"),
+    ({"organisation_id": "99999999999999999999999"}, "未知机构"),  # past 64 bits
+    ({"organisation_id": "²"}, "未知机构"),
     ({"kind": "marketing"}, "未知模板类型：marketing"),
 ]
 
 
 @pytest.mark.parametrize(("fields", "message"), BAD_INPUTS,
-                         ids=[m[:12] for _, m in BAD_INPUTS])
+                         ids=[f"{m[:12]}-{i}" for i, (_, m) in enumerate(BAD_INPUTS)])
 def test_a_refused_template_is_shown_again_as_typed(app: Flask, web_world: WebWorld,
                                                     fields: dict[str, str],
                                                     message: str) -> None:

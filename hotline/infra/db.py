@@ -116,3 +116,12 @@ def get_db() -> Database:
     """The current app's Database."""
     db: Database = current_app.extensions["db"]
     return db
+
+
+def row_id(raw: str | None) -> int | None:
+    """A row id typed in a form or a URL: an ASCII decimal of up to 9 digits as int, else None
+    ('²' is no id, and one past 64 bits would make the database raise instead of finding
+    nothing)."""
+    if not raw or len(raw) > 9 or not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw)

@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from hotline.consent import BadConsentSource, clean_source
-from hotline.infra.db import get_db
+from hotline.infra.db import get_db, row_id
 from hotline.phones import mask_numbers_in
 from hotline.web.access import audit, guard, signed_in_user
 from hotline.web.downloads import uploaded_csv
@@ -69,10 +69,11 @@ def target_organisation(user: User) -> int | None:
     raw = request.form.get("organisation_id", "").strip()
     if not raw:
         return None
+    office = row_id(raw)
     with get_db().begin() as session:
-        if not raw.isdigit() or session.get(Organisation, int(raw)) is None:
+        if office is None or session.get(Organisation, office) is None:
             abort(400)
-    return int(raw)
+    return office
 
 
 def shown_error(error: RowError) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hotline import cases as front_door
 from hotline.casework_merge import MergeRefused, merge_cases
 from hotline.deadlines import BadAmount, finish_case, parse_amount
-from hotline.infra.db import get_db
+from hotline.infra.db import get_db, row_id
 from hotline.organisations import requeue_case
 from hotline.web import casework, relay
 from hotline.web.access import (
@@ -130,8 +130,9 @@ def filtered_cases(user: User, args: Any) -> Select[Case]:
         query = query.where(Case.category == CaseCategory(args["category"]))
     if args.get("urgency") in Urgency.__members__.values():
         query = query.where(Case.urgency == Urgency(args["urgency"]))
-    if (args.get("volunteer") or "").isdigit():
-        query = query.where(Case.assigned_volunteer_id == int(args["volunteer"]))
+    volunteer = row_id(args.get("volunteer"))
+    if volunteer is not None:
+        query = query.where(Case.assigned_volunteer_id == volunteer)
     text = (args.get("q") or "").strip()[:100]
     digits = unicodedata.normalize("NFKC", text)  # full-width １０２４ is a number too
     if CASE_NUMBER.fullmatch(digits):

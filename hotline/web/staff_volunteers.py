@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.infra.db import get_db
+from hotline.infra.db import get_db, row_id
 from hotline.volunteer_import import (
     LANGUAGE_CODES,
     LANGUAGES,
@@ -215,9 +215,10 @@ def chosen_organisation(session: Session, user: User) -> tuple[int | None, list[
     raw = (request.form.get("organisation_id") or "").strip()
     if not raw:
         return None, []
-    if not raw.isdigit() or session.get(Organisation, int(raw)) is None:
+    office = row_id(raw)
+    if office is None or session.get(Organisation, office) is None:
         return None, [RowError(0, "organisation_id", "unknown organisation")]
-    return int(raw), []
+    return office, []
 
 
 @bp.post("/<int:volunteer_id>/edit")

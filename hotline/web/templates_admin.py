@@ -18,7 +18,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline.infra.db import get_db
+from hotline.infra.db import get_db, row_id
 from hotline.template_registry import (
     BadResultsFile,
     ImportReport,
@@ -146,11 +146,11 @@ def drafts_csv() -> Any:
 def review() -> Any:
     """Record the carrier's review of a registered template (form: template_id, action)."""
     action = request.form.get("action", "")
-    raw_id = request.form.get("template_id", "")
-    if action not in ("approve", "reject") or not raw_id.isdigit():
+    template_id = row_id(request.form.get("template_id"))
+    if action not in ("approve", "reject") or template_id is None:
         abort(400)
     with get_db().begin() as session:
-        template = session.get(SmsTemplate, int(raw_id))
+        template = session.get(SmsTemplate, template_id)
         if template is None:
             abort(404)
         template.approval = (TemplateApproval.APPROVED if action == "approve"
@@ -178,9 +178,10 @@ def chosen_office(session: Session) -> tuple[int | None, Problem | None]:
     raw = (request.form.get("organisation_id") or "").strip()
     if not raw:
         return None, None
-    if not raw.isdigit() or session.get(Organisation, int(raw)) is None:
+    office = row_id(raw)
+    if office is None or session.get(Organisation, office) is None:
         return None, Problem("unknown organisation", field="organisation_id")
-    return int(raw), None
+    return office, None
 
 
 @bp.post("/register")

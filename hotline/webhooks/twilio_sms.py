@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.infra.clock import pin_db_now
-from hotline.infra.db import get_db
+from hotline.infra.db import get_db, row_id
 from hotline.intake import (
     BadWebhook,
     InboundSms,
@@ -213,16 +213,9 @@ def _advance_by_sid(session: Session, report: StatusReport) -> bool:
     return moved.rowcount == 1  # type: ignore[attr-defined]
 
 
-def small_int(raw: str | None) -> int | None:
-    """An ASCII decimal of up to 9 digits as int, else None ('²' and 10**20 are not ids)."""
-    if not raw or len(raw) > 9 or not (raw.isascii() and raw.isdigit()):
-        return None
-    return int(raw)
-
-
 def _by_our_id(session: Session, raw_id: str | None, sid: str) -> Message | None:
     # A send that crashed before storing its SID is reconciled here from the callback URL.
-    our_id = small_int(raw_id)
+    our_id = row_id(raw_id)
     if our_id is None:
         return None
     msg = session.get(Message, our_id, with_for_update=True)
