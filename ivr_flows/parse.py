@@ -451,15 +451,16 @@ UNSURE = re.compile(r"不知道|不清楚|不确定|不记得|记不清|记不�
                     r"不晓得|搞不清|don'?t know|not sure|no idea|can'?t remember|don'?t remember|"
                     r"forgot")
 
-
-def said_unsure(text: str) -> bool:
-    """'不记得了', '不知道', 'I don't remember': the worker does not know the answer."""
-    return bool(UNSURE.search(normalize(text).lower()))
 # Words that hold a yes/no character without saying yes or no ("现在" holds 在, "但是" 是).
 NOT_YES_NO = re.compile(r"现在|实在|存在|正在|所在|在哪|但是|还是|可是|要是|于是|总是|老是|是否|"
                         r"对方|对于|针对|面对|所有|有点|有些|好像|只好|最好|好多|银行|行业")
 YES_WORDS = ("是", "对", "有", "在", "还在", "嗯", "好", "行", "可以", "签了", "yes", "y", "yeah",
              "yep", "sure", "ok", "still")
+
+
+def said_unsure(text: str) -> bool:
+    """'不记得了', '不知道', 'I don't remember': the worker does not know the answer."""
+    return bool(UNSURE.search(normalize(text).lower()))
 
 
 def parse_yes_no(text: str) -> bool | None:
