@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
 import cn2an
 import opencc
@@ -28,6 +29,7 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+@lru_cache(maxsize=256)
 def normalize(text: str) -> str:
     """NFKC (full-width digits and letters to ASCII), Traditional to Simplified, trimmed."""
     folded = unicodedata.normalize("NFKC", text or "").strip()
@@ -125,6 +127,12 @@ ENGLISH_NUMBERS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30,
     "forty": 40, "fifty": 50, "hundred": 100, "a couple of": 2, "a few": 3, "several": 3,
 }
+ENGLISH_NUMBER_VALUES = {**{word: str(value) for word, value in ENGLISH_NUMBERS.items()},
+                         "a dozen": "12多", "dozen": "12多", "dozens": "24多"}
+# One pass over the text, the longest word first ("a dozen" before "dozen").
+ENGLISH_NUMBER = re.compile(r"\b(?:" + "|".join(
+    re.escape(word) for word in sorted(ENGLISH_NUMBER_VALUES, key=len, reverse=True)) + r")\b")
+THOUSANDS_SEPARATOR = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 APPROX_BEFORE = re.compile(r"(大概|大约|约|差不多|将近|估计|可能|about|around|approx\w*|roughly|"
                            r"nearly|almost|more than|over)\s*$")
 APPROX_AFTER = re.compile(r"^\s*(多|来|余|左右|\+|or so|odd\b)")
@@ -171,18 +179,16 @@ class Number:
     unit: str
 
 
+@lru_cache(maxsize=256)
 def plain_text(text: str) -> str:
     """Normalised, lower-cased, thousands separators gone, English number words as digits."""
-    plain = normalize(text).lower()
-    plain = re.sub(r"(?<=\d)[,，](?=\d{3}(?!\d))", "", plain)
-    plain = re.sub(r"\ba dozen\b|\bdozen\b", "12多", plain)
-    plain = re.sub(r"\bdozens\b", "24多", plain)
-    for word, value in ENGLISH_NUMBERS.items():
-        plain = re.sub(rf"\b{word}\b", str(value), plain)
-    return plain
+    # Kept: one reading of a text asks for it several times (amounts, counts, dates, rates).
+    plain = THOUSANDS_SEPARATOR.sub("", normalize(text).lower())
+    return ENGLISH_NUMBER.sub(lambda m: ENGLISH_NUMBER_VALUES[m.group()], plain)
 
 
-def numbers_in(text: str) -> list[Number]:
+@lru_cache(maxsize=256)
+def numbers_in(text: str) -> tuple[Number, ...]:
     """Every number in a message, Chinese or Arabic, with its unit and whether it is rough."""
     plain = plain_text(text)
     found: list[Number] = []
@@ -217,7 +223,7 @@ def numbers_in(text: str) -> list[Number]:
         if not any(n.start <= match.start() < n.end for n in found):
             found.append(Number(Decimal(3), match.start(), match.end(), True,
                                 _unit("", plain[match.start() + 1:])))
-    return sorted(found, key=lambda n: n.start)
+    return tuple(sorted(found, key=lambda n: n.start))
 
 
 def _span_value(span: str) -> tuple[Decimal | None, bool]:
@@ -255,7 +261,7 @@ def _unit(before: str, after: str) -> str:
     return "other" if UNIT_OTHER.match(after) else ""
 
 
-def amount_in(numbers: list[Number]) -> Decimal | None:
+def amount_in(numbers: Sequence[Number]) -> Decimal | None:
     """The amount owed among a message's numbers: money-marked first, else the largest bare."""
     sane = [n for n in numbers if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
     money = [n for n in sane if n.unit == "money"] or [n for n in sane if n.unit == ""]
@@ -322,7 +328,7 @@ def people_in(text: str, bare: bool = False) -> tuple[int, bool] | None:
     numbers = numbers_in(plain)
     counted = [n for n in numbers if n.unit == "people"]
     if not counted and bare and len(numbers) == 1 and numbers[0].unit in ("", "other"):
-        counted = numbers
+        counted = list(numbers)
     if not counted:
         return None
     number = counted[0]

@@ -123,6 +123,8 @@ def _categories(plain: str) -> tuple[set[str], set[str]]:
     strong: set[str] = set()
     weak: set[str] = set()
     for word, category, is_weak in tables().words:
+        if word not in plain:  # most of the hundreds of words are absent
+            continue
         # Group words ("都被欠") name who is owed; they leave the words of owing ("欠薪") free.
         claims = [False] * len(plain) if category == "collective" else taken
         if _find(plain, word, claims) >= 0:
@@ -209,7 +211,7 @@ def _details(plain: str, category: str | None, today: date) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, words in tables().details.items():
         for word, value in words:
-            if _find(plain, word, [False] * len(plain)) >= 0:
+            if word in plain and _find(plain, word, [False] * len(plain)) >= 0:
                 found[key] = value
                 break
     when = parse_date(plain, today)
