@@ -324,35 +324,80 @@ _HANDLERS: dict[str, Callable[[Node, Reply, str, date], Answers]] = {
     "transfer": _transfer}
 
 
-# An answer read back in words (the gettext catalogue, context "answer").
-UNKNOWN_DATE = NP_("answer", "unknown")
+# An answer read back in words (the gettext catalogue, context "answer"). A prompt puts no
+# unit around an answer: each carries its own ("欠12000元", "3个月"), so one not given can say
+# so in words instead of "欠—元" (and a phone never speaks a dash).
 RECORDED = NP_("answer", "(recorded)")
 LEFT_ON = NP_("answer", "left on %(date)s")
 PEOPLE = (NP_("answer", "%(n)s worker(s)"), NP_("answer", "about %(n)s workers"))
+UNITS = {
+    # TRANSLATORS: a sum of wages owed, in yuan; Chinese reads 欠…元.
+    "amount_owed": NP_("answer", "¥%(n)s"),
+    "months_unpaid": NP_("answer", "%(n)s months"),
+    "insurance_months": NP_("answer", "unpaid for %(n)s months"),
+}
+# A question with no answer: never asked, or the worker did not know ("不记得了" keeps none,
+# see interpret). Each names what is not known, as it stands alone in a prompt; each fits one
+# carrier template variable (35 characters). Chinese ones end as the registered templates'
+# words around them did ("…元", "…个月"), so a confirmation still matches its template.
+NOT_KNOWN = {
+    "work_place": NP_("answer", "place of work unknown"),
+    "employer": NP_("answer", "employer unknown"),
+    "amount_owed": NP_("answer", "amount unknown"),
+    "months_unpaid": NP_("answer", "months unknown"),
+    "people_affected": NP_("answer", "number of workers unknown"),
+    "still_employed": NP_("answer", "not known if still working there"),
+    "in_hospital": NP_("answer", "not known if in hospital"),
+    "employer_pays_treatment": NP_("answer", "not known if the employer pays"),
+    "injury_claim_filed": NP_("answer", "not known if a claim was filed"),
+    "written_contract": NP_("answer", "not known if a contract was signed"),
+    "insurance_kind": NP_("answer", "which insurance unknown"),
+    "insurance_months": NP_("answer", "unpaid for unknown months"),
+    "summary": NP_("answer", "no details written"),
+    # TRANSLATORS: read after "injured … at" (Chinese: after 地点).
+    "injury_place": NP_("answer", "an unknown place"),
+}
+# TRANSLATORS: a date not known, read after its name: "injured on an unknown date", 受伤日期不详.
+UNKNOWN_DATE = NP_("answer", "on an unknown date")
+UNKNOWN = NP_("answer", "unknown")  # any other answer a flow file may read back
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
              "Dec")
 
 
 def display_answers(flow: Flow, answers: dict[str, Any], language: str) -> dict[str, str]:
-    """Each answer in words for prompts ('欠薪' rather than 'wages', '约12人', '2026年11月30日');
-    '—' when not given ('不详' for a date)."""
+    """Each answer in words for prompts, its unit included ('欠薪', '欠12000元', '约12人',
+    '2026年11月30日'); one not given says what is not known ('不清楚欠了几个月')."""
     lang = language
-    unknown_date = answer_words(lang, UNKNOWN_DATE)
-    shown = {name: unknown_date if spec.kind == "date" else "—" for name, spec in FIELDS.items()}
-    for node in flow.nodes.values():
-        for choice in node.choices:
-            if node.field and node.field in answers and (
-                    answers[node.field] == choice_value(node, choice)):
-                shown[node.field] = choice.label.get(language, choice.value)
+    shown = chosen_labels(flow, answers, lang)
     for name, value in answers.items():
-        if name.endswith("_recording") and shown.get(name[:-10]) in ("—", unknown_date):
-            shown[name[:-10]] = answer_words(lang, RECORDED)
-        elif name in FIELDS and shown[name] in ("—", unknown_date) and (
-                value not in (None, "")):
+        if name in FIELDS and name not in shown and value not in (None, ""):
             shown[name] = shown_value(name, value, answers, lang)
+    for name in answers:
+        said = name.removesuffix("_recording")  # on the phone: their words as a recording
+        if said != name and said in FIELDS and said not in shown:
+            shown[said] = answer_words(lang, RECORDED)
     if answers.get("still_employed") is False and answers.get("left_on"):
         shown["still_employed"] = answer_words(lang, LEFT_ON, date=shown["left_on"])
+    return {name: shown.get(name) or not_known(name, lang) for name in FIELDS}
+
+
+def chosen_labels(flow: Flow, answers: dict[str, Any], lang: str) -> dict[str, str]:
+    """The label of each menu choice the answers picked ('欠薪', '还在那里做')."""
+    shown = {}
+    for node in flow.nodes.values():
+        if not node.field or node.field not in answers:
+            continue
+        for choice in node.choices:
+            if answers[node.field] == choice_value(node, choice):
+                shown[node.field] = choice.label.get(lang, choice.value)
     return shown
+
+
+def not_known(name: str, lang: str) -> str:
+    """What a prompt reads for the field `name` when it has no answer ('不清楚欠了几个月')."""
+    if FIELDS[name].kind == "date":
+        return answer_words(lang, UNKNOWN_DATE)
+    return answer_words(lang, NOT_KNOWN.get(name, UNKNOWN))
 
 
 def shown_value(name: str, value: Any, answers: dict[str, Any], lang: str) -> str:
@@ -362,6 +407,8 @@ def shown_value(name: str, value: Any, answers: dict[str, Any], lang: str) -> st
         return answer_words(lang, RECORDED)
     if kind == "date":
         return shown_date(str(value), lang)
+    if name in UNITS:
+        return answer_words(lang, UNITS[name], n=value)
     if name == "people_affected":
         return answer_words(lang, PEOPLE[bool(answers.get("people_approximate"))], n=value)
     if name == "work_place" and writes_chinese(lang) and answers.get("work_province"):
@@ -409,9 +456,15 @@ def prompt_text(flow: Flow, node: Node, state: FlowState, case_number: str,
     template = texts.get(lang) or texts.get(flow.languages[0], "")
     values = display_answers(flow, state.answers, lang)
     if clip is not None:
-        values = {name: clip_text(value, clip) if clip_all or FIELDS[name].kind == "text"
+        values = {name: clip_text(value, clip) if clip_all or own_words(name, state.answers)
                   else value for name, value in values.items()}
     return template.format(case_number=case_number, **values)
+
+
+def own_words(name: str, answers: dict[str, Any]) -> bool:
+    """True for an answer in the worker's own words (employer, place): what a long SMS cuts
+    first. The hotline's words for one not given ('不清楚是哪家公司') are never cut before."""
+    return FIELDS[name].kind == "text" and answers.get(name) not in (None, "")
 
 
 def clip_text(value: str, limit: int) -> str:

@@ -14,11 +14,11 @@ from ivr_flows.engine import (
     FlowState,
     Turn,
     display_answers,
+    own_words,
     prompt_text,
     sentence_gap,
     writes_chinese,
 )
-from ivr_flows.fields import FIELDS
 from ivr_flows.model import Flow, Node
 from notifications.providers import requires_templates
 from notifications.segments import count_segments, graphemes
@@ -143,7 +143,7 @@ def sms_prompt(flow: Flow, node: Node, state: FlowState, number: str, clip: int 
     values = {}
     for name, value in display_answers(flow, state.answers, lang).items():
         value = clip_graphemes(value, limit, CARRIER_ECHO_KEEP)
-        if clip is not None and (clip_all or FIELDS[name].kind == "text"):
+        if clip is not None and (clip_all or own_words(name, state.answers)):
             value = clip_graphemes(value, clip)
         values[name] = value
     return template.format(case_number=number, **values)

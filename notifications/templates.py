@@ -261,13 +261,15 @@ SAMPLE_VALUES = {
     "status": "已结案", "category": "欠薪", "state": "处理中", "title": "劳动仲裁时效",
     "due": "2027-03-01", "details": "欠薪 深圳市 约¥12000", "hotline": "01012345678",
     # The SMS intake's lead and the answers a confirmation reads back (notifications/
-    # intake_templates.py).
-    "intro": "工友热线：已收到，案件编号1024。", "work_place": "广东深圳", "amount_owed": "12000",
-    "months_unpaid": "3", "people_affected": "5人", "still_employed": "还在那里做",
+    # intake_templates.py), each as ivr_flows.engine.display_answers words it, unit included:
+    # a draft's sample reads as the worker would get it, and is matched as sent.
+    "intro": "工友热线：已收到，案件编号1024。", "work_place": "广东深圳",
+    "amount_owed": "欠12000元", "months_unpaid": "3个月", "people_affected": "5人",
+    "still_employed": "还在那里做",
     "injured_on": "2026年11月5日", "injury_place": "车间", "in_hospital": "在住院",
     "employer_pays_treatment": "老板不出医药费", "injury_claim_filed": "未申请工伤认定",
     "dismissed_on": "2026年11月1日", "written_contract": "没签书面合同",
-    "insurance_kind": "养老保险", "insurance_months": "12", "summary": "房东不退押金",
+    "insurance_kind": "养老保险", "insurance_months": "12个月没交", "summary": "房东不退押金",
 }
 _FORMATTER = string.Formatter()
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from ivr_flows.engine import Context, Reply, advance, start
+from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
 from ivr_flows.fields import split_place
 from ivr_flows.loader import default_flow
 from ivr_flows.parse import match_choice, parse_number
 from ivr_flows.sms import render_sms
+from ivr_flows.voice import VoiceLinks, render_voice
 from notifications.segments import count_segments
 
 NUMBERS = [
@@ -215,3 +219,245 @@ def test_silence_at_the_transfer_offer_ends_at_the_voicemail() -> None:
     assert [t.understood for t in turns[:2]] == [False, False]
     assert turns[2].fell_back and turns[2].waiting is not None
     assert turns[2].waiting.id == "voicemail"
+
+
+# --- the confirmation: each fact read back with its unit, or said in words to be unknown ---
+
+SHENZHEN = {"work_place": "广东省深圳市", "work_province": "广东", "work_city": "深圳"}
+DONGGUAN = {"work_place": "广东东莞", "work_province": "广东", "work_city": "东莞"}
+
+
+@dataclass
+class Confirm:
+    """Answers at a confirmation and the words read back, per language; `voice` when the
+    phone's prompt differs from the SMS one (the problem told on a recording)."""
+
+    name: str
+    node: str
+    answers: dict[str, Any]
+    zh: str
+    en: str
+    voice: dict[str, str] = field(default_factory=dict)
+
+
+CONFIRMATIONS = [
+    Confirm("wages, everything known", "confirm_wages",
+            {"category": "wages", **SHENZHEN, "employer": "深圳宏达电子厂",
+             "amount_owed": "12000", "months_unpaid": 3, "people_affected": 12,
+             "people_approximate": True, "still_employed": True},
+            "您说的是：欠薪，广东深圳，深圳宏达电子厂，欠12000元，3个月，约12人，还在那里做。",
+            "You said: unpaid wages, Shenzhen, Hongda Electronics, ¥12000, 3 months, "
+            "about 12 workers, still there."),
+    Confirm("wages, the sum not known, left on a known day", "confirm_wages",
+            {"category": "wages", **SHENZHEN, "employer": "深圳宏达电子厂", "months_unpaid": 3,
+             "people_affected": 1, "people_approximate": False, "still_employed": False,
+             "left_on": "2026-11-15"},
+            "您说的是：欠薪，广东深圳，深圳宏达电子厂，欠款不清楚有多少元，3个月，1人，"
+            "已于2026年11月15日离开。",
+            "You said: unpaid wages, Shenzhen, Hongda Electronics, amount unknown, 3 months, "
+            "1 worker(s), left on 15 Nov 2026."),
+    Confirm("wages, the months not known, a sum with decimals", "confirm_wages",
+            {"category": "wages", **DONGGUAN, "employer": "ACME Shoes", "amount_owed": "8500.5",
+             "people_affected": 5, "still_employed": True},
+            "您说的是：欠薪，广东东莞，ACME Shoes，欠8500.5元，不清楚欠了几个月，5人，还在那里做。",
+            "You said: unpaid wages, Dongguan, ACME Shoes, ¥8500.5, months unknown, "
+            "5 worker(s), still there."),
+    Confirm("collective, nothing known past the employer, left on a day not known",
+            "confirm_wages",
+            {"category": "collective", "urgent": True, **DONGGUAN, "employer": "宏达建筑公司",
+             "still_employed": False},
+            "您说的是：很多工友被欠薪或紧急，广东东莞，宏达建筑公司，欠款不清楚有多少元，"
+            "不清楚欠了几个月，不清楚有几个人被欠，已经离开。",
+            "You said: many of us unpaid or urgent, Dongguan, Hongda Construction, amount unknown, "
+            "months unknown, number of workers unknown, left the job."),
+    Confirm("wages, no employer, head count and job never asked", "confirm_wages",
+            {"category": "wages", **SHENZHEN, "amount_owed": "12000", "months_unpaid": 0},
+            "您说的是：欠薪，广东深圳，不清楚是哪家公司，欠12000元，0个月，不清楚有几个人被欠，"
+            "不清楚还在不在那里做。",
+            "You said: unpaid wages, Shenzhen, employer unknown, ¥12000, 0 months, "
+            "number of workers unknown, not known if still working there."),
+    Confirm("wages on the phone, the employer kept as a recording", "confirm_wages",
+            {"category": "wages", **SHENZHEN, "employer_recording": "https://x/RE1",
+             "amount_owed": "20000", "months_unpaid": 6, "people_affected": 40,
+             "still_employed": True},
+            "您说的是：欠薪，广东深圳，（录音），欠20000元，6个月，40人，还在那里做。",
+            "You said: unpaid wages, Shenzhen, (recorded), ¥20000, 6 months, "
+            "40 worker(s), still there."),
+    Confirm("injury, everything known", "confirm_injury",
+            {"category": "injury", **DONGGUAN, "employer": "宏达鞋厂",
+             "injured_on": "2026-11-05", "injury_place": "车间", "in_hospital": True,
+             "employer_pays_treatment": False, "injury_claim_filed": False},
+            "您说的是：工伤，广东东莞，宏达鞋厂，受伤日期2026年11月5日，地点车间，在住院，"
+            "老板不出医药费，未申请工伤认定。",
+            "You said: work injury, Dongguan, Hongda Shoes, injured 5 Nov 2026 at the workshop, "
+            "in hospital, employer won't pay, no claim yet."),
+    Confirm("injury, the day not remembered", "confirm_injury",
+            {"category": "injury", **DONGGUAN, "employer": "宏达鞋厂",
+             "injury_place": "the building site", "in_hospital": False,
+             "employer_pays_treatment": True, "injury_claim_filed": True},
+            "您说的是：工伤，广东东莞，宏达鞋厂，受伤日期不详，地点the building site，没有住院，"
+            "老板出医药费，已申请工伤认定。",
+            "You said: work injury, Dongguan, Hongda Shoes, injured on an unknown date at the "
+            "building site, not in hospital, employer pays, claim filed."),
+    Confirm("injury, only the employer known", "confirm_injury",
+            {"category": "injury", **DONGGUAN, "employer": "宏达鞋厂"},
+            "您说的是：工伤，广东东莞，宏达鞋厂，受伤日期不详，地点不详，不清楚有没有住院，"
+            "不清楚老板出不出医药费，不清楚有没有申请工伤认定。",
+            "You said: work injury, Dongguan, Hongda Shoes, injured on an unknown date at an "
+            "unknown place, not known if in hospital, not known if the employer pays, not known "
+            "if a claim was filed."),
+    Confirm("contract, everything known", "confirm_contract",
+            {"category": "contract", "work_place": "浙江杭州", "work_province": "浙江",
+             "work_city": "杭州", "employer": "某服装厂", "dismissed_on": "2026-11-01",
+             "written_contract": False},
+            "您说的是：合同或辞退，浙江杭州，某服装厂，辞退或合同到期日期2026年11月1日，没签书面合同。",
+            "You said: contract or dismissal, Hangzhou, Lihua Garments, ended 1 Nov 2026, "
+            "no written contract."),
+    Confirm("contract, the day and the contract not known", "confirm_contract",
+            {"category": "contract", "work_place": "浙江杭州", "work_province": "浙江",
+             "work_city": "杭州", "employer": "某服装厂"},
+            "您说的是：合同或辞退，浙江杭州，某服装厂，辞退或合同到期日期不详，不清楚有没有签书面合同。",
+            "You said: contract or dismissal, Hangzhou, Lihua Garments, ended on an unknown date, "
+            "not known if a contract was signed."),
+    Confirm("social insurance, everything known", "confirm_insurance",
+            {"category": "social_insurance", "work_place": "江苏苏州", "work_province": "江苏",
+             "work_city": "苏州", "employer": "苏州某电子厂", "insurance_kind": "全部",
+             "insurance_months": 24},
+            "您说的是：社保，江苏苏州，苏州某电子厂，全都没交，24个月没交。",
+            "You said: social insurance, Suzhou, Suzhou Electronics, none of them, "
+            "unpaid for 24 months."),
+    Confirm("social insurance, the months not known", "confirm_insurance",
+            {"category": "social_insurance", "work_place": "江苏苏州", "work_province": "江苏",
+             "work_city": "苏州", "employer": "苏州某电子厂", "insurance_kind": "医疗"},
+            "您说的是：社保，江苏苏州，苏州某电子厂，医疗保险，不清楚几个月没交。",
+            "You said: social insurance, Suzhou, Suzhou Electronics, medical, "
+            "unpaid for unknown months."),
+    Confirm("social insurance, neither the kind nor the months known", "confirm_insurance",
+            {"category": "social_insurance", "work_place": "江苏苏州", "work_province": "江苏",
+             "work_city": "苏州", "employer": "苏州某电子厂"},
+            "您说的是：社保，江苏苏州，苏州某电子厂，不清楚哪种保险没交，不清楚几个月没交。",
+            "You said: social insurance, Suzhou, Suzhou Electronics, which insurance unknown, "
+            "unpaid for unknown months."),
+    Confirm("other legal aid, the problem written", "confirm_other",
+            {"category": "other_legal", "work_place": "上海", "work_province": "上海",
+             "work_city": "上海", "summary": "老婆要离婚，孩子归谁？"},
+            "您说的是：其他法律援助，上海（老婆要离婚，孩子归谁？）。",
+            "You said: other legal aid, Shanghai (my wife wants a divorce, who keeps the child?).",
+            {"zh": "您说的是：其他法律援助，上海，您的问题已录下。",
+             "en": "You said: other legal aid, Shanghai; your problem is recorded."}),
+    Confirm("other legal aid, neither the place nor the problem", "confirm_other",
+            {"category": "other_legal"},
+            "您说的是：其他法律援助，不清楚在哪里打工（没写具体问题）。",
+            "You said: other legal aid, place of work unknown (no details written).",
+            {"zh": "您说的是：其他法律援助，不清楚在哪里打工，您的问题已录下。",
+             "en": "You said: other legal aid, place of work unknown; your problem is recorded."}),
+]
+# An English-speaking worker answers in English.
+IN_ENGLISH = {"广东省深圳市": "Shenzhen", "广东东莞": "Dongguan",
+              "深圳宏达电子厂": "Hongda Electronics", "宏达建筑公司": "Hongda Construction",
+              "宏达鞋厂": "Hongda Shoes", "车间": "the workshop",
+              "浙江杭州": "Hangzhou", "某服装厂": "Lihua Garments", "江苏苏州": "Suzhou",
+              "苏州某电子厂": "Suzhou Electronics", "上海": "Shanghai",
+              "老婆要离婚，孩子归谁？": "my wife wants a divorce, who keeps the child?"}
+# What a confirmation must never read: a dash for a fact, an empty one between separators,
+# a placeholder left unfilled.
+NEVER = ("—", "，，", ", ,", "（）", "()", "{", "None", "¥—", "欠元")
+
+
+def answers_in(item: Confirm, language: str) -> dict[str, Any]:
+    """The row's answers as a worker writing `language` gave them."""
+    if language == "zh":
+        return dict(item.answers)
+    return {k: IN_ENGLISH.get(v, v) if isinstance(v, str) and k != "work_province"
+            and k != "work_city" else v for k, v in item.answers.items()}
+
+
+def confirmation_sms(item: Confirm, language: str) -> str:
+    """The SMS a worker gets at the confirmation, without the numbered choices."""
+    flow = default_flow()
+    state = FlowState(node=item.node, language=language, answers=answers_in(item, language))
+    text = render_sms(flow, state, Turn(waiting=flow.node(item.node)), 1001)
+    menu = "回复数字：1正确 2重新填写" if language == "zh" else (
+        " Reply with a number: 1 correct, 2 start again")
+    assert text.endswith(menu), text
+    return text.removesuffix(menu)
+
+
+def confirmation_spoken(item: Confirm, language: str) -> str:
+    """What the phone says at the confirmation (TwiML parsed as XML), without the keys."""
+    flow = default_flow()
+    state = FlowState(node=item.node, language=language, answers=answers_in(item, language))
+    links = VoiceLinks(step_url="/step", silence_url="/silence", recording_callback="/rec",
+                       caller_id="+861000000")
+    root = ET.fromstring(str(render_voice(flow, state, Turn(waiting=flow.node(item.node)),
+                                          links, 1001)))
+    said = [s.text or "" for s in root.iter("Say")]
+    assert len(said) == 1 and root.find("Gather/Say") is not None, said
+    keys = "正确请按1。" if language == "zh" else " For correct, press 1."
+    assert keys in said[0], said
+    return said[0][:said[0].index(keys)]
+
+
+@pytest.mark.parametrize("item", CONFIRMATIONS, ids=[c.name for c in CONFIRMATIONS])
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_confirmation_reads_each_fact_in_words(item: Confirm, language: str) -> None:
+    expected = item.zh if language == "zh" else item.en
+    sms = confirmation_sms(item, language)
+    spoken = confirmation_spoken(item, language)
+    assert sms == expected
+    assert spoken == item.voice.get(language, expected)
+    assert not [w for w in NEVER for text in (sms, spoken) if w in text]
+
+
+@pytest.mark.parametrize("node", ["confirm_wages", "confirm_injury", "confirm_contract",
+                                  "confirm_insurance", "confirm_other"])
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_confirmation_with_only_the_problem_known_has_no_dash(node: str, language: str
+                                                                ) -> None:
+    """Questions never asked in this run (a fallback, the phone hung up on) read as words."""
+    category = {"confirm_wages": "wages", "confirm_injury": "injury",
+                "confirm_contract": "contract", "confirm_insurance": "social_insurance",
+                "confirm_other": "other_legal"}[node]
+    item = Confirm("bare", node, {"category": category}, "", "")
+    for text in (confirmation_sms(item, language), confirmation_spoken(item, language)):
+        assert not [w for w in NEVER if w in text], text
+
+
+# (language, the worker's texts from the problem on, words the confirmation must read)
+NOT_REMEMBERED = [
+    ("zh", ["1", "广东深圳", "河南", "宏达电子厂", "不记得了", "三个月", "就我一个", "还在"],
+     ["欠款不清楚有多少元，3个月，1人，还在那里做。"], ["amount_owed"]),
+    ("zh", ["1", "广东深圳", "河南", "宏达电子厂", "一万二", "记不清了", "不晓得", "还在"],
+     ["欠12000元，不清楚欠了几个月，不清楚有几个人被欠，还在那里做。"],
+     ["months_unpaid", "people_affected"]),
+    ("zh", ["2", "广东东莞", "四川", "宏达鞋厂", "忘了", "车间", "1", "2", "2"],
+     ["受伤日期不详，地点车间，在住院"], ["injured_on"]),
+    ("zh", ["4", "江苏苏州", "安徽", "苏州某电子厂", "1", "说不好"],
+     ["养老保险，不清楚几个月没交。"], ["insurance_months"]),
+    ("en", ["1", "Shenzhen", "Sichuan", "ACME Shoes", "I don't know", "not sure", "3", "no",
+            "can't remember"],
+     ["ACME Shoes, amount unknown, months unknown, 3 worker(s), left the job."],
+     ["amount_owed", "months_unpaid", "left_on"]),
+    ("en", ["3", "Guangzhou", "Hunan", "Pearl Logistics", "I forgot", "no"],
+     ["ended on an unknown date, no written contract."], ["dismissed_on"]),
+]
+
+
+@pytest.mark.parametrize("language,texts,reads,unknown", NOT_REMEMBERED,
+                         ids=[" ".join(n[1][4:6]) for n in NOT_REMEMBERED])
+def test_what_the_worker_does_not_remember_reads_as_not_known(
+        language: str, texts: list[str], reads: list[str], unknown: list[str]) -> None:
+    """"不记得了" keeps no answer (the volunteer asks): the confirmation says it is not known,
+    as for a question never asked."""
+    flow = default_flow()
+    state, _ = start(flow, sms_ctx(), language)
+    said_unknown: list[str] = []
+    for text in texts:
+        turn = advance(flow, state, Reply(text=text), sms_ctx())
+        assert turn.understood, text
+        said_unknown += turn.unknown
+    assert turn.waiting is not None and turn.waiting.id.startswith("confirm_")
+    assert said_unknown == unknown and not set(unknown) & set(state.answers)
+    confirmation = render_sms(flow, state, turn, 1001)
+    assert all(words in confirmation for words in reads), confirmation
+    assert not [w for w in NEVER if w in confirmation], confirmation

@@ -204,14 +204,16 @@ SMS_WALKS = [
         ("我们工地好多人被拖欠工资", "省市"), ("广东东莞", "老家"), ("四川", "公司"),
         ("宏达建筑公司", "多少钱"), ("不知道具体多少", "几个月"), ("记不清了", "几人"),
         ("不晓得", "还在那里做工"), ("已经不干了", "哪天离开"),
-        ("去年年底", "已于"), ("对", "1001")],
+        ("去年年底", "宏达建筑公司，欠款不清楚有多少元，不清楚欠了几个月，不清楚有几个人被欠，"
+                     "已于"),
+        ("对", "1001")],
         {"amount_owed": None, "months_unpaid": None},
         {"still_employed": False, "left_on": f"{date.today().year - 1}-12-31"}),
     Walk("injury en, the day not remembered, the place told", "injury", [
         ("I was injured at work", "Which province"), ("Dongguan", "hometown"), ("9", "employer"),
         ("Hongda Shoes", "When were you injured"), ("I don't remember", "Where were you injured"),
         ("in the workshop", "hospital"), ("no", "treatment"), ("no", "assessment"),
-        ("no", "injured unknown"), ("yes", "1001")],
+        ("no", "injured on an unknown date at in the workshop"), ("yes", "1001")],
         {"category": "injury"},
         {"injury_place": "in the workshop", "in_hospital": False,
          "employer_pays_treatment": False, "injury_claim_filed": False}),
@@ -384,6 +386,110 @@ def test_sms_worker_not_understood_gets_a_text_not_a_phone_goodbye(
     assert done in last
     for phone_words in ["回电", "再见", "call you back", "Goodbye"]:
         assert phone_words not in last and phone_words not in replies[2]
+
+
+# --- the confirmation: each fact with its unit, or in words when the worker does not know ---
+
+ZH_MENU, EN_MENU = "回复数字：1正确 2重新填写", " Reply with a number: 1 correct, 2 start again"
+# What a confirmation never reads: a dash for a fact, an empty one between separators.
+NEVER = ("—", "，，", ", ,", "（）", "欠元", "¥ ")
+SMS_CONFIRMATIONS = [
+    ("wages zh, everything known",
+     ["老板拖欠我三个月工资，一共一万二", "广东深圳", "河南", "宏达电子厂", "5", "还在"],
+     "您说的是：欠薪，广东深圳，宏达电子厂，欠12000元，3个月，5人，还在那里做。" + ZH_MENU),
+    ("wages zh, the sum not known",
+     ["老板欠我工资", "广东深圳", "河南", "宏达电子厂", "不知道具体多少", "三个月", "就我一个",
+      "还在"],
+     "您说的是：欠薪，广东深圳，宏达电子厂，欠款不清楚有多少元，3个月，1人，还在那里做。"
+     + ZH_MENU),
+    ("wages zh, many unpaid: months, head count and the day they left not remembered",
+     ["我们工地好多人被拖欠工资", "广东东莞", "四川", "宏达建筑公司", "十二万", "记不清了",
+      "不晓得", "已经不干了", "不记得了"],
+     "您说的是：欠薪，广东东莞，宏达建筑公司，欠120000元，不清楚欠了几个月，不清楚有几个人被欠，"
+     "已经离开。" + ZH_MENU),
+    ("injury zh, the day not remembered, in hospital or not unclear",
+     ["我受伤了", "广东东莞", "四川", "宏达鞋厂", "不记得了", "车间", "说不清", "说不清",
+      "说不清", "2", "2"],
+     "您说的是：工伤，广东东莞，宏达鞋厂，受伤日期不详，地点车间，不清楚有没有住院，"
+     "老板不出医药费，未申请工伤认定。" + ZH_MENU),
+    ("social insurance zh, the months not known",
+     ["公司不给交社保", "江苏苏州", "安徽", "苏州某电子厂", "2", "不记得了"],
+     "您说的是：社保，江苏苏州，苏州某电子厂，医疗保险，不清楚几个月没交。" + ZH_MENU),
+    ("wages en, the sum not known",
+     ["Hello, I need help", "1", "Shenzhen", "Sichuan", "ACME Shoes", "I don't know", "3",
+      "just me", "yes"],
+     "You said: unpaid wages, Shenzhen, ACME Shoes, amount unknown, 3 months, 1 worker(s), "
+     "still there." + EN_MENU),
+    ("wages en, months and head count not known",
+     ["Hello, I need help", "1", "Shenzhen", "Sichuan", "ACME Shoes", "8,000 yuan", "not sure",
+      "no idea", "yes"],
+     "You said: unpaid wages, Shenzhen, ACME Shoes, ¥8000, months unknown, number of workers "
+     "unknown, still there." + EN_MENU),
+    ("contract en, the day not remembered",
+     ["Hello, I need help", "3", "Guangzhou", "Hunan", "Pearl Logistics", "I forgot", "no"],
+     "You said: contract or dismissal, Guangzhou, Pearl Logistics, ended on an unknown date, "
+     "no written contract." + EN_MENU),
+]
+
+
+@pytest.mark.parametrize("texts,confirmation", [c[1:] for c in SMS_CONFIRMATIONS],
+                         ids=[c[0] for c in SMS_CONFIRMATIONS])
+def test_the_sms_confirmation_reads_what_is_known_and_what_is_not(
+        app: Flask, post_signed: Any, texts: list[str], confirmation: str) -> None:
+    replies = [sms(post_signed, body) or "" for body in texts]
+    assert replies[-1] == confirmation, replies[-1]
+    assert not [w for w in NEVER if w in replies[-1]]
+    assert "1001" in (sms(post_signed, "1") or "")
+
+
+# (language key, answers after the problem's key as in VOICE_WALKS, what the phone says back)
+VOICE_CONFIRMATIONS = [
+    ("1", [("keys", "1"), ("speech", "广东省深圳市"), ("keys", "1"), ("speech", "深圳某某电子厂"),
+           ("keys", "12000"), ("keys", "3"), ("keys", "40"), ("keys", "1")],
+     "您说的是：欠薪，广东深圳，深圳某某电子厂，欠12000元，3个月，40人，还在那里做。"),
+    ("1", [("keys", "1"), ("speech", "广东省深圳市"), ("keys", "1"), ("speech", "深圳某某电子厂"),
+           ("speech", "不知道"), ("keys", "3"), ("speech", "记不清了"), ("keys", "1")],
+     "您说的是：欠薪，广东深圳，深圳某某电子厂，欠款不清楚有多少元，3个月，不清楚有几个人被欠，"
+     "还在那里做。"),
+    ("1", [("keys", "2"), ("speech", "广东东莞"), ("keys", "2"), ("speech", "宏达鞋厂"),
+           ("silence", ""), ("speech", "车间"), ("keys", "1"), ("keys", "2"), ("keys", "2")],
+     "您说的是：工伤，广东东莞，宏达鞋厂，受伤日期不详，地点车间，在住院，老板不出医药费，"
+     "未申请工伤认定。"),
+    ("1", [("keys", "4"), ("speech", "江苏苏州"), ("keys", "4"), ("speech", "苏州某电子厂"),
+           ("keys", "1"), ("speech", "不知道")],
+     "您说的是：社保，江苏苏州，苏州某电子厂，养老保险，不清楚几个月没交。"),
+    ("2", [("keys", "1"), ("speech", "Shenzhen"), ("keys", "2"), ("speech", "ACME Shoes"),
+           ("keys", "8000"), ("speech", "I don't remember"), ("keys", "3"), ("keys", "1")],
+     "You said: unpaid wages, Shenzhen, ACME Shoes, ¥8000, months unknown, 3 worker(s), "
+     "still there."),
+    ("2", [("keys", "3"), ("speech", "Hangzhou"), ("keys", "3"), ("speech", "Lihua Garments"),
+           ("silence", ""), ("keys", "2")],
+     "You said: contract or dismissal, Hangzhou, Lihua Garments, ended on an unknown date, "
+     "no written contract."),
+]
+
+
+@pytest.mark.parametrize("language,answers,spoken", VOICE_CONFIRMATIONS,
+                         ids=[v[2][:24] for v in VOICE_CONFIRMATIONS])
+def test_the_phone_reads_back_each_fact_and_never_a_dash(
+        app: Flask, post_signed: Any, language: str, answers: list[tuple[str, str]],
+        spoken: str) -> None:
+    app.config["FLOW_CLOCK"] = lambda: NIGHT
+    caller = Caller(post_signed)
+    heard = says(caller.keys(language))
+    for how, value in answers:
+        if how == "keys":
+            twiml = caller.keys(value)
+        elif how == "speech":
+            twiml = caller.answer(SpeechResult=value, Confidence="0.9")
+        else:
+            twiml = caller.silence()
+        heard += says(twiml)
+    keys = "正确请按1。" if language == "1" else " For correct, press 1."
+    confirmation = twiml.find("Gather/Say")
+    assert confirmation is not None and confirmation.text == spoken + keys + (
+        "重新填写请按2。" if language == "1" else " For start again, press 2."), says(twiml)
+    assert not [(w, h) for h in heard for w in NEVER if w in h]
 
 
 def test_each_answer_is_on_the_timeline_once(app: Flask, post_signed: Any) -> None:
