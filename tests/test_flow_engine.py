@@ -159,6 +159,11 @@ def test_transfer_not_answered_goes_to_voicemail() -> None:
     (Reply(digits="1"), "河南"), (Reply(text="8"), "贵州"),
     (Reply(speech="我老家是四川的"), "四川"), (Reply(text="我是河北人"), "河北"),
     (Reply(text="Jiangxi"), "江西"), (Reply(text="９"), "other"), (Reply(text="跳过"), "other"),
+    # Not knowing or not wanting to say is an answer, not something to ask again.
+    (Reply(text="不知道"), "other"), (Reply(text="不记得了"), "other"),
+    (Reply(text="不想说。"), "other"), (Reply(text="【不清楚】"), "other"),
+    (Reply(text="I don't know"), "other"), (Reply(text="rather not say"), "other"),
+    (Reply(text="老家河南"), "河南"),
 ])
 def test_home_province_by_key_keyword_or_free_text(reply: Reply, province: str) -> None:
     flow = default_flow()
@@ -173,7 +178,7 @@ def test_home_province_by_key_keyword_or_free_text(reply: Reply, province: str) 
 def test_home_province_unclear_twice_moves_on_to_the_employer() -> None:
     flow = default_flow()
     state, _ = start(flow, sms_ctx(), "zh")
-    for text in ["1", "广东深圳", "不知道", "河南四川"]:  # two provinces: which one?
+    for text in ["1", "广东深圳", "嗯嗯", "河南四川"]:  # two provinces: which one?
         advance(flow, state, Reply(text=text), sms_ctx())
     assert state.node == "home" and state.retries == 2
     turn = advance(flow, state, Reply(text="嗯"), sms_ctx())
