@@ -183,9 +183,10 @@ def _worker_by_phone() -> Select[Contact, bool]:
 def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
     """Store a worker's SMS where it belongs and answer it; nothing is committed here.
 
-    A command is answered; a text joins the worker's open case; thanks or a greeting with no
-    open case opens none (staff inbox); a text soon after their case was finished lands on
-    it (its volunteer is told); a problem or a request for help opens a case.
+    A command is answered; a text joins the worker's open case; thanks, a greeting or a question
+    about the hotline itself with no open case opens none (staff inbox); a text soon after their
+    case was finished lands on it (its volunteer is told); a problem or a request for help opens
+    a case.
     """
     try:
         phone = normalize_phone(sms.from_raw)
@@ -226,9 +227,11 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
         finished = recently_finished_case(session, contact)
         if finished is not None:
             return write_on_finished(session, sms, phone, contact, finished, language,
-                                     thanks=not reading.opens_case)
+                                     thanks=reading.kind == "pleasantry")
     if reading is not None and not reading.opens_case and not sms.media_urls:
-        return keep_in_inbox(session, sms, phone, contact, language)
+        # "你们是骗子吧", "收费吗": the hotline answers who it is itself, no volunteer needed.
+        return keep_in_inbox(session, sms, phone, contact, language,
+                             reply="about_us" if reading.kind == "about_us" else None)
     case = open_case(session, contact, Channel.SMS, language, summary=sms.body)
     return continue_case(session, sms, phone, contact, case, language, command, opened=True,
                          known=reading.answers if reading is not None else {},
@@ -292,14 +295,16 @@ def write_on_finished(session: Session, sms: InboundSms, phone: str, contact: Co
 
 
 def keep_in_inbox(session: Session, sms: InboundSms, phone: str, contact: Contact,
-                  language: str, *, inbox: bool = True) -> IntakeResult:
-    """Thanks, a greeting, an emoji from a worker with nothing open: no case, staff inbox
-    (a bare language switch is answered the same way but needs no staff)."""
-    known = session.scalar(select(Case.id).where(Case.contact_id == contact.id).limit(1))
+                  language: str, *, inbox: bool = True, reply: str | None = None) -> IntakeResult:
+    """Thanks, a greeting, an emoji or a question about the hotline (answered with `reply`)
+    from a worker with nothing open: no case, staff inbox (a bare language switch is answered
+    like a greeting but needs no staff)."""
+    if reply is None:  # a greeting: a worker we know is not told again what to text
+        known = session.scalar(select(Case.id).where(Case.contact_id == contact.id).limit(1))
+        reply = "pleasantry_known" if known is not None else "pleasantry_new"
     msg = store_inbound(session, sms, phone=phone, contact=contact,
                         inbox_state=INBOX_OPEN if inbox else None,
-                        reply_body=say("pleasantry_known" if known is not None
-                                       else "pleasantry_new", language))
+                        reply_body=say(reply, language))
     return IntakeResult(message_id=msg.id, reply=msg.reply_body)
 
 

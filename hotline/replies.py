@@ -44,12 +44,17 @@ REPLIES: dict[str, str] = dict([
     R_("reply:worker_help",
        "Hotline: text us your problem to open a case. STATUS 1024 = progress, STOP = no bulk SMS, "
        "ZH = Chinese."),
-    # ...texts that open no case (a greeting, thanks) and texts after a case was finished...
+    # ...texts that open no case (a greeting, thanks, a question about us) and texts after a
+    # case was finished...
     R_("reply:pleasantry_new",
        "Hello, this is the workers' hotline. For unpaid wages, an injury at work or other "
        "problems, text us what happened, e.g. My boss owes me 3 months' pay."),
     R_("reply:pleasantry_known",
        "Hotline: thank you for your message, all the best! Text us any time you need help."),
+    # A first text that asks who we are, whether we are a scam or real, what it costs.
+    R_("reply:about_us",
+       "This is the workers' hotline: volunteers help with unpaid wages, work injuries and "
+       "more, all free. Text us what happened, e.g. My boss owes me 3 months' pay."),
     R_("reply:after_close_thanks",
        "Hotline: you are welcome, all the best! We told the volunteer of case %(number)s."),
     R_("reply:after_close_noted",

@@ -1,4 +1,5 @@
-"""What a worker's first text says: a problem (and its facts), a request, or only a pleasantry.
+"""What a worker's first text says: a problem (and its facts), a request, a question about the
+hotline itself, or only a pleasantry.
 
 The keyword tables and the precedence between problems live in flows/reading/words.yaml, beside
 the intake flow, so they can be read and changed without touching code.
@@ -57,15 +58,17 @@ HOMETOWN = re.compile(r"(?:老家|家乡|家在|籍贯|户口在?)(?:是|在)?\s
 
 @dataclass(frozen=True)
 class Reading:
-    """How a message reads: kind 'problem' | 'request' | 'pleasantry', and the facts it states."""
+    """How a message reads: kind 'problem' | 'request' | 'about_us' | 'pleasantry', and the
+    facts it states."""
 
     kind: str
     answers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def opens_case(self) -> bool:
-        """Whether the message asks for help (anything but thanks, greetings, wishes, emoji)."""
-        return self.kind != "pleasantry"
+        """Whether the message asks for help (anything but thanks, greetings, wishes, emoji, or a
+        question the hotline answers itself: who we are, whether we are real, what it costs)."""
+        return self.kind not in ("pleasantry", "about_us")
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class _Tables:
     details: dict[str, tuple[tuple[str, bool], ...]]
     insurance_kinds: tuple[tuple[str, str], ...]  # (word, kind), longest first
     pleasantries: tuple[str, ...]  # longest first
+    about_us: tuple[str, ...]  # longest first
+    beside_about_us: tuple[str, ...]  # with the pleasantries, longest first
 
 
 def _folded(word: str) -> str:
@@ -95,6 +100,8 @@ def tables() -> _Tables:
     kinds = [(_folded(w), kind) for kind, ws in data["insurance_kinds"].items() for w in ws]
     polite = [_folded(w) for table in (data["pleasantries"], data["festival_wishes"])
               for lang in ("zh", "en") for w in table[lang]]
+    about = data["about_us"]
+    beside = [_folded(w) for w in about["beside"]] + polite
     return _Tables(
         precedence=tuple(data["precedence"]),
         collective_min_people=int(data["collective_min_people"]),
@@ -102,6 +109,9 @@ def tables() -> _Tables:
         details={k: tuple(sorted(v, key=lambda w: -len(w[0]))) for k, v in details.items()},
         insurance_kinds=tuple(sorted(kinds, key=lambda w: -len(w[0]))),
         pleasantries=tuple(sorted(set(polite), key=len, reverse=True)),
+        about_us=tuple(sorted({_folded(w) for lang in ("zh", "en") for w in about[lang]},
+                              key=len, reverse=True)),
+        beside_about_us=tuple(sorted(set(beside), key=len, reverse=True)),
     )
 
 
@@ -132,15 +142,32 @@ def _categories(plain: str) -> tuple[set[str], set[str]]:
     return strong, weak - strong
 
 
-def _is_pleasantry(plain: str) -> bool:
+def _without(plain: str, words: tuple[str, ...]) -> str:
+    """`plain` with each of `words` (longest first) blanked out, English ones as whole words."""
     rest = plain
-    for word in tables().pleasantries:
-        if word not in rest:
+    for word in words:
+        if word not in rest:  # most are absent: no pattern for them
             continue
         rest = re.sub(rf"\b{re.escape(word)}\b", " ", rest) if word.isascii() else rest.replace(
             word, " ")
-    # Nothing left but emoji, punctuation, symbols and spaces.
+    return rest
+
+
+def _says_nothing(rest: str) -> bool:
+    """Nothing left but emoji, punctuation, symbols and spaces."""
     return not any(unicodedata.category(ch)[0] in "LN" for ch in rest)
+
+
+def _is_pleasantry(plain: str) -> bool:
+    return _says_nothing(_without(plain, tables().pleasantries))
+
+
+def _asks_about_us(plain: str) -> bool:
+    """Only a question about the hotline itself ("你们是骗子吧", "收费吗", "who are you"), with
+    nothing beside it but greetings and the words such questions are asked in."""
+    rest = _without(plain, tables().about_us)
+    # Anything more (a problem, a request, someone else doubted) is read as usual.
+    return rest != plain and _says_nothing(_without(rest, tables().beside_about_us))
 
 
 def _category(plain: str, people: tuple[int, bool] | None) -> str | None:
@@ -253,6 +280,8 @@ def _read(text: str, today: date) -> Reading:
     plain = plain_text(clean_said(text, MESSAGE_LENGTH) if text else "")
     if not plain or _is_pleasantry(plain):
         return Reading("pleasantry")
+    if _asks_about_us(plain):
+        return Reading("about_us")
     people = people_in(plain)
     category = _category(plain, people)
     answers: dict[str, Any] = {"category": category} if category else {}

@@ -15,7 +15,17 @@ from hotline.infra.db import get_db
 from hotline.matching import current_load
 from hotline.routing import route_case
 from hotline.sweeper import claim_unrouted_cases
-from models import Case, CaseStatus, Contact, FlowSession, Message, Offer, Urgency, utcnow
+from models import (
+    Case,
+    CaseCategory,
+    CaseStatus,
+    Contact,
+    FlowSession,
+    Message,
+    Offer,
+    Urgency,
+    utcnow,
+)
 from tests.provider_support import World, fake_alibaba, on_provider  # noqa: F401
 from tests.test_campaign_send import add_contacts, phone
 from tests.test_routing_support import add_case, add_volunteer
@@ -38,6 +48,27 @@ OPENERS = [
 ]
 ENGLISH = {"OK", "ok thanks", "OK thanks", "Thanks!", "thank you", "Happy new year", "hello",
            "Hi"}
+# Questions about the hotline itself: no case, a reply that says who we are, that it is free and
+# what to text, and the staff inbox (staff see who doubts us).
+ABOUT_US = [
+    "你们是骗子吧", "这是诈骗短信吗？", "真的假的？？？", "你好，请问你们是干什么的？", "你们是谁",
+    "靠谱吗", "收费吗", "要钱吗", "【你们是骗子吗】", "你们是骗子吧😂", "恁是弄啥嘞",
+    "ＨＥＬＬＯ，你们是谁？", "is this a scam", "Who are you?", "Is this for real?", "is it free?",
+]
+ABOUT_US_ENGLISH = {"is this a scam", "Who are you?", "Is this for real?", "is it free?"}
+# A fraud the worker suffered, or a doubt said beside a problem: a case of that problem.
+FRAUD_PROBLEMS = [
+    ("老板骗我签了假合同", CaseCategory.CONTRACT), ("中介骗了我三千块押金", CaseCategory.CONTRACT),
+    ("被黑中介骗了", CaseCategory.OTHER_LEGAL),
+    ("你们是不是骗子？我被欠了三个月工资", CaseCategory.WAGES),
+]
+
+
+def about_us_reply(body: str, reply: str) -> bool:
+    """Whether `reply` says who the hotline is, that it is free and what to text."""
+    words = (("workers' hotline", "all free", "Text us what happened") if body in ABOUT_US_ENGLISH
+             else ("工友热线", "不收一分钱", "发短信说说情况"))
+    return all(word in reply for word in words)
 
 
 def count(model: Any) -> int:
@@ -188,3 +219,59 @@ def test_a_language_switch_with_nothing_open_opens_no_case(on_provider: World) -
     assert "1001" in texts(on_provider, worker, "my boss has not paid me")
     with get_db().begin() as s:
         assert s.scalars(select(Case)).one().language == "en"
+
+
+def test_questions_about_the_hotline_are_answered_without_a_case(on_provider: World) -> None:
+    wrong: list[str] = []
+    for i, body in enumerate(ABOUT_US):
+        number = f"+861360000{i:04d}"
+        reply = texts(on_provider, number, body)
+        msg = inbound(number)
+        if count(Case) != 0 or (msg.case_id, msg.inbox_state) != (None, "open"):
+            wrong.append(f"{body!r} opened a case or missed the inbox")
+        if not about_us_reply(body, reply) or msg.reply_body != reply:
+            wrong.append(f"{body!r} got {reply!r}")
+    assert wrong == []
+    with get_db().begin() as s:
+        assert sorted(m.body for m in inbox_messages(s, None)) == sorted(ABOUT_US)
+    for i, (body, category) in enumerate(FRAUD_PROBLEMS):
+        number = f"+861360100{i:04d}"
+        reply = texts(on_provider, number, body)
+        msg = inbound(number)
+        assert str(1001 + i) in reply and msg.inbox_state is None, (body, reply)
+        with get_db().begin() as s:
+            case = s.get(Case, msg.case_id)
+            assert case is not None and case.category == category, body
+    assert count(Case) == len(FRAUD_PROBLEMS)
+
+
+def test_a_known_worker_with_nothing_open_is_told_who_we_are(on_provider: World) -> None:
+    worker = "+8613800138666"
+    add_case(worker, status=CaseStatus.CLOSED, closed_at=utcnow() - timedelta(days=90))
+    for body in ["你们是骗子吧", "Who are you?"]:
+        assert about_us_reply(body, texts(on_provider, worker, body)), body
+        assert (inbound(worker).case_id, inbound(worker).inbox_state) == (None, "open")
+    assert count(Case) == 1
+
+
+def test_a_doubt_from_a_worker_with_an_open_case_lands_on_it(on_provider: World) -> None:
+    worker = "+8613800138777"
+    assert "打工" in texts(on_provider, worker, "老板拖欠我三个月工资")  # asks the place
+    for body in ["你们是骗子吧", "收费吗？", "is this real"]:
+        reply = texts(on_provider, worker, body)
+        assert "打工" in reply or "work" in reply, (body, reply)  # the same question again
+        msg = inbound(worker)
+        assert msg.case_id is not None and msg.inbox_state is None, body  # on the case
+    with get_db().begin() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.work_city is None and case.place_said is None  # a doubt is no place
+        assert case.category == CaseCategory.WAGES
+
+
+def test_a_doubt_soon_after_a_finished_case_lands_on_it(on_provider: World) -> None:
+    worker = "+8613800138888"
+    case_id, number = add_case(worker, status=CaseStatus.CLOSED,
+                               closed_at=utcnow() - timedelta(days=2))
+    reply = texts(on_provider, worker, "你们是骗子吧")
+    assert f"已记入案件{number}" in reply, reply  # noted on it, not "you are welcome"
+    assert inbound(worker).case_id == case_id and count(Case) == 1

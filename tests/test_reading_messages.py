@@ -1,4 +1,5 @@
-"""A worker's first text read whole: problem, request or pleasantry, and the facts it states."""
+"""A worker's first text read whole: problem, request, a question about the hotline itself or
+pleasantry, and the facts it states."""
 
 from __future__ import annotations
 
@@ -46,8 +47,7 @@ def test_pleasantries_open_no_case(text: str) -> None:
 REQUESTS = [
     ("我想咨询一下", {}), ("有个事想问", {}), ("can someone help me", {}), ("请问怎么办", {}),
     ("你好，我想问个问题", {}), ("I need help", {}), ("在吗？有事找你们", {}), ("不知道", {}),
-    ("1", {}), ("我在东莞打工，想问点事", {"work_place": "东莞"}), ("你们是干什么的", {}),
-    ("怎么收费", {}),
+    ("1", {}), ("我在东莞打工，想问点事", {"work_place": "东莞"}),
     ("我在华润万家超市上班", {"employer": "华润万家超市"}),
 ]
 
@@ -57,6 +57,71 @@ def test_requests_open_a_case_without_a_category(text: str, answers: dict[str, A
     reading = read_message(text, TODAY)
     assert reading.kind == "request" and reading.opens_case
     assert reading.answers == answers
+
+
+# Questions about the hotline itself, which it answers without a volunteer: a scam? real? who
+# are you? what does it cost? Typos, dialect, full-width, 【】, emoji and greetings beside them.
+ABOUT_US = [
+    # a scam?
+    "你们是骗子吧", "你们是骗子吧？？？", "你们是不是骗子", "是骗子吗", "骗子！", "骗子😡",
+    "又是骗子短信吧", "这是诈骗短信吗", "这是诈骗短信吗？", "诈骗的吧", "炸骗短信", "骗纸",
+    "你们是骗人的把", "【你们是骗子吗】", "你们是骗子吧😂😂", "你們是騙子吧", "是不是传销",
+    "广告吧", "你哋系唔系呃人㗎",
+    # real, to be trusted?
+    "真的假的？", "真的假的？？？", "真得假的", "是真的吗", "这个号码是真的吗", "靠谱吗", "靠普吗",
+    "你们靠不靠谱", "可信吗", "正规吗？", "是政府的吗",
+    # who, what?
+    "你们是干什么的", "你们是干嘛的？", "你们是做什么的", "你们是谁", "你是谁啊", "哪位？",
+    "你们是哪里的", "你们是什么机构", "你们是什么单位的", "恁是弄啥嘞", "你们是搞啥子的",
+    "你哋係邊個", "为什么给我发短信", "你们怎么有我的电话", "这是什么意思",
+    # what does it cost?
+    "收费吗", "收不收费？", "要钱吗", "要不要钱", "免费吗", "是免费的吗", "要交钱吗", "怎么收费",
+    "多少钱？",
+    # with greetings and thanks
+    "你好，请问你们是干什么的？", "您好，你们是哪个单位的", "在吗？你们是谁", "谢谢，收费吗",
+    "新年快乐！你们是干嘛的", "你好🙏 请问这个靠谱吗", "ＨＥＬＬＯ，你们是谁？",
+    # English
+    "is this a scam", "Is this a scam??", "who are you", "Who is this?", "is this real",
+    "Is this for real?", "are you legit", "Hi, who are you?", "is it free?",
+    "How much does it cost?", "do I have to pay?", "scam?", "what is this", "What’s this?",
+    "r u real", "ＷＨＯ ＡＲＥ ＹＯＵ？", "SPAM",
+]
+
+
+@pytest.mark.parametrize("text", ABOUT_US, ids=ABOUT_US)
+def test_questions_about_the_hotline_open_no_case(text: str) -> None:
+    reading = read_message(text, TODAY)
+    assert reading.kind == "about_us" and not reading.opens_case and reading.answers == {}
+
+
+# A fraud the worker suffered, or a doubt said beside a problem: a problem, a case.
+FRAUD_AND_DOUBTS_WITH_A_PROBLEM = [
+    ("老板骗我签了假合同", "contract"), ("中介骗了我三千块押金", "contract"),
+    ("被黑中介骗了", "other_legal"), ("被骗了", "other_legal"), ("我被中介骗了", "other_legal"),
+    ("老板是骗子吧", "other_legal"), ("那个中介是骗子吗", "other_legal"),
+    ("黑中介收费三千，是骗子吗", "other_legal"), ("老板是骗子，欠我三个月工资", "wages"),
+    ("你们是不是骗子？我被欠了三个月工资", "wages"), ("真的假的？老板拖欠工资能要回来吗", "wages"),
+    ("你们收费吗？我在工地摔伤了", "injury"), ("免费吗？公司不给交社保", "social_insurance"),
+    ("你们是谁？我被辞退了", "contract"), ("is this a scam? my boss owes me 3000", "wages"),
+    ("who are you? I was injured at work", "injury"), ("the agency is a scam, I was cheated",
+                                                      "other_legal"),
+]
+
+
+@pytest.mark.parametrize("text,category", FRAUD_AND_DOUBTS_WITH_A_PROBLEM,
+                         ids=[f[0] for f in FRAUD_AND_DOUBTS_WITH_A_PROBLEM])
+def test_a_fraud_suffered_or_a_doubt_beside_a_problem_opens_a_case(text: str,
+                                                                  category: str) -> None:
+    reading = read_message(text, TODAY)
+    assert reading.kind == "problem" and reading.opens_case
+    assert reading.answers["category"] == category
+
+
+@pytest.mark.parametrize("text", [
+    "你们是骗子吧，我想咨询一下", "你们是干什么的？我需要帮助", "who are you? I need help",
+    "这个厂靠谱吗", "你们是谁？有事想问", "我需要帮助"])
+def test_a_doubt_beside_a_request_for_help_opens_a_case(text: str) -> None:
+    assert read_message(text, TODAY).opens_case
 
 
 WAGES, INJURY, CONTRACT = "wages", "injury", "contract"
@@ -268,6 +333,7 @@ def test_problems_and_their_facts(text: str, answers: dict[str, Any]) -> None:
 
 def test_at_least_sixty_phrasings() -> None:
     assert len(PLEASANTRIES) + len(REQUESTS) + len(PROBLEMS) >= 60
+    assert len(ABOUT_US) >= 60
 
 
 def test_reading_is_frozen_and_defaults_to_today() -> None:
@@ -296,9 +362,9 @@ def test_word_tables_name_real_categories_in_a_full_precedence() -> None:
     max_size=60))
 def test_any_text_reads_without_error(text: str) -> None:
     reading = read_message(text, TODAY)
-    assert reading.kind in ("problem", "request", "pleasantry")
-    assert reading.opens_case == (reading.kind != "pleasantry")
-    if reading.kind == "pleasantry":
+    assert reading.kind in ("problem", "request", "about_us", "pleasantry")
+    assert reading.opens_case == (reading.kind in ("problem", "request"))
+    if not reading.opens_case:
         assert reading.answers == {}
     amount = reading.answers.get("amount_owed")
     assert amount is None or Decimal(50) <= amount

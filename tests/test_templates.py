@@ -89,7 +89,7 @@ def test_parameter_names_follow_the_carrier_rules(field: str, name: str) -> None
 def test_every_text_the_hotline_sends_round_trips(app: Flask) -> None:
     texts = hotline_texts(include_free_text=True)
     assert {t.purpose for t in texts} >= {"case_opened", "offer", "relay_notice", "survey",
-                                          "relay_to_worker", "staff_collective"}
+                                          "relay_to_worker", "staff_collective", "about_us"}
     assert not {t.purpose for t in texts} & {"bridge_connecting", "campaign_footer"}
     codes = register(texts)
     with get_db().begin() as s:
