@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -72,6 +73,15 @@ def read_months(text: str, today: date) -> dict[str, Any] | None:
     return {"months_unpaid": value} if value is not None else None
 
 
+def named(field: str) -> Reader:
+    """A reader for a name typed or said (an employer, a place of injury): a reply with no
+    letter at all ('2', '１', '#', '。') is a key pressed by habit, asked again, not stored."""
+    def read(text: str, today: date) -> dict[str, Any] | None:
+        has_letter = any(unicodedata.category(ch).startswith("L") for ch in text)
+        return {field: text} if has_letter else None
+    return read
+
+
 def read_insurance_months(text: str, today: date) -> dict[str, Any] | None:
     """How long the employer has not paid social insurance, in months ('两年' -> 24)."""
     value = parse.parse_months(text)
@@ -119,7 +129,7 @@ _DETAIL_SPECS: dict[str, FieldSpec] = {
     "still_employed": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "left_on": FieldSpec("date", read=date_reader("left_on")),
     "injured_on": FieldSpec("date", read=date_reader("injured_on")),
-    "injury_place": FieldSpec("text", max_length=100),
+    "injury_place": FieldSpec("text", max_length=100, read=named("injury_place")),
     "in_hospital": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "employer_pays_treatment": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "injury_claim_filed": FieldSpec("yesno", values=YES_NO, free=yes_no),
@@ -139,7 +149,7 @@ FIELDS: dict[str, FieldSpec] = {
     "work_place": FieldSpec("text", max_length=100, read=read_place),
     "work_province": FieldSpec("text", max_length=40),
     "work_city": FieldSpec("text", max_length=60),
-    "employer": FieldSpec("text", max_length=200),
+    "employer": FieldSpec("text", max_length=200, read=named("employer")),
     "summary": FieldSpec("text", max_length=2000),
     "amount_owed": FieldSpec("number", integer=False, read=read_amount),
     "months_unpaid": FieldSpec("number", read=read_months),

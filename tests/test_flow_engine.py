@@ -466,3 +466,34 @@ def test_what_the_worker_does_not_remember_reads_as_not_known(
     confirmation = render_sms(flow, state, turn, 1001)
     assert all(words in confirmation for words in reads), confirmation
     assert not [w for w in NEVER if w in confirmation], confirmation
+
+
+@pytest.mark.parametrize("reply,stored", [
+    ("2", None), ("１", None), ("#", None), ("。。", None), ("123", None),
+    ("宏达电子厂", "宏达电子厂"), ("7天酒店", "7天酒店"), ("【富士康】", "富士康"),
+    ("ACME Shoes", "ACME Shoes"), ("3号楼工地", "3号楼工地"),
+])
+def test_an_employer_must_be_a_name_not_a_key_pressed(reply: str, stored: str | None) -> None:
+    flow = default_flow()
+    state, _ = start(flow, sms_ctx(), "zh")
+    for text in ["1", "广东深圳", "1"]:
+        advance(flow, state, Reply(text=text), sms_ctx())
+    assert state.node == "employer"
+    advance(flow, state, Reply(text=reply), sms_ctx())
+    if stored is None:
+        assert state.node == "employer" and "employer" not in state.answers
+    else:
+        assert state.answers.get("employer", "").strip("【】") == stored
+        assert state.node != "employer"
+
+
+@pytest.mark.parametrize("reply,stored", [("2", None), ("１。", None), ("车间", "车间"),
+                                          ("3号楼", "3号楼"), ("building site", "building site")])
+def test_a_place_of_injury_must_be_a_name_not_a_key_pressed(reply: str, stored: str | None
+                                                             ) -> None:
+    flow = default_flow()
+    state, _ = start(flow, sms_ctx(), "zh")
+    state.node = "injury_place"
+    advance(flow, state, Reply(text=reply), sms_ctx())
+    assert state.answers.get("injury_place") == stored
+    assert (state.node == "injury_place") == (stored is None)
