@@ -8,6 +8,7 @@ Runs on SQLite and PostgreSQL (the `app` fixture).
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -469,6 +470,15 @@ VOICE_CONFIRMATIONS = [
 ]
 
 
+def play(caller: Caller, how: str, value: str) -> ET.Element:
+    """One answer on the phone: keys pressed, words said, or silence."""
+    if how == "keys":
+        return caller.keys(value)
+    if how == "speech":
+        return caller.answer(SpeechResult=value, Confidence="0.9")
+    return caller.silence()
+
+
 @pytest.mark.parametrize("language,answers,spoken", VOICE_CONFIRMATIONS,
                          ids=[v[2][:24] for v in VOICE_CONFIRMATIONS])
 def test_the_phone_reads_back_each_fact_and_never_a_dash(
@@ -478,12 +488,7 @@ def test_the_phone_reads_back_each_fact_and_never_a_dash(
     caller = Caller(post_signed)
     heard = says(caller.keys(language))
     for how, value in answers:
-        if how == "keys":
-            twiml = caller.keys(value)
-        elif how == "speech":
-            twiml = caller.answer(SpeechResult=value, Confidence="0.9")
-        else:
-            twiml = caller.silence()
+        twiml = play(caller, how, value)
         heard += says(twiml)
     keys = "正确请按1。" if language == "1" else " For correct, press 1."
     confirmation = twiml.find("Gather/Say")
@@ -544,12 +549,7 @@ def test_voice_walk_asks_only_its_problems_questions(
     caller = Caller(post_signed)
     heard = says(caller.keys("1"))  # Mandarin
     for how, value in answers:
-        if how == "keys":
-            twiml = caller.keys(value)
-        elif how == "speech":
-            twiml = caller.answer(SpeechResult=value, Confidence="0.9")
-        else:
-            twiml = caller.silence()
+        twiml = play(caller, how, value)
         assert "对不起" not in "".join(says(twiml)), (value, says(twiml))
         heard += says(twiml)
     confirmation = heard[-1]
