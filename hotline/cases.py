@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, bindparam, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from hotline.escalation import alert_staff
@@ -32,6 +32,8 @@ from models import (
     Channel,
     Contact,
     EventKind,
+    FlowSession,
+    FlowStatus,
     Message,
     Organisation,
     Purpose,
@@ -71,6 +73,30 @@ def _open_case_of(windowed: bool) -> Select[Case]:
     if windowed:
         query = query.where(Case.updated_at >= bindparam("since"))
     return query.order_by(Case.id.desc()).limit(1)
+
+
+def open_case_with_flow(session: Session, contact: Contact
+                        ) -> tuple[Case, FlowSession | None] | None:
+    """`open_case_for` with, in the same query, the worker's ACTIVE SMS flow session (expired
+    or not, on this case or another): the two lookups every text on a case needs. The session
+    row is not locked on its own: the caller holds the worker's contact row, which every
+    writer of their SMS sessions takes first."""
+    row = session.execute(_open_case_with_flow(), {"contact_id": contact.id,
+                                                   "since": db_now(session) - CONTINUE_WINDOW}
+                          ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+@lru_cache(maxsize=1)
+def _open_case_with_flow() -> Select[Case, FlowSession]:
+    # Built once, like _open_case_of: its newest case, then its newest active SMS session.
+    flow = and_(FlowSession.contact_id == Case.contact_id, FlowSession.channel == Channel.SMS,
+                FlowSession.status == FlowStatus.ACTIVE)
+    return (select(Case, FlowSession).outerjoin(FlowSession, flow)
+            .where(Case.contact_id == bindparam("contact_id"), Case.status.in_(OPEN_STATUSES),
+                   Case.updated_at >= bindparam("since"))
+            .options(joinedload(Case.assigned_volunteer))
+            .order_by(Case.id.desc(), FlowSession.id.desc()).limit(1))
 
 
 def open_case(session: Session, contact: Contact, channel: Channel, language: str, *,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Executable, Select, bindparam, exists, select, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
@@ -17,12 +17,13 @@ from hotline.cases import (
     attach_to_finished_case,
     open_case,
     open_case_for,
+    open_case_with_flow,
     recently_finished_case,
 )
 from hotline.consent import first_text
 from hotline.conversation import UNREAD, Unread, active_session, converse
 from hotline.infra.clock import db_now
-from hotline.phones import InvalidPhone, normalize_phone
+from hotline.phones import InvalidPhone
 from hotline.replies import detect_language, say
 from hotline.routing import after_worker_message
 from hotline.sms_commands import ParsedKeyword, WorkerKeyword, parse_keyword, run_keyword
@@ -39,6 +40,7 @@ from models import (
     MessageStatus,
     Purpose,
     Urgency,
+    Volunteer,
     utcnow,
 )
 from notifications.campaigns.replies import (
@@ -167,9 +169,23 @@ def find_or_create_worker(session: Session, phone: str, language: str) -> Worker
                           {"phone": phone, "reach_since": reach_since()}).first()
     if row is not None:
         return Worker(row[0], bool(row[1]), new=False)
+    return new_worker(session, phone, language)
+
+
+def new_worker(session: Session, phone: str, language: str) -> Worker:
+    """Someone texting for the first time: added, written with the caller's next flush."""
     contact = Contact(phone=phone, language=language)
     session.add(contact)
     return Worker(contact, reached=False, new=True)
+
+
+def heard_from(session: Session, phone: str) -> Worker | None:
+    """The known worker texting from this number, their last contact set to now and their
+    row locked for this transaction, in one statement (an UPDATE returning the row); None
+    for a number we do not know as a worker's, or a volunteer's (whose texts are commands)."""
+    row = session.execute(_touch_worker(), {"number": phone, "reach_since": reach_since(),
+                                            "now": utcnow()}).first()
+    return Worker(row[0], bool(row[1]), new=False) if row is not None else None
 
 
 @lru_cache(maxsize=1)
@@ -180,24 +196,42 @@ def _worker_by_phone() -> Select[Contact, bool]:
             .with_for_update(of=Contact))
 
 
-def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
+@lru_cache(maxsize=1)
+def _touch_worker() -> Executable:
+    # Built once. The UPDATE locks the row as SELECT ... FOR UPDATE would, and writes the
+    # last contact the text makes: one round trip for what took two (and a third, the
+    # volunteer lookup, for every worker: a volunteer's number matches no row here).
+    reached = recently_reached(Contact.id, bindparam("reach_since")).label("reached")
+    # (An UPDATE reserves its columns' names for parameters: the number is :number here.)
+    volunteer = exists().where(Volunteer.phone == bindparam("number"))
+    return (update(Contact).where(Contact.phone == bindparam("number"), ~volunteer)
+            .values(last_contact_at=bindparam("now")).returning(Contact, reached)
+            .execution_options(synchronize_session=False))
+
+
+def record_unreadable_sender(session: Session, sms: InboundSms, error: InvalidPhone
+                             ) -> IntakeResult:
+    """A text whose sender is no phone number: kept as evidence, nobody to answer."""
+    msg = store_inbound(session, sms, phone=None)
+    msg.error_message = str(error)
+    return IntakeResult(message_id=msg.id, reply=None)
+
+
+def record_inbound_sms(session: Session, sms: InboundSms, phone: str, worker: Worker | None
+                       ) -> IntakeResult:
     """Store a worker's SMS where it belongs and answer it; nothing is committed here.
 
-    A command is answered; a text joins the worker's open case; thanks, a greeting or a question
-    about the hotline itself with no open case opens none (staff inbox); a text soon after their
-    case was finished lands on it (its volunteer is told); a problem or a request for help opens
-    a case.
+    `worker`: who wrote, as `heard_from` found them (None: someone new). A command is
+    answered; a text joins the worker's open case; thanks, a greeting or a question about the
+    hotline itself with no open case opens none (staff inbox); a text soon after their case
+    was finished lands on it (its volunteer is told); a problem or a request for help opens a
+    case.
     """
-    try:
-        phone = normalize_phone(sms.from_raw)
-    except InvalidPhone as exc:
-        # Keep the text as evidence even though we cannot reply or open a case for it.
-        msg = store_inbound(session, sms, phone=None)
-        msg.error_message = str(exc)
-        return IntakeResult(message_id=msg.id, reply=None)
-    contact, reached, new = find_or_create_worker(session, phone, detect_language(sms.body))
+    if worker is None:
+        worker = new_worker(session, phone, detect_language(sms.body))
+        worker.contact.last_contact_at = utcnow()
+    contact, reached, new = worker
     language = detect_language(sms.body, default=contact.language)
-    contact.last_contact_at = utcnow()
     command = parse_keyword(sms.body)  # HELP, STOP/TD, START, STATUS 1024
     if command is None or command.keyword not in (WorkerKeyword.STOP, WorkerKeyword.START):
         first_text(session, contact)  # they agreed to be answered: implied consent on record
@@ -214,8 +248,9 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
             msg = store_inbound(session, sms, phone=phone, contact=contact,
                                 reply_body=campaign_reply)
             return IntakeResult(message_id=msg.id, reply=campaign_reply)
-    case = None if new else (office_case(session, contact, sms.office_id)
-                             or open_case_for(session, contact))
+    case: Case | None = None
+    if not new:
+        case, running = worker_case(session, contact, sms.office_id, running)
     if case is not None:
         return continue_case(session, sms, phone, contact, case, language, command,
                              running=running)
@@ -236,6 +271,18 @@ def record_inbound_sms(session: Session, sms: InboundSms) -> IntakeResult:
     return continue_case(session, sms, phone, contact, case, language, command, opened=True,
                          known=reading.answers if reading is not None else {},
                          running=running)
+
+
+def worker_case(session: Session, contact: Contact, office_id: int | None,
+                running: FlowSession | None | Unread
+                ) -> tuple[Case | None, FlowSession | None | Unread]:
+    """The open case a known worker's text continues (their case in the office the text
+    answers, else their newest) and their SMS flow session, read with it where not read yet."""
+    case = office_case(session, contact, office_id)
+    if case is not None or running is not UNREAD:
+        return case or open_case_for(session, contact), running
+    found = open_case_with_flow(session, contact)
+    return found if found is not None else (None, UNREAD)
 
 
 def office_case(session: Session, contact: Contact, office_id: int | None) -> Case | None:

@@ -29,9 +29,9 @@ from hotline.deadlines import (
     parse_survey_answer,
     record_survey_answer,
 )
-from hotline.intake import InboundSms, IntakeResult, store_inbound
+from hotline.intake import InboundSms, IntakeResult, Worker, heard_from, store_inbound
 from hotline.replies import say
-from models import Case, Contact, EventKind, InvalidTransition, Role, User, Volunteer, utcnow
+from models import Case, EventKind, InvalidTransition, Role, User, Volunteer, utcnow
 from notifications.templates import relay_reply
 
 VERBS = {
@@ -102,16 +102,35 @@ def find_volunteer(session: Session, phone: str) -> Volunteer | None:
 _VOLUNTEER_BY_PHONE = select(Volunteer).where(Volunteer.phone == bindparam("phone"))
 
 
-def dispatch_sms(session: Session, sms: InboundSms, phone: str) -> IntakeResult | None:
+def identify_sender(session: Session, phone: str, body: str
+                    ) -> tuple[Worker | None, Volunteer | None]:
+    """Who wrote: the known worker with this number (found, locked and marked as heard from
+    by intake.heard_from) or the volunteer; (None, None) for someone new.
+
+    A text that reads as a volunteer's command ("Y1024", "R1024 …", "上线") asks for the
+    volunteer first; any other text for the worker first, which every worker's text needs and
+    a volunteer's number never matches. Either way most texts cost one lookup."""
+    if parse_volunteer_command(body) is not None:
+        volunteer = find_volunteer(session, phone)
+        if volunteer is not None:
+            return None, volunteer
+        return heard_from(session, phone), None
+    worker = heard_from(session, phone)
+    if worker is not None:
+        return worker, None
+    return None, find_volunteer(session, phone)
+
+
+def dispatch_sms(session: Session, sms: InboundSms, phone: str, worker: Worker | None,
+                 volunteer: Volunteer | None) -> IntakeResult | None:
     """Handle SMS that are not intake: a volunteer's command, a staff member's ON/OFF, or a
-    worker's survey answer."""
-    volunteer = find_volunteer(session, phone)
+    worker's survey answer (`identify_sender` says who wrote)."""
     if volunteer is not None:
         return handle_volunteer_sms(session, volunteer, sms, phone)
     staff = handle_staff_duty(session, sms, phone)
     if staff is not None:
         return staff
-    return handle_survey_answer(session, sms, phone)
+    return handle_survey_answer(session, sms, phone, worker)
 
 
 def handle_staff_duty(session: Session, sms: InboundSms, phone: str) -> IntakeResult | None:
@@ -135,7 +154,8 @@ def handle_staff_duty(session: Session, sms: InboundSms, phone: str) -> IntakeRe
 def handle_volunteer_sms(session: Session, volunteer: Volunteer, sms: InboundSms, phone: str
                          ) -> IntakeResult:
     """Store a volunteer's SMS and act on it; the reply says what happened."""
-    msg = store_inbound(session, sms, phone=phone, volunteer_id=volunteer.id)
+    # Written once, with its reply and case, at the flush below (not INSERT, then UPDATE).
+    msg = store_inbound(session, sms, phone=phone, volunteer_id=volunteer.id, flush=False)
     cmd = parse_volunteer_command(sms.body)
     lang = volunteer.reply_language
     case: Case | None = None
@@ -157,7 +177,8 @@ def handle_volunteer_sms(session: Session, volunteer: Volunteer, sms: InboundSms
     if case is not None:
         msg.case_id = case.id
         case.log(EventKind.MESSAGE_IN, sms.body[:200], actor=f"volunteer:{volunteer.id}",
-                 message_id=msg.id, data={"command": cmd.action if cmd else None})
+                 data={"command": cmd.action if cmd else None}).message = msg
+    session.flush()
     return IntakeResult(message_id=msg.id, reply=reply, case_id=case.id if case else None,
                         case_number=case.number if case else None)
 
@@ -224,17 +245,17 @@ def finish_by_sms(session: Session, case: Case, volunteer: Volunteer, cmd: Volun
                outcome=outcome_name(cmd.action, lang)), case
 
 
-def handle_survey_answer(session: Session, sms: InboundSms, phone: str) -> IntakeResult | None:
+def handle_survey_answer(session: Session, sms: InboundSms, phone: str, worker: Worker | None
+                         ) -> IntakeResult | None:
     """A worker's '1'-'5' after the closing survey: store it; None if it is not one."""
     score = parse_survey_answer(sms.body)
-    if score is None:
+    if score is None or worker is None:  # someone new has no survey out
         return None
-    contact = session.scalar(select(Contact).where(Contact.phone == phone))
-    case = case_awaiting_survey(session, contact, utcnow()) if contact else None
-    if case is None or contact is None:
+    contact = worker.contact  # their last contact is written already
+    case = case_awaiting_survey(session, contact, utcnow())
+    if case is None:
         return None
     msg = store_inbound(session, sms, phone=phone, contact=contact, case=case)
-    contact.last_contact_at = utcnow()
     case.log(EventKind.MESSAGE_IN, sms.body, actor="worker", message_id=msg.id)
     msg.reply_body = record_survey_answer(session, case, score, msg.id)
     return IntakeResult(message_id=msg.id, reply=msg.reply_body, case_id=case.id,

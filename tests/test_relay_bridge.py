@@ -20,7 +20,7 @@ from hotline.deadlines import check_deadlines, parse_amount
 from hotline.infra.db import get_db
 from hotline.offers import offer_case
 from hotline.organisations import hand_over_case
-from models import Call, Case, CaseStatus, EventKind, Organisation, Purpose, Volunteer
+from models import Call, Case, CaseStatus, Contact, EventKind, Organisation, Purpose, Volunteer
 from models.base import utcnow
 from tests.conftest import HOTLINE_NUMBER
 from tests.test_routing_support import (
@@ -63,6 +63,29 @@ def test_relay_both_ways_without_numbers(app: Flask, post_signed: Any) -> None:
     stranger = volunteer_phone(add_volunteer())
     assert "不由您负责" in texts(post_signed, stranger, f"R{number} 你好")
     assert len(outbound(Purpose.RELAY, to=WORKER)) == 1
+
+
+def test_who_wrote_volunteer_or_worker(app: Flask, post_signed: Any) -> None:
+    """The sender is told apart whatever order the lookups run in: a worker's text that reads
+    like a volunteer's command ("是", "no", "上线") is the worker's, forwarded; a volunteer who
+    once texted as a worker (a contact row of their own) is still answered as a volunteer,
+    command or not, and their contact row is not marked as heard from."""
+    case_id, number, _vid, vphone = assigned_case()
+    for said in ("是", "no", "上线", "老板说明天给"):
+        texts(post_signed, WORKER, said)
+    forwarded = [m.body for m in outbound(Purpose.RELAY, to=vphone)]
+    assert forwarded == [f"#{number}工友：{said}" for said in ("是", "no", "上线", "老板说明天给")]
+    with get_db().begin() as s:
+        worker = s.scalar(select(Contact).where(Contact.phone == WORKER))
+        assert worker is not None and worker.last_contact_at is not None
+        s.add(Contact(phone=vphone, language="zh"))  # the volunteer texted for help once
+    assert "已转告" in texts(post_signed, vphone, f"R{number} 明天上午十点给您打电话")
+    assert texts(post_signed, vphone, "你好").startswith("指令：")  # no command: the list
+    with get_db().begin() as s:
+        own = s.scalar(select(Contact).where(Contact.phone == vphone))
+        assert own is not None and own.last_contact_at is None
+        assert s.scalar(select(Case.id).where(Case.contact_id == own.id)) is None
+    assert case_state(case_id).status == CaseStatus.IN_PROGRESS
 
 
 def test_call_bridges_with_the_hotline_as_caller_id(app: Flask, post_signed: Any,

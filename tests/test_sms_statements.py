@@ -32,12 +32,15 @@ NEW_WORKER = "+8613700000001"
 # Twilio's idempotency token (its receipt is one INSERT; a fresh token spares the lookup by
 # MessageSid, which the unique SID backs up). A saved case's timeline entries are one INSERT
 # (on SQLite they were one each: 17 / 14 / 14 / 13 before), and a new worker's INSERT carries
-# their consent and last contact (an UPDATE after it before). SQLite counts its BEGIN IMMEDIATE
-# (the write lock taken up front); PostgreSQL's BEGIN is not a cursor statement.
+# their consent and last contact (an UPDATE after it before). A known worker is found, locked
+# and marked as heard from by one UPDATE … RETURNING (a volunteer SELECT, the contact's SELECT
+# and its UPDATE before: 12 / 12 on SQLite), and their open case comes with their SMS flow
+# session in one SELECT. SQLite counts its BEGIN IMMEDIATE (the write lock taken up front);
+# PostgreSQL's BEGIN is not a cursor statement.
 BOUNDS = {
-    "sqlite": {"first_text": 11, "mid_intake": 12, "assigned_case": 12, "volunteer_relay": 11,
+    "sqlite": {"first_text": 11, "mid_intake": 9, "assigned_case": 10, "volunteer_relay": 11,
                "thanks_nothing_open": 8},
-    "postgresql": {"first_text": 10, "mid_intake": 11, "assigned_case": 11,
+    "postgresql": {"first_text": 10, "mid_intake": 8, "assigned_case": 9,
                    "volunteer_relay": 10, "thanks_nothing_open": 7},
 }
 

@@ -20,10 +20,11 @@ from hotline.intake import (
     IntakeResult,
     find_duplicate,
     record_inbound_sms,
+    record_unreadable_sender,
 )
 from hotline.optout import opt_out_by_carrier
 from hotline.phones import InvalidPhone, normalize_phone
-from hotline.volunteer_sms import dispatch_sms
+from hotline.volunteer_sms import dispatch_sms, identify_sender
 from hotline.webhooks.receipts import idempotency_token, receipt_statement, seen_before
 from hotline.webhooks.twiml import sms_reply
 from ivr_flows.understand import read_message
@@ -66,14 +67,15 @@ def record_sms(sms: InboundSms, token: str | None = None, *, sid_first: bool = F
             # The same delivery under another MessageSid (a re-cut form): write nothing.
             return IntakeResult(message_id=0, reply=None, duplicate=True)
         try:
-            phone: str | None = normalize_phone(sms.from_raw)
-        except InvalidPhone:
-            phone = None
+            phone = normalize_phone(sms.from_raw)
+        except InvalidPhone as exc:
+            return record_unreadable_sender(session, sms, exc)
+        worker, volunteer = identify_sender(session, phone, sms.body)
         # Routing: a volunteer's command or a worker's survey answer; else it is intake.
-        handled = dispatch_sms(session, sms, phone) if phone else None
+        handled = dispatch_sms(session, sms, phone, worker, volunteer)
         if handled is not None:
             return handled
-        return record_inbound_sms(session, sms)
+        return record_inbound_sms(session, sms, phone, worker)
 
 
 @bp.post("/sms")
