@@ -87,9 +87,11 @@ def queue_sms(session: Session, *, to: str, body: str, purpose: Purpose, case: C
     `flush=False` leaves its INSERT to the caller's next flush (its id is unknown until then),
     so several texts are written in one statement."""
     seg = count_segments(body)
+    # media_urls given, not left to its default: rows naming the same columns are written in
+    # one INSERT (a forward goes in with the worker's text, which names its media).
     msg = Message(direction=Direction.OUTBOUND, purpose=purpose, status=MessageStatus.QUEUED,
                   from_number=current_app.config["HOTLINE_NUMBER"], to_number=to, body=body,
-                  segments=seg.segments, encoding=seg.encoding,
+                  media_urls=[], segments=seg.segments, encoding=seg.encoding,
                   case_id=case.id if case else None, volunteer_id=volunteer_id,
                   contact_id=contact_id)
     session.add(msg)
