@@ -6,6 +6,7 @@ so a caller who says nothing is re-prompted (and finally sent to the fallback), 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -28,6 +29,9 @@ SORRY = NP_("voice", "Sorry, I did not get that.")
 SPEAK_AFTER_BEEP = NP_("voice", "Please speak after the beep, then press the pound key.")
 PRESS = NP_("voice", "For %(label)s, press %(key)s.")
 CN_DIGIT_NAMES = "零一二三四五六七八九"
+# A sum written "¥12000" (the English answers' unit) is read "12000 yen" by an English voice:
+# spoken, the currency is named after the number, as a caller would say it.
+YUAN_SIGN = re.compile(r"[¥￥]\s*(\d+(?:,\d{3})*(?:\.\d+)?)")
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,17 @@ def spoken(language: str, text: str, **fields: object) -> str:
     return words % fields if fields else words
 
 
+def for_speech(text: str, language: str) -> str:
+    """`text` as a voice should read it: '¥12000' becomes '12000 yuan' where the language's
+    words do not already say 元 (Chinese answers carry their unit in words: 欠12000元)."""
+    if writes_chinese(language):
+        return text
+    return YUAN_SIGN.sub(r"\1 yuan", text)
+
+
 def say(parent: VoiceResponse | Gather, text: str, language: str) -> None:
     """One <Say> in the language's voice (Mandarin by default)."""
-    parent.say(text, **say_attributes(language))
+    parent.say(for_speech(text, language), **say_attributes(language))
 
 
 def render_voice(flow: Flow, state: FlowState, turn: Turn, links: VoiceLinks,

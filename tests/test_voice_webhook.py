@@ -347,6 +347,20 @@ def test_english_caller_hears_english(app: Flask, post_signed: Any) -> None:
     assert "Which province and city" in says(twiml)[0]
 
 
+def test_english_caller_hears_the_sum_in_yuan(app: Flask, post_signed: Any) -> None:
+    """An English voice reads "¥12000" as "12000 yen": spoken, the sum names the yuan (the
+    SMS keeps the sign; Mandarin callers hear 欠12000元, test_full_walk_…)."""
+    caller = Caller(post_signed)
+    caller.answer(SpeechResult="English")
+    caller.keys("1")  # unpaid wages
+    caller.answer(SpeechResult="Shenzhen, Guangdong")
+    caller.keys("1")  # home province
+    caller.answer(SpeechResult="ACME Shoes")
+    caller.keys("12000")
+    heard = " ".join(" ".join(says(caller.keys(key))) for key in ("3", "40", "1"))
+    assert "12000 yuan" in heard and "¥" not in heard, heard
+
+
 def test_menus_hint_the_words_of_their_choices(app: Flask, post_signed: Any) -> None:
     caller = Caller(post_signed)
     gather = caller.keys("1").find("Gather")
