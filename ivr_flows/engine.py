@@ -356,7 +356,11 @@ NOT_KNOWN = {
     "summary": NP_("answer", "no details written"),
     # TRANSLATORS: read after "injured … at" (Chinese: after 地点).
     "injury_place": NP_("answer", "an unknown place"),
+    # TRANSLATORS: on the phone, the caller was asked to describe the problem and said nothing.
+    "voicemail": NP_("answer", "nothing recorded about the problem"),
 }
+# A recording read back where a generic "(recorded)" would say too little.
+RECORDED_AS = {"voicemail": NP_("answer", "your problem is recorded")}
 # TRANSLATORS: a date not known, read after its name: "injured on an unknown date", 受伤日期不详.
 UNKNOWN_DATE = NP_("answer", "on an unknown date")
 UNKNOWN = NP_("answer", "unknown")  # any other answer a flow file may read back
@@ -404,7 +408,7 @@ def shown_value(name: str, value: Any, answers: dict[str, Any], lang: str) -> st
     """One answer that is not a menu choice, in words."""
     kind = FIELDS[name].kind
     if kind == "recording":
-        return answer_words(lang, RECORDED)
+        return answer_words(lang, RECORDED_AS.get(name, RECORDED))
     if kind == "date":
         return shown_date(str(value), lang)
     if name in UNITS:

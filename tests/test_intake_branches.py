@@ -461,7 +461,7 @@ VOICE_CONFIRMATIONS = [
      "您说的是：社保，江苏苏州，苏州某电子厂，养老保险，不清楚几个月没交。"),
     ("2", [("keys", "1"), ("speech", "Shenzhen"), ("keys", "2"), ("speech", "ACME Shoes"),
            ("keys", "8000"), ("speech", "I don't remember"), ("keys", "3"), ("keys", "1")],
-     "You said: unpaid wages, Shenzhen, ACME Shoes, ¥8000, months unknown, 3 worker(s), "
+     "You said: unpaid wages, Shenzhen, ACME Shoes, 8000 yuan, months unknown, 3 worker(s), "
      "still there."),
     ("2", [("keys", "3"), ("speech", "Hangzhou"), ("keys", "3"), ("speech", "Lihua Garments"),
            ("silence", ""), ("keys", "2")],
