@@ -10,12 +10,16 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.infra import write_lock
 from models.base import remember_database_time
 
 BUSY_TIMEOUT_SECONDS = 30  # how long a SQLite writer waits for another before it gives up
+# A pooled PostgreSQL connection idle this long is pinged before use; one handed back
+# moments ago is not (see _ping_after_idle).
+PING_AFTER_IDLE_SECONDS = 2.0
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -34,9 +38,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     given = make_url(url).query.get("options") or ""
     given = " ".join(given) if isinstance(given, tuple) else given
     options = f"{given} -c jit=off".strip()
-    engine = create_engine(url, pool_pre_ping=True, connect_args={"options": options}, **kwargs)
+    engine = create_engine(url, connect_args={"options": options}, **kwargs)
     _read_clock_on_connect(engine)
+    _ping_after_idle(engine)
     return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    # pool_pre_ping pings on every checkout: a round trip per webhook, on a connection that
+    # was handed back a few milliseconds before. A server restart or a killed backend happens
+    # while a connection sits idle, so only one idle for a while is pinged (as pre-ping does
+    # it: the dialect's own ping); a dead one is replaced before the request uses it. A
+    # connection that dies in use fails that request, and SQLAlchemy then renews the pool.
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return  # just connected, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_conn, None):
+                raise DisconnectionError("idle connection found closed") from exc
+            raise
 
 
 def _read_clock_on_connect(engine: Engine) -> None:
