@@ -24,8 +24,9 @@ from flask import Flask
 from hotline.replies import CATEGORY_NAMES as REPLY_CATEGORY_NAMES
 from hotline.replies import REPLIES
 from hotline.translations import DIRECTORY, catalogue_path, locales, translations
+from hotline.web.english_texts import ERRORS, PLACEHOLDER
 from hotline.web.event_text import EVENTS, localised, zh_event
-from hotline.web.i18n import CATEGORY_NAMES, ERRORS, PLACEHOLDER, STATUS_NAMES
+from hotline.web.i18n import CATEGORY_NAMES, STATUS_NAMES
 from ivr_flows import FlowError, FlowState, Turn, default_flow, load_flow
 from ivr_flows.loader import FLOWS_DIR
 from ivr_flows.sms import compose_sms

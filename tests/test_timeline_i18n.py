@@ -17,8 +17,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from hotline.infra.db import get_db
+from hotline.web.english_texts import PLACEHOLDER
 from hotline.web.event_text import EVENTS, WORDS, event_patterns, zh_event
-from hotline.web.i18n import PLACEHOLDER
 from models import (
     Call,
     CallStatus,

@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from hotline.phones import mask_phone
 from hotline.web import charts
 from hotline.web.case_summary import money_words
+from hotline.web.english_texts import register_filters
 from hotline.web.event_text import event_text
 from hotline.web.i18n import event_name, gettext, init_i18n, nl2br
 from hotline.web.stats import local_zone
@@ -70,6 +71,7 @@ def register_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.user_loader(auth.load_user)
     init_i18n(app)
+    register_filters(app)
     init_templates(app)
     for bp in (auth.bp, staff.bp, staff_admin.bp, volunteer.bp, campaigns.bp,
                staff_volunteers.bp, staff_flows.bp, account.bp, case_edit.bp, triage.bp,

@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from hotline.infra.db import get_db
 from hotline.web.access import campaign_or_404, campaign_scope, guard, signed_in_user
-from hotline.web.i18n import error_text
+from hotline.web.english_texts import error_text
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import local_zone
 from hotline.web.templates_admin import campaign_with_template

@@ -31,7 +31,7 @@ from hotline.translations import NP_, translate
 from hotline.web.access import audit, guard, signed_in_user
 from hotline.web.campaigns import audience_from, audience_organisation
 from hotline.web.downloads import csv_response
-from hotline.web.i18n import ROLE_NAMES, english_pattern
+from hotline.web.english_texts import ROLE_NAMES, english_pattern
 from hotline.web.stats import local_zone
 from models import AuditAction, ConsentEvent, Contact, Role, User
 from notifications.campaigns.audience import (

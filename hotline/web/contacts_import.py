@@ -19,7 +19,8 @@ from hotline.infra.db import get_db, row_id
 from hotline.phones import mask_numbers_in
 from hotline.web.access import audit, guard, signed_in_user
 from hotline.web.downloads import uploaded_csv
-from hotline.web.i18n import N_, error_text
+from hotline.web.english_texts import error_text
+from hotline.web.i18n import N_
 from hotline.web.i18n import gettext as _
 from models import AuditAction, Organisation, Role, User
 from notifications.contact_import import (

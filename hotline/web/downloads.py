@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Response, flash, request
 
-from hotline.web.i18n import error_text
+from hotline.web.english_texts import error_text
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import local_zone
 from models import utcnow

@@ -18,14 +18,8 @@ from flask import has_request_context
 from hotline.legal_clocks import load_rules
 from hotline.phones import mask_numbers_in
 from hotline.translations import SOURCE_LOCALE, catalogue_directory, translations
-from hotline.web.i18n import (
-    CATEGORY_NAMES,
-    NP_,
-    PARTS,
-    STATUS_PARTS,
-    english_pattern,
-    ui_locale,
-)
+from hotline.web.english_texts import PARTS, STATUS_PARTS, english_pattern
+from hotline.web.i18n import CATEGORY_NAMES, NP_, ui_locale
 from ivr_flows.store import NOT_KNOWN
 from models import CaseCategory
 

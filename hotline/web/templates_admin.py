@@ -28,8 +28,9 @@ from hotline.template_registry import (
 )
 from hotline.web.access import audit, guard, signed_in_user
 from hotline.web.downloads import csv_response, uploaded_csv
-from hotline.web.i18n import error_text, ui_locale
+from hotline.web.english_texts import error_text
 from hotline.web.i18n import gettext as _
+from hotline.web.i18n import ui_locale
 from models import (
     AuditAction,
     Case,
