@@ -5,6 +5,7 @@ PostgreSQL and Redis must be reachable: tests fail loudly rather than skip (see 
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -179,7 +180,39 @@ def app(db_url: str, fake_twilio: FakeTwilio, redis_client: redis_lib.Redis,
                              instance_path=str(tmp_path / "instance"))
     with application.app_context():
         yield application
-    application.extensions["db"].engine.dispose()
+    engine = application.extensions["db"].engine
+    engine.dispose()
+    if engine.dialect.name == "sqlite":
+        no_transaction_left_open(str(engine.url.database))
+
+
+def no_transaction_left_open(database: str) -> None:
+    """Fail the test that left a SQLite write transaction open (a session never closed).
+
+    Every transaction of the app holds the database's writer lock (hotline.infra.write_lock)
+    until it ends; one left open would make every later test's writes wait out the lock's
+    30-second timeout. A session dropped without closing is ended by the garbage collector:
+    that is run first, and only a lock this process still holds after it fails the test (a
+    worker process of the test's own may be finishing a transaction of its own)."""
+    path = f"{database}-writer.lock"
+    if not os.path.exists(path) or os.getpid() not in flock_holders(path):
+        return
+    gc.collect()
+    if os.getpid() in flock_holders(path):
+        pytest.fail("this test left a database transaction open (the SQLite writer lock is "
+                    "still held by this process after it ended)")
+
+
+def flock_holders(path: str) -> set[int]:
+    """The processes holding an flock on `path`, as the kernel lists them (/proc/locks)."""
+    st = os.stat(path)
+    inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:  # not Linux: no way to tell, nothing to report
+        return set()
+    return {int(fields[4]) for fields in (line.split() for line in lines)
+            if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == inode}
 
 
 @pytest.fixture

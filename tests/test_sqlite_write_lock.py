@@ -5,6 +5,7 @@ the lock go."""
 from __future__ import annotations
 
 import fcntl
+import gc
 import multiprocessing
 import os
 import threading
@@ -117,3 +118,29 @@ def test_every_end_of_a_transaction_lets_the_lock_go(tmp_path: Path) -> None:
     conn.close()
     assert lock_is_free(tmp_path)
     assert count(db) == 1
+
+
+def test_a_session_dropped_unclosed_lets_the_lock_go_when_collected(tmp_path: Path) -> None:
+    """A session nobody closed is rolled back by the garbage collector, through a new pool
+    wrapper of its driver connection: that still lets the lock go (it once stayed held, and
+    every later write of the process waited out the lock's 30-second timeout)."""
+    db = fresh(tmp_path)
+    session = db.sessions()
+    session.execute(text("UPDATE counter SET n = 5"))
+    session.info["itself"] = session  # a cycle: only the collector ends it
+    assert not lock_is_free(tmp_path)
+    del session
+    gc.collect()
+    assert lock_is_free(tmp_path)
+    done = threading.Event()
+
+    def write() -> None:
+        with db.begin() as s:
+            s.execute(text("UPDATE counter SET n = n + 1"))
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    assert done.wait(5), "a later writer waited for a lock nobody held"
+    writer.join()
+    assert count(db) == 1  # the dropped session's write was rolled back

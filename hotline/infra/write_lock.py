@@ -32,14 +32,14 @@ class WriteLock:
         self._mutex = threading.Lock()
         self._fd: int | None = None
         self._pid = 0
-        self._local = threading.local()
+        self._owner: int | None = None  # the thread that took the lock
         self._holder: int | None = None  # id() of the driver connection holding the lock
 
     def _this_process(self) -> None:
         # A forked child (a Celery pool process) starts afresh: sharing its parent's open
         # file would share the lock itself, and it has none of its parent's transactions.
         if self._pid != os.getpid():
-            self._mutex, self._local, self._holder = threading.Lock(), threading.local(), None
+            self._mutex, self._owner, self._holder = threading.Lock(), None, None
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
             self._pid = os.getpid()
 
@@ -52,7 +52,7 @@ class WriteLock:
             self._this_process()
         except OSError:  # no lock file (a read-only folder): SQLite's own wait alone
             return False
-        if getattr(self._local, "held", False):
+        if self._owner == threading.get_ident():
             return False
         deadline = time.monotonic() + self.timeout
         if not self._mutex.acquire(timeout=self.timeout):
@@ -72,18 +72,19 @@ class WriteLock:
         except OSError:
             self._mutex.release()
             return False
-        self._local.held = True
+        self._owner = threading.get_ident()
         return True
 
     def take(self, connection: Any) -> None:
-        """Take the lock for the transaction this pooled connection begins (the object
-        SQLAlchemy hands the dialect's do_commit and do_rollback)."""
+        """Take the lock for the transaction this pooled connection begins."""
         if self.acquire():
-            self._holder = id(connection)
+            self._holder = id(driver_connection(connection))
 
     def give_back(self, connection: Any) -> None:
-        """Release the lock if this pooled connection's transaction took it."""
-        if self._holder is not None and self._holder == id(connection):
+        """Release the lock if this connection's transaction took it. Known by the driver's
+        connection, not the pool's wrapper around it: a session dropped unclosed is rolled
+        back by the garbage collector through a new wrapper, maybe in another thread."""
+        if self._holder is not None and self._holder == id(driver_connection(connection)):
             self._holder = None
             self.release()
 
@@ -93,8 +94,13 @@ class WriteLock:
             return
         if self._fd is not None and fcntl is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
-        self._local.held = False
+        self._owner = None
         self._mutex.release()
+
+
+def driver_connection(connection: Any) -> Any:
+    """The DBAPI connection behind SQLAlchemy's pooled one (or the connection itself)."""
+    return getattr(connection, "dbapi_connection", None) or connection
 
 
 def lock_for(database: str | None, timeout: float) -> WriteLock | None:
