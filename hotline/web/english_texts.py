@@ -27,7 +27,7 @@ from hotline.web.i18n import (
 
 # Errors made outside the web layer (a model, the CSV import, a merge) reach pages in English:
 # each message id below is matched anywhere in such an error (its placeholders as the parts
-# that vary, shaped by ERROR_PARTS) and replaced by its translation.
+# that vary, shaped by PARTS) and replaced by its translation.
 ERRORS = (
     # case lifecycle (models.case.InvalidTransition, hotline.web.casework)
     N_("case %(n)s: %(old)s -> %(new)s is not allowed"),
