@@ -9,14 +9,17 @@ Uses only the standard library, so it runs before anything is installed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +107,47 @@ def ensure_browser() -> None:
         sys.exit("[dev] the browser tests need Chromium: apt install chromium")
 
 
+SUITE_LOCK = Path(tempfile.gettempdir()) / "hotline-test-suite.lock"
+SUITE_WAIT_SECONDS = 45 * 60
+
+
+@contextlib.contextmanager
+def one_suite_at_a_time() -> Iterator[None]:
+    """Hold the machine's test-suite lock while the suite runs.
+
+    Two suites on one machine (a clone's CI beside another checkout's run) would share the
+    Redis databases of their pytest workers and flush each other's queues: tests then fail or
+    wait out their timeouts. The second run waits for the first instead (the lock dies with its
+    process, so a killed run frees it)."""
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no lock, as before
+        yield
+        return
+    with open(SUITE_LOCK, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            log(f"another test suite is running on this machine ({handle.read().strip()}); "
+                "waiting for it to finish, as both would use the same Redis databases")
+            deadline = time.monotonic() + SUITE_WAIT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        sys.exit(f"[dev] the other test suite still runs after "
+                                 f"{SUITE_WAIT_SECONDS // 60} min: stop it and run again")
+                    time.sleep(2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} in {ROOT}\n")
+        handle.flush()
+        yield
+
+
 def test(args: list[str]) -> None:
     """Lint and type-check, then run the whole test suite against real PostgreSQL, Redis and
     SQLite."""
@@ -117,8 +161,9 @@ def test(args: list[str]) -> None:
     # One pytest worker per core, at most four: each worker has its own PostgreSQL schema and
     # Redis database (tests/conftest.py), and Redis has 16 databases.
     workers = ["-n", str(min(os.cpu_count() or 1, 4))] if "-n" not in args else []
-    code = subprocess.call([str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", *workers,
-                            *args], cwd=ROOT)
+    with one_suite_at_a_time():
+        code = subprocess.call([str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                                *workers, *args], cwd=ROOT)
     if code == 5:
         log("pytest collected no tests: that is a failure here")
         sys.exit(1)

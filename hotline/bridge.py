@@ -28,6 +28,8 @@ from hotline.infra.queues import URGENT
 from hotline.outbox import after_commit, queue_sms, send_after_commit
 from hotline.replies import say
 from hotline.webhooks.twiml import first_delivery, public_url, twiml_response
+from ivr_flows.engine import read_back
+from ivr_flows.loader import default_flow
 from ivr_flows.voice import say as speak
 from models import (
     Call,
@@ -50,7 +52,6 @@ from notifications.worker_words import forward_text
 log = logging.getLogger(__name__)
 bp = Blueprint("bridge", __name__, url_prefix="/twilio/bridge")
 PENDING, DIALING = "pending-", "dialing-"
-WORKING = (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED)
 
 
 def touch(case: Case, now: datetime, *, contacted_worker: bool = False) -> None:
@@ -98,16 +99,25 @@ def text_workers(session: Session, case: Case, body: str, note: str, actor: str,
     return ids
 
 
-def forward_worker_message(session: Session, case: Case, message: Message
+def forward_worker_message(session: Session, case: Case, message: Message, *,
+                           confirmed: tuple[str, dict[str, Any]] | None = None
                            ) -> Message | None:
-    """Forward a worker's text on an assigned case to its volunteer; return the queued text
-    (not flushed yet: its id comes with the caller's commit)."""
-    if case.assigned_volunteer_id is None or case.status not in WORKING or not message.body:
+    """Forward a worker's text on an assigned case to its volunteer (or, for the text that
+    confirmed the intake, the answers it confirmed: `confirmed` is the confirmation's node
+    and the answers); return the queued text (not flushed yet: its id comes with the
+    caller's commit)."""
+    if not case.volunteer_reads or not message.body:
         return None
     volunteer = session.get(Volunteer, case.assigned_volunteer_id)
     if volunteer is None:
         return None
-    body = forward_text(session, case, volunteer, message.body[:300])  # carrier's templates
+    words = message.body[:300]
+    if confirmed is not None:
+        answers = read_back(default_flow(), *confirmed, volunteer.reply_language)
+        if answers is not None:
+            words = say("intake_answers_to_volunteer", volunteer.reply_language,
+                        answers=answers)
+    body = forward_text(session, case, volunteer, words)  # carrier's templates
     if body is None:
         return None
     # Written with the worker's text at commit, in one flush (the timeline names it through
@@ -121,7 +131,7 @@ def forward_worker_message(session: Session, case: Case, message: Message
 
 def voicemail_to_volunteer(session: Session, case: Case) -> int | None:
     """Tell the case's volunteer that the worker left a voicemail; return the message id."""
-    if case.assigned_volunteer_id is None or case.status not in WORKING:
+    if not case.volunteer_reads:
         return None  # nobody has the case yet: routing will offer it with its voicemail
     volunteer = session.get(Volunteer, case.assigned_volunteer_id)
     if volunteer is None:
@@ -203,7 +213,7 @@ def finish_claim(call_id: int, sid: str | None, error: str | None) -> str:
 
 def _volunteer_for(session: Session, case: Case | None, to: str) -> Volunteer | None:
     """The case's assigned volunteer if the call went to their phone."""
-    if case is None or case.assigned_volunteer_id is None or case.status not in WORKING:
+    if case is None or not case.volunteer_reads:
         return None
     volunteer = session.get(Volunteer, case.assigned_volunteer_id)
     return volunteer if volunteer is not None and volunteer.phone == to else None

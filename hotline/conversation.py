@@ -61,9 +61,13 @@ UNREAD = Unread.UNREAD
 
 @dataclass
 class ConversationReply:
-    """What the conversation answers (None: not in a flow, a plain follow-up) and must route."""
+    """What the conversation answers (None: not in a flow, a plain follow-up), and what the
+    text did in the intake: answered its waiting question, or confirmed it all (`confirmed`:
+    the confirmation's node and the answers it read back)."""
 
     reply: str | None
+    answered: bool = False
+    confirmed: tuple[str, dict[str, Any]] | None = None
 
 
 def active_session(session: Session, contact: Contact) -> FlowSession | None:
@@ -113,8 +117,12 @@ def converse(session: Session, contact: Contact, case: Case, text: str, language
         result.reply = begin(session, contact, case, language,
                              say(key, language, number=case.number), known)
         return result
-    result.reply, outcome = answer(session, row, case, text, has_media, switch_to)
+    asked = row.node
+    result.reply, outcome, result.answered = answer(session, row, case, text, has_media,
+                                                    switch_to)
     route_finished_flow(session, outcome)
+    if row.status == FlowStatus.DONE:
+        result.confirmed = (asked, dict(row.answers or {}))
     return result
 
 
@@ -135,7 +143,7 @@ def begin(session: Session, contact: Contact, case: Case, language: str, prefix:
                       status=FlowStatus.ACTIVE, expires_at=utcnow() + SESSION_TTL)
     session.add(row)
     save_state(row, state)
-    apply_turn(case, row, turn)
+    route_finished_flow(session, apply_turn(case, row, turn))  # urgent: routed at once
     return render_sms(flow, state, turn, case.number, prefix)
 
 
@@ -162,8 +170,9 @@ def resume(session: Session, quiet: FlowSession, case: Case) -> str:
 
 
 def answer(session: Session, row: FlowSession, case: Case, text: str, has_media: bool,
-           switch_to: str | None) -> tuple[str, FlowOutcome | None]:
-    """Apply one reply to the waiting question; return the next text and any routing to do."""
+           switch_to: str | None) -> tuple[str, FlowOutcome | None, bool]:
+    """Apply one reply to the waiting question; return the next text, any routing to do, and
+    whether the reply answered the question (not asked again)."""
     flow = default_flow()
     state = state_of(row)
     row.expires_at = utcnow() + SESSION_TTL
@@ -176,30 +185,37 @@ def answer(session: Session, row: FlowSession, case: Case, text: str, has_media:
         # without counting it as a failed answer.
         if has_media and not switch_to:
             prefix = say("flow_media", state.language)
-        save_state(row, state)
-        return render_sms(flow, state, waiting_turn(flow, state), case.number, prefix), None
+        return ask_again(row, state, case, prefix), None, False
     before = replace(state, answers=dict(state.answers))
     polite = not read_message(text).opens_case
     if polite and flow.node(state.node).type in ("text", "record"):
         # A free-text question takes any words, so "谢谢" would become the employer or the
         # place: politeness is never an answer, ask again without counting a failed try.
-        save_state(row, before)
-        return render_sms(flow, before, waiting_turn(flow, before), case.number), None
+        return ask_again(row, before, case), None, False
     context = sms_context(case)
     turn = advance(flow, state, Reply(text=text), context)
     if (not turn.understood or turn.fell_back) and polite:
         # "谢谢" or "👍" mid-intake is politeness, not a wrong answer: ask the same question
         # again without counting it as a failed try (hotline.intake's front-door rule).
-        save_state(row, before)
-        return render_sms(flow, before, waiting_turn(flow, before), case.number), None
+        return ask_again(row, before, case), None, False
     # What the reply says beyond its question ("已经离职了" asked the amount) is kept.
     state, turn = heard_more(flow, before, state, turn, text, context)
+    if not turn.understood and case.volunteer_reads:
+        # "腿很疼，能快点吗" to a volunteer who already has the case: those words are passed on
+        # to them (hotline.routing), not a wrong answer; the same question waits, uncounted.
+        return ask_again(row, before, case, say("flow_passed_on", before.language)), None, False
     save_state(row, state)
-    apply_turn(case, row, turn)
-    outcome = None
-    if state.done:
-        outcome = end_flow(row, case, FlowStatus.DONE, "intake finished by SMS")
-    return render_sms(flow, state, turn, case.number), outcome
+    route_finished_flow(session, apply_turn(case, row, turn))  # urgent: routed at once
+    outcome = end_flow(row, case, FlowStatus.DONE, "intake finished by SMS") if state.done else None
+    answered = turn.understood and not turn.fell_back
+    return render_sms(flow, state, turn, case.number), outcome, answered
+
+
+def ask_again(row: FlowSession, state: FlowState, case: Case, prefix: str = "") -> str:
+    """Keep `state` (no failed try counted) and ask its waiting question again after `prefix`."""
+    save_state(row, state)
+    flow = default_flow()
+    return render_sms(flow, state, waiting_turn(flow, state), case.number, prefix)
 
 
 def waiting_turn(flow: Flow, state: FlowState) -> Turn:

@@ -321,7 +321,7 @@ def continue_case(session: Session, sms: InboundSms, phone: str, contact: Contac
                                        number=case.number)
     case.log(EventKind.REPLY, msg.reply_body).message = msg
     # Routing: forward to the assigned volunteer; detect collective disputes.
-    after_worker_message(session, case, msg)
+    after_worker_message(session, case, msg, answered=conv.answered, confirmed=conv.confirmed)
     if msg.id is None:
         session.flush()
     return IntakeResult(message_id=msg.id, reply=msg.reply_body, case_id=case.id,

@@ -73,7 +73,7 @@ def route_after_commit(session: Session, case: Case) -> None:
 
 
 def route_finished_flow(session: Session, outcome: FlowOutcome | None) -> None:
-    """Route the case whose intake flow just ended, if the flow says it is ready."""
+    """Route the case a flow step handed over: its intake ended, or it became urgent."""
     if outcome is not None and outcome.route_case_id is not None:
         after_commit(session, ROUTE_CASE, outcome.route_case_id,
                      queue=URGENT if outcome.urgent else INTAKE)

@@ -68,6 +68,7 @@ REPLIES: dict[str, str] = dict([
        "Hotline: your last sign-up was not finished; let us start case %(number)s again."),
     R_("reply:flow_media", "Got your picture; it is kept as evidence."),
     R_("reply:flow_language", "OK, in English."),
+    R_("reply:flow_passed_on", "Passed on to the volunteer on your case."),
     R_("reply:survey",
        "Hotline: case %(number)s is finished. Reply 1-5 to rate our help (5 = very good)."),
     R_("reply:survey_thanks", "Thank you for your rating! Text us any time you need help."),
@@ -122,6 +123,9 @@ REPLIES: dict[str, str] = dict([
        "The SMS carrier has no approved template for this yet; nothing was sent to the worker "
        "of #%(number)s. Please tell the staff."),
     R_("reply:worker_to_volunteer", "#%(number)s worker: %(text)s"),
+    # What the worker confirmed at the end of the questions, forwarded in one text inside
+    # worker_to_volunteer (the answers one by one were not).
+    R_("reply:intake_answers_to_volunteer", "answered the questions: %(answers)s"),
     R_("reply:worker_wrote_to_volunteer",
        "#%(number)s: the worker sent a new message; read and answer it in your hotline inbox."),
     R_("reply:voicemail_to_volunteer",

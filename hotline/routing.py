@@ -8,6 +8,7 @@ accepting one is `hotline.assignment`.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from sqlalchemy.orm import Session
@@ -84,7 +85,16 @@ def _send_now(message_id: int, urgent: bool) -> None:
         enqueue(SEND_MESSAGE, message_id, queue=SEND, countdown=retry_in)
 
 
-def after_worker_message(session: Session, case: Case, message: Message) -> None:
-    """Intake hook: forward the worker's text to their volunteer; detect collective disputes."""
-    forward_worker_message(session, case, message)
+def after_worker_message(session: Session, case: Case, message: Message, *,
+                         answered: bool = False,
+                         confirmed: tuple[str, dict[str, Any]] | None = None) -> None:
+    """Intake hook: tell the case's volunteer what the worker wrote; detect collective disputes.
+
+    An answer to an intake question (`answered`) is not forwarded by itself: the volunteer
+    who took an urgent case while the questions went on gets them all, as the worker
+    confirmed them (`confirmed`: the confirmation's node and the answers), in one text."""
+    if confirmed is not None:
+        forward_worker_message(session, case, message, confirmed=confirmed)
+    elif not answered:
+        forward_worker_message(session, case, message)
     check_collective(session, case, db_now(session))

@@ -102,41 +102,51 @@ def find_volunteer(session: Session, phone: str) -> Volunteer | None:
 _VOLUNTEER_BY_PHONE = select(Volunteer).where(Volunteer.phone == bindparam("phone"))
 
 
-def identify_sender(session: Session, phone: str, body: str
-                    ) -> tuple[Worker | None, Volunteer | None]:
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote a text, and the volunteer's command it reads as (read once per text)."""
+
+    worker: Worker | None  # a known worker, found, locked and marked as heard from
+    volunteer: Volunteer | None
+    command: VolunteerCommand | None
+
+
+def identify_sender(session: Session, phone: str, body: str) -> Sender:
     """Who wrote: the known worker with this number (found, locked and marked as heard from
-    by intake.heard_from) or the volunteer; (None, None) for someone new.
+    by intake.heard_from) or the volunteer; neither for someone new.
 
     A text that reads as a volunteer's command ("Y1024", "R1024 …", "上线") asks for the
     volunteer first; any other text for the worker first, which every worker's text needs and
     a volunteer's number never matches. Either way most texts cost one lookup."""
-    if parse_volunteer_command(body) is not None:
+    command = parse_volunteer_command(body)
+    if command is not None:
         volunteer = find_volunteer(session, phone)
         if volunteer is not None:
-            return None, volunteer
-        return heard_from(session, phone), None
+            return Sender(None, volunteer, command)
+        return Sender(heard_from(session, phone), None, command)
     worker = heard_from(session, phone)
     if worker is not None:
-        return worker, None
-    return None, find_volunteer(session, phone)
+        return Sender(worker, None, command)
+    return Sender(None, find_volunteer(session, phone), command)
 
 
-def dispatch_sms(session: Session, sms: InboundSms, phone: str, worker: Worker | None,
-                 volunteer: Volunteer | None) -> IntakeResult | None:
+def dispatch_sms(session: Session, sms: InboundSms, phone: str, sender: Sender
+                 ) -> IntakeResult | None:
     """Handle SMS that are not intake: a volunteer's command, a staff member's ON/OFF, or a
     worker's survey answer (`identify_sender` says who wrote)."""
-    if volunteer is not None:
-        return handle_volunteer_sms(session, volunteer, sms, phone)
-    staff = handle_staff_duty(session, sms, phone)
+    if sender.volunteer is not None:
+        return handle_volunteer_sms(session, sender.volunteer, sms, phone, sender.command)
+    staff = handle_staff_duty(session, sms, phone, sender.command)
     if staff is not None:
         return staff
-    return handle_survey_answer(session, sms, phone, worker)
+    return handle_survey_answer(session, sms, phone, sender.worker)
 
 
-def handle_staff_duty(session: Session, sms: InboundSms, phone: str) -> IntakeResult | None:
+def handle_staff_duty(session: Session, sms: InboundSms, phone: str,
+                      cmd: VolunteerCommand | None) -> IntakeResult | None:
     """ON/OFF (上线/下线) from the phone of a staff account: go on or off duty for escalation
-    texts. None when the sender is no staff member or the text is something else."""
-    cmd = parse_volunteer_command(sms.body)
+    texts (`cmd`: the text read as a command). None when the sender is no staff member or the
+    text is something else."""
     if cmd is None or cmd.action not in ("on", "off"):
         return None
     user = session.scalar(select(User).where(User.phone == phone, User.active.is_(True),
@@ -151,12 +161,12 @@ def handle_staff_duty(session: Session, sms: InboundSms, phone: str) -> IntakeRe
     return IntakeResult(message_id=msg.id, reply=msg.reply_body)
 
 
-def handle_volunteer_sms(session: Session, volunteer: Volunteer, sms: InboundSms, phone: str
-                         ) -> IntakeResult:
-    """Store a volunteer's SMS and act on it; the reply says what happened."""
+def handle_volunteer_sms(session: Session, volunteer: Volunteer, sms: InboundSms, phone: str,
+                         cmd: VolunteerCommand | None) -> IntakeResult:
+    """Store a volunteer's SMS and act on `cmd` (the text read as a command, None when it is
+    none); the reply says what happened."""
     # Written once, with its reply and case, at the flush below (not INSERT, then UPDATE).
     msg = store_inbound(session, sms, phone=phone, volunteer_id=volunteer.id, flush=False)
-    cmd = parse_volunteer_command(sms.body)
     lang = volunteer.reply_language
     case: Case | None = None
     if cmd is None:

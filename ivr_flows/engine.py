@@ -7,6 +7,7 @@ call `start` or `advance`, write `Turn.answered` onto the case and render `Turn.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -329,6 +330,8 @@ _HANDLERS: dict[str, Callable[[Node, Reply, str, date], Answers]] = {
 # so in words instead of "欠—元" (and a phone never speaks a dash).
 RECORDED = NP_("answer", "(recorded)")
 LEFT_ON = NP_("answer", "left on %(date)s")
+# TRANSLATORS: the employer will not pay for treatment, and what the hurt worker paid so far.
+PAID_SO_FAR = NP_("answer", "employer won't pay (you paid ¥%(n)s)")
 PEOPLE = (NP_("answer", "%(n)s worker(s)"), NP_("answer", "about %(n)s workers"))
 UNITS = {
     # TRANSLATORS: a sum of wages owed, in yuan; Chinese reads 欠…元.
@@ -382,6 +385,9 @@ def display_answers(flow: Flow, answers: dict[str, Any], language: str) -> dict[
             shown[said] = answer_words(lang, RECORDED)
     if answers.get("still_employed") is False and answers.get("left_on"):
         shown["still_employed"] = answer_words(lang, LEFT_ON, date=shown["left_on"])
+    if answers.get("employer_pays_treatment") is False and answers.get("medical_costs"):
+        shown["employer_pays_treatment"] = answer_words(lang, PAID_SO_FAR,
+                                                        n=answers["medical_costs"])
     return {name: shown.get(name) or not_known(name, lang) for name in FIELDS}
 
 
@@ -463,6 +469,21 @@ def prompt_text(flow: Flow, node: Node, state: FlowState, case_number: str,
         values = {name: clip_text(value, clip) if clip_all or own_words(name, state.answers)
                   else value for name, value in values.items()}
     return template.format(case_number=case_number, **values)
+
+
+def read_back(flow: Flow, node_name: str, answers: dict[str, Any], language: str) -> str | None:
+    """The answers the node `node_name` reads back (a confirmation), in `language`, as one line
+    ('工伤，广东东莞，宏达建筑公司，…'); None for a node that reads none back."""
+    node = flow.nodes.get(node_name)
+    if node is None:
+        return None
+    texts = node.sms_prompt or node.prompt
+    template = texts.get(flow.languages[0], "")  # the same fields in every language
+    names = [name for _, name, _, _ in string.Formatter().parse(template) if name in FIELDS]
+    if not names:
+        return None
+    shown = display_answers(flow, answers, language)
+    return ("，" if writes_chinese(language) else ", ").join(shown[name] for name in names)
 
 
 def own_words(name: str, answers: dict[str, Any]) -> bool:

@@ -67,6 +67,15 @@ def read_amount(text: str, today: date) -> dict[str, Any] | None:
     return {"amount_owed": format(value.normalize(), "f")}
 
 
+def read_medical_costs(text: str, today: date) -> dict[str, Any] | None:
+    """What treatment has cost the worker so far: '５０００元', '一万二', '花了3千多' -> yuan;
+    '一分没花', '还没花钱', 'nothing' -> 0; None for words with no sum ('没花多少钱')."""
+    value = parse.parse_cost(text)  # first: "没花多少，几百块吧" names a sum
+    if value is not None:
+        return {"medical_costs": int(value)}
+    return {"medical_costs": 0} if parse.says_nothing_paid(text) else None
+
+
 def read_months(text: str, today: date) -> dict[str, Any] | None:
     """'三个月', '半年' (6), '3' -> months."""
     value = parse.parse_months(text)
@@ -133,9 +142,9 @@ _DETAIL_SPECS: dict[str, FieldSpec] = {
     "in_hospital": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "employer_pays_treatment": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "injury_claim_filed": FieldSpec("yesno", values=YES_NO, free=yes_no),
-    # Yuan the hurt worker paid for treatment so far, as read from what they wrote (no
-    # question asks it; staff correct it on the case).
-    "medical_costs": FieldSpec("number"),
+    # Yuan the hurt worker paid for treatment so far: read from what they wrote, or asked
+    # when the employer will not pay; staff correct it on the case.
+    "medical_costs": FieldSpec("number", read=read_medical_costs),
     "dismissed_on": FieldSpec("date", read=date_reader("dismissed_on")),
     "written_contract": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "insurance_kind": FieldSpec("choice", max_length=40, free=free_words),

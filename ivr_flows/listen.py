@@ -16,6 +16,9 @@ from ivr_flows.understand import facts_in
 
 # Said in passing about the place, not an answer to the place question (that one reads it).
 PLACE_FIELDS = frozenset({"work_place", "work_province", "work_city", "people_approximate"})
+# Sums of money: the one that answered a question about a sum is not read again as another
+# ("一万二" asked what treatment cost is no wage debt too).
+SUMS = frozenset({"amount_owed", "medical_costs"})
 
 
 def heard_more(flow: Flow, before: FlowState, state: FlowState, turn: Turn, said: str,
@@ -36,9 +39,10 @@ def heard_more(flow: Flow, before: FlowState, state: FlowState, turn: Turn, said
         noted = take_facts(flow, before, facts, ctx)
         return (before, noted) if noted.answered else (state, turn)
     node = flow.node(before.node)
+    answered_sum = node.field in SUMS and node.field in turn.answered
     more = {k: v for k, v in facts.items()
             if k not in turn.answered and k not in PLACE_FIELDS
-            and before.answers.get(k) is None}
+            and before.answers.get(k) is None and not (answered_sum and k in SUMS)}
     if not more:
         return state, turn
     if node.field == "employer" and facts.get("employer") and "employer" in turn.answered:

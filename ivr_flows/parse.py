@@ -117,9 +117,16 @@ def _kept(ch: str) -> bool:
 # --- Amounts, months, head counts, dates and yes/no in a worker's own words -------------------
 
 CN_NUMERALS = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟"
+# Arabic digits go on in Chinese only through a unit ("1万2", "3千5", "1.2万"): "4000一个月" is
+# 4000 a month, not 4001.
+_CN_RUN = rf"(?:[\d{CN_NUMERALS}]|\.(?=\d)|点(?=[\d{CN_NUMERALS}]))*"
 NUMBER = re.compile(
-    rf"(?:\d+(?:\.\d+)?|[{CN_NUMERALS}])(?:[\d{CN_NUMERALS}]|\.(?=\d)|点(?=[\d{CN_NUMERALS}]))*"
+    rf"(?:\d+(?:\.\d+)?(?:[十百千万亿拾佰仟]{_CN_RUN})?|[{CN_NUMERALS}]{_CN_RUN})"
     r"(?:[kw](?![a-z]))?")
+# A unit after a rough count: 三十多万 (300,000 and more), 十几万, 二十来万, 一百多万.
+ROUGH_SCALE = re.compile(r"^(多|来|余)?(万|千|百)")
+SCALES = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10_000,
+          "k": 1000, "w": 10_000}
 # Two neighbouring digits before a unit are a range: 二三十 (20-30), 两三个 (2-3).
 CN_RANGE = re.compile(r"^([一二两三四五六七八九])([二两三四五六七八九])([十百千万]?)$")
 ENGLISH_NUMBERS = {
@@ -139,16 +146,17 @@ APPROX_AFTER = re.compile(r"^\s*(多|来|余|左右|\+|or so|odd\b)")
 # "3个月" is a count of months, "3月" the month of March.
 UNIT_MONTHS = re.compile(r"^\s*(个多?半?月|多个月|个半月|多?年(?![\d一二三四五六七八九十])|"
                          r"months?\b|mos?\b|years?\b)")
-# A wage rate is no debt: "月薪4000", "一个月4000", "一天两百".
-RATE_BEFORE = re.compile(r"(每个?月|(?<![\d一二三四五六七八九十两个])(一个月|月薪|月工资)|底薪|"
-                         r"日薪|每天|一天|时薪|每小时|工资是|a month|per month|a day|per day)"
+# A wage rate is no debt by itself ("月薪4000", "一个月4000", "一天两百"; see owed_at_rate).
+RATE_BEFORE = re.compile(r"(?P<period>每个?月|(?<![\d一二三四五六七八九十两个])"
+                         r"(一个月|月薪|月工资)|底薪|日薪|每天|一天|时薪|每小时|工资是|a month|"
+                         r"per month|a day|per day)"
                          r"\s*(能|可以)?(挣|赚|拿|有)?\s*$")
 # ... or said after the sum: "4000一个月", "300块一天", "I earn 4000 a month".
-RATE_AFTER = re.compile(r"^\s*(元|块|yuan|rmb)?\s*(一个月|每个?月|一天|每天|a month|per month|"
-                        r"a day|per day|/month|/day)")
+RATE_AFTER = re.compile(r"^\s*(多|来)?\s*(元|块|yuan|rmb)?\s*(?P<period>一个月|每个?月|一天|每天|"
+                        r"a month|per month|a day|per day|/month|/day)")
 # What a worker spent (on treatment, mostly) is no wage debt either: "垫了3000元", "医药费8000",
 # "花了两万医药费", "paid 3000 for the hospital". It stays in their words on the case.
-TREATMENT = r"(医药费|医疗费|药费|住院费|手术费|治疗费|看病)"
+TREATMENT = r"(医药费|医疗费|药费|住院费|手术费|治疗费|看病|住院|手术)"
 COST_BEFORE = re.compile(rf"({TREATMENT}|垫了|垫付了?|自己垫|花了|花掉了?|掏了|自己出了|paid|spent)"
                          r"\s*(了|都|共|一共|总共)?\s*$")
 COST_AFTER = re.compile(rf"^\s*(多|来)?\s*(元|块|圆|rmb|yuan)?\s*(的)?\s*({TREATMENT}|"
@@ -156,9 +164,10 @@ COST_AFTER = re.compile(rf"^\s*(多|来)?\s*(元|块|圆|rmb|yuan)?\s*(的)?\s*(
 PAID_BEFORE = re.compile(r"(给了|只给|才给|发了|付了|赔了|补了|预支了?|借了|paid me|gave me)\s*$")
 UNIT_PEOPLE = re.compile(r"^\s*(个|名|位)?\s*(多|来)?\s*(个)?\s*(人|工友|同事|老乡|兄弟|师傅|员工|"
                          r"people|persons?|workers?|colleagues|of us|guys)")
-UNIT_OTHER = re.compile(r"^\s*(年|月|号|日|天|周|星期|礼拜|点|岁|楼|层|栋|路|次|days?\b|weeks?\b|"
-                        r"hours?\b|am\b|pm\b|-\d|/\d)")
-MONEY_BEFORE = re.compile(r"(¥|￥|rmb|\$|工资|欠薪|欠了?我?们?|薪水|工钱|一共|共|总共|还有)\s*$")
+UNIT_OTHER = re.compile(r"^\s*(年|月|号|日|天|周|星期|礼拜|点|岁|楼|层|栋|路|次|个?小时|days?\b|"
+                        r"weeks?\b|hours?\b|am\b|pm\b|-\d|/\d)")
+MONEY_BEFORE = re.compile(r"(¥|￥|rmb|\$|工资|欠薪|欠了?我?们?|薪水|工钱|一共|共|总共|还有|"
+                          r"还差)\s*$")
 MONEY_AFTER = re.compile(r"^\s*(多|来)?\s*(元|块|圆|万|千|rmb|yuan|kuai)")
 # Below this an answer is no wage debt: "1" is a menu key pressed by habit, "5块" a slip or a
 # joke. Half a day's pay on a building site is well above it, so no real debt is lost.
@@ -183,7 +192,8 @@ class Number:
 def plain_text(text: str) -> str:
     """Normalised, lower-cased, thousands separators gone, English number words as digits."""
     # Kept: one reading of a text asks for it several times (amounts, counts, dates, rates).
-    plain = THOUSANDS_SEPARATOR.sub("", normalize(text).lower())
+    # "俩" is how people say "两个" ("拖了俩月", "我们俩").
+    plain = THOUSANDS_SEPARATOR.sub("", normalize(text).lower()).replace("俩", "两个")
     return ENGLISH_NUMBER.sub(lambda m: ENGLISH_NUMBER_VALUES[m.group()], plain)
 
 
@@ -192,8 +202,11 @@ def numbers_in(text: str) -> tuple[Number, ...]:
     """Every number in a message, Chinese or Arabic, with its unit and whether it is rough."""
     plain = plain_text(text)
     found: list[Number] = []
+    counted_to = 0  # the end of a unit read with the number before it ("十几万": 万)
     for match in NUMBER.finditer(plain):
         span, start, end = match.group(), match.start(), match.end()
+        if start < counted_to:
+            continue
         before, after = plain[max(0, start - 12):start], plain[end:end + 12]
         rough = before.endswith(("几", "上")) or after.startswith(("来", "多", "把"))
         if span[0] in "百千万亿佰仟" and not (span in "百千万" and rough):
@@ -201,15 +214,24 @@ def numbers_in(text: str) -> tuple[Number, ...]:
         value, approx = _span_value("一" + span if span in "百千万" else span)
         if value is None:
             continue
+        read_to = end  # where `after` starts
         if after.startswith("几"):  # 十几 about a dozen, 二十几 twenty-odd
             value, approx, after = value + (2 if value == 10 else 5), True, after[1:]
-        elif before.endswith("几") and span in "十百千万":  # 几十 a few tens, 好几万
+            read_to += 1
+        elif before.endswith("几") and span[0] in "十百千万":  # 几十 a few tens, 几十万, 好几万
             value, approx = 3 * value, True
         elif span in "百千万":  # 上百 a hundred or so, 百来人, 万把块
             approx = True
+        scale = ROUGH_SCALE.match(after)
+        if scale and SCALES[scale.group(2)] > SCALES.get(span[-1], 1):
+            # "三十多万", "十几万", "一百多万": the rough part comes before the unit it counts in
+            value, approx = value * SCALES[scale.group(2)], approx or bool(scale.group(1))
+            counted_to = read_to + scale.end()
         approx = approx or bool(APPROX_BEFORE.search(before) or APPROX_AFTER.search(after))
         unit = _unit(before, after)
-        rate = value == 1 and re.match(r"\s*个月\s*[\d一二三四五六七八九两]", after)
+        # "一个月4000" and "4000一个月" say a wage per month, not one month
+        rate = value == 1 and (re.match(r"\s*个月\s*[\d一二三四五六七八九两]", after)
+                               or re.search(r"(\d|元|块)\s*$", before))
         if unit == "month" and (value >= 1900 or before.endswith("每") or rate):
             unit = "other"  # "2025年" is a year, "每个月" a rate
         elif unit in ("money", "") and (RATE_BEFORE.search(before) or RATE_AFTER.match(after)):
@@ -261,6 +283,17 @@ def _unit(before: str, after: str) -> str:
     return "other" if UNIT_OTHER.match(after) else ""
 
 
+# A sum owed besides the main one, with what it is for: "还有加班费3000", "另外押金500",
+# "plus 2000 overtime" (not "还有3000没给": that is what is still owed, the main sum).
+EXTRA_BEFORE = re.compile(r"(还有|另外|另|加上|外加|再加上?)\s*[\u4e00-\u9fff]{0,6}?"
+                          r"(费|钱|款|金|工资|补贴|奖金|补偿)\s*(是|有|共|也)?\s*$|\bplus\s*$")
+
+
+def owed_besides(plain: str, sums: Sequence[Number]) -> list[Number]:
+    """The sums among `sums` (found in `plain`) named as owed besides the main one."""
+    return [n for n in sums if EXTRA_BEFORE.search(plain[max(0, n.start - 12):n.start])]
+
+
 def amount_in(numbers: Sequence[Number]) -> Decimal | None:
     """The amount owed among a message's numbers: money-marked first, else the largest bare."""
     sane = [n for n in numbers if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
@@ -268,13 +301,106 @@ def amount_in(numbers: Sequence[Number]) -> Decimal | None:
     return max(n.value for n in money) if money else None
 
 
+# How long a wage rate counts for: "日薪300", "一天两百", "300 a day" are per day; "时薪25" per
+# hour (no time in hours is read, so no sum); anything else ("月薪4500", "每个月4000", "工资是
+# 5000") per month, as wages in China are mostly paid.
+PER_DAY = re.compile(r"日薪|天|日工资|day")
+PER_HOUR = re.compile(r"时薪|小时|hour|/hr")
+# Days worked or unpaid ("干了20天", "二十多天", "15 days"), not a time before or after
+# something ("三天前", "3天后").
+DAYS = re.compile(r"^\s*(多)?\s*(天|days?\b)(?!\s*(前|后|内|之内|以内|ago|later|before))")
+
+
+HALF_MONTH = re.compile(r"[\d一二两三四五六七八九十]\s*个半月")
+
+
+def owed_at_rate(text: str) -> Decimal | None:
+    """The wages a rate and the time it went unpaid come to, for a text naming no sum owed:
+    '拖欠工资4个月，每月4500' is 18000, '一天两百，干了20天没给钱' 4000. None unless exactly one
+    rate and one such time are said (a rate per hour, or two rates, are the worker's to sum)."""
+    plain = plain_text(text)
+    numbers = numbers_in(plain)
+    rates = [n for n in numbers if n.unit == "rate"]
+    if len(rates) != 1 or not MIN_AMOUNT <= rates[0].value <= MAX_AMOUNT:
+        return None
+    rate = rates[0]
+    before, after = plain[max(0, rate.start - 12):rate.start], plain[rate.end:rate.end + 12]
+    said = RATE_BEFORE.search(before)
+    if said:
+        words = (rate.start - len(before) + said.start(), rate.start)
+    elif said := RATE_AFTER.match(after):
+        words = (rate.end, rate.end + said.end())
+    else:  # a rate read past a rough count's 几 ("十几块一天"): its period not placed
+        return None
+    period = said.group("period")
+    if PER_HOUR.search(period):
+        return None
+    # Not the 一 of "一天两百": that is how the rate is said, not days worked.
+    days = [n.value for n in numbers if n is not rate and DAYS.match(plain[n.end:])
+            and not words[0] <= n.start < words[1]]
+    if PER_DAY.search(period) or (period == "工资是" and days):
+        time: Decimal | int | None = days[0] if len(days) == 1 else None
+    else:  # the months, read without the rate's own "一个月"
+        rest = plain[:words[0]] + " " * (words[1] - words[0]) + plain[words[1]:]
+        time = months_in(rest)
+        if time and HALF_MONTH.search(rest):
+            time -= Decimal("0.5")  # months_in counts "两个半月" as 3 whole months
+    owed = rate.value * time if time else None
+    return owed if owed is not None and MIN_AMOUNT <= owed <= MAX_AMOUNT else None
+
+
 def parse_amount(text: str) -> Decimal | None:
     """12000, '12,000元', '¥12000', '1.2万', '1万2', '一万二', '八千块', '5k', '两万多' -> Decimal;
-    None for no number or one too small to be wages owed ('1', '5块')."""
-    value = amount_in(numbers_in(text))
+    a rate and its time ('每月4500，4个月') as their product; None for no number or one too
+    small to be wages owed ('1', '5块')."""
+    value = amount_in(numbers_in(text)) or owed_at_rate(text)
     if value is None or value != value.to_integral_value():
         return value.quantize(Decimal("0.01")) if value is not None else None
     return Decimal(int(value))
+
+
+# What treatment cost a hurt worker: the sum asked for when the employer will not pay. Below
+# this a reply is a menu key pressed by habit ("1"), not a bill; "nothing yet" is said in words.
+MIN_COST = Decimal(10)
+NOTHING_PAID = re.compile(r"^(一分钱?)?(都|也|还)?没(有)?(花|掏|垫|付|交)?(钱|过|了)?[。.!！]*$|"
+                          r"^(还)?没(有)?(花|掏|垫|付)(?!多少)(什么)?钱?|^0+(元|块)?$|^零$|"
+                          r"^(nothing|none|zero|no money|not yet|nothing yet)\b")
+
+
+# A sum said as the whole of what was spent: "一共花了一万", "加起来两万", "20000 in total".
+TOTAL_BEFORE = re.compile(r"(一共|总共|合计|总计|共计|加起来|算下来|all together|altogether|"
+                          r"in total|total( of)?)\s*(都|也)?\s*(花了?|用了?|垫了?|是|有)?\s*$")
+TOTAL_AFTER = re.compile(r"^\s*(多|来)?\s*(元|块|yuan|rmb)?\s*(in total|altogether|all together)")
+
+
+def parse_cost(text: str) -> Decimal | None:
+    """What the worker paid for treatment: '花了3千多', '五千', '¥800', '医药费8000，一共花了一万'
+    (the total, 10000), '住院费一万五，药费三千' (both, 18000) -> Decimal; None with no sum in
+    it. A sum the boss paid is not theirs."""
+    sums = [n for n in numbers_in(text) if MIN_COST <= n.value <= MAX_AMOUNT]
+    costs = [n for n in sums if n.unit == "cost"]
+    if costs:
+        return cost_total(plain_text(text), costs)
+    found = [n.value for n in sums if n.unit in ("money", "")]
+    return max(found) if found else None
+
+
+def cost_total(plain: str, costs: Sequence[Number]) -> Decimal:
+    """What several sums spent on treatment come to (`plain`: the text they were found in):
+    the total the worker names, else the bills added up. A sum said twice
+    ("医药费8000，8000都是我垫的") counts once, and one that is the others' sum is their total
+    ("住院一万，药费两千，花了一万二")."""
+    totals = [n.value for n in costs if TOTAL_BEFORE.search(plain[max(0, n.start - 10):n.start])
+              or TOTAL_AFTER.match(plain[n.end:n.end + 20])]
+    if totals:
+        return max(totals)
+    bills = sorted({n.value for n in costs})
+    return bills[-1] if len(bills) > 2 and bills[-1] == sum(bills[:-1]) else sum(bills, Decimal(0))
+
+
+def says_nothing_paid(text: str) -> bool:
+    """'没花钱', '一分没花', '还没有', 'nothing yet', '0': the worker has paid nothing so far."""
+    return bool(NOTHING_PAID.search(normalize(text).lower().strip()))
 
 
 HALF_YEAR = re.compile(r"(\d+(?:\.\d+)?)?\s*(年半|个半月|年|半年|个月半)")

@@ -13,11 +13,10 @@ from ivr_flows.engine import FlowState, Turn, is_urgent
 from ivr_flows.fields import apply_answer
 from models import Case, CaseStatus, Channel, EventKind, FlowSession, FlowStatus, Urgency, utcnow
 
-# While a worker is still answering, the sweeper must not route a half-filled case; if they
-# walk away, it routes what they gave once this much time has passed since their last answer.
 # How long routing waits for a worker still answering the intake before the sweeper routes
-# what they gave. Urgent cases (injury, many unpaid) are not held: the sweeper routes them on
-# its next pass while the intake goes on filling in the case.
+# what they gave (they may have walked away). Urgent cases (injury, many unpaid) are not held:
+# a text that makes a case urgent hands it to routing at once (apply_turn), and the intake
+# goes on filling in the case the volunteer already sees; a call is routed when it ends.
 ROUTING_HOLD = {"voice": timedelta(minutes=10), "sms": timedelta(minutes=15)}
 
 
@@ -43,11 +42,15 @@ def save_state(row: FlowSession, state: FlowState) -> None:
     row.retries = state.retries
 
 
-def apply_turn(case: Case | None, row: FlowSession, turn: Turn, actor: str = "worker") -> None:
+def apply_turn(case: Case | None, row: FlowSession, turn: Turn, actor: str = "worker"
+               ) -> FlowOutcome:
     """Write a step's answers onto the case and, once each, on its timeline; hold routing
-    while the worker is still answering."""
+    while the worker is still answering, except for an urgent case texted in: that is routed
+    at once (the outcome says so, once per run) while the questions go on. A call is not: it
+    ends within minutes and is routed then, or put through to a volunteer live."""
+    outcome = FlowOutcome()
     if case is None:
-        return
+        return outcome
     for name, value in {**turn.known, **turn.answered}.items():
         apply_answer(case, name, value)
     if turn.answered.get("urgent") or is_urgent(row.answers or {}):
@@ -74,9 +77,16 @@ def apply_turn(case: Case | None, row: FlowSession, turn: Turn, actor: str = "wo
         case.log(EventKind.NOTE, f"intake ({row.channel}): no usable answer, fallback",
                  data={"flow": row.flow, "node": row.node})
     if row.active and case.status == CaseStatus.NEW:
-        hold = (timedelta() if case.urgency == Urgency.URGENT
-                else ROUTING_HOLD.get(str(row.channel), timedelta()))
-        case.last_enqueued_at = utcnow() + hold
+        urgent = case.urgency == Urgency.URGENT
+        hold = timedelta() if urgent else ROUTING_HOLD.get(str(row.channel), timedelta())
+        case.last_enqueued_at = utcnow() + hold  # the sweeper's fallback if routing is lost
+        if urgent and row.channel == Channel.SMS and case.id is not None \
+                and row.routed_at is None:
+            row.routed_at = utcnow()
+            case.log(EventKind.NOTE, "urgent: routed while the intake goes on",
+                     data={"flow": row.flow, "node": row.node})
+            outcome.route_case_id, outcome.urgent = case.id, True
+    return outcome
 
 
 # What the timeline says of a question the worker could not answer ("不记得了").
@@ -114,14 +124,18 @@ def _shown(row: FlowSession, value: object) -> object:
 
 def end_flow(row: FlowSession, case: Case | None, status: FlowStatus, note: str
              ) -> FlowOutcome:
-    """Mark the run DONE or ABANDONED and say whether its case must be routed (once)."""
+    """Mark the run DONE or ABANDONED and say whether its case must be routed (once: an
+    urgent case was routed while the run went on)."""
+    was_active = row.active
     row.finish(status)
     outcome = FlowOutcome()
-    if case is None or row.routed_at is not None:
+    if case is None or not was_active:
         return outcome
-    row.routed_at = utcnow()
     case.log(EventKind.NOTE, note, data={"flow": row.flow, "node": row.node,
                                          "status": str(row.status)})
+    if row.routed_at is not None:
+        return outcome
+    row.routed_at = utcnow()
     if case.status == CaseStatus.NEW:
         case.last_enqueued_at = utcnow()
         outcome.route_case_id = case.id

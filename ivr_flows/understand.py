@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,12 @@ from ivr_flows.parse import (
     MAX_AMOUNT,
     MIN_AMOUNT,
     amount_in,
+    cost_total,
     months_in,
     normalize,
     numbers_in,
+    owed_at_rate,
+    owed_besides,
     parse_date,
     people_in,
     plain_text,
@@ -40,7 +44,9 @@ EMPLOYER_LEAD = re.compile(r"^.*(?:在|给|帮|替|去|到|进|是|跟|被|的|�
 PLACE_LEAD = re.compile(r"^[\u4e00-\u9fff]{1,6}?(?:省|市|区|县|镇|乡|街道)")
 NOT_EMPLOYERS = re.compile(r"^(我们|我的|这个|那个|这家|那家|一个|一家|本|同一个|同一家|该|我|他们|"
                            r"老板的|他的|工地上|厂里|厂)$")
-GENERIC_LEAD = re.compile(r"^(一|这|那|某|每|哪)(家|个|间|座)")
+# "一家电子厂", "长安一家电子厂" (a town the gazetteer does not know before it): a kind of
+# workplace, not its name.
+GENERIC_LEAD = re.compile(r"^[\u4e00-\u9fff]{0,4}?(一|这|那|某|每|哪)(家|个|间|座)")
 ENGLISH_EMPLOYER = re.compile(
     r"\b(?:at|for|with|from)\s+((?:[A-Z][\w&.'-]*\s+){0,5}?(?:Co\.?|Company|Ltd\.?|Limited|"
     r"Factory|Inc\.?|Group|Corp\.?|Corporation|Restaurant|Hotel|Plant|Construction))")
@@ -79,8 +85,10 @@ class _Tables:
     details: dict[str, tuple[tuple[str, bool], ...]]
     insurance_kinds: tuple[tuple[str, str], ...]  # (word, kind), longest first
     pleasantries: tuple[str, ...]  # longest first
+    problem_over: re.Pattern[str]  # news that the problem is over ("老板已经把钱给了")
     about_us: tuple[str, ...]  # longest first
     beside_about_us: tuple[str, ...]  # with the pleasantries, longest first
+    workplace_kind: re.Pattern[str]  # a stem that names only a trade ("电子", "建筑")
 
 
 def _folded(word: str) -> str:
@@ -109,10 +117,25 @@ def tables() -> _Tables:
         details={k: tuple(sorted(v, key=lambda w: -len(w[0]))) for k, v in details.items()},
         insurance_kinds=tuple(sorted(kinds, key=lambda w: -len(w[0]))),
         pleasantries=tuple(sorted(set(polite), key=len, reverse=True)),
+        problem_over=_problem_over(data["problem_over"]),
         about_us=tuple(sorted({_folded(w) for lang in ("zh", "en") for w in about[lang]},
                               key=len, reverse=True)),
         beside_about_us=tuple(sorted(set(beside), key=len, reverse=True)),
+        workplace_kind=re.compile("(?:" + "|".join(
+            re.escape(_folded(w)) for w in sorted(data["workplace_kinds"], key=len, reverse=True))
+            + ")+"),
     )
+
+
+def _problem_over(parts: dict[str, list[str]]) -> re.Pattern[str]:
+    """One pattern: who paid, 已经, 把 and what was owed, then the getting or paying (and what)."""
+    def one_of(name: str) -> str:
+        return "|".join(re.escape(_folded(w)) for w in sorted(parts[name], key=len, reverse=True))
+
+    already, what = f"(?:{one_of('already')})*", f"(?:{one_of('what')})"
+    done = f"(?:(?:{one_of('done')})了?{what}?|(?:{one_of('done_before_what')}){what})"
+    return re.compile(f"(?:{one_of('who')})?{already}(?:把|将)?{what}?{already}{done}"
+                      "(?:了|啦|啊)*")
 
 
 def _find(plain: str, word: str, taken: list[bool]) -> int:
@@ -159,7 +182,8 @@ def _says_nothing(rest: str) -> bool:
 
 
 def _is_pleasantry(plain: str) -> bool:
-    return _says_nothing(_without(plain, tables().pleasantries))
+    t = tables()
+    return _says_nothing(_without(t.problem_over.sub(" ", plain), t.pleasantries))
 
 
 def _asks_about_us(plain: str) -> bool:
@@ -191,12 +215,13 @@ def _employer(text: str) -> str | None:
         for match in EMPLOYER.finditer(clause):
             name = _strip_place(EMPLOYER_LEAD.sub("", match.group(1)))
             if GENERIC_LEAD.match(name):
-                continue  # "一家电子厂": a kind of workplace, not its name
+                continue
             stem = _without_end(name)
             place = mentioned_place(stem)
             if place is not None and place.said == normalize(stem):
                 continue  # "广州工地": a place and a kind of workplace, no employer's name
-            if len(name) >= 3 and not NOT_EMPLOYERS.match(stem):
+            if (len(name) >= 3 and not NOT_EMPLOYERS.match(stem)
+                    and not tables().workplace_kind.fullmatch(stem)):
                 return name[:200]
     return None
 
@@ -308,9 +333,16 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
     answers: dict[str, Any] = {}
     # A bare number in a message is money only when it looks like money: not a year, not a
     # phone number, not a handful.
-    amount = amount_in([n for n in numbers if n.unit == "money" or (
+    sums = [n for n in numbers if n.unit == "money" or (
         n.unit == "" and n.value >= 100 and not 1990 <= n.value <= 2100
-        and len(str(int(n.value))) < 9)])
+        and len(str(int(n.value))) < 9)]
+    besides = owed_besides(plain, sums)  # "还有加班费3000": owed on top of the main sum
+    amount = amount_in([n for n in sums if n not in besides])
+    if amount is None and category in (None, "wages", "collective"):
+        amount = owed_at_rate(unpaid)  # "每月4500，拖欠4个月": what the worker is owed
+    more = [n.value for n in besides if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
+    if more:
+        amount = (amount or Decimal(0)) + sum(more, Decimal(0))
     if amount is not None:
         answers["amount_owed"] = amount
     months = months_in(unpaid)
@@ -331,10 +363,9 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
         answers["employer"] = employer
     answers.update(_details(plain, category, today))
     if category == "injury":
-        # What the hurt worker paid for treatment so far, in whole yuan: the largest sum said
-        # ("医药费8000，一共花了一万" is ten thousand, not eighteen).
-        costs = [n.value for n in numbers
-                 if n.unit == "cost" and MIN_AMOUNT <= n.value <= MAX_AMOUNT]
+        # What the hurt worker paid for treatment so far, in whole yuan: the bills added up,
+        # or the total they name ("医药费8000，一共花了一万" is ten thousand, not eighteen).
+        costs = [n for n in numbers if n.unit == "cost" and MIN_AMOUNT <= n.value <= MAX_AMOUNT]
         if costs:
-            answers["medical_costs"] = int(max(costs))
+            answers["medical_costs"] = int(cost_total(plain, costs))
     return answers

@@ -98,6 +98,8 @@ REOPEN_TRANSITIONS: dict[CaseStatus, set[CaseStatus]] = {
 
 OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.OFFERED, CaseStatus.ESCALATED,
                            CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS})
+# A volunteer holds the case (escalated: staff help, the volunteer still has it).
+VOLUNTEER_WORKING = frozenset({CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED})
 # The partial indexes over open cases (migration 0017): their condition, and the columns the
 # dashboard's open-case lists read.
 OPEN_VALUES = tuple(sorted(s.value for s in OPEN_STATUSES))
@@ -242,6 +244,11 @@ class Case(Base):
     def is_open(self) -> bool:
         """True while someone still has to act on the case."""
         return self.status in OPEN_STATUSES
+
+    @property
+    def volunteer_reads(self) -> bool:
+        """True while a volunteer works the case: the worker's words are passed on to them."""
+        return self.assigned_volunteer_id is not None and self.status in VOLUNTEER_WORKING
 
     def assign_number(self) -> None:
         """Give a flushed case its short human number (unique because ids are)."""

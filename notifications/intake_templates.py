@@ -22,7 +22,8 @@ from ivr_flows.sms import REPLY_WITH, SORRY, engine_words, menu_lines
 
 LEAD = "intro"  # not "lead": that is a collective case's number (NUMERIC_PARAMS)
 # The leads a reply can start with (hotline.conversation, ivr_flows.sms), by catalogue key.
-LEAD_KEYS = ("flow_welcome", "flow_restart", "flow_start_again", "flow_media", "flow_language")
+LEAD_KEYS = ("flow_welcome", "flow_restart", "flow_start_again", "flow_media", "flow_language",
+             "flow_passed_on")
 SORRY_KEY = "sorry"
 # A case number as long as a busy year makes it, to size the leads that carry one.
 LONG_NUMBER = "99999"

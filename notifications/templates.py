@@ -248,7 +248,10 @@ def match_template(session: Session, provider: str, body: str,
 # answer codes as one parameter.
 EXTRA_TEXTS: dict[str, ByLanguage[str]] = {"offer": ByLanguage(offer_format)}
 # Said by voice (TwiML <Say>) or only part of another text: never an SMS of its own.
-NOT_SMS = frozenset({"bridge_connecting", "bridge_refused", "campaign_footer"})
+# Said on a call, or words inside another text (the intake's answers go to a volunteer as the
+# worker's words of worker_to_volunteer): no template of their own.
+NOT_SMS = frozenset({"bridge_connecting", "bridge_refused", "campaign_footer",
+                     "intake_answers_to_volunteer"})
 # Free words of a volunteer or staff member: no carrier approves them; relay_notice stands in.
 FREE_TEXT = frozenset({"relay_to_worker", "staff_to_worker"})
 # Fields filled in when the template is drafted, not sent as parameters: the reviewer sees
@@ -260,6 +263,7 @@ SAMPLE_VALUES = {
     "employer": "深圳某建筑公司", "source": "固始县服务站", "note": "工友已回老家",
     "status": "已结案", "category": "欠薪", "state": "处理中", "title": "劳动仲裁时效",
     "due": "2027-03-01", "details": "欠薪 深圳市 约¥12000", "hotline": "01012345678",
+    "answers": "工伤，广东东莞，宏达建筑公司，在住院",
     # The SMS intake's lead and the answers a confirmation reads back (notifications/
     # intake_templates.py), each as ivr_flows.engine.display_answers words it, unit included:
     # a draft's sample reads as the worker would get it, and is matched as sent.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -125,6 +127,26 @@ def test_send_records_form_and_returns_twilio_json(
     assert msg["direction"] == "outbound-api" and msg["from"] == FROM
     assert msg["date_created"].endswith("+0000")
     assert fake.messages_to("+15550000000") == []
+
+
+def test_a_send_given_up_on_cannot_reach_twilio_later(fake: FakeTwilio,
+                                                      provider: TwilioProvider) -> None:
+    """A send that timed out is sent again once found unsent: its own request must then never
+    arrive. The connection it went on closes abortively (SO_LINGER 0: bytes not yet delivered
+    are dropped, not retransmitted when a cut link comes back) and gives up on data left
+    unacknowledged past the timeout (TCP_USER_TIMEOUT)."""
+    assert provider.send_sms(TO, "hi", from_=FROM).sid  # through the pool looked at below
+    adapter = provider.client.http_client.session.get_adapter(fake.base_url)
+    conn = adapter.poolmanager.connection_from_url(fake.base_url)._new_conn()
+    conn.connect()  # a connection of that pool, as a send opens it
+    sock = conn.sock
+    assert sock is not None
+    linger = struct.unpack("ii", sock.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8))
+    assert linger == (1, 0)
+    if hasattr(socket, "TCP_USER_TIMEOUT"):
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT) == 5000
+    assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1  # urllib3's own kept
+    conn.close()
 
 
 CREATE_PATHS = {kind: f"/2010-04-01/Accounts/{{AccountSid}}/{kind}.json"

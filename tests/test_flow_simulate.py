@@ -14,8 +14,9 @@ from hotline.cli.main import main
 
 def test_scripted_call_prints_what_is_said_and_the_case() -> None:
     # Mandarin, work injury, place, home 湖南, employer, when, where, in hospital, the employer
-    # does not pay, no claim filed, confirmed; then two silences at the voicemail and words.
-    keys = "1,2,广东深圳,3,某某建筑公司,昨天,工地,1,2,2,1,,,说明情况"
+    # does not pay, what treatment cost, no claim filed, confirmed; then two silences at the
+    # voicemail and words.
+    keys = "1,2,广东深圳,3,某某建筑公司,昨天,工地,1,2,3000,2,1,,,说明情况"
     result = CliRunner().invoke(main, ["simulate", "call", "--local", "--keys", keys])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -27,7 +28,7 @@ def test_scripted_call_prints_what_is_said_and_the_case() -> None:
     assert " dialect=hunan " in lines[-1]  # home province key 3: 湖南
     assert lines[-1].endswith(" employer_pays_treatment=False in_hospital=True injured_on="
                               f"{shanghai_yesterday()} injury_claim_filed=False "
-                              "injury_place=工地")
+                              "injury_place=工地 medical_costs=3000")
     assert not any("多少钱" in line or "几个月" in line for line in lines)
 
 

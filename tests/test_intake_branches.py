@@ -124,12 +124,13 @@ SMS_WALKS = [
     Walk("injury zh, the first text names the place", "injury", [
         ("我在东莞的鞋厂上班，受伤了", "老家"), ("四川", "公司"), ("宏达鞋厂", "哪天受的伤"),
         ("昨天", "在哪里受的伤"), ("车间", "住院"), ("在医院", "医药费"),
-        ("老板不管", "工伤认定"), ("还没有", "工伤，广东东莞，宏达鞋厂，受伤日期"),
-        ("对", "1001")],
+        ("老板不管", "您自己垫付了多少医药费"), ("一万二", "工伤认定"),
+        ("还没有", "在住院，老板不出医药费，已自付12000元，未申请工伤认定"), ("对", "1001")],
         {"category": "injury", "urgency": Urgency.URGENT, "work_city": "东莞",
          "employer": "宏达鞋厂", "amount_owed": None, "months_unpaid": None},
         {"injured_on": days_ago(1), "injury_place": "车间", "in_hospital": True,
-         "employer_pays_treatment": False, "injury_claim_filed": False}),
+         "employer_pays_treatment": False, "medical_costs": 12000,
+         "injury_claim_filed": False}),
     Walk("injury zh, the first text says what treatment cost them", "injury", [
         ("【求助】在东莞工地摔断了腿，住院花了两万多，老板一分没出😭", "老家"),
         ("四川", "公司"), ("宏达建筑公司", "哪天受的伤"), ("前天", "在哪里受的伤"),
@@ -152,7 +153,8 @@ SMS_WALKS = [
     Walk("injury zh, hospital and costs told when asked the day", "injury", [
         ("我受伤了", "省市"), ("广东东莞", "老家"), ("四川", "公司"), ("宏达鞋厂", "哪天受的伤"),
         ("住院了，老板不管，医药费花了五千", "哪天受的伤"), ("前天", "在哪里受的伤"),
-        ("车间", "工伤认定"), ("没有", "在住院，老板不出医药费，未申请工伤认定"), ("对", "1001")],
+        ("车间", "工伤认定"), ("没有", "在住院，老板不出医药费，已自付5000元，未申请工伤认定"),
+        ("对", "1001")],
         {"category": "injury", "urgency": Urgency.URGENT},
         {"injured_on": days_ago(2), "injury_place": "车间", "in_hospital": True,
          "employer_pays_treatment": False, "injury_claim_filed": False, "medical_costs": 5000}),
@@ -175,10 +177,12 @@ SMS_WALKS = [
     Walk("injury zh, the employer's answer says hospital and who pays", "injury", [
         ("我受伤了", "省市"), ("广东东莞", "老家"), ("四川", "公司"),
         ("宏达鞋厂，现在还在医院，医药费都是自己垫的", "哪天受的伤"), ("前天", "在哪里受的伤"),
-        ("车间", "工伤认定"), ("没有", "在住院，老板不出医药费，未申请工伤认定"), ("对", "1001")],
+        ("车间", "您自己垫付了多少医药费"), ("３０００多块吧😭", "工伤认定"),
+        ("没有", "在住院，老板不出医药费，已自付3000元，未申请工伤认定"), ("对", "1001")],
         {"employer": "宏达鞋厂"},
         {"injured_on": days_ago(2), "injury_place": "车间", "in_hospital": True,
-         "employer_pays_treatment": False, "injury_claim_filed": False}),
+         "employer_pays_treatment": False, "medical_costs": 3000,
+         "injury_claim_filed": False}),
     Walk("wages zh, answers that say more than asked", "wages", [
         ("老板欠我工资", "省市"), ("广东深圳", "老家"), ("河南", "公司"), ("宏达电子厂", "多少钱"),
         ("一万二，我们五个人", "几个月"), ("3", "还在那里做工"),
@@ -188,16 +192,19 @@ SMS_WALKS = [
         {"still_employed": False, "left_on": LastMonthEnd()}),
     Walk("injury zh, not in hospital and the boss paid nothing, in one reply", "injury", [
         ("我受伤了", "省市"), ("广东东莞", "老家"), ("四川", "公司"), ("宏达鞋厂", "哪天受的伤"),
-        ("前天", "在哪里受的伤"), ("车间", "住院"), ("没有，老板一分钱没出", "工伤认定"),
+        ("前天", "在哪里受的伤"), ("车间", "住院"),
+        ("没有，老板一分钱没出", "您自己垫付了多少医药费"), ("还没花钱", "工伤认定"),
         ("没有", "没有住院，老板不出医药费，未申请工伤认定"), ("对", "1001")],
         {"category": "injury"},
         {"injured_on": days_ago(2), "injury_place": "车间", "in_hospital": False,
-         "employer_pays_treatment": False, "injury_claim_filed": False}),
+         "employer_pays_treatment": False, "medical_costs": 0,
+         "injury_claim_filed": False}),
     # "不记得了", "不知道": the worker does not know; the intake goes on without it.
     Walk("injury zh, the day of the injury not remembered", "injury", [
         ("我受伤了", "省市"), ("广东东莞", "老家"), ("四川", "公司"), ("宏达鞋厂", "哪天受的伤"),
-        ("不记得了", "在哪里受的伤"), ("车间", "住院"), ("1", "医药费"), ("2", "工伤认定"),
-        ("2", "受伤日期不详"), ("对", "1001")],
+        ("不记得了", "在哪里受的伤"), ("车间", "住院"), ("1", "医药费"),
+        ("2", "您自己垫付了多少医药费"), ("不知道", "工伤认定"), ("2", "受伤日期不详"),
+        ("对", "1001")],
         {"category": "injury"},
         {"injury_place": "车间", "in_hospital": True, "employer_pays_treatment": False,
          "injury_claim_filed": False}),
@@ -213,11 +220,14 @@ SMS_WALKS = [
     Walk("injury en, the day not remembered, the place told", "injury", [
         ("I was injured at work", "Which province"), ("Dongguan", "hometown"), ("9", "employer"),
         ("Hongda Shoes", "When were you injured"), ("I don't remember", "Where were you injured"),
-        ("in the workshop", "hospital"), ("no", "treatment"), ("no", "assessment"),
-        ("no", "injured on an unknown date at in the workshop"), ("yes", "1001")],
+        ("in the workshop", "hospital"), ("no", "treatment"),
+        ("no", "paid for treatment so far"), ("about 2,500 yuan", "assessment"),
+        ("no", "injured on an unknown date at in the workshop, not in hospital, employer won't "
+               "pay (you paid ¥2500), no claim yet"), ("yes", "1001")],
         {"category": "injury"},
         {"injury_place": "in the workshop", "in_hospital": False,
-         "employer_pays_treatment": False, "injury_claim_filed": False}),
+         "employer_pays_treatment": False, "medical_costs": 2500,
+         "injury_claim_filed": False}),
     Walk("injury en, an ISO date, yes/no in words", "injury", [
         ("I was injured at work", "Which province"), ("Dongguan", "hometown"),
         ("9", "employer"), ("Hongda Shoes", "When were you injured"),
@@ -300,6 +310,10 @@ PREFILLED = [
     ("我是河南人，在深圳打工，老板欠我三个月工资", "公司",
      {"category": "wages", "months_unpaid": 3, "work_city": "深圳", "dialect": "henan"}),
     ("公司不给交社保", "省市", {"category": "social_insurance"}),
+    ("拖欠工资4个月，每月4500", "省市",  # a wage and the months unpaid: what is owed
+     {"category": "wages", "months_unpaid": 4, "amount_owed": Decimal(18000)}),
+    ("在长安一家电子厂打工，老板拖了俩月工资", "省市",  # a factory, unnamed: asked
+     {"category": "wages", "months_unpaid": 2, "employer": None}),
     ("工资没发", "省市", {"category": "wages"}),
     ("I was injured at work", "Which province", {"category": "injury"}),
     ("请帮帮我", "您遇到什么问题", {"category": "unknown"}),
@@ -361,6 +375,26 @@ def test_an_answer_that_makes_no_sense_is_asked_again(app: Flask, post_signed: A
     assert "没看懂" not in reply and question not in reply, reply
 
 
+def test_a_wage_and_the_months_unpaid_answer_how_much_is_owed(app: Flask,
+                                                              post_signed: Any) -> None:
+    for body in ["工资没发", "广东深圳", "河南", "某某电子厂"]:
+        sms(post_signed, body)
+    reply = sms(post_signed, "每个月4500，欠了4个月") or ""
+    assert "没看懂" not in reply and "几个月" not in reply and "几人" in reply, reply
+    case = the_case()
+    assert (case.amount_owed, case.months_unpaid) == (Decimal(18000), 4)
+    confirm = [sms(post_signed, body) or "" for body in ["1", "1"]][-1]
+    assert "欠18000元，4个月" in confirm, confirm
+
+
+def test_several_bills_are_what_treatment_cost(app: Flask, post_signed: Any) -> None:
+    for body in ["我受伤了", "广东深圳", "河南", "某某五金厂", "前天", "车间", "1", "2"]:
+        reply = sms(post_signed, body) or ""
+    assert "垫付了多少医药费" in reply, reply
+    sms(post_signed, "住院费一万五，药费三千")
+    assert the_case().details.get("medical_costs") == 18000
+
+
 def test_answers_that_make_sense_are_stored_normalised(app: Flask, post_signed: Any) -> None:
     for body in ["工资没发", "河楠郑州", "河南", "某厂", "¥12,000", "半年", "十几个人"]:
         sms(post_signed, body)
@@ -410,7 +444,7 @@ SMS_CONFIRMATIONS = [
      "已经离开。" + ZH_MENU),
     ("injury zh, the day not remembered, in hospital or not unclear",
      ["我受伤了", "广东东莞", "四川", "宏达鞋厂", "不记得了", "车间", "说不清", "说不清",
-      "说不清", "2", "2"],
+      "说不清", "2", "不知道", "2"],
      "您说的是：工伤，广东东莞，宏达鞋厂，受伤日期不详，地点车间，不清楚有没有住院，"
      "老板不出医药费，未申请工伤认定。" + ZH_MENU),
     ("social insurance zh, the months not known",
@@ -453,9 +487,10 @@ VOICE_CONFIRMATIONS = [
      "您说的是：欠薪，广东深圳，深圳某某电子厂，欠款不清楚有多少元，3个月，不清楚有几个人被欠，"
      "还在那里做。"),
     ("1", [("keys", "2"), ("speech", "广东东莞"), ("keys", "2"), ("speech", "宏达鞋厂"),
-           ("silence", ""), ("speech", "车间"), ("keys", "1"), ("keys", "2"), ("keys", "2")],
+           ("silence", ""), ("speech", "车间"), ("keys", "1"), ("keys", "2"), ("keys", "8000"),
+           ("keys", "2")],
      "您说的是：工伤，广东东莞，宏达鞋厂，受伤日期不详，地点车间，在住院，老板不出医药费，"
-     "未申请工伤认定。"),
+     "已自付8000元，未申请工伤认定。"),
     ("1", [("keys", "4"), ("speech", "江苏苏州"), ("keys", "4"), ("speech", "苏州某电子厂"),
            ("keys", "1"), ("speech", "不知道")],
      "您说的是：社保，江苏苏州，苏州某电子厂，养老保险，不清楚几个月没交。"),
@@ -526,10 +561,10 @@ VOICE_WALKS = [
      {"still_employed": True}),
     ("injury", [("keys", "2"), ("speech", "广东东莞"), ("keys", "2"), ("speech", "宏达鞋厂"),
                 ("speech", "昨天"), ("speech", "车间"), ("keys", "1"), ("keys", "2"),
-                ("keys", "2")],
+                ("speech", "花了一万二左右"), ("keys", "2")],
      {"amount_owed": None, "months_unpaid": None, "urgency": Urgency.URGENT},
      {"injured_on": "2026-03-02", "injury_place": "车间", "in_hospital": True,
-      "employer_pays_treatment": False, "injury_claim_filed": False}),
+      "employer_pays_treatment": False, "medical_costs": 12000, "injury_claim_filed": False}),
     ("contract", [("keys", "3"), ("speech", "浙江杭州"), ("keys", "3"), ("speech", "某服装厂"),
                   ("silence", ""), ("keys", "2")],  # a date not given: moved on at once
      {"amount_owed": None}, {"written_contract": False}),
@@ -589,8 +624,8 @@ def test_a_question_the_worker_could_not_answer_is_folded_into_the_intake(
     """"不记得了" answered the question (it moved the intake on): on the case page it sits in
     the folded intake exchange with the other answers, not loose in the conversation, and
     the exchange says the worker did not know, in the reader's language."""
-    for body in ["我受伤了", "广东东莞", "四川", "宏达鞋厂", "不记得了", "车间", "1", "2", "2",
-                 "对"]:
+    for body in ["我受伤了", "广东东莞", "四川", "宏达鞋厂", "不记得了", "车间", "1", "2", "3000",
+                 "2", "对"]:
         sms(post_signed, body)
     number = 1005  # after web_world's four cases
     assert the_case(number).details.get("injury_place") == "车间"  # the walk's case

@@ -35,6 +35,25 @@ PLEASANTRIES = [
     "谢谢您的帮助", "谢谢你们的帮忙🙏", "工资拿到了，谢谢", "问题解决了，感谢！", "[微笑][强]",
     "3Q", "好嘞", "Thank you for your help!", "I got paid, thanks", "\u202e\u200b谢谢\x00",
     "谢谢你们帮我要回了工资！", "新年好！祝你们身体健康！", "你好在吗", "哦", "？",
+    # news that the problem is over, in the worker's own order and words
+    "工资已经拿到了，谢谢", "老板已经把钱给了，谢谢你们", "我已经拿到钱了", "钱到账了",
+    "工资都到账了！！", "钱收到了，谢谢老师🙏", "老板把工资结清了，感谢", "拿到钱了",
+    "包工头终于把工钱给了😭谢谢", "工资发下来了", "赔偿款打过来了，谢谢你们", "钱已经到手了",
+    "我们的工资都要回来了，感谢你们的帮助", "公司把补偿金打给我了👍", "谢谢你们！老板今天发工资了",
+    "I have been paid, thank you", "The boss paid us, thanks!", "Got my wages, thank you so much",
+    # done for now, or waiting for the volunteer's call (a common answer to a notice, too)
+    "不用了谢谢", "好的，我知道了", "好的 我等电话", "谢谢，那我等你们电话", "收到，等通知",
+    "不用了，问题解决了，谢谢", "no need anymore, thank you", "ok I will wait for your call",
+    "有人吗？", "有人在吗", "老板已经一分不少都给了", "钱要回来了，太感谢了", "太好了，谢谢！",
+]
+
+# Close to such news, but a problem is still there: these are read, not thanked for.
+NOT_OVER = [
+    "工资还没拿到", "只拿到了一半工资，还欠五千", "钱一直没到账", "老板说下个月给钱", "老板不给钱",
+    "别人都拿到了，我的还没拿到", "他们都拿到了，就我没有", "工资发了一半", "老板打了我",
+    "老板只给了两千，还差八千", "老板给了我一巴掌", "收到辞退通知了", "我等了三个月工资都没发",
+    "钱到账了，但是少了两千", "不用了，我要自己去仲裁", "已经拿到钱了，但是手还没好，医药费谁出",
+    "我被辞退了，等通知", "I have not been paid", "boss never paid me", "they paid me half",
 ]
 
 
@@ -42,6 +61,11 @@ PLEASANTRIES = [
 def test_pleasantries_open_no_case(text: str) -> None:
     reading = read_message(text, TODAY)
     assert reading.kind == "pleasantry" and not reading.opens_case and reading.answers == {}
+
+
+@pytest.mark.parametrize("text", NOT_OVER)
+def test_news_with_a_problem_left_is_no_pleasantry(text: str) -> None:
+    assert read_message(text, TODAY).opens_case
 
 
 REQUESTS = [
@@ -149,6 +173,40 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
                                              "still_employed": True}),
     ("上个月不干了，还欠我八千块", {"category": WAGES, "amount_owed": D(8000),
                                     "still_employed": False, "left_on": "2026-02-01"}),
+    ("我在长安一家电子厂上班，老板欠我工资", {"category": WAGES}),  # a factory, unnamed
+    # a workplace named by its trade alone is no employer's name: the intake asks for it
+    ("我在电子厂上班，老板欠我工资", {"category": WAGES}),
+    ("在装修公司做事，工资拖了两个月", {"category": WAGES, "months_unpaid": 2}),
+    ("我在建筑工地干活，从脚手架上摔下来腿断了", {"category": INJURY}),
+    ("宏达建筑工程有限公司欠我工资", {"category": WAGES, "employer": "宏达建筑工程有限公司"}),
+    ("老板说没钱，让我们等过年", {"category": WAGES}),
+    ("They did not pay overtime", {"category": WAGES}),
+    ("眼睛被铁屑扎了", {"category": INJURY}),
+    ("老板说没钱给我看病", {"category": INJURY}),
+    ("公司要我自己辞职", {"category": CONTRACT}),
+    # a sum owed besides the main one, named with what it is for, is added to it
+    ("月薪6000，欠了两个月，还有加班费3000",
+     {"category": WAGES, "months_unpaid": 2, "amount_owed": D(15000)}),
+    ("老板欠我8000，还有加班费3000", {"category": WAGES, "amount_owed": D(11000)}),
+    ("老板欠我工资，还有加班费3000", {"category": WAGES, "amount_owed": D(3000)}),
+    ("老板今天给了3000，还欠5000", {"category": WAGES, "amount_owed": D(5000)}),
+    ("上海浦东一家物流公司欠我工资，每月6000，欠了两个半月",  # 2.5 months of 6000
+     {"category": WAGES, "amount_owed": D(15000), "months_unpaid": 3, "work_place": "上海浦东"}),
+    ("在苏州昆山的台资厂，工伤断了两根手指", {"category": INJURY, "work_place": "苏州昆山"}),
+    ("身份证被厂里扣了", {"category": CONTRACT}),
+    ("老板打了我一巴掌", {"category": LEGAL}),
+    ("包工头卷钱跑了", {"category": WAGES}),
+    ("老板说年底一起结", {"category": WAGES}),
+    ("公司倒闭了，老板失联", {"category": WAGES}),
+    ("工资还差2000没给", {"category": WAGES, "amount_owed": D(2000)}),
+    ("耳朵听不见了，厂里噪音太大", {"category": INJURY}),  # an occupational disease
+    ("在工地上中暑晕倒了", {"category": INJURY}),
+    ("老板不让走，扣着身份证", {"category": CONTRACT}),
+    ("晚上加班到两点，第二天还要上班", {"category": LEGAL}),  # working time, no word of pay
+    ("天天加班，加班费也不给", {"category": WAGES}),
+    ("东莞长安一家五金厂拖欠工资两个月", {"category": WAGES, "months_unpaid": 2,
+                                      "work_place": "东莞"}),
+    ("老板一分钱都没给", {"category": WAGES}),
     ("我在深圳某某电子厂上班，老板三个月没发工资",
      {"category": WAGES, "months_unpaid": 3, "work_place": "深圳", "employer": "某某电子厂"}),
     ("在东莞长安镇某某五金厂干了三年，老板欠两个月工资",  # three years is tenure, not unpaid
@@ -178,6 +236,15 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
      {"category": COLLECTIVE, "people_affected": 25, "people_approximate": True}),
     ("我和两个工友的工资都没发",
      {"category": COLLECTIVE, "people_affected": 3, "people_approximate": False}),
+    # The sum said roughly before its unit: 三十多万 is three hundred thousand, not thirty.
+    ("老板欠了我们二十几个人半年的工资，一共三十多万，现在人都找不到了，怎么办啊？？",
+     {"category": COLLECTIVE, "amount_owed": D(300000), "months_unpaid": 6,
+      "people_affected": 25, "people_approximate": True}),
+    ("包工头欠我十几万，拖了一年多了",
+     {"category": WAGES, "amount_owed": D(120000), "months_unpaid": 12}),
+    ("我们工地五十多个人被欠了一百多万",
+     {"category": COLLECTIVE, "amount_owed": D(1000000), "people_affected": 50,
+      "people_approximate": True}),
     ("all of us have not been paid", {"category": COLLECTIVE}),
     ("About 20 workers are owed wages",
      {"category": COLLECTIVE, "people_affected": 20, "people_approximate": True}),
@@ -302,14 +369,31 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("老板打人", {"category": LEGAL}),
     ("I need a lawyer", {"category": LEGAL}),
     ("我想申请劳动仲裁要回工资", {"category": WAGES}),  # arbitration for wages is wages
-    # a wage rate, a year or a phone number is no amount owed; tenure is no months unpaid
-    ("每个月4000，欠了3个月", {"category": WAGES, "months_unpaid": 3}),
-    ("一个月4000块，老板欠了我两个月", {"category": WAGES, "months_unpaid": 2}),
-    ("月薪5000，欠薪三个月", {"category": WAGES, "months_unpaid": 3}),
-    ("一天200，干了30天没给钱", {"category": WAGES}),
+    # A wage rate is no sum owed by itself; with the time it went unpaid it is: the worker is
+    # owed their product (shown to them at the confirmation, where they can correct it).
+    ("每个月4000，欠了3个月", {"category": WAGES, "months_unpaid": 3, "amount_owed": D(12000)}),
+    ("一个月4000块，老板欠了我两个月",
+     {"category": WAGES, "months_unpaid": 2, "amount_owed": D(8000)}),
+    ("月薪5000，欠薪三个月", {"category": WAGES, "months_unpaid": 3, "amount_owed": D(15000)}),
+    ("拖欠工资4个月，每月4500", {"category": WAGES, "months_unpaid": 4, "amount_owed": D(18000)}),
+    ("老板欠我三个月工资，一个月五千",
+     {"category": WAGES, "months_unpaid": 3, "amount_owed": D(15000)}),
+    ("每个月4000，3个月没发了", {"category": WAGES, "months_unpaid": 3, "amount_owed": D(12000)}),
+    ("工资是5000，3个月没发", {"category": WAGES, "months_unpaid": 3, "amount_owed": D(15000)}),
+    ("月薪４５００，拖了俩月", {"category": WAGES, "months_unpaid": 2, "amount_owed": D(9000)}),
+    ("月薪4000，干了三年，老板欠我两个月工资",  # tenure is no time unpaid
+     {"category": WAGES, "months_unpaid": 2, "amount_owed": D(8000)}),
+    ("my boss owes me 3 months, 4000 a month",
+     {"category": WAGES, "months_unpaid": 3, "amount_owed": D(12000)}),
+    ("一天200，干了30天没给钱", {"category": WAGES, "amount_owed": D(6000)}),
+    ("工资每天200，干了20天没给钱", {"category": WAGES, "amount_owed": D(4000)}),
+    ("日薪300，做了15天，一分没拿到", {"category": WAGES, "amount_owed": D(4500)}),
+    ("一天两百，干了二十天，老板跑了", {"category": WAGES, "amount_owed": D(4000)}),
+    ("一天两百，三天前老板跑了", {"category": WAGES}),  # three days ago is no time worked
+    ("时薪25，干了100个小时没给钱", {"category": WAGES}),  # hours are not read: no sum
     ("我一个月挣4000，被辞退没给赔偿", {"category": CONTRACT}),
-    ("4000一个月，欠了三个月", {"category": WAGES, "months_unpaid": 3}),
-    ("一天能拿300，老板拖了两个月", {"category": WAGES, "months_unpaid": 2}),
+    ("4000一个月，欠了三个月", {"category": WAGES, "months_unpaid": 3, "amount_owed": D(12000)}),
+    ("一天能拿300，老板拖了两个月", {"category": WAGES, "months_unpaid": 2}),  # days unknown
     ("I earn 4000 a month and the boss owes me 8000",
      {"category": WAGES, "amount_owed": D(8000)}),
     ("they have not paid me for a month", {"category": WAGES, "months_unpaid": 1}),
@@ -358,6 +442,7 @@ def test_word_tables_name_real_categories_in_a_full_precedence() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(
     list("老板欠我工资三个月一万二千五百人在深圳广东东莞厂年月号昨天没有是不受伤谢谢🙏【】，。 ")
+    + list("每天日薪块干了几多来住院费药一共花时")  # rates, bills and their totals
     + list("0123456789kKwW¥.,-/ abcdefghijklmnopqrstuvwxyz") + ["\u200b", "\x00", "ｓ", "１"]),
     max_size=60))
 def test_any_text_reads_without_error(text: str) -> None:

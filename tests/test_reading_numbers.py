@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from ivr_flows.fields import read_medical_costs
 from ivr_flows.parse import parse_amount, parse_date, parse_months, parse_people, parse_yes_no
 
 AMOUNTS = [
@@ -20,6 +21,16 @@ AMOUNTS = [
     ("RMB 9000", 9000), ("about 8000 yuan", 8000), ("【一万二】🙏", 12000),
     ("几千块", 3000), ("好几万", 30000), ("万把块", 10000), ("七八千块", 7500), ("五六万", 55000),
     ("一万两千", 12000), ("15K", 15000), ("12000元整", 12000), ("RMB12,000", 12000),
+    # The rough part before the unit it counts in: 三十多万 is 300,000 and more, not 30.
+    ("三十多万", 300000), ("一共三十多万", 300000), ("30多万", 300000), ("十几万", 120000),
+    ("欠了我十几万了", 120000), ("二十来万", 200000), ("十多万", 100000), ("十来万块", 100000),
+    ("一百多万", 1000000), ("两千多万", 20000000), ("几十万", 300000), ("二十多万块钱", 200000),
+    ("三十多万，我们5个人", 300000), ("5百多块", 500), ("3千多", 3000),
+    # A rate and the time it went unpaid: their product; a rate alone is no debt.
+    ("每月4500，4个月", 18000), ("月薪五千，欠了三个月", 15000), ("一天300，干了12天", 3600),
+    ("4000 a month for 3 months", 12000), ("月薪5000", None), ("一天两百", None),
+    ("时薪20，做了50个小时", None), ("两百来块一天，干了30天", 6000),
+    ("十几块一天，干了20天", None),  # below a day's wage: not read as one
     ("电话13800138000", None),  # a phone number is no debt
     ("1", None), ("¥1", None), ("5块", None), ("30元", None),  # below the 50 yuan floor
     ("没有", None), ("不知道", None), ("", None), ("三个月", None), ("五个人", None),
@@ -30,6 +41,34 @@ AMOUNTS = [
 @pytest.mark.parametrize("text,expected", AMOUNTS, ids=[a[0] or "empty" for a in AMOUNTS])
 def test_parse_amount(text: str, expected: int | Decimal | None) -> None:
     assert parse_amount(text) == (Decimal(expected) if expected is not None else None)
+
+
+# Asked what treatment has cost them so far (the employer will not pay): the sum they paid,
+# not what the boss gave; "nothing yet" is 0, a word with no sum is no answer.
+TREATMENT_COSTS = [
+    ("5000", 5000), ("５０００元", 5000), ("一万二", 12000), ("花了3千多", 3000),
+    ("两万多", 20000), ("¥800", 800), ("50块", 50), ("【医药费】八千😭", 8000),
+    ("医药费8000，一共花了一万", 10000),  # the total, not eighteen thousand
+    # Several bills are added up, unless one is their total or a sum is said twice.
+    ("住院费一万五，药费三千", 18000), ("手术费两万，住院费五千，药费两千", 27000),
+    ("住院一万，药费两千，花了一万二", 12000), ("医药费8000，8000都是我自己垫的", 8000),
+    ("手术花了两万，后来看病又花了3千", 23000), ("住院费5000，药费1000，加起来6000", 6000),
+    ("hospital 5000 and medicine 800, 5800 in total", 5800),
+    ("老板只给了2000，我自己花了6000", 6000),  # what the boss paid is not theirs
+    ("I paid 3000 yuan", 3000), ("about 2,500", 2500), ("spent 1.5k on the hospital", 1500),
+    ("还没花钱", 0), ("一分没花", 0), ("一分钱都没花", 0), ("没有", 0), ("没花", 0), ("0", 0),
+    ("０", 0), ("nothing yet", 0), ("none", 0), ("没花多少，几百块吧", 300),
+    ("没花多少钱", None),  # "not much": a sum, not said
+    ("不知道", None), ("1", None), ("2", None), ("没有钱看病", None), ("老板没出", None),
+    ("", None), ("hello", None),
+]
+
+
+@pytest.mark.parametrize("text,expected", TREATMENT_COSTS,
+                         ids=[c[0] or "empty" for c in TREATMENT_COSTS])
+def test_read_treatment_costs(text: str, expected: int | None) -> None:
+    found = read_medical_costs(text, date(2026, 12, 6))
+    assert found == ({"medical_costs": expected} if expected is not None else None)
 
 
 MONTHS = [

@@ -179,3 +179,56 @@ def test_transfer_to_partner_keeps_history(app: Flask) -> None:
 
         assert s.scalars(select(Offer.volunteer_id).where(
             Offer.case_id == case_id, Offer.status == "pending")).all() == [partner_vol]
+
+
+def take_the_only_case(volunteer_id: int) -> int:
+    """The one case there is (opened by a text), offered to and accepted by this volunteer
+    while its intake goes on; its number."""
+    with get_db().begin() as s:
+        case = s.scalars(select(Case)).one()
+        offer_case(s, case, utcnow())
+        vol, number = s.get(Volunteer, volunteer_id), case.number
+        assert vol is not None and number is not None
+        answer_offer(s, vol, number, True)
+        return number
+
+
+def test_a_volunteer_who_took_an_urgent_case_mid_intake_gets_the_answers_once(
+        app: Flask, post_signed: Any) -> None:
+    """An urgent case is offered while its questions go on. The volunteer who takes it is not
+    texted each bare answer ("四川", "1", "没有"), only what the worker says beside the
+    questions, and at the end everything the worker confirmed, in one text."""
+    vid = add_volunteer()
+    vphone = volunteer_phone(vid)
+    texts(post_signed, WORKER, "【求助】在东莞工地上摔断了腿😭")
+    number = take_the_only_case(vid)
+    for body in ["四川", "宏达建筑公司", "前天", "脚手架", "在住院", "老板不管", "一万二"]:
+        assert "没看懂" not in texts(post_signed, WORKER, body)
+    assert [m.body for m in outbound(Purpose.RELAY, to=vphone)] == []
+    # Asked whether a 工伤认定 was filed, the worker says something else: that is passed on,
+    # they are told so (not "not understood"), and the question waits.
+    told = texts(post_signed, WORKER, "腿很疼，能不能快点")
+    assert told.startswith("已转告负责您案件的志愿者。") and "工伤认定" in told, told
+    assert "没看懂" not in told
+    texts(post_signed, WORKER, "没有")
+    confirm = texts(post_signed, WORKER, "对")
+    assert "1001" in confirm or str(number) in confirm
+    forwarded = [m.body for m in outbound(Purpose.RELAY, to=vphone)]
+    assert forwarded[0] == f"#{number}工友：腿很疼，能不能快点"
+    assert len(forwarded) == 2, forwarded
+    summary = forwarded[1]
+    assert summary.startswith(f"#{number}工友：登记问题已答完：工伤，广东东莞，宏达建筑公司，")
+    assert "老板不出医药费，已自付12000元" in summary and "脚手架" in summary
+    assert WORKER[3:] not in summary
+
+
+def test_an_english_volunteer_gets_the_confirmed_answers_in_english(
+        app: Flask, post_signed: Any) -> None:
+    vid = add_volunteer(languages=["en", "zh"])  # texted in English
+    vphone = volunteer_phone(vid)
+    texts(post_signed, WORKER, "在深圳工地上被砸伤了")
+    number = take_the_only_case(vid)
+    for body in ["河南", "某某五金厂", "昨天", "车间", "没住院", "老板出", "已经申请了", "1"]:
+        assert "没看懂" not in texts(post_signed, WORKER, body), body
+    [summary] = [m.body for m in outbound(Purpose.RELAY, to=vphone)]
+    assert summary.startswith(f"#{number} worker: answered the questions: work injury"), summary

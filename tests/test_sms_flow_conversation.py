@@ -122,21 +122,52 @@ def test_english_walk_with_keywords_and_urgent_category(on_provider: World,
     assert "6 many of us unpaid" in first
     replies = [text(on_provider, body) or "" for body in [
         "I was injured at work", "Zhejiang Hangzhou", "Sichuan", "ACME Shoes Ltd", "Nov 5",
-        "the workshop", "yes", "no", "2", "yes"]]
+        "the workshop", "yes", "no", "8000 yuan", "2", "yes"]]
     assert not [r for r in replies if "Sorry" in r], replies
     assert not [r for r in replies if "owed" in r or "months" in r], replies  # wage questions
     assert "injured 5 Nov 2026 at the workshop" in replies[-2], replies[-2]
-    assert "no claim yet" in replies[-2]
+    assert "employer won't pay (you paid ¥8000), no claim yet" in replies[-2], replies[-2]
     case = the_case()
     assert (case.category, case.urgency, case.language) == ("injury", Urgency.URGENT, "en")
     assert (case.work_province, case.work_city, case.employer, case.amount_owed) == (
         "浙江", "杭州", "ACME Shoes Ltd", None)  # a known city in pinyin is stored in characters
     assert case.details == {"injured_on": "2026-11-05", "injury_place": "the workshop",
                             "in_hospital": True, "employer_pays_treatment": False,
-                            "injury_claim_filed": False}
+                            "medical_costs": 8000, "injury_claim_filed": False}
     assert (case.months_unpaid, case.people_affected) == (None, 1)
     assert case.dialect == "sichuan"
     assert routed(redis_client) == [("urgent", f"({case.id},)")]
+
+
+def test_an_urgent_text_is_routed_at_once_while_the_questions_go_on(
+        on_provider: World, redis_client: redis_lib.Redis) -> None:
+    """A work injury or many workers unpaid with the boss gone does not wait for the intake
+    (nor for the sweeper): the first text that shows it is urgent hands the case to routing,
+    once, and the questions go on filling in the case the volunteer already sees."""
+    reply = text(on_provider, "【求助】在东莞工地上摔断了腿😭")
+    assert reply is not None and "1001" in reply and "老家" in reply
+    case = the_case()
+    assert routed(redis_client) == [("urgent", f"({case.id},)")]
+    for body in ["四川", "宏达建筑公司", "前天", "脚手架", "在住院", "老板不管", "一万二", "没有",
+                 "对"]:
+        assert "没看懂" not in (text(on_provider, body) or "")
+    assert routed(redis_client) == [("urgent", f"({case.id},)")]  # once, not again at the end
+    case = the_case()
+    assert case.details["medical_costs"] == 12000 and case.urgency == Urgency.URGENT
+    with get_db().begin() as s:
+        assert s.scalars(select(FlowSession)).one().status == FlowStatus.DONE
+
+    # A wages text is not urgent: it is routed when its intake ends, with the answers in.
+    text(on_provider, "老板欠我两个月工资，八千块", sender=OTHER)
+    assert routed(redis_client) == [("urgent", f"({case.id},)")]
+    # Many workers and the boss gone: urgent from the first text.
+    text(on_provider, "老板欠了我们二十几个人半年的工资，一共三十多万，现在人都找不到了",
+         sender="+8613700137001")
+    many = the_case(1003)
+    assert (many.category, many.urgency, many.amount_owed) == ("collective", Urgency.URGENT,
+                                                                300000)
+    assert sorted(routed(redis_client)) == [("urgent", f"({case.id},)"),
+                                            ("urgent", f"({many.id},)")]
 
 
 def test_unclear_answers_reprompt_then_ask_for_a_description(on_provider: World) -> None:

@@ -144,3 +144,30 @@ def test_a_session_dropped_unclosed_lets_the_lock_go_when_collected(tmp_path: Pa
     assert done.wait(5), "a later writer waited for a lock nobody held"
     writer.join()
     assert count(db) == 1  # the dropped session's write was rolled back
+
+
+def lock_files_open(tmp_path: Path) -> int:
+    """This process's open handles on the lock file."""
+    target = str(tmp_path / "lock.db-writer.lock")
+    return sum(1 for fd in os.listdir("/proc/self/fd")
+               if os.path.realpath(f"/proc/self/fd/{fd}") == target)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")
+def test_the_lock_file_is_closed_with_its_engine(tmp_path: Path) -> None:
+    """Each app opens the lock file once; dropping the app's engine closes it, so a process
+    that makes many apps (a test run makes thousands) does not pile up open files."""
+    fresh(tmp_path).engine.dispose()
+    for _ in range(20):
+        db = Database(f"sqlite:///{tmp_path / 'lock.db'}")
+        with db.begin() as s:
+            s.execute(text("UPDATE counter SET n = n + 1"))
+        assert lock_files_open(tmp_path) >= 1
+        db.engine.dispose()
+        del db, s
+        gc.collect()
+    assert lock_files_open(tmp_path) == 0
+    assert lock_is_free(tmp_path)
+    again = Database(f"sqlite:///{tmp_path / 'lock.db'}")
+    assert count(again) == 20
+    again.engine.dispose()

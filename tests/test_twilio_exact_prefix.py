@@ -247,8 +247,9 @@ def test_simulated_call_over_http_follows_the_prefixed_urls(prefixed_app: Flask)
     heard: list[str] = []
     try:
         # Mandarin, work injury, place, home 湖南, employer, when, where, in hospital, the
-        # employer does not pay, no claim filed, confirmed; then a message after the beep.
-        keys = "1,2,广东深圳,3,某某建筑公司,昨天,工地,1,2,2,1,说明情况"
+        # employer does not pay, what treatment cost, no claim filed, confirmed; then a
+        # message after the beep.
+        keys = "1,2,广东深圳,3,某某建筑公司,昨天,工地,1,2,3000,2,1,说明情况"
         CallPlayer(http_poster(public, AUTH_TOKEN), iter(keys.split(",")), heard.append).run()
     finally:
         server.shutdown()

@@ -470,6 +470,7 @@ def test_a_worker_calling_back_with_a_new_problem_gets_a_second_case(
     again.answer(SpeechResult="工地", Confidence="0.9")
     again.keys("1")  # in hospital
     again.keys("2")  # the employer does not pay
+    again.keys("3000")  # what treatment has cost them so far
     again.keys("2")  # no injury claim yet
     twiml = again.keys("1")  # confirm
     assert any("一、零、零、二" in text for text in says(twiml))  # the new case's number

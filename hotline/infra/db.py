@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -111,6 +112,8 @@ def _sqlite_immediate(engine: Engine) -> None:
 
     if lock is not None:
         write_lock.release_after_commit(engine.dialect, lock)
+        # The lock file stays open while the engine lives; closed with it.
+        weakref.finalize(engine, lock.close)
 
 
 class Database:

@@ -88,6 +88,14 @@ class WriteLock:
             self._holder = None
             self.release()
 
+    def close(self) -> None:
+        """Close this process's handle on the lock file (the engine is gone): an app made
+        and dropped many times, as the tests do, would otherwise hold one file per app."""
+        fd, self._fd = self._fd, None
+        if fd is not None and self._pid == os.getpid():
+            os.close(fd)  # closing also lets go of a lock still held by it
+        self._pid = 0
+
     def release(self) -> None:
         """Let the next writer in."""
         if not self._mutex.locked():

@@ -62,6 +62,8 @@ EVENTS = (
     NP_("timeline", "no update %(n)s days after reminder"),
     NP_("timeline", "no staff could be texted (%(key)s): nobody is on duty with a phone and"
                     " STAFF_NUMBERS is empty"),
+    # before the general form below, which would take it
+    NP_("timeline", "urgent: routed while the intake goes on"),
     NP_("timeline", "urgent: %(reason)s"),
     NP_("timeline", "%(n)s workers affected"),
     NP_("timeline", "round %(round)s: offered to %(k)s of %(n)s eligible"),

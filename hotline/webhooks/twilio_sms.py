@@ -70,12 +70,12 @@ def record_sms(sms: InboundSms, token: str | None = None, *, sid_first: bool = F
             phone = normalize_phone(sms.from_raw)
         except InvalidPhone as exc:
             return record_unreadable_sender(session, sms, exc)
-        worker, volunteer = identify_sender(session, phone, sms.body)
+        sender = identify_sender(session, phone, sms.body)
         # Routing: a volunteer's command or a worker's survey answer; else it is intake.
-        handled = dispatch_sms(session, sms, phone, worker, volunteer)
+        handled = dispatch_sms(session, sms, phone, sender)
         if handled is not None:
             return handled
-        return record_inbound_sms(session, sms, phone, worker)
+        return record_inbound_sms(session, sms, phone, sender.worker)
 
 
 @bp.post("/sms")

@@ -229,7 +229,7 @@ def finish_step(session: Session, row: FlowSession, case: Case, state: FlowState
                 turn: Turn, n: int) -> str:
     """Save state and answers, render the TwiML, store it as step n."""
     save_state(row, state)
-    apply_turn(case, row, turn)
+    apply_turn(case, row, turn)  # a call routes at its end (or is put through live)
     flow = default_flow()
     dial_to = None
     if turn.waiting is not None and turn.waiting.type == "transfer":

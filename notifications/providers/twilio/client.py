@@ -6,14 +6,20 @@ by statuses.py.
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import struct
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from twilio.rest.api.v2010.account.message import MessageInstance
+from urllib3.connection import HTTPConnection
 
 from models import MessageStatus
 from notifications.providers.base import (
@@ -32,14 +38,40 @@ RECORDING_PATH = re.compile(r"/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Recording
 MAX_RECORDING_BYTES = 64 * 1024 * 1024
 
 
+class _GivenUpIsGone(HTTPAdapter):
+    """Connections whose request, once given up on, can no longer reach Twilio.
+
+    A send that timed out (its host cut off) is closed, but the kernel would go on
+    retransmitting the request for up to two minutes; by then the message was found unsent and
+    sent again (notifications.reconcile, the campaign's lease), and the late copy would be a
+    second text. An abortive close (SO_LINGER 0) drops what was not yet delivered, and
+    TCP_USER_TIMEOUT ends a connection whose data stays unacknowledged past the timeout."""
+
+    def __init__(self, timeout: float) -> None:
+        options: list[tuple[int, int, int | bytes]] = [
+            (socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))]
+        if hasattr(socket, "TCP_USER_TIMEOUT"):  # Linux
+            options.append((socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(timeout * 1000)))
+        self.socket_options = options
+        super().__init__(pool_maxsize=min(32, (os.cpu_count() or 1) + 4))  # as twilio's own
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """The pool, its connections opened with the options above (and urllib3's own)."""
+        kwargs["socket_options"] = [*HTTPConnection.default_socket_options,
+                                    *self.socket_options]
+        super().init_poolmanager(*args, **kwargs)
+
+
 class TwilioProvider:
     """Sends through Twilio's REST API, or through a Twilio-shaped server at `api_url`."""
 
     def __init__(self, account_sid: str, auth_token: str, *, api_url: str | None = None,
                  timeout: float = 10.0) -> None:
-        self.client = Client(
-            account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout)
-        )
+        http = TwilioHttpClient(timeout=timeout)
+        if http.session is not None:
+            for scheme in ("https://", "http://"):
+                http.session.mount(scheme, _GivenUpIsGone(timeout))
+        self.client = Client(account_sid, auth_token, http_client=http)
         # Edge/region env vars would rewrite the host away from api_url; ignore them.
         self.timeout = timeout
         self.client.edge = None
