@@ -36,14 +36,28 @@ def host_clock() -> datetime:
     return datetime.now(UTC)
 
 
+# The latest time utcnow has answered. A new reading of the database's clock is only as exact
+# as its round trip, so it may put the time a few milliseconds before an answer already given;
+# held still until the clock passes it, "give, then withdraw" is never stamped the other way
+# round. A step back larger than HOLD_STILL is a real correction (a wrong clock) and is taken.
+_last_now: datetime | None = None
+HOLD_STILL = timedelta(seconds=2)
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC: the database's clock as last read by this
     process (session_now) carried forward; this host's clock until the database was read.
-    Rows still take their stamps from the database itself (DbNow)."""
+    Never earlier than the last answer by less than HOLD_STILL. Rows still take their stamps
+    from the database itself (DbNow)."""
+    global _last_now
     seen = _db_clock
-    if seen is None:
-        return host_clock()
-    return seen[0] + timedelta(seconds=time.monotonic() - seen[1])
+    now = host_clock() if seen is None else seen[0] + timedelta(
+        seconds=time.monotonic() - seen[1])
+    last = _last_now
+    if last is not None and last - HOLD_STILL < now < last:
+        return last
+    _last_now = now
+    return now
 
 
 class UTCDateTime(TypeDecorator[datetime]):

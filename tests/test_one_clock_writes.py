@@ -232,3 +232,21 @@ def test_utcnow_follows_the_database_clock_once_read(
     with get_db().engine.connect() as conn:
         conn.execute(text("SELECT 1"))
     assert abs(models.base.utcnow() - database_now()) < CLOSE
+
+
+def test_a_new_reading_of_the_clock_never_puts_utcnow_back_a_little(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reading of the database's clock is only as exact as its round trip: one that lands a
+    few milliseconds before a time already given out holds utcnow still until the clock
+    passes it (so a consent given, then withdrawn, is never stamped the other way round); a
+    step back of a day is a wrong clock corrected, and is taken."""
+    monkeypatch.setattr(models.base, "_db_clock", None)
+    monkeypatch.setattr(models.base, "_last_now", None)
+    given = models.base.utcnow()
+    models.base.remember_database_time(given - timedelta(milliseconds=30), time.monotonic())
+    withdrawn = models.base.utcnow()
+    assert withdrawn >= given
+    time.sleep(0.06)  # past the 30 ms: the new reading is followed again
+    assert models.base.utcnow() - given > timedelta(milliseconds=20)
+    models.base.remember_database_time(given - SKEW, time.monotonic())
+    assert models.base.utcnow() - (given - SKEW) < CLOSE
