@@ -40,7 +40,8 @@ EMPLOYER_END = ("有限公司", "公司", "集团", "工厂", "厂", "工地", "
 EMPLOYER = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,24}?(?:"
                       + "|".join(EMPLOYER_END) + r"))")
 # What stands before an employer's name in a sentence, not part of it.
-EMPLOYER_LEAD = re.compile(r"^.*(?:在|给|帮|替|去|到|进|是|跟|被|的|了|从|为)")
+# ("离职后公司不给开证明": 后 / 前 / 时 end a clause of time, as 在 ends one of place.)
+EMPLOYER_LEAD = re.compile(r"^.*(?:在|给|帮|替|去|到|进|是|跟|被|的|了|从|为|后|前|时)")
 PLACE_LEAD = re.compile(r"^[\u4e00-\u9fff]{1,6}?(?:省|市|区|县|镇|乡|街道)")
 NOT_EMPLOYERS = re.compile(r"^(我们|我的|这个|那个|这家|那家|一个|一家|本|同一个|同一家|该|我|他们|"
                            r"老板的|他的|工地上|厂里|厂)$")
@@ -50,8 +51,8 @@ GENERIC_LEAD = re.compile(r"^[\u4e00-\u9fff]{0,4}?(一|这|那|某|每|哪)(家|
 ENGLISH_EMPLOYER = re.compile(
     r"\b(?:at|for|with|from)\s+((?:[A-Z][\w&.'-]*\s+){0,5}?(?:Co\.?|Company|Ltd\.?|Limited|"
     r"Factory|Inc\.?|Group|Corp\.?|Corporation|Restaurant|Hotel|Plant|Construction))")
-TENURE = re.compile(r"(干了|做了|工作了|上班了|打工了?|来了|入职)[^，。,.；;!！]{0,4}?"
-                    r"(\d+|[一二两三四五六七八九十半几]+)\s*(多)?\s*(个多月|个月|年半|年)")
+TENURE = re.compile(r"(干了|做了|工作了|上班了|打工了?|来了|入职|干满|做满|干够|做够)"
+                    r"[^，。,.；;!！]{0,4}?(\d+|[一二两三四五六七八九十半几]+)\s*(多)?\s*(个多月|个月|年半|年)")
 
 
 # Where a worker says they come from: "老家河南", "家在周口", "我是四川人", "from Henan" (not

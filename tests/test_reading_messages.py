@@ -73,6 +73,8 @@ REQUESTS = [
     ("你好，我想问个问题", {}), ("I need help", {}), ("在吗？有事找你们", {}), ("不知道", {}),
     ("1", {}), ("我在东莞打工，想问点事", {"work_place": "东莞"}),
     ("我在华润万家超市上班", {"employer": "华润万家超市"}),
+    ("我在厚街，想问点事", {"work_place": "厚街"}),
+    ("老板打电话叫我回去上班", {}),  # a call, not a beating
 ]
 
 
@@ -411,6 +413,16 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("欠了2000", {"category": WAGES, "amount_owed": D(2000)}),
     ("老板欠我工资" * 300 + "在深圳", {"category": WAGES, "work_place": "深圳"}),  # long text
     ("工地上摔伤了" + "🙏" * 500, {"category": INJURY}),
+    # Pay held back till later, papers withheld, a beating, a worker shut in, a pension.
+    ("每个月只发生活费，剩下的年底给", {"category": WAGES}),
+    ("老板说干满一年才发工资", {"category": WAGES}),  # a year is the condition, not months owed
+    ("工资出不来", {"category": WAGES}),
+    ("离职后公司不给开离职证明", {"category": CONTRACT}),  # no employer: 离职后 is a time
+    ("my employer took my passport", {"category": CONTRACT}),
+    ("被车间主任打了", {"category": LEGAL}), ("保安打了我", {"category": LEGAL}),
+    ("我朋友被困在厂里，不让出门", {"category": LEGAL}),
+    ("想咨询一下退休金的问题", {"category": INSURANCE, "insurance_kind": "养老"}),
+    ("养老金怎么领", {"category": INSURANCE, "insurance_kind": "养老"}),
 ]
 
 
