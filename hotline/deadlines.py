@@ -23,6 +23,7 @@ from hotline.optout import refusal
 from hotline.outbox import queue_sms, send_after_commit
 from hotline.replies import say
 from models import Case, CaseStatus, Contact, EventKind, Purpose, Volunteer
+from models.case import VOLUNTEER_HOLDS
 
 OUTCOMES = {"resolved": CaseStatus.RESOLVED, "referred": CaseStatus.REFERRED,
             "closed": CaseStatus.CLOSED}
@@ -33,7 +34,6 @@ AMOUNT = re.compile(r"^[¥$]?\s*(\d+(?:\.\d{1,2})?)\s*(万|w|k|千)?\s*(元|块|
 SCALE = {"万": 10_000, "w": 10_000, "k": 1_000, "千": 1_000}
 SURVEY_ANSWER = re.compile(r"^\s*([1-5])\s*(分|星)?\s*$")
 SURVEY_VALID_DAYS = 14  # a bare digit this long after the survey is taken as its answer
-WORKING = (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS)
 
 
 class BadAmount(ValueError):
@@ -154,7 +154,7 @@ def check_deadlines(now: datetime | None = None) -> dict[str, int]:
         activity = func.coalesce(Case.last_activity_at, Case.created_at)
         contacted = func.coalesce(Case.worker_contacted_at, Case.created_at)
         cases = session.scalars(select(Case).where(
-            Case.status.in_(WORKING), Case.assigned_volunteer_id.is_not(None),
+            Case.status.in_(VOLUNTEER_HOLDS), Case.assigned_volunteer_id.is_not(None),
             (activity < now - stale) | (contacted < now - monthly)
             | (Case.reminded_at < now - grace))
             .order_by(Case.id).limit(500).with_for_update(skip_locked=True)).all()

@@ -98,8 +98,11 @@ REOPEN_TRANSITIONS: dict[CaseStatus, set[CaseStatus]] = {
 
 OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.OFFERED, CaseStatus.ESCALATED,
                            CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS})
+# A volunteer holds the case and staff have not been called in: the deadlines for the
+# volunteer's replies run (hotline.deadlines, the dashboard's overdue list).
+VOLUNTEER_HOLDS = frozenset({CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS})
 # A volunteer holds the case (escalated: staff help, the volunteer still has it).
-VOLUNTEER_WORKING = frozenset({CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS, CaseStatus.ESCALATED})
+VOLUNTEER_WORKING = VOLUNTEER_HOLDS | {CaseStatus.ESCALATED}
 # The partial indexes over open cases (migration 0017): their condition, and the columns the
 # dashboard's open-case lists read.
 OPEN_VALUES = tuple(sorted(s.value for s in OPEN_STATUSES))

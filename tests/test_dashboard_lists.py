@@ -18,7 +18,6 @@ from benchmarks.datasize_pages import seed_base
 from hotline.infra.db import get_db
 from hotline.matching import current_load
 from hotline.web.stats import (
-    WORKING,
     breach_of,
     collective_alerts,
     stale_cases,
@@ -35,6 +34,7 @@ from models import (
     Volunteer,
     utcnow,
 )
+from models.case import VOLUNTEER_HOLDS
 from tests.conftest import _web_password_hash, web_login
 
 
@@ -51,7 +51,7 @@ def vary_deadlines(seed: int) -> None:
     rng = random.Random(seed)
     now = utcnow()
     with get_db().begin() as s:
-        working = list(s.scalars(select(Case).where(Case.status.in_(WORKING))
+        working = list(s.scalars(select(Case).where(Case.status.in_(VOLUNTEER_HOLDS))
                                  .order_by(Case.id)))
         open_cases = list(s.scalars(select(Case).where(Case.status.in_(OPEN_STATUSES))
                                     .order_by(Case.id)))
@@ -84,7 +84,7 @@ def judged_one_by_one(scope: ColumnElement[bool], app: Flask) -> dict[str, Any]:
         cases = list(s.scalars(select(Case).where(scope, Case.status.in_(OPEN_STATUSES))))
         breaches = []
         for case in cases:
-            if case.status not in WORKING or case.assigned_volunteer_id is None:
+            if case.status not in VOLUNTEER_HOLDS or case.assigned_volunteer_id is None:
                 continue
             b = breach_of(case, stale, monthly)
             activity = case.last_activity_at or case.created_at

@@ -40,10 +40,9 @@ from models import (
     Volunteer,
     utcnow,
 )
-from models.case import OPEN_VALUES
+from models.case import OPEN_VALUES, VOLUNTEER_HOLDS
 
 DEFAULT_TZ = "Asia/Shanghai"
-WORKING = (CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS)  # a volunteer holds the case
 
 
 def local_zone() -> ZoneInfo:
@@ -165,7 +164,8 @@ def stale_cases(session: Session, scope: ColumnElement[bool], limit: int = 20) -
     # Picked from the open cases' index alone (ix_cases_open_lists), part by part of the scope
     # (an office's queue is a range of it), then the few rows read.
     parts = [select(rank.label("rank"), since.label("since"), Case.id.label("id")).where(
-        part, open_case(), Case.status.in_(WORKING), Case.assigned_volunteer_id.is_not(None),
+        part, open_case(), Case.status.in_(VOLUNTEER_HOLDS),
+        Case.assigned_volunteer_id.is_not(None),
         unanswered | (activity < stale) | (contacted < monthly)).order_by(*order).limit(limit)
         .subquery() for part in branches(session, scope)]
     merged = union_all(*(select(p.c.rank, p.c.since, p.c.id) for p in parts)).subquery() \
