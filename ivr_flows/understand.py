@@ -41,7 +41,10 @@ EMPLOYER = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,24}?(?:"
                       + "|".join(EMPLOYER_END) + r"))")
 # What stands before an employer's name in a sentence, not part of it.
 # ("离职后公司不给开证明": 后 / 前 / 时 end a clause of time, as 在 ends one of place.)
-EMPLOYER_LEAD = re.compile(r"^.*(?:在|给|帮|替|去|到|进|是|跟|被|的|了|从|为|后|前|时)")
+EMPLOYER_LEAD = re.compile(r"^.*(?:在|给|帮|替|去|到|进|是|跟|被|的|了|从|为|后|前|时|让|叫|说|"
+                           r"个月)")
+# A person in the words ("我们出厂", "他们厂") makes them a sentence, not a name.
+PRONOUN = re.compile(r"[我你他她]")
 PLACE_LEAD = re.compile(r"^[\u4e00-\u9fff]{1,6}?(?:省|市|区|县|镇|乡|街道)")
 NOT_EMPLOYERS = re.compile(r"^(我们|我的|这个|那个|这家|那家|一个|一家|本|同一个|同一家|该|我|他们|"
                            r"老板的|他的|工地上|厂里|厂)$")
@@ -51,7 +54,8 @@ GENERIC_LEAD = re.compile(r"^[\u4e00-\u9fff]{0,4}?(一|这|那|某|每|哪)(家|
 ENGLISH_EMPLOYER = re.compile(
     r"\b(?:at|for|with|from)\s+((?:[A-Z][\w&.'-]*\s+){0,5}?(?:Co\.?|Company|Ltd\.?|Limited|"
     r"Factory|Inc\.?|Group|Corp\.?|Corporation|Restaurant|Hotel|Plant|Construction))")
-TENURE = re.compile(r"(干了|做了|工作了|上班了|打工了?|来了|入职|干满|做满|干够|做够)"
+# How long they worked, or were pregnant ("怀孕7个月"): no months unpaid.
+TENURE = re.compile(r"(干了|做了|工作了|上班了|打工了?|来了|入职|干满|做满|干够|做够|怀孕|怀了)"
                     r"[^，。,.；;!！]{0,4}?(\d+|[一二两三四五六七八九十半几]+)\s*(多)?\s*(个多月|个月|年半|年)")
 
 
@@ -223,7 +227,7 @@ def _employer(text: str) -> str | None:
                     stem == place.said
                     or tables().workplace_kind.fullmatch(stem[len(place.said):])):
                 continue  # "广州工地", "厚街鞋厂": a place and a kind of workplace, no name
-            if (len(name) >= 3 and not NOT_EMPLOYERS.match(stem)
+            if (len(name) >= 3 and not NOT_EMPLOYERS.match(stem) and not PRONOUN.search(stem)
                     and not tables().workplace_kind.fullmatch(stem)):
                 return name[:200]
     return None

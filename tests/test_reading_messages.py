@@ -423,6 +423,19 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("我朋友被困在厂里，不让出门", {"category": LEGAL}),
     ("想咨询一下退休金的问题", {"category": INSURANCE, "insurance_kind": "养老"}),
     ("养老金怎么领", {"category": INSURANCE, "insurance_kind": "养老"}),
+    # Pregnant and sent away (no months unpaid, no employer "怀孕7个月公司"), a rider hit by a
+    # car, fines, the hours, shut in by the guards (no employer "保安不让我们出厂").
+    ("怀孕7个月公司让我走人", {"category": CONTRACT}),
+    ("我在上海做外卖骑手，被车撞了，平台不管",
+     {"category": INJURY, "work_place": "上海", "employer_pays_treatment": False}),
+    ("快递公司罚款太多了", {"category": WAGES}),
+    ("劳务派遣公司扣我们的工资", {"category": WAGES}),
+    ("每天工作14个小时，一个月只休一天", {"category": LEGAL}),
+    ("保安不让我们出厂门", {"category": LEGAL}),
+    ("老板欠了我一万五千块钱，已经半年了",
+     {"category": WAGES, "amount_owed": D(15000), "months_unpaid": 6}),
+    ("我们班组12个人，工资拖了4个月了", {"category": COLLECTIVE, "months_unpaid": 4,
+                                   "people_affected": 12, "people_approximate": False}),
 ]
 
 
