@@ -77,8 +77,8 @@ def read_medical_costs(text: str, today: date) -> dict[str, Any] | None:
 
 
 def read_months(text: str, today: date) -> dict[str, Any] | None:
-    """'三个月', '半年' (6), '3' -> months."""
-    value = parse.parse_months(text)
+    """'三个月', '半年' (6), '3', '从8月开始' (the months since) -> months."""
+    value = parse.months_stated(text, today, bare=True)
     return {"months_unpaid": value} if value is not None else None
 
 

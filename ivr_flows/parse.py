@@ -436,6 +436,28 @@ def _sane_months(value: Decimal) -> int | None:
     return months if 1 <= months <= 240 else None
 
 
+# A start, and that it goes on: "从8月开始", "去年十月到现在", "今年3月份以来", "since September".
+SINCE = re.compile(r"(?:从|自从|自)?\s*(?P<when>[^，。,.;；!！?？从自]{1,12}?)\s*(?:份)?\s*"
+                   r"(?:开始|起|到现在|到今天|至今|以来|以后|到目前)|"
+                   r"\b(?:since|from)\s+(?P<en>(?:last\s+)?[a-z]{3,9}\.?(?:\s+\d{4})?)")
+
+
+def months_stated(text: str, today: date, bare: bool = False) -> int | None:
+    """Months stated in text, counted ('三个月', '半年') or from a start it names to `today`
+    ('从8月开始' in December: 4; '去年十月到现在' 14; 'since September'). A count said beside
+    a start wins: "去年十月开始上班，最近两个月没发" is two. A bare number counts if `bare`."""
+    plain = plain_text(text)
+    found = SINCE.search(plain)
+    start = parse_date(found.group("when") or found.group("en"), today) if found else None
+    if found is None or start is None:
+        return months_in(plain, bare)
+    counted = months_in(plain[:found.start()] + "，" + plain[found.end():])
+    if counted is not None:
+        return counted
+    months = (today.year - start.year) * 12 + today.month - start.month
+    return max(months, 1) if months <= 240 else None
+
+
 def parse_months(text: str) -> int | None:
     """'三个月' 3, '3', '半年' 6, '一年半' 18, '两个多月' 2, '3 months', 'half a year' -> months."""
     return months_in(text, bare=True)
@@ -472,7 +494,8 @@ def parse_people(text: str) -> tuple[int, bool] | None:
 
 CN_NUM = rf"(\d{{1,4}}|[{CN_NUMERALS}]{{1,6}})"  # bounded: no backtracking blow-up on long runs
 FULL_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-MONTH_DAY = re.compile(rf"(?:(去年|今年|前年)\s*)?{CN_NUM}\s*月(?:份)?\s*(?:{CN_NUM}\s*[号日])?")
+MONTH_DAY = re.compile(rf"(?:(去年|今年|前年|明年)\s*|(\d{{4}})\s*年\s*)?{CN_NUM}\s*月(?:份)?\s*"
+                       rf"(?:{CN_NUM}\s*[号日])?")
 AGO = re.compile(rf"{CN_NUM}\s*(天|日|周|个?星期|个?礼拜|个月)\s*(前|以前|之前)|"
                  r"(\d+)\s*(day|week|month)s?\s+ago")
 RELATIVE_DAYS = {"今天": 0, "today": 0, "昨天": 1, "昨日": 1, "yesterday": 1, "前天": 2,
@@ -543,14 +566,15 @@ def _parse_date(plain: str, today: date) -> date | None:
             return _months_back(today, count, min(today.day, 28))
         return today - timedelta(days=count * (1 if unit in ("天", "日") else 7))
     if md := MONTH_DAY.search(plain):
-        month, day = _count(md.group(2)), _count(md.group(3)) if md.group(3) else 1
+        month, day = _count(md.group(3)), _count(md.group(4)) if md.group(4) else 1
         if month is None or day is None:
             return None
-        year = today.year - {"去年": 1, "前年": 2}.get(md.group(1) or "", 0)
+        year = int(md.group(2)) if md.group(2) else (
+            today.year - {"去年": 1, "前年": 2, "明年": -1}.get(md.group(1) or "", 0))
         found = _safe_date(year, month, day)
-        if found and found > today and not md.group(1):
+        if found and found > today and not (md.group(1) or md.group(2)):
             found = _safe_date(year - 1, month, day)  # "3月5号" said in January: last March
-        return found if md.group(3) else _in_month(found, "", plain[md.end():])
+        return found if md.group(4) else _in_month(found, "", plain[md.end():])
     for word, days in sorted(RELATIVE_DAYS.items(), key=lambda kv: -len(kv[0])):
         if word in plain:
             return today - timedelta(days=days)

@@ -23,7 +23,7 @@ from ivr_flows.parse import (
     MIN_AMOUNT,
     amount_in,
     cost_total,
-    months_in,
+    months_stated,
     normalize,
     numbers_in,
     owed_at_rate,
@@ -352,7 +352,7 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
         amount = (amount or Decimal(0)) + sum(more, Decimal(0))
     if amount is not None:
         answers["amount_owed"] = amount
-    months = months_in(unpaid)
+    months = months_stated(unpaid, today)
     if months is not None and category == "social_insurance":
         answers["insurance_months"] = months  # months of contributions missing
     elif months is not None and category in (None, "wages", "collective"):

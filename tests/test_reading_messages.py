@@ -407,7 +407,12 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
      {"category": WAGES, "amount_owed": D(8000)}),
     ("they have not paid me for a month", {"category": WAGES, "months_unpaid": 1}),
     ("3月工资没发", {"category": WAGES}),  # March's wages: no count of months
-    ("2025年10月到现在没发工资", {"category": WAGES}),
+    # From a month named to today (2 March 2026) is months unpaid; a count beside it wins.
+    ("2025年10月到现在没发工资", {"category": WAGES, "months_unpaid": 5}),
+    ("从去年十月开始就没发工资了", {"category": WAGES, "months_unpaid": 5}),
+    ("老板从今年一月起就一直拖着工资", {"category": WAGES, "months_unpaid": 2}),
+    ("去年十月开始上班，最近两个月没发工资", {"category": WAGES, "months_unpaid": 2}),
+    ("haven't been paid since October", {"category": WAGES, "months_unpaid": 5}),
     ("从2025开始没发工资", {"category": WAGES}),
     ("我的电话13800138000，老板欠我8000", {"category": WAGES, "amount_owed": D(8000)}),
     ("欠了2000", {"category": WAGES, "amount_owed": D(2000)}),

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ivr_flows.fields import read_medical_costs
+from ivr_flows.fields import read_medical_costs, read_months
 from ivr_flows.parse import parse_amount, parse_date, parse_months, parse_people, parse_yes_no
 
 AMOUNTS = [
@@ -85,6 +85,22 @@ def test_parse_months(text: str, expected: int | None) -> None:
     assert parse_months(text) == expected
 
 
+# Asked how many months, a worker names when it began (today is 7 December 2026).
+SINCE = [
+    ("从8月开始", 4), ("8月到现在", 4), ("从去年十月到现在", 14), ("今年3月开始", 9),
+    ("十月份以来", 2), ("2025年10月到现在", 14), ("上个月开始", 1), ("两个月前开始", 2),
+    ("这个月开始", 1), ("since September", 3), ("from last september", 3),
+    ("从8月开始，三个多月了", 3),  # a count said too wins
+    ("去年年底到现在", 12), ("从过年后", None),  # 过年 is no month the reader can date
+]
+
+
+@pytest.mark.parametrize("text,expected", SINCE, ids=[m[0] for m in SINCE])
+def test_months_from_a_start_to_today(text: str, expected: int | None) -> None:
+    found = read_months(text, date(2026, 12, 7))
+    assert found == ({"months_unpaid": expected} if expected is not None else None)
+
+
 PEOPLE = [
     ("就我一个", (1, False)), ("我自己", (1, False)), ("只有我", (1, False)),
     ("我一个人", (1, False)), ("just me", (1, False)), ("5", (5, False)), ("五个人", (5, False)),
@@ -112,6 +128,8 @@ DATES = [
     ("3月5日", date(2025, 3, 5)), ("去年十月", date(2025, 10, 1)), ("10月份", date(2025, 10, 1)),
     ("今年1月", date(2026, 1, 1)), ("两周前", date(2026, 2, 16)), ("三天前", date(2026, 2, 27)),
     ("2026-01-20", date(2026, 1, 20)), ("2025年11月20日", date(2025, 11, 20)),
+    ("2025年10月", date(2025, 10, 1)), ("2025年12月底", date(2025, 12, 31)),  # the year said
+    ("2026年5月", None), ("明年3月", None),  # after today: not last year's May
     ("2025/11/20", date(2025, 11, 20)), ("yesterday", date(2026, 3, 1)),
     ("last month", date(2026, 2, 1)), ("3 days ago", date(2026, 2, 27)),
     ("两个月前", date(2026, 1, 2)), ("昨天在工地摔伤", date(2026, 3, 1)),
