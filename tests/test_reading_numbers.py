@@ -170,6 +170,13 @@ YES_NO = [
     ("no", False), ("No.", False), ("n", False), ("2", False), ("没有了", False),
     ("现在不在那里了", False), ("对，现在还在", True), ("好像没有", False), ("不可以", False),
     ("不对", False), ("但是没签", False),
+    # Still there said as a double negative; the job over said as what happened; slang.
+    ("没走", True), ("还没走呢", True), ("没离职", True), ("没有走，还在做", True),
+    ("没辞职呢", True), ("签过", True), ("要得", True),
+    ("被赶出来了", False), ("我已经回老家了", False), ("老板不让干了", False),
+    ("正在找工作", False), ("在找工作呢", False), ("早就不干了", False),
+    ("木有", False), ("米有", False), ("莫得", False), ("冇", False), ("唔係", False),
+    ("不晓得", None), ("联系不上老板", None),
     ("不知道", None), ("hello", None), ("", None), ("😊", None), ("not sure", None),
 ]
 
