@@ -61,7 +61,7 @@ def place_answers(place: Any, said: str) -> dict[str, Any]:
 
 def read_amount(text: str, today: date) -> dict[str, Any] | None:
     """'１２０００元', '一万二', '1.2万' -> the amount; None for nothing, '1' or '¥1'."""
-    value = parse.parse_amount(text)
+    value = parse.parse_amount(text, today)
     if value is None or value < MIN_AMOUNT:
         return None
     return {"amount_owed": format(value.normalize(), "f")}

@@ -314,10 +314,11 @@ DAYS = re.compile(r"^\s*(多)?\s*(天|days?\b)(?!\s*(前|后|内|之内|以内|a
 HALF_MONTH = re.compile(r"[\d一二两三四五六七八九十]\s*个半月")
 
 
-def owed_at_rate(text: str) -> Decimal | None:
+def owed_at_rate(text: str, today: date | None = None) -> Decimal | None:
     """The wages a rate and the time it went unpaid come to, for a text naming no sum owed:
-    '拖欠工资4个月，每月4500' is 18000, '一天两百，干了20天没给钱' 4000. None unless exactly one
-    rate and one such time are said (a rate per hour, or two rates, are the worker's to sum)."""
+    '拖欠工资4个月，每月4500' is 18000, '一天两百，干了20天没给钱' 4000, '每月4500，从8月开始没发'
+    (in December, given `today`) 18000. None unless exactly one rate and one such time are
+    said (a rate per hour, or two rates, are the worker's to sum)."""
     plain = plain_text(text)
     numbers = numbers_in(plain)
     rates = [n for n in numbers if n.unit == "rate"]
@@ -342,18 +343,18 @@ def owed_at_rate(text: str) -> Decimal | None:
         time: Decimal | int | None = days[0] if len(days) == 1 else None
     else:  # the months, read without the rate's own "一个月"
         rest = plain[:words[0]] + " " * (words[1] - words[0]) + plain[words[1]:]
-        time = months_in(rest)
+        time = months_stated(rest, today) if today is not None else months_in(rest)
         if time and HALF_MONTH.search(rest):
             time -= Decimal("0.5")  # months_in counts "两个半月" as 3 whole months
     owed = rate.value * time if time else None
     return owed if owed is not None and MIN_AMOUNT <= owed <= MAX_AMOUNT else None
 
 
-def parse_amount(text: str) -> Decimal | None:
+def parse_amount(text: str, today: date | None = None) -> Decimal | None:
     """12000, '12,000元', '¥12000', '1.2万', '1万2', '一万二', '八千块', '5k', '两万多' -> Decimal;
-    a rate and its time ('每月4500，4个月') as their product; None for no number or one too
-    small to be wages owed ('1', '5块')."""
-    value = amount_in(numbers_in(text)) or owed_at_rate(text)
+    a rate and its time ('每月4500，4个月'; '从8月开始' given `today`) as their product; None
+    for no number or one too small to be wages owed ('1', '5块')."""
+    value = amount_in(numbers_in(text)) or owed_at_rate(text, today)
     if value is None or value != value.to_integral_value():
         return value.quantize(Decimal("0.01")) if value is not None else None
     return Decimal(int(value))

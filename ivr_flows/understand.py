@@ -346,7 +346,7 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
     besides = owed_besides(plain, sums)  # "还有加班费3000": owed on top of the main sum
     amount = amount_in([n for n in sums if n not in besides])
     if amount is None and category in (None, "wages", "collective"):
-        amount = owed_at_rate(unpaid)  # "每月4500，拖欠4个月": what the worker is owed
+        amount = owed_at_rate(unpaid, today)  # "每月4500，拖欠4个月": what the worker is owed
     more = [n.value for n in besides if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
     if more:
         amount = (amount or Decimal(0)) + sum(more, Decimal(0))

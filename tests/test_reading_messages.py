@@ -413,6 +413,10 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("老板从今年一月起就一直拖着工资", {"category": WAGES, "months_unpaid": 2}),
     ("去年十月开始上班，最近两个月没发工资", {"category": WAGES, "months_unpaid": 2}),
     ("haven't been paid since October", {"category": WAGES, "months_unpaid": 5}),
+    ("每月4500，从8月开始就没发", {"category": WAGES, "months_unpaid": 7,  # a wage since a month
+                               "amount_owed": D(31500)}),
+    ("月薪6000，去年十月到现在一分没拿到", {"category": WAGES, "months_unpaid": 5,
+                                     "amount_owed": D(30000)}),
     ("从2025开始没发工资", {"category": WAGES}),
     ("我的电话13800138000，老板欠我8000", {"category": WAGES, "amount_owed": D(8000)}),
     ("欠了2000", {"category": WAGES, "amount_owed": D(2000)}),

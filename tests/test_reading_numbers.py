@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ivr_flows.fields import read_medical_costs, read_months
+from ivr_flows.fields import read_amount, read_medical_costs, read_months
 from ivr_flows.parse import parse_amount, parse_date, parse_months, parse_people, parse_yes_no
 
 AMOUNTS = [
@@ -41,6 +41,17 @@ AMOUNTS = [
 @pytest.mark.parametrize("text,expected", AMOUNTS, ids=[a[0] or "empty" for a in AMOUNTS])
 def test_parse_amount(text: str, expected: int | Decimal | None) -> None:
     assert parse_amount(text) == (Decimal(expected) if expected is not None else None)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("每个月5000，从9月到现在", 15000), ("一个月4500，8月开始就没发", 18000),
+    ("月薪6000，去年十月到现在", 84000), ("每月4500，从8月开始，三个月了", 13500),
+    ("一天200，从上个月开始", None),  # days unknown
+])
+def test_a_wage_since_a_month_is_what_is_owed(text: str, expected: int | None) -> None:
+    """Asked the amount, a wage and the month it stopped being paid (today: 7 December)."""
+    found = read_amount(text, date(2026, 12, 7))
+    assert found == ({"amount_owed": str(expected)} if expected is not None else None)
 
 
 # Asked what treatment has cost them so far (the employer will not pay): the sum they paid,
