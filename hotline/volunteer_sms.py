@@ -35,10 +35,12 @@ from models import Case, EventKind, InvalidTransition, Role, User, Volunteer, ut
 from notifications.templates import relay_reply
 
 VERBS = {
-    "y": "accept", "yes": "accept", "是": "accept", "接受": "accept",
-    "n": "decline", "no": "decline", "否": "decline", "拒绝": "decline",
-    "r": "relay", "转告": "relay", "call": "call", "通话": "call", "呼叫": "call",
-    "done": "resolved", "结案": "resolved", "办结": "resolved",
+    "y": "accept", "yes": "accept", "是": "accept", "接受": "accept", "接": "accept",
+    "接了": "accept", "接单": "accept",
+    "n": "decline", "no": "decline", "否": "decline", "拒绝": "decline", "不接": "decline",
+    "r": "relay", "转告": "relay", "转达": "relay", "回复": "relay",
+    "call": "call", "通话": "call", "呼叫": "call",
+    "done": "resolved", "结案": "resolved", "办结": "resolved", "完成": "resolved",
     "refer": "referred", "转介": "referred", "close": "closed", "关闭": "closed",
     "on": "on", "上线": "on", "off": "off", "下线": "off",
     "reopen": "reopen", "重开": "reopen",
@@ -47,6 +49,10 @@ NEEDS_NUMBER = {"accept", "decline", "relay", "call", "resolved", "referred", "c
                 "reopen"}
 COMMAND = re.compile(r"^\s*(?P<verb>[a-z]+|[\u4e00-\u9fff]{1,2})\s*#?\s*(?P<number>\d{1,9})?"
                      r"[\s:,，、]*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+# An answer to an offer as people text it: "好的，我接1001" and "1001我接了" are "接1001".
+OFFER_LEAD = re.compile(r"^(?:(?:好的|好|行|可以|嗯+|收到|ok)\s*[，,。.!！]?\s*)?我\s*(?=接|不接)",
+                        re.IGNORECASE)
+NUMBER_FIRST = re.compile(r"^#?(\d{1,9})\s*我?\s*(接了|接受|接|不接)\s*[了。.!！~]*$")
 
 
 def unfolded_rest(body: str, head: int) -> str:
@@ -72,6 +78,12 @@ def parse_volunteer_command(body: str) -> VolunteerCommand | None:
     """Read 'Y1024', 'ｙ １０２４', 'R1024 明天来', 'DONE 1024 12000', '上线'; None if unknown."""
     # NFKC folds full-width letters and digits (common on Chinese phone keyboards) to ASCII.
     text = unicodedata.normalize("NFKC", body or "").strip()
+    if number_first := NUMBER_FIRST.match(text):
+        verb = "接" if number_first[2].startswith("接") else "不接"
+        return VolunteerCommand(VERBS[verb], int(number_first[1]))
+    if lead := OFFER_LEAD.match(text):
+        text = text[lead.end():]
+        body = text  # nothing of the lead is relayed: accept and decline carry no words
     match = COMMAND.match(text)
     if match is None:
         return None

@@ -112,7 +112,7 @@ def test_one_chinese_character_makes_the_whole_message_ucs2(a: str, b: str, han:
 
 # --- volunteer SMS keywords -----------------------------------------------------------------
 
-ACCEPT, DECLINE = ["Y", "YES", "是", "接受"], ["N", "NO", "否", "拒绝"]
+ACCEPT, DECLINE = ["Y", "YES", "是", "接受", "接", "接单"], ["N", "NO", "否", "拒绝", "不接"]
 
 
 def variant(word: str, number: int, upper: bool, hash_: bool, space: str, width: bool) -> str:

@@ -18,7 +18,11 @@ from hotline.infra.db import get_db
 from hotline.infra.queues import broker_keys
 from hotline.offers import expire_due_offers, offer_case
 from hotline.routing import route_case
-from hotline.volunteer_sms import parse_offer_answer, parse_volunteer_command
+from hotline.volunteer_sms import (
+    VolunteerCommand,
+    parse_offer_answer,
+    parse_volunteer_command,
+)
 from models import Case, CaseCategory, CaseStatus, EventKind, OfferStatus, Purpose, Volunteer
 from models.base import utcnow
 from tests.provider_support import World, fake_alibaba, on_provider  # noqa: F401
@@ -55,6 +59,12 @@ PARSE_TABLE = [
     ("ｎ　１０２４", (False, 1024)), ("no 1024", (False, 1024)), ("拒绝 #1024", (False, 1024)),
     ("Y1024。", (True, 1024)), ("Y", None), ("hello", None), ("Y 1024 and call me", None),
     ("1024", None), ("", None),
+    # As volunteers text it on a plain phone: 接 / 不接, a lead of 好的 / 我, the number first.
+    ("接1024", (True, 1024)), ("我接1024", (True, 1024)), ("好的，我接1024", (True, 1024)),
+    ("好的,我接 #1024", (True, 1024)), ("1024我接了", (True, 1024)), ("1024 接", (True, 1024)),
+    ("接了1024", (True, 1024)), ("不接1024", (False, 1024)), ("我不接1024", (False, 1024)),
+    ("1024不接", (False, 1024)), ("我觉得1024不行", None), ("好的", None),
+    ("接1024，马上打电话", None),  # words after the number: the help text, as for Y
 ]
 
 
@@ -70,6 +80,9 @@ def test_other_commands_parse() -> None:
     assert parse_volunteer_command("上线").action == "on"  # type: ignore[union-attr]
     assert parse_volunteer_command("off").action == "off"  # type: ignore[union-attr]
     assert parse_volunteer_command("CALL1024").number == 1024  # type: ignore[union-attr]
+    assert parse_volunteer_command("完成1024").action == "resolved"  # type: ignore[union-attr]
+    assert parse_volunteer_command("回复1024 明天打给你") == VolunteerCommand(
+        "relay", 1024, "明天打给你")
 
 
 def test_offer_sms_has_the_facts_and_never_the_workers_phone(app: Flask) -> None:
@@ -113,6 +126,19 @@ def test_accept_by_sms_assigns_and_a_stray_reply_changes_nothing(on_provider: Wo
     case = case_state(case_id)
     assert (case.status, case.assigned_volunteer_id) == (CaseStatus.ASSIGNED, offered)
     assert "没有待您回复" in texts_on(on_provider, volunteer_phone(offered), f"Y{number}")
+
+
+def test_a_volunteer_accepts_or_declines_in_their_own_words(on_provider: World) -> None:
+    """好的，我接1001 takes the case and 1002不接 passes one on, through the real webhook."""
+    vid = add_volunteer()
+    (taken, taken_no), (passed, passed_no) = add_case(), add_case()
+    route(taken)
+    route(passed)
+    assert "已分配给您" in texts_on(on_provider, volunteer_phone(vid), f"好的，我接{taken_no}")
+    assert (case_state(taken).status, case_state(taken).assigned_volunteer_id) == (
+        CaseStatus.ASSIGNED, vid)
+    assert "已拒绝" in texts_on(on_provider, volunteer_phone(vid), f"{passed_no}不接")
+    assert case_state(passed).status == CaseStatus.NEW
 
 
 def test_urgent_case_goes_to_several_first_accept_wins_others_told(app: Flask) -> None:
