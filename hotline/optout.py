@@ -12,10 +12,10 @@ the WHOLE message, once brackets, punctuation, spaces, full-width forms and case
 away and polite words around it are dropped (请/回复/麻烦 before, 谢谢/了/吧 after, PLEASE,
 THANKS), is one of the opt-out words: Twilio's (STOP, UNSUBSCRIBE, CANCEL, END, QUIT, ...),
 TD, 退订 and TD退订 (the Chinese SMS convention 回复TD退订), 取消订阅, 停止(发送), and plain
-requests to stop sending such as 不要再发了 / 别再发了 (a worker who writes that means it; answering
-them with more bulk SMS would be harassment). A sentence that merely contains the word in
-another sense is not one: 老板不退订金 (deposit), 退订单怎么办 (a cancelled order), "stop
-paying me", "when will it end".
+requests to stop sending such as 不要再发了 / 别再给我发短信了 / 不想收到短信 / stop texting me (a
+worker who writes that means it; answering them with more bulk SMS would be harassment). A
+sentence that merely contains the word in another sense is not one: 老板不退订金 (deposit),
+退订单怎么办 (a cancelled order), "stop paying me", "when will it end".
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ OPT_OUT_CORES = frozenset({
     "取消订阅", "取消短信订阅", "停止", "停止发送", "停止发短信", "不要再发了", "不要再发",
     "别再发了", "别再发", "不要发了", "别发了", "不要再发短信了", "不要再发短信",
     "别再发短信了", "别再给我发了", "不要再给我发了", "别给我发短信了", "不要给我发短信了",
-    "拒收", "拒收短信",
+    "拒收", "拒收短信", "别再给我发短信", "不要再给我发短信", "别给我发短信", "不要给我发短信",
+    "不想收到短信", "不想收短信", "不想再收到短信", "不要再发信息", "别再发信息", "不要发信息",
+    "STOP SENDING", "STOP TEXTING", "STOP MESSAGING", "STOP TEXTING ME", "STOP SENDING ME",
+    "NO MORE SMS", "NO MORE TEXTS", "NO MORE MESSAGES", "DONT TEXT ME", "DON T TEXT ME",
+    "DO NOT TEXT ME",
 })
 # Polite words around the request: English as whole words, Chinese as a prefix or suffix.
 LEADING_WORDS = frozenset({"PLEASE", "PLS", "PLZ", "REPLY", "OK", "OKAY", "HI", "HELLO"})
