@@ -615,7 +615,7 @@ UNSURE = re.compile(r"不知道|不清楚|不确定|不记得|记不清|记不�
 # Words that hold a yes/no character without saying yes or no ("现在" holds 在, "但是" 是).
 NOT_YES_NO = re.compile(r"现在|实在|存在|正在|所在|在哪|但是|还是|可是|要是|于是|总是|老是|是否|"
                         r"对方|对于|针对|面对|所有|有点|有些|好像|只好|最好|好多|银行|行业")
-# Longer than the 没 they start with, so they win at its place: 没走 / 还没辞 is still there.
+# Longer than the 没 they start with, so they win at its place: 没走 / 还没离职 is still there.
 YES_WORDS = ("是", "对", "有", "在", "还在", "嗯", "好", "行", "可以", "签了", "签过", "没走",
              "没有走", "没离职", "没辞职", "没辞工", "没离开", "要得", "yes", "y", "yeah",
              "yep", "sure", "ok", "still")
