@@ -495,13 +495,20 @@ def parse_people(text: str) -> tuple[int, bool] | None:
 
 CN_NUM = rf"(\d{{1,4}}|[{CN_NUMERALS}]{{1,6}})"  # bounded: no backtracking blow-up on long runs
 FULL_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+SHORT_DATE = re.compile(r"\s*(\d{1,2})\s*[./]\s*(\d{1,2})\s*(?:号|日)?\s*")
 MONTH_DAY = re.compile(rf"(?:(去年|今年|前年|明年)\s*|(\d{{4}})\s*年\s*)?{CN_NUM}\s*月(?:份)?\s*"
                        rf"(?:{CN_NUM}\s*[号日])?")
 AGO = re.compile(rf"{CN_NUM}\s*(天|日|周|个?星期|个?礼拜|个月)\s*(前|以前|之前)|"
                  r"(\d+)\s*(day|week|month)s?\s+ago")
-RELATIVE_DAYS = {"今天": 0, "today": 0, "昨天": 1, "昨日": 1, "yesterday": 1, "前天": 2,
-                 "大前天": 3, "上周": 7, "上个星期": 7, "上星期": 7, "上礼拜": 7, "上个礼拜": 7,
-                 "last week": 7}
+RELATIVE_DAYS = {"今天": 0, "today": 0, "今早": 0, "今晚": 0, "昨天": 1, "昨日": 1, "昨晚": 1,
+                 "昨夜": 1, "yesterday": 1, "前天": 2, "前晚": 2, "大前天": 3, "上周": 7,
+                 "上个星期": 7, "上星期": 7, "上礼拜": 7, "上个礼拜": 7, "last week": 7,
+                 "上上周": 14, "上上个星期": 14, "上上个礼拜": 14, "半个月前": 15}
+# A day of the week: "上周三", "上个礼拜五", "周一", "星期天", "上周末", "last Friday", "on Monday".
+WEEKDAY = re.compile(r"(上上|上|这|本)?个?(?:周|星期|礼拜)([一二三四五六日天末])|"
+                     r"\b(last|this|on)?\s*(mon|tues|wednes|thurs|fri|satur|sun)day\b")
+WEEKDAYS_ZH = "一二三四五六日"
+WEEKDAYS_EN = ("mon", "tues", "wednes", "thurs", "fri", "satur", "sun")
 ENGLISH_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
                   "dec")
 
@@ -534,6 +541,25 @@ def _in_month(found: date | None, before: str, after: str) -> date | None:
     return found.replace(day={"下旬": 25, "中旬": 15, "中": 15}.get(word, found.day))
 
 
+def _weekday(found: re.Match[str], today: date) -> date | None:
+    """The day a weekday names: in the week said ("上周三" last week's Wednesday, "上周末" its
+    Saturday), else the latest such day not after today ("周一", "last Friday")."""
+    if found.group(2):
+        day = "六" if found.group(2) == "末" else "日" if found.group(2) == "天" else found.group(2)
+        index, week = WEEKDAYS_ZH.index(day), found.group(1)
+    else:
+        index, week = WEEKDAYS_EN.index(found.group(4)), found.group(3)
+    monday = today - timedelta(days=today.weekday())
+    if week in ("上", "上上"):
+        return monday - timedelta(days=7 * len(week)) + timedelta(days=index)
+    said = monday + timedelta(days=index)
+    if week in ("这", "本", "this"):
+        return said if said <= today else None
+    if said > today or (week == "last" and said == today):
+        said -= timedelta(days=7)
+    return said
+
+
 def _months_back(today: date, months: int, day: int = 1) -> date:
     index = today.year * 12 + today.month - 1 - months
     return date(index // 12, index % 12 + 1, 1) + timedelta(days=day - 1)
@@ -557,6 +583,10 @@ def parse_date(text: str, today: date) -> date | None:
 def _parse_date(plain: str, today: date) -> date | None:
     if full := FULL_DATE.search(plain):
         return _safe_date(*(int(g) for g in full.groups()))
+    if short := SHORT_DATE.fullmatch(plain):  # a whole answer "12.1", "11/28": month and day
+        found = _safe_date(today.year, int(short.group(1)), int(short.group(2)))
+        return found if found is None or found <= today else _safe_date(
+            today.year - 1, found.month, found.day)
     if ago := AGO.search(plain):
         if ago.group(4):
             count = int(ago.group(4))
@@ -576,6 +606,8 @@ def _parse_date(plain: str, today: date) -> date | None:
         if found and found > today and not (md.group(1) or md.group(2)):
             found = _safe_date(year - 1, month, day)  # "3月5号" said in January: last March
         return found if md.group(4) else _in_month(found, "", plain[md.end():])
+    if weekday := WEEKDAY.search(plain):
+        return _weekday(weekday, today)
     for word, days in sorted(RELATIVE_DAYS.items(), key=lambda kv: -len(kv[0])):
         if word in plain:
             return today - timedelta(days=days)
@@ -593,6 +625,12 @@ def _parse_date(plain: str, today: date) -> date | None:
     if "这个月" in plain or "本月" in plain or "this month" in plain:
         return today.replace(day=1)
     english = re.search(r"\b(" + "|".join(ENGLISH_MONTHS) + r")[a-z]*\.?\s*(\d{1,2})?\b", plain)
+    day_first = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?("
+                          + "|".join(ENGLISH_MONTHS) + r")[a-z]*\b", plain)
+    if day_first:  # "28th November", "1 of May"
+        found = _safe_date(today.year, ENGLISH_MONTHS.index(day_first.group(2)) + 1,
+                           int(day_first.group(1)))
+        return found if found is None or found <= today else found.replace(year=today.year - 1)
     if english:
         month, day = ENGLISH_MONTHS.index(english.group(1)) + 1, int(english.group(2) or 1)
         found = _safe_date(today.year, month, day)

@@ -154,6 +154,16 @@ DATES = [
     ("１月底", date(2026, 1, 31)), ("2月下旬", date(2026, 2, 25)),
     ("end of last month", date(2026, 2, 28)), ("end of January", date(2026, 1, 31)),
     ("mid January", date(2026, 1, 15)), ("去年", None),
+    # A day of the week (2 March 2026 is a Monday): in the week said, else the latest one.
+    ("上周三", date(2026, 2, 25)), ("上个礼拜五", date(2026, 2, 27)), ("上周末", date(2026, 2, 28)),
+    ("上上周二", date(2026, 2, 17)), ("周一", TODAY), ("星期天", date(2026, 3, 1)),
+    ("礼拜六晚上在车间", date(2026, 2, 28)), ("这周三", None),  # not yet
+    ("last Friday", date(2026, 2, 27)), ("on Monday", TODAY), ("last monday", date(2026, 2, 23)),
+    ("昨晚", date(2026, 3, 1)), ("前晚", date(2026, 2, 28)), ("半个月前", date(2026, 2, 15)),
+    ("上上周", date(2026, 2, 16)),
+    # A bare month.day or month/day answer; a day before an English month.
+    ("12.1", date(2025, 12, 1)), ("2/28", date(2026, 2, 28)), ("2.28号", date(2026, 2, 28)),
+    ("13.1", None), ("28th February", date(2026, 2, 28)), ("1st of May", date(2025, 5, 1)),
     ("2026-11-20", None),  # never a future date
     ("你好", None), ("", None), ("不记得了", None),
 ]
