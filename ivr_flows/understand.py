@@ -94,10 +94,16 @@ class _Tables:
     about_us: tuple[str, ...]  # longest first
     beside_about_us: tuple[str, ...]  # with the pleasantries, longest first
     workplace_kind: re.Pattern[str]  # a stem that names only a trade ("电子", "建筑")
+    injury_place: re.Pattern[str]  # where a worker was hurt, after 在 / 从 ("在工地上摔的")
 
 
 def _folded(word: str) -> str:
     return normalize(str(word)).lower()
+
+
+def _any(words: list[str]) -> list[str]:
+    """Words as regex alternatives, longest first (so the longest is found where two start)."""
+    return [re.escape(_folded(w)) for w in sorted(words, key=len, reverse=True)]
 
 
 @cache
@@ -126,6 +132,9 @@ def tables() -> _Tables:
         about_us=tuple(sorted({_folded(w) for lang in ("zh", "en") for w in about[lang]},
                               key=len, reverse=True)),
         beside_about_us=tuple(sorted(set(beside), key=len, reverse=True)),
+        injury_place=re.compile(
+            "(?:在|从|于)[\u4e00-\u9fff]{0,4}?(" + "|".join(_any(data["injury_places"]["after"]))
+            + ")|(" + "|".join(_any(data["injury_places"]["alone"])) + ")"),
         workplace_kind=re.compile("(?:" + "|".join(
             re.escape(_folded(w)) for w in sorted(data["workplace_kinds"], key=len, reverse=True))
             + ")+"),
@@ -279,6 +288,8 @@ def _details(plain: str, category: str | None, today: date) -> dict[str, Any]:
             "in_hospital", "employer_pays_treatment", "injury_claim_filed")}
         if when is not None:
             found["injured_on"] = when.isoformat()
+        if place := tables().injury_place.search(plain):
+            found["injury_place"] = place.group(1) or place.group(2)
     elif category in ("wages", "collective"):
         found = {k: v for k, v in found.items() if k == "still_employed"}
         if when is not None and found.get("still_employed") is False:

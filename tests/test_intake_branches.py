@@ -133,12 +133,11 @@ SMS_WALKS = [
          "injury_claim_filed": False}),
     Walk("injury zh, the first text says what treatment cost them", "injury", [
         ("【求助】在东莞工地摔断了腿，住院花了两万多，老板一分没出😭", "老家"),
-        ("四川", "公司"), ("宏达建筑公司", "哪天受的伤"), ("前天", "在哪里受的伤"),
-        ("脚手架上", "工伤认定"), ("没有", "工伤，广东东莞，宏达建筑公司，受伤日期"),
-        ("对", "1001")],
+        ("四川", "公司"), ("宏达建筑公司", "哪天受的伤"), ("前天", "工伤认定"),  # 工地: said
+        ("没有", "工伤，广东东莞，宏达建筑公司，受伤日期"), ("对", "1001")],
         {"category": "injury", "urgency": Urgency.URGENT, "work_city": "东莞",
          "employer": "宏达建筑公司", "amount_owed": None, "months_unpaid": None},
-        {"injured_on": days_ago(2), "injury_place": "脚手架上", "in_hospital": True,
+        {"injured_on": days_ago(2), "injury_place": "工地", "in_hospital": True,
          "employer_pays_treatment": False, "injury_claim_filed": False,
          "medical_costs": 20000}),
     # A reply that answers a later question is kept and that question is not asked; the

@@ -179,7 +179,7 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     # a workplace named by its trade alone is no employer's name: the intake asks for it
     ("我在电子厂上班，老板欠我工资", {"category": WAGES}),
     ("在装修公司做事，工资拖了两个月", {"category": WAGES, "months_unpaid": 2}),
-    ("我在建筑工地干活，从脚手架上摔下来腿断了", {"category": INJURY}),
+    ("我在建筑工地干活，从脚手架上摔下来腿断了", {"category": INJURY, "injury_place": "工地"}),
     ("宏达建筑工程有限公司欠我工资", {"category": WAGES, "employer": "宏达建筑工程有限公司"}),
     ("老板说没钱，让我们等过年", {"category": WAGES}),
     ("They did not pay overtime", {"category": WAGES}),
@@ -202,7 +202,7 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("公司倒闭了，老板失联", {"category": WAGES}),
     ("工资还差2000没给", {"category": WAGES, "amount_owed": D(2000)}),
     ("耳朵听不见了，厂里噪音太大", {"category": INJURY}),  # an occupational disease
-    ("在工地上中暑晕倒了", {"category": INJURY}),
+    ("在工地上中暑晕倒了", {"category": INJURY, "injury_place": "工地"}),
     ("老板不让走，扣着身份证", {"category": CONTRACT}),
     ("晚上加班到两点，第二天还要上班", {"category": LEGAL}),  # working time, no word of pay
     ("天天加班，加班费也不给", {"category": WAGES}),
@@ -305,7 +305,7 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
                                  "people_approximate": True}),
     ("我在佛山的工地上摔伤了，腿骨折，住院花了一万二，都是自己垫的",
      {"category": INJURY, "work_place": "佛山", "in_hospital": True,
-      "employer_pays_treatment": False, "medical_costs": 12000}),
+      "employer_pays_treatment": False, "medical_costs": 12000, "injury_place": "工地"}),
     # what they paid for treatment, written the ways workers write it
     ("【工伤】手被冲床压伤，医药费一万二都是我自己出的",
      {"category": INJURY, "medical_costs": 12000}),
@@ -327,7 +327,8 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("受伤住院了，公司付了医药费", {"category": INJURY, "in_hospital": True,
                             "employer_pays_treatment": True}),
     ("昨天在工地摔伤，现在住院",
-     {"category": INJURY, "injured_on": "2026-03-01", "in_hospital": True}),
+     {"category": INJURY, "injured_on": "2026-03-01", "in_hospital": True,
+      "injury_place": "工地"}),
     ("手指被机器压断了", {"category": INJURY}),
     ("3月1号从楼上掉下来，骨折了", {"category": INJURY, "injured_on": "2026-03-01"}),
     ("受伤了工资也没发", {"category": INJURY}),
@@ -336,7 +337,7 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("I got hurt and the boss won't pay for treatment",
      {"category": INJURY, "employer_pays_treatment": False}),
     ("上周在广州工地出了事故", {"category": INJURY, "injured_on": "2026-02-23",
-                                "work_place": "广州"}),
+                                "work_place": "广州", "injury_place": "工地"}),
     # social insurance
     ("公司不给买社保", {"category": INSURANCE}),
     ("工资里扣了社保但没交", {"category": INSURANCE}),
@@ -352,7 +353,14 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
      {"category": COLLECTIVE, "amount_owed": D(180000), "months_unpaid": 6,
       "people_affected": 12, "people_approximate": False}),
     ("我老公在工地上从架子上摔下来了，现在在医院，老板不管",
-     {"category": INJURY, "in_hospital": True, "employer_pays_treatment": False}),
+     {"category": INJURY, "in_hospital": True, "employer_pays_treatment": False,
+      "injury_place": "工地"}),
+    # Where it happened, said after 在 / 从, or on the way to or from work.
+    ("在车间被机器压断了手指", {"category": INJURY, "injury_place": "车间"}),
+    ("从脚手架上掉下来了", {"category": INJURY, "injury_place": "脚手架"}),
+    ("送外卖的路上被车撞了", {"category": INJURY, "injury_place": "送外卖的路上"}),
+    ("上周三在厂里被烫伤", {"category": INJURY, "injury_place": "厂里",
+                          "injured_on": "2026-02-25"}),
     ("公司要把我调到外地，不去就让我辞职", {"category": CONTRACT}),
     ("hi i work in guangzhou factory, boss owe me 2 month salary 9000",
      {"category": WAGES, "amount_owed": D(9000), "months_unpaid": 2, "work_place": "Guangzhou"}),

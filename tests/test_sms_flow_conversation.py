@@ -148,8 +148,7 @@ def test_an_urgent_text_is_routed_at_once_while_the_questions_go_on(
     assert reply is not None and "1001" in reply and "老家" in reply
     case = the_case()
     assert routed(redis_client) == [("urgent", f"({case.id},)")]
-    for body in ["四川", "宏达建筑公司", "前天", "脚手架", "在住院", "老板不管", "一万二", "没有",
-                 "对"]:
+    for body in ["四川", "宏达建筑公司", "前天", "在住院", "老板不管", "一万二", "没有", "对"]:
         assert "没看懂" not in (text(on_provider, body) or "")
     assert routed(redis_client) == [("urgent", f"({case.id},)")]  # once, not again at the end
     case = the_case()
