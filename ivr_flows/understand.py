@@ -106,6 +106,15 @@ def _any(words: list[str]) -> list[str]:
     return [re.escape(_folded(w)) for w in sorted(words, key=len, reverse=True)]
 
 
+def _injury_place(places: dict[str, list[str]]) -> re.Pattern[str]:
+    """Where a worker was hurt: a place after 在 / 从 / 于 (a few words between), a way to or
+    from work anywhere, an English place after at / in / on / from."""
+    return re.compile(
+        "(?:在|从|于)[\u4e00-\u9fff]{0,4}?(" + "|".join(_any(places["after"])) + ")"
+        "|(" + "|".join(_any(places["alone"])) + ")"
+        r"|\b(?:at|in|on|from) (?:the |a |my )?(" + "|".join(_any(places["en"])) + r")\b")
+
+
 @cache
 def tables() -> _Tables:
     """The keyword tables of flows/reading/words.yaml, loaded once."""
@@ -132,9 +141,7 @@ def tables() -> _Tables:
         about_us=tuple(sorted({_folded(w) for lang in ("zh", "en") for w in about[lang]},
                               key=len, reverse=True)),
         beside_about_us=tuple(sorted(set(beside), key=len, reverse=True)),
-        injury_place=re.compile(
-            "(?:在|从|于)[\u4e00-\u9fff]{0,4}?(" + "|".join(_any(data["injury_places"]["after"]))
-            + ")|(" + "|".join(_any(data["injury_places"]["alone"])) + ")"),
+        injury_place=_injury_place(data["injury_places"]),
         workplace_kind=re.compile("(?:" + "|".join(
             re.escape(_folded(w)) for w in sorted(data["workplace_kinds"], key=len, reverse=True))
             + ")+"),
@@ -289,7 +296,7 @@ def _details(plain: str, category: str | None, today: date) -> dict[str, Any]:
         if when is not None:
             found["injured_on"] = when.isoformat()
         if place := tables().injury_place.search(plain):
-            found["injury_place"] = place.group(1) or place.group(2)
+            found["injury_place"] = next(group for group in place.groups() if group)
     elif category in ("wages", "collective"):
         found = {k: v for k, v in found.items() if k == "still_employed"}
         if when is not None and found.get("still_employed") is False:

@@ -317,7 +317,11 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("受伤了，药费花了50块", {"category": INJURY, "medical_costs": 50}),
     ("受伤了，医药费8000，一共花了一万", {"category": INJURY, "medical_costs": 10000}),
     ("Hurt my hand at the factory, I paid 4,500 yuan for the doctor",
-     {"category": INJURY, "medical_costs": 4500}),
+     {"category": INJURY, "medical_costs": 4500, "injury_place": "factory"}),
+    ("I fell from the scaffolding last Friday",  # (2 March 2026 is a Monday)
+     {"category": INJURY, "injury_place": "scaffolding", "injured_on": "2026-02-27"}),
+    ("my hand was crushed in a machine at the factory",
+     {"category": INJURY, "injury_place": "factory"}),
     # treatment named: a hurt worker, whose wages owed are kept too
     ("欠我工资八千，老板说医药费他出",
      {"category": INJURY, "amount_owed": D(8000), "employer_pays_treatment": True}),
