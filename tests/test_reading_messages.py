@@ -30,6 +30,7 @@ PLEASANTRIES = [
     "嗯嗯", "OK", "ok thanks", "Ok, thank you!", "thx", "👍", "🙏", "😊", "🙏🙏", "👍👍👍",
     "新年快乐", "春节快乐", "中秋快乐", "祝你们新年快乐🧧", "祝大家新年快乐，万事如意！", "过年好",
     "你好", "您好", "在吗", "在吗？", "哈哈", "辛苦了", "辛苦了！", "好的谢谢老师", "【谢谢】",
+    "笑死了", "哈哈哈笑死我了",
     "Thanks!", "Happy new year", "Happy New Year!!", "hello", "Hi", "ＯＫ", "謝謝", "好的，知道了",
     "明白了，谢谢", "  ", "", "。。。", "~~", "谢谢🙏🙏🙏", "恭喜发财🧧", "Merry Christmas",
     "谢谢您的帮助", "谢谢你们的帮忙🙏", "工资拿到了，谢谢", "问题解决了，感谢！", "[微笑][强]",
@@ -457,6 +458,13 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
      {"category": WAGES, "amount_owed": D(15000), "months_unpaid": 6}),
     ("我们班组12个人，工资拖了4个月了", {"category": COLLECTIVE, "months_unpaid": 4,
                                    "people_affected": 12, "people_approximate": False}),
+    # A contractor gone, a factory moving away, a worker made to pay for a machine, a death.
+    ("总包跑了，分包也不管", {"category": WAGES}),
+    ("厂里说要搬到越南，把我们都辞了", {"category": CONTRACT}),
+    ("老板让我赔机器的钱，扣了我三千", {"category": WAGES, "amount_owed": D(3000)}),
+    ("工友在工地猝死", {"category": INJURY, "injury_place": "工地"}),
+    ("工友干活时突然倒下了，送医院没抢救过来", {"category": INJURY, "in_hospital": True}),
+    ("我爸去世了要回家，老板不给工资", {"category": WAGES}),  # a death at home: no injury
 ]
 
 
