@@ -236,7 +236,10 @@ def interpret(flow: Flow, node: Node, reply: Reply, channel: str, today: date) -
     """(answers, next node) for a reply to `node`; None when it is not an answer."""
     handler = _HANDLERS[node.type]
     found = handler(node, reply, channel, today)
-    if found is None and node.type in ("date", "number") and said_unsure(reply.heard):
+    spec = FIELDS.get(node.field or "")
+    unknown = spec.unknown if spec is not None and spec.unknown else (
+        said_unsure if node.type in ("date", "number") else None)
+    if found is None and unknown is not None and unknown(reply.heard):
         # "不记得了", "不知道多少": asked again, the worker still would not know. The question
         # stays unanswered (the confirmation says so, the volunteer asks) and the intake goes on.
         return {}, node.next or ""

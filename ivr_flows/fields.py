@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ class FieldSpec:
     # A menu answer that names no choice may still name a value outright ("我是河北人").
     free: Callable[[str], Any] | None = None
     read: Reader | None = None  # number, date and text answers that must make sense
+    # A name the worker may not know ("不知道", "没有名字"): said so, the question is left for
+    # the volunteer and the intake goes on, as at a date or number question.
+    unknown: Callable[[str], bool] | None = None
 
 
 PROVINCES = (
@@ -82,12 +86,35 @@ def read_months(text: str, today: date) -> dict[str, Any] | None:
     return {"months_unpaid": value} if value is not None else None
 
 
+# "没有名字", "不知道叫什么", "没招牌": a workplace the worker cannot name.
+NO_NAME = re.compile(r"没有?名字|不知道(叫|是)?什么|不知道名字|没有?招牌|没有?牌子|no name|"
+                     r"don'?t know the name", re.IGNORECASE)
+# "只知道老板姓王", "王老板", "包工头姓李": all a worker may know of who employs them.
+BOSS_SURNAME = re.compile(r"(老板|老闆|包工头|工头|老总)姓([\u4e00-\u9fff])|"
+                          r"([\u4e00-\u9fff])(老板|老闆|包工头|工头|总)(?:[，,。.\s]|$)")
+
+
+def name_unknown(text: str) -> bool:
+    """The worker says they cannot name it ('不知道', '没有名字', '不记得了')."""
+    return parse.said_unsure(text) or bool(NO_NAME.search(text))
+
+
 def named(field: str) -> Reader:
     """A reader for a name typed or said (an employer, a place of injury): a reply with no
-    letter at all ('2', '１', '#', '。') is a key pressed by habit, asked again, not stored."""
+    letter at all ('2', '１', '#', '。') is a key pressed by habit, asked again, not stored;
+    one saying the name is not known is no name either ('不知道公司名字，只知道老板姓王' is
+    王老板, all there is)."""
     def read(text: str, today: date) -> dict[str, Any] | None:
         has_letter = any(unicodedata.category(ch).startswith("L") for ch in text)
-        return {field: text} if has_letter else None
+        if not has_letter:
+            return None
+        if name_unknown(text):
+            boss = BOSS_SURNAME.search(text)
+            if boss is None:
+                return None
+            surname, title = boss.group(2, 1) if boss.group(1) else boss.group(3, 4)
+            return {field: surname + title}
+        return {field: text}
     return read
 
 
@@ -138,7 +165,8 @@ _DETAIL_SPECS: dict[str, FieldSpec] = {
     "still_employed": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "left_on": FieldSpec("date", read=date_reader("left_on")),
     "injured_on": FieldSpec("date", read=date_reader("injured_on")),
-    "injury_place": FieldSpec("text", max_length=100, read=named("injury_place")),
+    "injury_place": FieldSpec("text", max_length=100, read=named("injury_place"),
+                              unknown=name_unknown),
     "in_hospital": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "employer_pays_treatment": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "injury_claim_filed": FieldSpec("yesno", values=YES_NO, free=yes_no),
@@ -158,7 +186,7 @@ FIELDS: dict[str, FieldSpec] = {
     "work_place": FieldSpec("text", max_length=100, read=read_place),
     "work_province": FieldSpec("text", max_length=40),
     "work_city": FieldSpec("text", max_length=60),
-    "employer": FieldSpec("text", max_length=200, read=named("employer")),
+    "employer": FieldSpec("text", max_length=200, read=named("employer"), unknown=name_unknown),
     "summary": FieldSpec("text", max_length=2000),
     "amount_owed": FieldSpec("number", integer=False, read=read_amount),
     "months_unpaid": FieldSpec("number", read=read_months),

@@ -380,6 +380,24 @@ def test_an_answer_that_makes_no_sense_is_asked_again(app: Flask, post_signed: A
     assert "没看懂" not in reply and question not in reply, reply
 
 
+@pytest.mark.parametrize("said,employer,read_back", [
+    ("不知道公司名字，只知道老板姓王", "王老板", "王老板"),  # all the worker knows
+    ("没有名字", None, "不清楚是哪家公司"), ("不记得了", None, "不清楚是哪家公司"),
+    ("宏达电子厂", "宏达电子厂", "宏达电子厂"),
+])
+def test_an_employer_the_worker_cannot_name_is_left_for_the_volunteer(
+        app: Flask, post_signed: Any, said: str, employer: str | None, read_back: str) -> None:
+    """Asked the employer, "没有名字" or "不记得了" is not stored as its name (nor asked again
+    as not understood): the intake goes on, and the confirmation says it is not known."""
+    for body in ["老板欠我三个月工资", "广东深圳", "河南"]:
+        sms(post_signed, body)
+    reply = sms(post_signed, said) or ""
+    assert "没看懂" not in reply and "多少钱" in reply, reply
+    confirm = [sms(post_signed, body) or "" for body in ["12000", "5", "1"]][-1]
+    assert f"广东深圳，{read_back}，欠12000元" in confirm, confirm
+    assert the_case().employer == employer
+
+
 def test_a_wage_and_the_months_unpaid_answer_how_much_is_owed(app: Flask,
                                                               post_signed: Any) -> None:
     for body in ["工资没发", "广东深圳", "河南", "某某电子厂"]:
