@@ -176,11 +176,11 @@ def _gazetteer() -> _Gazetteer:
             sounds[tuple(_syllables(area.short))].append(area)
     for key, code in EXONYMS.items():
         latin[key] = [areas[code]]
-    _add_towns(zh, areas)
+    _add_towns(zh)
     return _Gazetteer(areas, dict(zh), dict(latin), dict(sounds), max(map(len, zh)))
 
 
-def _add_towns(zh: dict[str, list[tuple[_Area, bool]]], areas: dict[str, _Area]) -> None:
+def _add_towns(zh: dict[str, list[tuple[_Area, bool]]]) -> None:
     """Each town under its prefecture's code, at county level. Its name ("厚街", "厚街镇")
     counts on its own only when no other place is called so and it is no everyday word;
     "长安" (also two districts) or "东城街道" (a name many cities use) count beside their city
