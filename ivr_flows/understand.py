@@ -43,8 +43,8 @@ EMPLOYER = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]{2,24}?(?:"
 # ("离职后公司不给开证明": 后 / 前 / 时 end a clause of time, as 在 ends one of place.)
 EMPLOYER_LEAD = re.compile(r"^.*(?:在|给|帮|替|去|到|进|是|跟|被|的|了|从|为|后|前|时|让|叫|说|"
                            r"个月)")
-# A person in the words ("我们出厂", "他们厂") makes them a sentence, not a name.
-PRONOUN = re.compile(r"[我你他她]")
+# A person in the words ("我们出厂", "他们厂", "俺们工地") makes them a sentence, not a name.
+PRONOUN = re.compile(r"[我你他她俺咱]")
 PLACE_LEAD = re.compile(r"^[\u4e00-\u9fff]{1,6}?(?:省|市|区|县|镇|乡|街道)")
 NOT_EMPLOYERS = re.compile(r"^(我们|我的|这个|那个|这家|那家|一个|一家|本|同一个|同一家|该|我|他们|"
                            r"老板的|他的|工地上|厂里|厂)$")

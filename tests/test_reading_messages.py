@@ -75,6 +75,7 @@ REQUESTS = [
     ("1", {}), ("我在东莞打工，想问点事", {"work_place": "东莞"}),
     ("我在华润万家超市上班", {"employer": "华润万家超市"}),
     ("我在厚街，想问点事", {"work_place": "厚街"}),
+    ("转人工", {}), ("人工客服", {}),  # asking for a person: no wages (人工 is also wages)
     ("老板打电话叫我回去上班", {}),  # a call, not a beating
 ]
 
@@ -465,6 +466,14 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("工友在工地猝死", {"category": INJURY, "injury_place": "工地"}),
     ("工友干活时突然倒下了，送医院没抢救过来", {"category": INJURY, "in_hospital": True}),
     ("我爸去世了要回家，老板不给工资", {"category": WAGES}),  # a death at home: no injury
+    # Cantonese (出粮 pay day, 人工 wages, 冇俾 not given, 走佬 ran off, 跌亲 fell and got hurt)
+    # and northern speech (俺们 is "we": no employer "俺们工地").
+    ("老细走佬咗，人工冇俾", {"category": WAGES}),
+    ("老板冇出粮，两个月了", {"category": WAGES, "months_unpaid": 2}),
+    ("公司唔出粮", {"category": WAGES}),
+    ("老板拖粮三个月", {"category": WAGES, "months_unpaid": 3}),
+    ("返工跌亲，脚断咗", {"category": INJURY}),
+    ("俺们工地老板不给钱，中不中", {"category": WAGES}),
 ]
 
 
