@@ -23,6 +23,7 @@ from ivr_flows.parse import (
     MIN_AMOUNT,
     amount_in,
     cost_total,
+    months_in,
     months_stated,
     normalize,
     numbers_in,
@@ -54,6 +55,10 @@ GENERIC_LEAD = re.compile(r"^[\u4e00-\u9fff]{0,4}?(一|这|那|某|每|哪)(家|
 ENGLISH_EMPLOYER = re.compile(
     r"\b(?:at|for|with|from)\s+((?:[A-Z][\w&.'-]*\s+){0,5}?(?:Co\.?|Company|Ltd\.?|Limited|"
     r"Factory|Inc\.?|Group|Corp\.?|Corporation|Restaurant|Hotel|Plant|Construction))")
+# Paid for only part of the time worked ("社保只交了半年").
+PAID_ONLY = re.compile(r"只(?:交|买|缴|上|给交|给买)了?([^，。,.；;!！]{1,6})")
+# Never done, in all the time worked ("一直没给我买社保", "从来没交过").
+NEVER = re.compile(r"一直没|一直不|从来没|从来不|从没|从不|never")
 # How long they worked, or were pregnant ("怀孕7个月"): no months unpaid.
 TENURE = re.compile(r"(干了|做了|工作了|上班了|打工了?|来了|入职|干满|做满|干够|做够|怀孕|怀了)"
                     r"[^，。,.；;!！]{0,4}?(\d+|[一二两三四五六七八九十半几]+)\s*(多)?\s*(个多月|个月|年半|年)")
@@ -349,6 +354,18 @@ def facts_in(text: str, category: str | None, today: date | None = None) -> dict
     return _facts(text, plain, category, people_in(plain), today or date.today())
 
 
+def _insurance_missing(plain: str, stated: int | None) -> int | None:
+    """Months of social insurance not paid, from the time worked when the text says it was
+    never paid ("干了三年，从来没交过社保": 36) or only in part ("干了两年，社保只交了半年": 18);
+    else the months the text states."""
+    worked = TENURE.search(plain)
+    tenure = months_in(worked.group(0)) if worked else None
+    if paid := PAID_ONLY.search(plain):  # the months said are those paid, not those missing
+        part = months_in(paid.group(1))
+        return tenure - part if tenure and part is not None and part < tenure else None
+    return tenure if tenure and stated is None and NEVER.search(plain) else stated
+
+
 def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool] | None,
            today: date) -> dict[str, Any]:
     """What a text states, read for `category`: sums, months, people, place, employer and the
@@ -371,6 +388,8 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
     if amount is not None:
         answers["amount_owed"] = amount
     months = months_stated(unpaid, today)
+    if category == "social_insurance":
+        months = _insurance_missing(plain, months)
     if months is not None and category == "social_insurance":
         answers["insurance_months"] = months  # months of contributions missing
     elif months is not None and category in (None, "wages", "collective"):

@@ -354,7 +354,9 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("五险一金都没有", {"category": INSURANCE, "insurance_kind": "全部"}),
     ("养老保险断交了三个月", {"category": INSURANCE, "insurance_kind": "养老",
                               "insurance_months": 3}),
-    ("干了两年，公司一直没交社保", {"category": INSURANCE}),  # tenure, not months missing
+    # Two years worked and never paid: two years missing ("干了两年" alone is no months missing).
+    ("干了两年，公司一直没交社保", {"category": INSURANCE, "insurance_months": 24}),
+    ("干了两年，公司没交社保", {"category": INSURANCE}),
     ("您好，我是在昆山一家电子厂上班的，厂里已经两个月没发工资了，我们有一百多个人",
      {"category": COLLECTIVE, "months_unpaid": 2, "people_affected": 100,
       "people_approximate": True, "work_place": "昆山"}),  # "一家电子厂" names no employer
@@ -477,6 +479,12 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("老板拖粮三个月", {"category": WAGES, "months_unpaid": 3}),
     ("返工跌亲，脚断咗", {"category": INJURY}),
     ("俺们工地老板不给钱，中不中", {"category": WAGES}),
+    # Social insurance never paid, or paid only in part, in the time worked.
+    ("公司一直没给我买社保，干了三年了", {"category": INSURANCE, "insurance_months": 36}),
+    ("我在这个厂干了5年，老板从来没给交过社保", {"category": INSURANCE, "insurance_months": 60}),
+    ("干了两年，社保只交了半年", {"category": INSURANCE, "insurance_months": 18}),
+    ("社保只交了半年", {"category": INSURANCE}),  # months paid; those missing unknown
+    ("干了三年，社保断了两年", {"category": INSURANCE, "insurance_months": 24}),
 ]
 
 
