@@ -294,6 +294,21 @@ def owed_besides(plain: str, sums: Sequence[Number]) -> list[Number]:
     return [n for n in sums if EXTRA_BEFORE.search(plain[max(0, n.start - 12):n.start])]
 
 
+# What is left to pay once part was paid: "已经给了5000，还差7000", "付了一半，还欠8000",
+# "paid 5000, still owes 7000". Only with a payment named, so "还差2000没给" alone is the sum.
+LEFT_BEFORE = re.compile(r"(还差|还欠|还剩|剩下|剩余|还有)\s*(的|了)?\s*$|"
+                         r"\bstill (owes?|owed)\s*(me|us)?\s*$")
+PART_PAID = re.compile(r"(已经|先|只)?(给了|付了|发了|结了|拿到了|拿了|打了|转了)|\bpaid\b")
+
+
+def owed_after_part_paid(plain: str, sums: Sequence[Number]) -> Decimal | None:
+    """The sum still owed after part was paid, when `plain` says both ("老板欠我12000，已经给了
+    5000，还差7000" is 7000); None otherwise."""
+    left = [n for n in sums if LEFT_BEFORE.search(plain[max(0, n.start - 8):n.start])
+            and PART_PAID.search(plain[:n.start])]
+    return max(n.value for n in left) if left else None
+
+
 def amount_in(numbers: Sequence[Number]) -> Decimal | None:
     """The amount owed among a message's numbers: money-marked first, else the largest bare."""
     sane = [n for n in numbers if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
@@ -354,7 +369,9 @@ def parse_amount(text: str, today: date | None = None) -> Decimal | None:
     """12000, '12,000元', '¥12000', '1.2万', '1万2', '一万二', '八千块', '5k', '两万多' -> Decimal;
     a rate and its time ('每月4500，4个月'; '从8月开始' given `today`) as their product; None
     for no number or one too small to be wages owed ('1', '5块')."""
-    value = amount_in(numbers_in(text)) or owed_at_rate(text, today)
+    numbers = numbers_in(text)  # found in plain_text(text)
+    value = (owed_after_part_paid(plain_text(text), numbers) or amount_in(numbers)
+             or owed_at_rate(text, today))
     if value is None or value != value.to_integral_value():
         return value.quantize(Decimal("0.01")) if value is not None else None
     return Decimal(int(value))

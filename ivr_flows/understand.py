@@ -27,6 +27,7 @@ from ivr_flows.parse import (
     months_stated,
     normalize,
     numbers_in,
+    owed_after_part_paid,
     owed_at_rate,
     owed_besides,
     parse_date,
@@ -379,7 +380,7 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
         n.unit == "" and n.value >= 100 and not 1990 <= n.value <= 2100
         and len(str(int(n.value))) < 9)]
     besides = owed_besides(plain, sums)  # "还有加班费3000": owed on top of the main sum
-    amount = amount_in([n for n in sums if n not in besides])
+    amount = owed_after_part_paid(plain, sums) or amount_in([n for n in sums if n not in besides])
     if amount is None and category in (None, "wages", "collective"):
         amount = owed_at_rate(unpaid, today)  # "每月4500，拖欠4个月": what the worker is owed
     more = [n.value for n in besides if MIN_AMOUNT <= n.value <= MAX_AMOUNT]

@@ -479,6 +479,11 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("老板拖粮三个月", {"category": WAGES, "months_unpaid": 3}),
     ("返工跌亲，脚断咗", {"category": INJURY}),
     ("俺们工地老板不给钱，中不中", {"category": WAGES}),
+    # Part paid: what is left is what is owed.
+    ("老板欠我12000，已经给了5000，还差7000", {"category": WAGES, "amount_owed": D(7000)}),
+    ("boss paid 5000, still owes me 7000", {"category": WAGES, "amount_owed": D(7000)}),
+    ("工资付了一半，还欠8000", {"category": WAGES, "amount_owed": D(8000)}),
+    ("工资还差2000没给", {"category": WAGES, "amount_owed": D(2000)}),  # no payment named
     # Social insurance never paid, or paid only in part, in the time worked.
     ("公司一直没给我买社保，干了三年了", {"category": INSURANCE, "insurance_months": 36}),
     ("我在这个厂干了5年，老板从来没给交过社保", {"category": INSURANCE, "insurance_months": 60}),

@@ -35,6 +35,7 @@ AMOUNTS = [
     ("1", None), ("¥1", None), ("5块", None), ("30元", None),  # below the 50 yuan floor
     ("没有", None), ("不知道", None), ("", None), ("三个月", None), ("五个人", None),
     ("千万帮帮我", None), ("hello", None),
+    ("给了7000，还差5000", 5000), ("已经给了一万，剩下的八千没给", 8000),  # what is left
 ]
 
 
