@@ -479,6 +479,13 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("老板拖粮三个月", {"category": WAGES, "months_unpaid": 3}),
     ("返工跌亲，脚断咗", {"category": INJURY}),
     ("俺们工地老板不给钱，中不中", {"category": WAGES}),
+    # Hurt as workers say it: arc eye, a twisted back, a cut sewn up, a nail, metal in an eye.
+    ("我是电焊工，眼睛被电焊打了", {"category": INJURY}),
+    ("干活的时候腰扭了", {"category": INJURY}),
+    ("手被割了一个大口子，缝了八针", {"category": INJURY}),
+    ("在工地上被钉子扎穿了脚", {"category": INJURY, "injury_place": "工地"}),
+    ("搬东西把腰闪了", {"category": INJURY}), ("眼睛进了铁屑", {"category": INJURY}),
+    ("从梯子上摔下来", {"category": INJURY, "injury_place": "梯子"}),
     # Part paid: what is left is what is owed.
     ("老板欠我12000，已经给了5000，还差7000", {"category": WAGES, "amount_owed": D(7000)}),
     ("boss paid 5000, still owes me 7000", {"category": WAGES, "amount_owed": D(7000)}),
