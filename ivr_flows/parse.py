@@ -662,7 +662,8 @@ def _parse_date(plain: str, today: date) -> date | None:
 NO_WORDS = ("不是", "没有", "沒有", "没", "否", "不在", "不对", "不用", "不要", "不干了", "走了",
             "离职", "辞职", "辞工", "不会", "未", "不行", "木有", "米有", "莫得", "冇", "唔是",
             "唔系", "赶出来", "不让干", "不让我干", "回老家", "被辞退", "被开除", "被炒", "找工作",
-            "在找工作", "nope", "no", "not", "n", "nah")
+            "在找工作", "nope", "no", "not", "n", "nah", "wrong", "incorrect", "left", "quit",
+            "fired", "laid off")
 UNSURE = re.compile(r"不知道|不清楚|不确定|不记得|记不清|记不得|忘了|忘记了|想不起|说不好|不一定|"
                     r"不晓得|搞不清|don'?t know|not sure|no idea|can'?t remember|don'?t remember|"
                     r"forgot")
@@ -673,7 +674,8 @@ NOT_YES_NO = re.compile(r"现在|实在|存在|正在|所在|在哪|但是|还�
 # Longer than the 没 they start with, so they win at its place: 没走 / 还没离职 is still there.
 YES_WORDS = ("是", "对", "有", "在", "还在", "嗯", "好", "行", "可以", "签了", "签过", "没走",
              "没有走", "没离职", "没辞职", "没辞工", "没离开", "要得", "yes", "y", "yeah",
-             "yep", "sure", "ok", "still")
+             "yep", "sure", "ok", "still", "correct", "right", "that's right", "thats right",
+             "not left", "haven't left", "have not left", "didn't leave", "did not leave")
 
 
 def said_unsure(text: str) -> bool:

@@ -199,6 +199,9 @@ YES_NO = [
     ("正在找工作", False), ("在找工作呢", False), ("早就不干了", False),
     ("木有", False), ("米有", False), ("莫得", False), ("冇", False), ("唔係", False),
     ("不晓得", None), ("联系不上老板", None),
+    ("correct", True), ("that is right", True), ("I have not left", True),
+    ("I haven't left yet", True), ("I left", False), ("I quit", False), ("I was fired", False),
+    ("wrong", False), ("not correct", False), ("not right", False),
     ("不知道", None), ("hello", None), ("", None), ("😊", None), ("not sure", None),
 ]
 
