@@ -76,6 +76,7 @@ REQUESTS = [
     ("1", {}), ("我在东莞打工，想问点事", {"work_place": "东莞"}),
     ("我在华润万家超市上班", {"employer": "华润万家超市"}),
     ("我在厚街，想问点事", {"work_place": "厚街"}),
+    ("My father died, I need to go home", {}),  # a death at home is no injury at work
     ("转人工", {}), ("人工客服", {}),  # asking for a person: no wages (人工 is also wages)
     ("老板打电话叫我回去上班", {}),  # a call, not a beating
 ]
@@ -486,6 +487,10 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("在工地上被钉子扎穿了脚", {"category": INJURY, "injury_place": "工地"}),
     ("搬东西把腰闪了", {"category": INJURY}), ("眼睛进了铁屑", {"category": INJURY}),
     ("从梯子上摔下来", {"category": INJURY, "injury_place": "梯子"}),
+    ("No contract, boss refuses to pay", {"category": WAGES}),
+    ("The factory closed and nobody paid us", {"category": WAGES}),
+    ("My husband died at the construction site",
+     {"category": INJURY, "injury_place": "construction site"}),
     # Part paid: what is left is what is owed.
     ("老板欠我12000，已经给了5000，还差7000", {"category": WAGES, "amount_owed": D(7000)}),
     ("boss paid 5000, still owes me 7000", {"category": WAGES, "amount_owed": D(7000)}),
