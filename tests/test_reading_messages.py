@@ -491,6 +491,10 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("The factory closed and nobody paid us", {"category": WAGES}),
     ("My husband died at the construction site",
      {"category": INJURY, "injury_place": "construction site"}),
+    # After the law has spoken: still unpaid, enforcement, a firm closed down.
+    ("打了官司，赢了，钱还是没拿到", {"category": WAGES}),
+    ("申请了强制执行，半年了没动静", {"category": LEGAL}),
+    ("工厂被查封了", {"category": WAGES}), ("老板破产了", {"category": WAGES}),
     # Part paid: what is left is what is owed.
     ("老板欠我12000，已经给了5000，还差7000", {"category": WAGES, "amount_owed": D(7000)}),
     ("boss paid 5000, still owes me 7000", {"category": WAGES, "amount_owed": D(7000)}),
