@@ -491,6 +491,11 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("The factory closed and nobody paid us", {"category": WAGES}),
     ("My husband died at the construction site",
      {"category": INJURY, "injury_place": "construction site"}),
+    # An accident on site: urgent, whoever is hurt.
+    ("【急】工地塌了，压了好几个人，有人还在下面",
+     {"category": INJURY, "people_affected": 3, "people_approximate": True}),
+    ("车间爆炸了", {"category": INJURY}), ("厂里着火了，有工友被烧伤了", {"category": INJURY}),
+    ("老板压了两个月工资", {"category": WAGES, "months_unpaid": 2}),  # 压 is held back here
     # After the law has spoken: still unpaid, enforcement, a firm closed down.
     ("打了官司，赢了，钱还是没拿到", {"category": WAGES}),
     ("申请了强制执行，半年了没动静", {"category": LEGAL}),
