@@ -58,6 +58,8 @@ ENGLISH_EMPLOYER = re.compile(
     r"Factory|Inc\.?|Group|Corp\.?|Corporation|Restaurant|Hotel|Plant|Construction))")
 # Paid for only part of the time worked ("社保只交了半年").
 PAID_ONLY = re.compile(r"只(?:交|买|缴|上|给交|给买)了?([^，。,.；;!！]{1,6})")
+# Nothing ever paid ("一分钱没给", "从来没发过工资"): with the time worked, all of it unpaid.
+NOTHING_EVER = re.compile(r"一分钱?(都|也)?没|从来没(发|给|结)|从没(发|给|结)|never (been )?paid")
 # Never done, in all the time worked ("一直没给我买社保", "从来没交过").
 NEVER = re.compile(r"一直没|一直不|从来没|从来不|从没|从不|never")
 # How long they worked, or were pregnant ("怀孕7个月"): no months unpaid.
@@ -185,7 +187,7 @@ def _categories(plain: str) -> tuple[set[str], set[str]]:
     for word, category, is_weak in tables().words:
         if word not in plain:  # most of the hundreds of words are absent
             continue
-        # Group words ("都被欠") name who is owed; they leave the words of owing ("欠薪") free.
+        # Group words ("我们都") name who is owed; they leave the words of owing ("欠薪") free.
         claims = [False] * len(plain) if category == "collective" else taken
         if _find(plain, word, claims) >= 0:
             (weak if is_weak else strong).add(category)
@@ -391,6 +393,10 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
     months = months_stated(unpaid, today)
     if category == "social_insurance":
         months = _insurance_missing(plain, months)
+    elif category in ("wages", "collective") and months is None and NOTHING_EVER.search(plain):
+        # "干了半年，包工头一分钱没给": unpaid for all the time worked.
+        worked = TENURE.search(plain)
+        months = months_in(worked.group(0)) if worked else None
     if months is not None and category == "social_insurance":
         answers["insurance_months"] = months  # months of contributions missing
     elif months is not None and category in (None, "wages", "collective"):

@@ -491,6 +491,16 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("The factory closed and nobody paid us", {"category": WAGES}),
     ("My husband died at the construction site",
      {"category": INJURY, "injury_place": "construction site"}),
+    # Not a cent in all the time worked: that time is the months unpaid. "都没发" alone is one
+    # worker's wages (not at all), not a group's.
+    ("我们十几个人在工地干了半年，包工头一分钱没给，上周跑了",
+     {"category": COLLECTIVE, "months_unpaid": 6, "people_affected": 12,
+      "people_approximate": True}),
+    ("在这干了8个月，一分钱都没拿到", {"category": WAGES, "months_unpaid": 8}),
+    ("干了三年，最近工资一直没发", {"category": WAGES}),  # recent: not three years
+    ("一分钱都没拿到", {"category": WAGES}), ("工资都没发", {"category": WAGES}),
+    ("大伙的工资都没结", {"category": COLLECTIVE}),
+    ("我做了两个月，他们说试用期没有工资", {"category": WAGES}),
     # An accident on site: urgent, whoever is hurt.
     ("【急】工地塌了，压了好几个人，有人还在下面",
      {"category": INJURY, "people_affected": 3, "people_approximate": True}),
