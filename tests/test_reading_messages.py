@@ -492,6 +492,7 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("My husband died at the construction site",
      {"category": INJURY, "injury_place": "construction site"}),
     ("我想了解一下劳动法", {"category": LEGAL}),
+    ("老板扣我身份证", {"category": CONTRACT}), ("老板扣我工资", {"category": WAGES}),
     # Not a cent in all the time worked: that time is the months unpaid. "都没发" alone is one
     # worker's wages (not at all), not a group's.
     ("我们十几个人在工地干了半年，包工头一分钱没给，上周跑了",
