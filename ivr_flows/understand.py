@@ -357,15 +357,21 @@ def facts_in(text: str, category: str | None, today: date | None = None) -> dict
     return _facts(text, plain, category, people_in(plain), today or date.today())
 
 
+def _tenure(plain: str) -> int | None:
+    """How many months the text says the worker has worked there ("干了三年": 36)."""
+    worked = TENURE.search(plain)
+    return months_in(worked.group(0)) if worked else None
+
+
 def _insurance_missing(plain: str, stated: int | None) -> int | None:
     """Months of social insurance not paid, from the time worked when the text says it was
     never paid ("干了三年，从来没交过社保": 36) or only in part ("干了两年，社保只交了半年": 18);
     else the months the text states."""
-    worked = TENURE.search(plain)
-    tenure = months_in(worked.group(0)) if worked else None
-    if paid := PAID_ONLY.search(plain):  # the months said are those paid, not those missing
-        part = months_in(paid.group(1))
-        return tenure - part if tenure and part is not None and part < tenure else None
+    tenure = _tenure(plain)
+    paid = PAID_ONLY.search(plain)
+    part = months_in(paid.group(1)) if paid else None
+    if part is not None:  # the months said are those paid, not those missing
+        return tenure - part if tenure and part < tenure else None
     return tenure if tenure and stated is None and NEVER.search(plain) else stated
 
 
@@ -394,9 +400,7 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
     if category == "social_insurance":
         months = _insurance_missing(plain, months)
     elif category in ("wages", "collective") and months is None and NOTHING_EVER.search(plain):
-        # "干了半年，包工头一分钱没给": unpaid for all the time worked.
-        worked = TENURE.search(plain)
-        months = months_in(worked.group(0)) if worked else None
+        months = _tenure(plain)  # "干了半年，包工头一分钱没给": unpaid for all the time worked
     if months is not None and category == "social_insurance":
         answers["insurance_months"] = months  # months of contributions missing
     elif months is not None and category in (None, "wages", "collective"):
