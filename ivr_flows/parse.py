@@ -647,7 +647,8 @@ def _parse_date(plain: str, today: date) -> date | None:
     if day_first:  # "28th November", "1 of May"
         found = _safe_date(today.year, ENGLISH_MONTHS.index(day_first.group(2)) + 1,
                            int(day_first.group(1)))
-        return found if found is None or found <= today else found.replace(year=today.year - 1)
+        return found if found is None or found <= today else _safe_date(
+            today.year - 1, found.month, found.day)  # (no 29 February last year: none)
     if english:
         month, day = ENGLISH_MONTHS.index(english.group(1)) + 1, int(english.group(2) or 1)
         found = _safe_date(today.year, month, day)

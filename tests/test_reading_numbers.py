@@ -175,6 +175,13 @@ def test_parse_date(text: str, expected: date | None) -> None:
     assert parse_date(text, TODAY) == expected
 
 
+@pytest.mark.parametrize("text", ["29th February", "2/29", "2.29号", "2月29号"])
+def test_29_february_said_before_it_comes_in_a_leap_year(text: str) -> None:
+    """On 10 January 2028 the 29th of February is ahead, and last year had none: no date,
+    no error (the worker is asked again)."""
+    assert parse_date(text, date(2028, 1, 10)) is None
+
+
 def test_parse_date_late_in_the_year() -> None:
     today = date(2026, 12, 3)
     assert parse_date("2026-11-20", today) == date(2026, 11, 20)
