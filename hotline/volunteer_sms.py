@@ -92,9 +92,27 @@ def parse_volunteer_command(body: str) -> VolunteerCommand | None:
         return None
     number = int(match["number"]) if match["number"] else None
     rest = unfolded_rest(body or "", len(text) - len(match["rest"]))
-    if action in ("accept", "decline", "on", "off", "call") and rest.strip(".。!！~"):
+    if action in ("accept", "decline", "on", "off", "call") and rest.strip(".。!！~") and not (
+            number is not None and _only_said_in_passing(action, rest)):
         return None  # "Yes please call me" is chat, not a command
     return VolunteerCommand(action, number, rest)
+
+
+# What a volunteer adds in passing to a numbered answer, which needs no one's reply: "Y1024
+# 好的", "N1024 没空，抱歉". Anything else after the number ("接1024，马上打电话") gets the help
+# text, so that words meant for the worker are never dropped silently.
+SAID_IN_PASSING = {
+    "accept": {"好", "好的", "好滴", "收到", "ok", "okay", "没问题", "可以", "行", "嗯", "嗯嗯",
+               "谢谢", "thanks", "thx", "sure"},
+    "decline": {"没空", "在忙", "忙", "太忙", "没时间", "抱歉", "不好意思", "对不起", "sorry",
+                "busy", "不方便", "有事", "这周没空", "今天没空", "谢谢", "thanks"},
+}
+PASSING_SPLIT = re.compile(r"[\s,，。.!！~、;；]+")
+
+
+def _only_said_in_passing(action: str, rest: str) -> bool:
+    words = [w for w in PASSING_SPLIT.split(unicodedata.normalize("NFKC", rest).lower()) if w]
+    return bool(words) and all(w in SAID_IN_PASSING.get(action, set()) for w in words)
 
 
 def parse_offer_answer(body: str) -> tuple[bool, int] | None:

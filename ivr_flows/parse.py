@@ -169,6 +169,14 @@ UNIT_OTHER = re.compile(r"^\s*(年|月|号|日|天|周|星期|礼拜|点|岁|楼
 MONEY_BEFORE = re.compile(r"(¥|￥|rmb|\$|工资|欠薪|欠了?我?们?|薪水|工钱|一共|共|总共|还有|"
                           r"还差)\s*$")
 MONEY_AFTER = re.compile(r"^\s*(多|来)?\s*(元|块|圆|万|千|rmb|yuan|kuai)")
+# A sum named as money other than the wages themselves: "押金1000也不退", "加班费3000",
+# "2000的加班费". Owed besides the wages (a rate times the months unpaid, or a sum owed).
+EXTRA_KINDS = (r"押金|保证金|加班费|奖金|年终奖|提成|补贴|经济补偿金?|补偿金?|赔偿金?|路费|车费|"
+               r"伙食费|饭钱|住宿费|工具费|服装费|违约金|overtime pay|deposit|bonus")
+EXTRA_NAMED_BEFORE = re.compile(rf"({EXTRA_KINDS})\s*(是|有|共|也|还有|一共|总共)?\s*$")
+EXTRA_NAMED_AFTER = re.compile(rf"^\s*(多|来)?\s*(元|块|yuan|rmb)?\s*(的)?\s*({EXTRA_KINDS})")
+
+
 # Below this an answer is no wage debt: "1" is a menu key pressed by habit, "5块" a slip or a
 # joke. Half a day's pay on a building site is well above it, so no real debt is lost.
 MIN_AMOUNT = Decimal(50)
@@ -278,7 +286,8 @@ def _unit(before: str, after: str) -> str:
         return "month"
     if UNIT_PEOPLE.match(after):
         return "people"
-    if MONEY_AFTER.match(after) or MONEY_BEFORE.search(before):
+    if (MONEY_AFTER.match(after) or MONEY_BEFORE.search(before)
+            or EXTRA_NAMED_BEFORE.search(before[-8:]) or EXTRA_NAMED_AFTER.match(after)):
         return "money"
     return "other" if UNIT_OTHER.match(after) else ""
 
@@ -290,8 +299,11 @@ EXTRA_BEFORE = re.compile(r"(还有|另外|另|加上|外加|再加上?)\s*[\u4e
 
 
 def owed_besides(plain: str, sums: Sequence[Number]) -> list[Number]:
-    """The sums among `sums` (found in `plain`) named as owed besides the main one."""
-    return [n for n in sums if EXTRA_BEFORE.search(plain[max(0, n.start - 12):n.start])]
+    """The sums among `sums` (found in `plain`) named as owed besides the main one: after
+    还有 / 另外 / plus, or named as a deposit, overtime pay, a bonus and the like."""
+    return [n for n in sums if EXTRA_BEFORE.search(plain[max(0, n.start - 12):n.start])
+            or EXTRA_NAMED_BEFORE.search(plain[max(0, n.start - 8):n.start])
+            or EXTRA_NAMED_AFTER.match(plain[n.end:n.end + 12])]
 
 
 # What is left to pay once part was paid: "已经给了5000，还差7000", "付了一半，还欠8000",
@@ -307,6 +319,19 @@ def owed_after_part_paid(plain: str, sums: Sequence[Number]) -> Decimal | None:
     left = [n for n in sums if LEFT_BEFORE.search(plain[max(0, n.start - 8):n.start])
             and PART_PAID.search(plain[:n.start])]
     return max(n.value for n in left) if left else None
+
+
+# The worker's own share of what a group is owed: "一共欠了我们二十多万，我自己是一万二",
+# "我的那份8000", "my share is 8000". The case is theirs, so that is the sum owed.
+OWN_SHARE = re.compile(r"(我自己|我个人|我一个人|我本人|其中我|我的那?份|我这份|我那份|属于我的|"
+                       r"我的部分|单我|光我|\bmy share|\bmy part|\bmine)\s*(的|就|也|还)?\s*"
+                       r"(是|有|被欠了?|欠了?|占|\bis|\bwas)?\s*(了)?\s*$")
+
+
+def own_share(plain: str, sums: Sequence[Number]) -> Decimal | None:
+    """The sum among `sums` said to be the worker's own share of a group's, if one is."""
+    own = [n.value for n in sums if OWN_SHARE.search(plain[max(0, n.start - 14):n.start])]
+    return max(own) if own else None
 
 
 def amount_in(numbers: Sequence[Number]) -> Decimal | None:
@@ -370,8 +395,8 @@ def parse_amount(text: str, today: date | None = None) -> Decimal | None:
     a rate and its time ('每月4500，4个月'; '从8月开始' given `today`) as their product; None
     for no number or one too small to be wages owed ('1', '5块')."""
     numbers = numbers_in(text)  # found in plain_text(text)
-    value = (owed_after_part_paid(plain_text(text), numbers) or amount_in(numbers)
-             or owed_at_rate(text, today))
+    value = (own_share(plain_text(text), numbers) or owed_after_part_paid(plain_text(text), numbers)
+             or amount_in(numbers) or owed_at_rate(text, today))
     if value is None or value != value.to_integral_value():
         return value.quantize(Decimal("0.01")) if value is not None else None
     return Decimal(int(value))
@@ -421,6 +446,8 @@ def says_nothing_paid(text: str) -> bool:
     return bool(NOTHING_PAID.search(normalize(text).lower().strip()))
 
 
+# Time still to come is not time unpaid: "老板说再干一个月就结账", "还要等两个月".
+FUTURE_TIME = re.compile(r"(再|还要|还得)(干|做|等|过|待|上|工作)?\s*$")
 HALF_YEAR = re.compile(r"(\d+(?:\.\d+)?)?\s*(年半|个半月|年|半年|个月半)")
 
 
@@ -435,7 +462,8 @@ def months_in(text: str, bare: bool = False) -> int | None:
         return 6
     for number in numbers:
         after = plain[number.end:number.end + 6]
-        if number.unit != "month":
+        if number.unit != "month" or FUTURE_TIME.search(
+                plain[max(0, number.start - 4):number.start]):
             continue
         if re.match(r"\s*(年半|years? and a half)", after):
             return _sane_months(number.value * 12 + 6)

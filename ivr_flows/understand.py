@@ -30,6 +30,7 @@ from ivr_flows.parse import (
     owed_after_part_paid,
     owed_at_rate,
     owed_besides,
+    own_share,
     parse_date,
     people_in,
     plain_text,
@@ -210,9 +211,17 @@ def _says_nothing(rest: str) -> bool:
     return not any(unicodedata.category(ch)[0] in "LN" for ch in rest)
 
 
+# Thanks to someone by name and title: "谢谢张律师", "谢谢你王老师", "李社工辛苦了". A title
+# alone ("律师") still asks for one; with thanks it is thanks.
+TITLES = "律师|老师|社工|志愿者|医生|大姐|大哥|姐|哥|师傅|主任|同志"
+THANKED = re.compile(rf"(?:谢谢|感谢|多谢|辛苦)(?:你|您)?[\u4e00-\u9fff]?(?:{TITLES})|"
+                     rf"[\u4e00-\u9fff](?:{TITLES})(?:你|您)?(?:辛苦了|辛苦|谢谢|感谢)")
+
+
 def _is_pleasantry(plain: str) -> bool:
     t = tables()
-    return _says_nothing(_without(t.problem_over.sub(" ", plain), t.pleasantries))
+    rest = THANKED.sub(" ", t.problem_over.sub(" ", plain))
+    return _says_nothing(_without(rest, t.pleasantries))
 
 
 def _asks_about_us(plain: str) -> bool:
@@ -388,7 +397,8 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
         n.unit == "" and n.value >= 100 and not 1990 <= n.value <= 2100
         and len(str(int(n.value))) < 9)]
     besides = owed_besides(plain, sums)  # "还有加班费3000": owed on top of the main sum
-    amount = owed_after_part_paid(plain, sums) or amount_in([n for n in sums if n not in besides])
+    amount = (own_share(plain, sums) or owed_after_part_paid(plain, sums)
+              or amount_in([n for n in sums if n not in besides]))
     if amount is None and category in (None, "wages", "collective"):
         amount = owed_at_rate(unpaid, today)  # "每月4500，拖欠4个月": what the worker is owed
     more = [n.value for n in besides if MIN_AMOUNT <= n.value <= MAX_AMOUNT]

@@ -46,6 +46,9 @@ PLEASANTRIES = [
     "不用了谢谢", "好的，我知道了", "好的 我等电话", "谢谢，那我等你们电话", "收到，等通知",
     "不用了，问题解决了，谢谢", "no need anymore, thank you", "ok I will wait for your call",
     "有人吗？", "有人在吗", "老板已经一分不少都给了", "钱要回来了，太感谢了", "太好了，谢谢！",
+    # thanks to someone by name and title
+    "谢谢张律师", "谢谢王老师！", "谢谢你李社工🙏", "张律师辛苦了", "谢谢张律师，工资拿到了",
+    "谢谢大姐",
 ]
 
 # Close to such news, but a problem is still there: these are read, not thanked for.
@@ -55,7 +58,8 @@ NOT_OVER = [
     "老板只给了两千，还差八千", "老板给了我一巴掌", "收到辞退通知了", "我等了三个月工资都没发",
     "钱到账了，但是少了两千", "不用了，我要自己去仲裁", "已经拿到钱了，但是手还没好，医药费谁出",
     "我被辞退了，等通知", "I have not been paid", "boss never paid me", "they paid me half",
-    "律师", "谢谢律师，老板还是不给钱", "谢谢张律师",  # 律师 alone is asking for one
+    "律师", "谢谢律师，老板还是不给钱", "张律师",  # 律师 alone is asking for one
+    "王律师，老板还是不给钱",
 ]
 
 
@@ -79,6 +83,7 @@ REQUESTS = [
     ("My father died, I need to go home", {}),  # a death at home is no injury at work
     ("转人工", {}), ("人工客服", {}),  # asking for a person: no wages (人工 is also wages)
     ("老板打电话叫我回去上班", {}),  # a call, not a beating
+    ("老板没给我回复", {}),  # 没给 alone names no wages
 ]
 
 
@@ -523,6 +528,27 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("干了两年，社保只交了半年", {"category": INSURANCE, "insurance_months": 18}),
     ("社保只交了半年", {"category": INSURANCE}),  # months paid; those missing unknown
     ("干了三年，社保断了两年", {"category": INSURANCE, "insurance_months": 24}),
+    # Money owed besides the wages, named as what it is: added to the wages.
+    ("月薪5000，欠了两个月，押金1000也不退",
+     {"category": WAGES, "amount_owed": D(11000), "months_unpaid": 2}),
+    ("老板欠我工资8000，还有加班费2000", {"category": WAGES, "amount_owed": D(10000)}),
+    ("欠我8000，加班费2000也没给", {"category": WAGES, "amount_owed": D(10000)}),
+    ("每月4500，拖了3个月，加班费1500",
+     {"category": WAGES, "amount_owed": D(15000), "months_unpaid": 3}),
+    ("2000的加班费没给", {"category": WAGES, "amount_owed": D(2000)}),  # no year
+    # The worker's own share of what a group is owed is the sum on their case.
+    ("一共欠了我们二十多万，我自己是一万二", {"category": WAGES, "amount_owed": D(12000)}),
+    ("我们工地一共被欠了50万，我的那份是8000", {"category": WAGES, "amount_owed": D(8000)}),
+    ("all of us are owed 200000, my share is 9000",
+     {"category": COLLECTIVE, "amount_owed": D(9000)}),
+    # 没发 / 没结 / 个月没给 with a sum or a time: wages.
+    ("每个月3800，三个月没给了", {"category": WAGES, "amount_owed": D(11400), "months_unpaid": 3}),
+    ("我们30个人，人均8000没发", {"category": COLLECTIVE, "amount_owed": D(8000),
+                              "people_affected": 30, "people_approximate": False}),
+    ("两个月没结了", {"category": WAGES, "months_unpaid": 2}),
+    # Time still to come is not time unpaid.
+    ("老板说再干一个月就结账", {"category": WAGES}),
+    ("老板说再干一个月就结账，已经三个月没发了", {"category": WAGES, "months_unpaid": 3}),
 ]
 
 

@@ -65,6 +65,11 @@ PARSE_TABLE = [
     ("接了1024", (True, 1024)), ("不接1024", (False, 1024)), ("我不接1024", (False, 1024)),
     ("1024不接", (False, 1024)), ("我觉得1024不行", None), ("好的", None),
     ("接1024，马上打电话", None),  # words after the number: the help text, as for Y
+    # ... unless they are only said in passing: an acknowledgement, a reason for declining.
+    ("Y1024 好的", (True, 1024)), ("Ｙ１０２４，好的！", (True, 1024)), ("y1024 ok", (True, 1024)),
+    ("接1024 收到", (True, 1024)), ("N1024 没空，抱歉", (False, 1024)),
+    ("n1024 sorry busy", (False, 1024)), ("不接1024，这周没空", (False, 1024)),
+    ("Y1024 没空", None), ("N1024 好的", None), ("Y 好的", None), ("Y1024 好的，明天打给他", None),
 ]
 
 
@@ -138,6 +143,19 @@ def test_a_volunteer_accepts_or_declines_in_their_own_words(on_provider: World) 
     assert (case_state(taken).status, case_state(taken).assigned_volunteer_id) == (
         CaseStatus.ASSIGNED, vid)
     assert "已拒绝" in texts_on(on_provider, volunteer_phone(vid), f"{passed_no}不接")
+    assert case_state(passed).status == CaseStatus.NEW
+
+
+def test_an_answer_with_an_acknowledgement_or_a_reason_is_still_an_answer(
+        on_provider: World) -> None:
+    """"Y1001 好的" takes the case and "N1002 没空，抱歉" passes one on (both got the help text)."""
+    vid = add_volunteer()
+    (taken, taken_no), (passed, passed_no) = add_case(), add_case()
+    route(taken)
+    route(passed)
+    assert "已分配给您" in texts_on(on_provider, volunteer_phone(vid), f"Y{taken_no} 好的")
+    assert case_state(taken).assigned_volunteer_id == vid
+    assert "已拒绝" in texts_on(on_provider, volunteer_phone(vid), f"N{passed_no} 没空，抱歉")
     assert case_state(passed).status == CaseStatus.NEW
 
 
