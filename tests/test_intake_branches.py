@@ -320,6 +320,12 @@ PREFILLED = [
     ("我在塘厦，工资没发", "老家", {"category": "wages", "work_city": "东莞"}),
     ("I was injured at work", "Which province", {"category": "injury"}),
     ("请帮帮我", "您遇到什么问题", {"category": "unknown"}),
+    # A deposit besides the wages, a share of a group's sum, time still to come.
+    ("月薪5000，欠了两个月，押金1000也不退", "省市",
+     {"category": "wages", "months_unpaid": 2, "amount_owed": Decimal(11000)}),
+    ("一共欠了我们二十多万，我自己是一万二", "省市",
+     {"category": "wages", "amount_owed": Decimal(12000)}),
+    ("老板说再干一个月就结账", "省市", {"category": "wages", "months_unpaid": None}),
 ]
 
 
