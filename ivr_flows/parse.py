@@ -248,7 +248,7 @@ def numbers_in(text: str) -> tuple[Number, ...]:
             unit = "paid"  # "只给了两千块": what was paid, not what is owed
         elif unit in ("money", "") and (COST_BEFORE.search(before) or COST_AFTER.match(after)):
             unit = "cost"
-        found.append(Number(value, start, end, approx, unit))
+        found.append(Number(value, start, read_to, approx, unit))  # "十几" ends past its 几
     for match in re.finditer(r"几\s*(个|名|位)", plain):
         if not any(n.start <= match.start() < n.end for n in found):
             found.append(Number(Decimal(3), match.start(), match.end(), True,

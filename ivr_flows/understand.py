@@ -396,8 +396,10 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
     sums = [n for n in numbers if n.unit == "money" or (
         n.unit == "" and n.value >= 100 and not 1990 <= n.value <= 2100
         and len(str(int(n.value))) < 9)]
-    besides = owed_besides(plain, sums)  # "还有加班费3000": owed on top of the main sum
-    amount = (own_share(plain, sums) or owed_after_part_paid(plain, sums)
+    # The worker's own share of a group's sum is all they are owed: nothing is added to it.
+    own = own_share(plain, sums)
+    besides = [] if own else owed_besides(plain, sums)  # "还有加班费3000": on top of the sum
+    amount = (own or owed_after_part_paid(plain, sums)
               or amount_in([n for n in sums if n not in besides]))
     if amount is None and category in (None, "wages", "collective"):
         amount = owed_at_rate(unpaid, today)  # "每月4500，拖欠4个月": what the worker is owed

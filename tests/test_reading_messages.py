@@ -539,6 +539,8 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     # The worker's own share of what a group is owed is the sum on their case.
     ("一共欠了我们二十多万，我自己是一万二", {"category": WAGES, "amount_owed": D(12000)}),
     ("我们工地一共被欠了50万，我的那份是8000", {"category": WAGES, "amount_owed": D(8000)}),
+    ("押金1000也不退，一共欠我们二十多万，我自己是一万五",  # the share is all: nothing added
+     {"category": WAGES, "amount_owed": D(15000)}),
     ("all of us are owed 200000, my share is 9000",
      {"category": COLLECTIVE, "amount_owed": D(9000)}),
     # 没发 / 没结 / 个月没给 with a sum or a time: wages.
