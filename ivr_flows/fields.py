@@ -87,11 +87,26 @@ def read_months(text: str, today: date) -> dict[str, Any] | None:
 
 
 # "没有名字", "不知道叫什么", "没招牌": a workplace the worker cannot name.
-NO_NAME = re.compile(r"没有?名字|不知道(叫|是)?什么|不知道名字|没有?招牌|没有?牌子|no name|"
-                     r"don'?t know the name", re.IGNORECASE)
+NO_NAME = re.compile(r"没有?名字|不知道(叫|是)?什么|不知道名字|没有?招牌|没有?牌子|什么来着|"
+                     r"想不起来|no name|don'?t know the name", re.IGNORECASE)
 # "只知道老板姓王", "王老板", "包工头姓李": all a worker may know of who employs them.
 BOSS_SURNAME = re.compile(r"(老板|老闆|包工头|工头|老总)姓([\u4e00-\u9fff])|"
                           r"([\u4e00-\u9fff])(老板|老闆|包工头|工头|总)(?:[，,。.\s]|$)")
+
+
+# A name said with a hedge or a lead-in: "好像叫什么精密五金", "公司叫宏发鞋业", "应该是车间吧".
+# The name is what is left; the worker's own words stay on the case's timeline.
+NAME_LEAD = re.compile(r"^\s*(?:(?:好像|应该|大概|可能|估计|我记得|记得)\s*)?"
+                       r"(?:(?:我们|我的)?(?:公司|厂子?|工厂|老板|单位|工地)(?:的?名字)?\s*)?"
+                       r"(?:叫做?|是)\s*(?:什么)?\s*|^\s*(?:好像|应该|大概|可能|估计|我记得)\s*")
+NAME_TAIL = re.compile(r"\s*(?:吧|啊|呀|来着|好像是?|的样子)?\s*[。.!！~]*\s*$")
+
+
+def _name_said(text: str) -> str:
+    """The name in an answer, without a hedge or lead-in around it (kept whole if nothing is
+    left)."""
+    name = NAME_TAIL.sub("", NAME_LEAD.sub("", text, count=1), count=1)
+    return name if any(unicodedata.category(ch).startswith("L") for ch in name) else text
 
 
 def name_unknown(text: str) -> bool:
@@ -114,7 +129,7 @@ def named(field: str) -> Reader:
                 return None
             surname, title = boss.group(2, 1) if boss.group(1) else boss.group(3, 4)
             return {field: surname + title}
-        return {field: text}
+        return {field: _name_said(text)}
     return read
 
 

@@ -115,11 +115,15 @@ def _any(words: list[str]) -> list[str]:
     return [re.escape(_folded(w)) for w in sorted(words, key=len, reverse=True)]
 
 
-def _injury_place(places: dict[str, list[str]]) -> re.Pattern[str]:
-    """Where a worker was hurt: a place after 在 / 从 / 于 (a few words between), a way to or
-    from work anywhere, an English place after at / in / on / from."""
+def _injury_place(places: dict[str, list[str]], kinds: list[str]) -> re.Pattern[str]:
+    """Where a worker was hurt: a place after 在 / 从 / 于 (a few words between), a factory of
+    a trade after them where the harm or the work follows ("在东莞长安的五金厂被冲床压到手",
+    not "在东莞的鞋厂上班，受伤了": where they work), a way to or from work anywhere, an
+    English place after at / in / on / from."""
     return re.compile(
         "(?:在|从|于)[\u4e00-\u9fff]{0,4}?(" + "|".join(_any(places["after"])) + ")"
+        "|(?:在|于)[\u4e00-\u9fff]{0,8}?((?:" + "|".join(_any(kinds)) + ")+厂)"
+        "(?=里|上(?!班)|被|(?:上班|干活|做工|做事)(?:的时候|时))"
         "|(" + "|".join(_any(places["alone"])) + ")"
         r"|\b(?:at|in|on|from) (?:the |a |my )?(" + "|".join(_any(places["en"])) + r")\b")
 
@@ -150,7 +154,7 @@ def tables() -> _Tables:
         about_us=tuple(sorted({_folded(w) for lang in ("zh", "en") for w in about[lang]},
                               key=len, reverse=True)),
         beside_about_us=tuple(sorted(set(beside), key=len, reverse=True)),
-        injury_place=_injury_place(data["injury_places"]),
+        injury_place=_injury_place(data["injury_places"], data["workplace_kinds"]),
         workplace_kind=re.compile("(?:" + "|".join(
             re.escape(_folded(w)) for w in sorted(data["workplace_kinds"], key=len, reverse=True))
             + ")+"),

@@ -326,6 +326,9 @@ PREFILLED = [
     ("一共欠了我们二十多万，我自己是一万二", "省市",
      {"category": "wages", "amount_owed": Decimal(12000)}),
     ("老板说再干一个月就结账", "省市", {"category": "wages", "months_unpaid": None}),
+    # Where a hurt worker was: a factory of a trade is the place; not asked again.
+    ("前天在东莞长安的五金厂被冲床压到手，两个手指断了，现在在医院", "老家",
+     {"category": "injury", "work_city": "东莞"}),
 ]
 
 
@@ -390,6 +393,10 @@ def test_an_answer_that_makes_no_sense_is_asked_again(app: Flask, post_signed: A
     ("不知道公司名字，只知道老板姓王", "王老板", "王老板"),  # all the worker knows
     ("没有名字", None, "不清楚是哪家公司"), ("不记得了", None, "不清楚是哪家公司"),
     ("宏达电子厂", "宏达电子厂", "宏达电子厂"),
+    # A name said with a hedge or a lead-in is the name.
+    ("好像叫什么精密五金", "精密五金", "精密五金"), ("公司叫宏发鞋业", "宏发鞋业", "宏发鞋业"),
+    ("是宏发鞋业吧", "宏发鞋业", "宏发鞋业"), ("工厂的名字叫富士康", "富士康", "富士康"),
+    ("叫什么来着，想不起来了", None, "不清楚是哪家公司"),
 ])
 def test_an_employer_the_worker_cannot_name_is_left_for_the_volunteer(
         app: Flask, post_signed: Any, said: str, employer: str | None, read_back: str) -> None:

@@ -205,7 +205,8 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("老板今天给了3000，还欠5000", {"category": WAGES, "amount_owed": D(5000)}),
     ("上海浦东一家物流公司欠我工资，每月6000，欠了两个半月",  # 2.5 months of 6000
      {"category": WAGES, "amount_owed": D(15000), "months_unpaid": 3, "work_place": "上海浦东"}),
-    ("在苏州昆山的台资厂，工伤断了两根手指", {"category": INJURY, "work_place": "苏州昆山"}),
+    ("在苏州昆山的台资厂，工伤断了两根手指",
+     {"category": INJURY, "work_place": "苏州昆山"}),  # where they work, not where hurt
     ("身份证被厂里扣了", {"category": CONTRACT}),
     ("老板打了我一巴掌", {"category": LEGAL}),
     ("包工头卷钱跑了", {"category": WAGES}),
@@ -214,6 +215,14 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("工资还差2000没给", {"category": WAGES, "amount_owed": D(2000)}),
     ("耳朵听不见了，厂里噪音太大", {"category": INJURY}),  # an occupational disease
     ("在工地上中暑晕倒了", {"category": INJURY, "injury_place": "工地"}),
+    # A factory of a trade, a few words after 在, is where the worker was hurt.
+    ("前天在东莞长安的五金厂被冲床压到手，两个手指断了，现在在医院",
+     {"category": INJURY, "work_place": "东莞长安", "in_hospital": True,
+      "injured_on": "2026-02-28", "injury_place": "五金厂"}),
+    ("在鞋厂被机器夹伤了手", {"category": INJURY, "injury_place": "鞋厂"}),
+    ("我在深圳一家电子厂上班的时候摔伤了",
+     {"category": INJURY, "work_place": "深圳", "injury_place": "电子厂"}),
+    ("我在东莞的鞋厂上班，受伤了", {"category": INJURY, "work_place": "东莞"}),  # where they work
     ("老板不让走，扣着身份证", {"category": CONTRACT}),
     ("晚上加班到两点，第二天还要上班", {"category": LEGAL}),  # working time, no word of pay
     ("天天加班，加班费也不给", {"category": WAGES}),
