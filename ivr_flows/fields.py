@@ -91,7 +91,9 @@ NO_NAME = re.compile(r"没有?名字|不知道(叫|是)?什么|不知道名字|�
                      r"想不起来|no name|don'?t know the name", re.IGNORECASE)
 # "只知道老板姓王", "王老板", "包工头姓李": all a worker may know of who employs them.
 BOSS_SURNAME = re.compile(r"(老板|老闆|包工头|工头|老总)姓([\u4e00-\u9fff])|"
-                          r"([\u4e00-\u9fff])(老板|老闆|包工头|工头|总)(?:[，,。.\s]|$)")
+                          # not a word before the title: "是个包工头", "那个老板", "我们老板"
+                          r"(?![个是的那这一有位名就了给跟和被让叫们我他她大小包])([\u4e00-\u9fff])"
+                          r"(老板|老闆|包工头|工头|总)(?:[，,。.\s]|$)")
 
 
 # A name said with a hedge or a lead-in: "好像叫什么精密五金", "公司叫宏发鞋业", "应该是车间吧".

@@ -397,6 +397,8 @@ def test_an_answer_that_makes_no_sense_is_asked_again(app: Flask, post_signed: A
     ("好像叫什么精密五金", "精密五金", "精密五金"), ("公司叫宏发鞋业", "宏发鞋业", "宏发鞋业"),
     ("是宏发鞋业吧", "宏发鞋业", "宏发鞋业"), ("工厂的名字叫富士康", "富士康", "富士康"),
     ("叫什么来着，想不起来了", None, "不清楚是哪家公司"),
+    ("不知道，就知道是个包工头", None, "不清楚是哪家公司"),  # 个 is no surname
+    ("不知道，李总", "李总", "李总"),
 ])
 def test_an_employer_the_worker_cannot_name_is_left_for_the_volunteer(
         app: Flask, post_signed: Any, said: str, employer: str | None, read_back: str) -> None:
