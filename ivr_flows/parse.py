@@ -12,6 +12,7 @@ from functools import cache, lru_cache
 
 import cn2an
 import opencc
+from lunardate import LunarDate
 
 from ivr_flows.model import Choice, Node
 
@@ -123,6 +124,9 @@ _CN_RUN = rf"(?:[\d{CN_NUMERALS}]|\.(?=\d)|点(?=[\d{CN_NUMERALS}]))*"
 NUMBER = re.compile(
     rf"(?:\d+(?:\.\d+)?(?:[十百千万亿拾佰仟]{_CN_RUN})?|[{CN_NUMERALS}]{_CN_RUN})"
     r"(?:[kw](?![a-z]))?")
+# What follows 一 in words that count nothing: 一直, 一起, 一样, 一般, 一定, 一些, 一下, 一切,
+# 一向, 一旦, 一会儿, 一边, 一路, 一点点 ("一点" alone may be one o'clock).
+ONE_IN_A_WORD = re.compile(r"直|起|样|般|定|些|下(?!午)|切|向|旦|会儿|边|路|点点|律|致|再")
 # A unit after a rough count: 三十多万 (300,000 and more), 十几万, 二十来万, 一百多万.
 ROUGH_SCALE = re.compile(r"^(多|来|余)?(万|千|百)")
 SCALES = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10_000,
@@ -219,6 +223,8 @@ def numbers_in(text: str) -> tuple[Number, ...]:
         rough = before.endswith(("几", "上")) or after.startswith(("来", "多", "把"))
         if span[0] in "百千万亿佰仟" and not (span in "百千万" and rough):
             continue  # 千万 (by all means), 万一 (in case): words, not numbers
+        if span == "一" and ONE_IN_A_WORD.match(after):
+            continue  # 一直 (all along), 一起 (together), 一样: words, not one
         value, approx = _span_value("一" + span if span in "百千万" else span)
         if value is None:
             continue
@@ -348,7 +354,7 @@ PER_DAY = re.compile(r"日薪|天|日工资|day")
 PER_HOUR = re.compile(r"时薪|小时|hour|/hr")
 # Days worked or unpaid ("干了20天", "二十多天", "15 days"), not a time before or after
 # something ("三天前", "3天后").
-DAYS = re.compile(r"^\s*(多)?\s*(天|days?\b)(?!\s*(前|后|内|之内|以内|ago|later|before))")
+DAYS = re.compile(r"^\s*(多|来)?\s*(天|days?\b)(?!\s*(前|后|内|之内|以内|ago|later|before))")
 
 
 HALF_MONTH = re.compile(r"[\d一二两三四五六七八九十]\s*个半月")
@@ -472,6 +478,10 @@ def months_in(text: str, bare: bool = False) -> int | None:
         if number.unit == "month":
             extra = 1 if re.match(r"\s*个半月", after) else 0
             return _sane_months(number.value + extra)
+    if bare and len(numbers) == 1 and DAYS.match(plain[numbers[0].end:]):
+        # Asked the months, "40多天", "二十来天": a month or more, at least one. (In a first
+        # text, days worked at a day's rate are read with the rate: owed_at_rate.)
+        return max(1, int(numbers[0].value / 30 + Decimal("0.5")))
     if bare and len(numbers) == 1 and numbers[0].unit in ("", "other"):
         return _sane_months(numbers[0].value)
     return None
@@ -488,15 +498,33 @@ SINCE = re.compile(r"(?:从|自从|自)?\s*(?P<when>[^，。,.;；!！?？从自
                    r"\b(?:since|from)\s+(?P<en>(?:last\s+)?[a-z]{3,9}\.?(?:\s+\d{4})?)")
 
 
+# Since the Spring Festival, when wages are settled and the new year's work begins: "过完年就
+# 没发", "年后一直没给", "春节以后", "开年到现在" (not "三年后", three years on).
+AFTER_NEW_YEAR = re.compile(r"过完年|过了年|过年后|过年以后|过完春节|春节过后|春节后|春节以后|"
+                            r"(?:过年|春节)(?:到现在|至今|以来|开始)|"
+                            r"(?<![\d一二两三四五六七八九十几半明去前今])年后|开年以?后|开年到现在|"
+                            r"after (the )?(chinese|lunar) new year|after (the )?spring festival")
+
+
+def spring_festival_before(today: date) -> date:
+    """The last Spring Festival (the lunar new year's day) on or before `today`."""
+    this_year = LunarDate(today.year, 1, 1).to_solar_date()
+    return this_year if this_year <= today else LunarDate(today.year - 1, 1, 1).to_solar_date()
+
+
 def months_stated(text: str, today: date, bare: bool = False) -> int | None:
     """Months stated in text, counted ('三个月', '半年') or from a start it names to `today`
-    ('从8月开始' in December: 4; '去年十月到现在' 14; 'since September'). A count said beside
-    a start wins: "去年十月开始上班，最近两个月没发" is two. A bare number counts if `bare`."""
+    ('从8月开始' in December: 4; '去年十月到现在' 14; 'since September'; '过完年就没发' the
+    months since the Spring Festival). A count said beside a start wins: "去年十月开始上班，
+    最近两个月没发" is two. A bare number counts if `bare`."""
     plain = plain_text(text)
-    found = SINCE.search(plain)
+    found: re.Match[str] | None = SINCE.search(plain)
     start = parse_date(found.group("when") or found.group("en"), today) if found else None
     if found is None or start is None:
-        return months_in(plain, bare)
+        found = AFTER_NEW_YEAR.search(plain)
+        if found is None:
+            return months_in(plain, bare)
+        start = spring_festival_before(today)
     counted = months_in(plain[:found.start()] + "，" + plain[found.end():])
     if counted is not None:
         return counted
@@ -512,6 +540,12 @@ def parse_months(text: str) -> int | None:
 ALONE = re.compile(r"^(就|只有|只是|只)?(我|俺)(一个人?|自己|一人|本人)?$|^(just|only) me$|"
                    r"^myself$|^(me|i) alone$|^(就|只有)?(我|俺)一个$")
 WITH_OTHERS = re.compile(r"^(我|俺)(和|跟|与|同)|^me and\b")
+# The writer and one other person named, no count: "我和我老婆", "我跟我弟", "me and my wife".
+WITH_ONE = re.compile(r"^(我|俺)(和|跟|与|同)(我|俺)?的?(老婆|老公|爱人|媳妇|丈夫|妻子|弟弟?|哥哥?|"
+                      r"姐姐?|妹妹?|儿子|女儿|爸爸?|妈妈?|父亲|母亲|老乡|表哥|表弟|堂哥|堂弟|"
+                      r"同事|工友|朋友|师傅|徒弟|对象)[。.!！~]*$|"
+                      r"^me and my (wife|husband|brother|sister|son|daughter|father|mother|"
+                      r"friend)$")
 
 
 def people_in(text: str, bare: bool = False) -> tuple[int, bool] | None:
@@ -519,6 +553,8 @@ def people_in(text: str, bare: bool = False) -> tuple[int, bool] | None:
     plain = re.sub(r"[。.!！,，~]+", "", plain_text(text)).strip() if bare else plain_text(text)
     if bare and ALONE.match(plain):
         return 1, False
+    if bare and WITH_ONE.match(plain):
+        return 2, False
     numbers = numbers_in(plain)
     counted = [n for n in numbers if n.unit == "people"]
     if not counted and bare and len(numbers) == 1 and numbers[0].unit in ("", "other"):
@@ -549,6 +585,8 @@ RELATIVE_DAYS = {"今天": 0, "today": 0, "今早": 0, "今晚": 0, "昨天": 1,
                  "昨夜": 1, "yesterday": 1, "前天": 2, "前晚": 2, "大前天": 3, "上周": 7,
                  "上个星期": 7, "上星期": 7, "上礼拜": 7, "上个礼拜": 7, "last week": 7,
                  "上上周": 14, "上上个星期": 14, "上上个礼拜": 14, "半个月前": 15}
+# A day of the month said alone: "28号", "3日", "二十八号".
+DAY_OF_MONTH = re.compile(rf"\s*(?:就是|是|在)?\s*{CN_NUM}\s*[号日]\s*(?:那天|左右)?\s*")
 # A day of the week: "上周三", "上个礼拜五", "周一", "星期天", "上周末", "last Friday", "on Monday".
 WEEKDAY = re.compile(r"(上上|上|这|本)?个?(?:周|星期|礼拜)([一二三四五六日天末])|"
                      r"\b(last|this|on)?\s*(mon|tues|wednes|thurs|fri|satur|sun)day\b")
@@ -667,8 +705,23 @@ def _parse_date(plain: str, today: date) -> date | None:
     if last_year and (re.match(r"\s*年?\s*(底|末|尾)", plain[last_year.end():])
                       or ENGLISH_MONTH_PART.search(plain[:last_year.start()])):
         return date(today.year - 1, 12, 31)
-    if "这个月" in plain or "本月" in plain or "this month" in plain:
+    if AFTER_NEW_YEAR.search(plain):  # "过完年就走了": the Spring Festival, near enough
+        return spring_festival_before(today)
+    if this := re.search(r"这个月|本月|this month", plain):
+        if day_said := re.match(rf"\s*{CN_NUM}\s*[号日]", plain[this.end():]):
+            said = _count(day_said.group(1))  # "这个月3号"
+            return _safe_date(today.year, today.month, said) if said else None
         return today.replace(day=1)
+    if bare_day := DAY_OF_MONTH.fullmatch(plain):
+        # "28号" alone: the last 28th (this month's, or last month's if still to come).
+        said = _count(bare_day.group(1))
+        if said is None:
+            return None
+        found = _safe_date(today.year, today.month, said)
+        if found is None or found > today:
+            start = _months_back(today, 1)
+            found = _safe_date(start.year, start.month, said)
+        return found
     english = re.search(r"\b(" + "|".join(ENGLISH_MONTHS) + r")[a-z]*\.?\s*(\d{1,2})?\b", plain)
     day_first = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?("
                           + "|".join(ENGLISH_MONTHS) + r")[a-z]*\b", plain)
@@ -692,17 +745,18 @@ NO_WORDS = ("不是", "没有", "沒有", "没", "否", "不在", "不对", "不
             "离职", "辞职", "辞工", "不会", "未", "不行", "木有", "米有", "莫得", "冇", "唔是",
             "唔系", "赶出来", "不让干", "不让我干", "回老家", "被辞退", "被开除", "被炒", "找工作",
             "在找工作", "nope", "no", "not", "n", "nah", "wrong", "incorrect", "left", "quit",
-            "fired", "laid off")
-UNSURE = re.compile(r"不知道|不清楚|不确定|不记得|记不清|记不得|忘了|忘记了|想不起|说不好|不一定|"
-                    r"不晓得|搞不清|don'?t know|not sure|no idea|can'?t remember|don'?t remember|"
-                    r"forgot")
+            "fired", "laid off", "离开", "出院")
+UNSURE = re.compile(r"不太?知道|不太?清楚|不太?确定|不太?记得|记不清|记不得|忘了|忘记了|想不起|"
+                    r"说不好|不一定|不晓得|搞不清|don'?t know|not sure|no idea|can'?t remember|"
+                    r"don'?t remember|forgot")
 
 # Words that hold a yes/no character without saying yes or no ("现在" holds 在, "但是" 是).
 NOT_YES_NO = re.compile(r"现在|实在|存在|正在|所在|在哪|但是|还是|可是|要是|于是|总是|老是|是否|"
                         r"对方|对于|针对|面对|所有|有点|有些|好像|只好|最好|好多|银行|行业")
 # Longer than the 没 they start with, so they win at its place: 没走 / 还没离职 is still there.
 YES_WORDS = ("是", "对", "有", "在", "还在", "嗯", "好", "行", "可以", "签了", "签过", "没走",
-             "没有走", "没离职", "没辞职", "没辞工", "没离开", "要得", "yes", "y", "yeah",
+             "没有走", "没离职", "没辞职", "没辞工", "没离开", "要得", "没错", "没问题", "当然",
+             "申请了", "申请过", "提交了", "报了", "办了", "yes", "y", "yeah",
              "yep", "sure", "ok", "still", "correct", "right", "that's right", "thats right",
              "not left", "haven't left", "have not left", "didn't leave", "did not leave")
 

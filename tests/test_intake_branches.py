@@ -425,6 +425,23 @@ def test_a_wage_and_the_months_unpaid_answer_how_much_is_owed(app: Flask,
     assert "欠18000元，4个月" in confirm, confirm
 
 
+@pytest.mark.parametrize("agreed", ["没错", "没问题", "对的"])
+def test_the_confirmation_agreed_in_words_registers_the_case(app: Flask, post_signed: Any,
+                                                              agreed: str) -> None:
+    """"没错" is "correct" (its 没 once read it as no, and the worker was asked it all again);
+    the months since the Spring Festival and days counted as months are read on the way."""
+    for body in ["过完年就没发工资", "广东深圳", "河南", "宏达电子厂", "一万二", "我和我老婆"]:
+        reply = sms(post_signed, body) or ""
+    assert "还在那里做工" in reply, reply
+    asked = sms(post_signed, "早就离开了") or ""
+    assert "哪天离开的" in asked, asked
+    confirm = sms(post_signed, "过完年就走了") or ""
+    assert "您说的是" in confirm and "2人" in confirm, confirm
+    done = sms(post_signed, agreed) or ""
+    assert "已登记" in done and "重新" not in done, done
+    assert the_case().people_affected == 2
+
+
 def test_several_bills_are_what_treatment_cost(app: Flask, post_signed: Any) -> None:
     for body in ["我受伤了", "广东深圳", "河南", "某某五金厂", "前天", "车间", "1", "2"]:
         reply = sms(post_signed, body) or ""

@@ -8,7 +8,14 @@ from decimal import Decimal
 import pytest
 
 from ivr_flows.fields import read_amount, read_medical_costs, read_months
-from ivr_flows.parse import parse_amount, parse_date, parse_months, parse_people, parse_yes_no
+from ivr_flows.parse import (
+    parse_amount,
+    parse_date,
+    parse_months,
+    parse_people,
+    parse_yes_no,
+    spring_festival_before,
+)
 
 AMOUNTS = [
     ("12000", 12000), ("12,000元", 12000), ("12，000元", 12000), ("¥12000", 12000),
@@ -105,8 +112,19 @@ SINCE = [
     ("十月份以来", 2), ("2025年10月到现在", 14), ("上个月开始", 1), ("两个月前开始", 2),
     ("这个月开始", 1), ("since September", 3), ("from last september", 3),
     ("从8月开始，三个多月了", 3),  # a count said too wins
-    ("去年年底到现在", 12), ("从过年后", None),  # 过年 is no month the reader can date
+    ("去年年底到现在", 12),
+    # Since the Spring Festival (17 February 2026): 10 months.
+    ("从过年后", 10), ("过完年就没发", 10), ("年后一直没给", 10), ("春节以后", 10),
+    ("从过年到现在", 10), ("after Chinese New Year", 10),
+    # Asked the months, a worker may count days: a month or more, at least one.
+    ("40多天", 1), ("二十来天", 1), ("50天", 2),
 ]
+
+
+def test_the_spring_festival_is_the_lunar_new_year_before_today() -> None:
+    assert spring_festival_before(date(2026, 12, 7)) == date(2026, 2, 17)
+    assert spring_festival_before(date(2026, 2, 16)) == date(2025, 1, 29)
+    assert read_months("过完年就没发", date(2026, 1, 10)) == {"months_unpaid": 12}
 
 
 @pytest.mark.parametrize("text,expected", SINCE, ids=[m[0] for m in SINCE])
@@ -126,6 +144,7 @@ PEOPLE = [
     ("百来人", (100, True)), ("上百人", (100, True)), ("几百人", (300, True)),
     ("三四十个", (35, True)), ("十来个", (10, True)), ("我和老乡两个人", (2, False)),
     ("十几个", (12, True)), ("二十几个", (25, True)), ("十几个吧", (12, True)),  # 几 then 个
+    ("我和我老婆", (2, False)), ("我跟我弟", (2, False)), ("me and my wife", (2, False)),
     ("0", None), ("garbage", None), ("", None), ("不知道", None), ("😊", None),
 ]
 
@@ -137,6 +156,9 @@ def test_parse_people(text: str, expected: tuple[int, bool] | None) -> None:
 
 TODAY = date(2026, 3, 2)
 DATES = [
+    # A day of the month alone is the last such day; this month's day is this month's.
+    ("28号", date(2026, 2, 28)), ("2号", date(2026, 3, 2)), ("就是1号那天", date(2026, 3, 1)),
+    ("二十八日", date(2026, 2, 28)), ("这个月1号", date(2026, 3, 1)),
     ("昨天", date(2026, 3, 1)), ("前天", date(2026, 2, 28)), ("今天", TODAY),
     ("上周", date(2026, 2, 23)), ("上个月", date(2026, 2, 1)),
     ("3月1号", date(2026, 3, 1)), ("3月5号", date(2025, 3, 5)),  # after today: last year's
@@ -194,6 +216,8 @@ def test_parse_date_late_in_the_year() -> None:
 
 
 YES_NO = [
+    ("没错", True), ("没问题", True), ("当然", True), ("申请了", True), ("还没申请", False),
+    ("早就离开了", False), ("出院了", False), ("住过院，现在出院了", False), ("不太清楚", None),
     ("是", True), ("对", True), ("有", True), ("在", True), ("还在", True), ("嗯", True),
     ("是的", True), ("还在上班", True), ("yes", True), ("Yes!", True), ("ＹＥＳ", True),
     ("y", True), ("1", True), ("１", True),
