@@ -244,8 +244,10 @@ def numbers_in(text: str) -> tuple[Number, ...]:
         approx = approx or bool(APPROX_BEFORE.search(before) or APPROX_AFTER.search(after))
         unit = _unit(before, after)
         # "一个月4000" and "4000一个月" say a wage per month, not one month
-        rate = value == 1 and (re.match(r"\s*个月\s*[\d一二三四五六七八九两]", after)
-                               or re.search(r"(\d|元|块)\s*$", before))
+        # ... and "一个月只休一天", "一个月才发一次": how often, not how long
+        rate = value == 1 and (
+            re.match(r"\s*个月\s*(?:[\d一二三四五六七八九两]|只|才|休|能)", after)
+            or re.search(r"(\d|元|块)\s*$", before))
         if unit == "month" and (value >= 1900 or before.endswith("每") or rate):
             unit = "other"  # "2025年" is a year, "每个月" a rate
         elif unit in ("money", "") and (RATE_BEFORE.search(before) or RATE_AFTER.match(after)):
@@ -340,6 +342,24 @@ def own_share(plain: str, sums: Sequence[Number]) -> Decimal | None:
     return max(own) if own else None
 
 
+# A sum agreed or written down, and less paid: "工资条上写的是5000，实际只发了3500" (1500 short),
+# "说好的一万二，只给了八千".
+AGREED_BEFORE = re.compile(r"(写的是|写着|写的|说好的?|说好是|谈好的?|讲好的?|应该是|应该发|本来是|"
+                           r"本应|应发|合同上是?|约定的?|承诺的?|答应的?|agreed|promised)\s*"
+                           r"(月薪|工资|底薪|每个?月|一个月|工钱)?\s*(是|的|有)?\s*$")
+
+
+def short_of_agreed(plain: str, numbers: Sequence[Number]) -> Decimal | None:
+    """What is short when the text names a sum agreed and a smaller one paid, else None."""
+    agreed = [n for n in numbers if n.unit in ("money", "", "rate")
+              and AGREED_BEFORE.search(plain[max(0, n.start - 8):n.start])]
+    paid = [n for n in numbers if n.unit == "paid"]
+    if len(agreed) != 1 or len(paid) != 1 or not agreed[0].start < paid[0].start:
+        return None
+    short = agreed[0].value - paid[0].value
+    return short if MIN_AMOUNT <= short <= MAX_AMOUNT else None
+
+
 def amount_in(numbers: Sequence[Number]) -> Decimal | None:
     """The amount owed among a message's numbers: money-marked first, else the largest bare."""
     sane = [n for n in numbers if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
@@ -401,8 +421,10 @@ def parse_amount(text: str, today: date | None = None) -> Decimal | None:
     a rate and its time ('每月4500，4个月'; '从8月开始' given `today`) as their product; None
     for no number or one too small to be wages owed ('1', '5块')."""
     numbers = numbers_in(text)  # found in plain_text(text)
-    value = (own_share(plain_text(text), numbers) or owed_after_part_paid(plain_text(text), numbers)
-             or amount_in(numbers) or owed_at_rate(text, today))
+    plain = plain_text(text)
+    value = (own_share(plain, numbers) or owed_after_part_paid(plain, numbers)
+             or short_of_agreed(plain, numbers) or amount_in(numbers)
+             or owed_at_rate(text, today))
     if value is None or value != value.to_integral_value():
         return value.quantize(Decimal("0.01")) if value is not None else None
     return Decimal(int(value))

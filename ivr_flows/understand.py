@@ -34,6 +34,7 @@ from ivr_flows.parse import (
     parse_date,
     people_in,
     plain_text,
+    short_of_agreed,
 )
 from ivr_flows.places import MESSAGE_LENGTH, clean_said, find_province, mentioned_place
 
@@ -403,7 +404,7 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
     # The worker's own share of a group's sum is all they are owed: nothing is added to it.
     own = own_share(plain, sums)
     besides = [] if own else owed_besides(plain, sums)  # "还有加班费3000": on top of the sum
-    amount = (own or owed_after_part_paid(plain, sums)
+    amount = (own or owed_after_part_paid(plain, sums) or short_of_agreed(plain, numbers)
               or amount_in([n for n in sums if n not in besides]))
     if amount is None and category in (None, "wages", "collective"):
         amount = owed_at_rate(unpaid, today)  # "每月4500，拖欠4个月": what the worker is owed

@@ -557,6 +557,17 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("我们30个人，人均8000没发", {"category": COLLECTIVE, "amount_owed": D(8000),
                               "people_affected": 30, "people_approximate": False}),
     ("两个月没结了", {"category": WAGES, "months_unpaid": 2}),
+    # Less paid than agreed or written down: the difference is owed.
+    ("工资条上写的是5000，实际只发了3500", {"category": WAGES, "amount_owed": D(1500)}),
+    ("说好的月薪6000，只发了4000", {"category": WAGES, "amount_owed": D(2000)}),
+    ("说好的一万二，只给了八千", {"category": WAGES, "amount_owed": D(4000)}),
+    # How often is no count of months; severance not paid is a dismissal.
+    ("每天干12个小时，一个月只休一天，加班费都没有", {"category": WAGES}),
+    ("干了8年，公司搬走了，没有任何补偿", {"category": CONTRACT}),
+    ("请问仲裁要钱吗", {"category": LEGAL}),  # what the law costs, not money owed
+    ("Boss hasnt paid us for 3 months, there are 15 of us",
+     {"category": COLLECTIVE, "months_unpaid": 3, "people_affected": 15,
+      "people_approximate": False}),
     # Time still to come is not time unpaid.
     ("老板说再干一个月就结账", {"category": WAGES}),
     ("老板说再干一个月就结账，已经三个月没发了", {"category": WAGES, "months_unpaid": 3}),
