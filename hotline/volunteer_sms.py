@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from hotline.deadlines import (
 )
 from hotline.intake import InboundSms, IntakeResult, Worker, heard_from, store_inbound
 from hotline.replies import say
+from ivr_flows.parse import parse_amount as read_sum
 from models import Case, EventKind, InvalidTransition, Role, User, Volunteer, utcnow
 from notifications.templates import relay_reply
 
@@ -39,7 +41,7 @@ VERBS = {
     "接了": "accept", "接单": "accept",
     "n": "decline", "no": "decline", "否": "decline", "拒绝": "decline", "不接": "decline",
     "r": "relay", "转告": "relay", "转达": "relay", "回复": "relay",
-    "call": "call", "通话": "call", "呼叫": "call",
+    "call": "call", "通话": "call", "呼叫": "call", "打电话": "call",
     "done": "resolved", "结案": "resolved", "办结": "resolved", "完成": "resolved",
     "refer": "referred", "转介": "referred", "close": "closed", "关闭": "closed",
     "on": "on", "上线": "on", "off": "off", "下线": "off",
@@ -47,8 +49,16 @@ VERBS = {
 }
 NEEDS_NUMBER = {"accept", "decline", "relay", "call", "resolved", "referred", "closed",
                 "reopen"}
-COMMAND = re.compile(r"^\s*(?P<verb>[a-z]+|[\u4e00-\u9fff]{1,2})\s*#?\s*(?P<number>\d{1,9})?"
+# The Chinese verbs longest first, so "打电话1024" and "上线了" find their verb.
+HAN_VERBS = "|".join(sorted((v for v in VERBS if not v.isascii()), key=len, reverse=True))
+COMMAND = re.compile(rf"^\s*(?P<verb>[a-z]+|{HAN_VERBS})\s*#?\s*(?P<number>\d{{1,9}})?"
                      r"[\s:,，、]*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+QUESTION = re.compile(r"^\s*(吗|么|嘛|没|没有|呢|[?？])")  # "1024结案了吗": asked, not done
+# Going on or off duty as people text it: "我上线了", "下线啦", "我要下线".
+DUTY = re.compile(r"^(?:我|我要|我先|现在|今天)?\s*(上线|下线)\s*(?:了|啦|喽|咯)?[。.!！~]*$")
+# A case finished, its number first: "1024结案", "1024 已解决", "1024完成了 追回12000".
+FINISHED_FIRST = re.compile(r"^#?(\d{1,9})\s*(?:已经?|已)?\s*(结案|办结|完成|解决)了?"
+                            r"[\s:,，、。]*(.*)$", re.DOTALL)
 # An answer to an offer as people text it: "好的，我接1001" and "1001我接了" are "接1001".
 OFFER_LEAD = re.compile(r"^(?:(?:好的|好|行|可以|嗯+|收到|ok)\s*[，,。.!！]?\s*)?我\s*(?=接|不接)",
                         re.IGNORECASE)
@@ -81,6 +91,10 @@ def parse_volunteer_command(body: str) -> VolunteerCommand | None:
     if number_first := NUMBER_FIRST.match(text):
         verb = "接" if number_first[2].startswith("接") else "不接"
         return VolunteerCommand(VERBS[verb], int(number_first[1]))
+    if duty := DUTY.match(text):
+        return VolunteerCommand(VERBS[duty[1]])
+    if (finished := FINISHED_FIRST.match(text)) and not QUESTION.match(finished[3]):
+        return VolunteerCommand("resolved", int(finished[1]), finished[3].strip())
     if lead := OFFER_LEAD.match(text):
         text = text[lead.end():]
         body = text  # nothing of the lead is relayed: accept and decline carry no words
@@ -266,17 +280,24 @@ def reopen_own_case(session: Session, volunteer: Volunteer, cmd: VolunteerComman
     return say("case_reopened", lang, number=case.number), case
 
 
+# What a volunteer writes before the sum recovered: "追回12000", "要回了一万二".
+RECOVERED_LEAD = re.compile(r"^(追回|收回|拿回|要回|讨回|追到|拿到|要到|回款)了?(了|共|一共)?")
+
+
 def finish_by_sms(session: Session, case: Case, volunteer: Volunteer, cmd: VolunteerCommand,
                   lang: str) -> tuple[str, Case | None]:
     """DONE/REFER/CLOSE: store the outcome (and money recovered) and survey the worker."""
     amount, note = None, cmd.rest
     if cmd.action == "resolved" and cmd.rest:
         first, _, remainder = cmd.rest.partition(" ")
+        first = RECOVERED_LEAD.sub("", first)  # "追回12000": the sum recovered
         try:
             amount, note = parse_amount(first), remainder.strip()
         except BadAmount:
             if any(ch.isdigit() for ch in first):
                 return say("bad_amount", lang, text=first, number=case.number), None
+            if (said := read_sum(first)) is not None:  # in Chinese numerals: "一万二"
+                amount, note = said.quantize(Decimal("0.01")), remainder.strip()
     try:
         finish_for_volunteer(session, case, volunteer, cmd.action, amount, note, utcnow())
     except InvalidTransition:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -122,6 +123,23 @@ def test_done_with_amount_then_survey_answer(app: Flask, post_signed: Any) -> No
     [survey] = [m for m in outbound(Purpose.REPLY, to=WORKER) if "1-5" in m.body]
     assert "谢谢" in texts(post_signed, WORKER, "５分")
     assert case_state(case_id).satisfaction == 5
+
+
+@pytest.mark.parametrize("said", ["{n}结案，追回一万二", "{n}已解决 12000", "结案{n} 追回12000"])
+def test_a_case_finished_in_a_volunteers_own_words(app: Flask, post_signed: Any,
+                                                   said: str) -> None:
+    """The number first ("1001结案") or the verb first, the sum recovered after it."""
+    case_id, number, _vid, vphone = assigned_case()
+    assert "已办结" in texts(post_signed, vphone, said.format(n=number))
+    case = case_state(case_id)
+    assert (case.status, case.amount_recovered) == (CaseStatus.RESOLVED, Decimal("12000.00"))
+
+
+def test_a_volunteer_asking_whether_a_case_is_finished_finishes_nothing(
+        app: Flask, post_signed: Any) -> None:
+    case_id, number, _vid, vphone = assigned_case()
+    texts(post_signed, vphone, f"{number}结案了吗？")
+    assert case_state(case_id).status == CaseStatus.ASSIGNED
 
 
 def test_amounts() -> None:

@@ -280,6 +280,9 @@ def test_staff_go_on_and_off_duty_by_sms(on_provider: World) -> None:
     route(second)
     assert len(outbound(Purpose.ALERT)) == 1  # nobody on duty now: the timeline says so
     assert any("no staff" in e.text for e in events(second, EventKind.ROUTING))
+    # As people text it: "我上线了", "下线啦".
+    assert "已值班" in texts_on(on_provider, phone, "我上线了")
+    assert "已下班" in texts_on(on_provider, phone, "下线啦")
 
 
 def test_escalation_with_nobody_to_text_is_on_the_timeline(app: Flask, caplog: Any) -> None:

@@ -88,6 +88,15 @@ def test_other_commands_parse() -> None:
     assert parse_volunteer_command("完成1024").action == "resolved"  # type: ignore[union-attr]
     assert parse_volunteer_command("回复1024 明天打给你") == VolunteerCommand(
         "relay", 1024, "明天打给你")
+    # As volunteers text it: the number first, a verb of three characters, 了 after a duty.
+    assert parse_volunteer_command("1024结案") == VolunteerCommand("resolved", 1024)
+    assert parse_volunteer_command("1024已经解决了，追回一万") == VolunteerCommand(
+        "resolved", 1024, "追回一万")
+    assert parse_volunteer_command("1024结案了吗？") is None  # a question
+    assert parse_volunteer_command("打电话1024") == VolunteerCommand("call", 1024)
+    assert parse_volunteer_command("我上线了") == VolunteerCommand("on")
+    assert parse_volunteer_command("我要下线") == VolunteerCommand("off")
+    assert parse_volunteer_command("上线吧我看看") is None
 
 
 def test_offer_sms_has_the_facts_and_never_the_workers_phone(app: Flask) -> None:
