@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ivr_flows.fields import read_amount, read_medical_costs, read_months
+from ivr_flows.fields import named, read_amount, read_medical_costs, read_months
 from ivr_flows.parse import (
     parse_amount,
     parse_date,
@@ -243,3 +243,18 @@ YES_NO = [
 @pytest.mark.parametrize("text,expected", YES_NO, ids=[y[0] or "empty" for y in YES_NO])
 def test_parse_yes_no(text: str, expected: bool | None) -> None:
     assert parse_yes_no(text) is expected
+
+
+NAMES_SAID = [
+    ("好像叫什么精密五金", "精密五金"), ("公司叫宏发鞋业", "宏发鞋业"),
+    ("是宏发鞋业吧", "宏发鞋业"), ("工厂的名字叫富士康", "富士康"),
+    ("我记得叫华强电子", "华强电子"), ("在五金厂车间", "五金厂车间"), ("就在工地上", "工地上"),
+    ("宏发鞋业", "宏发鞋业"),
+    ("深圳市是诚电子有限公司", "深圳市是诚电子有限公司"),
+    ("是", "是"),  # nothing left without it: kept as written
+]
+
+
+@pytest.mark.parametrize("said,name", NAMES_SAID, ids=[n[0] for n in NAMES_SAID])
+def test_a_name_said_with_a_hedge_or_lead_in_is_the_name(said: str, name: str) -> None:
+    assert named("employer")(said, date(2026, 12, 7)) == {"employer": name}
