@@ -165,7 +165,9 @@ COST_BEFORE = re.compile(rf"({TREATMENT}|垫了|垫付了?|自己垫|花了|花�
                          r"\s*(了|都|共|一共|总共)?\s*$")
 COST_AFTER = re.compile(rf"^\s*(多|来)?\s*(元|块|圆|rmb|yuan)?\s*(的)?\s*({TREATMENT}|"
                         r"for (the )?(hospital|treatment|medicine|doctor|surgery))")
-PAID_BEFORE = re.compile(r"(给了|只给|才给|发了|付了|赔了|补了|预支了?|借了|paid me|gave me)\s*$")
+# (Not after 少 / 没 / 未: "少发了1200" is what is owed.)
+PAID_BEFORE = re.compile(r"(?<![少没未])(给了|只给|才给|发了|付了|赔了|补了|预支了?|借了|paid me|"
+                         r"gave me)\s*$")
 UNIT_PEOPLE = re.compile(r"^\s*(个|名|位)?\s*(多|来)?\s*(个)?\s*(人|工友|同事|老乡|兄弟|师傅|员工|"
                          r"people|persons?|workers?|colleagues|of us|guys)")
 UNIT_OTHER = re.compile(r"^\s*(年|月|号|日|天|周|星期|礼拜|点|岁|楼|层|栋|路|次|个?小时|days?\b|"

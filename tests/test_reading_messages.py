@@ -568,6 +568,12 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("Boss hasnt paid us for 3 months, there are 15 of us",
      {"category": COLLECTIVE, "months_unpaid": 3, "people_affected": 15,
       "people_approximate": False}),
+    # Less paid than due, a developer gone, texts in pinyin.
+    ("工资少发了1200", {"category": WAGES, "amount_owed": D(1200)}),
+    ("我们十几个工友在烂尾楼干活，开发商跑了，总包说没收到钱",
+     {"category": COLLECTIVE, "people_affected": 12, "people_approximate": True}),
+    ("laoban qian wo gongzi", {"category": WAGES}), ("laoban pao le", {"category": WAGES}),
+    ("wo gongshang le", {"category": INJURY}),
     # Time still to come is not time unpaid.
     ("老板说再干一个月就结账", {"category": WAGES}),
     ("老板说再干一个月就结账，已经三个月没发了", {"category": WAGES, "months_unpaid": 3}),
