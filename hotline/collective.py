@@ -95,7 +95,11 @@ def form(session: Session, lead: Case, members: list[Case], workers: int, now: d
     lead.employer = names.most_common(1)[0][0]
     lead.category = CaseCategory.COLLECTIVE
     mark_urgent_if_needed(lead)
-    lead.people_affected = workers
+    # The workers who came to us, or more if one of them said how many are owed ("十几个").
+    said = [c for c in [lead, *members] if c.people_affected and c.people_affected > workers]
+    most = max(said, key=lambda c: c.people_affected or 0) if said else None
+    lead.people_affected = most.people_affected if most is not None else workers
+    lead.people_approximate = bool(most is not None and most.people_approximate)
     amounts = [c.amount_owed for c in [lead, *members] if c.amount_owed is not None]
     if amounts:
         lead.amount_owed = sum(amounts, Decimal(0))

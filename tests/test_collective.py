@@ -86,6 +86,18 @@ def test_three_workers_one_employer_become_one_urgent_case(app: Flask) -> None:
     assert detect(d) is not None and case_state(a).people_affected == 4
 
 
+def test_the_collective_case_counts_the_workers_one_of_them_said_are_owed(app: Flask) -> None:
+    """Three workers texted, one said "十几个" are owed: the collective case says about 12
+    (it said 3, the workers who texted, and the count the worker gave was lost)."""
+    add_case(employer="东莞精密五金厂")
+    add_case(employer="东莞精密五金", people_affected=12, people_approximate=True)
+    c, _ = add_case(employer="精密五金厂")
+    lead = detect(c)
+    assert lead is not None
+    state = case_state(lead.id)
+    assert (state.people_affected, state.people_approximate) == (12, True)
+
+
 def test_same_worker_twice_or_outside_the_window_is_not_collective(app: Flask) -> None:
     old = utcnow() - timedelta(days=20)
     add_case(employer="富士康", created_at=old)
