@@ -143,6 +143,9 @@ ENGLISH_NUMBER_VALUES = {**{word: str(value) for word, value in ENGLISH_NUMBERS.
 # One pass over the text, the longest word first ("a dozen" before "dozen").
 ENGLISH_NUMBER = re.compile(r"\b(?:" + "|".join(
     re.escape(word) for word in sorted(ENGLISH_NUMBER_VALUES, key=len, reverse=True)) + r")\b")
+ENGLISH_SCALE = re.compile(r"\b(\d+|" + "|".join(
+    w for w in sorted(ENGLISH_NUMBERS, key=len, reverse=True) if " " not in w and w != "hundred")
+    + r")\s+(thousand|hundred)\b")
 THOUSANDS_SEPARATOR = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 APPROX_BEFORE = re.compile(r"(大概|大约|约|差不多|将近|估计|可能|about|around|approx\w*|roughly|"
                            r"nearly|almost|more than|over)\s*$")
@@ -208,7 +211,15 @@ def plain_text(text: str) -> str:
     # Kept: one reading of a text asks for it several times (amounts, counts, dates, rates).
     # "俩" is how people say "两个" ("拖了俩月", "我们俩").
     plain = THOUSANDS_SEPARATOR.sub("", normalize(text).lower()).replace("俩", "两个")
+    # "ten thousand", "five hundred": the count times its scale, before the words are digits.
+    plain = ENGLISH_SCALE.sub(_scaled, plain)
     return ENGLISH_NUMBER.sub(lambda m: ENGLISH_NUMBER_VALUES[m.group()], plain)
+
+
+def _scaled(found: re.Match[str]) -> str:
+    count = found.group(1)
+    value = int(count) if count.isdigit() else ENGLISH_NUMBERS[count]
+    return str(value * (1000 if found.group(2) == "thousand" else 100))
 
 
 @lru_cache(maxsize=256)
@@ -379,6 +390,7 @@ PER_HOUR = re.compile(r"时薪|小时|hour|/hr")
 DAYS = re.compile(r"^\s*(多|来)?\s*(天|days?\b)(?!\s*(前|后|内|之内|以内|ago|later|before))")
 
 
+WEEKS = re.compile(r"^\s*(多|来)?\s*(个?星期|个?礼拜|周|weeks?\b)(?!\s*(前|后|ago|later))")
 HALF_MONTH = re.compile(r"[\d一二两三四五六七八九十]\s*个半月")
 
 
@@ -491,7 +503,7 @@ def months_in(text: str, bare: bool = False) -> int | None:
     if re.search(r"(?<![\d一二两三四五六七八九十])半年", plain):
         return 6
     for number in numbers:
-        after = plain[number.end:number.end + 6]
+        after = plain[number.end:number.end + 20]
         if number.unit != "month" or FUTURE_TIME.search(
                 plain[max(0, number.start - 4):number.start]):
             continue
@@ -502,10 +514,12 @@ def months_in(text: str, bare: bool = False) -> int | None:
         if number.unit == "month":
             extra = 1 if re.match(r"\s*个半月", after) else 0
             return _sane_months(number.value + extra)
-    if bare and len(numbers) == 1 and DAYS.match(plain[numbers[0].end:]):
-        # Asked the months, "40多天", "二十来天": a month or more, at least one. (In a first
-        # text, days worked at a day's rate are read with the rate: owed_at_rate.)
-        return max(1, int(numbers[0].value / 30 + Decimal("0.5")))
+    if bare and len(numbers) == 1 and (DAYS.match(plain[numbers[0].end:])
+                                       or WEEKS.match(plain[numbers[0].end:])):
+        # Asked the months, "40多天", "二十来天", "6 weeks": a month or more, at least one.
+        # (In a first text, days worked at a day's rate are read with the rate: owed_at_rate.)
+        days = numbers[0].value * (7 if WEEKS.match(plain[numbers[0].end:]) else 1)
+        return max(1, int(days / 30 + Decimal("0.5")))
     if bare and len(numbers) == 1 and numbers[0].unit in ("", "other"):
         return _sane_months(numbers[0].value)
     return None
@@ -527,7 +541,8 @@ SINCE = re.compile(r"(?:从|自从|自)?\s*(?P<when>[^，。,.;；!！?？从自
 AFTER_NEW_YEAR = re.compile(r"过完年|过了年|过年后|过年以后|过完春节|春节过后|春节后|春节以后|"
                             r"(?:过年|春节)(?:到现在|至今|以来|开始)|"
                             r"(?<![\d一二两三四五六七八九十几半明去前今])年后|开年以?后|开年到现在|"
-                            r"after (the )?(chinese|lunar) new year|after (the )?spring festival")
+                            r"(after|since) (the )?(chinese|lunar) new year|"
+                            r"(after|since) (the )?spring festival")
 
 
 def spring_festival_before(today: date) -> date:
@@ -608,9 +623,12 @@ AGO = re.compile(rf"{CN_NUM}\s*(天|日|周|个?星期|个?礼拜|个月)\s*(前
 RELATIVE_DAYS = {"今天": 0, "today": 0, "今早": 0, "今晚": 0, "昨天": 1, "昨日": 1, "昨晚": 1,
                  "昨夜": 1, "yesterday": 1, "前天": 2, "前晚": 2, "大前天": 3, "上周": 7,
                  "上个星期": 7, "上星期": 7, "上礼拜": 7, "上个礼拜": 7, "last week": 7,
-                 "上上周": 14, "上上个星期": 14, "上上个礼拜": 14, "半个月前": 15}
+                 "上上周": 14, "上上个星期": 14, "上上个礼拜": 14, "半个月前": 15,
+                 "this morning": 0, "this afternoon": 0, "this evening": 0, "tonight": 0,
+                 "last night": 1, "a week ago": 7}
 # A day of the month said alone: "28号", "3日", "二十八号".
-DAY_OF_MONTH = re.compile(rf"\s*(?:就是|是|在)?\s*{CN_NUM}\s*[号日]\s*(?:那天|左右)?\s*")
+DAY_OF_MONTH = re.compile(rf"\s*(?:就是|是|在)?\s*{CN_NUM}\s*[号日]\s*(?:那天|左右)?\s*|"
+                          r"\s*(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\s*")
 # A day of the week: "上周三", "上个礼拜五", "周一", "星期天", "上周末", "last Friday", "on Monday".
 WEEKDAY = re.compile(r"(上上|上|这|本)?个?(?:周|星期|礼拜)([一二三四五六日天末])|"
                      r"\b(last|this|on)?\s*(mon|tues|wednes|thurs|fri|satur|sun)day\b")
@@ -738,7 +756,7 @@ def _parse_date(plain: str, today: date) -> date | None:
         return today.replace(day=1)
     if bare_day := DAY_OF_MONTH.fullmatch(plain):
         # "28号" alone: the last 28th (this month's, or last month's if still to come).
-        said = _count(bare_day.group(1))
+        said = _count(bare_day.group(1) or bare_day.group(2))
         if said is None:
             return None
         found = _safe_date(today.year, today.month, said)

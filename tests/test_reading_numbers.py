@@ -25,6 +25,7 @@ AMOUNTS = [
     ("大概一万", 10000), ("一共一万二", 12000), ("欠我6800元", 6800), ("壹万贰仟", 12000),
     ("大约1万2千块钱左右", 12000), ("老板欠我三千块钱", 3000), ("12345.5", Decimal("12345.50")),
     ("3个月工资1万2，我们5个人", 12000),  # neither the months nor the people
+    ("around ten thousand", 10000), ("twelve thousand", 12000), ("five hundred", 500),
     ("一共二十万，我自己是一万二", 12000), ("我的那份8000，工友们一共十几万", 8000),  # their share
     ("my share is 9000, all of us 200000", 9000),
     ("RMB 9000", 9000), ("about 8000 yuan", 8000), ("【一万二】🙏", 12000),
@@ -117,7 +118,8 @@ SINCE = [
     ("从过年后", 10), ("过完年就没发", 10), ("年后一直没给", 10), ("春节以后", 10),
     ("从过年到现在", 10), ("after Chinese New Year", 10),
     # Asked the months, a worker may count days: a month or more, at least one.
-    ("40多天", 1), ("二十来天", 1), ("50天", 2),
+    ("40多天", 1), ("二十来天", 1), ("50天", 2), ("6 weeks", 1), ("三个星期", 1),
+    ("since Chinese New Year", 10), ("a year and a half", 18),
 ]
 
 
@@ -159,6 +161,8 @@ DATES = [
     # A day of the month alone is the last such day; this month's day is this month's.
     ("28号", date(2026, 2, 28)), ("2号", date(2026, 3, 2)), ("就是1号那天", date(2026, 3, 1)),
     ("二十八日", date(2026, 2, 28)), ("这个月1号", date(2026, 3, 1)),
+    ("on the 28th", date(2026, 2, 28)), ("the 1st", date(2026, 3, 1)),
+    ("a week ago", date(2026, 2, 23)), ("this morning", TODAY), ("last night", date(2026, 3, 1)),
     ("昨天", date(2026, 3, 1)), ("前天", date(2026, 2, 28)), ("今天", TODAY),
     ("上周", date(2026, 2, 23)), ("上个月", date(2026, 2, 1)),
     ("3月1号", date(2026, 3, 1)), ("3月5号", date(2025, 3, 5)),  # after today: last year's
