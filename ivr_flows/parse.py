@@ -154,7 +154,7 @@ APPROX_AFTER = re.compile(r"^\s*(多|来|余|左右|\+|or so|odd\b)")
 UNIT_MONTHS = re.compile(r"^\s*(个多?半?月|多个月|个半月|多?年(?![\d一二三四五六七八九十])|"
                          r"months?\b|mos?\b|years?\b)")
 # A wage rate is no debt by itself ("月薪4000", "一个月4000", "一天两百"; see owed_at_rate).
-RATE_BEFORE = re.compile(r"(?P<period>每个?月|(?<![\d一二三四五六七八九十两个])"
+RATE_BEFORE = re.compile(r"(?P<period>每个?月|降到|降为|降成|减到|(?<![\d一二三四五六七八九十两个])"
                          r"(一个月|月薪|月工资)|底薪|日薪|每天|一天|时薪|每小时|工资是|a month|"
                          r"per month|a day|per day)"
                          r"\s*(能|可以)?(挣|赚|拿|有)?\s*$")
@@ -181,9 +181,10 @@ MONEY_AFTER = re.compile(r"^\s*(多|来)?\s*(元|块|圆|万|千|rmb|yuan|kuai)"
 # A sum named as money other than the wages themselves: "押金1000也不退", "加班费3000",
 # "2000的加班费". Owed besides the wages (a rate times the months unpaid, or a sum owed).
 EXTRA_KINDS = (r"押金|保证金|加班费|奖金|年终奖|提成|补贴|经济补偿金?|补偿金?|赔偿金?|路费|车费|"
-               r"伙食费|饭钱|住宿费|工具费|服装费|违约金|overtime pay|deposit|bonus")
+               r"伙食费|饭钱|住宿费|工具费|服装费|体检费|培训费|介绍费|违约金|overtime pay|deposit|"
+               r"bonus")
 EXTRA_NAMED_BEFORE = re.compile(rf"({EXTRA_KINDS})\s*(是|有|共|也|还有|一共|总共)?\s*$")
-EXTRA_NAMED_AFTER = re.compile(rf"^\s*(多|来)?\s*(元|块|yuan|rmb)?\s*(的)?\s*({EXTRA_KINDS})")
+EXTRA_NAMED_AFTER = re.compile(rf"^\s*(多|来)?\s*(元|块钱?|yuan|rmb)?\s*(的)?\s*({EXTRA_KINDS})")
 
 
 # Below this an answer is no wage debt: "1" is a menu key pressed by habit, "5块" a slip or a

@@ -568,6 +568,16 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("Boss hasnt paid us for 3 months, there are 15 of us",
      {"category": COLLECTIVE, "months_unpaid": 3, "people_affected": 15,
       "people_approximate": False}),
+    # Details said in the worker's order; contributions taken and not paid in; fees paid.
+    ("工伤认定已经做了，公司不给赔偿", {"category": INJURY, "injury_claim_filed": True}),
+    ("我老婆在服装厂做了五年，上个月被辞退了，没有任何补偿，合同也没签",
+     {"category": CONTRACT, "written_contract": False, "dismissed_on": "2026-02-01"}),
+    ("公司每个月扣我们社保的钱，但是根本没交", {"category": INSURANCE}),
+    ("我在美团送外卖，摔了一跤，膝盖骨裂，平台说我不是他们员工", {"category": INJURY}),
+    ("入职的时候交了800块钱服装费和200体检费，干了一周就不让干了",
+     {"category": CONTRACT, "amount_owed": D(1000)}),
+    ("被人打了，在工地上，包工头的人打的", {"category": LEGAL}),
+    ("工资从月薪7000降到4000，不同意就让我走", {"category": CONTRACT}),  # a cut, no debt
     # Less paid than due, a developer gone, texts in pinyin.
     ("工资少发了1200", {"category": WAGES, "amount_owed": D(1200)}),
     ("我们十几个工友在烂尾楼干活，开发商跑了，总包说没收到钱",
