@@ -26,6 +26,14 @@ class Answer(enum.StrEnum):
     NOT_YOURS = "offer_not_yours"
 
 
+def only_pending_offer(session: Session, volunteer: Volunteer) -> int | None:
+    """The case number of the volunteer's one pending offer; None for none or several (a bare
+    "Y" then needs its number)."""
+    numbers = session.scalars(select(Case.number).join(Offer, Offer.case_id == Case.id).where(
+        Offer.volunteer_id == volunteer.id, Offer.status == OfferStatus.PENDING).limit(2)).all()
+    return numbers[0] if len(numbers) == 1 else None
+
+
 def answer_offer(session: Session, volunteer: Volunteer, number: int, accept: bool,
                  now: datetime | None = None) -> tuple[Answer, Case | None]:
     """Accept or decline the volunteer's pending offer of case `number`; race-safe."""

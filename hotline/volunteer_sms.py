@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from hotline.assignment import answer_offer, offer_reply
+from hotline.assignment import answer_offer, offer_reply, only_pending_offer
 from hotline.bridge import relay_to_worker, request_call
 from hotline.cases import reopen_case
 from hotline.deadlines import (
@@ -63,6 +63,9 @@ FINISHED_FIRST = re.compile(r"^#?(\d{1,9})\s*(?:已经?|已)?\s*(结案|办结|�
 OFFER_LEAD = re.compile(r"^(?:(?:好的|好|行|可以|嗯+|收到|ok)\s*[，,。.!！]?\s*)?我\s*(?=接|不接)",
                         re.IGNORECASE)
 NUMBER_FIRST = re.compile(r"^#?(\d{1,9})\s*我?\s*(接了|接受|接|不接)\s*[了。.!！~]*$")
+
+
+BARE_ANSWERS = {"y", "yes", "接", "接受", "接了", "接单", "n", "no", "不接", "拒绝"}
 
 
 def unfolded_rest(body: str, head: int) -> str:
@@ -213,6 +216,12 @@ def handle_volunteer_sms(session: Session, volunteer: Volunteer, sms: InboundSms
     msg = store_inbound(session, sms, phone=phone, volunteer_id=volunteer.id, flush=False)
     lang = volunteer.reply_language
     case: Case | None = None
+    # "Y" alone with one offer waiting answers that offer, as the volunteer means ("是" alone
+    # may answer something else: it still needs the number).
+    if (cmd is not None and cmd.action in ("accept", "decline") and cmd.number is None
+            and unicodedata.normalize("NFKC", sms.body).strip(" .。!！~").lower() in BARE_ANSWERS
+            and (waiting := only_pending_offer(session, volunteer)) is not None):
+        cmd = VolunteerCommand(cmd.action, waiting)
     if cmd is None:
         reply = say("volunteer_commands", lang)
     elif cmd.action in NEEDS_NUMBER and cmd.number is None:

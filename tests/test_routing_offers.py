@@ -155,6 +155,19 @@ def test_a_volunteer_accepts_or_declines_in_their_own_words(on_provider: World) 
     assert case_state(passed).status == CaseStatus.NEW
 
 
+def test_a_bare_y_answers_the_one_offer_waiting(on_provider: World) -> None:
+    """"Y" with one offer waiting takes it; with two it asks which (it always asked)."""
+    vid = add_volunteer()
+    (first, _), (second, second_no) = add_case(), add_case()
+    route(first)
+    route(second)
+    assert "请带上案件号" in texts_on(on_provider, volunteer_phone(vid), "Y")
+    assert "已拒绝" in texts_on(on_provider, volunteer_phone(vid), f"N{second_no}")
+    assert "请带上案件号" in texts_on(on_provider, volunteer_phone(vid), "是")  # may be for another
+    assert "已分配给您" in texts_on(on_provider, volunteer_phone(vid), "接")
+    assert case_state(first).assigned_volunteer_id == vid
+
+
 def test_an_answer_with_an_acknowledgement_or_a_reason_is_still_an_answer(
         on_provider: World) -> None:
     """"Y1001 好的" takes the case and "N1002 没空，抱歉" passes one on (both got the help text)."""
