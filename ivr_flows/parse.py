@@ -797,7 +797,10 @@ UNSURE = re.compile(r"不太?知道|不太?清楚|不太?确定|不太?记得|�
 NOT_YES_NO = re.compile(r"现在|实在|存在|正在|所在|在哪|但是|还是|可是|要是|于是|总是|老是|是否|"
                         r"对方|对于|针对|面对|所有|有点|有些|好像|只好|最好|好多|银行|行业")
 # Longer than the 没 they start with, so they win at its place: 没走 / 还没离职 is still there.
-YES_WORDS = ("是", "对", "有", "在", "还在", "嗯", "好", "行", "可以", "签了", "签过", "没走",
+# "在" says yes only as "still there" ("在", "在的", "还在做"), not "在住院" asked whether the
+# boss pays for treatment.
+YES_WORDS = ("是", "对", "有", "还在", "在的", "在呢", "在啊", "在那", "在这", "在做", "在干",
+             "在上班", "在职", "在岗", "在厂", "嗯", "好", "行", "可以", "签了", "签过", "没走",
              "没有走", "没离职", "没辞职", "没辞工", "没离开", "要得", "没错", "没问题", "当然",
              "申请了", "申请过", "提交了", "报了", "办了", "yes", "y", "yeah",
              "yep", "sure", "ok", "still", "correct", "right", "that's right", "thats right",
@@ -816,6 +819,8 @@ def parse_yes_no(text: str) -> bool | None:
     if key in ("1", "2"):
         return key == "1"
     plain = NOT_YES_NO.sub("  ", normalize(text).lower())
+    if plain.strip(" 。.!！~") == "在":
+        return True
     if UNSURE.search(plain):
         return None
     best: tuple[int, int, bool] | None = None  # (position, -length, answer)

@@ -222,6 +222,7 @@ def test_parse_date_late_in_the_year() -> None:
 YES_NO = [
     ("没错", True), ("没问题", True), ("当然", True), ("申请了", True), ("还没申请", False),
     ("早就离开了", False), ("出院了", False), ("住过院，现在出院了", False), ("不太清楚", None),
+    ("在的", True), ("在呢", True), ("在住院", None),  # asked whether the boss pays: no answer
     ("是", True), ("对", True), ("有", True), ("在", True), ("还在", True), ("嗯", True),
     ("是的", True), ("还在上班", True), ("yes", True), ("Yes!", True), ("ＹＥＳ", True),
     ("y", True), ("1", True), ("１", True),
