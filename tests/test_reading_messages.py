@@ -220,6 +220,8 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
      {"category": INJURY, "work_place": "东莞长安", "in_hospital": True,
       "injured_on": "2026-02-28", "injury_place": "五金厂"}),
     ("在鞋厂被机器夹伤了手", {"category": INJURY, "injury_place": "鞋厂"}),
+    ("工地上摔伤了", {"category": INJURY, "injury_place": "工地"}),  # first, with no 在
+    ("车间里被机器夹了手", {"category": INJURY, "injury_place": "车间"}),
     ("我在深圳一家电子厂上班的时候摔伤了",
      {"category": INJURY, "work_place": "深圳", "injury_place": "电子厂"}),
     ("我在东莞的鞋厂上班，受伤了", {"category": INJURY, "work_place": "东莞"}),  # where they work
@@ -280,9 +282,11 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("我和老乡两个人工资没发",  # two is not many
      {"category": WAGES, "people_affected": 2, "people_approximate": False}),
     # injury first, whatever else is said
-    ("工地上摔伤了，老板不给医药费", {"category": INJURY, "employer_pays_treatment": False}),
+    ("工地上摔伤了，老板不给医药费", {"category": INJURY, "employer_pays_treatment": False,
+                                "injury_place": "工地"}),
     # the boss not paying for treatment, said the ways workers say it
-    ("工地上摔伤了，老板不给看病", {"category": INJURY, "employer_pays_treatment": False}),
+    ("工地上摔伤了，老板不给看病", {"category": INJURY, "employer_pays_treatment": False,
+                                "injury_place": "工地"}),
     ("手被机器夹伤了，老板不让看病", {"category": INJURY, "employer_pays_treatment": False}),
     ("摔断了腿，医药费都是自己垫付的", {"category": INJURY, "employer_pays_treatment": False}),
     ("【求助】脚砸伤了，老板不肯出医药费😭",
@@ -292,7 +296,8 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
      {"category": INJURY, "employer_pays_treatment": False}),
     # what a hurt worker spent on treatment is no wage debt; wages they are owed still are
     ("工地上摔伤了，老板不给看病，垫了3001元",
-     {"category": INJURY, "employer_pays_treatment": False, "medical_costs": 3001}),
+     {"category": INJURY, "employer_pays_treatment": False, "medical_costs": 3001,
+      "injury_place": "工地"}),
     ("摔伤了自己垫付医药费5000",
      {"category": INJURY, "employer_pays_treatment": False, "medical_costs": 5000}),
     ("手指被机器压断了，花了两万医药费", {"category": INJURY, "medical_costs": 20000}),
@@ -455,7 +460,7 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("我的电话13800138000，老板欠我8000", {"category": WAGES, "amount_owed": D(8000)}),
     ("欠了2000", {"category": WAGES, "amount_owed": D(2000)}),
     ("老板欠我工资" * 300 + "在深圳", {"category": WAGES, "work_place": "深圳"}),  # long text
-    ("工地上摔伤了" + "🙏" * 500, {"category": INJURY}),
+    ("工地上摔伤了" + "🙏" * 500, {"category": INJURY, "injury_place": "工地"}),
     # Pay held back till later, papers withheld, a beating, a worker shut in, a pension.
     ("每个月只发生活费，剩下的年底给", {"category": WAGES}),
     ("老板说干满一年才发工资", {"category": WAGES}),  # a year is the condition, not months owed
