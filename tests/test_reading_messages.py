@@ -97,6 +97,8 @@ def test_requests_open_a_case_without_a_category(text: str, answers: dict[str, A
 # Questions about the hotline itself, which it answers without a volunteer: a scam? real? who
 # are you? what does it cost? Typos, dialect, full-width, 【】, emoji and greetings beside them.
 ABOUT_US = [
+    # when and where?
+    "请问你们周末上班吗", "你们几点上班？", "晚上有人吗？", "你们办公地址在哪里", "你们在哪",
     # a scam?
     "你们是骗子吧", "你们是骗子吧？？？", "你们是不是骗子", "是骗子吗", "骗子！", "骗子😡",
     "又是骗子短信吧", "这是诈骗短信吗", "这是诈骗短信吗？", "诈骗的吧", "炸骗短信", "骗纸",
