@@ -171,8 +171,8 @@ COST_AFTER = re.compile(rf"^\s*(多|来)?\s*(元|块|圆|rmb|yuan)?\s*(的)?\s*(
 # (Not after 少 / 没 / 未: "少发了1200" is what is owed.)
 PAID_BEFORE = re.compile(r"(?<![少没未])(给了|只给|才给|发了|付了|赔了|补了|预支了?|借了|paid me|"
                          r"gave me)\s*$")
-UNIT_PEOPLE = re.compile(r"^\s*(个|名|位)?\s*(多|来)?\s*(个)?\s*(人|工友|同事|老乡|兄弟|师傅|员工|"
-                         r"people|persons?|workers?|colleagues|of us|guys)")
+UNIT_PEOPLE = re.compile(r"^\s*(个|名|位)?\s*(多|来)?\s*(个|号)?\s*(人|工友|同事|老乡|兄弟|师傅|"
+                         r"员工|people|persons?|workers?|colleagues|of us|guys)")  # 300多号人
 UNIT_OTHER = re.compile(r"^\s*(年|月|号|日|天|周|星期|礼拜|点|岁|楼|层|栋|路|次|个?小时|days?\b|"
                         r"weeks?\b|hours?\b|am\b|pm\b|-\d|/\d)")
 MONEY_BEFORE = re.compile(r"(¥|￥|rmb|\$|工资|欠薪|欠了?我?们?|薪水|工钱|一共|共|总共|还有|"
@@ -374,6 +374,18 @@ def short_of_agreed(plain: str, numbers: Sequence[Number]) -> Decimal | None:
     return short if MIN_AMOUNT <= short <= MAX_AMOUNT else None
 
 
+# A sum owed for each month, listed: "3月2000，4月3000，5月3500" (8500 in all).
+FOR_A_MONTH = re.compile(r"[\d一二三四五六七八九十]{1,2}\s*月份?\s*(的|工资|是)?\s*[:：]?\s*$")
+
+
+def month_by_month(plain: str, numbers: Sequence[Number]) -> Decimal | None:
+    """The total of sums listed month by month (two or more), else None."""
+    listed = [n.value for n in numbers if n.unit in ("", "money")
+              and MIN_AMOUNT <= n.value <= MAX_AMOUNT
+              and FOR_A_MONTH.search(plain[max(0, n.start - 8):n.start])]
+    return sum(listed, Decimal(0)) if len(listed) >= 2 else None
+
+
 def amount_in(numbers: Sequence[Number]) -> Decimal | None:
     """The amount owed among a message's numbers: money-marked first, else the largest bare."""
     sane = [n for n in numbers if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
@@ -438,8 +450,8 @@ def parse_amount(text: str, today: date | None = None) -> Decimal | None:
     numbers = numbers_in(text)  # found in plain_text(text)
     plain = plain_text(text)
     value = (own_share(plain, numbers) or owed_after_part_paid(plain, numbers)
-             or short_of_agreed(plain, numbers) or amount_in(numbers)
-             or owed_at_rate(text, today))
+             or short_of_agreed(plain, numbers) or month_by_month(plain, numbers)
+             or amount_in(numbers) or owed_at_rate(text, today))
     if value is None or value != value.to_integral_value():
         return value.quantize(Decimal("0.01")) if value is not None else None
     return Decimal(int(value))
@@ -552,12 +564,37 @@ def spring_festival_before(today: date) -> date:
     return this_year if this_year <= today else LunarDate(today.year - 1, 1, 1).to_solar_date()
 
 
+# From one month to another, both said: "2025年3月到2025年12月", "3月到8月", "3-6月".
+MONTH_RANGE = re.compile(r"(?P<a>(?:\d{4}\s*年\s*)?[\d一二三四五六七八九十]{1,3})\s*(?:月份?)?\s*"
+                         r"(?:到|至|-|~|—|－)\s*"
+                         r"(?P<b>(?:\d{4}\s*年\s*)?[\d一二三四五六七八九十]{1,3})\s*月")
+
+
+def months_between(plain: str, today: date) -> int | None:
+    """The months from one named month to another, both counted ("3月到8月" is 6)."""
+    found = MONTH_RANGE.search(plain)
+    if found is None:
+        return None
+    a, b = found.group("a"), found.group("b")
+    year_a = re.match(r"\d{4}", a)
+    if year_a and not re.match(r"\d{4}", b):
+        b = year_a.group() + "年" + b  # "2025年3月到12月": the same year
+    start, end = parse_date(a + "月", today), parse_date(b + "月", today)
+    if start is None or end is None:
+        return None
+    months = (end.year - start.year) * 12 + end.month - start.month
+    months += 12 if months < 0 else 0  # "11月到2月": into the next year
+    return months + 1 if months < 240 else None
+
+
 def months_stated(text: str, today: date, bare: bool = False) -> int | None:
     """Months stated in text, counted ('三个月', '半年') or from a start it names to `today`
     ('从8月开始' in December: 4; '去年十月到现在' 14; 'since September'; '过完年就没发' the
     months since the Spring Festival). A count said beside a start wins: "去年十月开始上班，
     最近两个月没发" is two. A bare number counts if `bare`."""
     plain = plain_text(text)
+    if (between := months_between(plain, today)) is not None:
+        return between
     found: re.Match[str] | None = SINCE.search(plain)
     start = parse_date(found.group("when") or found.group("en"), today) if found else None
     if found is None or start is None:

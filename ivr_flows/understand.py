@@ -23,6 +23,7 @@ from ivr_flows.parse import (
     MIN_AMOUNT,
     amount_in,
     cost_total,
+    month_by_month,
     months_in,
     months_stated,
     normalize,
@@ -312,6 +313,11 @@ def _without_end(name: str) -> str:
     return name
 
 
+# A date in a contract case is the dismissal's only when the text tells of one.
+DISMISSED = re.compile(r"辞退|开除|解雇|炒|裁员|辞了|让我走|叫我走|不要我|赶走|赶出|合同到期|到期|"
+                       r"劝退|不让干|走人|离职|辞职|fired|dismissed|laid off|sacked|let go")
+
+
 def _details(plain: str, category: str | None, today: date) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, words in tables().details.items():
@@ -333,7 +339,7 @@ def _details(plain: str, category: str | None, today: date) -> dict[str, Any]:
             found["left_on"] = when.isoformat()
     elif category == "contract":
         found = {k: v for k, v in found.items() if k == "written_contract"}
-        if when is not None:
+        if when is not None and DISMISSED.search(plain):  # not "2026年1月1日入职"
             found["dismissed_on"] = when.isoformat()
     elif category == "social_insurance":
         found = {}
@@ -413,6 +419,7 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
     own = own_share(plain, sums)
     besides = [] if own else owed_besides(plain, sums)  # "还有加班费3000": on top of the sum
     amount = (own or owed_after_part_paid(plain, sums) or short_of_agreed(plain, numbers)
+              or month_by_month(plain, numbers)
               or amount_in([n for n in sums if n not in besides]))
     if amount is None and category in (None, "wages", "collective"):
         amount = owed_at_rate(unpaid, today)  # "每月4500，拖欠4个月": what the worker is owed

@@ -585,6 +585,13 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
      {"category": CONTRACT, "amount_owed": D(1000)}),
     ("被人打了，在工地上，包工头的人打的", {"category": LEGAL}),
     ("工资从月薪7000降到4000，不同意就让我走", {"category": CONTRACT}),  # a cut, no debt
+    # From one month to another; sums listed month by month; 号人; a hire date is no dismissal.
+    ("2025年3月到2025年12月的工资都没发，每个月4000",
+     {"category": WAGES, "amount_owed": D(40000), "months_unpaid": 10}),
+    ("老板欠我的钱是：3月2000，4月3000，5月3500", {"category": WAGES, "amount_owed": D(8500)}),
+    ("我们工地300多号人，都是被拖欠工资的",
+     {"category": COLLECTIVE, "people_affected": 300, "people_approximate": True}),
+    ("从2026年1月1日入职，一直没签合同", {"category": CONTRACT, "written_contract": False}),
     # Less paid than due, a developer gone, texts in pinyin.
     ("工资少发了1200", {"category": WAGES, "amount_owed": D(1200)}),
     ("我们十几个工友在烂尾楼干活，开发商跑了，总包说没收到钱",

@@ -119,6 +119,9 @@ SINCE = [
     ("从过年到现在", 10), ("after Chinese New Year", 10),
     # Asked the months, a worker may count days: a month or more, at least one.
     ("40多天", 1), ("二十来天", 1), ("50天", 2), ("6 weeks", 1), ("三个星期", 1),
+    # From one month to another, both counted.
+    ("3月到8月", 6), ("2025年3月到12月", 10), ("11月到2月", 4), ("3-6月", 4),
+    ("十月到十二月", 3), ("1-2个月", 2),  # (a count, not a range)
     ("since Chinese New Year", 10), ("a year and a half", 18),
 ]
 
