@@ -108,6 +108,8 @@ def advance(flow: Flow, state: FlowState, reply: Reply, ctx: Context) -> Turn:
         return turn
     node = flow.node(state.node)
     outcome = interpret(flow, node, reply, ctx.channel, local_today(flow, ctx))
+    if outcome is None and state.retries and said_vaguely(node, reply.heard):
+        outcome = {}, node.next or ""  # "很多" again: the volunteer asks; the intake goes on
     if outcome is None:
         return _failed(flow, state, node, ctx, turn)
     answers, target = outcome
@@ -206,6 +208,13 @@ def choice_value(node: Node, choice: Choice) -> Any:
     if spec is not None and spec.kind == "yesno" and choice.value in YES_NO:
         return choice.value == "yes"
     return choice.value
+
+
+def said_vaguely(node: Node, heard: str) -> bool:
+    """An answer the node's field calls vague: something said, but not the value ("很多"
+    asked how many)."""
+    spec = FIELDS.get(node.field or "")
+    return spec is not None and spec.vague is not None and spec.vague(heard)
 
 
 def is_urgent(answers: dict[str, Any]) -> bool:

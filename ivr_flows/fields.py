@@ -34,6 +34,9 @@ class FieldSpec:
     # A name the worker may not know ("不知道", "没有名字"): said so, the question is left for
     # the volunteer and the intake goes on, as at a date or number question.
     unknown: Callable[[str], bool] | None = None
+    # An answer that says something but not the value ("很多人" asked how many): asked once
+    # more, and said again it is left for the volunteer (the intake is not given up over it).
+    vague: Callable[[str], bool] | None = None
 
 
 PROVINCES = (
@@ -142,6 +145,16 @@ def read_insurance_months(text: str, today: date) -> dict[str, Any] | None:
     return {"insurance_months": value} if value is not None else None
 
 
+# "很多人", "好多", "一大帮": many, uncounted.
+MANY = re.compile(r"很多|好多|许多|不少|一大帮|一大群|一大堆|一群|挺多|蛮多|特别多|多得很|"
+                  r"a lot|lots|many|loads", re.IGNORECASE)
+
+
+def uncounted(text: str) -> bool:
+    """The worker says there are many but no number ('很多人', '好多')."""
+    return bool(MANY.search(text))
+
+
 def read_people(text: str, today: date) -> dict[str, Any] | None:
     """'就我一个' -> 1; '十几个人' -> 12, marked approximate."""
     found = parse.parse_people(text)
@@ -208,7 +221,7 @@ FIELDS: dict[str, FieldSpec] = {
     "summary": FieldSpec("text", max_length=2000),
     "amount_owed": FieldSpec("number", integer=False, read=read_amount),
     "months_unpaid": FieldSpec("number", read=read_months),
-    "people_affected": FieldSpec("number", read=read_people),
+    "people_affected": FieldSpec("number", read=read_people, vague=uncounted),
     "people_approximate": FieldSpec("yesno"),  # set with people_affected, never asked
     "voicemail": FieldSpec("recording"),
     # The worker's home province (老家): on the contact, and the case's dialect from it.

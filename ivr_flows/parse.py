@@ -125,8 +125,9 @@ NUMBER = re.compile(
     rf"(?:\d+(?:\.\d+)?(?:[十百千万亿拾佰仟]{_CN_RUN})?|[{CN_NUMERALS}]{_CN_RUN})"
     r"(?:[kw](?![a-z]))?")
 # What follows 一 in words that count nothing: 一直, 一起, 一样, 一般, 一定, 一些, 一下, 一切,
-# 一向, 一旦, 一会儿, 一边, 一路, 一点点 ("一点" alone may be one o'clock).
-ONE_IN_A_WORD = re.compile(r"直|起|样|般|定|些|下(?!午)|切|向|旦|会儿|边|路|点点|律|致|再")
+# 一向, 一旦, 一会儿, 一边, 一路, 一点点 ("一点" alone may be one o'clock), 一大帮, 一大群.
+ONE_IN_A_WORD = re.compile(r"直|起|样|般|定|些|下(?!午)|切|向|旦|会儿|边|路|点点|律|致|再|"
+                           r"大[帮群堆批片半]")
 # A unit after a rough count: 三十多万 (300,000 and more), 十几万, 二十来万, 一百多万.
 ROUGH_SCALE = re.compile(r"^(多|来|余)?(万|千|百)")
 SCALES = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10_000,

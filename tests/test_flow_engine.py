@@ -185,6 +185,22 @@ def test_home_province_unclear_twice_moves_on_to_the_employer() -> None:
     assert turn.fell_back and state.node == "employer" and "home_province" not in state.answers
 
 
+@pytest.mark.parametrize("second", ["很多", "好多人", "一大帮"])
+def test_many_said_twice_at_how_many_leaves_the_count_for_the_volunteer(second: str) -> None:
+    """"很多" is asked once more (a number may come); said again, the count is left for the
+    volunteer and the intake goes on (it was given up, and the worker asked to describe it)."""
+    flow = default_flow()
+    state, _ = start(flow, sms_ctx(), "zh")
+    for text in ["1", "广东深圳", "1", "某厂", "12000", "3"]:
+        advance(flow, state, Reply(text=text), sms_ctx())
+    assert state.node == "people"
+    first = advance(flow, state, Reply(text="很多"), sms_ctx())
+    assert first.understood is False and state.node == "people"
+    turn = advance(flow, state, Reply(text=second), sms_ctx())
+    assert not turn.fell_back and state.node != "people" and "people_affected" not in state.answers
+    assert "people_affected" in turn.unknown
+
+
 def test_a_known_home_province_is_not_asked_again_unless_redone() -> None:
     flow = default_flow()
     known = Context(channel="sms", now=sms_ctx().now, home_known=True)
