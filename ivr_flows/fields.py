@@ -155,6 +155,16 @@ def uncounted(text: str) -> bool:
     return bool(MANY.search(text))
 
 
+# "很久了", "好长时间": long, unmeasured.
+LONG = re.compile(r"很久|好久|老久|很长时间|好长时间|挺长时间|有段时间|long time|ages|forever",
+                  re.IGNORECASE)
+
+
+def unmeasured(text: str) -> bool:
+    """The worker says it has been long but not how long ('很久了')."""
+    return bool(LONG.search(text))
+
+
 def read_people(text: str, today: date) -> dict[str, Any] | None:
     """'就我一个' -> 1; '十几个人' -> 12, marked approximate."""
     found = parse.parse_people(text)
@@ -194,8 +204,8 @@ DETAILS: dict[str, str] = {
 }
 _DETAIL_SPECS: dict[str, FieldSpec] = {
     "still_employed": FieldSpec("yesno", values=YES_NO, free=yes_no),
-    "left_on": FieldSpec("date", read=date_reader("left_on")),
-    "injured_on": FieldSpec("date", read=date_reader("injured_on")),
+    "left_on": FieldSpec("date", read=date_reader("left_on"), vague=unmeasured),
+    "injured_on": FieldSpec("date", read=date_reader("injured_on"), vague=unmeasured),
     "injury_place": FieldSpec("text", max_length=100, read=named("injury_place"),
                               unknown=name_unknown),
     "in_hospital": FieldSpec("yesno", values=YES_NO, free=yes_no),
@@ -204,7 +214,7 @@ _DETAIL_SPECS: dict[str, FieldSpec] = {
     # Yuan the hurt worker paid for treatment so far: read from what they wrote, or asked
     # when the employer will not pay; staff correct it on the case.
     "medical_costs": FieldSpec("number", read=read_medical_costs),
-    "dismissed_on": FieldSpec("date", read=date_reader("dismissed_on")),
+    "dismissed_on": FieldSpec("date", read=date_reader("dismissed_on"), vague=unmeasured),
     "written_contract": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "insurance_kind": FieldSpec("choice", max_length=40, free=free_words),
     "insurance_months": FieldSpec("number", read=read_insurance_months),
@@ -220,7 +230,7 @@ FIELDS: dict[str, FieldSpec] = {
     "employer": FieldSpec("text", max_length=200, read=named("employer"), unknown=name_unknown),
     "summary": FieldSpec("text", max_length=2000),
     "amount_owed": FieldSpec("number", integer=False, read=read_amount),
-    "months_unpaid": FieldSpec("number", read=read_months),
+    "months_unpaid": FieldSpec("number", read=read_months, vague=unmeasured),
     "people_affected": FieldSpec("number", read=read_people, vague=uncounted),
     "people_approximate": FieldSpec("yesno"),  # set with people_affected, never asked
     "voicemail": FieldSpec("recording"),

@@ -201,6 +201,17 @@ def test_many_said_twice_at_how_many_leaves_the_count_for_the_volunteer(second: 
     assert "people_affected" in turn.unknown
 
 
+def test_long_said_twice_at_how_many_months_leaves_them_for_the_volunteer() -> None:
+    flow = default_flow()
+    state, _ = start(flow, sms_ctx(), "zh")
+    for text in ["1", "广东深圳", "1", "某厂", "12000"]:
+        advance(flow, state, Reply(text=text), sms_ctx())
+    assert state.node == "months"
+    assert advance(flow, state, Reply(text="很久了"), sms_ctx()).understood is False
+    turn = advance(flow, state, Reply(text="好长时间了"), sms_ctx())
+    assert not turn.fell_back and state.node == "people" and "months_unpaid" in turn.unknown
+
+
 def test_a_known_home_province_is_not_asked_again_unless_redone() -> None:
     flow = default_flow()
     known = Context(channel="sms", now=sms_ctx().now, home_known=True)
