@@ -387,6 +387,26 @@ def month_by_month(plain: str, numbers: Sequence[Number]) -> Decimal | None:
     return sum(listed, Decimal(0)) if len(listed) >= 2 else None
 
 
+# A sum worked out in the text: "3个月×4000", "4000*3", "3 months x 4000", "4500+3000".
+PRODUCT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:个月|months?|天|days?)?\s*(?:[x×*]|乘以?)\s*"
+                     r"(\d+(?:\.\d+)?)")
+ADDITION = re.compile(r"\d+(?:\.\d+)?(?:\s*[+＋加]\s*\d+(?:\.\d+)?)+")
+
+
+def worked_out(text: str) -> Decimal | None:
+    """The product or sum the worker wrote out ('3个月×4000', '4500+3000'), if it is a
+    plausible sum owed."""
+    plain = normalize(text).lower()
+    if found := PRODUCT.search(plain):
+        value = Decimal(found.group(1)) * Decimal(found.group(2))
+    elif added := ADDITION.search(plain):
+        value = sum((Decimal(n) for n in re.findall(r"\d+(?:\.\d+)?", added.group())),
+                    Decimal(0))
+    else:
+        return None
+    return value if MIN_AMOUNT <= value <= MAX_AMOUNT else None
+
+
 def amount_in(numbers: Sequence[Number]) -> Decimal | None:
     """The amount owed among a message's numbers: money-marked first, else the largest bare."""
     sane = [n for n in numbers if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
@@ -444,15 +464,30 @@ def owed_at_rate(text: str, today: date | None = None) -> Decimal | None:
     return owed if owed is not None and MIN_AMOUNT <= owed <= MAX_AMOUNT else None
 
 
+def owed_in(text: str, plain: str, numbers: Sequence[Number], sums: Sequence[Number],
+            today: date | None, rate_text: str | None) -> Decimal | None:
+    """What the worker is owed, read from `numbers` (all found in `plain`) and `sums` (those
+    that may be money): their own share of a group's sum, what is left after part was paid,
+    what is short of a sum agreed, sums listed month by month or worked out, else the main
+    sum; when none is named, a rate times the time unpaid read in `rate_text` (None: no rate
+    counts); sums owed besides it ("还有加班费3000") added."""
+    own = own_share(plain, sums)
+    besides = [] if own else owed_besides(plain, sums)
+    amount = (own or owed_after_part_paid(plain, sums) or short_of_agreed(plain, numbers)
+              or month_by_month(plain, numbers) or worked_out(text)
+              or amount_in([n for n in sums if n not in besides]))
+    if amount is None and rate_text is not None:
+        amount = owed_at_rate(rate_text, today)  # "每月4500，拖欠4个月"
+    more = [n.value for n in besides if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
+    return (amount or Decimal(0)) + sum(more, Decimal(0)) if more else amount
+
+
 def parse_amount(text: str, today: date | None = None) -> Decimal | None:
     """12000, '12,000元', '¥12000', '1.2万', '1万2', '一万二', '八千块', '5k', '两万多' -> Decimal;
     a rate and its time ('每月4500，4个月'; '从8月开始' given `today`) as their product; None
     for no number or one too small to be wages owed ('1', '5块')."""
     numbers = numbers_in(text)  # found in plain_text(text)
-    plain = plain_text(text)
-    value = (own_share(plain, numbers) or owed_after_part_paid(plain, numbers)
-             or short_of_agreed(plain, numbers) or month_by_month(plain, numbers)
-             or amount_in(numbers) or owed_at_rate(text, today))
+    value = owed_in(text, plain_text(text), numbers, numbers, today, text)
     if value is None or value != value.to_integral_value():
         return value.quantize(Decimal("0.01")) if value is not None else None
     return Decimal(int(value))

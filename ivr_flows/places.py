@@ -196,12 +196,17 @@ def _add_towns(zh: dict[str, list[tuple[_Area, bool]]]) -> None:
             zh[area.short].append((area, weak))
 
 
+MASK = re.compile(r"(?<=\d)[*xX]{2,}(?=\d)")
+
+
 def clean_said(text: str, max_length: int = 100) -> str:
     """The worker's words as kept beside the place: full-width folded, brackets and emoji off,
     cut to `max_length` (the place_said column holds 100)."""
-    folded = unicodedata.normalize("NFKC", text or "")
-    kept = "".join(ch for ch in DROPPED.sub(" ", folded)
-                   if unicodedata.category(ch)[0] in "LNZP" and ch not in "#*")
+    # A masked number stays one ("138****5678"); anything else dropped leaves a space:
+    # "4000*3" and "4500+3000" are two numbers, not 40003.
+    folded = MASK.sub("", unicodedata.normalize("NFKC", text or ""))
+    kept = "".join(ch if unicodedata.category(ch)[0] in "LNZP" and ch not in "#*" else " "
+                   for ch in DROPPED.sub(" ", folded))
     return re.sub(r"\s+", " ", kept).strip(" ,.，。!！?？~、")[:max_length]
 
 

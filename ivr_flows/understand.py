@@ -11,7 +11,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,21 +20,15 @@ import yaml
 from ivr_flows.parse import (
     MAX_AMOUNT,
     MIN_AMOUNT,
-    amount_in,
     cost_total,
-    month_by_month,
     months_in,
     months_stated,
     normalize,
     numbers_in,
-    owed_after_part_paid,
-    owed_at_rate,
-    owed_besides,
-    own_share,
+    owed_in,
     parse_date,
     people_in,
     plain_text,
-    short_of_agreed,
 )
 from ivr_flows.places import MESSAGE_LENGTH, clean_said, find_province, mentioned_place
 
@@ -415,17 +408,9 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
     sums = [n for n in numbers if n.unit == "money" or (
         n.unit == "" and n.value >= 100 and not 1990 <= n.value <= 2100
         and len(str(int(n.value))) < 9)]
-    # The worker's own share of a group's sum is all they are owed: nothing is added to it.
-    own = own_share(plain, sums)
-    besides = [] if own else owed_besides(plain, sums)  # "还有加班费3000": on top of the sum
-    amount = (own or owed_after_part_paid(plain, sums) or short_of_agreed(plain, numbers)
-              or month_by_month(plain, numbers)
-              or amount_in([n for n in sums if n not in besides]))
-    if amount is None and category in (None, "wages", "collective"):
-        amount = owed_at_rate(unpaid, today)  # "每月4500，拖欠4个月": what the worker is owed
-    more = [n.value for n in besides if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
-    if more:
-        amount = (amount or Decimal(0)) + sum(more, Decimal(0))
+    # A wage times the time unpaid only where wages are the problem (or it is not known yet).
+    wages = category in (None, "wages", "collective")
+    amount = owed_in(text, plain, numbers, sums, today, unpaid if wages else None)
     if amount is not None:
         answers["amount_owed"] = amount
     months = months_stated(unpaid, today)

@@ -592,6 +592,10 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("我们工地300多号人，都是被拖欠工资的",
      {"category": COLLECTIVE, "people_affected": 300, "people_approximate": True}),
     ("从2026年1月1日入职，一直没签合同", {"category": CONTRACT, "written_contract": False}),
+    # Worked out in the text; a masked phone number is no sum.
+    ("老板欠我3个月工资，4500*3=13500",
+     {"category": WAGES, "amount_owed": D(13500), "months_unpaid": 3}),
+    ("老板欠我4500+3000", {"category": WAGES, "amount_owed": D(7500)}),
     # Less paid than due, a developer gone, texts in pinyin.
     ("工资少发了1200", {"category": WAGES, "amount_owed": D(1200)}),
     ("我们十几个工友在烂尾楼干活，开发商跑了，总包说没收到钱",

@@ -26,6 +26,9 @@ AMOUNTS = [
     ("大约1万2千块钱左右", 12000), ("老板欠我三千块钱", 3000), ("12345.5", Decimal("12345.50")),
     ("3个月工资1万2，我们5个人", 12000),  # neither the months nor the people
     ("around ten thousand", 10000), ("twelve thousand", 12000), ("five hundred", 500),
+    # Worked out by the worker, or a sum besides the wages (as in a first text).
+    ("4000*3", 12000), ("3个月×4000", 12000), ("3 months x 4000", 12000), ("4500+3000", 7500),
+    ("8000+2000+500", 10500), ("工资8000，加班费2000", 10000), ("2万+", 20000),
     ("一共二十万，我自己是一万二", 12000), ("我的那份8000，工友们一共十几万", 8000),  # their share
     ("my share is 9000, all of us 200000", 9000),
     ("RMB 9000", 9000), ("about 8000 yuan", 8000), ("【一万二】🙏", 12000),
