@@ -464,6 +464,19 @@ def owed_at_rate(text: str, today: date | None = None) -> Decimal | None:
     return owed if owed is not None and MIN_AMOUNT <= owed <= MAX_AMOUNT else None
 
 
+# A month's pay said first in a clause of its own, then the time unpaid: "工资4500，拖了三个月"
+# is 4,500 a month (three months of 1,500 would be below any minimum wage in China); "拖欠
+# 工资4500" and "三个月工资4500没给" are what is owed.
+STATED_WAGE = re.compile(r"(?:^|[，,。.；;！!？?\s])\s*(?:我的?|我们的?)?(?:月?工资|薪水)"
+                         r"(?:是|有)?\s*$")
+CLAUSE_END = re.compile(r"\s*(?:元|块钱?)?\s*(?:[，,。.；;！!]|$)")
+
+
+def _is_stated_wage(plain: str, sums: Sequence[Number], amount: Decimal | None) -> bool:
+    return any(n.value == amount and STATED_WAGE.search(plain[max(0, n.start - 10):n.start])
+               and CLAUSE_END.match(plain[n.end:]) for n in sums)
+
+
 def owed_in(text: str, plain: str, numbers: Sequence[Number], sums: Sequence[Number],
             today: date | None, rate_text: str | None) -> Decimal | None:
     """What the worker is owed, read from `numbers` (all found in `plain`) and `sums` (those
@@ -478,6 +491,9 @@ def owed_in(text: str, plain: str, numbers: Sequence[Number], sums: Sequence[Num
               or amount_in([n for n in sums if n not in besides]))
     if amount is None and rate_text is not None:
         amount = owed_at_rate(rate_text, today)  # "每月4500，拖欠4个月"
+    elif rate_text is not None and today is not None and _is_stated_wage(plain, sums, amount):
+        months = months_stated(rate_text, today)
+        amount = amount * months if amount is not None and months else amount
     more = [n.value for n in besides if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
     return (amount or Decimal(0)) + sum(more, Decimal(0)) if more else amount
 

@@ -592,6 +592,12 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("我们工地300多号人，都是被拖欠工资的",
      {"category": COLLECTIVE, "people_affected": 300, "people_approximate": True}),
     ("从2026年1月1日入职，一直没签合同", {"category": CONTRACT, "written_contract": False}),
+    # A month's pay said first in a clause, then the time unpaid, is a wage; after 欠 a debt.
+    ("工资4500，拖了三个月，还有押金500没退",
+     {"category": WAGES, "amount_owed": D(14000), "months_unpaid": 3}),
+    ("工资8000，拖了两个月", {"category": WAGES, "amount_owed": D(16000), "months_unpaid": 2}),
+    ("拖欠工资4500，三个月了", {"category": WAGES, "amount_owed": D(4500), "months_unpaid": 3}),
+    ("三个月工资4500没给", {"category": WAGES, "amount_owed": D(4500), "months_unpaid": 3}),
     # Worked out in the text; a masked phone number is no sum.
     ("老板欠我3个月工资，4500*3=13500",
      {"category": WAGES, "amount_owed": D(13500), "months_unpaid": 3}),
