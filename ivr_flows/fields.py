@@ -91,7 +91,8 @@ def read_months(text: str, today: date) -> dict[str, Any] | None:
 
 # "没有名字", "不知道叫什么", "没招牌": a workplace the worker cannot name.
 NO_NAME = re.compile(r"没有?名字|不知道(叫|是)?什么|不知道名字|没有?招牌|没有?牌子|什么来着|"
-                     r"想不起来|no name|don'?t know the name", re.IGNORECASE)
+                     r"想不起来|不想说|不方便说|不能说|不告诉|保密|no name|don'?t know the name|"
+                     r"rather not say", re.IGNORECASE)
 # "只知道老板姓王", "王老板", "包工头姓李": all a worker may know of who employs them.
 BOSS_SURNAME = re.compile(r"(老板|老闆|包工头|工头|老总)姓([\u4e00-\u9fff])|"
                           # not a word before the title: "是个包工头", "那个老板", "我们老板"

@@ -197,8 +197,8 @@ MAX_AMOUNT = Decimal(100_000_000)
 @dataclass(frozen=True)
 class Number:
     """A number found in text, with what it counts: 'month', 'people', 'money', 'rate' (a wage
-    per month or day), 'paid' (what the boss gave), 'cost' (what the worker spent), 'other' or
-    '' (nothing said)."""
+    per month or day), 'paid' (what the boss gave), 'cost' (what the worker spent), 'weekday'
+    (周五), 'other' or '' (nothing said)."""
 
     value: Decimal
     start: int
@@ -257,7 +257,9 @@ def numbers_in(text: str) -> tuple[Number, ...]:
             value, approx = value * SCALES[scale.group(2)], approx or bool(scale.group(1))
             counted_to = read_to + scale.end()
         approx = approx or bool(APPROX_BEFORE.search(before) or APPROX_AFTER.search(after))
-        unit = _unit(before, after)
+        # 周五, 星期三, 礼拜一: a day of the week, not five or three of anything (nor a bare
+        # answer to how many)
+        unit = "weekday" if re.search(r"(?:周|星期|礼拜)$", before) else _unit(before, after)
         # "一个月4000" and "4000一个月" say a wage per month, not one month
         # ... and "一个月只休一天", "一个月才发一次": how often, not how long
         rate = value == 1 and (

@@ -122,6 +122,7 @@ SINCE = [
     ("从过年到现在", 10), ("after Chinese New Year", 10),
     # Asked the months, a worker may count days: a month or more, at least one.
     ("40多天", 1), ("二十来天", 1), ("50天", 2), ("6 weeks", 1), ("三个星期", 1),
+    ("上周五", None), ("星期三", None),  # a day of the week counts no months
     # From one month to another, both counted.
     ("3月到8月", 6), ("2025年3月到12月", 10), ("11月到2月", 4), ("3-6月", 4),
     ("十月到十二月", 3), ("1-2个月", 2),  # (a count, not a range)
@@ -264,6 +265,11 @@ NAMES_SAID = [
     ("深圳市是诚电子有限公司", "深圳市是诚电子有限公司"),
     ("是", "是"),  # nothing left without it: kept as written
 ]
+
+
+@pytest.mark.parametrize("said", ["不想说", "不方便说", "保密", "I'd rather not say"])
+def test_an_employer_the_worker_will_not_name_is_no_name(said: str) -> None:
+    assert named("employer")(said, date(2026, 12, 7)) is None
 
 
 @pytest.mark.parametrize("said,name", NAMES_SAID, ids=[n[0] for n in NAMES_SAID])
