@@ -581,6 +581,7 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
      {"category": CONTRACT, "written_contract": False, "dismissed_on": "2026-02-01"}),
     ("公司每个月扣我们社保的钱，但是根本没交", {"category": INSURANCE}),
     ("我在美团送外卖，摔了一跤，膝盖骨裂，平台说我不是他们员工", {"category": INJURY}),
+    ("我被狗咬了，在工地上", {"category": INJURY, "injury_place": "工地"}),
     ("入职的时候交了800块钱服装费和200体检费，干了一周就不让干了",
      {"category": CONTRACT, "amount_owed": D(1000)}),
     ("被人打了，在工地上，包工头的人打的", {"category": LEGAL}),
