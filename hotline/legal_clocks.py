@@ -40,6 +40,7 @@ import yaml
 from flask import current_app, has_app_context
 
 from hotline.translations import NP_, translate
+from ivr_flows.parse import stored_date
 from models import Case, CaseCategory, utcnow
 from notifications.segments import count_segments
 
@@ -228,10 +229,10 @@ def read_date(value: Any) -> date | None:
         return value
     if not isinstance(value, str):
         return None
-    try:  # exactly YYYY-MM-DD (fromisoformat would also take '20250710')
-        return date.fromisoformat(value.strip()) if len(value.strip()) == 10 else None
-    except ValueError:
-        return None
+    # Exactly YYYY-MM-DD (fromisoformat would also take '20250710'), or YYYY-MM when only the
+    # month was said: its first day, so a deadline is never later than the law's.
+    found = stored_date(value)
+    return found[0] if found is not None else None
 
 
 def _deadline(rule: Rule, state: str, due: date | None, today: date) -> LegalDeadline:

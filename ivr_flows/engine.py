@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from hotline.translations import NP_, locale_of, translate
 from ivr_flows.fields import FIELDS, URGENT_CATEGORIES, YES_NO
 from ivr_flows.model import Choice, Flow, Node, OfficeHours
-from ivr_flows.parse import clean_text, match_choice, parse_number, said_unsure
+from ivr_flows.parse import clean_text, match_choice, parse_number, said_unsure, stored_date
 
 MAX_HOPS = 100  # non-waiting nodes passed in one turn; more means a loop in the flow
 ANSWERED_DIAL = frozenset({"completed", "answered"})
@@ -441,14 +441,16 @@ def shown_value(name: str, value: Any, answers: dict[str, Any], lang: str) -> st
 
 
 def shown_date(value: str, lang: str) -> str:
-    """'2026-11-30' as '2026年11月30日' or '30 Nov 2026'."""
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
+    """'2026-11-30' as '2026年11月30日' or '30 Nov 2026'; a month alone ('2026-11') as
+    '2026年11月' or 'Nov 2026'."""
+    found = stored_date(value)
+    if found is None:
         return value
+    day, month_only = found
     if writes_chinese(lang):
-        return f"{day.year}年{day.month}月{day.day}日"
-    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+        return f"{day.year}年{day.month}月" + ("" if month_only else f"{day.day}日")
+    month = f"{MONTHS_EN[day.month - 1]} {day.year}"
+    return month if month_only else f"{day.day} {month}"
 
 
 def answer_words(lang: str, text: str, **fields: object) -> str:

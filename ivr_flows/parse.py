@@ -755,6 +755,8 @@ def _in_month(found: date | None, before: str, after: str) -> date | None:
     if word in ("底", "末", "尾"):
         following = (found.replace(day=28) + timedelta(days=4)).replace(day=1)
         return following - timedelta(days=1)
+    if not word:
+        return MonthOnly(found.year, found.month, 1)  # "上个月", "去年十月": no day said
     return found.replace(day={"下旬": 25, "中旬": 15, "中": 15}.get(word, found.day))
 
 
@@ -789,9 +791,33 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
         return None
 
 
+class MonthOnly(date):
+    """A date of which only the month was said ("上个月", "去年十月"): its first day, written
+    'YYYY-MM' so that no day the worker never said is read back to them."""
+
+    def isoformat(self) -> str:
+        """'2026-11': the month, no day."""
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def stored_date(value: object) -> tuple[date, bool] | None:
+    """A date answer as kept: 'YYYY-MM-DD' (the day, False), or 'YYYY-MM' when only the month
+    was said (its first day, True); None for anything else."""
+    text = str(value or "").strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text), False
+        if re.fullmatch(r"\d{4}-\d{2}", text):
+            return date.fromisoformat(text + "-01"), True
+    except ValueError:
+        return None
+    return None
+
+
 def parse_date(text: str, today: date) -> date | None:
     """When something happened: '昨天', '上个月', '3月5号', '去年十月', '两周前', '2026-11-20',
-    'yesterday', '3 days ago'. Never after today; a month alone means its first day."""
+    'yesterday', '3 days ago'. Never after today; a month alone is a MonthOnly (its first
+    day)."""
     plain = plain_text(text)
     found = _parse_date(plain, today)
     return found if found is not None and found <= today else None
@@ -845,7 +871,7 @@ def _parse_date(plain: str, today: date) -> date | None:
         if day_said := re.match(rf"\s*{CN_NUM}\s*[号日]", plain[this.end():]):
             said = _count(day_said.group(1))  # "这个月3号"
             return _safe_date(today.year, today.month, said) if said else None
-        return today.replace(day=1)
+        return MonthOnly(today.year, today.month, 1)
     if bare_day := DAY_OF_MONTH.fullmatch(plain):
         # "28号" alone: the last 28th (this month's, or last month's if still to come).
         said = _count(bare_day.group(1) or bare_day.group(2))

@@ -442,6 +442,19 @@ def test_the_confirmation_agreed_in_words_registers_the_case(app: Flask, post_si
     assert the_case().people_affected == 2
 
 
+def test_a_month_said_without_a_day_is_read_back_as_the_month(app: Flask,
+                                                               post_signed: Any) -> None:
+    """"上个月" is read back as the month, not its 1st (a day the worker never said, over which
+    they might start the intake again), and kept so on the case."""
+    for body in ["被公司辞退了", "广东深圳", "河南", "宏达电子厂", "上个月"]:
+        sms(post_signed, body)
+    confirm = sms(post_signed, "没签") or ""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    last = today.replace(day=1) - timedelta(days=1)
+    assert f"辞退或合同到期日期{last.year}年{last.month}月，" in confirm, confirm
+    assert the_case().details["dismissed_on"] == f"{last.year:04d}-{last.month:02d}"
+
+
 def test_several_bills_are_what_treatment_cost(app: Flask, post_signed: Any) -> None:
     for body in ["我受伤了", "广东深圳", "河南", "某某五金厂", "前天", "车间", "1", "2"]:
         reply = sms(post_signed, body) or ""

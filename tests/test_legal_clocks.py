@@ -75,6 +75,11 @@ def states(category: str, details: Any, today: date = TODAY) -> list[tuple[str, 
     ("wages", {}, [("arbitration_wages", "needs_info", None, None)]),
     ("wages", {"still_employed": False, "left_on": "去年底"},
      [("arbitration_wages", "needs_info", None, None)]),
+    # a month the worker gave without a day: from its first day (never later than the law's)
+    ("wages", {"still_employed": False, "left_on": "2025-08"},
+     [("arbitration_wages", "running", date(2026, 8, 1), 47)]),
+    ("contract", {"dismissed_on": "2025-13"},
+     [("arbitration_dismissal", "needs_info", None, None)]),
     # a date of leaving outranks a stale "still employed"
     ("wages", {"still_employed": True, "left_on": "2025-08-01"},
      [("arbitration_wages", "running", date(2026, 8, 1), 47)]),

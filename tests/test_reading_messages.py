@@ -187,7 +187,7 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("我还在上班，但老板两个多月没发工资", {"category": WAGES, "months_unpaid": 2,
                                              "still_employed": True}),
     ("上个月不干了，还欠我八千块", {"category": WAGES, "amount_owed": D(8000),
-                                    "still_employed": False, "left_on": "2026-02-01"}),
+                                    "still_employed": False, "left_on": "2026-02"}),
     ("我在长安一家电子厂上班，老板欠我工资", {"category": WAGES}),  # a factory, unnamed
     # a workplace named by its trade alone is no employer's name: the intake asks for it
     ("我在电子厂上班，老板欠我工资", {"category": WAGES}),
@@ -578,7 +578,7 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     # Details said in the worker's order; contributions taken and not paid in; fees paid.
     ("工伤认定已经做了，公司不给赔偿", {"category": INJURY, "injury_claim_filed": True}),
     ("我老婆在服装厂做了五年，上个月被辞退了，没有任何补偿，合同也没签",
-     {"category": CONTRACT, "written_contract": False, "dismissed_on": "2026-02-01"}),
+     {"category": CONTRACT, "written_contract": False, "dismissed_on": "2026-02"}),
     ("公司每个月扣我们社保的钱，但是根本没交", {"category": INSURANCE}),
     ("我在美团送外卖，摔了一跤，膝盖骨裂，平台说我不是他们员工", {"category": INJURY}),
     ("我被狗咬了，在工地上", {"category": INJURY, "injury_place": "工地"}),
@@ -679,7 +679,7 @@ FACTS = [
     ("住院了，老板不管", "injury", {"in_hospital": True, "employer_pays_treatment": False}),
     ("医药费花了五千", "injury", {"medical_costs": 5000}),
     ("没签合同", "contract", {"written_contract": False}),
-    ("I quit last month", "wages", {"still_employed": False, "left_on": "2026-02-01"}),
+    ("I quit last month", "wages", {"still_employed": False, "left_on": "2026-02"}),
     ("谢谢", "wages", {}), ("好的👍", "injury", {}), ("1", "wages", {}), ("", "wages", {}),
     ("很久了", "injury", {}),
 ]

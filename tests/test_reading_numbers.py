@@ -15,6 +15,7 @@ from ivr_flows.parse import (
     parse_people,
     parse_yes_no,
     spring_festival_before,
+    stored_date,
 )
 
 AMOUNTS = [
@@ -275,3 +276,15 @@ def test_an_employer_the_worker_will_not_name_is_no_name(said: str) -> None:
 @pytest.mark.parametrize("said,name", NAMES_SAID, ids=[n[0] for n in NAMES_SAID])
 def test_a_name_said_with_a_hedge_or_lead_in_is_the_name(said: str, name: str) -> None:
     assert named("employer")(said, date(2026, 12, 7)) == {"employer": name}
+
+
+def test_a_month_said_without_a_day_is_kept_as_the_month() -> None:
+    """"上个月" is kept as '2026-02', so no day the worker never said is read back; a day said
+    is kept as the day; either is read back from storage."""
+    assert parse_date("上个月", TODAY).isoformat() == "2026-02"  # type: ignore[union-attr]
+    assert parse_date("去年十月", TODAY).isoformat() == "2025-10"  # type: ignore[union-attr]
+    assert parse_date("3月1号", TODAY).isoformat() == "2026-03-01"  # type: ignore[union-attr]
+    assert parse_date("上个月底", TODAY).isoformat() == "2026-02-28"  # type: ignore[union-attr]
+    assert stored_date("2026-02") == (date(2026, 2, 1), True)
+    assert stored_date("2026-02-28") == (date(2026, 2, 28), False)
+    assert stored_date("2026-13") is None and stored_date("上个月") is None

@@ -192,6 +192,23 @@ def test_what_a_hurt_worker_paid_for_treatment_is_saved_in_yuan_and_shown(
     assert f'name="d_medical_costs" value="{stored}"' in form
 
 
+def test_a_month_the_worker_gave_without_a_day_is_shown_as_the_month(
+        app: Flask, web_world: WebWorld) -> None:
+    """"上个月被辞退" is kept as '2026-11': the case page says 2026年11月 (not the 1st), and the
+    edit form offers its first day, so the form saved unchanged keeps a date."""
+    number = web_world.declined_by_a
+    set_case(number, category=CaseCategory.CONTRACT, details={"dismissed_on": "2026-11"})
+    client, token = logged_in(app, "staff_a")
+    page = " ".join(visible_text(client.get(f"/staff/cases/{number}?lang=zh")
+                                 .get_data(as_text=True)).split())
+    assert "2026年11月" in page and "2026年11月1日" not in page, page
+    form = client.get(f"/staff/cases/{number}/edit").get_data(as_text=True)
+    assert 'name="d_dismissed_on" value="2026-11-01"' in form
+    assert post_edit(client, token, number, category="contract",
+                     d_dismissed_on="2026-11-01").status_code == 303
+    assert case_of(number).details["dismissed_on"] == "2026-11-01"
+
+
 @pytest.mark.parametrize("typed,error", [("-300", "金额不能为负数"),
                                          ("很多钱", "请填写金额（元）")])
 def test_a_treatment_cost_that_is_no_sum_is_refused(app: Flask, web_world: WebWorld,

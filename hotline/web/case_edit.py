@@ -28,6 +28,7 @@ from hotline.web.access import audit, case_or_404, case_scope, guard, signed_in_
 from hotline.web.i18n import N_
 from hotline.web.i18n import gettext as _
 from hotline.web.stats import local_zone
+from ivr_flows.parse import stored_date
 from ivr_flows.places import find_province, resolve_place
 from models import (
     AuditAction,
@@ -319,8 +320,15 @@ def form_values(case: Case) -> dict[str, Any]:
         "people_approximate": case.people_approximate}
     for key, value in (case.details or {}).items():
         values[f"d_{key}"] = ("yes" if value else "no") if isinstance(value, bool) else \
-            str(value)
+            _in_date_input(str(value))
     return values
+
+
+def _in_date_input(value: str) -> str:
+    # A month the worker gave without a day ('2026-11') shows as its first day: a date input
+    # takes nothing else, and the form saved unchanged must not drop it.
+    found = stored_date(value)
+    return found[0].isoformat() if found is not None and found[1] else value
 
 
 def render_form(case: Case, values: dict[str, Any], errors: dict[str, str],

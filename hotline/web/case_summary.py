@@ -16,6 +16,7 @@ from typing import Any
 from hotline.legal_clocks import deadlines_for
 from hotline.web.i18n import category_name, current_language, status_name
 from hotline.web.i18n import gettext as _
+from ivr_flows.parse import stored_date
 from models import Case, CaseCategory, Urgency
 
 WAGE_CATEGORIES = (CaseCategory.WAGES, CaseCategory.COLLECTIVE)
@@ -45,16 +46,17 @@ def yes_no(value: Any, yes: str, no: str) -> str | None:
 
 
 def day_words(value: Any) -> str | None:
-    """An ISO date as people write it ('2026年11月2日' / '2 Nov 2026'); text kept as is."""
+    """An ISO date as people write it ('2026年11月2日' / '2 Nov 2026'), a month the worker
+    gave without a day as a month ('2026年11月' / 'Nov 2026'); text kept as is."""
     if not value:
         return None
-    try:
-        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    except ValueError:
+    found = (value, False) if isinstance(value, date) else stored_date(str(value)[:10])
+    if found is None:
         return str(value)
+    day, month_only = found
     if current_language() == "zh":
-        return f"{day.year}年{day.month}月{day.day}日"
-    return f"{day.day} {day:%b %Y}"
+        return f"{day.year}年{day.month}月" + ("" if month_only else f"{day.day}日")
+    return f"{day:%b %Y}" if month_only else f"{day.day} {day:%b %Y}"
 
 
 def money_words(value: Decimal | None) -> str:
