@@ -64,7 +64,7 @@ OFFER_LEAD = re.compile(r"^(?:(?:好的|好|行|可以|嗯+|收到|ok)\s*[，,�
                         re.IGNORECASE)
 NUMBER_FIRST = re.compile(r"^#?(\d{1,9})\s*我?\s*(接了|接受|接|不接)\s*[了。.!！~]*$")
 
-
+# An answer to an offer sent alone, with no case number (see handle_volunteer_sms).
 BARE_ANSWERS = {"y", "yes", "接", "接受", "接了", "接单", "n", "no", "不接", "拒绝"}
 
 

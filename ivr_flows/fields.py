@@ -101,8 +101,7 @@ BOSS_SURNAME = re.compile(r"(老板|老闆|包工头|工头|老总)姓([\u4e00-\
 
 
 # A name said with a hedge or a lead-in: "好像叫什么精密五金", "公司叫宏发鞋业", "应该是车间吧",
-# "在五金厂车间".
-# The name is what is left; the worker's own words stay on the case's timeline.
+# "在五金厂车间". The name is what is left; the worker's own words stay on the timeline.
 NAME_LEAD = re.compile(r"^\s*(?:(?:好像|应该|大概|可能|估计|我记得|记得)\s*)?"
                        r"(?:(?:我们|我的)?(?:公司|厂子?|工厂|老板|单位|工地)(?:的?名字)?\s*)?"
                        r"(?:叫做?|是|就?在)\s*(?:什么)?\s*|^\s*(?:好像|应该|大概|可能|估计|我记得)\s*")

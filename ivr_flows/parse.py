@@ -425,7 +425,7 @@ PER_HOUR = re.compile(r"时薪|小时|hour|/hr")
 # something ("三天前", "3天后").
 DAYS = re.compile(r"^\s*(多|来)?\s*(天|days?\b)(?!\s*(前|后|内|之内|以内|ago|later|before))")
 
-
+# Weeks, as days are: "6 weeks", "三个星期" (not "两周前").
 WEEKS = re.compile(r"^\s*(多|来)?\s*(个?星期|个?礼拜|周|weeks?\b)(?!\s*(前|后|ago|later))")
 HALF_MONTH = re.compile(r"[\d一二两三四五六七八九十]\s*个半月")
 
@@ -485,7 +485,8 @@ def owed_in(text: str, plain: str, numbers: Sequence[Number], sums: Sequence[Num
     that may be money): their own share of a group's sum, what is left after part was paid,
     what is short of a sum agreed, sums listed month by month or worked out, else the main
     sum; when none is named, a rate times the time unpaid read in `rate_text` (None: no rate
-    counts); sums owed besides it ("还有加班费3000") added."""
+    counts), as is a month's pay said in a clause of its own ("工资4500，拖了三个月"); sums owed
+    besides it ("还有加班费3000") added."""
     own = own_share(plain, sums)
     besides = [] if own else owed_besides(plain, sums)
     amount = (own or owed_after_part_paid(plain, sums) or short_of_agreed(plain, numbers)

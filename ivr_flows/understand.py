@@ -112,10 +112,9 @@ def _any(words: list[str]) -> list[str]:
 
 def _injury_place(places: dict[str, list[str]], kinds: list[str]) -> re.Pattern[str]:
     """Where a worker was hurt: a place after 在 / 从 / 于 (a few words between) or first in
-    the text ("工地上摔伤了"), a factory of
-    a trade after them where the harm or the work follows ("在东莞长安的五金厂被冲床压到手",
-    not "在东莞的鞋厂上班，受伤了": where they work), a way to or from work anywhere, an
-    English place after at / in / on / from."""
+    the text ("工地上摔伤了"), a factory of a trade after them where the harm or the work
+    follows ("在东莞长安的五金厂被冲床压到手", not "在东莞的鞋厂上班，受伤了": where they work), a
+    way to or from work anywhere, an English place after at / in / on / from."""
     return re.compile(
         "(?:在|从|于)[\u4e00-\u9fff]{0,4}?(" + "|".join(_any(places["after"])) + ")"
         "|^(" + "|".join(_any(places["after"])) + ")(?=上|里)"
