@@ -46,13 +46,17 @@ OPT_OUT_CORES = frozenset({
     "STOP SENDING", "STOP TEXTING", "STOP MESSAGING", "STOP TEXTING ME", "STOP SENDING ME",
     "NO MORE SMS", "NO MORE TEXTS", "NO MORE MESSAGES", "DONT TEXT ME", "DON T TEXT ME",
     "DO NOT TEXT ME",
+    # the 回T退订 convention, typos of 退订, and "leave me alone" said of our texts
+    "T", "T D", "退定", "推订", "退丁", "请勿打扰", "勿扰", "不要打扰我", "别打扰我", "别再打扰我",
+    "拉黑", "不想再收到", "不想再收", "删除我的号码", "把我的号码删了", "不要发短信给我",
+    "别发短信给我", "不要再发短信给我", "以后不要发短信给我", "以后别发了", "以后不要再发了",
 })
 # Polite words around the request: English as whole words, Chinese as a prefix or suffix.
 LEADING_WORDS = frozenset({"PLEASE", "PLS", "PLZ", "REPLY", "OK", "OKAY", "HI", "HELLO"})
 TRAILING_WORDS = frozenset({"PLEASE", "PLS", "PLZ", "THANKS", "THX", "THANK YOU", "THANKYOU",
                             "NOW", "OK"})
 LEADING_ZH = ("回复", "回", "请帮我", "请", "麻烦", "帮我", "我要", "我想", "申请",
-              "您好", "你好", "好的", "谢谢")
+              "您好", "你好", "好的", "谢谢", "烦死了", "你们")
 TRAILING_ZH = ("谢谢你", "谢谢您", "谢谢", "多谢", "谢了", "感谢",
                "了", "吧", "啦", "啊", "呀", "哦", "喔")
 # A long message is something to say to the hotline, whatever words it holds.
