@@ -171,7 +171,7 @@ COST_AFTER = re.compile(rf"^\s*(多|来)?\s*(元|块|圆|rmb|yuan)?\s*(的)?\s*(
                         r"for (the )?(hospital|treatment|medicine|doctor|surgery))")
 # (Not after 少 / 没 / 未: "少发了1200" is what is owed.)
 PAID_BEFORE = re.compile(r"(?<![少没未])(给了|只给|才给|发了|付了|赔了|补了|预支了?|借了|paid me|"
-                         r"gave me)\s*$")
+                         r"gave me|only got|got only|only received|only paid me)\s*$")
 UNIT_PEOPLE = re.compile(r"^\s*(个|名|位)?\s*(多|来)?\s*(个|号)?\s*(人|工友|同事|老乡|兄弟|师傅|"
                          r"员工|people|persons?|workers?|colleagues|of us|guys)")  # 300多号人
 UNIT_OTHER = re.compile(r"^\s*(年|月|号|日|天|周|星期|礼拜|点|岁|楼|层|栋|路|次|个?小时|days?\b|"
@@ -369,7 +369,7 @@ AGREED_BEFORE = re.compile(r"(写的是|写着|写的|说好的?|说好是|谈�
 def short_of_agreed(plain: str, numbers: Sequence[Number]) -> Decimal | None:
     """What is short when the text names a sum agreed and a smaller one paid, else None."""
     agreed = [n for n in numbers if n.unit in ("money", "", "rate")
-              and AGREED_BEFORE.search(plain[max(0, n.start - 8):n.start])]
+              and AGREED_BEFORE.search(plain[max(0, n.start - 14):n.start])]
     paid = [n for n in numbers if n.unit == "paid"]
     if len(agreed) != 1 or len(paid) != 1 or not agreed[0].start < paid[0].start:
         return None

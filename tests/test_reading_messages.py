@@ -42,6 +42,7 @@ PLEASANTRIES = [
     "包工头终于把工钱给了😭谢谢", "工资发下来了", "赔偿款打过来了，谢谢你们", "钱已经到手了",
     "我们的工资都要回来了，感谢你们的帮助", "公司把补偿金打给我了👍", "谢谢你们！老板今天发工资了",
     "I have been paid, thank you", "The boss paid us, thanks!", "Got my wages, thank you so much",
+    "thank you so much for helping me get my money back",
     # done for now, or waiting for the volunteer's call (a common answer to a notice, too)
     "不用了谢谢", "好的，我知道了", "好的 我等电话", "谢谢，那我等你们电话", "收到，等通知",
     "不用了，问题解决了，谢谢", "no need anymore, thank you", "ok I will wait for your call",
@@ -568,6 +569,11 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("工资条上写的是5000，实际只发了3500", {"category": WAGES, "amount_owed": D(1500)}),
     ("说好的月薪6000，只发了4000", {"category": WAGES, "amount_owed": D(2000)}),
     ("说好的一万二，只给了八千", {"category": WAGES, "amount_owed": D(4000)}),
+    ("i was promised 6000 a month but only got 4000",
+     {"category": WAGES, "amount_owed": D(2000)}),
+    ("Got injured on the site yesterday, boss wont pay hospital bills",
+     {"category": INJURY, "employer_pays_treatment": False, "injured_on": "2026-03-01",
+      "injury_place": "site"}),
     # How often is no count of months; severance not paid is a dismissal.
     ("每天干12个小时，一个月只休一天，加班费都没有", {"category": WAGES}),
     ("干了8年，公司搬走了，没有任何补偿", {"category": CONTRACT}),
