@@ -625,6 +625,22 @@ MONTH_RANGE = re.compile(r"(?P<a>(?:\d{4}\s*年\s*)?[\d一二三四五六七八�
                          r"(?P<b>(?:\d{4}\s*年\s*)?[\d一二三四五六七八九十]{1,3})\s*月")
 
 
+# Months named one by one: "10月和11月的工资", "9月、10月、11月", "October and November".
+_ONE_MONTH = (r"(?:[\d一二三四五六七八九十]{1,3}\s*月份?|\b(?:jan(?:uary)?|feb(?:ruary)?|"
+              r"mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|"
+              r"nov(?:ember)?|dec(?:ember)?)\b)")
+MONTH_LIST = re.compile(rf"{_ONE_MONTH}(?:\s*(?:和|、|,|，|与|跟|及|and|&)\s*{_ONE_MONTH})+")
+
+
+def months_listed(plain: str) -> int | None:
+    """How many months a text names one by one ("10月和11月": 2), None for fewer than two."""
+    found = MONTH_LIST.search(plain)
+    if found is None:
+        return None
+    named = re.findall(_ONE_MONTH, found.group())
+    return len(set(re.sub(r"\s|份", "", m)[:3] for m in named)) if len(named) >= 2 else None
+
+
 def months_between(plain: str, today: date) -> int | None:
     """The months from one named month to another, both counted ("3月到8月" is 6)."""
     found = MONTH_RANGE.search(plain)
@@ -648,7 +664,7 @@ def months_stated(text: str, today: date, bare: bool = False) -> int | None:
     months since the Spring Festival). A count said beside a start wins: "去年十月开始上班，
     最近两个月没发" is two. A bare number counts if `bare`."""
     plain = plain_text(text)
-    if (between := months_between(plain, today)) is not None:
+    if (between := months_between(plain, today) or months_listed(plain)) is not None:
         return between
     found: re.Match[str] | None = SINCE.search(plain)
     start = parse_date(found.group("when") or found.group("en"), today) if found else None

@@ -127,6 +127,9 @@ SINCE = [
     # From one month to another, both counted.
     ("3月到8月", 6), ("2025年3月到12月", 10), ("11月到2月", 4), ("3-6月", 4),
     ("十月到十二月", 3), ("1-2个月", 2),  # (a count, not a range)
+    # Months named one by one.
+    ("10月和11月的工资", 2), ("9月、10月、11月", 3), ("October and November", 2),
+    ("I am married and may lose my job", None),
     ("since Chinese New Year", 10), ("a year and a half", 18),
 ]
 
