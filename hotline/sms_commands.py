@@ -37,7 +37,10 @@ WORDS = {
 }
 # Latin letters, but the Chinese SMS convention (回复TD退订): answer in Chinese.
 CHINESE_WORDS = frozenset({"TD"})
-LANGUAGE_WORDS = {"EN": "en", "ENGLISH": "en", "中文": "zh", "ZH": "zh", "普通话": "zh"}
+LANGUAGE_WORDS = {"EN": "en", "ENGLISH": "en", "IN ENGLISH": "en", "ENGLISH PLEASE": "en",
+                  "英文": "en", "英语": "en", "用英文": "en", "用英语": "en", "切换英文": "en",
+                  "中文": "zh", "ZH": "zh", "普通话": "zh", "CHINESE": "zh", "用中文": "zh",
+                  "切换中文": "zh", "说中文": "zh", "汉语": "zh"}
 STATUS = re.compile(r"^(STATUS|查询|查|进度)\s*#?\s*(\d{1,9})?$")
 TRAILING = re.compile(r"[\s。.!！~]+$")
 

@@ -111,6 +111,14 @@ def test_help_words_in_any_form_ask_for_help(body: str) -> None:
 
 
 @KEYWORDS
+@given(st.sampled_from(["EN", "English", "英文", "用英文", "中文", "切换中文", "Chinese"])
+       .flatmap(typed))
+def test_language_words_in_any_form_switch_the_language(body: str) -> None:
+    parsed = parse_keyword(body)
+    assert parsed is not None and parsed.keyword == WorkerKeyword.LANGUAGE, repr(body)
+
+
+@KEYWORDS
 @given(word=st.sampled_from(["STATUS", "查询"]).flatmap(typed), number=st.integers(1, 10**9 - 1),
        gap=st.sampled_from(["", " ", "#", " #", "# ", "\u3000"]), wide=st.booleans())
 def test_status_with_a_case_number_reads_the_number(word: str, number: int, gap: str,
