@@ -398,7 +398,7 @@ ADDITION = re.compile(r"\d+(?:\.\d+)?(?:\s*[+＋加]\s*\d+(?:\.\d+)?)+")
 def worked_out(text: str) -> Decimal | None:
     """The product or sum the worker wrote out ('3个月×4000', '4500+3000'), if it is a
     plausible sum owed."""
-    plain = normalize(text).lower()
+    plain = plain_text(text)  # (symbols kept: only a first text's reading drops them)
     if found := PRODUCT.search(plain):
         value = Decimal(found.group(1)) * Decimal(found.group(2))
     elif added := ADDITION.search(plain):
