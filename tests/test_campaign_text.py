@@ -24,6 +24,10 @@ RENDER = [
     ("{name|工友}您好", {"name": None}, "工友您好"),
     ("{name|工友}您好", {"name": "  "}, "工友您好"),
     ("案件{case_number}", {"case_number": 1024}, "案件1024"),
+    # The fields by their Chinese names, as staff write them.
+    ("{姓名|工友}您好，您的案件{案件编号}", {"name": "", "case_number": 1024},
+     "工友您好，您的案件1024"),
+    ("{城市}培训", {"city": "东莞"}, "东莞培训"),
     ("{{不是占位符}}", {}, "{不是占位符}"),
 ]
 

@@ -246,7 +246,7 @@ def test_errors_made_outside_the_web_layer_are_shown_in_chinese(app: Flask,
 
 @pytest.mark.parametrize(("text_zh", "text_en", "said"), [
     ("你好{oops", "", "中文短信：花括号不成对"),
-    ("{姓名}，您好", "", "中文短信：不认识的占位符 姓名；可用的有：name"),
+    ("{年龄}，您好", "", "中文短信：不认识的占位符 年龄；可用的有：name/姓名"),
     ("", "", "群发至少要有一条短信内容"),
     ("", "Hello {name}", "默认语言（中文）没有短信内容"),
 ])

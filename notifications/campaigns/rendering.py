@@ -23,6 +23,15 @@ from models import (
 # {name}, {name|工友} (a fallback when the field is empty), {{ and }} for literal braces.
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)(?:\|([^{}]*))?\}")
 FIELDS = ("name", "case_number", "province", "city", "work_province")
+# The same fields in Chinese, so that staff write {姓名|工友} as they would say it.
+ALIASES = {"姓名": "name", "名字": "name", "案件编号": "case_number", "案件号": "case_number",
+           "老家": "province", "户籍省份": "province", "城市": "city", "务工城市": "city",
+           "务工省份": "work_province"}
+
+
+def field_of(name: str) -> str:
+    """The field a placeholder names ('姓名' is 'name')."""
+    return ALIASES.get(name, name)
 MAX_BODY = 1600  # Twilio's limit for one (concatenated) message
 
 
@@ -40,14 +49,17 @@ class MissingField(ValueError):
 
 def placeholders(template: str) -> list[tuple[str, str | None]]:
     """The (field, fallback) pairs a template uses; raise TemplateError if it is malformed."""
-    found = [(m.group(1), m.group(2)) for m in PLACEHOLDER.finditer(template) if m.group(1)]
+    found = [(field_of(m.group(1)), m.group(2)) for m in PLACEHOLDER.finditer(template)
+             if m.group(1)]
     leftover = PLACEHOLDER.sub("", template)
     if "{" in leftover or "}" in leftover:
         raise TemplateError("unbalanced brace: write {{ or }} for a literal one")
     unknown = sorted({name for name, _ in found if name not in FIELDS})
     if unknown:
-        raise TemplateError(f"unknown placeholder(s) {', '.join(unknown)}; "
-                            f"known: {', '.join(FIELDS)}")
+        # Each known field with its Chinese name: the message is read in either language.
+        chinese = {field: alias for alias, field in reversed(list(ALIASES.items()))}
+        known = ", ".join(f"{field}/{chinese[field]}" for field in FIELDS)
+        raise TemplateError(f"unknown placeholder(s) {', '.join(unknown)}; known: {known}")
     return found
 
 
@@ -56,11 +68,12 @@ def render(template: str, values: Mapping[str, Any]) -> str:
     def fill(match: re.Match[str]) -> str:
         if match.group(1) is None:
             return match.group(0)[0]
-        value = values.get(match.group(1))
+        name = field_of(match.group(1))
+        value = values.get(name)
         text = "" if value is None else str(value).strip()
         if not text:
             if match.group(2) is None:
-                raise MissingField(match.group(1))
+                raise MissingField(name)
             return match.group(2)
         return text
 
