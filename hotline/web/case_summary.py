@@ -16,6 +16,7 @@ from typing import Any
 from hotline.legal_clocks import deadlines_for
 from hotline.web.i18n import category_name, current_language, status_name
 from hotline.web.i18n import gettext as _
+from ivr_flows.engine import shown_date
 from ivr_flows.parse import stored_date
 from models import Case, CaseCategory, Urgency
 
@@ -50,13 +51,9 @@ def day_words(value: Any) -> str | None:
     gave without a day as a month ('2026年11月' / 'Nov 2026'); text kept as is."""
     if not value:
         return None
-    found = (value, False) if isinstance(value, date) else stored_date(str(value)[:10])
-    if found is None:
-        return str(value)
-    day, month_only = found
-    if current_language() == "zh":
-        return f"{day.year}年{day.month}月" + ("" if month_only else f"{day.day}日")
-    return f"{day:%b %Y}" if month_only else f"{day.day} {day:%b %Y}"
+    # As the intake reads a date back to the worker (one wording of dates, not two).
+    iso = value.isoformat() if isinstance(value, date) else str(value)[:10]
+    return shown_date(iso, current_language()) if stored_date(iso) else str(value)
 
 
 def money_words(value: Decimal | None) -> str:
