@@ -99,6 +99,7 @@ class _Tables:
     beside_about_us: tuple[str, ...]  # with the pleasantries, longest first
     workplace_kind: re.Pattern[str]  # a stem that names only a trade ("电子", "建筑")
     injury_place: re.Pattern[str]  # where a worker was hurt, after 在 / 从 ("在工地上摔的")
+    thanked: re.Pattern[str]  # thanks by name and title ("谢谢张律师")
 
 
 def _folded(word: str) -> str:
@@ -150,6 +151,7 @@ def tables() -> _Tables:
         about_us=_longest_first([_folded(w) for lang in ("zh", "en") for w in about[lang]]),
         beside_about_us=_longest_first(beside),
         injury_place=_injury_place(data["injury_places"], data["workplace_kinds"]),
+        thanked=_thanked(data["thanked_titles"]),
         workplace_kind=re.compile("(?:" + "|".join(
             re.escape(_folded(w)) for w in sorted(data["workplace_kinds"], key=len, reverse=True))
             + ")+"),
@@ -217,16 +219,17 @@ def _says_nothing(rest: str) -> bool:
     return not any(unicodedata.category(ch)[0] in "LN" for ch in rest)
 
 
-# Thanks to someone by name and title: "谢谢张律师", "谢谢你王老师", "李社工辛苦了". A title
-# alone ("律师") still asks for one; with thanks it is thanks.
-TITLES = "律师|老师|社工|志愿者|医生|大姐|大哥|姐|哥|师傅|主任|同志"
-THANKED = re.compile(rf"(?:谢谢|感谢|多谢|辛苦)(?:你|您)?[\u4e00-\u9fff]?(?:{TITLES})|"
-                     rf"[\u4e00-\u9fff](?:{TITLES})(?:你|您)?(?:辛苦了|辛苦|谢谢|感谢)")
+def _thanked(titles: list[str]) -> re.Pattern[str]:
+    """Thanks to someone by name and title: "谢谢张律师", "谢谢你王老师", "李社工辛苦了" (a
+    title alone, "律师", still asks for one)."""
+    title = "(?:" + "|".join(_any(titles)) + ")"
+    return re.compile(rf"(?:谢谢|感谢|多谢|辛苦)(?:你|您)?[\u4e00-\u9fff]?{title}|"
+                      rf"[\u4e00-\u9fff]{title}(?:你|您)?(?:辛苦了|辛苦|谢谢|感谢)")
 
 
 def _is_pleasantry(plain: str) -> bool:
     t = tables()
-    rest = THANKED.sub(" ", t.problem_over.sub(" ", plain))
+    rest = t.thanked.sub(" ", t.problem_over.sub(" ", plain))
     return _says_nothing(_without(rest, t.pleasantries))
 
 
