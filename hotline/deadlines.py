@@ -22,6 +22,7 @@ from hotline.offers import withdraw_other_offers
 from hotline.optout import refusal
 from hotline.outbox import queue_sms, send_after_commit
 from hotline.replies import say
+from ivr_flows.parse import parse_amount as read_sum
 from models import Case, CaseStatus, Contact, EventKind, Purpose, Volunteer
 from models.case import VOLUNTEER_HOLDS
 
@@ -41,13 +42,19 @@ class BadAmount(ValueError):
 
 
 def parse_amount(text: str) -> Decimal | None:
-    """'12000', '12,000元', '¥1.2万', '１２０００' → Decimal; '' → None; else BadAmount."""
+    """'12000', '12,000元', '¥1.2万', '１２０００', '一万二' → Decimal; '' → None; else
+    BadAmount."""
     clean = unicodedata.normalize("NFKC", text or "").replace(",", "").replace("，", "").strip()
     if not clean:
         return None
     match = AMOUNT.match(clean)
     if match is None:
-        raise BadAmount(text)
+        # Chinese numerals, as volunteers text them ("一万二"); digits in any other shape
+        # ("12x00") are a slip, not a sum to guess at.
+        said = None if any(ch.isdigit() for ch in clean) else read_sum(clean)
+        if said is None:
+            raise BadAmount(text)
+        return said.quantize(Decimal("0.01"))
     try:
         value = Decimal(match.group(1)) * SCALE.get((match.group(2) or "").lower(), 1)
     except InvalidOperation as exc:

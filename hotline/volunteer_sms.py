@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -32,7 +31,6 @@ from hotline.deadlines import (
 )
 from hotline.intake import InboundSms, IntakeResult, Worker, heard_from, store_inbound
 from hotline.replies import say
-from ivr_flows.parse import parse_amount as read_sum
 from models import Case, EventKind, InvalidTransition, Role, User, Volunteer, utcnow
 from notifications.templates import relay_reply
 
@@ -305,8 +303,6 @@ def finish_by_sms(session: Session, case: Case, volunteer: Volunteer, cmd: Volun
         except BadAmount:
             if any(ch.isdigit() for ch in first):
                 return say("bad_amount", lang, text=first, number=case.number), None
-            if (said := read_sum(first)) is not None:  # in Chinese numerals: "一万二"
-                amount, note = said.quantize(Decimal("0.01")), remainder.strip()
     try:
         finish_for_volunteer(session, case, volunteer, cmd.action, amount, note, utcnow())
     except InvalidTransition:
