@@ -35,6 +35,29 @@ def reply_texts(twiml: str) -> list[str]:
     return [(m.text or "") for m in root.iter("Message")]
 
 
+def wait_for_answer(database_url: str, sid: str, timeout: float) -> list[str] | None:
+    """The hotline's answer to the text `sid` once a worker has read it ([] when it says
+    nothing); None when it is still unread after `timeout` seconds."""
+    from sqlalchemy import select
+
+    from hotline.infra.db import Database
+    from models import Message, MessageStatus
+
+    db = Database(database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with db.begin() as session:
+                row = session.execute(select(Message.status, Message.reply_body).where(
+                    Message.provider_sid == sid)).first()
+            if row is not None and row.status != MessageStatus.ARRIVED:
+                return [row.reply_body] if row.reply_body else []
+            time.sleep(0.1)
+        return None
+    finally:
+        db.engine.dispose()
+
+
 def load_state(instance_path: str) -> dict[str, Any]:
     """Settings written by a running `hotline demo` (empty if none is running)."""
     path = Path(instance_path) / "demo.json"

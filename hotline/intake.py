@@ -73,6 +73,9 @@ class InboundSms:
     # The office whose text this answers, where the carrier says so (Alibaba's extend code):
     # a worker with a case in two offices lands on that office's case. None: by number only.
     office_id: int | None = None
+    # The row the webhook stored this text in (ARRIVED), filled in as it is read; None: the
+    # text is read in its webhook and its row written then.
+    message_id: int | None = None
 
     @classmethod
     def from_form(cls, form: MultiDict[str, str]) -> InboundSms:
@@ -126,8 +129,12 @@ def store_inbound(session: Session, sms: InboundSms, *, phone: str | None,
                   contact: Contact | None = None, case: Case | None = None,
                   volunteer_id: int | None = None, reply_body: str | None = None,
                   inbox_state: str | None = None, flush: bool = True) -> Message:
-    """Add the inbound Message row (kept even when the sender cannot be parsed); a reply
-    known already is written in the same INSERT."""
+    """Add the inbound Message row (kept even when the sender cannot be parsed), or fill in
+    the one the webhook stored; a reply known already is written in the same statement."""
+    if sms.message_id is not None:
+        return _fill_in(session, sms.message_id, phone=phone, contact=contact, case=case,
+                        volunteer_id=volunteer_id, reply_body=reply_body,
+                        inbox_state=inbox_state, flush=flush)
     seg = count_segments(sms.body)
     msg = Message(direction=Direction.INBOUND, purpose=Purpose.INTAKE,
                   status=MessageStatus.RECEIVED, provider_sid=sms.sid,
@@ -137,6 +144,24 @@ def store_inbound(session: Session, sms: InboundSms, *, phone: str | None,
                   case_id=case.id if case else None,
                   volunteer_id=volunteer_id, reply_body=reply_body, inbox_state=inbox_state)
     session.add(msg)
+    if flush:
+        session.flush()
+    return msg
+
+
+def _fill_in(session: Session, message_id: int, *, phone: str | None, contact: Contact | None,
+             case: Case | None, volunteer_id: int | None, reply_body: str | None,
+             inbox_state: str | None, flush: bool) -> Message:
+    msg = session.get(Message, message_id)  # loaded and locked by the reader already
+    assert msg is not None
+    if phone is not None:
+        msg.from_number = phone[:40]
+    msg.contact_id = contact.id if contact else None
+    msg.case_id = case.id if case else None
+    msg.volunteer_id = volunteer_id
+    msg.reply_body = reply_body
+    msg.inbox_state = inbox_state
+    msg.mark_read()
     if flush:
         session.flush()
     return msg

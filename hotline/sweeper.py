@@ -12,6 +12,7 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy import func, select
 
+from hotline.arrivals import READ_ARRIVED, claim_unread
 from hotline.deadline_reminders import remind_legal_deadlines
 from hotline.deadlines import check_deadlines
 from hotline.infra.clock import database_now, db_now
@@ -81,8 +82,12 @@ def claim_unsent_messages() -> list[int]:
 
 
 def sweep_now() -> dict[str, int]:
-    """One sweep: expire offers, re-enqueue unrouted cases and unsent messages, settle lost
-    send outcomes with the provider, remind and escalate idle cases."""
+    """One sweep: read texts whose reading was never queued, expire offers, re-enqueue
+    unrouted cases and unsent messages, settle lost send outcomes with the provider, remind
+    and escalate idle cases."""
+    unread = claim_unread()
+    for message_id in unread:
+        enqueue(READ_ARRIVED, message_id, queue=INTAKE)
     reroute = expire_offers()
     cases = claim_unrouted_cases()
     messages = claim_unsent_messages()
@@ -90,7 +95,8 @@ def sweep_now() -> dict[str, int]:
         enqueue(route_case, case_id, queue=URGENT if urgent else INTAKE)
     for message_id in messages:
         enqueue(send_message, message_id, queue=SEND)
-    counts = {"offers_expired": len(reroute), "cases": len(cases), "messages": len(messages)}
+    counts = {"texts_unread": len(unread), "offers_expired": len(reroute), "cases": len(cases),
+              "messages": len(messages)}
     counts.update({f"reconcile_{k}": v for k, v in reconcile_messages(database_now()).items()})
     counts["outcomes_refreshed"] = refresh_messages(database_now())
     counts.update(check_deadlines())  # routing: reminders and escalation of idle cases

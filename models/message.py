@@ -35,7 +35,12 @@ class MessageStatus(enum.StrEnum):
     A status only moves to a higher rank, so late or duplicated callbacks never downgrade it.
     SENDING may fall back to QUEUED only when the provider surely did not act (throttled,
     connection refused): `Message.requeue`.
-    Inbound messages are RECEIVED and stay so.
+    Inbound:
+
+        ARRIVED ──► RECEIVED (read: who wrote, their case, the answer; hotline.arrivals)
+
+    The SMS webhook stores a text ARRIVED and a worker reads it; a text read inside its
+    webhook (Alibaba's pushes, or with SMS_READ_IN_WEBHOOK) is RECEIVED from the start.
     """
 
     QUEUED = "queued"
@@ -47,6 +52,7 @@ class MessageStatus(enum.StrEnum):
     UNDELIVERED = "undelivered"
     FAILED = "failed"
     RECEIVED = "received"
+    ARRIVED = "arrived"
 
 
 STATUS_RANK = {
@@ -59,6 +65,7 @@ STATUS_RANK = {
     MessageStatus.UNDELIVERED: 5,
     MessageStatus.FAILED: 5,
     MessageStatus.RECEIVED: 5,
+    MessageStatus.ARRIVED: 5,  # read by hotline.arrivals, never by a status callback
 }
 
 class Purpose(enum.StrEnum):
@@ -124,6 +131,11 @@ class Message(Base):
         if error_message is not None:
             self.error_message = error_message
         return True
+
+    def mark_read(self) -> None:
+        """ARRIVED → RECEIVED: the text stored by the webhook has been read and answered."""
+        if self.status == MessageStatus.ARRIVED:
+            self.status = MessageStatus.RECEIVED
 
     def requeue(self) -> None:
         """Put a SENDING message back in the queue: only when the provider surely did not act."""

@@ -166,6 +166,11 @@ def app_config(db_url: str, fake_url: str, **extra: Any) -> dict[str, Any]:
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_API_URL": fake_url, "HOTLINE_NUMBER": HOTLINE_NUMBER,
         "PUBLIC_URL": PUBLIC_URL, "HOTLINE_PROVIDER": "twilio", "TESTING": True,
+        # Most tests read the hotline's answer in the webhook's TwiML: the same reading as a
+        # worker's (hotline.arrivals.read_sms), answered in the response. The deployed way
+        # (stored, read by a worker, answered by SMS) is what `on_provider` worlds,
+        # tests/test_sms_arrivals.py and tests/test_e2e.py run.
+        "SMS_READ_IN_WEBHOOK": "1",
     }
     cfg.update(extra)
     return cfg

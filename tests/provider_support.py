@@ -8,10 +8,11 @@ and PostgreSQL): the app with Twilio and the fake Twilio server, or with Alibaba
 fake Alibaba server holding every template `hotline templates draft` wrote, imported back with
 `hotline templates import` as the carrier approved them (no template registered by hand; the
 drafts whose variable is a volunteer's free words are rejected, as a carrier's reviewer would).
-Texts come in through each provider's own front door (a signed Twilio webhook, or an SmsUp push
-to /alibaba/<secret>/up), and what the hotline queues is sent in-process, as its send worker
-would, through the provider's real client (Alibaba's own SDK) to the fake server. No Celery
-worker runs: `route` runs the routing task in-process.
+Texts come in through each provider's own front door (a signed Twilio webhook, which stores the
+text for a worker to read, or an SmsUp push to /alibaba/<secret>/up), and what the hotline
+queues is sent in-process, as its send worker would, through the provider's real client
+(Alibaba's own SDK) to the fake server. No Celery worker runs: `text` reads what the Twilio
+webhook stored as the intake worker would, and `route` runs the routing task in-process.
 
 What a test does with the `World`: `text(phone, body)` (the texts that phone got back; the same
 `key` twice is the carrier delivering one text again), `reply` (those texts as one string, or
@@ -44,13 +45,16 @@ from twilio.request_validator import RequestValidator
 from devtools.fake_alibaba.server import FakeAlibaba
 from devtools.fake_twilio import FakeTwilio
 from hotline import create_app
+from hotline.arrivals import read_arrived_now
 from hotline.cli.main import main
 from hotline.infra.db import get_db
+from hotline.phones import normalize_phone
 from hotline.routing import route_case
 from models import (
     Direction,
     Message,
     MessageStatus,
+    Purpose,
     SmsTemplate,
     TemplateApproval,
     TemplateKind,
@@ -95,6 +99,7 @@ class World:
             said = [m.text or "" for m in ET.fromstring(response.data).findall("Message")]
             self._drain()
             self.received.setdefault(phone, []).extend(said)
+            self.answer_arrived(phone)
         else:
             item = {"phone_number": to_alibaba(phone), "content": body,
                     "send_time": "2026-12-03 10:15:07", "sign_name": ALIBABA_SIGNATURE,
@@ -110,6 +115,23 @@ class World:
         got = self.text(phone, body, key)
         return " / ".join(got) if got else None
 
+    def answer_arrived(self, phone: str) -> None:
+        """Read every text the webhook stored unread, as the intake worker would, and send
+        the answers texted back to `phone` (other queued texts wait for `send_queued`)."""
+        with get_db().begin() as s:
+            unread = list(s.scalars(select(Message.id).where(
+                Message.status == MessageStatus.ARRIVED).order_by(Message.id)))
+        for mid in unread:
+            read_arrived_now(mid)
+        with get_db().begin() as s:
+            answers = list(s.scalars(select(Message.id).where(
+                Message.direction == Direction.OUTBOUND, Message.purpose == Purpose.REPLY,
+                Message.to_number == normalize_phone(phone),
+                Message.status == MessageStatus.QUEUED).order_by(Message.id)))
+        for mid in answers:
+            deliver(mid)
+        self._drain(as_given={normalize_phone(phone): phone})
+
     def send_queued(self) -> list[int]:
         """Send every QUEUED outbound message through the provider; their ids."""
         with get_db().begin() as s:
@@ -121,12 +143,14 @@ class World:
         self._drain()
         return ids
 
-    def _drain(self) -> None:
+    def _drain(self, as_given: dict[str, str] | None = None) -> None:
+        # `as_given`: a number the test wrote otherwise ("138…") is filed as it wrote it.
         if self.fake_twilio is None:
             return
         messages = self.fake_twilio.messages
         for m in messages[self.seen:]:
-            self.received.setdefault(m["to"], []).append(m["body"])
+            to = (as_given or {}).get(m["to"], m["to"])
+            self.received.setdefault(to, []).append(m["body"])
         self.seen = len(messages)
 
     def got(self, phone: str) -> list[str]:
@@ -257,7 +281,9 @@ def on_provider(request: pytest.FixtureRequest, db_url: str, redis_client: redis
     if request.param == "twilio":
         fake_twilio = request.getfixturevalue("fake_twilio")
         fake_twilio.callbacks_enabled = False  # PUBLIC_URL is not reachable: report() posts
-        config = app_config(db_url, fake_twilio.base_url)
+        # As deployed: each text stored by the webhook, read by the worker `text` stands in
+        # for, its answer texted back through the fake Twilio.
+        config = app_config(db_url, fake_twilio.base_url, SMS_READ_IN_WEBHOOK="")
     else:
         fake = request.getfixturevalue("fake_alibaba")
         config = app_config(db_url, "http://127.0.0.1:9", HOTLINE_PROVIDER="alibaba",

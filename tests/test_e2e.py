@@ -79,12 +79,16 @@ def case_number(twiml: bytes) -> int:
 def test_text_reaches_volunteer_and_accept_assigns(app: Flask, fake_twilio: FakeTwilio,
                                                    live: LiveServer) -> None:
     add_volunteer()
+    app.config["SMS_READ_IN_WEBHOOK"] = False  # as deployed: the worker reads each text
     worker = start_worker(worker_env(app, fake_twilio, live.url, REDIS_URL))
     try:
         # a request with no facts in it: the scripted answers start at the category menu
         resp = http_post_signed(live.url + "/twilio/sms", sms_form(WORKER, "我需要帮助"))
-        assert resp.status_code == 200
-        number = case_number(resp.content)
+        assert resp.status_code == 200 and not ET.fromstring(resp.content).findall("Message")
+        [first] = wait_until(lambda: fake_twilio.messages_to(WORKER), timeout=60,
+                             message="the answer to the first text, read by the worker")
+        number = int("".join(ch for ch in first["body"] if ch.isdigit())[:4])
+        # Sent one after another without waiting: the worker reads them in this order.
         for answer in INTAKE_ANSWERS:
             assert http_post_signed(live.url + "/twilio/sms",
                                     sms_form(WORKER, answer)).status_code == 200
@@ -101,8 +105,13 @@ def test_text_reaches_volunteer_and_accept_assigns(app: Flask, fake_twilio: Fake
                 return msg is not None and msg.status == MessageStatus.DELIVERED
 
         wait_until(delivered, timeout=30, message="delivery callbacks")
-        accepted = http_post_signed(live.url + "/twilio/sms", sms_form(VOLUNTEER, f"y {number}"))
-        assert "已分配给您" in (ET.fromstring(accepted.content).findtext("Message") or "")
+        assert http_post_signed(live.url + "/twilio/sms",
+                                sms_form(VOLUNTEER, f"y {number}")).status_code == 200
+        wait_until(lambda: [m for m in fake_twilio.messages_to(VOLUNTEER)
+                            if "已分配给您" in m["body"]], timeout=60,
+                   message="the volunteer told the case is theirs")
+        answers = [m["body"] for m in fake_twilio.messages_to(WORKER)]
+        assert len(answers) == 1 + len(INTAKE_ANSWERS)  # each text answered once
         with get_db().begin() as s:
             case = s.scalars(select(Case)).one()
             assert case.status == CaseStatus.ASSIGNED

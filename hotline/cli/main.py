@@ -72,6 +72,7 @@ def simulate_sms(from_: str, url: str | None, wait: float, bodies: tuple[str, ..
         reply_texts,
         signed_sms_post,
         sms_params,
+        wait_for_answer,
         wait_for_offer,
     )
 
@@ -85,15 +86,19 @@ def simulate_sms(from_: str, url: str | None, wait: float, bodies: tuple[str, ..
     token = state.get("auth_token") or app.config["TWILIO_AUTH_TOKEN"]
     account = state.get("account_sid") or app.config["TWILIO_ACCOUNT_SID"]
     to = state.get("hotline_number") or app.config["HOTLINE_NUMBER"]
+    db_url = state.get("database_url") or app.config["DATABASE_URL"]
     for body in bodies:
         params = sms_params(from_, to, body, account)
         resp = signed_sms_post(base.rstrip("/") + "/twilio/sms", token, params)
         if resp.status_code != 200:
             raise click.ClickException(f"hotline answered {resp.status_code}: {resp.text[:300]}")
-        replies = reply_texts(resp.text)
+        # Answered in the response only when read there (Redis down, SMS_READ_IN_WEBHOOK);
+        # else a worker reads the text and texts the answer back.
+        replies = reply_texts(resp.text) or wait_for_answer(db_url, params["MessageSid"], wait)
         click.echo(f"{from_}> {body}")
-        click.echo("hotline> " + (" / ".join(replies) if replies else "(no reply)"))
-    db_url = state.get("database_url") or app.config["DATABASE_URL"]
+        click.echo("hotline> " + (" / ".join(replies) if replies else
+                                  "(no reply)" if replies is not None else
+                                  "(not read yet — is the worker running?)"))
     for line in wait_for_offer(db_url, params["MessageSid"], wait):
         click.echo(line)
 

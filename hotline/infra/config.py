@@ -28,6 +28,9 @@ ENV_DEFAULTS: dict[str, str | None] = {
     "HOTLINE_NUMBER": "+8610000000000",
     "PUBLIC_URL": None,  # e.g. https://hotline.example.org; Twilio signs this URL
     "HOTLINE_PROVIDER": "console",  # a name in notifications.providers.PROVIDERS
+    # 1: Twilio's SMS webhook reads each text and answers in its response (TwiML); default:
+    # it stores the text and a worker reads it and texts the answer (hotline.arrivals).
+    "SMS_READ_IN_WEBHOOK": "",
     "ALIBABA_ACCESS_KEY_ID": None,  # Alibaba Cloud SMS (dysmsapi) access key
     "ALIBABA_ACCESS_KEY_SECRET": None,
     "ALIBABA_SMS_ENDPOINT": "dysmsapi.aliyuncs.com",  # http://127.0.0.1:PORT for the fake
@@ -120,6 +123,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
     check_auth_token(cfg)
     check_alibaba_push_secret(cfg)
     cfg["OFFER_TIMEOUT_MINUTES"] = int(cfg["OFFER_TIMEOUT_MINUTES"])
+    cfg["SMS_READ_IN_WEBHOOK"] = is_yes(cfg["SMS_READ_IN_WEBHOOK"])
     cfg["SWEEP_GRACE_SECONDS"] = int(cfg["SWEEP_GRACE_SECONDS"])
     cfg["MESSAGE_RECONCILE_AFTER_SECONDS"] = float(cfg["MESSAGE_RECONCILE_AFTER_SECONDS"])
     cfg["OUTCOME_REFRESH_SECONDS"] = float(cfg["OUTCOME_REFRESH_SECONDS"])
@@ -216,6 +220,11 @@ def check_alibaba_push_secret(cfg: dict[str, Any]) -> None:
         raise ValueError(problem)
 
 
+def is_yes(value: object) -> bool:
+    """A setting switched on: True, or "1", "true", "yes", "on" in any case."""
+    return value is True or str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def web_session_cookies(cfg: dict[str, Any]) -> None:
     """Login cookies: never readable by scripts, not sent cross-site, HTTPS-only behind https
     (or when SESSION_COOKIE_SECURE says so: TLS ended by a proxy before a plain PUBLIC_URL)."""
@@ -224,7 +233,7 @@ def web_session_cookies(cfg: dict[str, Any]) -> None:
     asked = cfg.get("SESSION_COOKIE_SECURE")
     cfg["SESSION_COOKIE_SECURE"] = (
         str(cfg.get("PUBLIC_URL") or "").lower().startswith("https://")
-        or asked is True or str(asked or "").strip().lower() in ("1", "true", "yes", "on"))
+        or is_yes(asked))
     # The signed cookie is refused once unused this long (Flask checks its signing time, and
     # re-signs it on every request); SESSION_MAX_HOURS caps a login however busy it is.
     cfg["SESSION_IDLE_MINUTES"] = int(cfg["SESSION_IDLE_MINUTES"])

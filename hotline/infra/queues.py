@@ -53,6 +53,7 @@ def celery_config(app: Flask) -> dict[str, Any]:
         "task_queues": [Queue(name) for name in QUEUE_ORDER],
         "task_routes": {
             "hotline.routing.*": {"queue": INTAKE},
+            "hotline.arrivals.*": {"queue": INTAKE},
             "notifications.send.*": {"queue": SEND},
             "notifications.campaigns.*": {"queue": CAMPAIGNS},  # priority: on the tasks
             "hotline.sweeper.*": {"queue": INTAKE},

@@ -25,10 +25,10 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hotline.arrivals import text_back
 from hotline.infra.db import get_db
 from hotline.intake import InboundSms, IntakeResult
 from hotline.optout import PROVIDER_OPT_OUT_WORDS
-from hotline.outbox import queue_sms, send_after_commit
 from hotline.webhooks.receipts import seen_before
 from hotline.webhooks.twilio_sms import record_sms
 from models import (
@@ -36,7 +36,6 @@ from models import (
     Direction,
     Message,
     Organisation,
-    Purpose,
     Recipient,
     RecipientStatus,
 )
@@ -154,28 +153,6 @@ def office_by_extend_code(session: Session, dest_code: str) -> int | None:
     if not code:
         return None
     return session.scalar(select(Organisation.id).where(Organisation.sms_extend_code == code))
-
-
-def text_back(result: IntakeResult, *, again: bool = False) -> None:
-    """Queue the hotline's answer to an inbound text as an outbound message of its own; for
-    a push seen `again`, only when no answer was queued for it (the inbound row is locked)."""
-    assert result.reply is not None
-    with get_db().begin() as session:
-        inbound = session.get(Message, result.message_id, with_for_update=True)
-        if inbound is None:
-            return
-        if again and session.scalar(select(Message.id).where(
-                Message.direction == Direction.OUTBOUND, Message.purpose == Purpose.REPLY,
-                Message.contact_id == inbound.contact_id,
-                Message.volunteer_id == inbound.volunteer_id,
-                Message.to_number == inbound.from_number, Message.body == result.reply,
-                Message.created_at >= inbound.created_at).limit(1)) is not None:
-            return
-        msg = queue_sms(session, to=inbound.from_number, body=result.reply,
-                        purpose=Purpose.REPLY, volunteer_id=inbound.volunteer_id,
-                        contact_id=inbound.contact_id)
-        msg.case_id = inbound.case_id
-        send_after_commit(session, [msg.id], urgent=True)
 
 
 def answers_promotional(session: Session, phone: str) -> bool:

@@ -6,33 +6,38 @@ import logging
 from functools import lru_cache
 from typing import cast
 
-from flask import Blueprint, Flask, Response, request
-from sqlalchemy import Executable, Integer, String, Table, Update, bindparam, exists, select, update
+from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy import (
+    Executable,
+    Integer,
+    String,
+    Table,
+    Update,
+    bindparam,
+    exists,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hotline.arrivals import READ_ARRIVED, read_arrived_now, read_sms
 from hotline.infra.clock import pin_db_now
 from hotline.infra.db import get_db, row_id
-from hotline.intake import (
-    BadWebhook,
-    InboundSms,
-    IntakeResult,
-    find_duplicate,
-    record_inbound_sms,
-    record_unreadable_sender,
-)
+from hotline.infra.queues import INTAKE, enqueue
+from hotline.intake import BadWebhook, InboundSms, IntakeResult, find_duplicate
 from hotline.optout import opt_out_by_carrier
-from hotline.phones import InvalidPhone, normalize_phone
-from hotline.volunteer_sms import dispatch_sms, identify_sender
 from hotline.webhooks.receipts import idempotency_token, receipt_statement, seen_before
 from hotline.webhooks.twiml import sms_reply
 from ivr_flows.understand import read_message
-from models import Contact, Message, MessageStatus, WebhookReceipt
+from models import Contact, Direction, Message, MessageStatus, Purpose, WebhookReceipt
 from models.base import DbNow
 from models.message import STATUS_RANK
 from notifications.providers.twilio.callbacks import StatusReport, status_report
 from notifications.providers.twilio.signature import require_twilio_signature
+from notifications.segments import count_segments
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
@@ -66,27 +71,33 @@ def record_sms(sms: InboundSms, token: str | None = None, *, sid_first: bool = F
                 return raced
             # The same delivery under another MessageSid (a re-cut form): write nothing.
             return IntakeResult(message_id=0, reply=None, duplicate=True)
-        try:
-            phone = normalize_phone(sms.from_raw)
-        except InvalidPhone as exc:
-            return record_unreadable_sender(session, sms, exc)
-        sender = identify_sender(session, phone, sms.body)
-        # Routing: a volunteer's command or a worker's survey answer; else it is intake.
-        handled = dispatch_sms(session, sms, phone, sender)
-        if handled is not None:
-            return handled
-        return record_inbound_sms(session, sms, phone, sender.worker)
+        return read_sms(session, sms)
 
 
 @bp.post("/sms")
 @require_twilio_signature
 def inbound_sms() -> Response:
-    """Twilio's 'A message comes in' webhook: log the case, answer with its number."""
+    """Twilio's 'A message comes in' webhook: the text kept (one commit) and its reading
+    queued; the answer is texted back once it is read."""
     try:
         sms = InboundSms.from_form(request.form)
     except BadWebhook as exc:
         return Response(str(exc), status=400, mimetype="text/plain")
     token = idempotency_token()
+    if current_app.config.get("SMS_READ_IN_WEBHOOK"):
+        return sms_reply(*_read_in_webhook(sms, token))
+    message_id = keep_arrived(sms, token)
+    if message_id is None:  # a retry or a replay: the first delivery's text is answered
+        return sms_reply()
+    if enqueue(READ_ARRIVED, message_id, queue=INTAKE):
+        return sms_reply()
+    # Redis is down: read it here and answer in this response rather than leave the worker
+    # waiting for the sweeper.
+    result = read_arrived_now(message_id, in_response=True)
+    return sms_reply(*([result.reply] if result is not None and result.reply else []))
+
+
+def _read_in_webhook(sms: InboundSms, token: str | None) -> list[str]:
     try:
         result = record_sms(sms, token)
     except IntegrityError:
@@ -94,7 +105,53 @@ def inbound_sms() -> Response:
         # came again under another token: the unique MessageSid, idempotency token (or
         # phone) constraint caught it; answer from what the winner wrote.
         result = record_sms(sms, token, sid_first=True)
-    return sms_reply(*([result.reply] if result.reply else []))
+    return [result.reply] if result.reply else []
+
+
+def keep_arrived(sms: InboundSms, token: str | None) -> int | None:
+    """Store the text ARRIVED with its receipt, committed; its id, or None for a delivery
+    stored before (the same idempotency token or MessageSid)."""
+    engine = get_db().engine
+    seg = count_segments(sms.body)
+    params = {"token": token, "kind": "sms", "direction": Direction.INBOUND,
+              "purpose": Purpose.INTAKE, "status": MessageStatus.ARRIVED,
+              "provider_sid": sms.sid, "from_number": sms.from_raw[:40],
+              "to_number": sms.to[:40], "body": sms.body, "media_urls": sms.media_urls,
+              "segments": seg.segments, "encoding": seg.encoding}
+    try:
+        if engine.dialect.name == "postgresql":
+            # One statement in autocommit: the receipt and the text, or neither.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                row = conn.execute(_arrived_statement(token is not None), params).first()
+                return row[0] if row is not None else None
+        with get_db().begin() as session:
+            if seen_before(session, token, "sms"):
+                return None
+            return int(session.execute(_arrived_statement(False), params).scalar_one())
+    except IntegrityError:  # the same MessageSid under another token (or none)
+        return None
+
+
+# What the webhook knows of a text, by column; every value is a parameter of the statement.
+ARRIVED_COLUMNS = ("direction", "purpose", "status", "provider_sid", "from_number", "to_number",
+                   "body", "media_urls", "segments", "encoding")
+
+
+@lru_cache(maxsize=2)
+def _arrived_statement(with_receipt: bool) -> Executable:
+    """INSERT of the ARRIVED text returning its id; on PostgreSQL `with_receipt`, only when
+    the receipt INSERT before it (in the same statement) added a row."""
+    table = cast(Table, Message.__table__)
+    values = [bindparam(name, type_=table.c[name].type) for name in ARRIVED_COLUMNS]
+    if not with_receipt:
+        return insert(table).values(dict(zip(ARRIVED_COLUMNS, values, strict=True))
+                                    ).returning(table.c.id)
+    receipts = cast(Table, WebhookReceipt.__table__)
+    kept = (postgresql.insert(receipts)
+            .values(token=bindparam("token"), kind=bindparam("kind"), received_at=DbNow())
+            .on_conflict_do_nothing().returning(receipts.c.token).cte("kept"))
+    return (insert(table).from_select(list(ARRIVED_COLUMNS), select(*values).select_from(kept))
+            .returning(table.c.id))
 
 
 @bp.post("/status")

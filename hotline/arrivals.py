@@ -1,0 +1,146 @@
+"""Texts the SMS webhook stored unread (ARRIVED): a worker reads each and texts the answer back.
+
+The webhook keeps only what arrived — its receipt and the message, one commit — and enqueues
+`read_arrived`, so a burst of texts costs the web tier a write each and a bug in reading
+loses no text: the row waits, ARRIVED, until it is read. Reading (who wrote, their case, the
+intake flow, routing) runs here, one sender's texts in the order they came, each in its own
+transaction, and the hotline's answer goes back as an outbound text (as Alibaba's replies
+always have). A publish lost to a dead Redis or a crashed worker is found again by the
+sweeper (`claim_unread`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.infra.clock import db_now, pin_db_now
+from hotline.infra.db import get_db
+from hotline.intake import InboundSms, IntakeResult, record_inbound_sms, record_unreadable_sender
+from hotline.outbox import queue_sms, send_after_commit
+from hotline.phones import InvalidPhone, normalize_phone
+from hotline.volunteer_sms import dispatch_sms, identify_sender
+from ivr_flows.understand import read_message
+from models import Direction, Message, MessageStatus, Purpose
+
+log = logging.getLogger(__name__)
+READ_ARRIVED = "hotline.arrivals.read_arrived"
+BATCH = 500
+# How many times one task looks again for the sender's oldest unread text before it gives
+# the rest to the sweeper (each turn reads one text; a sender rarely has more than a few).
+MAX_TURNS = 50
+
+
+def read_sms(session: Session, sms: InboundSms) -> IntakeResult:
+    """Who wrote and where the text belongs: a volunteer's command, a survey answer, or a
+    worker's text for the intake; written in the caller's transaction, nothing committed."""
+    try:
+        phone = normalize_phone(sms.from_raw)
+    except InvalidPhone as exc:
+        return record_unreadable_sender(session, sms, exc)
+    sender = identify_sender(session, phone, sms.body)
+    handled = dispatch_sms(session, sms, phone, sender)
+    if handled is not None:
+        return handled
+    return record_inbound_sms(session, sms, phone, sender.worker)
+
+
+def arrived_sms(msg: Message) -> InboundSms:
+    """The webhook's stored text as the front door reads it (the row is filled in, not copied)."""
+    return InboundSms(sid=msg.provider_sid or "", from_raw=msg.from_number, to=msg.to_number,
+                      body=msg.body, media_urls=list(msg.media_urls or []), message_id=msg.id)
+
+
+def read_next(message_id: int, *, in_response: bool = False
+              ) -> tuple[int | None, IntakeResult | None]:
+    """Read the sender's oldest unread text up to `message_id`, in one transaction: (the id
+    read, what reading it did); (None, None) when `message_id` is read already. Each answer
+    is texted back, but `message_id`'s when it goes `in_response` to its webhook."""
+    with get_db().begin() as session:
+        sender = session.scalar(select(Message.from_number).where(
+            Message.id == message_id, Message.status == MessageStatus.ARRIVED))
+        if sender is None:
+            return None, None
+        # The sender's texts are read in the order they came, whoever's task gets there first:
+        # the oldest one is locked, so a second task for this sender waits, then moves on.
+        msg = session.scalar(select(Message).where(
+            Message.status == MessageStatus.ARRIVED, Message.from_number == sender,
+            Message.id <= message_id).order_by(Message.id).limit(1).with_for_update())
+        if msg is None:  # taken meanwhile by another task: look again
+            return message_id, None
+        if get_db().is_sqlite:
+            # The intake finds the words read already (read_message remembers the last few).
+            read_message(msg.body)
+        pin_db_now(session)
+        result = read_sms(session, arrived_sms(msg))
+        if result.reply and not (in_response and msg.id == message_id):
+            text_back_in(session, msg, result.reply)
+        return msg.id, result
+
+
+def read_arrived_now(message_id: int, *, in_response: bool = False) -> IntakeResult | None:
+    """Read every unread text of this sender up to `message_id`, oldest first; what reading
+    `message_id` itself did (None when another task read it). `in_response`: its answer goes
+    in the webhook's response, not as a text."""
+    for _ in range(MAX_TURNS):
+        done, result = read_next(message_id, in_response=in_response)
+        if done is None:
+            return None
+        if done == message_id and result is not None:
+            return result
+    log.warning("text %s still unread after %s turns: left to the sweeper", message_id,
+                MAX_TURNS)
+    return None
+
+
+@shared_task(name=READ_ARRIVED)
+def read_arrived(message_id: int) -> int | None:
+    """Celery task: read a stored text and answer it; the case it landed on, if any."""
+    result = read_arrived_now(message_id)
+    return result.case_id if result is not None else None
+
+
+def text_back_in(session: Session, inbound: Message, reply: str) -> Message:
+    """Queue the hotline's answer to `inbound` as an outbound text, sent once this commits."""
+    msg = queue_sms(session, to=inbound.from_number, body=reply, purpose=Purpose.REPLY,
+                    volunteer_id=inbound.volunteer_id, contact_id=inbound.contact_id)
+    msg.case_id = inbound.case_id
+    send_after_commit(session, [msg.id], urgent=True)
+    return msg
+
+
+def text_back(result: IntakeResult, *, again: bool = False) -> None:
+    """Queue the answer to a text read in its webhook (Alibaba's replies) as an outbound text;
+    for a delivery seen `again`, only when no answer was queued for it (the row is locked)."""
+    assert result.reply is not None
+    with get_db().begin() as session:
+        inbound = session.get(Message, result.message_id, with_for_update=True)
+        if inbound is None:
+            return
+        if again and session.scalar(select(Message.id).where(
+                Message.direction == Direction.OUTBOUND, Message.purpose == Purpose.REPLY,
+                Message.contact_id == inbound.contact_id,
+                Message.volunteer_id == inbound.volunteer_id,
+                Message.to_number == inbound.from_number, Message.body == result.reply,
+                Message.created_at >= inbound.created_at).limit(1)) is not None:
+            return
+        text_back_in(session, inbound, result.reply)
+
+
+def claim_unread() -> list[int]:
+    """Texts left ARRIVED past the grace period (their task was lost), oldest first; each is
+    pushed out of the next sweep's window."""
+    with get_db().begin() as session:
+        now = db_now(session)
+        grace = now - timedelta(seconds=current_app.config["SWEEP_GRACE_SECONDS"])
+        unread = session.scalars(select(Message).where(
+            Message.status == MessageStatus.ARRIVED, Message.updated_at < grace)
+            .order_by(Message.id).limit(BATCH).with_for_update(skip_locked=True)).all()
+        for msg in unread:
+            msg.updated_at = now
+        return [m.id for m in unread]
