@@ -121,6 +121,10 @@ def webhook_rows(webhooks: dict[str, Any]) -> list[list[str]]:
                          f"{r['hotline']['p50_ms']}", f"{r['hotline']['p99_ms']}",
                          f"{r['baseline']['req_per_s']}", f"{r['baseline']['p50_ms']}",
                          f"{r['ratio']['throughput']}", f"{load}"])
+            if "reading" in r["hotline"]:
+                reading = r["hotline"]["reading"]
+                rows.append([f"  read by a worker ({db})", f"{reading['texts_per_s']}/s",
+                             "", "", "", "", "", f"{reading['read']} texts"])
         for workers in (1, 2):
             run = (result.get("sqlite_workers") or {}).get(f"workers_{workers}", {})
             for key, label in (("first_text", "first text"), ("assigned_case", "assigned case")):

@@ -16,10 +16,11 @@ BEGIN = "<!-- benchmark table: written by `python -m benchmarks --readme`; do no
 END = "<!-- end of benchmark table -->"
 DATABASES = ("sqlite", "postgresql")
 WEBHOOK_ROWS = (
-    ("first_text", "inbound SMS webhook, a worker's first text (signature, contact, the text "
-                   "read, case opened, first question answered, one commit)"),
-    ("assigned_case", "inbound SMS webhook, a text on an assigned case (signature, message, "
-                      "timeline, forward to the volunteer, one commit, its send enqueued)"),
+    ("first_text", "inbound SMS webhook, a worker's first text (signature, the text and its "
+                   "receipt in one commit, its reading enqueued); then read by one worker "
+                   "(contact, the text read, case opened, first question texted back)"),
+    ("assigned_case", "inbound SMS webhook, a text on an assigned case (the same webhook); then "
+                      "read by one worker (message, timeline, forward to the volunteer)"),
     ("status_callbacks", "status callback (sent, then delivered)"),
 )
 
@@ -33,8 +34,13 @@ def _webhook_cell(result: dict[str, Any] | None, key: str) -> str:
         return "not run" if not result else "error"
     r = result[key]["hotline"]
     load = (r["machine"].get("load_average") or {}).get("mean")
-    return (f"{_num(r['req_per_s'])} req/s, p50 {_num(r['p50_ms'])} / p99 {_num(r['p99_ms'])} "
+    cell = (f"{_num(r['req_per_s'])} req/s, p50 {_num(r['p50_ms'])} / p99 {_num(r['p99_ms'])} "
             f"ms (load avg {_num(load)})")
+    reading = r.get("reading")
+    if reading:
+        cell += (f"; read {_num(reading['texts_per_s'])} texts/s (worker -c "
+                 f"{reading['worker_concurrency']}, {reading['read']:,} texts)")
+    return cell
 
 
 def _baseline_cell(webhook: dict[str, Any], key: str) -> str:

@@ -44,7 +44,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.servers import free_port  # noqa: E402
+from benchmarks.servers import free_port, start_worker  # noqa: E402
 from benchmarks.wrk import MachineSampler  # noqa: E402
 from devtools.embedded_redis import EmbeddedRedis  # noqa: E402
 from hotline import create_app  # noqa: E402
@@ -293,17 +293,6 @@ def remote_carrier(nice: int) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-
-
-def start_worker(queues: str, concurrency: int, name: str, cfg: dict[str, str],
-                 log: Any, nice: int = 0) -> subprocess.Popen[bytes]:
-    """A real Celery worker (prefork) consuming `queues`, at `nice` CPU priority."""
-    niced = ["nice", "-n", str(nice)] if nice else []
-    return subprocess.Popen(
-        [*niced, sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", queues, "-c",
-         str(concurrency), "-n", f"{name}@%h", "--without-mingle", "--without-gossip",
-         "--loglevel", "WARNING"], env={**os.environ, **cfg}, cwd=ROOT, stdout=log,
-        stderr=subprocess.STDOUT)
 
 
 def run(n: int, rate: float, campaign: int = 0) -> dict[str, Any]:

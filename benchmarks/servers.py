@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 from sqlalchemy import create_engine, text
@@ -71,6 +72,17 @@ class Gunicorn:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+
+
+def start_worker(queues: str, concurrency: int, name: str, cfg: dict[str, str],
+                 log: Any, nice: int = 0) -> subprocess.Popen[bytes]:
+    """A real Celery worker (prefork) consuming `queues`, at `nice` CPU priority."""
+    niced = ["nice", "-n", str(nice)] if nice else []
+    return subprocess.Popen(
+        [*niced, sys.executable, "-m", "celery", "-A", "worker", "worker", "-Q", queues, "-c",
+         str(concurrency), "-n", f"{name}@%h", "--without-mingle", "--without-gossip",
+         "--loglevel", "WARNING"], env={**os.environ, **cfg}, cwd=ROOT, stdout=log,
+        stderr=subprocess.STDOUT)
 
 
 @contextmanager

@@ -2,12 +2,14 @@
 
 Both apps run under the same gunicorn (2 sync workers) and take the same load from the same
 generator, wrk (1 thread, 8 connections, pre-signed requests, each MessageSid once; see
-benchmarks/wrk.py). Two webhook paths are measured, as they differ in work:
-- a worker's FIRST text naming a problem: signature, contact, implied consent, the text read
-  for its meaning, a case opened, the first intake question answered, one commit, the routing
-  task enqueued;
-- a text from a worker whose case a volunteer already has: message, timeline and forward in one
-  transaction, the forward's send task enqueued (counted: one per text).
+benchmarks/wrk.py). The webhook stores each text (receipt and message, one commit) and
+enqueues its reading (counted: one task per text); a real Celery worker then reads what each
+path stored, with the web server idle, and its rate is reported beside the webhook's. Two
+paths are measured, as their reading differs in work:
+- a worker's FIRST text naming a problem: contact, implied consent, the text read for its
+  meaning, a case opened, the first intake question texted back;
+- a text from a worker whose case a volunteer already has: message, timeline and forward to
+  the volunteer.
 The baseline parses the form and returns constant TwiML (204 for a status callback).
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +28,7 @@ from sqlalchemy import func, insert, select
 from twilio.request_validator import RequestValidator
 
 from benchmarks.loadgen import FORM, PreparedRequest, run_load
-from benchmarks.servers import gunicorn
+from benchmarks.servers import gunicorn, start_worker
 from benchmarks.wrk import run_wrk
 from hotline.consent import TEXTED_HOTLINE
 from hotline.infra.db import Database
@@ -205,18 +208,66 @@ def requests_for(sizes: Sizes, messages: list[tuple[int, str]]) -> dict[str, lis
             "status_callbacks": status_requests(messages)}
 
 
+def unread(db_url: str) -> int:
+    """Texts the webhook stored that no worker has read yet."""
+    db = Database(db_url)
+    with db.begin() as s:
+        n = s.scalar(select(func.count()).select_from(Message).where(
+            Message.status == MessageStatus.ARRIVED)) or 0
+    db.engine.dispose()
+    return n
+
+
+@dataclass
+class Reader:
+    """How the stored texts get read: a real Celery worker on the intake queue."""
+
+    db_url: str
+    env: dict[str, str]
+    workdir: Path
+    concurrency: int = 2
+
+    def read_all(self, timeout: float = 900.0) -> dict[str, Any]:
+        """Start a worker, wait until every stored text is read, stop it: texts read per
+        second from its first read to its last (its start-up not counted)."""
+        waiting = unread(self.db_url)
+        with open(self.workdir / "reader.log", "ab") as log:
+            worker = start_worker("intake", self.concurrency, "reader", self.env, log)
+            try:
+                first: float | None = None
+                deadline = time.monotonic() + timeout
+                left = waiting
+                while left and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    left = unread(self.db_url)
+                    if first is None and left < waiting:
+                        first = time.monotonic()
+                done = time.monotonic()
+            finally:
+                worker.terminate()
+                worker.wait(timeout=60)
+        read = waiting - left
+        span = done - first if first is not None else 0.0
+        return {"texts": waiting, "read": read, "seconds": round(span, 2),
+                "texts_per_s": round((read - 1) / span, 1) if span > 0 and read > 1 else None,
+                "worker_concurrency": self.concurrency}
+
+
 def measure(url: str, sizes: Sizes, prepared: dict[str, list[PreparedRequest]], *,
-            stateless: bool, redis_url: str | None = None, warm_run: int = 0
-            ) -> dict[str, Any]:
+            stateless: bool, redis_url: str | None = None, warm_run: int = 0,
+            reader: Reader | None = None) -> dict[str, Any]:
     """Warm up, then one wrk run per prepared path against one server (the baseline may
     cycle). `warm_run` numbers the warm-up, so that servers sharing a database each warm up
-    with texts of their own."""
+    with texts of their own. With a `reader`, the texts each SMS path stored are then read
+    by a real worker (the web server idle meanwhile), and its rate reported."""
     # Both kinds of text, so that each gunicorn worker has loaded what a first text needs
     # (the flows, the catalogues, the place names) before the clock starts.
     warm = [*sms_requests(sizes.warmup, f"warm{warm_run}"),
             *sms_requests(sizes.warmup, f"warmnew{warm_run}", senders=None,
                           new_numbers=WARM_NEW_WORKERS, first=warm_run * 100_000)]
     run_load(url, warm, concurrency=sizes.concurrency, time_limit=60)
+    if reader is not None:
+        reader.read_all()  # the warm-up's texts, not counted
     out: dict[str, Any] = {}
     for path in prepared:
         before = queued_tasks(redis_url) if redis_url else 0
@@ -224,6 +275,8 @@ def measure(url: str, sizes: Sizes, prepared: dict[str, list[PreparedRequest]], 
                             cycle=stateless and sizes.baseline_cycles)
         if redis_url:
             out[path]["tasks_enqueued"] = queued_tasks(redis_url) - before
+        if reader is not None and path in SMS_PATHS:
+            out[path]["reading"] = reader.read_all()
     return out
 
 
@@ -247,7 +300,8 @@ def bench_database(db_url: str, redis_url: str, sizes: Sizes) -> dict[str, Any]:
             baseline = measure(bare.url, sizes, prepared, stateless=True)
         env = hotline_env(db_url, redis_url, str(work / "instance"))
         with gunicorn("hotline:create_app()", env, work) as app:
-            hotline = measure(app.url, sizes, prepared, stateless=False, redis_url=redis_url)
+            hotline = measure(app.url, sizes, prepared, stateless=False, redis_url=redis_url,
+                              reader=Reader(db_url, env, work))
     out: dict[str, Any] = {
         path: {"hotline": hotline[path], "baseline": baseline[path],
                "ratio": ratio(hotline[path], baseline[path])} for path in PATHS}

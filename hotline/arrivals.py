@@ -25,7 +25,6 @@ from hotline.intake import InboundSms, IntakeResult, record_inbound_sms, record_
 from hotline.outbox import queue_sms, send_after_commit
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.volunteer_sms import dispatch_sms, identify_sender
-from ivr_flows.understand import read_message
 from models import Direction, Message, MessageStatus, Purpose
 
 log = logging.getLogger(__name__)
@@ -73,9 +72,6 @@ def read_next(message_id: int, *, in_response: bool = False
             Message.id <= message_id).order_by(Message.id).limit(1).with_for_update())
         if msg is None:  # taken meanwhile by another task: look again
             return message_id, None
-        if get_db().is_sqlite:
-            # The intake finds the words read already (read_message remembers the last few).
-            read_message(msg.body)
         pin_db_now(session)
         result = read_sms(session, arrived_sms(msg))
         if result.reply and not (in_response and msg.id == message_id):

@@ -75,7 +75,8 @@ def check_webhook(result: dict[str, Any], sizes: dict[str, int]) -> None:
             check_wrk_run(result[path][side], sizes["sms"])
     check_wrk_run(result["status_callbacks"]["hotline"], 2 * sizes["status_messages"])
     checks = result["checks"]
-    # Every answered webhook wrote its message and each first text opened its case. A thread
+    # Every answered webhook wrote its message and each first text, once read, opened its
+    # case. A thread
     # stops once it has as many answers as requests, replays' answers included, so up to one
     # fresh request per connection (8) may be cut off in flight at the very end.
     cut = 8  # connections
@@ -90,6 +91,10 @@ def check_webhook(result: dict[str, Any], sizes: dict[str, int]) -> None:
     assert sizes["sms"] - cut <= enqueued <= sizes["sms"]
     assert abs(checks["forwarded_to_volunteers"] - sizes["warmup"] - enqueued) <= cut
     assert 0 < result["first_text"]["ratio"]["throughput"] < 1
+    for path in ("first_text", "assigned_case"):  # a real worker read every stored text
+        reading = result[path]["hotline"]["reading"]
+        assert sizes["sms"] - cut <= reading["texts"] == reading["read"] <= sizes["sms"] + cut
+        assert reading["texts_per_s"] > 0
     if "sqlite_workers" in result:  # SQLite: the webhook under one gunicorn worker, then two
         workers = result["sqlite_workers"]
         for run in ("workers_1", "workers_2"):

@@ -270,3 +270,25 @@ def test_the_webhook_is_one_write(queued: Flask) -> None:
     # PostgreSQL: the receipt and the text in one autocommit statement; SQLite: BEGIN
     # IMMEDIATE, the receipt, the text.
     assert len(seen) == (1 if database == "postgresql" else 3), seen
+
+
+def test_staff_see_texts_left_unread(app: Flask, web_world: Any, post_signed: Any) -> None:
+    """Readers stopped: the dashboard says how many texts wait and for how long, naming
+    nobody (who wrote is not known before a text is read)."""
+    from tests.conftest import web_login
+
+    app.config["SMS_READ_IN_WEBHOOK"] = False  # as deployed, with no worker running
+    client = app.test_client()
+    web_login(client, "staff_b")
+    post_signed("/twilio/sms", sms_form(WORKER, "老板欠我三个月工资"))
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "还没人读" not in page  # just arrived: its task may still come
+    [msg] = stored()
+    with get_db().begin() as s:  # twenty minutes later
+        s.execute(update(Message).where(Message.id == msg.id).values(
+            created_at=msg.created_at - timedelta(minutes=20, seconds=30)))
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "有1条短信还没人读" in page and "已经等了20分钟" in page
+    assert "老板欠我" not in page and WORKER[3:] not in page
+    read_arrived_now(msg.id)
+    assert "还没人读" not in client.get("/staff/").get_data(as_text=True)

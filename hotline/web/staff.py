@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from hotline import cases as front_door
 from hotline.casework_merge import MergeRefused, merge_cases
 from hotline.deadlines import BadAmount, finish_case, parse_amount
+from hotline.infra.clock import db_now
 from hotline.infra.db import get_db, row_id
 from hotline.organisations import requeue_case
 from hotline.web import casework, relay
@@ -43,6 +45,8 @@ from models import (
     CaseOrganisation,
     CaseStatus,
     InvalidTransition,
+    Message,
+    MessageStatus,
     Organisation,
     Role,
     Urgency,
@@ -108,6 +112,7 @@ def waiting_for_staff(session: Session, scope: Any, user: User) -> dict[str, Any
     offices = None if user.role == Role.ADMIN else [user.organisation_id]
     inbox = len(front_door.inbox_messages(session, offices, limit=INBOX_COUNTED))
     return {
+        "unread": unread_texts(session),
         "escalated": session.scalars(escalated.order_by(urgent_first, Case.updated_at)
                                      .limit(WAITING_SHOWN)).all(),
         "escalated_total": session.scalar(counted(escalated.subquery())) or 0,
@@ -116,6 +121,19 @@ def waiting_for_staff(session: Session, scope: Any, user: User) -> dict[str, Any
         "triage_total": session.scalar(counted(triage.subquery())) or 0,
         "inbox": inbox, "inbox_more": inbox >= INBOX_COUNTED,
     }
+
+
+def unread_texts(session: Session) -> dict[str, int] | None:
+    """Texts no worker has read past twice the sweeper's grace (their number, and how many
+    minutes the oldest has waited), or None: readers stopped, nobody answers any worker.
+    A count only: who wrote is not known before a text is read, so no office is named."""
+    now = db_now(session)
+    late = now - timedelta(seconds=2 * current_app.config["SWEEP_GRACE_SECONDS"])
+    count, oldest = session.execute(select(func.count(), func.min(Message.created_at)).where(
+        Message.status == MessageStatus.ARRIVED, Message.created_at < late)).one()
+    if not count:
+        return None
+    return {"count": count, "minutes": max(1, int((now - oldest).total_seconds() // 60))}
 
 
 def filtered_cases(user: User, args: Any) -> Select[Case]:
