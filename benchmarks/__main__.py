@@ -124,7 +124,7 @@ def webhook_rows(webhooks: dict[str, Any]) -> list[list[str]]:
             if "reading" in r["hotline"]:
                 reading = r["hotline"]["reading"]
                 rows.append([f"  read by a worker ({db})", f"{reading['texts_per_s']}/s",
-                             "", "", "", "", "", f"{reading['read']} texts"])
+                             "", "", "", "", "", f"{reading['texts_read']} texts"])
         for workers in (1, 2):
             run = (result.get("sqlite_workers") or {}).get(f"workers_{workers}", {})
             for key, label in (("first_text", "first text"), ("assigned_case", "assigned case")):

@@ -39,7 +39,7 @@ def _webhook_cell(result: dict[str, Any] | None, key: str) -> str:
     reading = r.get("reading")
     if reading:
         cell += (f"; read {_num(reading['texts_per_s'])} texts/s (worker -c "
-                 f"{reading['worker_concurrency']}, {reading['read']:,} texts)")
+                 f"{reading['worker_concurrency']}, {reading['texts_read']:,} texts)")
     return cell
 
 

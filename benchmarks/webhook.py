@@ -246,10 +246,11 @@ class Reader:
             finally:
                 worker.terminate()
                 worker.wait(timeout=60)
-        read = waiting - left
+        done_reading = waiting - left
         span = done - first if first is not None else 0.0
-        return {"texts": waiting, "read": read, "seconds": round(span, 2),
-                "texts_per_s": round((read - 1) / span, 1) if span > 0 and read > 1 else None,
+        return {"texts": waiting, "texts_read": done_reading, "seconds": round(span, 2),
+                "texts_per_s": (round((done_reading - 1) / span, 1)
+                                if span > 0 and done_reading > 1 else None),
                 "worker_concurrency": self.concurrency}
 
 

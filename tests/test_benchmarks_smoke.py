@@ -93,7 +93,7 @@ def check_webhook(result: dict[str, Any], sizes: dict[str, int]) -> None:
     assert 0 < result["first_text"]["ratio"]["throughput"] < 1
     for path in ("first_text", "assigned_case"):  # a real worker read every stored text
         reading = result[path]["hotline"]["reading"]
-        assert sizes["sms"] - cut <= reading["texts"] == reading["read"] <= sizes["sms"] + cut
+        assert sizes["sms"] - cut <= reading["texts"] == reading["texts_read"] <= sizes["sms"] + cut
         assert reading["texts_per_s"] > 0
     if "sqlite_workers" in result:  # SQLite: the webhook under one gunicorn worker, then two
         workers = result["sqlite_workers"]

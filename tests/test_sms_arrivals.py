@@ -292,3 +292,28 @@ def test_staff_see_texts_left_unread(app: Flask, web_world: Any, post_signed: An
     assert "老板欠我" not in page and WORKER[3:] not in page
     read_arrived_now(msg.id)
     assert "还没人读" not in client.get("/staff/").get_data(as_text=True)
+
+
+def test_a_text_the_database_refuses_is_an_error_not_a_copy(queued: Flask) -> None:
+    """Only the same MessageSid stored already is a copy to answer quietly: a write refused
+    for anything else fails the webhook (Twilio sees 500), never looks like success."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    with get_db().engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE messages ADD CONSTRAINT arrivals_fault CHECK "
+                              "(body NOT LIKE '%故障%') NOT VALID"))
+        else:
+            conn.execute(text("CREATE TRIGGER arrivals_fault BEFORE INSERT ON messages "
+                              "WHEN NEW.body LIKE '%故障%' BEGIN "
+                              "SELECT RAISE(ABORT, 'arrivals_fault'); END"))
+    try:
+        with pytest.raises(IntegrityError):
+            post(queued, "车间故障，手指断了")
+        assert stored() == []
+    finally:
+        with get_db().engine.begin() as conn:
+            conn.execute(text("ALTER TABLE messages DROP CONSTRAINT arrivals_fault"
+                              if conn.dialect.name == "postgresql"
+                              else "DROP TRIGGER arrivals_fault"))

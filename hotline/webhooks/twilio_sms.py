@@ -128,8 +128,17 @@ def keep_arrived(sms: InboundSms, token: str | None) -> int | None:
             if seen_before(session, token, "sms"):
                 return None
             return int(session.execute(_arrived_statement(False), params).scalar_one())
-    except IntegrityError:  # the same MessageSid under another token (or none)
-        return None
+    except IntegrityError:
+        # The same MessageSid under another token (or none) is a copy; anything else the
+        # database refused is an error the caller must see (Twilio is answered 500).
+        if _stored(sms.sid):
+            return None
+        raise
+
+
+def _stored(sid: str) -> bool:
+    with get_db().begin() as session:
+        return session.scalar(select(Message.id).where(Message.provider_sid == sid)) is not None
 
 
 # What the webhook knows of a text, by column; every value is a parameter of the statement.
