@@ -1,4 +1,9 @@
-"""Twilio webhooks: inbound SMS and delivery status callbacks. Signature first, then one commit."""
+"""Twilio webhooks: inbound SMS and delivery status callbacks. Signature first, then one commit.
+
+A text is stored unread with its receipt and its reading enqueued (hotline.arrivals reads it
+and texts the answer back); with Redis down it is read here and answered in the response.
+SMS_READ_IN_WEBHOOK=1 reads every text here, in the transaction that stores it (`record_sms`,
+which Alibaba's pushed replies use too)."""
 
 from __future__ import annotations
 
