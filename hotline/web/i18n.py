@@ -41,9 +41,9 @@ STATUS_NAMES = (NP_("status", "new"), NP_("status", "offered"), NP_("status", "e
                 NP_("status", "expired"), NP_("status", "withdrawn"), NP_("status", "queued"),
                 NP_("status", "sending"), NP_("status", "unknown"), NP_("status", "sent"),
                 NP_("status", "delivered"), NP_("status", "undelivered"), NP_("status", "failed"),
-                NP_("status", "received"), NP_("status", "ringing"), NP_("status", "in-progress"),
-                NP_("status", "completed"), NP_("status", "busy"), NP_("status", "no-answer"),
-                NP_("status", "canceled"))
+                NP_("status", "received"), NP_("status", "arrived"), NP_("status", "ringing"),
+                NP_("status", "in-progress"), NP_("status", "completed"), NP_("status", "busy"),
+                NP_("status", "no-answer"), NP_("status", "canceled"))
 # ...campaign and recipient statuses, shown through _(status) on the campaign pages...
 CAMPAIGN_STATUSES = (N_("draft"), N_("scheduled"), N_("sending"), N_("paused"), N_("done"),
                      N_("cancelled"), N_("pending"), N_("unknown"), N_("accepted"), N_("sent"),
