@@ -19,13 +19,14 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.infra.clock import db_now, pin_db_now
+from hotline.infra.clock import db_now, offer_db_now, pin_db_now
 from hotline.infra.db import get_db
 from hotline.intake import InboundSms, IntakeResult, record_inbound_sms, record_unreadable_sender
 from hotline.outbox import queue_sms, send_after_commit
 from hotline.phones import InvalidPhone, normalize_phone
 from hotline.volunteer_sms import dispatch_sms, identify_sender
 from models import Direction, Message, MessageStatus, Purpose
+from models.base import DbNow
 
 log = logging.getLogger(__name__)
 READ_ARRIVED = "hotline.arrivals.read_arrived"
@@ -61,18 +62,20 @@ def read_next(message_id: int, *, in_response: bool = False
     read, what reading it did); (None, None) when `message_id` is read already. Each answer
     is texted back, but `message_id`'s when it goes `in_response` to its webhook."""
     with get_db().begin() as session:
-        sender = session.scalar(select(Message.from_number).where(
-            Message.id == message_id, Message.status == MessageStatus.ARRIVED))
-        if sender is None:
-            return None, None
         # The sender's texts are read in the order they came, whoever's task gets there first:
-        # the oldest one is locked, so a second task for this sender waits, then moves on.
-        msg = session.scalar(select(Message).where(
+        # the oldest unread one is locked, so a second task for this sender waits, then moves on.
+        sender = select(Message.from_number).where(Message.id == message_id).scalar_subquery()
+        # The database's clock comes with it: every rule this text meets uses that one "now".
+        found = session.execute(select(Message, DbNow()).where(
             Message.status == MessageStatus.ARRIVED, Message.from_number == sender,
-            Message.id <= message_id).order_by(Message.id).limit(1).with_for_update())
-        if msg is None:  # taken meanwhile by another task: look again
-            return message_id, None
+            Message.id <= message_id).order_by(Message.id).limit(1).with_for_update()).first()
+        if found is None:  # read already, or the oldest was taken meanwhile: look again
+            unread = session.scalar(select(Message.id).where(
+                Message.id == message_id, Message.status == MessageStatus.ARRIVED))
+            return (message_id, None) if unread is not None else (None, None)
+        msg, now = found
         pin_db_now(session)
+        offer_db_now(session, now)
         result = read_sms(session, arrived_sms(msg))
         if result.reply and not (in_response and msg.id == message_id):
             text_back_in(session, msg, result.reply)
@@ -103,10 +106,13 @@ def read_arrived(message_id: int) -> int | None:
 
 def text_back_in(session: Session, inbound: Message, reply: str) -> Message:
     """Queue the hotline's answer to `inbound` as an outbound text, sent once this commits."""
+    # Written with the reading's other rows at commit (one flush), its send named by the id
+    # its INSERT gets.
     msg = queue_sms(session, to=inbound.from_number, body=reply, purpose=Purpose.REPLY,
-                    volunteer_id=inbound.volunteer_id, contact_id=inbound.contact_id)
+                    volunteer_id=inbound.volunteer_id, contact_id=inbound.contact_id,
+                    flush=False)
     msg.case_id = inbound.case_id
-    send_after_commit(session, [msg.id], urgent=True)
+    send_after_commit(session, [msg], urgent=True)
     return msg
 
 

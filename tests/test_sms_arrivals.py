@@ -317,3 +317,25 @@ def test_a_text_the_database_refuses_is_an_error_not_a_copy(queued: Flask) -> No
             conn.execute(text("ALTER TABLE messages DROP CONSTRAINT arrivals_fault"
                               if conn.dialect.name == "postgresql"
                               else "DROP TRIGGER arrivals_fault"))
+
+
+def test_reading_costs_what_reading_in_the_webhook_did_plus_the_lookup(queued: Flask) -> None:
+    """The worker's transaction: the sender's oldest unread text found and locked (one SELECT),
+    then the same statements as a text read in its webhook (tests/test_sms_statements.py),
+    the answer's INSERT going in with the rest at commit."""
+    database = get_db().engine.dialect.name
+    post(queued, "warm-up")
+    read_arrived_now(stored()[-1].id)
+    post(queued, "老板拖欠我三个月工资", sender="+8613700000099")
+    text_id = stored()[-1].id
+    with statements(queued) as seen:
+        result = read_arrived_now(text_id)
+    assert result is not None and result.opened_case
+    assert len(seen) <= BOUNDS[database], seen
+
+
+# A first text read by the worker, per database (SQLite counts its BEGIN). Read in the webhook
+# it is 10 / 11 (tests/test_sms_statements.py): the receipt's INSERT, which gave the clock there,
+# is the locked SELECT here (it brings the clock), and the text is written by an UPDATE of the
+# stored row plus the answer's INSERT where the webhook wrote one INSERT.
+BOUNDS = {"postgresql": 11, "sqlite": 12}
