@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline.collective import crosses, members_of
+from hotline.collective import crosses
+from hotline.disputes import members_of
 from hotline.infra.db import get_db
 from hotline.infra.queues import URGENT
 from hotline.outbox import after_commit, queue_sms, send_after_commit

@@ -3,7 +3,9 @@
 The earliest open case among them leads: it becomes category COLLECTIVE, urgent, with the
 number of workers as people affected; the others link to it (`collective_case_id`) and are
 worked by the lead's volunteer. Staff are texted at once — a mass incident (群体性事件)
-must not wait in a queue.
+must not wait in a queue. Each case keeps its own worker's claim (`amount_owed`), so totals
+over cases count every yuan once; what the dispute is owed in all is added up from its cases
+where it is shown (hotline.disputes).
 
 Across offices the link is made (both offices' staff see it on their own cases and are both
 texted), but nothing is assigned across the boundary: a case of another office stays in that
@@ -15,12 +17,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session
 
+from hotline.disputes import members_of
 from hotline.employers import employer_key, matching_keys
 from hotline.escalation import alert_staff, mark_urgent_if_needed
 from hotline.matching import same_office
@@ -100,9 +102,6 @@ def form(session: Session, lead: Case, members: list[Case], workers: int, now: d
     most = max(said, key=lambda c: c.people_affected or 0) if said else None
     lead.people_affected = most.people_affected if most is not None else workers
     lead.people_approximate = bool(most is not None and most.people_approximate)
-    amounts = [c.amount_owed for c in [lead, *members] if c.amount_owed is not None]
-    if amounts:
-        lead.amount_owed = sum(amounts, Decimal(0))
     lead.log(EventKind.COLLECTIVE, f"collective dispute: {workers} workers name {lead.employer}",
              data={"members": [c.number for c in members], "employer_key": lead.employer_key,
                    "workers": workers})
@@ -159,12 +158,6 @@ def link(session: Session, member: Case, lead: Case, now: datetime, count: bool 
         lead.assigned_volunteer_id) else None
     if owner is not None:
         assign_members(session, lead, owner, now)
-
-
-def members_of(session: Session, lead: Case) -> list[Case]:
-    """The worker cases linked to a collective case."""
-    return list(session.scalars(select(Case).where(Case.collective_case_id == lead.id)
-                                .order_by(Case.id)))
 
 
 def assign_members(session: Session, case: Case, volunteer: Volunteer, now: datetime) -> None:

@@ -276,10 +276,11 @@ def offer_format(lang: str) -> str:
                      offer_part_format("answer", lang)])
 
 
-def offer_text(case: Case, lang: str = "zh") -> str:
-    """The offer SMS: case number, category, place, people, amount; never the worker's phone."""
+def offer_text(case: Case, lang: str = "zh", owed: Decimal | None = None) -> str:
+    """The offer SMS: case number, category, place, people, amount (`owed` when given: a
+    collective dispute's total); never the worker's phone."""
     place = case.work_city or case.work_province or ""
-    amount = _amount(case.amount_owed)
+    amount = _amount(owed if owed is not None else case.amount_owed)
     parts = [offer_part("new", lang, number=case.number), CATEGORY_NAMES[lang][case.category],
              place,
              offer_part("people", lang, n=case.people_affected) if case.people_affected > 1

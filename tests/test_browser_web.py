@@ -112,6 +112,32 @@ def test_volunteer_accepts_an_offer_on_a_phone(browser: Browser, live: LiveServe
     context.close()
 
 
+def test_staff_read_a_collective_dispute_on_a_phone(browser: Browser, live: LiveServer,
+                                                   web_world: WebWorld) -> None:
+    """Three workers of one employer: the lead's page names the dispute's cases (the others
+    as links), its own worker's claim and what they are all owed, in Chinese, on a phone."""
+    from tests.test_collective_totals import form_dispute
+
+    lead, _b, member = form_dispute(organisation_id=web_world.org_a)
+    with get_db().begin() as session:
+        numbers = {c.id: c.number for c in session.query(Case).filter(
+            Case.id.in_([lead, member]))}
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, live.url, "staff_a")
+    page.goto(f"{live.url}/staff/cases/{numbers[lead]}")
+    summary = page.locator(".summary-card")
+    expect(summary).to_contain_text("本案牵头，共3件")
+    expect(summary.locator(".fact", has_text="工友们合计被欠")).to_contain_text("¥12,000")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "staff-collective-lead-phone")
+    summary.locator(f"a[href$='/cases/{numbers[member]}']").tap()
+    expect(page.locator(".summary-card")).to_contain_text(f"由案件 #{numbers[lead]} 牵头")
+    shot(page, "staff-collective-member-phone")
+    context.close()
+
+
 def worker_env(app: Flask, fake: FakeTwilio, public_url: str) -> dict[str, str]:
     """A worker process configured like the app, sending 10 segments/s."""
     return {"DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": REDIS_URL,

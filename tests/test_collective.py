@@ -77,7 +77,7 @@ def test_three_workers_one_employer_become_one_urgent_case(app: Flask) -> None:
     lead_state = case_state(a)
     assert (lead_state.category, lead_state.urgency, lead_state.people_affected) == (
         CaseCategory.COLLECTIVE, Urgency.URGENT, 3)
-    assert lead_state.amount_owed == 12000
+    assert lead_state.amount_owed == 5000  # its own worker's claim (the total: hotline.disputes)
     assert case_state(b).collective_case_id == a and case_state(c).collective_case_id == a
     [alert] = outbound(Purpose.ALERT)
     assert alert.to_number == STAFF and "3名工友" in alert.body

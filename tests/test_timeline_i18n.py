@@ -164,7 +164,7 @@ def test_every_event_text_of_the_code_has_a_chinese_form(text: str) -> None:
     ("transferred from (none) to 乙站: x", "从（无）转交到乙站：x"),
     ("no staff could be texted (staff_escalation): nobody is on duty with a phone and "
      "STAFF_NUMBERS is empty",
-     "未能短信通知任何工作人员（转人工提醒）：没有留了手机号的在岗人员，STAFF_NUMBERS 也为空"),
+     "未能短信通知任何工作人员（转人工提醒）：没有留了手机号的在岗人员，热线也没有设置接收提醒的工作人员号码"),
     ("linked to collective case #1002", "已并入集体案件#1002"),
     ("reminder sent to 李律师: deadline_reminder", "已提醒李律师：超期提醒"),
     ("call ended (no-answer) at step 'employer'", "通话在“用人单位”一步结束（无人接听）"),

@@ -8,11 +8,13 @@ is left out rather than shown as a dash.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from hotline.disputes import Dispute
 from hotline.legal_clocks import deadlines_for
 from hotline.web.i18n import category_name, current_language, status_name
 from hotline.web.i18n import gettext as _
@@ -35,6 +37,7 @@ class Fact:
     note: str = ""
     css: str = ""
     items: list[dict[str, str]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (text, url or "" for none)
 
 
 def yes_no(value: Any, yes: str, no: str) -> str | None:
@@ -133,8 +136,37 @@ def deadline_facts(case: Case, today: date) -> list[dict[str, str]]:
     return shown
 
 
-def case_facts(case: Case, today: date) -> list[Fact]:
-    """The summary card's lines for this case, most important first."""
+def dispute_facts(case: Case, dispute: Dispute | None, link: Callable[[Case], str]
+                  ) -> list[Fact]:
+    """Where the case stands in its collective dispute: the cases of the dispute in this
+    case's office (each a link where `link` gives one; another office's only counted) and
+    what all its workers said they are owed."""
+    if dispute is None:
+        return []
+    ours = [c for c in dispute.cases if c.organisation_id == case.organisation_id]
+    links = [(_("#%(number)s (leads)", number=c.number) if c is dispute.lead
+              else f"#{c.number}", "" if c is case else link(c)) for c in ours]
+    elsewhere = len(dispute.cases) - len(ours)
+    if elsewhere:
+        links.append((_("and %(n)s at other organisations", n=elsewhere), ""))
+    if case is dispute.lead:
+        value = _("this case leads it, %(n)s cases in all", n=len(dispute.cases))
+    else:
+        value = _("led by case #%(number)s", number=dispute.lead.number)
+    facts = [Fact(_("Collective dispute"), value, links=links)]
+    owed = dispute.owed
+    if owed is not None:
+        said = sum(1 for c in dispute.cases if c.amount_owed is not None)
+        note = "" if said == len(dispute.cases) else _(
+            "%(n)s of the %(m)s workers said a sum", n=said, m=len(dispute.cases))
+        facts.append(Fact(_("Owed to them all"), money_words(owed), note=note))
+    return facts
+
+
+def case_facts(case: Case, today: date, dispute: Dispute | None = None,
+               link: Callable[[Case], str] = lambda _case: "") -> list[Fact]:
+    """The summary card's lines for this case, most important first (a collective
+    dispute's, `dispute_facts`, after its own worker's)."""
     facts = [Fact(_("Problem"), category_name(case.category), css="in-title")]
     place, said = place_words(case)
     if place:
@@ -148,12 +180,15 @@ def case_facts(case: Case, today: date) -> list[Fact]:
     wages = case.category in WAGE_CATEGORIES or bool(case.amount_owed)
     if wages and case.amount_owed:
         months = _("%(n)s months", n=case.months_unpaid) if case.months_unpaid else ""
-        facts.append(Fact(_("Wages owed"), money_words(case.amount_owed), note=months))
+        # In a dispute the case's own sum is its worker's share; the total comes below.
+        label = _("This worker is owed") if dispute is not None else _("Wages owed")
+        facts.append(Fact(label, money_words(case.amount_owed), note=months))
     elif wages and case.months_unpaid:
         facts.append(Fact(_("Months unpaid"), _("%(n)s months", n=case.months_unpaid)))
     if case.people_affected > 1 or case.category in WAGE_CATEGORIES:
         facts.append(Fact(_("People affected"),
                           people_words(case.people_affected, case.people_approximate)))
+    facts += dispute_facts(case, dispute, link)
     facts += detail_facts(case)
     if case.amount_recovered:
         facts.append(Fact(_("Recovered"), money_words(case.amount_recovered), css="ok"))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from hotline import deadlines
 from hotline.assignment import assign
 from hotline.bridge import touch
+from hotline.disputes import dispute_of
 from hotline.infra.db import get_db
 from hotline.offers import withdraw_other_offers
 from hotline.organisations import hand_over_case
@@ -50,7 +51,18 @@ def page_context(session: Session, case: Case, before: int | None = None,
     """What both case pages show: the summary card's facts and a page of the conversation
     (as `volunteer_id` sees it, on a volunteer's page)."""
     chat = case_view.conversation(session, case, before, volunteer_id=volunteer_id)
-    return {"chat": chat, "facts": case_facts(case, local_today()),
+
+    def link(other: Case) -> str:
+        """Another case of the dispute, linked where this page's reader may open it: staff
+        any case of the office, a volunteer the cases they hold."""
+        if volunteer_id is None:
+            return url_for("staff.case_page", number=other.number)
+        if other.assigned_volunteer_id == volunteer_id:
+            return url_for("volunteer.case_page", number=other.number)
+        return ""
+
+    facts = case_facts(case, local_today(), dispute_of(session, case), link)
+    return {"chat": chat, "facts": facts,
             "channel_name": _(CHANNEL_NAMES.get(str(case.channel), str(case.channel)))}
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import (
     ColumnElement,
+    and_,
     case,
     exists,
     func,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from hotline.web.i18n import gettext as _
 from hotline.web.scope_sql import branches, in_scope, probed
@@ -249,8 +250,15 @@ def monthly_report(session: Session, scope: ColumnElement[bool], month: str) -> 
     start, end = month_bounds(month)
     report = MonthlyReport(month=month)
     scope = probed(session, scope)  # each part of the scope probes its own index
+    # A worker whose case joined a collective dispute of the same office is counted in the
+    # dispute's head count (its lead's people affected), not a second time on their own.
+    lead = aliased(Case)
+    counted_in_lead = and_(Case.collective_case_id.is_not(None), exists().where(
+        lead.id == Case.collective_case_id,
+        lead.organisation_id.is_not_distinct_from(Case.organisation_id)))
+    people = case((counted_in_lead, 0), else_=Case.people_affected)
     opened = session.execute(
-        select(Case.category, func.count(), func.coalesce(func.sum(Case.people_affected), 0),
+        select(Case.category, func.count(), func.coalesce(func.sum(people), 0),
                func.coalesce(func.sum(Case.amount_owed), 0))
         .where(scope, Case.created_at >= start, Case.created_at < end)
         .group_by(Case.category)).all()
