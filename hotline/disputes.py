@@ -54,3 +54,12 @@ def members_of(session: Session, lead: Case) -> list[Case]:
     """The worker cases linked to a collective case."""
     return list(session.scalars(select(Case).where(Case.collective_case_id == lead.id)
                                 .order_by(Case.id)))
+
+
+def owed_as_offered(session: Session, case: Case) -> Decimal | None:
+    """The sum an offer of `case` tells a volunteer: all its workers' for a dispute's lead
+    (its head count counts them all), the case's own otherwise."""
+    dispute = dispute_of(session, case)
+    if dispute is not None and dispute.lead is case:
+        return dispute.owed
+    return case.amount_owed

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hotline.disputes import dispute_of
+from hotline.disputes import owed_as_offered
 from hotline.escalation import escalate, mark_urgent_if_needed
 from hotline.infra.clock import database_now
 from hotline.infra.db import get_db
@@ -111,10 +111,7 @@ def make_offers(session: Session, case: Case, scores: Sequence[Score], round_no:
     minutes = current_app.config["OFFER_TIMEOUT_MINUTES"]
     volunteers = [score.volunteer or session.get(Volunteer, score.volunteer_id)
                   for score in scores]
-    # A collective dispute is offered with what all its workers are owed, as its head count
-    # counts them all.
-    dispute = dispute_of(session, case)
-    owed = dispute.owed if dispute is not None and dispute.lead is case else None
+    owed = owed_as_offered(session, case)
     msgs = [queue_sms(session, to=volunteer.phone,
                       body=offer_text(case, volunteer.reply_language, owed),
                       purpose=Purpose.OFFER,

@@ -254,3 +254,15 @@ def test_migration_gives_each_lead_back_its_own_claim(db_at_0018: str) -> None:
         assert conn.execute(text("SELECT amount_owed FROM cases WHERE number = 1001")
                             ).scalar_one() == 12900
     engine.dispose()
+
+
+def test_the_volunteers_inbox_offers_a_dispute_with_its_total(app: Flask,
+                                                              web_world: WebWorld) -> None:
+    from models import Offer, OfferStatus
+
+    lead, _b, _c = form_dispute(organisation_id=web_world.org_a)
+    with get_db().begin() as s:
+        s.add(Offer(case_id=lead, volunteer_id=web_world.vol_a, status=OfferStatus.PENDING))
+    html = web_login_and_get(app, "vol_a", "/inbox/?lang=zh")
+    offer = html.split(f'id="offer-{case_state(lead).number}"', 1)[1].split("</article>", 1)[0]
+    assert "3人" in offer and "¥12,000" in offer and "¥5,000" not in offer

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from hotline.assignment import Answer, answer_offer
 from hotline.deadlines import BadAmount, parse_amount
+from hotline.disputes import owed_as_offered
 from hotline.infra.db import get_db
 from hotline.volunteer_sms import set_duty
 from hotline.web import casework, relay
@@ -54,7 +55,8 @@ def inbox() -> Any:
         mine = session.scalars(select(Case).where(Case.assigned_volunteer_id == volunteer.id)
                                .order_by(Case.updated_at.desc()).limit(100)).all()
         return render_template(
-            "volunteer/inbox.html", volunteer=volunteer, offers=offers,
+            "volunteer/inbox.html", volunteer=volunteer,
+            offers=[(offer, case, owed_as_offered(session, case)) for offer, case in offers],
             open_cases=[c for c in mine if c.status in OPEN_STATUSES],
             done_cases=[c for c in mine if c.status not in OPEN_STATUSES][:20])
 
