@@ -84,8 +84,9 @@ def read_medical_costs(text: str, today: date) -> dict[str, Any] | None:
 
 
 def read_months(text: str, today: date) -> dict[str, Any] | None:
-    """'三个月', '半年' (6), '3', '从8月开始' (the months since) -> months."""
-    value = parse.months_stated(text, today, bare=True)
+    """'三个月', '半年' (6), '3', '从8月开始' (the months since), '干了八个月，只发了三个月' (5)
+    -> months."""
+    value = parse.months_unpaid(text, today, bare=True, answer=True)
     return {"months_unpaid": value} if value is not None else None
 
 

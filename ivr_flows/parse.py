@@ -125,8 +125,8 @@ NUMBER = re.compile(
     rf"(?:\d+(?:\.\d+)?(?:[十百千万亿拾佰仟]{_CN_RUN})?|[{CN_NUMERALS}]{_CN_RUN})"
     r"(?:[kw](?![a-z]))?")
 # What follows 一 in words that count nothing: 一直, 一起, 一样, 一般, 一定, 一些, 一下, 一切,
-# 一向, 一旦, 一会儿, 一边, 一路, 一点点 ("一点" alone may be one o'clock), 一大帮, 一大群.
-ONE_IN_A_WORD = re.compile(r"直|起|样|般|定|些|下(?!午)|切|向|旦|会儿|边|路|点点|律|致|再|"
+# 一向, 一旦, 一会儿, 一边, 一路, 一点点 ("一点" alone may be one o'clock), 一大帮, 一大群, 一共.
+ONE_IN_A_WORD = re.compile(r"直|起|样|般|定|些|下(?!午)|切|向|旦|会儿|边|路|点点|律|致|再|共|"
                            r"大[帮群堆批片半]")
 # A unit after a rough count: 三十多万 (300,000 and more), 十几万, 二十来万, 一百多万.
 ROUGH_SCALE = re.compile(r"^(多|来|余)?(万|千|百)")
@@ -150,18 +150,25 @@ ENGLISH_SCALE = re.compile(r"\b(\d+|" + "|".join(
 THOUSANDS_SEPARATOR = re.compile(r"(?<=\d)[,，](?=\d{3}(?!\d))")
 APPROX_BEFORE = re.compile(r"(大概|大约|约|差不多|将近|估计|可能|about|around|approx\w*|roughly|"
                            r"nearly|almost|more than|over)\s*$")
-APPROX_AFTER = re.compile(r"^\s*(多|来|余|左右|\+|or so|odd\b)")
+# ("十个左右", "5000块左右": a count word or the money before it.)
+APPROX_AFTER = re.compile(r"^\s*(多|来|余|(?:个|名|人|块钱?|元)?\s*(?:左右|上下)|\+|or so|odd\b)")
 # "3个月" is a count of months, "3月" the month of March.
-UNIT_MONTHS = re.compile(r"^\s*(个多?半?月|多个月|个半月|多?年(?![\d一二三四五六七八九十])|"
+UNIT_MONTHS = re.compile(r"^\s*(个多?半?月|多个月|个半月|[多整]?年(?![\d一二三四五六七八九十])|"
                          r"months?\b|mos?\b|years?\b)")
-# A wage rate is no debt by itself ("月薪4000", "一个月4000", "一天两百"; see owed_at_rate).
-RATE_BEFORE = re.compile(r"(?P<period>每个?月|降到|降为|降成|减到|(?<![\d一二三四五六七八九十两个])"
-                         r"(一个月|月薪|月工资)|底薪|日薪|每天|一天|时薪|每小时|工资是|a month|"
-                         r"per month|a day|per day)"
+# A wage rate is no debt by itself ("月薪4000", "一个月4000", "一天两百", "每个月工资4500",
+# "我一个月工资4500"; see owed_at_rate). ("欠我一个月工资4500" is a month owed: _rate_said.)
+MONTHLY_PAY = r"的?(?:工资|薪水|工钱|收入)(?:是|有)?"
+RATE_BEFORE = re.compile(rf"(?P<period>每个?月(?:{MONTHLY_PAY})?|(?:每|一)天{MONTHLY_PAY}|日工资|"
+                         r"降到|降为|降成|减到|"
+                         r"(?<![\d一二三四五六七八九十两个])"
+                         rf"(一个月(?:{MONTHLY_PAY})?|月薪|月工资)|底薪|日薪|每天|一天|时薪|每小时|"
+                         r"工资是|a month|per month|a day|per day)"
                          r"\s*(能|可以)?(挣|赚|拿|有)?\s*$")
+# Owing said in the clause before "一个月工资": one month's wages owed, not a wage per month.
+OWING = re.compile(r"(欠|拖|没|未|扣|差|少|押|压)[^，,。.；;！!]*$")
 # ... or said after the sum: "4000一个月", "300块一天", "I earn 4000 a month".
 RATE_AFTER = re.compile(r"^\s*(多|来)?\s*(元|块|yuan|rmb)?\s*(?P<period>一个月|每个?月|一天|每天|"
-                        r"a month|per month|a day|per day|/month|/day)")
+                        r"a month|per month|a day|per day|/month|/day|/个?月|/天|/日)")
 # What a worker spent (on treatment, mostly) is no wage debt either: "垫了3000元", "医药费8000",
 # "花了两万医药费", "paid 3000 for the hospital". It stays in their words on the case.
 TREATMENT = r"(医药费|医疗费|药费|住院费|手术费|治疗费|看病|住院|手术)"
@@ -170,10 +177,12 @@ COST_BEFORE = re.compile(rf"({TREATMENT}|垫了|垫付了?|自己垫|花了|花�
 COST_AFTER = re.compile(rf"^\s*(多|来)?\s*(元|块|圆|rmb|yuan)?\s*(的)?\s*({TREATMENT}|"
                         r"for (the )?(hospital|treatment|medicine|doctor|surgery))")
 # (Not after 少 / 没 / 未: "少发了1200" is what is owed.)
-PAID_BEFORE = re.compile(r"(?<![少没未])(给了|只给|才给|发了|付了|赔了|补了|预支了?|借了|paid me|"
-                         r"gave me|only got|got only|only received|only paid me)\s*$")
+PAID_BEFORE = re.compile(r"(?<![少没未])(给了|只给|才给|只发了?|才发了?|发了|付了|赔了|补了|"
+                         r"预支了?|借了|paid me|gave me|only got|got only|only received|"
+                         r"only paid me)\s*$")
 UNIT_PEOPLE = re.compile(r"^\s*(个|名|位)?\s*(多|来)?\s*(个|号)?\s*(人|工友|同事|老乡|兄弟|师傅|"
-                         r"员工|people|persons?|workers?|colleagues|of us|guys)")  # 300多号人
+                         r"员工|people|persons?|workers?|colleagues|of us|guys)|"  # 300多号人
+                         r"^\s*(名|位)\s*(?:$|[，,。.;；!！?？、])")  # "涉及工人约200名"
 UNIT_OTHER = re.compile(r"^\s*(年|月|号|日|天|周|星期|礼拜|点|岁|楼|层|栋|路|次|个?小时|days?\b|"
                         r"weeks?\b|hours?\b|am\b|pm\b|-\d|/\d)")
 MONEY_BEFORE = re.compile(r"(¥|￥|rmb|\$|工资|欠薪|欠了?我?们?|薪水|工钱|一共|共|总共|还有|"
@@ -211,11 +220,27 @@ class Number:
 def plain_text(text: str) -> str:
     """Normalised, lower-cased, thousands separators gone, English number words as digits."""
     # Kept: one reading of a text asks for it several times (amounts, counts, dates, rates).
-    # "俩" is how people say "两个" ("拖了俩月", "我们俩").
+    # "俩" and "仨" are how people say "两个" and "三个" ("拖了俩月", "我们仨").
     plain = THOUSANDS_SEPARATOR.sub("", normalize(text).lower()).replace("俩", "两个")
+    plain = plain.replace("仨", "三个")
+    # "1w2", "1k5": 万 and 千 typed as letters, a digit after them ("1万2" is 12,000).
+    plain = SCALE_LETTER.sub(lambda m: "万" if m.group() == "w" else "千", plain)
+    # Counts typed in pinyin: "3 ge yue" (3个月), "liang ge yue", "wu ge ren".
+    plain = PINYIN_COUNT.sub(_pinyin_count, plain)
     # "ten thousand", "five hundred": the count times its scale, before the words are digits.
     plain = ENGLISH_SCALE.sub(_scaled, plain)
     return ENGLISH_NUMBER.sub(lambda m: ENGLISH_NUMBER_VALUES[m.group()], plain)
+
+
+SCALE_LETTER = re.compile(r"(?<=\d)[kw](?=\d)")
+PINYIN_DIGITS = {"yi": "一", "liang": "两", "er": "二", "san": "三", "si": "四", "wu": "五",
+                 "liu": "六", "qi": "七", "ba": "八", "jiu": "九", "shi": "十", "ban": "半"}
+PINYIN_COUNT = re.compile(r"\b(\d+|" + "|".join(PINYIN_DIGITS) + r")\s*ge\s*(yue|ren)\b")
+
+
+def _pinyin_count(found: re.Match[str]) -> str:
+    count = PINYIN_DIGITS.get(found.group(1), found.group(1))
+    return count + ("个月" if found.group(2) == "yue" else "个人")
 
 
 def _scaled(found: re.Match[str]) -> str:
@@ -262,12 +287,15 @@ def numbers_in(text: str) -> tuple[Number, ...]:
         unit = "weekday" if re.search(r"(?:周|星期|礼拜)$", before) else _unit(before, after)
         # "一个月4000" and "4000一个月" say a wage per month, not one month
         # ... and "一个月只休一天", "一个月才发一次": how often, not how long
+        # ... and "我一个月工资4500" a wage per month (not "欠我一个月工资4500": a month owed)
         rate = value == 1 and (
             re.match(r"\s*个月\s*(?:[\d一二三四五六七八九两]|只|才|休|能)", after)
-            or re.search(r"(\d|元|块)\s*$", before))
+            or re.search(r"(\d|元|块|\d[kw])\s*$", before)
+            or (re.match(rf"\s*个月{MONTHLY_PAY}\s*[\d一二三四五六七八九两]", after)
+                and not OWING.search(before)))
         if unit == "month" and (value >= 1900 or before.endswith("每") or rate):
             unit = "other"  # "2025年" is a year, "每个月" a rate
-        elif unit in ("money", "") and (RATE_BEFORE.search(before) or RATE_AFTER.match(after)):
+        elif unit in ("money", "") and (_rate_said(before) or RATE_AFTER.match(after)):
             unit = "rate"
         elif unit in ("money", "") and PAID_BEFORE.search(before):
             unit = "paid"  # "只给了两千块": what was paid, not what is owed
@@ -279,6 +307,14 @@ def numbers_in(text: str) -> tuple[Number, ...]:
             found.append(Number(Decimal(3), match.start(), match.end(), True,
                                 _unit("", plain[match.start() + 1:])))
     return tuple(sorted(found, key=lambda n: n.start))
+
+
+def _rate_said(before: str) -> re.Match[str] | None:
+    """The words of a wage rate said just before a sum ("月薪", "每个月工资"), if they are."""
+    said = RATE_BEFORE.search(before)
+    if said and said.group("period").startswith("一个月") and OWING.search(before[:said.start()]):
+        return None  # "欠我一个月工资4500": one month's wages owed
+    return said
 
 
 def _span_value(span: str) -> tuple[Decimal | None, bool]:
@@ -419,7 +455,7 @@ def amount_in(numbers: Sequence[Number]) -> Decimal | None:
 # How long a wage rate counts for: "日薪300", "一天两百", "300 a day" are per day; "时薪25" per
 # hour (no time in hours is read, so no sum); anything else ("月薪4500", "每个月4000", "工资是
 # 5000") per month, as wages in China are mostly paid.
-PER_DAY = re.compile(r"日薪|天|日工资|day")
+PER_DAY = re.compile(r"日薪|天|日工资|/日|day")
 PER_HOUR = re.compile(r"时薪|小时|hour|/hr")
 # Days worked or unpaid ("干了20天", "二十多天", "15 days"), not a time before or after
 # something ("三天前", "3天后").
@@ -430,11 +466,12 @@ WEEKS = re.compile(r"^\s*(多|来)?\s*(个?星期|个?礼拜|周|weeks?\b)(?!\s*
 HALF_MONTH = re.compile(r"[\d一二两三四五六七八九十]\s*个半月")
 
 
-def owed_at_rate(text: str, today: date | None = None) -> Decimal | None:
+def owed_at_rate(text: str, today: date | None = None, answer: bool = False) -> Decimal | None:
     """The wages a rate and the time it went unpaid come to, for a text naming no sum owed:
     '拖欠工资4个月，每月4500' is 18000, '一天两百，干了20天没给钱' 4000, '每月4500，从8月开始没发'
     (in December, given `today`) 18000. None unless exactly one rate and one such time are
-    said (a rate per hour, or two rates, are the worker's to sum)."""
+    said (a rate per hour, or two rates, are the worker's to sum). `answer`: the text answers
+    what is owed, so time worked said alone is the time unpaid (see months_unpaid)."""
     plain = plain_text(text)
     numbers = numbers_in(plain)
     rates = [n for n in numbers if n.unit == "rate"]
@@ -442,7 +479,7 @@ def owed_at_rate(text: str, today: date | None = None) -> Decimal | None:
         return None
     rate = rates[0]
     before, after = plain[max(0, rate.start - 12):rate.start], plain[rate.end:rate.end + 12]
-    said = RATE_BEFORE.search(before)
+    said = _rate_said(before)
     if said:
         words = (rate.start - len(before) + said.start(), rate.start)
     elif said := RATE_AFTER.match(after):
@@ -457,21 +494,37 @@ def owed_at_rate(text: str, today: date | None = None) -> Decimal | None:
             and not words[0] <= n.start < words[1]]
     if PER_DAY.search(period) or (period == "工资是" and days):
         time: Decimal | int | None = days[0] if len(days) == 1 else None
-    else:  # the months, read without the rate's own "一个月"
-        rest = plain[:words[0]] + " " * (words[1] - words[0]) + plain[words[1]:]
-        time = months_stated(rest, today) if today is not None else months_in(rest)
+    else:  # the months, read without the rate and its own "一个月"
+        start, end = min(words[0], rate.start), max(words[1], rate.end)
+        rest = plain[:start] + " " * (end - start) + plain[end:]
+        time = months_unpaid(rest, today, answer=answer)
         if time and HALF_MONTH.search(rest):
             time -= Decimal("0.5")  # months_in counts "两个半月" as 3 whole months
-    owed = rate.value * time if time else None
+    # Part of each month's wage paid ("每个月只发1000生活费，一个月工资6000"): the rest is owed.
+    monthly = [n.value for n in numbers if n.unit == "paid" and n.value < rate.value
+               and re.search(r"每个?月", plain[max(0, n.start - 8):n.start])]
+    each = rate.value - (monthly[0] if len(monthly) == 1 and not PER_DAY.search(period) else 0)
+    owed = each * time if time else None
     return owed if owed is not None and MIN_AMOUNT <= owed <= MAX_AMOUNT else None
 
 
 # A month's pay said first in a clause of its own, then the time unpaid: "工资4500，拖了三个月"
 # is 4,500 a month (three months of 1,500 would be below any minimum wage in China); "拖欠
 # 工资4500" and "三个月工资4500没给" are what is owed.
-STATED_WAGE = re.compile(r"(?:^|[，,。.；;！!？?\s])\s*(?:我的?|我们的?)?(?:月?工资|薪水)"
+# A sum said as 工资 alone, with no time beside it ("工资4500", "工资4500没发"), is the sum owed:
+# the worker texting about unpaid wages names what they are owed, and a monthly wage says so
+# ("月薪4500", "每个月4500", "工资是4500": a rate, no sum). The confirmation shows the sum.
+STATED_WAGE = re.compile(r"(?:^|[，,。.；;！!？?\s】\])）)])\s*(?:我的?|我们的?)?(?:月?工资|薪水)"
                          r"(?:是|有)?\s*$")
-CLAUSE_END = re.compile(r"\s*(?:元|块钱?)?\s*(?:[，,。.；;！!]|$)")
+# (A space ends a clause too: "工资4500 干了三个月没拿到钱".)
+CLAUSE_END = re.compile(r"\s*(?:元|块钱?)?\s*(?:[，,。.；;！!]|$)|\s*(?:元|块钱?)?\s+(?=\S)")
+
+
+def _without_sums(plain: str, sums: Sequence[Number]) -> str:
+    """`plain` with each of `sums` (found in it) blanked: no wage read as a number of months."""
+    for n in sums:
+        plain = plain[:n.start] + " " * (n.end - n.start) + plain[n.end:]
+    return plain
 
 
 def _is_stated_wage(plain: str, sums: Sequence[Number], amount: Decimal | None) -> bool:
@@ -480,22 +533,24 @@ def _is_stated_wage(plain: str, sums: Sequence[Number], amount: Decimal | None) 
 
 
 def owed_in(text: str, plain: str, numbers: Sequence[Number], sums: Sequence[Number],
-            today: date | None, rate_text: str | None) -> Decimal | None:
+            today: date | None, rate_text: str | None, answer: bool = False) -> Decimal | None:
     """What the worker is owed, read from `numbers` (all found in `plain`) and `sums` (those
     that may be money): their own share of a group's sum, what is left after part was paid,
     what is short of a sum agreed, sums listed month by month or worked out, else the main
     sum; when none is named, a rate times the time unpaid read in `rate_text` (None: no rate
     counts), as is a month's pay said in a clause of its own ("工资4500，拖了三个月"); sums owed
-    besides it ("还有加班费3000") added."""
+    besides it ("还有加班费3000") added. `answer`: the text answers what is owed (time worked
+    said alone is then the time unpaid)."""
     own = own_share(plain, sums)
     besides = [] if own else owed_besides(plain, sums)
     amount = (own or owed_after_part_paid(plain, sums) or short_of_agreed(plain, numbers)
               or month_by_month(plain, numbers) or worked_out(text)
               or amount_in([n for n in sums if n not in besides]))
     if amount is None and rate_text is not None:
-        amount = owed_at_rate(rate_text, today)  # "每月4500，拖欠4个月"
+        amount = owed_at_rate(rate_text, today, answer)  # "每月4500，拖欠4个月"
     elif rate_text is not None and today is not None and _is_stated_wage(plain, sums, amount):
-        months = months_stated(rate_text, today)
+        wage = [n for n in sums if n.value == amount]
+        months = months_unpaid(_without_sums(plain, wage), today, answer=answer)
         amount = amount * months if amount is not None and months else amount
     more = [n.value for n in besides if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
     return (amount or Decimal(0)) + sum(more, Decimal(0)) if more else amount
@@ -506,7 +561,7 @@ def parse_amount(text: str, today: date | None = None) -> Decimal | None:
     a rate and its time ('每月4500，4个月'; '从8月开始' given `today`) as their product; None
     for no number or one too small to be wages owed ('1', '5块')."""
     numbers = numbers_in(text)  # found in plain_text(text)
-    value = owed_in(text, plain_text(text), numbers, numbers, today, text)
+    value = owed_in(text, plain_text(text), numbers, numbers, today, text, answer=True)
     if value is None or value != value.to_integral_value():
         return value.quantize(Decimal("0.01")) if value is not None else None
     return Decimal(int(value))
@@ -577,7 +632,7 @@ def months_in(text: str, bare: bool = False) -> int | None:
             continue
         if re.match(r"\s*(年半|years? and a half)", after):
             return _sane_months(number.value * 12 + 6)
-        if re.match(r"\s*(多?年|years?\b)", after):
+        if re.match(r"\s*([多整]?年|years?\b)", after):
             return _sane_months(number.value * 12)
         if number.unit == "month":
             extra = 1 if re.match(r"\s*个半月", after) else 0
@@ -588,7 +643,8 @@ def months_in(text: str, bare: bool = False) -> int | None:
         # (In a first text, days worked at a day's rate are read with the rate: owed_at_rate.)
         days = numbers[0].value * (7 if WEEKS.match(plain[numbers[0].end:]) else 1)
         return max(1, int(days / 30 + Decimal("0.5")))
-    if bare and len(numbers) == 1 and numbers[0].unit in ("", "other"):
+    if bare and len(numbers) == 1 and numbers[0].unit in ("", "other") and not re.match(
+            r"\s*(月|年|号|日)", plain[numbers[0].end:]):  # "9月份的" names a month, counts none
         return _sane_months(numbers[0].value)
     return None
 
@@ -602,6 +658,12 @@ def _sane_months(value: Decimal) -> int | None:
 SINCE = re.compile(r"(?:从|自从|自)?\s*(?P<when>[^，。,.;；!！?？从自]{1,12}?)\s*(?:份)?\s*"
                    r"(?:开始|起|到现在|到今天|至今|以来|以后|到目前)|"
                    r"\b(?:since|from)\s+(?P<en>(?:last\s+)?[a-z]{3,9}\.?(?:\s+\d{4})?)")
+# A month as the start said more briefly: "6月后没发", "从3月份" (a clause's end after it). Only a
+# month: "受伤后" and "昨天被辞退后" say when something happened, not since when.
+_START_MONTH = r"(?:去年|今年)?\s*[\d一二三四五六七八九十]{1,3}\s*月"
+SINCE_MONTH = re.compile(rf"(?:从|自从|自)\s*(?P<from>{_START_MONTH})\s*份?"
+                         r"(?=\s*(?:$|[，,。.;；!！]))|"
+                         rf"(?P<after>{_START_MONTH})\s*份?\s*(?:之后|后)")
 
 
 # Since the Spring Festival, when wages are settled and the new year's work begins: "过完年就
@@ -613,6 +675,10 @@ AFTER_NEW_YEAR = re.compile(r"过完年|过了年|过年后|过年以后|过完�
                             r"(after|since) (the )?spring festival")
 
 
+# Pay promised for then: "过完年再结", "年后就发" (not "过完年就没发").
+PROMISE = re.compile(r"^\s*(再|才|就|会|一定|马上)\s*(结|发|给|付|算)")
+
+
 def spring_festival_before(today: date) -> date:
     """The last Spring Festival (the lunar new year's day) on or before `today`."""
     this_year = LunarDate(today.year, 1, 1).to_solar_date()
@@ -621,7 +687,7 @@ def spring_festival_before(today: date) -> date:
 
 # From one month to another, both said: "2025年3月到2025年12月", "3月到8月", "3-6月".
 MONTH_RANGE = re.compile(r"(?P<a>(?:\d{4}\s*年\s*)?[\d一二三四五六七八九十]{1,3})\s*(?:月份?)?\s*"
-                         r"(?:到|至|-|~|—|－)\s*"
+                         r"(?:(?:干|做|上班|工作)?\s*(?:到|至)|-|~|—|－)\s*"
                          r"(?P<b>(?:\d{4}\s*年\s*)?[\d一二三四五六七八九十]{1,3})\s*月")
 
 
@@ -629,7 +695,10 @@ MONTH_RANGE = re.compile(r"(?P<a>(?:\d{4}\s*年\s*)?[\d一二三四五六七八�
 _ONE_MONTH = (r"(?:[\d一二三四五六七八九十]{1,3}\s*月份?|\b(?:jan(?:uary)?|feb(?:ruary)?|"
               r"mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|"
               r"nov(?:ember)?|dec(?:ember)?)\b)")
-MONTH_LIST = re.compile(rf"{_ONE_MONTH}(?:\s*(?:和|、|,|，|与|跟|及|and|&)\s*{_ONE_MONTH})+")
+# ("十月十一月", "10、11月": the months one after another, the first one's 月 left out.)
+MONTH_LIST = re.compile(rf"(?<![\d一二三四五六七八九十])"
+                        rf"(?:{_ONE_MONTH}|[\d一二三四五六七八九十]{{1,3}}(?=\s*[和、,，]))"
+                        rf"(?:\s*(?:和|、|,|，|与|跟|及|and|&)?\s*{_ONE_MONTH})+")
 
 
 def months_listed(plain: str) -> int | None:
@@ -637,8 +706,8 @@ def months_listed(plain: str) -> int | None:
     found = MONTH_LIST.search(plain)
     if found is None:
         return None
-    named = re.findall(_ONE_MONTH, found.group())
-    return len(set(re.sub(r"\s|份", "", m)[:3] for m in named)) if len(named) >= 2 else None
+    named = re.findall(_ONE_MONTH + r"|^[\d一二三四五六七八九十]{1,3}", found.group())
+    return len(set(re.sub(r"\s|份|月", "", m)[:3] for m in named)) if len(named) >= 2 else None
 
 
 def months_between(plain: str, today: date) -> int | None:
@@ -663,21 +732,112 @@ def months_stated(text: str, today: date, bare: bool = False) -> int | None:
     ('从8月开始' in December: 4; '去年十月到现在' 14; 'since September'; '过完年就没发' the
     months since the Spring Festival). A count said beside a start wins: "去年十月开始上班，
     最近两个月没发" is two. A bare number counts if `bare`."""
-    plain = plain_text(text)
+    return _months_said(plain_text(text), today, bare)[0]
+
+
+def _start_said(plain: str, today: date) -> tuple[re.Match[str], date] | None:
+    """The words naming when the time began and that date, if `plain` names one."""
+    for pattern in (SINCE, SINCE_MONTH):
+        found = pattern.search(plain)
+        when = next((g for g in found.groups() if g), None) if found else None
+        start = parse_date(when, today) if found and when else None
+        if found and start:
+            return found, start
+    festival = AFTER_NEW_YEAR.search(plain)
+    if festival is None or PROMISE.match(plain[festival.end():]):
+        return None  # "老板说过完年再结": a promise, no start
+    return festival, spring_festival_before(today)
+
+
+def _months_said(plain: str, today: date, bare: bool) -> tuple[int | None, int | None]:
+    """(months stated, where the start they run from is said to end in `plain`: None when
+    they are a count or a range said)."""
     if (between := months_between(plain, today) or months_listed(plain)) is not None:
-        return between
-    found: re.Match[str] | None = SINCE.search(plain)
-    start = parse_date(found.group("when") or found.group("en"), today) if found else None
-    if found is None or start is None:
-        found = AFTER_NEW_YEAR.search(plain)
-        if found is None:
-            return months_in(plain, bare)
-        start = spring_festival_before(today)
+        return between, None
+    said = _start_said(plain, today)
+    if said is None:
+        return months_in(plain, bare), None
+    found, start = said
     counted = months_in(plain[:found.start()] + "，" + plain[found.end():])
     if counted is not None:
-        return counted
+        return counted, None
     months = (today.year - start.year) * 12 + today.month - start.month
-    return max(months, 1) if months <= 240 else None
+    return (max(months, 1), found.end()) if months <= 240 else (None, None)
+
+
+# How long the worker has worked there, or was pregnant ("怀孕7个月"): time worked, which is
+# time unpaid only when the text says so.
+TENURE = re.compile(r"(干了|做了|工作了|上班了|打工了?|来了|入职|干满|做满|干够|做够|怀孕|怀了)"
+                    r"[^，。,.；;!！]{0,4}?(\d+|[一二两三四五六七八九十半几]+)\s*(多)?\s*"
+                    r"(个多月|个月|年半|年)|"
+                    r"\b(?:worked|been working|working)(?: (?:there|here))?(?: for)?\s+\d+\s*"
+                    r"(?:months?|years?)\b")
+# Nothing paid in all the time worked ("一分钱没给", "从来没发过工资", "只给了生活费"): the time
+# worked is the time unpaid.
+NOTHING_EVER = re.compile(r"一分钱?(都|也)?没|从来没(发|给|结)|从没(发|给|结)|"
+                          r"只(给|发)(了|过)?(点|些)?生活费|never (been )?paid|got nothing|"
+                          r"not (been )?paid (a cent|anything)|nothing paid")
+# ... or said right after it: "干了三个月没拿到钱", "干了两个月，工资没发".
+WORKED_UNPAID = re.compile(r"^\s*的?(活|工)?\s*[，,]?\s*(工资|工钱|钱)?\s*(都|也|还|却)?\s*"
+                           r"(没有?|未|不)(发|给|结|拿|见|领|收)")
+# Time worked and then no pay: "年后干了两个月就没发了" (paid for the two months).
+THEN_UNPAID = re.compile(r"^\s*[，,]?\s*(就|后面|后来|之后|以后|然后|接着|再后来)\s*(就|也|都)?\s*"
+                         r"(一直|再)?\s*(没有?|不|未)")
+# Months paid: "只发了两个月", "才给过一个月的工资", "只发了3月的", "only got paid for 1 month"
+# (not "没发了两个月", "haven't been paid for 2 months").
+PAID_MONTHS = re.compile(r"(?<![没未不])(只|才|就|仅|已经|总共|一共)?(发|给|结|付|拿|领)(了|过)\s*"
+                         r"(?:(?P<months>(\d+|[一二两三四五六七八九十几]+)\s*多?\s*个[多半]?月)|"
+                         rf"(?P<named>{MONTH_LIST.pattern}|{_ONE_MONTH})\s*的)|"
+                         r"\bonly (?:got |been |was |were )?paid(?: me| us)? for "
+                         r"(?P<en>\d+ months?)\b")
+# Said beside the time worked, a part of it: "干了三年，最近工资一直没发".
+PART_OF_IT = re.compile(r"最近|近期|后面|后来|之后|以后|最后|这[几两\d]|上个?月|去年|今年|前年|"
+                        r"[上下]半年")
+
+
+def months_unpaid(text: str, today: date | None, bare: bool = False,
+                  answer: bool = False) -> int | None:
+    """Months the wages went unpaid, as the text says: a count ("做了半年，后面两个月没发" 2),
+    from a start to `today` less the months paid ("从3月干到现在，只发了两个月" in December: 7)
+    or worked and paid after it ("年后干了两个月就没发了": 8), or the time worked when none of
+    it was paid ("干了三个月一分钱没拿到" 3) or less the months paid ("干了八个月，只发了三个月"
+    5). `answer`: the text answers how long or how much, so time worked said alone is the time
+    unpaid; a bare number counts if `bare`."""
+    plain = plain_text(text)
+    rest, worked = plain, None
+    for found in TENURE.finditer(plain):
+        worked = worked or found
+        rest = rest[:found.start()] + " " * (found.end() - found.start()) + rest[found.end():]
+    paid_said = PAID_MONTHS.search(rest)
+    if paid_said:
+        rest = rest[:paid_said.start()] + " " * len(paid_said.group()) + rest[paid_said.end():]
+    paid = _months_paid(paid_said) if paid_said else None
+    tenure = months_in(worked.group()) if worked else None
+    # (A bare number is no answer beside time worked: "干了三个月一分钱没拿到" is not one.)
+    bare = bare and worked is None and paid_said is None
+    months, start_end = _months_said(rest, today, bare) if today else (months_in(rest, bare), None)
+    if months is not None and start_end is None:
+        return months  # a count said (the time worked and the months paid are none)
+    if months is not None and start_end is not None:  # since a start
+        if worked and tenure and worked.start() >= start_end and tenure < months:
+            # Worked after the start: paid for that time and then not, or that time is it.
+            if THEN_UNPAID.match(plain[worked.end():]):
+                return months - tenure
+            months = tenure
+        return months - paid if paid and paid < months else months
+    if worked and tenure:
+        if paid and paid < tenure:
+            return tenure - paid
+        if (NOTHING_EVER.search(plain) or WORKED_UNPAID.match(plain[worked.end():])
+                or (answer and not PART_OF_IT.search(rest))):
+            return tenure
+    return None
+
+
+def _months_paid(said: re.Match[str]) -> int | None:
+    if said.group("named"):
+        return len(re.findall(_ONE_MONTH, said.group("named")))
+    return months_in(said.group("months") or said.group("en"))
 
 
 def parse_months(text: str) -> int | None:
@@ -705,7 +865,9 @@ def people_in(text: str, bare: bool = False) -> tuple[int, bool] | None:
         return 2, False
     numbers = numbers_in(plain)
     counted = [n for n in numbers if n.unit == "people"]
-    if not counted and bare and len(numbers) == 1 and numbers[0].unit in ("", "other"):
+    if not counted and bare and len(numbers) == 1 and (
+            numbers[0].unit in ("", "other")
+            or re.match(r"\s*(个|名|位)", plain[numbers[0].end:])):  # "一共七个" (not money)
         counted = list(numbers)
     if not counted:
         return None
@@ -724,12 +886,13 @@ def parse_people(text: str) -> tuple[int, bool] | None:
 
 CN_NUM = rf"(\d{{1,4}}|[{CN_NUMERALS}]{{1,6}})"  # bounded: no backtracking blow-up on long runs
 FULL_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
-SHORT_DATE = re.compile(r"\s*(\d{1,2})\s*[./]\s*(\d{1,2})\s*(?:号|日)?\s*")
+SHORT_DATE = re.compile(r"\s*(\d{1,2})\s*[./-]\s*(\d{1,2})\s*(?:号|日)?\s*")
 MONTH_DAY = re.compile(rf"(?:(去年|今年|前年|明年)\s*|(\d{{4}})\s*年\s*)?{CN_NUM}\s*月(?:份)?\s*"
                        rf"(?:{CN_NUM}\s*[号日])?")
 AGO = re.compile(rf"{CN_NUM}\s*(天|日|周|个?星期|个?礼拜|个月)\s*(前|以前|之前)|"
                  r"(\d+)\s*(day|week|month)s?\s+ago")
-RELATIVE_DAYS = {"今天": 0, "today": 0, "今早": 0, "今晚": 0, "昨天": 1, "昨日": 1, "昨晚": 1,
+RELATIVE_DAYS = {"今天": 0, "today": 0, "今早": 0, "今晚": 0, "刚才": 0, "刚刚": 0, "前两天": 2,
+                 "昨天": 1, "昨日": 1, "昨晚": 1,
                  "昨夜": 1, "yesterday": 1, "前天": 2, "前晚": 2, "大前天": 3, "上周": 7,
                  "上个星期": 7, "上星期": 7, "上礼拜": 7, "上个礼拜": 7, "last week": 7,
                  "上上周": 14, "上上个星期": 14, "上上个礼拜": 14, "半个月前": 15,
@@ -888,7 +1051,8 @@ def _parse_date(plain: str, today: date) -> date | None:
         if day_said := re.match(rf"\s*{CN_NUM}\s*[号日]", plain[this.end():]):
             said = _count(day_said.group(1))  # "这个月3号"
             return _safe_date(today.year, today.month, said) if said else None
-        return MonthOnly(today.year, today.month, 1)
+        # "这个月初": its first day; "这个月" alone only the month
+        return _in_month(date(today.year, today.month, 1), plain[:this.start()], plain[this.end():])
     if bare_day := DAY_OF_MONTH.fullmatch(plain):
         # "28号" alone: the last 28th (this month's, or last month's if still to come).
         said = _count(bare_day.group(1) or bare_day.group(2))

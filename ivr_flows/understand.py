@@ -20,9 +20,11 @@ import yaml
 from ivr_flows.parse import (
     MAX_AMOUNT,
     MIN_AMOUNT,
+    TENURE,
     cost_total,
     months_in,
     months_stated,
+    months_unpaid,
     normalize,
     numbers_in,
     owed_in,
@@ -54,13 +56,8 @@ ENGLISH_EMPLOYER = re.compile(
     r"Factory|Inc\.?|Group|Corp\.?|Corporation|Restaurant|Hotel|Plant|Construction))")
 # Paid for only part of the time worked ("社保只交了半年").
 PAID_ONLY = re.compile(r"只(?:交|买|缴|上|给交|给买)了?([^，。,.；;!！]{1,6})")
-# Nothing ever paid ("一分钱没给", "从来没发过工资"): with the time worked, all of it unpaid.
-NOTHING_EVER = re.compile(r"一分钱?(都|也)?没|从来没(发|给|结)|从没(发|给|结)|never (been )?paid")
 # Never done, in all the time worked ("一直没给我买社保", "从来没交过").
 NEVER = re.compile(r"一直没|一直不|从来没|从来不|从没|从不|never")
-# How long they worked, or were pregnant ("怀孕7个月"): no months unpaid.
-TENURE = re.compile(r"(干了|做了|工作了|上班了|打工了?|来了|入职|干满|做满|干够|做够|怀孕|怀了)"
-                    r"[^，。,.；;!！]{0,4}?(\d+|[一二两三四五六七八九十半几]+)\s*(多)?\s*(个多月|个月|年半|年)")
 
 
 # Where a worker says they come from: "老家河南", "家在周口", "我是四川人", "from Henan" (not
@@ -358,7 +355,7 @@ def read_message(text: str, today: date | None = None) -> Reading:
 
 @lru_cache(maxsize=64)
 def _read(text: str, today: date) -> Reading:
-    plain = plain_text(clean_said(text, MESSAGE_LENGTH) if text else "")
+    plain = plain_text(clean_said(_ranges(text), MESSAGE_LENGTH) if text else "")
     if not plain or _is_pleasantry(plain):
         return Reading("pleasantry")
     if _asks_about_us(plain):
@@ -374,10 +371,18 @@ def facts_in(text: str, category: str | None, today: date | None = None) -> dict
     """The facts a text states about a problem already known (the intake's category), with
     no category of its own: "已经离职了" in a wages case is still_employed false, "三个月没发"
     is months unpaid. Nothing for thanks, greetings or a text that states no fact."""
-    plain = plain_text(clean_said(text, MESSAGE_LENGTH) if text else "")
+    plain = plain_text(clean_said(_ranges(text), MESSAGE_LENGTH) if text else "")
     if not plain or _is_pleasantry(plain):
         return {}
     return _facts(text, plain, category, people_in(plain), today or date.today())
+
+
+# A tilde between months ("5月~10月") is a range; clean_said drops symbols, so it is a dash first.
+TILDE_RANGE = re.compile(r"(?<=[\d月])\s*[~～〜]\s*(?=[\d一二三四五六七八九十])")
+
+
+def _ranges(text: str) -> str:
+    return TILDE_RANGE.sub("-", text)
 
 
 def _tenure(plain: str) -> int | None:
@@ -402,24 +407,23 @@ def _facts(text: str, plain: str, category: str | None, people: tuple[int, bool]
            today: date) -> dict[str, Any]:
     """What a text states, read for `category`: sums, months, people, place, employer and the
     problem's own details."""
-    unpaid = TENURE.sub(" ", plain)  # "干了三年" is how long they worked, not months unpaid
     numbers = numbers_in(plain)
     answers: dict[str, Any] = {}
-    # A bare number in a message is money only when it looks like money: not a year, not a
-    # phone number, not a handful.
+    # A bare number in a message is money only when it looks like money: not a year (a year is
+    # not said roughly: "大概2000多" is money), not a phone number, not a handful.
     sums = [n for n in numbers if n.unit == "money" or (
-        n.unit == "" and n.value >= 100 and not 1990 <= n.value <= 2100
+        n.unit == "" and n.value >= 100 and not (1990 <= n.value <= 2100 and not n.approximate)
         and len(str(int(n.value))) < 9)]
     # A wage times the time unpaid only where wages are the problem (or it is not known yet).
     wages = category in (None, "wages", "collective")
-    amount = owed_in(text, plain, numbers, sums, today, unpaid if wages else None)
+    amount = owed_in(text, plain, numbers, sums, today, plain if wages else None)
     if amount is not None:
         answers["amount_owed"] = amount
-    months = months_stated(unpaid, today)
     if category == "social_insurance":
-        months = _insurance_missing(plain, months)
-    elif category in ("wages", "collective") and months is None and NOTHING_EVER.search(plain):
-        months = _tenure(plain)  # "干了半年，包工头一分钱没给": unpaid for all the time worked
+        # "干了三年" is how long they worked, not months of contributions missing
+        months = _insurance_missing(plain, months_stated(TENURE.sub(" ", plain), today))
+    else:  # the time worked counts only as the text says ("干了半年，包工头一分钱没给")
+        months = months_unpaid(plain, today)
     if months is not None and category == "social_insurance":
         answers["insurance_months"] = months  # months of contributions missing
     elif months is not None and category in (None, "wages", "collective"):

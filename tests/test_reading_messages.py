@@ -618,6 +618,54 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     # Time still to come is not time unpaid.
     ("老板说再干一个月就结账", {"category": WAGES}),
     ("老板说再干一个月就结账，已经三个月没发了", {"category": WAGES, "months_unpaid": 3}),
+    # Time worked, then unpaid: all of it when nothing was paid, less the months paid, or the
+    # count said beside it; time worked alone is no time unpaid.
+    ("干了三个月一分钱没拿到", {"category": WAGES, "months_unpaid": 3}),
+    ("干了3个多月，钱一分没见到", {"category": WAGES, "months_unpaid": 3}),
+    ("在工地干了5个月，老板只给了生活费", {"category": WAGES, "months_unpaid": 5}),
+    ("做了半年，后面两个月没发", {"category": WAGES, "months_unpaid": 2}),
+    ("干了八个月，只发了三个月的", {"category": WAGES, "months_unpaid": 5}),
+    ("只发了一个月，后面三个月都没发", {"category": WAGES, "months_unpaid": 3}),
+    ("工资4500 干了三个月没拿到钱",
+     {"category": WAGES, "amount_owed": D(13500), "months_unpaid": 3}),
+    ("工资4500，干了两个月", {"category": WAGES, "amount_owed": D(4500)}),  # no word of unpaid
+    ("worked 6 months, last 2 months unpaid", {"category": WAGES, "months_unpaid": 2}),
+    ("I worked 3 months and got nothing", {"category": WAGES, "months_unpaid": 3}),
+    # 工资 and a sum alone is the sum owed; "工资是" says the wage, a rate (no sum: asked).
+    ("工资4500", {"category": WAGES, "amount_owed": D(4500)}),
+    ("工资4500没发", {"category": WAGES, "amount_owed": D(4500)}),
+    ("工资４５００元，老板一直拖着", {"category": WAGES, "amount_owed": D(4500)}),
+    ("工资是4500", {"category": WAGES}),
+    ("【求助】工资4500，三个月没发😭",
+     {"category": WAGES, "amount_owed": D(13500), "months_unpaid": 3}),
+    # A wage per month said the ways workers say it; one month's wages owed is no rate.
+    ("我一个月工资4500，干了两个月没发",
+     {"category": WAGES, "amount_owed": D(9000), "months_unpaid": 2}),
+    ("每个月工资4500，欠了三个月",
+     {"category": WAGES, "amount_owed": D(13500), "months_unpaid": 3}),
+    ("欠我一个月工资4500", {"category": WAGES, "amount_owed": D(4500), "months_unpaid": 1}),
+    ("老板欠我3个月工资 4500/月",
+     {"category": WAGES, "amount_owed": D(13500), "months_unpaid": 3}),
+    ("4k一个月，欠了俩月", {"category": WAGES, "amount_owed": D(8000), "months_unpaid": 2}),
+    ("日工资三百，干了二十五天，一分没拿到", {"category": WAGES, "amount_owed": D(7500)}),
+    ("老板每个月只发1000生活费，剩下的说年底给，一个月工资6000，已经8个月了",
+     {"category": WAGES, "amount_owed": D(40000), "months_unpaid": 8}),  # 5000 a month short
+    # 仨, 1w2, a rough sum that is no year, 约200名, pinyin counts.
+    ("工资拖了仨月了", {"category": WAGES, "months_unpaid": 3}),
+    ("欠我1w2", {"category": WAGES, "amount_owed": D(12000)}),
+    ("加班费没给，大概2000多", {"category": WAGES, "amount_owed": D(2000)}),
+    ("工资拖欠，涉及工人约200名",
+     {"category": COLLECTIVE, "people_affected": 200, "people_approximate": True}),
+    ("laoban qian wo 3 ge yue gongzi", {"category": WAGES, "months_unpaid": 3}),
+    ("Laoban qian wo liang ge yue gongzi", {"category": WAGES, "months_unpaid": 2}),
+    # Wages named, then not paid: wages, whatever else happened.
+    ("一万五千块钱没给", {"category": WAGES, "amount_owed": D(15000)}),
+    ("昨天被辞退了，这个月工资不给",
+     {"category": WAGES, "still_employed": False, "left_on": "2026-03-01"}),
+    ("被辞退后工资一直没结", {"category": WAGES, "still_employed": False}),
+    ("老板扣了我身份证，不让走", {"category": CONTRACT}),
+    ("刚才在厂里被砸到脚了",
+     {"category": INJURY, "injured_on": "2026-03-02", "injury_place": "厂里"}),
 ]
 
 
@@ -627,6 +675,46 @@ def test_problems_and_their_facts(text: str, answers: dict[str, Any]) -> None:
     assert reading.kind == "problem" and reading.opens_case
     assert reading.answers == answers
     assert CaseCategory(reading.answers["category"])  # a real category value
+
+
+# Texted on 7 December 2026 (the Spring Festival was 17 February): the months since a start,
+# less the time worked and paid after it, or the months paid.
+DECEMBER = date(2026, 12, 7)
+SINCE_A_START: list[tuple[str, dict[str, Any]]] = [
+    ("年后干了两个月就没发了", {"category": WAGES, "months_unpaid": 8}),  # paid for two
+    ("过完年干了一个月，后面就没发了", {"category": WAGES, "months_unpaid": 9}),
+    ("年后干了两个月，一分钱没拿到", {"category": WAGES, "months_unpaid": 2}),  # all unpaid
+    ("过完年来的，干到现在一分没给", {"category": WAGES, "months_unpaid": 10}),
+    ("年后干了两个月就没发了，每月5000",
+     {"category": WAGES, "months_unpaid": 8, "amount_owed": D(40000)}),
+    ("工资一个月五千五，年后干了三个月就没发了",
+     {"category": WAGES, "months_unpaid": 7, "amount_owed": D(38500)}),
+    ("年后干了三个月，后来一直没发工资，一个月五千五",
+     {"category": WAGES, "months_unpaid": 7, "amount_owed": D(38500)}),
+    ("年后上班到现在，只发了两个月", {"category": WAGES, "months_unpaid": 8}),
+    ("过完年到现在干了9个月，就发了4个月的", {"category": WAGES, "months_unpaid": 5}),
+    ("春节后上班，只发了3月的工资", {"category": WAGES, "months_unpaid": 9}),
+    ("从3月干到现在，只发了两个月", {"category": WAGES, "months_unpaid": 7}),
+    ("从3月干到现在，只给了两个月工资", {"category": WAGES, "months_unpaid": 7}),
+    ("从今年3月份干到11月份，工资一分没拿", {"category": WAGES, "months_unpaid": 9}),
+    ("在这个厂做了快3年了，今年6月开始工资就拖着", {"category": WAGES, "months_unpaid": 6}),
+    ("我是4月份进厂的，9月后就没发工资了", {"category": WAGES, "months_unpaid": 3}),
+    ("去年10月后就没发了", {"category": WAGES, "months_unpaid": 14}),
+    ("6月后没发工资", {"category": WAGES, "months_unpaid": 6}),
+    ("5月~10月没发工资", {"category": WAGES, "months_unpaid": 6}),
+    ("十月十一月的工资没发", {"category": WAGES, "months_unpaid": 2}),
+    ("10、11月工资没发", {"category": WAGES, "months_unpaid": 2}),
+    ("老板欠我3、4月的工资", {"category": WAGES, "months_unpaid": 2}),
+    ("9月份的工资还没发", {"category": WAGES}),  # one month named: no count
+    ("老板说过完年再结", {"category": WAGES}),  # a promise, no start
+    ("I worked for 4 months, only got paid for 1 month",
+     {"category": WAGES, "months_unpaid": 3}),
+]
+
+
+@pytest.mark.parametrize("text,answers", SINCE_A_START, ids=[p[0] for p in SINCE_A_START])
+def test_months_since_a_start_less_those_paid(text: str, answers: dict[str, Any]) -> None:
+    assert read_message(text, DECEMBER).answers == answers
 
 
 def test_at_least_sixty_phrasings() -> None:

@@ -50,6 +50,15 @@ AMOUNTS = [
     ("没有", None), ("不知道", None), ("", None), ("三个月", None), ("五个人", None),
     ("千万帮帮我", None), ("hello", None),
     ("给了7000，还差5000", 5000), ("已经给了一万，剩下的八千没给", 8000),  # what is left
+    # 万 and 千 typed as letters before a digit; a rate said after a slash; 一共 counts nothing.
+    ("1w2", 12000), ("1w5", 15000), ("1k5", 1500), ("1.5w", 15000), ("4500/月，3个月", 13500),
+    ("4500元/月 欠了3个月", 13500), ("每个月工资4500，三个月", 13500), ("一共七千六", 7600),
+    # 工资 and a sum is the sum owed; a wage said as one is a rate, no sum by itself.
+    ("工资4500", 4500), ("工资４５００元", 4500), ("工资是4500", None), ("月薪4500", None),
+    ("我一个月工资4500", None), ("欠我一个月工资4500", 4500),
+    # Asked what is owed, the time worked said is the time unpaid; a count said wins.
+    ("每月4500，干了两个月", 9000), ("月薪4000，干了三年，老板欠我两个月工资", 8000),
+    ("我一个月工资4500，干了两个月没发", 9000), ("日工资三百，干了二十五天", 7500),
 ]
 
 
@@ -62,6 +71,10 @@ def test_parse_amount(text: str, expected: int | Decimal | None) -> None:
     ("每个月5000，从9月到现在", 15000), ("一个月4500，8月开始就没发", 18000),
     ("月薪6000，去年十月到现在", 84000), ("每月4500，从8月开始，三个月了", 13500),
     ("一天200，从上个月开始", None),  # days unknown
+    # A month's pay said alone in its clause, then the time unpaid (worked, or from a start).
+    ("【求助】工资4500，三个月没发😭", 13500), ("工资4500 干了三个月没拿到钱", 13500),
+    ("工资4500，干了两个月", 9000), ("年后干了两个月就没发了，每月5000", 40000),
+    ("工资4500", 4500), ("工资4500没发", 4500),
 ])
 def test_a_wage_since_a_month_is_what_is_owed(text: str, expected: int | None) -> None:
     """Asked the amount, a wage and the month it stopped being paid (today: 7 December)."""
@@ -103,6 +116,8 @@ MONTHS = [
     ("快半年了", 6), ("half a year", 6), ("3 months", 3), ("two months", 2), ("a year", 12),
     ("欠了4个月了", 4), ("再干一个月就结，已经两个月了", 2),  # time to come is not unpaid
     ("去年到现在", None), ("不知道", None), ("", None), ("很久", None), ("0", None),
+    ("一整年", 12), ("仨月", 3), ("3 ge yue", 3), ("liang ge yue", 2),
+    ("12月份", None), ("3月份的", None), ("今年1月", None),  # a month named counts none
 ]
 
 
@@ -131,6 +146,21 @@ SINCE = [
     ("10月和11月的工资", 2), ("9月、10月、11月", 3), ("October and November", 2),
     ("I am married and may lose my job", None),
     ("since Chinese New Year", 10), ("a year and a half", 18),
+    # Time worked after the festival, then unpaid: the months since less those worked.
+    ("年后干了两个月就没发了", 8), ("过完年干了一个月，后面就没发了", 9),
+    ("年后干了两个月，一分钱没拿到", 2), ("年后就没发过工资", 10),
+    ("过完年再结", None),  # a promise, no start
+    # Time worked, less the months paid or all of it; a count said beside it wins.
+    ("干了三个月一分钱没拿到", 3), ("干了3个多月，钱一分没见到", 3), ("干了三个月", 3),
+    ("做了半年，后面两个月没发", 2), ("干了八个月，只发了三个月的", 5),
+    ("从3月干到现在，只发了两个月", 7), ("从3月干到现在，只给了两个月工资", 7),
+    ("干了三年，最近工资一直没发", None), ("干了两年，去年的工资还没结", None),
+    ("干了三年，社保断了两年", 24), ("在这个厂做了快3年了，今年6月开始工资就拖着", 6),
+    ("worked 6 months, last 2 months unpaid", 2),
+    # A month as the start, said briefly; months named; one month named counts none.
+    ("9月后", 3), ("从3月份", 9), ("6月份以后就没发过工资", 6), ("十月十一月", 2),
+    ("10、11月", 2), ("9月份的工资还没发", None), ("12月份的工资没发", None),
+    ("从今年3月份干到11月份", 9),
 ]
 
 
@@ -158,6 +188,8 @@ PEOPLE = [
     ("三四十个", (35, True)), ("十来个", (10, True)), ("我和老乡两个人", (2, False)),
     ("十几个", (12, True)), ("二十几个", (25, True)), ("十几个吧", (12, True)),  # 几 then 个
     ("我和我老婆", (2, False)), ("我跟我弟", (2, False)), ("me and my wife", (2, False)),
+    ("我们仨", (3, False)), ("一共七个", (7, False)), ("十个左右", (10, True)),
+    ("200名", (200, False)), ("约200名", (200, True)), ("wu ge ren", (5, False)),
     ("0", None), ("garbage", None), ("", None), ("不知道", None), ("😊", None),
 ]
 
@@ -206,6 +238,8 @@ DATES = [
     ("12.1", date(2025, 12, 1)), ("2/28", date(2026, 2, 28)), ("2.28号", date(2026, 2, 28)),
     ("13.1", None), ("28th February", date(2026, 2, 28)), ("1st of May", date(2025, 5, 1)),
     ("2026-11-20", None),  # never a future date
+    ("刚才", TODAY), ("前两天", date(2026, 2, 28)), ("2-28", date(2026, 2, 28)),
+    ("这个月初", date(2026, 3, 1)), ("这个月底", None),  # not yet
     ("你好", None), ("", None), ("不记得了", None),
 ]
 
