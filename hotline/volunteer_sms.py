@@ -61,6 +61,9 @@ FINISHED_FIRST = re.compile(r"^#?(\d{1,9})\s*(?:已经?|已)?\s*(结案|办结|�
 OFFER_LEAD = re.compile(r"^(?:(?:好的|好|行|可以|嗯+|收到|ok)\s*[，,。.!！]?\s*)?我\s*(?=接|不接)",
                         re.IGNORECASE)
 NUMBER_FIRST = re.compile(r"^#?(\d{1,9})\s*我?\s*(接了|接受|接|不接)\s*[了。.!！~]*$")
+# Words for a case's worker, its number first as the offer wrote it: "#1024 您好，我是李律师".
+# Only with the #: a bare number first ("12000 已追回") is too often a sum.
+HASH_FIRST = re.compile(r"^#\s*(\d{1,9})(?!\d)[\s:,，、]*(?=\S)", re.DOTALL)
 
 # An answer to an offer sent alone, with no case number (see handle_volunteer_sms).
 BARE_ANSWERS = {"y", "yes", "接", "接受", "接了", "接单", "n", "no", "不接", "拒绝"}
@@ -96,6 +99,9 @@ def parse_volunteer_command(body: str) -> VolunteerCommand | None:
         return VolunteerCommand(VERBS[duty[1]])
     if (finished := FINISHED_FIRST.match(text)) and not QUESTION.match(finished[3]):
         return VolunteerCommand("resolved", int(finished[1]), finished[3].strip())
+    if hash_first := HASH_FIRST.match(text):
+        return VolunteerCommand("relay", int(hash_first[1]),
+                                unfolded_rest(body or "", hash_first.end()))
     if lead := OFFER_LEAD.match(text):
         text = text[lead.end():]
         body = text  # nothing of the lead is relayed: accept and decline carry no words

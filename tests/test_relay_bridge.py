@@ -66,6 +66,19 @@ def test_relay_both_ways_without_numbers(app: Flask, post_signed: Any) -> None:
     assert len(outbound(Purpose.RELAY, to=WORKER)) == 1
 
 
+def test_words_after_the_cases_number_reach_its_worker(app: Flask, post_signed: Any) -> None:
+    """"#1024 您好…", the number as the offer wrote it, is words for the case's worker; from a
+    volunteer who does not hold the case it is refused like any relay."""
+    case_id, number, _vid, vphone = assigned_case()
+    told = texts(post_signed, vphone, f"#{number} 您好，我是李社工，请问您有劳动合同吗？")
+    assert "已转告" in told, told
+    [relay] = outbound(Purpose.RELAY, to=WORKER)
+    assert "您好，我是李社工，请问您有劳动合同吗？" in relay.body and vphone[3:] not in relay.body
+    stranger = volunteer_phone(add_volunteer())
+    assert "不由您负责" in texts(post_signed, stranger, f"#{number} 你好")
+    assert len(outbound(Purpose.RELAY, to=WORKER)) == 1
+
+
 def test_who_wrote_volunteer_or_worker(app: Flask, post_signed: Any) -> None:
     """The sender is told apart whatever order the lookups run in: a worker's text that reads
     like a volunteer's command ("是", "no", "上线") is the worker's, forwarded; a volunteer who
