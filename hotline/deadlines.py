@@ -22,7 +22,7 @@ from hotline.offers import withdraw_other_offers
 from hotline.optout import refusal
 from hotline.outbox import queue_sms, send_after_commit
 from hotline.replies import say
-from ivr_flows.parse import parse_amount as read_sum
+from ivr_flows.sums import parse_amount as read_sum
 from models import Case, CaseStatus, Contact, EventKind, Purpose, Volunteer
 from models.case import VOLUNTEER_HOLDS
 

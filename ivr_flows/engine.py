@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from hotline.translations import NP_, locale_of, translate
 from ivr_flows.fields import FIELDS, URGENT_CATEGORIES, YES_NO
 from ivr_flows.model import Choice, Flow, Node, OfficeHours
-from ivr_flows.parse import clean_text, match_choice, parse_number, said_unsure, stored_date
+from ivr_flows.numbers import parse_number
+from ivr_flows.parse import clean_text, match_choice, said_unsure, stored_date
 
 MAX_HOPS = 100  # non-waiting nodes passed in one turn; more means a loop in the flow
 ANSWERED_DIAL = frozenset({"completed", "answered"})

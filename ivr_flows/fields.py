@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ivr_flows import parse, places
+from ivr_flows import dates, parse, people, places, sums
 from models import Case, CaseCategory, Urgency
 from models.volunteer import DIALECT_ALIASES, canonical_dialect
 
@@ -68,7 +68,7 @@ def place_answers(place: Any, said: str) -> dict[str, Any]:
 
 def read_amount(text: str, today: date) -> dict[str, Any] | None:
     """'１２０００元', '一万二', '1.2万' -> the amount; None for nothing, '1' or '¥1'."""
-    value = parse.parse_amount(text, today)
+    value = sums.parse_amount(text, today)
     if value is None or value < MIN_AMOUNT:
         return None
     return {"amount_owed": format(value.normalize(), "f")}
@@ -77,16 +77,16 @@ def read_amount(text: str, today: date) -> dict[str, Any] | None:
 def read_medical_costs(text: str, today: date) -> dict[str, Any] | None:
     """What treatment has cost the worker so far: '５０００元', '一万二', '花了3千多' -> yuan;
     '一分没花', '还没花钱', 'nothing' -> 0; None for words with no sum ('没花多少钱')."""
-    value = parse.parse_cost(text)  # first: "没花多少，几百块吧" names a sum
+    value = sums.parse_cost(text)  # first: "没花多少，几百块吧" names a sum
     if value is not None:
         return {"medical_costs": int(value)}
-    return {"medical_costs": 0} if parse.says_nothing_paid(text) else None
+    return {"medical_costs": 0} if sums.says_nothing_paid(text) else None
 
 
 def read_months(text: str, today: date) -> dict[str, Any] | None:
     """'三个月', '半年' (6), '3', '从8月开始' (the months since), '干了八个月，只发了三个月' (5)
     -> months."""
-    value = parse.months_unpaid(text, today, bare=True, answer=True)
+    value = dates.months_unpaid(text, today, bare=True, answer=True)
     return {"months_unpaid": value} if value is not None else None
 
 
@@ -142,7 +142,7 @@ def named(field: str) -> Reader:
 
 def read_insurance_months(text: str, today: date) -> dict[str, Any] | None:
     """How long the employer has not paid social insurance, in months ('两年' -> 24)."""
-    value = parse.parse_months(text)
+    value = dates.parse_months(text)
     return {"insurance_months": value} if value is not None else None
 
 
@@ -168,7 +168,7 @@ def unmeasured(text: str) -> bool:
 
 def read_people(text: str, today: date) -> dict[str, Any] | None:
     """'就我一个' -> 1; '十几个人' -> 12, marked approximate."""
-    found = parse.parse_people(text)
+    found = people.parse_people(text)
     if found is None:
         return None
     count, approximate = found
@@ -178,7 +178,7 @@ def read_people(text: str, today: date) -> dict[str, Any] | None:
 def date_reader(name: str) -> Reader:
     """A reader for the date field `name`: '昨天', '11月3号', 'last Monday' -> an ISO date."""
     def read(text: str, today: date) -> dict[str, Any] | None:
-        found = parse.parse_date(text, today)
+        found = dates.parse_date(text, today)
         return {name: found.isoformat()} if found is not None else None
     return read
 

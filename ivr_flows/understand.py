@@ -17,22 +17,12 @@ from typing import Any
 
 import yaml
 
-from ivr_flows.parse import (
-    MAX_AMOUNT,
-    MIN_AMOUNT,
-    TENURE,
-    cost_total,
-    months_in,
-    months_stated,
-    months_unpaid,
-    normalize,
-    numbers_in,
-    owed_in,
-    parse_date,
-    people_in,
-    plain_text,
-)
+from ivr_flows.dates import TENURE, months_in, months_stated, months_unpaid, parse_date
+from ivr_flows.numbers import numbers_in, plain_text
+from ivr_flows.parse import normalize
+from ivr_flows.people import people_in
 from ivr_flows.places import MESSAGE_LENGTH, clean_said, find_province, mentioned_place
+from ivr_flows.sums import MAX_AMOUNT, MIN_AMOUNT, cost_total, owed_in
 
 WORDS_FILE = Path(__file__).resolve().parent / "flows" / "reading" / "words.yaml"
 EMPLOYER_END = ("有限公司", "公司", "集团", "工厂", "厂", "工地", "工程队", "项目部", "酒店",

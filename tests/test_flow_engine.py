@@ -13,7 +13,8 @@ import pytest
 from ivr_flows.engine import Context, FlowState, Reply, Turn, advance, start
 from ivr_flows.fields import split_place
 from ivr_flows.loader import default_flow
-from ivr_flows.parse import match_choice, parse_number
+from ivr_flows.numbers import parse_number
+from ivr_flows.parse import match_choice
 from ivr_flows.sms import render_sms
 from ivr_flows.voice import VoiceLinks, for_speech, render_voice
 from notifications.segments import count_segments

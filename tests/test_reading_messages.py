@@ -11,15 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr_flows.parse import (
-    parse_amount,
-    parse_date,
-    parse_months,
-    parse_people,
-    parse_yes_no,
-    said_unsure,
-)
+from ivr_flows.dates import parse_date, parse_months
+from ivr_flows.parse import parse_yes_no, said_unsure
+from ivr_flows.people import parse_people
 from ivr_flows.places import resolve_place
+from ivr_flows.sums import parse_amount
 from ivr_flows.understand import Reading, facts_in, read_message, tables
 from models import CaseCategory
 

@@ -7,16 +7,11 @@ from decimal import Decimal
 
 import pytest
 
+from ivr_flows.dates import parse_date, parse_months, spring_festival_before
 from ivr_flows.fields import named, read_amount, read_medical_costs, read_months
-from ivr_flows.parse import (
-    parse_amount,
-    parse_date,
-    parse_months,
-    parse_people,
-    parse_yes_no,
-    spring_festival_before,
-    stored_date,
-)
+from ivr_flows.parse import parse_yes_no, stored_date
+from ivr_flows.people import parse_people
+from ivr_flows.sums import parse_amount
 
 AMOUNTS = [
     ("12000", 12000), ("12,000元", 12000), ("12，000元", 12000), ("¥12000", 12000),
