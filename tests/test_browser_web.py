@@ -202,3 +202,29 @@ def watch_progress(page: Page, total: int) -> list[int]:
             page.reload()
         page.wait_for_timeout(100)
     return seen
+
+
+def test_staff_read_the_intake_flow_on_a_phone(browser: Browser, live: LiveServer,
+                                               web_world: WebWorld) -> None:
+    """The flow page in Chinese on a phone: steps and ways in words, no ids, no sideways
+    scrolling at the deepest branch; a desk-sized one too."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, live.url, "staff_a")
+    page.goto(f"{live.url}/staff/flows/")
+    expect(page.locator("h1")).to_have_text("热线怎样和工友对话")
+    tree = page.locator(".flow-tree")
+    expect(tree).to_contain_text("按 1 / 回复 1：欠薪")
+    expect(tree).to_contain_text("如果〔类别〕是「其他法律援助」")
+    for code in ("office_hours", "welcome_back", "{case_number}", "menu", "voice"):
+        expect(tree).not_to_contain_text(code)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "staff-flows-phone")
+    context.close()
+    desk = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    log_in(desk, live.url, "staff_a")
+    desk.goto(f"{live.url}/staff/flows/")
+    expect(desk.locator(".flow-tree")).to_contain_text("在工作时间")
+    shot(desk, "staff-flows-desk")
+    desk.close()
