@@ -270,7 +270,7 @@ RELATIVE_DAYS = {"今天": 0, "today": 0, "今早": 0, "今晚": 0, "刚才": 0,
                  "上个星期": 7, "上星期": 7, "上礼拜": 7, "上个礼拜": 7, "last week": 7,
                  "上上周": 14, "上上个星期": 14, "上上个礼拜": 14, "半个月前": 15,
                  "this morning": 0, "this afternoon": 0, "this evening": 0, "tonight": 0,
-                 "last night": 1, "a week ago": 7}
+                 "last night": 1, "a week ago": 7, "just now": 0, "earlier today": 0}
 # A day of the month said alone: "28号", "3日", "二十八号".
 DAY_OF_MONTH = re.compile(rf"\s*(?:就是|是|在)?\s*{CN_NUM}\s*[号日]\s*(?:那天|左右)?\s*|"
                           r"\s*(?:on\s+)?(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\s*")

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ivr_flows import dates, parse, people, places, sums
+from ivr_flows import dates, parse, people, places, sums, understand
 from models import Case, CaseCategory, Urgency
 from models.volunteer import DIALECT_ALIASES, canonical_dialect
 
@@ -107,13 +107,69 @@ NAME_LEAD = re.compile(r"^\s*(?:(?:好像|应该|大概|可能|估计|我记得|
                        r"(?:(?:我们|我的)?(?:公司|厂子?|工厂|老板|单位|工地)(?:的?名字)?\s*)?"
                        r"(?:叫做?|是|就?在)\s*(?:什么)?\s*|^\s*(?:好像|应该|大概|可能|估计|我记得)\s*")
 NAME_TAIL = re.compile(r"\s*(?:吧|啊|呀|来着|好像是?|的样子)?\s*[。.!！~]*\s*$")
+# "a restaurant called Happy Noodle", "it's called Sunny Garments", "the company is named ACME".
+ENGLISH_LEAD = re.compile(r"^\s*(?:(?:it'?s|it is|they'?re)\s+)?(?:(?:a|an|the|my)\s+)?"
+                          r"(?:[a-z]+\s+){0,2}?(?:is\s+)?(?:called|named)\s+", re.IGNORECASE)
+# A name put in brackets, as shop and app names are ("【比亚迪】", "「美团」").
+WRAPPED = re.compile(r"^\s*[【\[「『《“\"(（]\s*(.+?)\s*[】\]」』》”\")）]\s*$")
 
 
 def _name_said(text: str) -> str:
-    """The name in an answer, without a hedge or lead-in around it (kept whole if nothing is
-    left)."""
-    name = NAME_TAIL.sub("", NAME_LEAD.sub("", text, count=1), count=1)
+    """The name in an answer, without a hedge, lead-in or brackets around it (kept whole if
+    nothing is left)."""
+    unwrapped = WRAPPED.sub(r"\1", ENGLISH_LEAD.sub("", text, count=1))
+    name = NAME_TAIL.sub("", NAME_LEAD.sub("", unwrapped, count=1), count=1)
     return name if any(unicodedata.category(ch).startswith("L") for ch in name) else text
+
+
+# Answers to "what is your employer called?" that name no one. A time: the worker answers a
+# question before it ("昨天下午", "上周五", "3号", "刚才": the intake keeps the date for its own
+# question, ivr_flows.listen). Whole answers made only of these words, and read as a date.
+TIME_ONLY = re.compile(
+    r"(?:大前天|前天|昨天|昨日|昨晚|昨夜|今天|今日|今早|今晚|刚才|刚刚|前两天|前几天|那天|当天|"
+    r"早上|早晨|上午|中午|下午|晚上|傍晚|凌晨|夜里|半夜|晚|早|时候|的时候|左右|大概|应该是|好像是|"
+    r"去年|今年|前年|上上|上|这|本|个|周|星期|礼拜|[一二三四五六日天末]|点钟|点|半|多|号|日|月份|"
+    r"月|年|底|初|中旬|上旬|下旬|以前|之前|前|是|在|[\d零〇两七八九十])+")
+EN_TIME = re.compile(r"(?:\b(?:yesterday|today|tonight|last|this|on|the|morning|afternoon|"
+                     r"evening|night|week|month|just|now|earlier|ago|days?|weeks?|about|around|"
+                     r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|\d+(?:st|nd|rd|th)?)\b\s*)+")
+# A sum ("8000", "八千块", "一万二左右"): the amount asked before or after.
+SUM_WORDS = re.compile(r"大概|大约|差不多|一共|总共|还欠|欠了|欠我|欠|约|左右|多|来|块钱|块|元|圆|"
+                       r"人民币|rmb|yuan|[\d零〇一二两三四五六七八九十百千万亿点.,kw]")
+# A yes or a no ("是的", "没有", "对啊"): a key question's answer.
+YES_NO_ONLY = re.compile(r"(?:是的?|对的?|对对|嗯+|好的?|有的?|没有|没|不是|不|否|行|可以|"
+                         r"yes|yeah|yep|no|nope|ok|okay|y|n)[的啊呀吧呢啦了嗯]*", re.IGNORECASE)
+# A place alone ("东莞长安", "在深圳宝安那边"): where they work, not who employs them.
+PLACE_FILL = re.compile(r"在|于|的|这边|那边|这里|那里|附近|一带|省|市|区|县|镇|街道|乡|\s")
+
+
+def _core(text: str, spaces: bool = False) -> str:
+    """An answer folded (full-width, Traditional), without brackets, emoji, punctuation or
+    (unless `spaces`: English words stay apart) spaces, lower case."""
+    folded = re.sub(r"[,.，。!！?？~、:：;；'\"-]", " ",
+                    parse.normalize(places.clean_said(text)).lower())
+    return re.sub(r"\s+", " " if spaces else "", folded).strip()
+
+
+def not_a_name(text: str, today: date, place_names: bool = False) -> bool:
+    """An answer that names no one: a time ('昨天下午', '上周五', '3号'), a sum ('8000',
+    '八千块'), a yes or no ('是的'), thanks or a question about the hotline ('谢谢', '你们是谁'),
+    or (unless `place_names`: where a worker was hurt is a place) a place alone ('东莞长安')."""
+    core = _core(text)
+    if not core:
+        return True
+    if (TIME_ONLY.fullmatch(core) or EN_TIME.fullmatch(_core(text, spaces=True))) and (
+            dates.parse_date(text, today) is not None):
+        return True
+    if not SUM_WORDS.sub("", core) and sums.parse_amount(text, today) is not None:
+        return True
+    if YES_NO_ONLY.fullmatch(core):
+        return True
+    if understand.read_message(text, today).kind in ("pleasantry", "about_us"):
+        return True
+    if not place_names and (place := places.mentioned_place(text)) is not None:
+        return not PLACE_FILL.sub("", core.replace(_core(place.said), "", 1))
+    return False
 
 
 def name_unknown(text: str) -> bool:
@@ -121,14 +177,15 @@ def name_unknown(text: str) -> bool:
     return parse.said_unsure(text) or bool(NO_NAME.search(text))
 
 
-def named(field: str) -> Reader:
+def named(field: str, place_names: bool = False) -> Reader:
     """A reader for a name typed or said (an employer, a place of injury): a reply with no
     letter at all ('2', '１', '#', '。') is a key pressed by habit, asked again, not stored;
-    one saying the name is not known is no name either ('不知道公司名字，只知道老板姓王' is
-    王老板, all there is)."""
+    so is one that names no one (`not_a_name`: '昨天下午', '8000', '是的', and a place alone
+    unless `place_names`); one saying the name is not known is no name either ('不知道公司名字，
+    只知道老板姓王' is 王老板, all there is)."""
     def read(text: str, today: date) -> dict[str, Any] | None:
         has_letter = any(unicodedata.category(ch).startswith("L") for ch in text)
-        if not has_letter:
+        if not has_letter or not_a_name(text, today, place_names):
             return None
         if name_unknown(text):
             boss = BOSS_SURNAME.search(text)
@@ -207,7 +264,7 @@ _DETAIL_SPECS: dict[str, FieldSpec] = {
     "still_employed": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "left_on": FieldSpec("date", read=date_reader("left_on"), vague=unmeasured),
     "injured_on": FieldSpec("date", read=date_reader("injured_on"), vague=unmeasured),
-    "injury_place": FieldSpec("text", max_length=100, read=named("injury_place"),
+    "injury_place": FieldSpec("text", max_length=100, read=named("injury_place", True),
                               unknown=name_unknown),
     "in_hospital": FieldSpec("yesno", values=YES_NO, free=yes_no),
     "employer_pays_treatment": FieldSpec("yesno", values=YES_NO, free=yes_no),

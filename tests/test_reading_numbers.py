@@ -296,13 +296,53 @@ NAMES_SAID = [
     ("我记得叫华强电子", "华强电子"), ("在五金厂车间", "五金厂车间"), ("就在工地上", "工地上"),
     ("宏发鞋业", "宏发鞋业"),
     ("深圳市是诚电子有限公司", "深圳市是诚电子有限公司"),
-    ("是", "是"),  # nothing left without it: kept as written
+    ("是宏达吧", "宏达"),
+]
+
+# Real answers to "老板或公司叫什么名字？" (walking the demo, 2026-12-07): a name, kept as said
+# (brackets and an English lead-in off), or no name at all (None: asked again). A time is the
+# worker answering the question before ("昨天下午": the intake keeps the date, ivr_flows.listen).
+EMPLOYER_ANSWERS = [
+    ("富士康", "富士康"), ("深圳市宏达电子有限公司", "深圳市宏达电子有限公司"),
+    ("某某建筑劳务公司", "某某建筑劳务公司"), ("老王的装修队", "老王的装修队"),
+    ("包工头姓李", "包工头姓李"), ("【比亚迪】", "比亚迪"), ("美团", "美团"),
+    ("Foxconn", "Foxconn"), ("a restaurant called Happy Noodle", "Happy Noodle"),
+    ("it's called Sunny Garments", "Sunny Garments"),
+    ("ACME Shoes Ltd", "ACME Shoes Ltd"), ("May Textiles", "May Textiles"), ("万达", "万达"),
+    ("好利来", "好利来"), ("美的", "美的"), ("长安汽车", "长安汽车"), ("三一重工", "三一重工"),
+    ("五月花酒店", "五月花酒店"), ("东莞长安宏达厂", "东莞长安宏达厂"), ("上海宝冶", "上海宝冶"),
+    ("一汽", "一汽"), ("前程无忧", "前程无忧"), ("顺丰", "顺丰"),
+    # times: the question before answered
+    ("昨天下午", None), ("上周五", None), ("前天晚上", None), ("3号", None), ("今天早上", None),
+    ("刚才", None), ("昨天下午3点左右", None), ("前天晚上十点", None), ("11月30号晚上", None),
+    ("上周五下午", None), ("上个月", None), ("12月1号", None), ("yesterday afternoon", None),
+    ("last friday", None), ("just now", None), ("3 days ago", None), ("today", None),
+    # sums, places, a yes or no, thanks, a question about us, emoji, a question mark
+    ("8000", None), ("八千块", None), ("一万二左右", None), ("5000 yuan", None),
+    ("东莞长安", None), ("在深圳宝安那边", None), ("广东省东莞市长安镇", None), ("Shenzhen", None),
+    ("是的", None), ("是", None), ("对啊", None), ("没有", None), ("yes", None), ("Ok", None),
+    ("谢谢", None), ("你们是谁", None), ("😭😭", None), ("？", None), ("不知道", None),
 ]
 
 
 @pytest.mark.parametrize("said", ["不想说", "不方便说", "保密", "I'd rather not say"])
 def test_an_employer_the_worker_will_not_name_is_no_name(said: str) -> None:
     assert named("employer")(said, date(2026, 12, 7)) is None
+
+
+@pytest.mark.parametrize("said,name", EMPLOYER_ANSWERS, ids=[n[0] for n in EMPLOYER_ANSWERS])
+def test_what_workers_answer_for_the_employer(said: str, name: str | None) -> None:
+    assert named("employer")(said, date(2026, 12, 7)) == (
+        {"employer": name} if name else None)
+
+
+@pytest.mark.parametrize("said,place", [
+    ("东莞长安", "东莞长安"), ("车间", "车间"), ("在工地上", "工地上"), ("昨天", None),
+    ("是的", None), ("3000", None)])
+def test_where_a_worker_was_hurt_may_be_a_place_but_not_a_time(said: str,
+                                                               place: str | None) -> None:
+    assert named("injury_place", True)(said, date(2026, 12, 7)) == (
+        {"injury_place": place} if place else None)
 
 
 @pytest.mark.parametrize("said,name", NAMES_SAID, ids=[n[0] for n in NAMES_SAID])
