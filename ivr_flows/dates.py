@@ -122,6 +122,38 @@ def months_listed(plain: str) -> int | None:
     return len(set(re.sub(r"\s|份|月", "", m)[:3] for m in named)) if len(named) >= 2 else None
 
 
+# Months named as those whose pay is owed: "上个月和这个月的工资没发" (2), "didn't pay me for
+# October" (1), "they owe me my November wages", "October salary not paid". A month named
+# alone says nothing of pay ("10月入职"): only beside the pay it is. One month named in Chinese
+# counts none ("9月份的工资还没发" is often the first month unpaid of several: the volunteer
+# asks); in English the pay is said to be that month's ("for October", "my November wages").
+_NAMED_MONTH = rf"(?:{_ONE_MONTH}|上上个?月|上个?月|这个月|本月|\blast month|\bthis month)"
+_NAMED_MONTHS = (rf"(?P<months>{_NAMED_MONTH}(?:\s*(?:和|、|,|，|与|跟|及|还有|以及|and|&)\s*"
+                 rf"{_NAMED_MONTH})*)")
+MONTH_WAGES = re.compile(
+    rf"(?<![\d一二三四五六七八九十]){_NAMED_MONTHS}\s*份?\s*的?\s*(?:工资|工钱|薪水|薪资|人工|钱)|"
+    r"\b(?:(?:didn'?t|did not|haven'?t|have not|hasn'?t|has not|not|never|no|wont|won'?t|"
+    r"refuses? to|refused to)\s+(?:been\s+|yet\s+)?(?:pay|paid|get|got|received?)|owes?|owed|"
+    r"unpaid|no (?:pay|salary|wages?))\s+(?:(?:me|us|him|her)\s+)?(?:for\s+|of\s+|in\s+)?"
+    r"(?:(?:the|my|our)\s+)?(?:(?:wages?|salary|pay)\s+(?:for|of)\s+)?"
+    + _NAMED_MONTHS.replace("?P<months>", "?P<en>") +
+    r"|(?<!got )(?<!received )\b(?:my |our |the )?"
+    + _NAMED_MONTHS.replace("?P<months>", "?P<wages>") +
+    r"\s+(?:wages?|salary|pay)\b", re.IGNORECASE)
+
+
+def months_of_wages(plain: str) -> int | None:
+    """How many months a text names as those whose pay is owed ("上个月和这个月的工资没发" 2,
+    "didn't pay me for October" 1), None for none (and for one named in Chinese)."""
+    found = MONTH_WAGES.search(plain)
+    if found is None:
+        return None
+    named = found.group("months") or found.group("en") or found.group("wages")
+    months = len(set(re.sub(r"\s|份|月", "", m.lower())[:3]
+                     for m in re.findall(_NAMED_MONTH, named, re.IGNORECASE)))
+    return months if months >= 2 or (months == 1 and named.isascii()) else None
+
+
 def months_between(plain: str, today: date) -> int | None:
     """The months from one named month to another, both counted ("3月到8月" is 6)."""
     found = MONTH_RANGE.search(plain)
@@ -168,7 +200,7 @@ def _months_said(plain: str, today: date, bare: bool) -> tuple[int | None, int |
         return between, None
     said = _start_said(plain, today)
     if said is None:
-        return months_in(plain, bare), None
+        return months_in(plain, bare) or months_of_wages(plain), None
     found, start = said
     counted = months_in(plain[:found.start()] + "，" + plain[found.end():])
     if counted is not None:

@@ -705,6 +705,22 @@ SINCE_A_START: list[tuple[str, dict[str, Any]]] = [
     ("老板说过完年再结", {"category": WAGES}),  # a promise, no start
     ("I worked for 4 months, only got paid for 1 month",
      {"category": WAGES, "months_unpaid": 3}),
+    # Months named as those whose pay is owed (2026-12-07 demo walk): in English one named
+    # month is that month's pay; in Chinese two or more count (one alone, above, does not).
+    ("hi, my boss fired me last week without any notice and didnt pay me for october",
+     {"category": WAGES, "months_unpaid": 1, "still_employed": False,
+      "left_on": "2026-11-30"}),
+    ("haven't been paid for september and october", {"category": WAGES, "months_unpaid": 2}),
+    ("no salary since august", {"category": WAGES, "months_unpaid": 4}),
+    ("they owe me my november wages", {"category": WAGES, "months_unpaid": 1}),
+    ("unpaid since March", {"category": WAGES, "months_unpaid": 9}),
+    ("october salary not paid", {"category": WAGES, "months_unpaid": 1}),
+    ("boss didn't pay october and november", {"category": WAGES, "months_unpaid": 2}),
+    ("they still owe me for last month", {"category": WAGES, "months_unpaid": 1}),
+    ("上个月和这个月的工资没发", {"category": WAGES, "months_unpaid": 2}),
+    ("老板没发我10月和11月的工资", {"category": WAGES, "months_unpaid": 2}),
+    ("上个月的工资没发", {"category": WAGES}),  # one month named in Chinese: no count
+    ("10月入职，工资没发", {"category": WAGES}),  # a month named is no pay's
 ]
 
 
