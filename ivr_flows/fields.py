@@ -60,10 +60,14 @@ def read_place(text: str, today: date) -> dict[str, Any] | None:
 
 
 def place_answers(place: Any, said: str) -> dict[str, Any]:
-    """A resolved place as answers: the worker's words kept, the names normalised."""
+    """A resolved place as answers: the worker's words kept, the names normalised. The city
+    answer is the place as the worker named it below the province (Place.named: "义乌", read
+    back as 浙江义乌, not 浙江金华, a place they never said); the case keeps its prefecture
+    (apply_answer), which routing reads."""
     words = str(getattr(place, "said", "") or said).strip()
     return {"work_place": words[:FIELDS["work_place"].max_length],
-            "work_province": place.province, "work_city": place.city}
+            "work_province": place.province,
+            "work_city": getattr(place, "named", None) or place.city}
 
 
 def read_amount(text: str, today: date) -> dict[str, Any] | None:
@@ -281,7 +285,8 @@ _DETAIL_SPECS: dict[str, FieldSpec] = {
 FIELDS: dict[str, FieldSpec] = {
     "language": FieldSpec("choice"),  # values: the flow's languages
     "category": FieldSpec("choice", values=frozenset(c.value for c in CaseCategory)),
-    # The words said ("河楠郑州", case.place_said) and the place read from them.
+    # The words said ("河楠郑州", case.place_said) and the place read from them (work_city: as
+    # named below the province, "义乌"; the case's work_city is its prefecture, 金华).
     "work_place": FieldSpec("text", max_length=100, read=read_place),
     "work_province": FieldSpec("text", max_length=40),
     "work_city": FieldSpec("text", max_length=60),
@@ -339,7 +344,9 @@ def to_decimal(value: Any) -> Decimal | None:
 def apply_answer(case: Case, name: str, value: Any) -> None:
     """Write one flow answer onto the case (the SMS/voice layer logs it on the timeline)."""
     if name == "work_city":  # a province alone ("广东") leaves no city of an older answer
-        case.work_city = str(value)[:FIELDS[name].max_length] if value else None
+        # The answer names the place as said ("义乌"); the case keeps its prefecture (金华).
+        city = places.prefecture_of(case.work_province, str(value)) if value else None
+        case.work_city = city[:FIELDS[name].max_length] if city else None
         remember_workplace(case)
         return
     if value is None or name == "language":

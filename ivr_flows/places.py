@@ -24,7 +24,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -116,12 +116,15 @@ DROPPED = re.compile(r"[【】\[\]（）()〔〕《》<>「」『』\"“”]")
 
 @dataclass(frozen=True)
 class Place:
-    """A resolved place: short province and prefecture names, the most specific code, the words."""
+    """A resolved place: short province and prefecture names, the most specific code, the words;
+    `named`: the place below the province as the worker named it, for reading back ("义乌",
+    not 金华, which they never said; "深圳宝安"; a town with its prefecture, "东莞厚街")."""
 
     province: str
     city: str | None
     code: str
     said: str
+    named: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,7 +484,36 @@ def _resolve(text: str, loose: bool) -> Place | None:
     province, area = chosen
     if not loose:  # in a whole message, only the words that name the place
         said = _naming_words(plain, matches, {province.code, area.code, area.code[:4] + "00"})
-    return Place(province.short, _city_name(area, gaz), area.code, said)
+    city = _city_name(area, gaz)
+    return Place(province.short, city, area.code, said,
+                 _named(area, city, matches, gaz, province.short))
+
+
+def _named(area: _Area, city: str | None, matches: list[_Match], gaz: _Gazetteer,
+           province: str) -> str | None:
+    """The place below the province as named: its prefecture ("深圳"), a district, county or
+    county-level city with the prefecture only when that was said too ("义乌", "金华义乌",
+    "深圳宝安"), a town always with its prefecture ("东莞厚街", "深圳沙井": a town's name alone
+    is known to few)."""
+    if area.level != COUNTY or not city:
+        return city
+    if area.town or gaz.areas.get(area.code) is not area:  # a town or street
+        return city + area.short if area.short != city else city
+    # (A municipality is its own province, read back before this: "上海浦东".)
+    prefecture_said = city != province and any(
+        m.area.level == CITY and m.area.short == city for m in matches)
+    return (city if prefecture_said and city != area.short else "") + area.short
+
+
+@lru_cache(maxsize=256)
+def prefecture_of(province: str | None, named: str) -> str:
+    """The prefecture of a place read back ('浙江', '义乌' -> '金华'; '广东', '深圳宝安' -> '深圳');
+    a prefecture's own name as it is. What a case keeps and routes by (Place.named is only
+    read back)."""
+    place = resolve_place((province or "") + named)
+    if place is None or not place.city or (province and place.province != province):
+        return named
+    return place.city
 
 
 def _naming_words(plain: str, matches: list[_Match], codes: set[str]) -> str:

@@ -3,10 +3,14 @@ in the prefectures with no counties (东莞, 中山, 儋州, 嘉峪关), their t
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from ivr_flows.fields import PROVINCES
-from ivr_flows.places import find_province, mentioned_place, resolve_place
+from ivr_flows.engine import shown_value
+from ivr_flows.fields import PROVINCES, apply_answer, read_place
+from ivr_flows.places import find_province, mentioned_place, prefecture_of, resolve_place
+from models import Case, Contact
 
 PLACES = [
     # (said, province, city, code prefix)
@@ -279,3 +283,50 @@ def test_streets_come_from_the_ministrys_table() -> None:
     areas = _gazetteer().areas
     assert all(areas[code].level == 2 for code in WORK_COUNTIES)  # counties, all gazetted
     assert all((code, name) in towns for name, code in PREFERRED_TOWNS.items())
+
+
+# The place read back to the worker is the one they named, at the most specific level they
+# gave (2026-12-07 demo walk: "浙江义乌" read back as 浙江金华, a place the worker never said);
+# the case keeps the prefecture, which routing reads.
+READ_BACK = [
+    # (said, read back, the case's province and city)
+    ("浙江义乌", "浙江义乌", "浙江", "金华"), ("义乌", "浙江义乌", "浙江", "金华"),
+    ("Yiwu", "浙江义乌", "浙江", "金华"), ("义乌市", "浙江义乌", "浙江", "金华"),
+    ("浙江金华义乌", "浙江金华义乌", "浙江", "金华"), ("昆山", "江苏昆山", "江苏", "苏州"),
+    ("苏州昆山", "江苏苏州昆山", "江苏", "苏州"), ("晋江", "福建晋江", "福建", "泉州"),
+    ("石狮", "福建石狮", "福建", "泉州"), ("慈溪", "浙江慈溪", "浙江", "宁波"),
+    ("余姚", "浙江余姚", "浙江", "宁波"), ("东阳", "浙江东阳", "浙江", "金华"),
+    ("永康", "浙江永康", "浙江", "金华"), ("增城", "广东增城", "广东", "广州"),
+    ("深圳宝安", "广东深圳宝安", "广东", "深圳"),
+    ("广东省深圳市宝安区沙井街道", "广东深圳宝安", "广东", "深圳"),
+    # a town with its prefecture: a town's name alone is known to few
+    ("沙井", "广东深圳沙井", "广东", "深圳"), ("厚街", "广东东莞厚街", "广东", "东莞"),
+    ("东莞长安", "广东东莞长安", "广东", "东莞"), ("中山小榄", "广东中山小榄", "广东", "中山"),
+    ("南宁沙井", "广西南宁沙井", "广西", "南宁"),
+    # a municipality is its own province; a prefecture or a province as before
+    ("上海浦东", "上海浦东", "上海", "上海"), ("北京朝阳", "北京朝阳", "北京", "北京"),
+    ("重庆", "重庆", "重庆", "重庆"), ("广东深圳", "广东深圳", "广东", "深圳"),
+    ("河楠郑州", "河南郑州", "河南", "郑州"), ("guangzou", "广东广州", "广东", "广州"),
+    ("广东", "广东", "广东", None), ("仙桃", "湖北仙桃", "湖北", "仙桃"),
+]
+
+
+@pytest.mark.parametrize("said,shown,province,city", READ_BACK, ids=[r[0] for r in READ_BACK])
+def test_the_place_read_back_is_the_one_named(said: str, shown: str, province: str,
+                                              city: str | None) -> None:
+    answers = read_place(said, date(2026, 12, 7))
+    assert answers is not None
+    assert shown_value("work_place", answers["work_place"], answers, "zh") == shown
+    case = Case(contact=Contact(phone="+8613800138000"))
+    for name, value in answers.items():
+        apply_answer(case, name, value)
+    assert (case.place_said, case.work_province, case.work_city) == (said, province, city)
+
+
+@pytest.mark.parametrize("said,province,city,code", PLACES + STREETS,
+                         ids=[p[0] for p in PLACES + STREETS])
+def test_the_place_read_back_keeps_its_prefecture(said: str, province: str, city: str,
+                                                  code: str) -> None:
+    answers = read_place(said, date(2026, 12, 7))
+    assert answers is not None and answers["work_province"] == province
+    assert prefecture_of(province, answers["work_city"]) == city
