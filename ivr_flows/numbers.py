@@ -135,7 +135,12 @@ def plain_text(text: str) -> str:
     """Normalised, lower-cased, thousands separators gone, English number words as digits."""
     # Kept: one reading of a text asks for it several times (amounts, counts, dates, rates).
     # "俩" and "仨" are how people say "两个" and "三个" ("拖了俩月", "我们仨").
-    plain = THOUSANDS_SEPARATOR.sub("", normalize(text).lower()).replace("俩", "两个")
+    plain = normalize(text).lower()
+    # "13 500": a space between thousands, as some phones and people write them; "12OOO": the
+    # letter O typed for a zero, inside a number only.
+    plain = SPACED_THOUSANDS.sub(lambda m: re.sub(r"\D", "", m.group()), plain)
+    plain = LETTER_ZERO.sub(lambda m: m.group().replace("o", "0"), plain)
+    plain = THOUSANDS_SEPARATOR.sub("", plain).replace("俩", "两个")
     plain = plain.replace("仨", "三个")
     # "1w2", "1k5": 万 and 千 typed as letters, a digit after them ("1万2" is 12,000).
     plain = SCALE_LETTER.sub(lambda m: "万" if m.group() == "w" else "千", plain)
@@ -147,6 +152,11 @@ def plain_text(text: str) -> str:
 
 
 SCALE_LETTER = re.compile(r"(?<=\d)[kw](?=\d)")
+# One space (or a thin one) between a number's thousands, each group of three: "13 500",
+# "1 200 000" (not "3 500人" said of two counts: a sum of three digits exactly follows).
+SPACED_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d.])")
+# The letter o typed for 0 after a digit, in a run ending the number: "12ooo", "1o5oo".
+LETTER_ZERO = re.compile(r"(?<=\d)[o0]*o[o0\d]*(?![a-z])")
 PINYIN_DIGITS = {"yi": "一", "liang": "两", "er": "二", "san": "三", "si": "四", "wu": "五",
                  "liu": "六", "qi": "七", "ba": "八", "jiu": "九", "shi": "十", "ban": "半"}
 PINYIN_COUNT = re.compile(r"\b(\d+|" + "|".join(PINYIN_DIGITS) + r")\s*ge\s*(yue|ren)\b")

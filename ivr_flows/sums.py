@@ -119,6 +119,22 @@ def worked_out(text: str) -> Decimal | None:
     return value if MIN_AMOUNT <= value <= MAX_AMOUNT else None
 
 
+# A sum said as a range: "15000-20000", "一万五到两万", "8000~10000块", "between 8000 and 10000".
+RANGE_BETWEEN = re.compile(r"^\s*(?:元|块钱?|yuan|rmb)?\s*(?:-|~|～|—|－|到|至|and|to)\s*$")
+
+
+def range_low(plain: str, sums: Sequence[Number]) -> Decimal | None:
+    """The lower end of a sum said as a range, None when none is. A worker unsure of the
+    exact sum names what they are surely owed first; the case keeps that (one amount, what a
+    volunteer can stand behind), and their own words, the range, stay on the timeline."""
+    ordered = sorted(sums, key=lambda n: n.start)
+    for low, high in zip(ordered, ordered[1:], strict=False):
+        if (RANGE_BETWEEN.match(plain[low.end:high.start]) and low.value >= MIN_AMOUNT
+                and low.value < high.value <= low.value * 3):
+            return low.value
+    return None
+
+
 def amount_in(numbers: Sequence[Number]) -> Decimal | None:
     """The amount owed among a message's numbers: money-marked first, else the largest bare."""
     sane = [n for n in numbers if MIN_AMOUNT <= n.value <= MAX_AMOUNT]
@@ -213,6 +229,7 @@ def owed_in(text: str, plain: str, numbers: Sequence[Number], sums: Sequence[Num
     besides = [] if own else owed_besides(plain, sums)
     amount = (own or owed_after_part_paid(plain, sums) or short_of_agreed(plain, numbers)
               or month_by_month(plain, numbers) or worked_out(text)
+              or range_low(plain, [n for n in sums if n not in besides])
               or amount_in([n for n in sums if n not in besides]))
     if amount is None and rate_text is not None:
         amount = owed_at_rate(rate_text, today, answer)  # "每月4500，拖欠4个月"

@@ -54,6 +54,13 @@ AMOUNTS = [
     # Asked what is owed, the time worked said is the time unpaid; a count said wins.
     ("每月4500，干了两个月", 9000), ("月薪4000，干了三年，老板欠我两个月工资", 8000),
     ("我一个月工资4500，干了两个月没发", 9000), ("日工资三百，干了二十五天", 7500),
+    # A space between thousands; the letter O typed for a zero, inside a number only.
+    ("13 500", 13500), ("1 200 000", 1200000), ("12 000元", 12000), ("欠了13 500块", 13500),
+    ("12OOO", 12000), ("12ooo元", 12000), ("1O5OO", 10500), ("5ok", None),
+    # A range: its lower end, what the worker is surely owed (their words, the range, stay on
+    # the timeline for the volunteer).
+    ("15000-20000", 15000), ("一万五到两万", 15000), ("8000~10000块", 8000),
+    ("老板欠我15000-20000", 15000), ("大概8000到10000吧", 8000),
 ]
 
 
