@@ -97,6 +97,16 @@ def spring_festival_before(today: date) -> date:
     return this_year if this_year <= today else LunarDate(today.year - 1, 1, 1).to_solar_date()
 
 
+def last_lunar_month(month: int, today: date) -> date:
+    """The first day of the last lunar `month` begun on or before `today` ("腊月" said in
+    December 2026 is the 12th month of the lunar year before: 2026-01-19)."""
+    for year in (today.year, today.year - 1, today.year - 2):
+        start = LunarDate(year, month, 1).to_solar_date()
+        if start <= today:
+            return start
+    return LunarDate(today.year - 2, month, 1).to_solar_date()
+
+
 # From one month to another, both said: "2025年3月到2025年12月", "3月到8月", "3-6月".
 MONTH_RANGE = re.compile(r"(?P<a>(?:\d{4}\s*年\s*)?[\d一二三四五六七八九十]{1,3})\s*(?:月份?)?\s*"
                          r"(?:(?:干|做|上班|工作)?\s*(?:到|至)|-|~|—|－)\s*"
@@ -427,6 +437,8 @@ def _parse_date(plain: str, today: date) -> date | None:
     if last_year and (re.match(r"\s*年?\s*(底|末|尾)", plain[last_year.end():])
                       or ENGLISH_MONTH_PART.search(plain[:last_year.start()])):
         return date(today.year - 1, 12, 31)
+    if "腊月" in plain:  # the lunar year's 12th month: the last one begun by today
+        return last_lunar_month(12, today)
     if AFTER_NEW_YEAR.search(plain):  # "过完年就走了": the Spring Festival, near enough
         return spring_festival_before(today)
     if this := re.search(r"这个月|本月|this month", plain):

@@ -163,6 +163,8 @@ SINCE = [
     ("9月后", 3), ("从3月份", 9), ("6月份以后就没发过工资", 6), ("十月十一月", 2),
     ("10、11月", 2), ("9月份的工资还没发", None), ("12月份的工资没发", None),
     ("从今年3月份干到11月份", 9),
+    # 腊月, the lunar year's 12th month: in December 2026, the one begun 2026-01-19.
+    ("腊月开始就没发", 11), ("从腊月到现在", 11),
 ]
 
 
@@ -355,6 +357,11 @@ def test_where_a_worker_was_hurt_may_be_a_place_but_not_a_time(said: str,
 @pytest.mark.parametrize("said,name", NAMES_SAID, ids=[n[0] for n in NAMES_SAID])
 def test_a_name_said_with_a_hedge_or_lead_in_is_the_name(said: str, name: str) -> None:
     assert named("employer")(said, date(2026, 12, 7)) == {"employer": name}
+
+
+def test_the_12th_lunar_month_is_the_last_one_begun() -> None:
+    assert parse_date("腊月", date(2026, 12, 7)) == date(2026, 1, 19)
+    assert parse_date("腊月", date(2027, 1, 20)) == date(2027, 1, 8)
 
 
 def test_a_month_said_without_a_day_is_kept_as_the_month() -> None:
