@@ -343,9 +343,17 @@ _HANDLERS: dict[str, Callable[[Node, Reply, str, date], Answers]] = {
 # so in words instead of "欠—元" (and a phone never speaks a dash).
 RECORDED = NP_("answer", "(recorded)")
 LEFT_ON = NP_("answer", "left on %(date)s")
+# TRANSLATORS: read back to a worker dismissed, or whose contract ended, on that day.
+ENDED_ON = NP_("answer", "dismissed or contract ended %(date)s")
 # TRANSLATORS: the employer will not pay for treatment, and what the hurt worker paid so far.
 PAID_SO_FAR = NP_("answer", "employer won't pay (you paid ¥%(n)s)")
-PEOPLE = (NP_("answer", "%(n)s worker(s)"), NP_("answer", "about %(n)s workers"))
+PEOPLE = (NP_("answer", "%(n)s workers"), NP_("answer", "about %(n)s workers"))
+# One of a thing, where English drops the plural's s (Chinese counts one as it counts many).
+ONE = {
+    "months_unpaid": NP_("answer", "%(n)s month"),
+    "insurance_months": NP_("answer", "unpaid for %(n)s month"),
+    "people_affected": NP_("answer", "%(n)s worker"),
+}
 UNITS = {
     # TRANSLATORS: a sum of wages owed, in yuan; Chinese reads 欠…元.
     "amount_owed": NP_("answer", "¥%(n)s"),
@@ -398,6 +406,8 @@ def display_answers(flow: Flow, answers: dict[str, Any], language: str) -> dict[
             shown[said] = answer_words(lang, RECORDED)
     if answers.get("still_employed") is False and answers.get("left_on"):
         shown["still_employed"] = answer_words(lang, LEFT_ON, date=shown["left_on"])
+    elif answers.get("still_employed") is False and answers.get("dismissed_on"):
+        shown["still_employed"] = answer_words(lang, ENDED_ON, date=shown["dismissed_on"])
     if answers.get("employer_pays_treatment") is False and answers.get("medical_costs"):
         shown["employer_pays_treatment"] = answer_words(lang, PAID_SO_FAR,
                                                         n=answers["medical_costs"])
@@ -430,10 +440,13 @@ def shown_value(name: str, value: Any, answers: dict[str, Any], lang: str) -> st
         return answer_words(lang, RECORDED_AS.get(name, RECORDED))
     if kind == "date":
         return shown_date(str(value), lang)
+    approximate = name == "people_affected" and bool(answers.get("people_approximate"))
+    if name in ONE and not approximate and str(value) in ("1", "1.0"):
+        return answer_words(lang, ONE[name], n=value)
     if name in UNITS:
         return answer_words(lang, UNITS[name], n=value)
     if name == "people_affected":
-        return answer_words(lang, PEOPLE[bool(answers.get("people_approximate"))], n=value)
+        return answer_words(lang, PEOPLE[approximate], n=value)
     if name == "work_place" and writes_chinese(lang) and answers.get("work_province"):
         # The place as understood ("河楠郑州" reads back as 河南郑州), so a wrong guess is seen.
         province, city = answers["work_province"], answers.get("work_city") or ""

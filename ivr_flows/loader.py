@@ -221,10 +221,18 @@ def _reachable(flow: Flow) -> set[str]:
     return seen
 
 
+# A node's name names the carrier templates of what it asks ("intake_" + name +
+# "_start_again" and the like), which a 40-character column holds.
+MAX_NODE_NAME = 20
+
+
 def _node_problems(flow: Flow, node: Node) -> list[str]:
     if node.type not in NODE_TYPES:
         return [f"unknown type {node.type!r} (one of {', '.join(NODE_TYPES)})"]
     problems = [f"target {t!r} does not exist" for t in node.targets() if t not in flow.nodes]
+    if len(node.id) > MAX_NODE_NAME:
+        problems.append(f"name longer than {MAX_NODE_NAME} characters (its SMS templates "
+                        "are named after it)")
     problems += [f"unknown channel {c!r}" for c in node.channels if c not in CHANNELS]
     if node.type != "branch":
         problems += _translation_problems(flow, node.prompt, "prompt")

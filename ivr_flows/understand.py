@@ -298,13 +298,22 @@ def _without_end(name: str) -> str:
 # A date in a contract case is the dismissal's only when the text tells of one.
 DISMISSED = re.compile(r"辞退|开除|解雇|炒|裁员|辞了|让我走|叫我走|不要我|赶走|赶出|合同到期|到期|"
                        r"劝退|不让干|走人|离职|辞职|fired|dismissed|laid off|sacked|let go")
+# Pushed to resign ("公司要我自己辞职") or threatened ("不同意就让我走") is a contract problem of
+# a worker who is still there.
+PUSHED_TO_RESIGN = re.compile(r"(?:要|让|逼|叫|劝|想让)我?(?:自己|主动)?(?:辞职|离职|走人)|"
+                              r"(?:不|否则|要不然)[^，。,.]{0,8}?就(?:要|会)?"
+                              r"(?:让我走|叫我走|辞退|开除|炒)|"
+                              r"told me to (?:quit|resign)|(?:or|otherwise) (?:they|he|she|the "
+                              r"boss)(?:'ll| will| would) (?:fire|sack|dismiss)")
 
 
 def _details(plain: str, category: str | None, today: date) -> dict[str, Any]:
     found: dict[str, Any] = {}
+    # Words of a push or a threat ("要我辞职", "or they would fire me") say nobody has gone.
+    said = PUSHED_TO_RESIGN.sub(" ", plain) if category == "contract" else plain
     for key, words in tables().details.items():
         for word, value in words:
-            if word in plain and _find(plain, word, [False] * len(plain)) >= 0:
+            if word in said and _find(said, word, [False] * len(said)) >= 0:
                 found[key] = value
                 break
     when = parse_date(plain, today)
@@ -320,9 +329,11 @@ def _details(plain: str, category: str | None, today: date) -> dict[str, Any]:
         if when is not None and found.get("still_employed") is False:
             found["left_on"] = when.isoformat()
     elif category == "contract":
-        found = {k: v for k, v in found.items() if k == "written_contract"}
-        if when is not None and DISMISSED.search(plain):  # not "2026年1月1日入职"
-            found["dismissed_on"] = when.isoformat()
+        found = {k: v for k, v in found.items() if k in ("written_contract", "still_employed")}
+        if DISMISSED.search(said):  # let go, or the contract ended: no longer there
+            found["still_employed"] = False
+            if when is not None:  # not "2026年1月1日入职"
+                found["dismissed_on"] = when.isoformat()
     elif category == "social_insurance":
         found = {}
         kind = next((k for w, k in tables().insurance_kinds if w in plain), None)

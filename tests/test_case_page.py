@@ -127,6 +127,9 @@ def test_the_summary_shows_only_the_categorys_fields(app: Flask, stories: Storie
     ({"dismissed_on": "2026-09-30", "written_contract": False}, ["2026年9月30日", "没有"],
      ["被欠工资"]),
     ({"written_contract": True}, ["书面劳动合同", "有"], ["辞退或合同结束日期"]),
+    # "干了一年多了还不签合同": still there, so no day it ended.
+    ({"still_employed": True, "written_contract": False}, ["是否在职", "仍在职"],
+     ["辞退或合同结束日期"]),
     ({}, [], ["书面劳动合同", "辞退或合同结束日期"]),
 ])
 def test_contract_details_only_when_known(app: Flask, web_world: WebWorld,

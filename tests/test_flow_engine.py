@@ -288,13 +288,13 @@ CONFIRMATIONS = [
             "您说的是：欠薪，广东深圳，深圳宏达电子厂，欠款不清楚有多少元，3个月，1人，"
             "已于2026年11月15日离开。",
             "You said: unpaid wages, Shenzhen, Hongda Electronics, amount unknown, 3 months, "
-            "1 worker(s), left on 15 Nov 2026."),
+            "1 worker, left on 15 Nov 2026."),
     Confirm("wages, the months not known, a sum with decimals", "confirm_wages",
             {"category": "wages", **DONGGUAN, "employer": "ACME Shoes", "amount_owed": "8500.5",
              "people_affected": 5, "still_employed": True},
             "您说的是：欠薪，广东东莞，ACME Shoes，欠8500.5元，不清楚欠了几个月，5人，还在那里做。",
             "You said: unpaid wages, Dongguan, ACME Shoes, ¥8500.5, months unknown, "
-            "5 worker(s), still there."),
+            "5 workers, still there."),
     Confirm("collective, nothing known past the employer, left on a day not known",
             "confirm_wages",
             {"category": "collective", "urgent": True, **DONGGUAN, "employer": "宏达建筑公司",
@@ -315,7 +315,7 @@ CONFIRMATIONS = [
              "still_employed": True},
             "您说的是：欠薪，广东深圳，（录音），欠20000元，6个月，40人，还在那里做。",
             "You said: unpaid wages, Shenzhen, (recorded), ¥20000, 6 months, "
-            "40 worker(s), still there."),
+            "40 workers, still there."),
     Confirm("injury, everything known", "confirm_injury",
             {"category": "injury", **DONGGUAN, "employer": "宏达鞋厂",
              "injured_on": "2026-11-05", "injury_place": "车间", "in_hospital": True,
@@ -341,17 +341,25 @@ CONFIRMATIONS = [
             "if a claim was filed."),
     Confirm("contract, everything known", "confirm_contract",
             {"category": "contract", "work_place": "浙江杭州", "work_province": "浙江",
-             "work_city": "杭州", "employer": "某服装厂", "dismissed_on": "2026-11-01",
+             "work_city": "杭州", "employer": "某服装厂", "still_employed": False,
+             "dismissed_on": "2026-11-01", "written_contract": False},
+            "您说的是：合同或辞退，浙江杭州，某服装厂；辞退或合同到期日期2026年11月1日；没签书面合同。",
+            "You said: contract or dismissal, Hangzhou, Lihua Garments; dismissed or contract "
+            "ended 1 Nov 2026; no written contract."),
+    # "干了一年多了还不给签合同": still there, so no day it ended is asked or read back.
+    Confirm("contract, still working there", "confirm_contract",
+            {"category": "contract", "work_place": "浙江杭州", "work_province": "浙江",
+             "work_city": "杭州", "employer": "某服装厂", "still_employed": True,
              "written_contract": False},
-            "您说的是：合同或辞退，浙江杭州，某服装厂，辞退或合同到期日期2026年11月1日，没签书面合同。",
-            "You said: contract or dismissal, Hangzhou, Lihua Garments, ended 1 Nov 2026, "
+            "您说的是：合同或辞退，浙江杭州，某服装厂；还在那里做；没签书面合同。",
+            "You said: contract or dismissal, Hangzhou, Lihua Garments; still there; "
             "no written contract."),
     Confirm("contract, the day and the contract not known", "confirm_contract",
             {"category": "contract", "work_place": "浙江杭州", "work_province": "浙江",
              "work_city": "杭州", "employer": "某服装厂"},
-            "您说的是：合同或辞退，浙江杭州，某服装厂，辞退或合同到期日期不详，不清楚有没有签书面合同。",
-            "You said: contract or dismissal, Hangzhou, Lihua Garments, ended on an unknown date, "
-            "not known if a contract was signed."),
+            "您说的是：合同或辞退，浙江杭州，某服装厂；不清楚还在不在那里做；不清楚有没有签书面合同。",
+            "You said: contract or dismissal, Hangzhou, Lihua Garments; not known if still "
+            "working there; not known if a contract was signed."),
     Confirm("social insurance, everything known", "confirm_insurance",
             {"category": "social_insurance", "work_place": "江苏苏州", "work_province": "江苏",
              "work_city": "苏州", "employer": "苏州某电子厂", "insurance_kind": "全部",
@@ -474,10 +482,10 @@ NOT_REMEMBERED = [
      ["养老保险，不清楚几个月没交。"], ["insurance_months"]),
     ("en", ["1", "Shenzhen", "Sichuan", "ACME Shoes", "I don't know", "not sure", "3", "no",
             "can't remember"],
-     ["ACME Shoes, amount unknown, months unknown, 3 worker(s), left the job."],
+     ["ACME Shoes, amount unknown, months unknown, 3 workers, left the job."],
      ["amount_owed", "months_unpaid", "left_on"]),
-    ("en", ["3", "Guangzhou", "Hunan", "Pearl Logistics", "I forgot", "no"],
-     ["ended on an unknown date, no written contract."], ["dismissed_on"]),
+    ("en", ["3", "Guangzhou", "Hunan", "Pearl Logistics", "no", "I forgot", "no"],
+     ["Pearl Logistics; left the job; no written contract."], ["dismissed_on"]),
 ]
 
 

@@ -58,6 +58,14 @@ def with_branch(on: str) -> dict:
     return flow
 
 
+def long_name(name: str) -> dict:
+    """base_flow() whose menu leads to a say node called `name`."""
+    flow = breaks(["nodes", "ask", "next"], name)
+    flow["nodes"][name] = {"type": "say", "prompt": {"zh": "好的。", "en": "OK."},
+                           "next": "amount"}
+    return flow
+
+
 def yes_no_menu(values: list[str]) -> dict:
     """base_flow() whose second question is a yes/no menu with these choice values."""
     choices = [{"key": i + 1, "value": v, "label": {"zh": v, "en": v}}
@@ -118,6 +126,8 @@ BROKEN = [
      "amount: yes/no menu 'in_hospital' needs one 'yes' and one 'no' choice (has yes, yes)"),
     ("redo without a goto", breaks(["nodes", "ask", "choices", 1, "redo"], True),
      "ask: choice 2 redoes the questions but has no 'goto'"),
+    ("a name too long to name its templates", long_name("contract_still_employed"),
+     "contract_still_employed: name longer than 20 characters"),
 ]
 
 

@@ -28,10 +28,11 @@ from tests.test_sms_flow_conversation import HELP_ME, the_case
 from tests.test_sms_flow_conversation import twilio_text as sms
 from tests.test_voice_webhook import NIGHT, Caller, says
 
-# Words only one problem's questions use (the category menu's labels are not among them).
+# Words only one problem's questions use (the category menu's labels are not among them;
+# nor "still working there", which wages and contract both ask).
 MARKERS = {
-    "wages": ["多少钱", "拖欠了几个月", "共几人被欠", "还在那里做工", "How much are you owed",
-              "For how many months", "How many workers", "still working there"],
+    "wages": ["多少钱", "拖欠了几个月", "共几人被欠", "How much are you owed",
+              "For how many months", "How many workers"],
     "injury": ["受的伤", "住院", "医药费", "工伤认定", "When were you injured", "hospital",
                "paying for treatment", "work-injury assessment"],
     "contract": ["被辞退或合同到期", "书面劳动合同", "When were you dismissed",
@@ -106,7 +107,7 @@ SMS_WALKS = [
         ("shen zhen", "hometown"), ("Sichuan", "employer"), ("ACME Shoes Ltd", "How much"),
         ("8,000 yuan", "how many months"), ("half a year", "How many workers"),
         ("just me", "still working there"), ("yes", "unpaid wages, shen zhen, ACME Shoes Ltd, "
-                                                  "¥8000, 6 months, 1 worker(s), still there"),
+                                                  "¥8000, 6 months, 1 worker, still there"),
         ("correct", "1001")],
         {"category": "wages", "amount_owed": Decimal(8000), "months_unpaid": 6,
          "people_affected": 1, "work_province": "广东", "work_city": "深圳",
@@ -241,18 +242,18 @@ SMS_WALKS = [
     Walk("contract zh, full-width and Traditional characters", "contract", [
         ("被辭退了沒有補償", "省市"), ("浙江杭州", "老家"), ("湖南", "公司"),
         ("杭州某某服装厂", "被辞退或合同到期"), ("２０２６年１１月１日", "书面劳动合同"),
-        ("没签", "合同或辞退，浙江杭州，杭州某某服装厂，辞退或合同到期日期2026年11月1日，"
+        ("没签", "合同或辞退，浙江杭州，杭州某某服装厂；辞退或合同到期日期2026年11月1日；"
                 "没签书面合同"),
         ("正确", "1001")],
         {"category": "contract", "work_province": "浙江", "work_city": "杭州",
          "amount_owed": None, "people_affected": 1},
-        {"dismissed_on": "2026-11-01", "written_contract": False}),
+        {"still_employed": False, "dismissed_on": "2026-11-01", "written_contract": False}),
     Walk("contract en, by menu number", "contract", [
         (HELP_ME, "您遇到什么问题"), ("3", "省市"), ("Guangzhou", "老家"), ("5", "公司"),
-        ("某某物流公司", "被辞退"), ("1 Nov 2026", "书面劳动合同"), ("1", "签了书面合同"),
-        ("1", "1001")],
+        ("某某物流公司", "还在那家单位上班吗"), ("2", "被辞退"), ("1 Nov 2026", "书面劳动合同"),
+        ("1", "签了书面合同"), ("1", "1001")],
         {"category": "contract", "work_city": "广州"},
-        {"dismissed_on": "2026-11-01", "written_contract": True}),
+        {"still_employed": False, "dismissed_on": "2026-11-01", "written_contract": True}),
     Walk("social insurance zh, a kind in free words", "social_insurance", [
         ("公司不给交社保", "省市"), ("江苏苏州", "老家"), ("安徽", "公司"),
         ("苏州某电子厂", "哪种保险没交"), ("五险一金一个都没交", "几个月没交了"),
@@ -451,7 +452,7 @@ def test_a_month_said_without_a_day_is_read_back_as_the_month(app: Flask,
     confirm = sms(post_signed, "没签") or ""
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     last = today.replace(day=1) - timedelta(days=1)
-    assert f"辞退或合同到期日期{last.year}年{last.month}月，" in confirm, confirm
+    assert f"辞退或合同到期日期{last.year}年{last.month}月；" in confirm, confirm
     assert the_case().details["dismissed_on"] == f"{last.year:04d}-{last.month:02d}"
 
 
@@ -521,7 +522,7 @@ SMS_CONFIRMATIONS = [
     ("wages en, the sum not known",
      ["Hello, I need help", "1", "Shenzhen", "Sichuan", "ACME Shoes", "I don't know", "3",
       "just me", "yes"],
-     "You said: unpaid wages, Shenzhen, ACME Shoes, amount unknown, 3 months, 1 worker(s), "
+     "You said: unpaid wages, Shenzhen, ACME Shoes, amount unknown, 3 months, 1 worker, "
      "still there." + EN_MENU),
     ("wages en, months and head count not known",
      ["Hello, I need help", "1", "Shenzhen", "Sichuan", "ACME Shoes", "8,000 yuan", "not sure",
@@ -529,8 +530,9 @@ SMS_CONFIRMATIONS = [
      "You said: unpaid wages, Shenzhen, ACME Shoes, ¥8000, months unknown, number of workers "
      "unknown, still there." + EN_MENU),
     ("contract en, the day not remembered",
-     ["Hello, I need help", "3", "Guangzhou", "Hunan", "Pearl Logistics", "I forgot", "no"],
-     "You said: contract or dismissal, Guangzhou, Pearl Logistics, ended on an unknown date, "
+     ["Hello, I need help", "3", "Guangzhou", "Hunan", "Pearl Logistics", "no", "I forgot",
+      "no"],
+     "You said: contract or dismissal, Guangzhou, Pearl Logistics; left the job; "
      "no written contract." + EN_MENU),
 ]
 
@@ -564,11 +566,11 @@ VOICE_CONFIRMATIONS = [
      "您说的是：社保，江苏苏州，苏州某电子厂，养老保险，不清楚几个月没交。"),
     ("2", [("keys", "1"), ("speech", "Shenzhen"), ("keys", "2"), ("speech", "ACME Shoes"),
            ("keys", "8000"), ("speech", "I don't remember"), ("keys", "3"), ("keys", "1")],
-     "You said: unpaid wages, Shenzhen, ACME Shoes, 8000 yuan, months unknown, 3 worker(s), "
+     "You said: unpaid wages, Shenzhen, ACME Shoes, 8000 yuan, months unknown, 3 workers, "
      "still there."),
     ("2", [("keys", "3"), ("speech", "Hangzhou"), ("keys", "3"), ("speech", "Lihua Garments"),
-           ("silence", ""), ("keys", "2")],
-     "You said: contract or dismissal, Hangzhou, Lihua Garments, ended on an unknown date, "
+           ("keys", "2"), ("silence", ""), ("keys", "2")],
+     "You said: contract or dismissal, Hangzhou, Lihua Garments; left the job; "
      "no written contract."),
 ]
 
@@ -634,8 +636,8 @@ VOICE_WALKS = [
      {"injured_on": "2026-03-02", "injury_place": "车间", "in_hospital": True,
       "employer_pays_treatment": False, "medical_costs": 12000, "injury_claim_filed": False}),
     ("contract", [("keys", "3"), ("speech", "浙江杭州"), ("keys", "3"), ("speech", "某服装厂"),
-                  ("silence", ""), ("keys", "2")],  # a date not given: moved on at once
-     {"amount_owed": None}, {"written_contract": False}),
+                  ("keys", "2"), ("silence", ""), ("keys", "2")],  # no date: moved on at once
+     {"amount_owed": None}, {"still_employed": False, "written_contract": False}),
     ("social_insurance", [("keys", "4"), ("speech", "江苏苏州"), ("keys", "4"),
                           ("speech", "苏州某电子厂"), ("keys", "1"), ("keys", "24")],
      {"amount_owed": None}, {"insurance_kind": "养老", "insurance_months": 24}),

@@ -403,13 +403,27 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
       "work_place": "东莞"}),
     ("The company never paid my social insurance", {"category": INSURANCE}),
     # contract
-    ("没签合同就被开除了", {"category": CONTRACT, "written_contract": False}),
-    ("我被辞退了，没有任何补偿", {"category": CONTRACT}),
-    ("昨天被炒鱿鱼了", {"category": CONTRACT, "dismissed_on": "2026-03-01"}),
+    # Let go: no longer there, so the intake does not ask whether they still work there.
+    ("没签合同就被开除了", {"category": CONTRACT, "written_contract": False,
+                    "still_employed": False}),
+    ("我被辞退了，没有任何补偿", {"category": CONTRACT, "still_employed": False}),
+    ("昨天被炒鱿鱼了", {"category": CONTRACT, "dismissed_on": "2026-03-01",
+                 "still_employed": False}),
     ("厂里扣了我的身份证不还", {"category": CONTRACT}),
     ("入职交了押金，现在不退", {"category": CONTRACT}),
-    ("I was fired without notice", {"category": CONTRACT}),
-    ("签了合同但是试用期被解雇", {"category": CONTRACT, "written_contract": True}),
+    ("I was fired without notice", {"category": CONTRACT, "still_employed": False}),
+    # Still there: said so, or only pushed or threatened (the intake asks no day it ended).
+    ("还在上班，公司一直不签劳动合同", {"category": CONTRACT, "still_employed": True,
+                           "written_contract": False}),
+    ("我在厂里干了一年多了，公司一直不给签合同，能要双倍工资吗",
+     {"category": CONTRACT, "written_contract": False}),
+    ("I still work there but they never gave me a contract",
+     {"category": CONTRACT, "still_employed": True, "written_contract": False}),
+    ("they told me to quit or they would fire me", {"category": CONTRACT}),
+    ("工资从月薪7000降到4000，不同意就辞退我", {"category": CONTRACT}),
+    ("老板说下个月开始不用来了", {"category": CONTRACT}),
+    ("签了合同但是试用期被解雇", {"category": CONTRACT, "written_contract": True,
+                      "still_employed": False}),
     # other legal
     ("被黑中介骗了钱", {"category": LEGAL}),
     ("想找个律师", {"category": LEGAL}),
@@ -438,7 +452,7 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("一天两百，干了二十天，老板跑了", {"category": WAGES, "amount_owed": D(4000)}),
     ("一天两百，三天前老板跑了", {"category": WAGES}),  # three days ago is no time worked
     ("时薪25，干了100个小时没给钱", {"category": WAGES}),  # hours are not read: no sum
-    ("我一个月挣4000，被辞退没给赔偿", {"category": CONTRACT}),
+    ("我一个月挣4000，被辞退没给赔偿", {"category": CONTRACT, "still_employed": False}),
     ("4000一个月，欠了三个月", {"category": WAGES, "months_unpaid": 3, "amount_owed": D(12000)}),
     ("一天能拿300，老板拖了两个月", {"category": WAGES, "months_unpaid": 2}),  # days unknown
     ("I earn 4000 a month and the boss owes me 8000",
@@ -464,7 +478,8 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("每个月只发生活费，剩下的年底给", {"category": WAGES}),
     ("老板说干满一年才发工资", {"category": WAGES}),  # a year is the condition, not months owed
     ("工资出不来", {"category": WAGES}),
-    ("离职后公司不给开离职证明", {"category": CONTRACT}),  # no employer: 离职后 is a time
+    # No employer: 离职后 is a time.
+    ("离职后公司不给开离职证明", {"category": CONTRACT, "still_employed": False}),
     ("my employer took my passport", {"category": CONTRACT}),
     ("被车间主任打了", {"category": LEGAL}), ("保安打了我", {"category": LEGAL}),
     ("我朋友被困在厂里，不让出门", {"category": LEGAL}),
@@ -485,7 +500,7 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
                                    "people_affected": 12, "people_approximate": False}),
     # A contractor gone, a factory moving away, a worker made to pay for a machine, a death.
     ("总包跑了，分包也不管", {"category": WAGES}),
-    ("厂里说要搬到越南，把我们都辞了", {"category": CONTRACT}),
+    ("厂里说要搬到越南，把我们都辞了", {"category": CONTRACT, "still_employed": False}),
     ("老板让我赔机器的钱，扣了我三千", {"category": WAGES, "amount_owed": D(3000)}),
     ("工友在工地猝死", {"category": INJURY, "injury_place": "工地"}),
     ("工友干活时突然倒下了，送医院没抢救过来", {"category": INJURY, "in_hospital": True}),
@@ -580,12 +595,13 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     # Details said in the worker's order; contributions taken and not paid in; fees paid.
     ("工伤认定已经做了，公司不给赔偿", {"category": INJURY, "injury_claim_filed": True}),
     ("我老婆在服装厂做了五年，上个月被辞退了，没有任何补偿，合同也没签",
-     {"category": CONTRACT, "written_contract": False, "dismissed_on": "2026-02"}),
+     {"category": CONTRACT, "written_contract": False, "dismissed_on": "2026-02",
+      "still_employed": False}),
     ("公司每个月扣我们社保的钱，但是根本没交", {"category": INSURANCE}),
     ("我在美团送外卖，摔了一跤，膝盖骨裂，平台说我不是他们员工", {"category": INJURY}),
     ("我被狗咬了，在工地上", {"category": INJURY, "injury_place": "工地"}),
     ("入职的时候交了800块钱服装费和200体检费，干了一周就不让干了",
-     {"category": CONTRACT, "amount_owed": D(1000)}),
+     {"category": CONTRACT, "amount_owed": D(1000), "still_employed": False}),
     ("被人打了，在工地上，包工头的人打的", {"category": LEGAL}),
     ("工资从月薪7000降到4000，不同意就让我走", {"category": CONTRACT}),  # a cut, no debt
     # From one month to another; sums listed month by month; 号人; a hire date is no dismissal.

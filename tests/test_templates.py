@@ -267,7 +267,12 @@ def carrier_confirmation(item: Confirm, language: str, lead: str) -> str:
 
 def needs_new_template(item: Confirm, language: str) -> bool:
     """An English wages confirmation with the sum or the months not known: the registered
-    text has '¥${amount_owed}, ${months_unpaid} months', which no words for 'not known' fit."""
+    text has '¥${amount_owed}, ${months_unpaid} months', which no words for 'not known' fit.
+    Every contract confirmation: its words changed when a worker still there stopped being
+    asked the day it ended (the registered text reads '辞退或合同到期日期${dismissed_on}'), so
+    its new drafts must be registered."""
+    if item.node == "confirm_contract":
+        return True
     return language == "en" and item.node == "confirm_wages" and not (
         {"amount_owed", "months_unpaid"} <= set(item.answers))
 
@@ -286,8 +291,9 @@ def test_the_registered_confirmations_carry_what_is_not_known(item: Confirm, lan
         with pytest.raises(NoTemplate):
             match_body(registered, body)
         registered = approved([template_text(t.text, FIXED) for t in hotline_texts()
-                               if t.purpose == "intake_confirm_wages" and t.language == "en"],
-                              "NEW_")
+                               if t.purpose in (f"intake_{item.node}",
+                                                f"intake_{item.node}_lead")
+                               and t.language == language], "NEW_")
     found = match_body(registered, body)
     assert check_params(found.params, found.kind) == [], found.params
     text = next(t.text for t in registered if t.code == found.code)

@@ -102,7 +102,9 @@ def detail_facts(case: Case) -> list[Fact]:
                  (_("Work-injury recognition"), yes_no(d.get("injury_claim_filed"),
                                                        _("applied for"), _("not applied for")))]
     elif case.category == CaseCategory.CONTRACT:
-        rows += [(_("Dismissed or contract ended on"), day_words(d.get("dismissed_on"))),
+        rows += [(_("Still employed"), yes_no(d.get("still_employed"), _("yes, still working"),
+                                              _("no, has left"))),
+                 (_("Dismissed or contract ended on"), day_words(d.get("dismissed_on"))),
                  (_("Written contract"), yes_no(d.get("written_contract"), _("has one"),
                                                 _("no written contract")))]
     elif case.category == CaseCategory.SOCIAL_INSURANCE:
