@@ -22,6 +22,7 @@ from hotline.cases import (
 )
 from hotline.consent import first_text
 from hotline.conversation import UNREAD, Unread, active_session, converse
+from hotline.hours import hours_words, in_language, office_hours
 from hotline.infra.clock import db_now
 from hotline.phones import InvalidPhone
 from hotline.replies import detect_language, say
@@ -290,8 +291,9 @@ def record_inbound_sms(session: Session, sms: InboundSms, phone: str, worker: Wo
                                      thanks=reading.kind == "pleasantry")
     if reading is not None and not reading.opens_case and not sms.media_urls:
         # "你们是骗子吧", "收费吗": the hotline answers who it is itself, no volunteer needed.
+        about = "about_hours" if reading.asks_when else "about_us"
         return keep_in_inbox(session, sms, phone, contact, language,
-                             reply="about_us" if reading.kind == "about_us" else None)
+                             reply=about if reading.kind == "about_us" else None)
     case = open_case(session, contact, Channel.SMS, language, summary=sms.body)
     return continue_case(session, sms, phone, contact, case, language, command, opened=True,
                          known=reading.answers if reading is not None else {},
@@ -374,9 +376,10 @@ def keep_in_inbox(session: Session, sms: InboundSms, phone: str, contact: Contac
     if reply is None:  # a greeting: a worker we know is not told again what to text
         known = session.scalar(select(Case.id).where(Case.contact_id == contact.id).limit(1))
         reply = "pleasantry_known" if known is not None else "pleasantry_new"
+    hours = hours_words(office_hours(), in_language(language)) if reply == "about_hours" else ""
     msg = store_inbound(session, sms, phone=phone, contact=contact,
                         inbox_state=INBOX_OPEN if inbox else None,
-                        reply_body=say(reply, language))
+                        reply_body=say(reply, language, hours=hours))
     return IntakeResult(message_id=msg.id, reply=msg.reply_body)
 
 

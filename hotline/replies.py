@@ -55,6 +55,11 @@ REPLIES: dict[str, str] = dict([
     R_("reply:about_us",
        "This is the workers' hotline: volunteers help with unpaid wages, work injuries and "
        "more, all free. Text us what happened, e.g. My boss owes me 3 months' pay."),
+    # ...a question about us that asks when someone is there ("周末上班吗", "晚上有人吗")...
+    R_("reply:about_hours",
+       "This is the workers' hotline: volunteers help with unpaid wages, work injuries and "
+       "more, all free. Text us any time; volunteers answer the phone %(hours)s. Tell us what "
+       "happened, e.g. My boss owes me 3 months' pay."),
     R_("reply:after_close_thanks",
        "Hotline: you are welcome, all the best! We told the volunteer of case %(number)s."),
     R_("reply:after_close_noted",

@@ -65,6 +65,7 @@ class Reading:
 
     kind: str
     answers: dict[str, Any] = field(default_factory=dict)
+    asks_when: bool = False  # about us: when someone is there ("周末上班吗", "几点下班")
 
     @property
     def opens_case(self) -> bool:
@@ -220,6 +221,11 @@ def _is_pleasantry(plain: str) -> bool:
     return _says_nothing(_without(rest, t.pleasantries))
 
 
+# A question about us that asks when: answered with the office hours.
+ASKS_WHEN = re.compile(r"上班|下班|几点|时间|什么时候|有人|周末|节假日|过年|晚上|打电话|电话多少|"
+                       r"\bwhen\b|\bopen\b|\bhours\b|what time|weekend|at night")
+
+
 def _asks_about_us(plain: str) -> bool:
     """Only a question about the hotline itself ("你们是骗子吧", "收费吗", "who are you"), with
     nothing beside it but greetings and the words such questions are asked in."""
@@ -351,7 +357,7 @@ def read_message(text: str, today: date | None = None) -> Reading:
     database's write lock (SQLite lets one writer in at a time), so the intake and the
     conversation, which read it again inside the transaction, find it read."""
     found = _read(text, today or date.today())
-    return Reading(found.kind, dict(found.answers))  # a copy: callers may add answers
+    return Reading(found.kind, dict(found.answers), found.asks_when)  # a copy: callers add answers
 
 
 @lru_cache(maxsize=64)
@@ -360,7 +366,7 @@ def _read(text: str, today: date) -> Reading:
     if not plain or _is_pleasantry(plain):
         return Reading("pleasantry")
     if _asks_about_us(plain):
-        return Reading("about_us")
+        return Reading("about_us", asks_when=bool(ASKS_WHEN.search(plain)))
     people = people_in(plain)
     category = _category(plain, people)
     answers: dict[str, Any] = {"category": category} if category else {}

@@ -274,6 +274,7 @@ SAMPLE_VALUES = {
     "employer_pays_treatment": "老板不出医药费", "injury_claim_filed": "未申请工伤认定",
     "dismissed_on": "2026年11月1日", "written_contract": "没签书面合同",
     "insurance_kind": "养老保险", "insurance_months": "12个月没交", "summary": "房东不退押金",
+    "hours": "周一至周六 09:00-21:00",
 }
 _FORMATTER = string.Formatter()
 

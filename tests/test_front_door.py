@@ -15,6 +15,7 @@ from hotline.infra.db import get_db
 from hotline.matching import current_load
 from hotline.routing import route_case
 from hotline.sweeper import claim_unrouted_cases
+from ivr_flows.model import OfficeHours
 from models import (
     Case,
     CaseCategory,
@@ -243,6 +244,29 @@ def test_questions_about_the_hotline_are_answered_without_a_case(on_provider: Wo
             case = s.get(Case, msg.case_id)
             assert case is not None and case.category == category, body
     assert count(Case) == len(FRAUD_PROBLEMS)
+
+
+# Asked when someone is there: the same answer, with when volunteers answer the phone.
+ASKS_WHEN = ["请问你们周末上班吗", "你们几点上班？", "晚上有人吗？", "节假日上班吗", "过年上班吗😊",
+             "【什么时候能打电话】", "What are your hours?", "are you open on the weekend"]
+
+
+def test_asked_when_we_are_there_the_answer_gives_the_office_hours(on_provider: World) -> None:
+    app = on_provider.app
+    app.config["OFFICE_HOURS"] = OfficeHours.parse("mon-fri 08:30-20:00")
+    for i, body in enumerate(ASKS_WHEN):
+        reply = texts(on_provider, f"+861360200{i:04d}", body)
+        if body.isascii():
+            assert "workers' hotline" in reply and "Text us any time" in reply, reply
+            assert "phone Mon-Fri 08:30-20:00" in reply, reply
+        else:
+            assert "工友热线" in reply and "短信随时可以发" in reply, reply
+            assert "电话值班时间是周一至周五 08:30-20:00" in reply, reply
+    assert count(Case) == 0
+    app.config["OFFICE_HOURS"] = None  # the call flow's own hours
+    assert "周一至周六 09:00-21:00" in texts(on_provider, "+8613602009999", "周末上班吗")
+    # A question of who we are is not told the hours.
+    assert "值班时间" not in texts(on_provider, "+8613602009998", "你们是骗子吧")
 
 
 def test_a_known_worker_with_nothing_open_is_told_who_we_are(on_provider: World) -> None:

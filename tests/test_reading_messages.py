@@ -124,10 +124,18 @@ ABOUT_US = [
 ]
 
 
+# Of those, the ones that ask when someone is there (answered with the office hours).
+ASKS_WHEN = {"请问你们周末上班吗", "你们几点上班？", "晚上有人吗？"}
+ABOUT_US += ["节假日上班吗", "过年上班吗😊", "什么时候能打电话？", "What are your hours?",
+             "are you open on the weekend", "Are you open on Sunday?", "what time do you close"]
+ASKS_WHEN |= set(ABOUT_US[-7:])
+
+
 @pytest.mark.parametrize("text", ABOUT_US, ids=ABOUT_US)
 def test_questions_about_the_hotline_open_no_case(text: str) -> None:
     reading = read_message(text, TODAY)
     assert reading.kind == "about_us" and not reading.opens_case and reading.answers == {}
+    assert reading.asks_when is (text in ASKS_WHEN)
 
 
 # A fraud the worker suffered, or a doubt said beside a problem: a problem, a case.

@@ -16,6 +16,7 @@ from babel.support import NullTranslations
 from flask import Flask, g, has_request_context, request
 from markupsafe import Markup
 
+from hotline.hours import days_words, hours_words
 from hotline.replies import CATEGORIES
 from hotline.translations import (
     DEFAULT_LOCALE,
@@ -25,6 +26,7 @@ from hotline.translations import (
     locales,
     translations,
 )
+from ivr_flows.model import OfficeHours
 from models import CaseCategory
 
 LANG_COOKIE = "lang"
@@ -68,15 +70,6 @@ WEEKDAYS = (NP_("weekday", "Mon"), NP_("weekday", "Tue"), NP_("weekday", "Wed"),
 # through models.volunteer.parse_shifts, which reads every form the entries below make (days
 # as 周一..周日, 星期一..星期日, 礼拜一..礼拜天 or mon..sun; tests/test_volunteer_form_plain.py).
 # TRANSLATORS: a day of a weekly shift as the volunteer form writes it and reads it back (周一).
-SHIFT_DAYS = (NP_("shift", "Mon"), NP_("shift", "Tue"), NP_("shift", "Wed"),
-              NP_("shift", "Thu"), NP_("shift", "Fri"), NP_("shift", "Sat"),
-              NP_("shift", "Sun"))
-# TRANSLATORS: days in a row of a weekly shift ("Mon-Fri", 周一至周五); the form reads - 至 到.
-DAY_RUN = NP_("shift", "%(first)s-%(last)s")
-# TRANSLATORS: a weekly shift on all seven days; the form reads every day, daily, 每天, 每日.
-EVERY_DAY = NP_("shift", "every day")
-# TRANSLATORS: between the days of one weekly shift ("Sat, Sun"); the form reads , 、 ， and /.
-DAY_SEPARATOR = NP_("shift", ", ")
 # TRANSLATORS: between the items of a form field (dialects, shifts); the form reads ; ； 、 ，.
 FORM_LIST_SEPARATOR = NP_("list", "; ")
 # The time zones a volunteer picks from (stored as the zone's id): China first, then the
@@ -205,18 +198,12 @@ def weekday(index: int) -> str:
 
 def days_text(days: list[int]) -> str:
     """A shift's days in the page's language: 'Mon-Fri', 'Sat, Sun' (周一至周五, 周六、周日)."""
-    if sorted(days) == list(range(7)):
-        return pgettext("shift", EVERY_DAY)
-    runs: list[list[int]] = []
-    for day in sorted(days):
-        if runs and runs[-1][-1] == day - 1:
-            runs[-1].append(day)
-        else:
-            runs.append([day])
-    names = [pgettext("shift", SHIFT_DAYS[d]) for d in range(7)]
-    parts = [[pgettext("shift", DAY_RUN, first=names[run[0]], last=names[run[-1]])]
-             if len(run) > 2 else [names[d] for d in run] for run in runs]
-    return pgettext("shift", DAY_SEPARATOR).join(p for part in parts for p in part)
+    return days_words(days, pgettext)
+
+
+def hours_text(hours: OfficeHours) -> str:
+    """Office hours in the page's language: 'Mon-Sat 09:00-21:00' (周一至周六 09:00-21:00)."""
+    return hours_words(hours, pgettext)
 
 
 def shifts_text(shifts: list[dict[str, Any]] | None) -> str:

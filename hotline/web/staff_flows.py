@@ -21,7 +21,7 @@ from flask import Blueprint, current_app, render_template
 from markupsafe import Markup, escape
 
 from hotline.translations import locale_of
-from hotline.web.i18n import NP_, days_text, language_name, pgettext, ui_locale
+from hotline.web.i18n import NP_, hours_text, language_name, pgettext, ui_locale
 from hotline.web.i18n import gettext as _
 from hotline.web.staff_volunteers import staff_or_404
 from ivr_flows import loader
@@ -87,7 +87,6 @@ CONDITIONS = {
 }
 # TRANSLATORS: a branch case: the worker's answer to one question was this choice.
 ANSWER_IS = NP_("flow page", "If %(field)s is “%(answer)s”")
-ALL_DAY = NP_("flow page", "all day")
 # The other ways on from a step.
 THEN = NP_("flow page", "Then")
 OTHERWISE = NP_("flow page", "Otherwise")
@@ -340,13 +339,6 @@ def reached_on(flow: Flow, channel: str) -> set[str]:
     return seen
 
 
-def hours_text(hours: OfficeHours) -> str:
-    """Office hours in words: '周一至周六 09:00-21:00'."""
-    times = words(ALL_DAY) if hours.open == hours.close else (
-        f"{hours.open:%H:%M}-{hours.close:%H:%M}")
-    return f"{days_text(list(hours.days))} {times}"
-
-
 class FlowWords:
     """One flow in the reader's words: used by the template for every step and way on."""
 
@@ -356,6 +348,8 @@ class FlowWords:
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
         self.lang = reader_language(flow)
+        # A flow file other than the call flow is read with its own hours unless the centre
+        # set OFFICE_HOURS (hotline.hours.office_hours, for the call flow).
         self.hours: OfficeHours = current_app.config.get("OFFICE_HOURS") or flow.office_hours
         self.reached = {channel: reached_on(flow, channel) for channel in CHANNELS}
 
