@@ -22,14 +22,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from hotline.consent import CARRIER_OPT_OUT, withdraw
 from hotline.replies import TEXTS
-from models import Contact, Direction, Message, Purpose
+from models import Contact, Direction, Message, Purpose, Recipient
+from notifications.template_rules import PROMOTIONAL_OPT_OUT
 
 # What the hotline answers to an opt-out, in every language.
 OPT_OUT_CONFIRMATIONS = frozenset(TEXTS["opted_out"].values())
@@ -89,9 +93,49 @@ def _strip_once(core: str) -> str:
 
 
 # Words that opt out only where a provider's text offered them (Alibaba's promotional
-# templates end 拒收请回复R): set around one inbound text by that provider's webhook.
+# templates end 拒收请回复R): set around one inbound text by `provider_words`.
 PROVIDER_OPT_OUT_WORDS: ContextVar[frozenset[str]] = ContextVar("provider_opt_out_words",
                                                                default=frozenset())
+
+
+def offers_r(session: Session, phone: str, body: str, before: datetime | None = None) -> bool:
+    """Whether "R" in this text can be an opt-out: it answers a promotional text that offered
+    it (the latest we sent this worker, before `before` when given)."""
+    return "R" in fold(body) and answers_promotional(session, phone, before)
+
+
+@contextmanager
+def provider_words(offered: bool) -> Iterator[None]:
+    """Around reading one inbound text: "R" opts out only where `offered` (`offers_r`)."""
+    words = PROVIDER_OPT_OUT_WORDS.set(frozenset({"R"}) if offered else frozenset())
+    try:
+        yield
+    finally:
+        PROVIDER_OPT_OUT_WORDS.reset(words)
+
+
+def answers_promotional(session: Session, phone: str, before: datetime | None = None) -> bool:
+    """True when the latest text we sent this worker (before `before`) offered 回复R."""
+    contact_id = session.scalar(select(Contact.id).where(Contact.phone == phone))
+    if contact_id is None:
+        return False
+    sent_message = select(Message.body, Message.created_at).where(
+        Message.contact_id == contact_id, Message.direction == Direction.OUTBOUND)
+    sent_campaign = select(Recipient.body, Recipient.sent_at).where(
+        Recipient.contact_id == contact_id, Recipient.sent_at.is_not(None))
+    if before is not None:
+        sent_message = sent_message.where(Message.created_at < before)
+        sent_campaign = sent_campaign.where(Recipient.sent_at < before)
+    last_message = session.execute(sent_message.order_by(Message.id.desc()).limit(1)).first()
+    last_campaign = session.execute(
+        sent_campaign.order_by(Recipient.sent_at.desc()).limit(1)).first()
+    sent = [(_aware(row[1]), row[0] or "") for row in (last_message, last_campaign)
+            if row is not None and row[1] is not None]
+    return bool(sent) and PROMOTIONAL_OPT_OUT in max(sent)[1]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def opt_out_core(text: str) -> str | None:

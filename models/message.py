@@ -116,6 +116,9 @@ class Message(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The office an inbound text answers, where the carrier says so (Alibaba's extend code),
+    # kept from its push until the text is read (hotline.arrivals); None: by number alone.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     # ix_messages_month leads with it: the monthly report reads one month of texts.
     created_at: Mapped[datetime] = mapped_column(default=DbNow())
     updated_at: Mapped[datetime] = mapped_column(default=DbNow(), onupdate=DbNow())

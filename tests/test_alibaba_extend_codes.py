@@ -51,8 +51,10 @@ def world(db_url: str, redis_client: redis_lib.Redis, tmp_path: Path,
     """The hotline on Alibaba with every drafted template approved (as tests.provider_support
     sets up its Alibaba side)."""
     redis_client.flushdb()
+    # As deployed: each reply stored with the office its code names, read by the worker
+    # `push_reply` stands in for.
     config = app_config(db_url, "http://127.0.0.1:9", HOTLINE_PROVIDER="alibaba",
-                        ALIBABA_ACCESS_KEY_ID=fake_alibaba.access_key_id,
+                        SMS_READ_IN_WEBHOOK="", ALIBABA_ACCESS_KEY_ID=fake_alibaba.access_key_id,
                         ALIBABA_ACCESS_KEY_SECRET=fake_alibaba.access_key_secret,
                         ALIBABA_SMS_ENDPOINT=fake_alibaba.base_url,
                         ALIBABA_PUSH_SECRET=PUSH_SECRET)
@@ -96,6 +98,7 @@ def push_reply(world: World, item: dict[str, Any]) -> int:
     """An SmsUp item into the hotline's /up endpoint; the id of the inbound row it made."""
     response = world.client.post(f"/alibaba/{PUSH_SECRET}/up", json=[item])
     assert response.status_code == 200, response.data
+    world.answer_arrived(WORKER)
     world.send_queued()
     with get_db().begin() as s:
         found = s.scalar(select(Message.id).where(

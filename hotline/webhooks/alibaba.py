@@ -3,12 +3,14 @@
 Alibaba pushes a JSON array to the URLs set in its console, with no signature of its own: the
 URL carries ALIBABA_PUSH_SECRET (/alibaba/<secret>/report and /up), compared in constant time;
 a wrong secret gets 403 and nothing is read. Each item is applied once (a webhook receipt per
-item, in the item's own transaction), so a push Alibaba repeats changes nothing. Replies enter
-the same front door as a Twilio text (hotline.webhooks.twilio_sms.record_sms), naming the
-office whose extend code they came back on (dest_code), so a worker known to two offices lands
-on the case of the office they answered; what the hotline answers is queued as an ordinary
-outbound message, since Alibaba cannot answer inline. Reports move the message or campaign
-recipient with the same transitions Twilio's callbacks use.
+item, in the item's own transaction), so a push Alibaba repeats changes nothing. Each reply is
+kept unread like a Twilio text (hotline.arrivals.keep_arrived) with the office whose extend
+code it came back on (dest_code), and read by a worker through the same front door, so a
+worker known to two offices lands on the case of the office they answered; what the hotline
+answers is texted back as an ordinary outbound message, since Alibaba cannot answer inline
+(with Redis down the push reads its replies itself; SMS_READ_IN_WEBHOOK=1 always does).
+Reports move the message or campaign recipient with the same transitions Twilio's callbacks
+use.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import contextlib
 import hmac
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -25,14 +26,14 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotline.arrivals import text_back
+from hotline.arrivals import READ_ARRIVED, keep_arrived, read_arrived_now, text_back
 from hotline.infra.db import get_db
+from hotline.infra.queues import INTAKE, enqueue
 from hotline.intake import InboundSms, IntakeResult
-from hotline.optout import PROVIDER_OPT_OUT_WORDS
+from hotline.optout import offers_r, provider_words
 from hotline.webhooks.receipts import seen_before
 from hotline.webhooks.twilio_sms import record_sms
 from models import (
-    Contact,
     Direction,
     Message,
     Organisation,
@@ -54,8 +55,6 @@ from notifications.providers.alibaba.push import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 bp = Blueprint("alibaba", __name__, url_prefix="/alibaba")
-# The opt-out wording Alibaba requires at the end of a promotional template.
-PROMOTIONAL_OPT_OUT = "回复R"
 MAX_PUSH_BYTES = 2 * 1024 * 1024
 
 
@@ -117,24 +116,33 @@ def up_push(secret: str) -> Response:
     return _take_push(secret, parse_replies, receive)
 
 
-def receive(reply: Reply) -> IntakeResult:
-    """Record one reply through the front door, then text back what the hotline answered."""
+def receive(reply: Reply) -> None:
+    """Keep one reply unread (one commit) and queue its reading; its answer is texted back
+    once it is read. A push seen before keeps nothing. With Redis down it is read here."""
     token = "alibaba-up:" + reply.key
     with get_db().begin() as session:
-        promotional = answers_promotional(session, reply.phone)
         office = office_by_extend_code(session, reply.dest_code)
     sms = InboundSms(sid=reply.key, from_raw=reply.phone,
                      to=current_app.config["HOTLINE_NUMBER"], body=reply.content,
                      office_id=office)
-    # "R" is an opt-out only as the answer to a promotional text that offered it.
-    words = PROVIDER_OPT_OUT_WORDS.set(frozenset({"R"}) if promotional else frozenset())
-    try:
+    if current_app.config.get("SMS_READ_IN_WEBHOOK"):
+        read_in_push(sms, token)
+        return
+    message_id = keep_arrived(sms, token)
+    if message_id is not None and not enqueue(READ_ARRIVED, message_id, queue=INTAKE):
+        read_arrived_now(message_id)  # Alibaba cannot answer inline: texted back either way
+
+
+def read_in_push(sms: InboundSms, token: str) -> IntakeResult:
+    """Read one reply inside its push (SMS_READ_IN_WEBHOOK), then text back the answer."""
+    with get_db().begin() as session:
+        # "R" is an opt-out only as the answer to a promotional text that offered it.
+        offered = offers_r(session, sms.from_raw, sms.body)
+    with provider_words(offered):
         try:
             result = record_sms(sms, token)
         except IntegrityError:  # the same push, twice at once: answer from what won
             result = record_sms(sms, token, sid_first=True)
-    finally:
-        PROVIDER_OPT_OUT_WORDS.reset(words)
     if result.duplicate:
         # Pushed again because our answer never reached Alibaba: the answer may be what was
         # lost (a crash between the two commits), so it is queued if it is not there.
@@ -153,26 +161,6 @@ def office_by_extend_code(session: Session, dest_code: str) -> int | None:
     if not code:
         return None
     return session.scalar(select(Organisation.id).where(Organisation.sms_extend_code == code))
-
-
-def answers_promotional(session: Session, phone: str) -> bool:
-    """True when the latest text we sent this worker offered 回复R (a promotional one)."""
-    contact_id = session.scalar(select(Contact.id).where(Contact.phone == phone))
-    if contact_id is None:
-        return False
-    last_message = session.execute(select(Message.body, Message.created_at).where(
-        Message.contact_id == contact_id, Message.direction == Direction.OUTBOUND)
-        .order_by(Message.id.desc()).limit(1)).first()
-    last_campaign = session.execute(select(Recipient.body, Recipient.sent_at).where(
-        Recipient.contact_id == contact_id, Recipient.sent_at.is_not(None))
-        .order_by(Recipient.sent_at.desc()).limit(1)).first()
-    sent = [(_aware(row[1]), row[0] or "") for row in (last_message, last_campaign)
-            if row is not None and row[1] is not None]
-    return bool(sent) and PROMOTIONAL_OPT_OUT in max(sent)[1]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def apply_report(report: Report) -> None:

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Update,
     bindparam,
     exists,
-    insert,
     select,
     update,
 )
@@ -28,7 +27,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotline.arrivals import READ_ARRIVED, read_arrived_now, read_sms
+from hotline.arrivals import READ_ARRIVED, keep_arrived, read_arrived_now, read_sms
 from hotline.infra.clock import pin_db_now
 from hotline.infra.db import get_db, row_id
 from hotline.infra.queues import INTAKE, enqueue
@@ -37,12 +36,11 @@ from hotline.optout import opt_out_by_carrier
 from hotline.webhooks.receipts import idempotency_token, receipt_statement, seen_before
 from hotline.webhooks.twiml import sms_reply
 from ivr_flows.understand import read_message
-from models import Contact, Direction, Message, MessageStatus, Purpose, WebhookReceipt
+from models import Contact, Message, MessageStatus, WebhookReceipt
 from models.base import DbNow
 from models.message import STATUS_RANK
 from notifications.providers.twilio.callbacks import StatusReport, status_report
 from notifications.providers.twilio.signature import require_twilio_signature
-from notifications.segments import count_segments
 
 log = logging.getLogger(__name__)
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
@@ -111,61 +109,6 @@ def _read_in_webhook(sms: InboundSms, token: str | None) -> list[str]:
         # phone) constraint caught it; answer from what the winner wrote.
         result = record_sms(sms, token, sid_first=True)
     return [result.reply] if result.reply else []
-
-
-def keep_arrived(sms: InboundSms, token: str | None) -> int | None:
-    """Store the text ARRIVED with its receipt, committed; its id, or None for a delivery
-    stored before (the same idempotency token or MessageSid)."""
-    engine = get_db().engine
-    seg = count_segments(sms.body)
-    params = {"token": token, "kind": "sms", "direction": Direction.INBOUND,
-              "purpose": Purpose.INTAKE, "status": MessageStatus.ARRIVED,
-              "provider_sid": sms.sid, "from_number": sms.from_raw[:40],
-              "to_number": sms.to[:40], "body": sms.body, "media_urls": sms.media_urls,
-              "segments": seg.segments, "encoding": seg.encoding}
-    try:
-        if engine.dialect.name == "postgresql":
-            # One statement in autocommit: the receipt and the text, or neither.
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                row = conn.execute(_arrived_statement(token is not None), params).first()
-                return row[0] if row is not None else None
-        with get_db().begin() as session:
-            if seen_before(session, token, "sms"):
-                return None
-            return int(session.execute(_arrived_statement(False), params).scalar_one())
-    except IntegrityError:
-        # The same MessageSid under another token (or none) is a copy; anything else the
-        # database refused is an error the caller must see (Twilio is answered 500).
-        if _stored(sms.sid):
-            return None
-        raise
-
-
-def _stored(sid: str) -> bool:
-    with get_db().begin() as session:
-        return session.scalar(select(Message.id).where(Message.provider_sid == sid)) is not None
-
-
-# What the webhook knows of a text, by column; every value is a parameter of the statement.
-ARRIVED_COLUMNS = ("direction", "purpose", "status", "provider_sid", "from_number", "to_number",
-                   "body", "media_urls", "segments", "encoding")
-
-
-@lru_cache(maxsize=2)
-def _arrived_statement(with_receipt: bool) -> Executable:
-    """INSERT of the ARRIVED text returning its id; on PostgreSQL `with_receipt`, only when
-    the receipt INSERT before it (in the same statement) added a row."""
-    table = cast(Table, Message.__table__)
-    values = [bindparam(name, type_=table.c[name].type) for name in ARRIVED_COLUMNS]
-    if not with_receipt:
-        return insert(table).values(dict(zip(ARRIVED_COLUMNS, values, strict=True))
-                                    ).returning(table.c.id)
-    receipts = cast(Table, WebhookReceipt.__table__)
-    kept = (postgresql.insert(receipts)
-            .values(token=bindparam("token"), kind=bindparam("kind"), received_at=DbNow())
-            .on_conflict_do_nothing().returning(receipts.c.token).cte("kept"))
-    return (insert(table).from_select(list(ARRIVED_COLUMNS), select(*values).select_from(kept))
-            .returning(table.c.id))
 
 
 @bp.post("/status")
