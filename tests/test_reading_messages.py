@@ -183,6 +183,11 @@ PROBLEMS: list[tuple[str, dict[str, Any]]] = [
     ("老板欠我12,000元", {"category": WAGES, "amount_owed": D(12000)}),
     ("老板跑路了，欠了我们工资", {"category": WAGES}),
     ("包工头不给钱", {"category": WAGES}),
+    # Day labour paid by the day (日结): the days not paid are wages owed.
+    ("干了十来天，日结的，最后几天没给", {"category": WAGES}),
+    ("说好日结，三天没给了", {"category": WAGES}),
+    ("日结的钱一直拖着", {"category": WAGES}),
+    ("干了五天的钱没给", {"category": WAGES}),
     ("你好，老板不给钱", {"category": WAGES}),
     ("被辞退了还欠两个月工资",  # money owed outranks the dismissal
      {"category": WAGES, "months_unpaid": 2, "still_employed": False}),
