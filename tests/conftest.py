@@ -144,6 +144,29 @@ def wipe(url: str) -> None:
             conn.execute(text("DELETE FROM sqlite_sequence"))  # restart case numbers
 
 
+@contextmanager
+def database_at(database: str, revision: str, tmp_path: Path, name: str) -> Iterator[str]:
+    """The URL of an empty database migrated only up to `revision` (to test the migration
+    after it): a SQLite file, or a PostgreSQL schema of its own, dropped afterwards."""
+    engine = create_engine(PG_SERVER)
+    schema = f"{name}{os.getpid()}"
+    if database == "sqlite":
+        url = f"sqlite:///{tmp_path / f'{name}.db'}"
+    else:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        url = f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+    upgrade(url, revision)
+    try:
+        yield url
+    finally:
+        if database == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """Each test using it runs once on SQLite and once on PostgreSQL, starting empty."""

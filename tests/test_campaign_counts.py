@@ -7,7 +7,6 @@ number of statements whatever the number of campaigns."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,7 +39,7 @@ from notifications.campaigns.audience import Audience, materialize
 from notifications.campaigns.counts import move, totals
 from notifications.campaigns.tasks import run_chunk, start
 from tests.alibaba_support import fake_alibaba  # noqa: F401
-from tests.conftest import ACCOUNT_SID, PG_SERVER, _web_password_hash, web_login
+from tests.conftest import ACCOUNT_SID, _web_password_hash, database_at, web_login
 from tests.test_alibaba_provider import ali_app  # noqa: F401
 from tests.test_alibaba_push import post, report_item
 from tests.test_campaign_send import add_contacts, new_campaign, phone, recipients
@@ -205,21 +204,8 @@ def test_alibaba_reports_move_the_counters_once(ali_app: Flask) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_at_0016(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database at 0016 (before the counters), on SQLite and PostgreSQL."""
-    engine = create_engine(PG_SERVER)
-    schema = f"counts{os.getpid()}"
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    upgrade(url, "0016_console_at_size")
-    yield url
-    if request.param == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    engine.dispose()
+    with database_at(request.param, "0016_console_at_size", tmp_path, "counts") as url:
+        yield url
 
 
 def test_migration_backfills_the_counters_from_the_rows(db_at_0016: str) -> None:

@@ -6,7 +6,6 @@ PostgreSQL."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -23,7 +22,7 @@ from hotline.infra.migrate import alembic_config, upgrade
 from hotline.routing import route_case
 from hotline.web.stats import case_figures, monthly_report
 from models import Case, CaseStatus, Purpose, utcnow
-from tests.conftest import PG_SERVER, WebWorld, web_login
+from tests.conftest import WebWorld, database_at, web_login
 from tests.test_collective import detect
 from tests.test_routing_support import add_case, add_volunteer, case_state, outbound
 
@@ -189,21 +188,8 @@ def web_login_and_get(app: Flask, username: str, url: str) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_at_0018(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database at 0018 (leads holding their members' sums), SQLite and PostgreSQL."""
-    engine = create_engine(PG_SERVER)
-    schema = f"claims{os.getpid()}"
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    upgrade(url, "0018_cases_by_worker_office")
-    yield url
-    if request.param == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-    engine.dispose()
+    with database_at(request.param, "0018_cases_by_worker_office", tmp_path, "claims") as url:
+        yield url
 
 
 def test_migration_gives_each_lead_back_its_own_claim(db_at_0018: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from models import (
     User,
     utcnow,
 )
-from tests.conftest import PG_SERVER, WebWorld
+from tests.conftest import WebWorld, database_at
 from tests.test_web_forms import case_of, logged_in
 
 
@@ -118,21 +117,8 @@ def test_an_untransferred_case_stays_with_its_office(app: Flask, web_world: WebW
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database at 0009 (before case_organisations), on SQLite and PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-    else:
-        schema = f"m{os.getpid()}"
-        engine = create_engine(PG_SERVER)
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    upgrade(url, "0009_web_sessions")
-    yield url
-    if request.param == "postgresql":
-        with engine.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        engine.dispose()
+    with database_at(request.param, "0009_web_sessions", tmp_path, "links") as url:
+        yield url
 
 
 def test_migration_links_every_office_a_case_came_from(old_db: str) -> None:
