@@ -100,8 +100,11 @@ PROVIDER_OPT_OUT_WORDS: ContextVar[frozenset[str]] = ContextVar("provider_opt_ou
 
 def offers_r(session: Session, phone: str, body: str, before: datetime | None = None) -> bool:
     """Whether "R" in this text can be an opt-out: it answers a promotional text that offered
-    it (the latest we sent this worker, before `before` when given)."""
-    return "R" in fold(body) and answers_promotional(session, phone, before)
+    it (the latest we sent this worker, before `before` when given). Only a text short enough
+    to be an opt-out at all (`opt_out_core`) costs the lookup."""
+    core = fold(body)
+    return "R" in core and len(core) <= MAX_FOLDED and answers_promotional(session, phone,
+                                                                          before)
 
 
 @contextmanager

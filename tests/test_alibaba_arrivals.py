@@ -17,16 +17,14 @@ from sqlalchemy import func, select
 
 from devtools.embedded_redis import EmbeddedRedis
 from devtools.fake_alibaba.server import FakeAlibaba
-from hotline import create_app
 from hotline.arrivals import read_arrived_now
 from hotline.infra.db import get_db
 from models import Case, Contact, Direction, Message, MessageStatus, Organisation, Purpose
 from tests.alibaba_support import fake_alibaba  # noqa: F401
 from tests.test_alibaba_provider import (  # noqa: F401
-    TEMPLATES,
     WORKER,
-    add_template,
     ali_app,
+    alibaba_app,
     alibaba_config,
 )
 from tests.test_alibaba_push import opted_out, outbound_replies, post, sent_before, up_item
@@ -116,14 +114,8 @@ def redis_down(db_url: str, fake_alibaba: FakeAlibaba, tmp_path: Path
                ) -> Iterator[Flask]:
     """The Alibaba app with its Redis never started."""
     broker = EmbeddedRedis(tmp_path / "redis", port=free_port())
-    app = create_app(alibaba_config(db_url, fake_alibaba, REDIS_URL=broker.url,
-                                    SMS_READ_IN_WEBHOOK=""),
-                     instance_path=str(tmp_path / "inst"))
-    with app.app_context():
-        for code, text, purpose in TEMPLATES:
-            add_template(fake_alibaba, code, text, purpose)
-        yield app
-    app.extensions["db"].engine.dispose()
+    yield from alibaba_app(alibaba_config(db_url, fake_alibaba, REDIS_URL=broker.url,
+                                          SMS_READ_IN_WEBHOOK=""), fake_alibaba, tmp_path / "inst")
 
 
 def test_with_redis_down_the_push_reads_its_replies_itself(redis_down: Flask) -> None:

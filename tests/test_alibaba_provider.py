@@ -75,18 +75,24 @@ def alibaba_config(db_url: str, fake: FakeAlibaba, **extra: Any) -> dict[str, An
                       **extra)
 
 
+def alibaba_app(config: dict[str, Any], fake: FakeAlibaba, instance: Path) -> Iterator[Flask]:
+    """The hotline with `config`, the test templates approved at the fake, in its app context
+    (its database connections closed afterwards)."""
+    application = create_app(config, instance_path=str(instance))
+    with application.app_context():
+        for code, text, purpose in TEMPLATES:
+            add_template(fake, code, text, purpose)
+        yield application
+    application.extensions["db"].engine.dispose()
+
+
 @pytest.fixture
 def ali_app(db_url: str, fake_alibaba: FakeAlibaba,
             redis_client: redis_lib.Redis, tmp_path: Path) -> Iterator[Flask]:
     """The hotline on the parametrised database, sending through the fake Alibaba."""
     redis_client.flushdb()
-    application = create_app(alibaba_config(db_url, fake_alibaba),
-                             instance_path=str(tmp_path / "instance"))
-    with application.app_context():
-        for code, text, purpose in TEMPLATES:
-            add_template(fake_alibaba, code, text, purpose)
-        yield application
-    application.extensions["db"].engine.dispose()
+    yield from alibaba_app(alibaba_config(db_url, fake_alibaba), fake_alibaba,
+                           tmp_path / "instance")
 
 
 @pytest.fixture
